@@ -1,0 +1,3 @@
+// Dotted names of the built-in sub-packages.
+Q(umqtt.simple)
+Q(umqtt.robust)

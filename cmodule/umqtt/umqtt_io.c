@@ -1,0 +1,281 @@
+// Transport for the umqtt client: opens TCP (and TLS) through the port's own
+// `socket` and `tls` modules, then moves bytes only through the stream
+// protocol, non-blocking, waiting in short slices so that a dead peer, another
+// thread or Ctrl-C is never kept waiting.
+
+#include <string.h>
+
+#include "py/runtime.h"
+#include "py/stream.h"
+#include "py/mphal.h"
+#include "py/mperrno.h"
+
+#if MICROPY_PY_UMQTT
+
+#include "umqtt.h"
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <poll.h>
+#define UMQTT_HAVE_POLL (1)
+#else
+#define UMQTT_HAVE_POLL (0)
+#endif
+
+bool umqtt_deadline_passed(uint32_t deadline) {
+    return (int32_t)(deadline - (uint32_t)mp_hal_ticks_ms()) <= 0;
+}
+
+static mp_obj_t call_method(mp_obj_t obj, qstr name, size_t n_args, const mp_obj_t *args) {
+    mp_obj_t dest[2 + 4];
+    mp_load_method(obj, name, dest);
+    for (size_t i = 0; i < n_args; ++i) {
+        dest[2 + i] = args[i];
+    }
+    return mp_call_method_n_kw(n_args, 0, dest);
+}
+
+static mp_obj_t import_module(qstr name) {
+    return mp_import_name(name, mp_const_none, MP_OBJ_NEW_SMALL_INT(0));
+}
+
+static mp_obj_t timeout_seconds(uint32_t ms) {
+    #if MICROPY_PY_BUILTINS_FLOAT
+    return mp_obj_new_float((mp_float_t)ms / 1000);
+    #else
+    return MP_OBJ_NEW_SMALL_INT((ms + 999) / 1000);
+    #endif
+}
+
+// The port's TLS module: `tls` on MicroPython >= 1.23, `ssl`/`ussl` before.
+static mp_obj_t import_tls(void) {
+    static const qstr names[] = { MP_QSTR_tls, MP_QSTR_ssl, MP_QSTR_ussl };
+    for (size_t i = 0; i < MP_ARRAY_SIZE(names); ++i) {
+        nlr_buf_t nlr;
+        if (nlr_push(&nlr) == 0) {
+            mp_obj_t mod = import_module(names[i]);
+            nlr_pop();
+            return mod;
+        }
+    }
+    mp_raise_msg(&mp_type_ImportError, MP_ERROR_TEXT("umqtt: no TLS module on this firmware"));
+}
+
+static mp_obj_t dict_get(mp_obj_t dict, qstr key) {
+    if (dict == mp_const_none || !mp_obj_is_dict_or_ordereddict(dict)) {
+        return MP_OBJ_NULL;
+    }
+    mp_map_elem_t *elem = mp_map_lookup(mp_obj_dict_get_map(dict), MP_OBJ_NEW_QSTR(key), MP_MAP_LOOKUP);
+    return (elem == NULL || elem->value == mp_const_none) ? MP_OBJ_NULL : elem->value;
+}
+
+// Build an SSLContext from `ssl_params`, accepting both QuecPython's
+// {"ca"/"cadata", "cert", "key"} and umqtt.simple's wrap_socket keywords.
+static mp_obj_t make_tls_context(mp_obj_t tls, mp_obj_t params) {
+    mp_obj_t proto = mp_load_attr(tls, MP_QSTR_PROTOCOL_TLS_CLIENT);
+    mp_obj_t ctx = mp_call_function_1(mp_load_attr(tls, MP_QSTR_SSLContext), proto);
+    mp_obj_t ca = dict_get(params, MP_QSTR_cadata);
+    if (ca == MP_OBJ_NULL) {
+        ca = dict_get(params, MP_QSTR_ca);
+    }
+    mp_obj_t cert = dict_get(params, MP_QSTR_cert);
+    mp_obj_t key = dict_get(params, MP_QSTR_key);
+    mp_obj_t cert_reqs = dict_get(params, MP_QSTR_cert_reqs);
+    if (ca != MP_OBJ_NULL) {
+        mp_obj_t dest[2 + 2];
+        mp_load_method(ctx, MP_QSTR_load_verify_locations, dest);
+        dest[2] = MP_OBJ_NEW_QSTR(MP_QSTR_cadata);
+        dest[3] = ca;
+        mp_call_method_n_kw(0, 1, dest);
+    }
+    if (cert != MP_OBJ_NULL || key != MP_OBJ_NULL) {
+        if (cert == MP_OBJ_NULL || key == MP_OBJ_NULL) {
+            mp_raise_ValueError(MP_ERROR_TEXT("ssl_params: 'cert' and 'key' go together"));
+        }
+        mp_obj_t args[2] = { cert, key };
+        call_method(ctx, MP_QSTR_load_cert_chain, 2, args);
+    }
+    // Verification is on whenever a CA is given or cert_reqs asks for it;
+    // without a CA the link is encrypted but the server not authenticated.
+    if (cert_reqs == MP_OBJ_NULL) {
+        cert_reqs = mp_load_attr(tls, ca != MP_OBJ_NULL ? MP_QSTR_CERT_REQUIRED : MP_QSTR_CERT_NONE);
+    }
+    mp_store_attr(ctx, MP_QSTR_verify_mode, cert_reqs);
+    return ctx;
+}
+
+static mp_obj_t wrap_tls(umqtt_client_obj_t *self, mp_obj_t sock) {
+    mp_obj_t ctx;
+    if (self->ssl == mp_const_true) {
+        ctx = make_tls_context(import_tls(), self->ssl_params);
+    } else {
+        ctx = self->ssl;    // an SSLContext the script configured
+    }
+    mp_obj_t hostname = dict_get(self->ssl_params, MP_QSTR_server_hostname);
+    if (hostname == MP_OBJ_NULL) {
+        hostname = self->server;
+    }
+    mp_obj_t dest[2 + 3];
+    mp_load_method(ctx, MP_QSTR_wrap_socket, dest);
+    dest[2] = sock;
+    dest[3] = MP_OBJ_NEW_QSTR(MP_QSTR_server_hostname);
+    dest[4] = hostname;
+    return mp_call_method_n_kw(1, 1, dest);
+}
+
+static void set_blocking(mp_obj_t obj, bool blocking) {
+    mp_obj_t arg = mp_obj_new_bool(blocking);
+    call_method(obj, MP_QSTR_setblocking, 1, &arg);
+}
+
+static int stream_fileno(mp_obj_t sock) {
+    const mp_stream_p_t *p = mp_get_stream(sock);
+    if (p == NULL || p->ioctl == NULL) {
+        return -1;
+    }
+    int err;
+    mp_uint_t fd = p->ioctl(sock, MP_STREAM_GET_FILENO, 0, &err);
+    return fd == MP_STREAM_ERROR ? -1 : (int)fd;
+}
+
+void umqtt_io_open(umqtt_client_obj_t *self) {
+    mp_obj_t socket = import_module(MP_QSTR_socket);
+    mp_obj_t args[3] = { self->server, MP_OBJ_NEW_SMALL_INT(self->port) };
+    mp_obj_t infos = mp_call_function_n_kw(mp_load_attr(socket, MP_QSTR_getaddrinfo), 2, 0, args);
+    size_t n_infos;
+    mp_obj_t *info_list;
+    mp_obj_get_array(infos, &n_infos, &info_list);
+    if (n_infos == 0) {
+        mp_raise_OSError(MP_EHOSTUNREACH);
+    }
+    size_t n_fields;
+    mp_obj_t *info;
+    mp_obj_get_array(info_list[0], &n_fields, &info);
+    if (n_fields < 5) {
+        mp_raise_OSError(MP_EHOSTUNREACH);
+    }
+    args[0] = info[0];
+    args[1] = info[1];
+    args[2] = info[2];
+    mp_obj_t sock = mp_call_function_n_kw(mp_load_attr(socket, MP_QSTR_socket), 3, 0, args);
+
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        // TCP connect and TLS handshake are bounded by the client's timeout.
+        mp_obj_t t = timeout_seconds(self->timeout_ms);
+        call_method(sock, MP_QSTR_settimeout, 1, &t);
+        call_method(sock, MP_QSTR_connect, 1, &info[4]);
+        mp_obj_t stream = sock;
+        if (self->ssl != mp_const_false && self->ssl != mp_const_none) {
+            stream = wrap_tls(self, sock);
+        }
+        mp_get_stream_raise(stream, MP_STREAM_OP_READ | MP_STREAM_OP_WRITE | MP_STREAM_OP_IOCTL);
+        set_blocking(stream, false);
+        nlr_pop();
+        self->sock = sock;
+        self->stream = stream;
+        self->fd = stream_fileno(sock);
+        self->rx_start = self->rx_end = 0;
+    } else {
+        const mp_stream_p_t *p = mp_get_stream(sock);
+        int err;
+        if (p != NULL && p->ioctl != NULL) {
+            p->ioctl(sock, MP_STREAM_CLOSE, 0, &err);
+        }
+        nlr_jump(nlr.ret_val);
+    }
+}
+
+void umqtt_io_close(umqtt_client_obj_t *self) {
+    int err;
+    if (self->stream != MP_OBJ_NULL) {
+        const mp_stream_p_t *p = mp_get_stream(self->stream);
+        if (p != NULL && p->ioctl != NULL) {
+            p->ioctl(self->stream, MP_STREAM_CLOSE, 0, &err);
+        }
+    }
+    if (self->sock != MP_OBJ_NULL && self->sock != self->stream) {
+        const mp_stream_p_t *p = mp_get_stream(self->sock);
+        if (p != NULL && p->ioctl != NULL) {
+            p->ioctl(self->sock, MP_STREAM_CLOSE, 0, &err);
+        }
+    }
+    self->stream = MP_OBJ_NULL;
+    self->sock = MP_OBJ_NULL;
+    self->fd = -1;
+    self->rx_start = self->rx_end = 0;
+}
+
+// Wait until the transport is probably readable (or writable) or wait_ms has
+// passed. Never raises: pending exceptions are handled by the caller once it
+// holds no lock.
+void umqtt_io_wait(umqtt_client_obj_t *self, bool for_write, uint32_t wait_ms) {
+    #if UMQTT_HAVE_POLL
+    if (self->fd >= 0) {
+        struct pollfd pfd = { .fd = self->fd, .events = for_write ? POLLOUT : POLLIN };
+        MP_THREAD_GIL_EXIT();
+        poll(&pfd, 1, (int)wait_ms);
+        MP_THREAD_GIL_ENTER();
+        return;
+    }
+    #endif
+    // A stream without a descriptor: ask it, then sleep a little.
+    mp_obj_t stream = self->stream;
+    if (stream != MP_OBJ_NULL) {
+        const mp_stream_p_t *p = mp_get_stream(stream);
+        int err;
+        mp_uint_t flags = for_write ? MP_STREAM_POLL_WR : MP_STREAM_POLL_RD;
+        if (p != NULL && p->ioctl != NULL) {
+            mp_uint_t ret = p->ioctl(stream, MP_STREAM_POLL, flags, &err);
+            if (ret == MP_STREAM_ERROR || (ret & (flags | MP_STREAM_POLL_ERR | MP_STREAM_POLL_HUP))) {
+                return;
+            }
+        }
+    }
+    mp_hal_delay_us(wait_ms < 1 ? wait_ms * 1000 : 1000);
+}
+
+// Write the whole packet; with the mutex held, so packets never interleave.
+// Returns 0 or an errno (MP_ETIMEDOUT when the peer stops reading).
+int umqtt_io_write_all(umqtt_client_obj_t *self, const uint8_t *buf, size_t len, uint32_t deadline) {
+    if (self->stream == MP_OBJ_NULL) {
+        return MP_ENOTCONN;
+    }
+    const mp_stream_p_t *p = mp_get_stream(self->stream);
+    while (len > 0) {
+        int err = 0;
+        mp_uint_t n = p->write(self->stream, buf, len, &err);
+        if (n == MP_STREAM_ERROR) {
+            if (!mp_is_nonblocking_error(err)) {
+                return err;
+            }
+            if (umqtt_deadline_passed(deadline)) {
+                return MP_ETIMEDOUT;
+            }
+            umqtt_io_wait(self, true, 20);
+            continue;
+        }
+        if (n == 0) {
+            return MP_ECONNRESET;
+        }
+        buf += n;
+        len -= n;
+    }
+    return 0;
+}
+
+// One non-blocking read. Returns bytes read, 0 at end of stream, or -1 with
+// *errcode set (MP_EAGAIN when nothing is there yet).
+mp_int_t umqtt_io_read_some(umqtt_client_obj_t *self, uint8_t *buf, size_t len, int *errcode) {
+    if (self->stream == MP_OBJ_NULL) {
+        *errcode = MP_ENOTCONN;
+        return -1;
+    }
+    const mp_stream_p_t *p = mp_get_stream(self->stream);
+    mp_uint_t n = p->read(self->stream, buf, len, errcode);
+    if (n == MP_STREAM_ERROR) {
+        return -1;
+    }
+    return (mp_int_t)n;
+}
+
+#endif // MICROPY_PY_UMQTT

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Install what building and testing need, on a fresh Debian machine; quick
+# when everything is already there.
+set -euo pipefail
+
+apt_pkgs=(build-essential pkg-config dpkg-dev libffi-dev libmbedtls-dev mosquitto mosquitto-clients openssl python3)
+py_pkgs=(pytest paho-mqtt)
+
+missing=()
+for p in "${apt_pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "install-deps: apt-get install ${missing[*]}"
+    sudo_cmd=""
+    [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+    $sudo_cmd apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+PYTHON=${PYTHON:-python3}
+if ! "$PYTHON" -c 'import pytest, paho.mqtt' 2>/dev/null; then
+    echo "install-deps: pip install ${py_pkgs[*]}"
+    "$PYTHON" -m pip install -q "${py_pkgs[@]}"
+fi
+
+command -v cargo >/dev/null || { echo "install-deps: cargo (rustup's stable toolchain) is required" >&2; exit 1; }
