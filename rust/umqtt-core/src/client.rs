@@ -1,0 +1,583 @@
+//! The connection state machine.
+//!
+//! Vocabulary: inputs are `handle_*` ([`Client::handle_rx`]), commands are
+//! verbs ([`Client::connect`], [`Client::publish`], ...), and
+//! [`Client::poll_timers`] says what keep-alive wants and when to call again.
+//!
+//! Order of use: `connect` (write its bytes), then feed every received byte
+//! through `handle_rx` (write each event's `reply`), call `poll_timers` at the
+//! latest when its wait has passed (write the PINGREQ it returns), issue
+//! commands as the application asks, and read tickets with `ticket_result`.
+//! When the transport breaks call `connection_lost`. Every command encodes
+//! into a slice the caller lends; a short slice gives
+//! [`Error::BufferTooSmall`] with the exact size and changes nothing.
+
+use crate::codec::{self, ConnectFields, Decoded, WillFields};
+use crate::keepalive::{Due, KeepAlive};
+use crate::session::{OpKind, Session, TicketResult};
+use crate::{topic, Error, ACK_MAX};
+use mqttrs::{ConnectReturnCode, Packet, QosPid, SubscribeReturnCodes};
+
+/// Connection state.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(any(test, feature = "debug"), derive(Debug))]
+pub enum ConnState {
+    Disconnected,
+    /// CONNECT encoded, CONNACK not yet received.
+    Connecting,
+    Connected,
+}
+
+/// The last will.
+#[derive(Clone, Copy)]
+pub struct Will<'a> {
+    pub topic: &'a [u8],
+    pub payload: &'a [u8],
+    pub qos: u8,
+    pub retain: bool,
+}
+
+/// What `connect` sends.
+#[derive(Clone, Copy)]
+pub struct ConnectOptions<'a> {
+    /// May be empty only with `clean_session`; 1..=23 bytes for MQTT 3.1.
+    pub client_id: &'a [u8],
+    pub user: Option<&'a [u8]>,
+    /// Without `user` only for MQTT 3.1.1 (`protocol_level` 4).
+    pub password: Option<&'a [u8]>,
+    pub will: Option<Will<'a>>,
+    pub clean_session: bool,
+    /// Seconds; 0 disables keep-alive.
+    pub keepalive_s: u16,
+    /// 3 = MQTT 3.1 ("MQIsdp"), 4 = MQTT 3.1.1 ("MQTT").
+    pub protocol_level: u8,
+    /// PINGREQs that may be re-sent after a missed PINGRESP before the
+    /// connection counts as dead (0: the first miss is fatal).
+    pub ping_max_missed: u8,
+}
+
+impl Default for ConnectOptions<'_> {
+    fn default() -> Self {
+        ConnectOptions {
+            client_id: b"",
+            user: None,
+            password: None,
+            will: None,
+            clean_session: true,
+            keepalive_s: 0,
+            protocol_level: 4,
+            ping_max_missed: 0,
+        }
+    }
+}
+
+/// Kind of a received-packet event.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(any(test, feature = "debug"), derive(Debug))]
+pub enum EventKind {
+    /// Nothing for the application (e.g. an ack for an unknown id).
+    None,
+    /// CONNACK accepted (`session_present` set) or refused (`code`).
+    Connack,
+    /// Incoming PUBLISH; `deliver` is false for a re-sent QoS 2 already delivered.
+    Message,
+    /// PUBACK (QoS 1) or PUBCOMP (QoS 2) completed `ticket`.
+    PublishDone,
+    /// PUBREC for `ticket`; `reply` holds the PUBREL.
+    Pubrec,
+    /// PUBREL; `reply` holds the PUBCOMP.
+    Pubrel,
+    /// SUBACK for `ticket`; `code` is the granted QoS or 0x80.
+    Suback,
+    /// UNSUBACK for `ticket`.
+    Unsuback,
+    Pingresp,
+}
+
+/// One received packet, as the application sees it. `topic` and `payload`
+/// borrow from the buffer given to `handle_rx`.
+#[derive(Clone, Copy)]
+pub struct Event<'a> {
+    pub kind: EventKind,
+    pub code: u8,
+    pub session_present: bool,
+    pub qos: u8,
+    pub retain: bool,
+    pub dup: bool,
+    pub deliver: bool,
+    pub packet_id: u16,
+    pub ticket: u32,
+    pub topic: &'a [u8],
+    pub payload: &'a [u8],
+    /// Bytes the caller must send now (`reply_len` of them).
+    pub reply: [u8; ACK_MAX],
+    pub reply_len: usize,
+}
+
+impl<'a> Event<'a> {
+    fn new(kind: EventKind) -> Self {
+        Event {
+            kind,
+            code: 0,
+            session_present: false,
+            qos: 0,
+            retain: false,
+            dup: false,
+            deliver: false,
+            packet_id: 0,
+            ticket: 0,
+            topic: &[],
+            payload: &[],
+            reply: [0; ACK_MAX],
+            reply_len: 0,
+        }
+    }
+
+    fn with_reply(mut self, first: u8, pid: u16) -> Self {
+        self.reply = codec::ack(first, pid);
+        self.reply_len = ACK_MAX;
+        self
+    }
+
+    /// The reply bytes to send (may be empty).
+    pub fn reply(&self) -> &[u8] {
+        self.reply.get(..self.reply_len).unwrap_or(&[])
+    }
+}
+
+/// Result of [`Client::handle_rx`].
+#[derive(Clone, Copy)]
+pub enum Rx<'a> {
+    /// No whole packet yet: the packet needs this many bytes in total (a lower
+    /// bound while its length bytes are incomplete).
+    NeedMore(usize),
+    /// One packet of `consumed` bytes was handled.
+    Event { consumed: usize, event: Event<'a> },
+    /// CONNACK with a refusal code (1..=5): the core is disconnected again.
+    Refused { consumed: usize, code: u8 },
+}
+
+/// The protocol core of one client connection (and its session).
+pub struct Client {
+    state: ConnState,
+    session: Session,
+    keepalive: KeepAlive,
+}
+
+impl Default for Client {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn check_out_qos(qos: u8) -> Result<(), Error> {
+    if qos > 2 {
+        Err(Error::BadArgument)
+    } else {
+        Ok(())
+    }
+}
+
+/// A UTF-8 string without NUL of at most 65 535 bytes, or `err`.
+fn mqtt_string(b: &[u8], err: Error) -> Result<(), Error> {
+    if b.len() > crate::MAX_STRING {
+        return Err(Error::PacketTooLarge);
+    }
+    if b.contains(&0) || core::str::from_utf8(b).is_err() {
+        return Err(err);
+    }
+    Ok(())
+}
+
+impl Client {
+    /// A disconnected client with an empty session.
+    pub const fn new() -> Self {
+        Client {
+            state: ConnState::Disconnected,
+            session: Session::new(),
+            keepalive: KeepAlive::new(),
+        }
+    }
+
+    pub fn state(&self) -> ConnState {
+        self.state
+    }
+
+    /// Outgoing QoS 1/2 publishes not yet acknowledged.
+    pub fn inflight_count(&self) -> usize {
+        self.session.inflight_count()
+    }
+
+    /// The session tables (read-only).
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// The session tables (tests and tools).
+    pub fn session_mut(&mut self) -> &mut Session {
+        &mut self.session
+    }
+
+    /// The keep-alive state (read-only).
+    pub fn keepalive(&self) -> &KeepAlive {
+        &self.keepalive
+    }
+
+    /// Encodes CONNECT; the state becomes `Connecting`. With `clean_session`
+    /// the whole session is cleared (every old ticket turns unknown).
+    pub fn connect(
+        &mut self,
+        o: &ConnectOptions<'_>,
+        now: u32,
+        out: &mut [u8],
+    ) -> Result<usize, Error> {
+        if self.state != ConnState::Disconnected {
+            return Err(Error::AlreadyConnected);
+        }
+        match o.protocol_level {
+            3 => {
+                if o.client_id.is_empty()
+                    || o.client_id.len() > 23
+                    || o.password.is_some() && o.user.is_none()
+                {
+                    return Err(Error::BadArgument);
+                }
+            }
+            4 => {}
+            _ => return Err(Error::BadArgument),
+        }
+        if o.client_id.is_empty() && !o.clean_session {
+            return Err(Error::BadArgument);
+        }
+        mqtt_string(o.client_id, Error::BadArgument)?;
+        if let Some(u) = o.user {
+            mqtt_string(u, Error::BadArgument)?;
+        }
+        if o.password.is_some_and(|p| p.len() > crate::MAX_STRING) {
+            return Err(Error::PacketTooLarge);
+        }
+        let will = match &o.will {
+            Some(w) => {
+                check_out_qos(w.qos)?;
+                topic::topic_name(w.topic)?;
+                Some(WillFields {
+                    topic: w.topic,
+                    payload: w.payload,
+                    qos: w.qos,
+                    retain: w.retain,
+                })
+            }
+            None => None,
+        };
+        let fields = ConnectFields {
+            protocol_level: o.protocol_level,
+            clean_session: o.clean_session,
+            keepalive_s: o.keepalive_s,
+            client_id: o.client_id,
+            will,
+            user: o.user,
+            password: o.password,
+        };
+        let n = codec::encode_connect(&fields, out)?;
+        if o.clean_session {
+            self.session.clear();
+        }
+        self.session.drop_ops();
+        self.keepalive.start(o.keepalive_s, o.ping_max_missed, now);
+        self.state = ConnState::Connecting;
+        Ok(n)
+    }
+
+    fn require_connected(&self) -> Result<(), Error> {
+        if self.state == ConnState::Connected {
+            Ok(())
+        } else {
+            Err(Error::NotConnected)
+        }
+    }
+
+    /// Encodes PUBLISH. QoS 1/2 get a packet id not in flight and a ticket
+    /// (returned with the length); QoS 0 has ticket 0.
+    pub fn publish(
+        &mut self,
+        topic_name: &[u8],
+        payload: &[u8],
+        qos: u8,
+        retain: bool,
+        now: u32,
+        out: &mut [u8],
+    ) -> Result<(usize, u32), Error> {
+        check_out_qos(qos)?;
+        let t = topic::topic_name(topic_name)?;
+        self.require_connected()?;
+        let size = codec::publish_size(t.len(), payload.len(), qos)?;
+        if qos > 0 && !self.session.can_publish() {
+            return Err(Error::InflightFull);
+        }
+        if out.len() < size {
+            return Err(Error::BufferTooSmall(size));
+        }
+        let (pid, ticket) = if qos > 0 {
+            let (pid, ticket) = self.session.add_publish(qos)?;
+            (Some(pid), ticket)
+        } else {
+            (None, 0)
+        };
+        let n = codec::encode_publish(t, payload, qos, pid, retain, false, out)?;
+        self.keepalive.on_sent(now);
+        Ok((n, ticket))
+    }
+
+    fn op(
+        &mut self,
+        kind: OpKind,
+        filter: &[u8],
+        qos: u8,
+        now: u32,
+        out: &mut [u8],
+    ) -> Result<(usize, u32), Error> {
+        check_out_qos(qos)?;
+        topic::topic_filter(filter)?;
+        self.require_connected()?;
+        if !self.session.can_add_op() {
+            return Err(Error::InflightFull);
+        }
+        let size = match kind {
+            OpKind::Subscribe => codec::subscribe_size(filter.len())?,
+            OpKind::Unsubscribe => codec::unsubscribe_size(filter.len())?,
+        };
+        if out.len() < size {
+            return Err(Error::BufferTooSmall(size));
+        }
+        let (pid, ticket) = self.session.add_op(kind)?;
+        let n = match kind {
+            OpKind::Subscribe => codec::encode_subscribe(pid, filter, qos, out)?,
+            OpKind::Unsubscribe => codec::encode_unsubscribe(pid, filter, out)?,
+        };
+        self.keepalive.on_sent(now);
+        Ok((n, ticket))
+    }
+
+    /// Encodes SUBSCRIBE for one filter; returns the length and a ticket.
+    pub fn subscribe(
+        &mut self,
+        filter: &[u8],
+        qos: u8,
+        now: u32,
+        out: &mut [u8],
+    ) -> Result<(usize, u32), Error> {
+        self.op(OpKind::Subscribe, filter, qos, now, out)
+    }
+
+    /// Encodes UNSUBSCRIBE for one filter; returns the length and a ticket.
+    pub fn unsubscribe(
+        &mut self,
+        filter: &[u8],
+        now: u32,
+        out: &mut [u8],
+    ) -> Result<(usize, u32), Error> {
+        self.op(OpKind::Unsubscribe, filter, 0, now, out)
+    }
+
+    /// Encodes PINGREQ (connected only).
+    pub fn ping(&mut self, now: u32, out: &mut [u8]) -> Result<usize, Error> {
+        self.require_connected()?;
+        let n = codec::encode_fixed(codec::PINGREQ, out)?;
+        self.keepalive.ping_sent(now);
+        Ok(n)
+    }
+
+    /// Encodes DISCONNECT; the state becomes `Disconnected` (pending
+    /// SUBSCRIBE/UNSUBSCRIBE tickets turn unknown, publishes stay in flight).
+    pub fn disconnect(&mut self, out: &mut [u8]) -> Result<usize, Error> {
+        let n = codec::encode_fixed(codec::DISCONNECT, out)?;
+        self.connection_lost();
+        Ok(n)
+    }
+
+    /// The transport is gone: `Disconnected`; pending SUBSCRIBE/UNSUBSCRIBE
+    /// tickets turn unknown; in-flight publishes and incoming QoS 2 ids are
+    /// kept for a resumed session.
+    pub fn connection_lost(&mut self) {
+        self.state = ConnState::Disconnected;
+        self.session.drop_ops();
+    }
+
+    /// Where a ticket stands; a done ticket is released by reading it.
+    pub fn ticket_result(&mut self, ticket: u32) -> TicketResult {
+        self.session.ticket_result(ticket)
+    }
+
+    /// The caller stopped waiting on a ticket.
+    pub fn forget(&mut self, ticket: u32) {
+        self.session.forget(ticket);
+    }
+
+    /// Keep-alive: `Ok((0, wait))` nothing to send, `Ok((2, wait))` a PINGREQ
+    /// was written to `out`; `wait` = ms until the next call is due
+    /// (`u32::MAX`: none). `KeepaliveTimeout`: the connection is dead (the
+    /// core is `Disconnected`).
+    pub fn poll_timers(&mut self, now: u32, out: &mut [u8]) -> Result<(usize, u32), Error> {
+        if self.state != ConnState::Connected {
+            return Ok((0, u32::MAX));
+        }
+        match self.keepalive.due(now) {
+            Due::Wait(w) => Ok((0, w)),
+            Due::Ping => {
+                let n = codec::encode_fixed(codec::PINGREQ, out)?;
+                self.keepalive.ping_sent(now);
+                Ok((n, self.keepalive.wait_after_ping(now)))
+            }
+            Due::Timeout => {
+                self.connection_lost();
+                Err(Error::KeepaliveTimeout)
+            }
+        }
+    }
+
+    /// Frames and handles the packet at the start of `buf`. Any error means
+    /// the connection must be dropped (the core is already `Disconnected`).
+    pub fn handle_rx<'a>(&mut self, buf: &'a [u8], now: u32) -> Result<Rx<'a>, Error> {
+        if self.state == ConnState::Disconnected {
+            return Err(Error::NotConnected);
+        }
+        let r = self.handle_packet(buf, now);
+        if matches!(r, Err(Error::ProtocolError)) {
+            self.connection_lost();
+        }
+        r
+    }
+
+    fn handle_packet<'a>(&mut self, buf: &'a [u8], now: u32) -> Result<Rx<'a>, Error> {
+        let (consumed, packet) = match codec::decode(buf)? {
+            Decoded::NeedMore(n) => return Ok(Rx::NeedMore(n)),
+            Decoded::Packet { consumed, packet } => (consumed, packet),
+        };
+        let connecting = self.state == ConnState::Connecting;
+        if connecting != matches!(packet, Packet::Connack(_)) {
+            // CONNACK only (and first) while connecting.
+            return Err(Error::ProtocolError);
+        }
+        self.keepalive.on_received(now);
+        let ev = match packet {
+            Packet::Connack(c) => {
+                let code = match c.code {
+                    ConnectReturnCode::Accepted => 0,
+                    ConnectReturnCode::RefusedProtocolVersion => 1,
+                    ConnectReturnCode::RefusedIdentifierRejected => 2,
+                    ConnectReturnCode::ServerUnavailable => 3,
+                    ConnectReturnCode::BadUsernamePassword => 4,
+                    ConnectReturnCode::NotAuthorized => 5,
+                };
+                if code != 0 {
+                    self.connection_lost();
+                    return Ok(Rx::Refused { consumed, code });
+                }
+                if !c.session_present {
+                    // The server kept nothing: our in-flight state is void.
+                    self.session.clear();
+                }
+                self.state = ConnState::Connected;
+                let mut ev = Event::new(EventKind::Connack);
+                ev.session_present = c.session_present;
+                ev
+            }
+            Packet::Publish(p) => {
+                let topic_bytes = p.topic_name.as_bytes();
+                if topic::topic_name(topic_bytes).is_err() {
+                    return Err(Error::ProtocolError);
+                }
+                let mut ev = Event::new(EventKind::Message);
+                ev.retain = p.retain;
+                ev.dup = p.dup;
+                ev.topic = topic_bytes;
+                ev.payload = p.payload;
+                ev.deliver = true;
+                match p.qospid {
+                    QosPid::AtMostOnce => ev,
+                    QosPid::AtLeastOnce(pid) => {
+                        ev.qos = 1;
+                        ev.packet_id = pid.get();
+                        ev.with_reply(codec::PUBACK, pid.get())
+                    }
+                    QosPid::ExactlyOnce(pid) => {
+                        ev.qos = 2;
+                        ev.packet_id = pid.get();
+                        ev.deliver = self.session.on_incoming_qos2(pid.get());
+                        ev.with_reply(codec::PUBREC, pid.get())
+                    }
+                }
+            }
+            Packet::Puback(pid) => {
+                self.ack_event(EventKind::PublishDone, pid.get(), |s, p| s.on_puback(p))
+            }
+            Packet::Pubcomp(pid) => {
+                self.ack_event(EventKind::PublishDone, pid.get(), |s, p| s.on_pubcomp(p))
+            }
+            Packet::Pubrec(pid) => {
+                let ev = self.ack_event(EventKind::Pubrec, pid.get(), |s, p| s.on_pubrec(p));
+                if ev.kind == EventKind::Pubrec {
+                    ev.with_reply(codec::PUBREL, pid.get())
+                } else {
+                    ev
+                }
+            }
+            Packet::Pubrel(pid) => {
+                self.session.on_pubrel(pid.get());
+                let mut ev = Event::new(EventKind::Pubrel);
+                ev.packet_id = pid.get();
+                ev.with_reply(codec::PUBCOMP, pid.get())
+            }
+            Packet::Suback(s) => {
+                let code = match s.return_codes.first() {
+                    Some(SubscribeReturnCodes::Success(q)) => match q {
+                        mqttrs::QoS::AtMostOnce => 0,
+                        mqttrs::QoS::AtLeastOnce => 1,
+                        mqttrs::QoS::ExactlyOnce => 2,
+                    },
+                    Some(SubscribeReturnCodes::Failure) => 0x80,
+                    None => return Err(Error::ProtocolError),
+                };
+                let mut ev = self.ack_event(EventKind::Suback, s.pid.get(), |se, p| {
+                    se.on_op_ack(OpKind::Subscribe, p, code)
+                });
+                if ev.kind == EventKind::Suback {
+                    ev.code = code;
+                }
+                ev
+            }
+            Packet::Unsuback(pid) => self.ack_event(EventKind::Unsuback, pid.get(), |s, p| {
+                s.on_op_ack(OpKind::Unsubscribe, p, 0)
+            }),
+            Packet::Pingresp => Event::new(EventKind::Pingresp),
+            // Framing refuses every packet a client never receives.
+            _ => return Err(Error::ProtocolError),
+        };
+        if ev.reply_len > 0 {
+            self.keepalive.on_sent(now);
+        }
+        Ok(Rx::Event {
+            consumed,
+            event: ev,
+        })
+    }
+
+    /// An acknowledgement event for `ticket`, or `None` when the id is unknown.
+    fn ack_event<'a>(
+        &mut self,
+        kind: EventKind,
+        pid: u16,
+        f: impl FnOnce(&mut Session, u16) -> Option<u32>,
+    ) -> Event<'a> {
+        let mut ev = match f(&mut self.session, pid) {
+            Some(ticket) => {
+                let mut ev = Event::new(kind);
+                ev.ticket = ticket;
+                ev
+            }
+            None => Event::new(EventKind::None),
+        };
+        ev.packet_id = pid;
+        ev
+    }
+}

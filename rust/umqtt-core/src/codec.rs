@@ -1,0 +1,517 @@
+//! Encoding into caller slices (size first) and the guarded mqttrs decoder.
+//!
+//! Every encoder computes the exact packet size before writing anything, so a
+//! short slice gives [`Error::BufferTooSmall`] with the size needed and leaves
+//! the slice untouched. Strings longer than 65 535 bytes are refused here
+//! (mqttrs would write `len as u16`).
+//!
+//! PUBLISH is encoded by mqttrs. CONNECT, SUBSCRIBE and UNSUBSCRIBE are
+//! encoded here: mqttrs 0.4.1 writes a wrong MQTT 3.1 CONNECT (`00 04 MQisdp`
+//! with level 4) and its SUBSCRIBE/UNSUBSCRIBE copy each filter into a
+//! 256-byte `heapless::String` (1.3 KiB of stack, filters > 256 bytes
+//! impossible); the acknowledgements are four fixed bytes.
+//!
+//! Decoding hands mqttrs exactly one packet that [`crate::frame`] framed and
+//! length-checked, never more bytes.
+
+use crate::frame::{self, Frame, Framed};
+use crate::pid::PacketId;
+use crate::{Error, MAX_REMAINING_LENGTH, MAX_STRING};
+use mqttrs::{Packet, Pid, Publish, QosPid};
+
+/// Bytes the remaining-length varint takes.
+pub fn varint_len(remaining: usize) -> usize {
+    match remaining {
+        0..=127 => 1,
+        128..=16_383 => 2,
+        16_384..=2_097_151 => 3,
+        _ => 4,
+    }
+}
+
+/// Whole packet size for a remaining length, or `PacketTooLarge`.
+pub fn packet_size(remaining: usize) -> Result<usize, Error> {
+    if remaining > MAX_REMAINING_LENGTH {
+        return Err(Error::PacketTooLarge);
+    }
+    Ok(1 + varint_len(remaining) + remaining)
+}
+
+/// `2 + len` for an MQTT string or binary field, or `PacketTooLarge`.
+fn field(len: usize) -> Result<usize, Error> {
+    if len > MAX_STRING {
+        Err(Error::PacketTooLarge)
+    } else {
+        Ok(2 + len)
+    }
+}
+
+fn add(a: usize, b: usize) -> Result<usize, Error> {
+    a.checked_add(b).ok_or(Error::PacketTooLarge)
+}
+
+/// The output slice, cut to the packet size, or `BufferTooSmall(size)`.
+fn room(out: &mut [u8], size: usize) -> Result<&mut [u8], Error> {
+    out.get_mut(..size).ok_or(Error::BufferTooSmall(size))
+}
+
+/// A cursor over a slice already checked to be large enough. Writes past its
+/// end are dropped (and reported by `finish`), never a panic.
+struct Writer<'a> {
+    buf: &'a mut [u8],
+    pos: usize,
+    overflow: bool,
+}
+
+impl<'a> Writer<'a> {
+    fn new(buf: &'a mut [u8]) -> Self {
+        Writer {
+            buf,
+            pos: 0,
+            overflow: false,
+        }
+    }
+    fn u8(&mut self, v: u8) {
+        match self.buf.get_mut(self.pos) {
+            Some(b) => {
+                *b = v;
+                self.pos += 1;
+            }
+            None => self.overflow = true,
+        }
+    }
+    fn u16(&mut self, v: u16) {
+        let [hi, lo] = v.to_be_bytes();
+        self.u8(hi);
+        self.u8(lo);
+    }
+    fn bytes(&mut self, v: &[u8]) {
+        match self
+            .pos
+            .checked_add(v.len())
+            .and_then(|end| self.buf.get_mut(self.pos..end))
+        {
+            Some(dst) => {
+                dst.copy_from_slice(v);
+                self.pos += v.len();
+            }
+            None => self.overflow = true,
+        }
+    }
+    /// A length-prefixed field; the caller checked `v.len() <= 65 535`.
+    fn field(&mut self, v: &[u8]) {
+        self.u16(u16::try_from(v.len()).unwrap_or(u16::MAX));
+        self.bytes(v);
+    }
+    fn varint(&mut self, mut v: usize) {
+        loop {
+            let mut b = (v % 128) as u8;
+            v /= 128;
+            if v > 0 {
+                b |= 0x80;
+            }
+            self.u8(b);
+            if v == 0 {
+                break;
+            }
+        }
+    }
+    fn finish(self) -> Result<usize, Error> {
+        if self.overflow {
+            Err(Error::BufferTooSmall(self.buf.len().saturating_add(1)))
+        } else {
+            Ok(self.pos)
+        }
+    }
+}
+
+/// The last will of a CONNECT.
+#[derive(Clone, Copy)]
+pub struct WillFields<'a> {
+    pub topic: &'a [u8],
+    pub payload: &'a [u8],
+    pub qos: u8,
+    pub retain: bool,
+}
+
+/// The fields of a CONNECT, already validated by the caller (except sizes).
+#[derive(Clone, Copy)]
+pub struct ConnectFields<'a> {
+    /// 3 = MQTT 3.1 ("MQIsdp"), 4 = MQTT 3.1.1 ("MQTT").
+    pub protocol_level: u8,
+    pub clean_session: bool,
+    pub keepalive_s: u16,
+    pub client_id: &'a [u8],
+    pub will: Option<WillFields<'a>>,
+    pub user: Option<&'a [u8]>,
+    pub password: Option<&'a [u8]>,
+}
+
+/// Encodes CONNECT; returns its length.
+pub fn encode_connect(c: &ConnectFields<'_>, out: &mut [u8]) -> Result<usize, Error> {
+    let name: &[u8] = if c.protocol_level == 3 {
+        b"MQIsdp"
+    } else {
+        b"MQTT"
+    };
+    let mut flags = 0u8;
+    // name + level + flags + keepalive
+    let mut rem = add(field(name.len())?, 4)?;
+    rem = add(rem, field(c.client_id.len())?)?;
+    if c.clean_session {
+        flags |= 0x02;
+    }
+    if let Some(w) = &c.will {
+        flags |= 0x04 | ((w.qos & 0x03) << 3);
+        if w.retain {
+            flags |= 0x20;
+        }
+        rem = add(rem, field(w.topic.len())?)?;
+        rem = add(rem, field(w.payload.len())?)?;
+    }
+    if let Some(u) = c.user {
+        flags |= 0x80;
+        rem = add(rem, field(u.len())?)?;
+    }
+    if let Some(p) = c.password {
+        flags |= 0x40;
+        rem = add(rem, field(p.len())?)?;
+    }
+    let size = packet_size(rem)?;
+    let mut w = Writer::new(room(out, size)?);
+    w.u8(0x10);
+    w.varint(rem);
+    w.field(name);
+    w.u8(c.protocol_level);
+    w.u8(flags);
+    w.u16(c.keepalive_s);
+    w.field(c.client_id);
+    if let Some(will) = &c.will {
+        w.field(will.topic);
+        w.field(will.payload);
+    }
+    if let Some(u) = c.user {
+        w.field(u);
+    }
+    if let Some(p) = c.password {
+        w.field(p);
+    }
+    w.finish()
+}
+
+/// Size of a PUBLISH.
+pub fn publish_size(topic_len: usize, payload_len: usize, qos: u8) -> Result<usize, Error> {
+    if topic_len > MAX_STRING {
+        return Err(Error::InvalidTopic);
+    }
+    let rem = add(2 + topic_len + if qos > 0 { 2 } else { 0 }, payload_len)?;
+    packet_size(rem)
+}
+
+/// Encodes PUBLISH with mqttrs. `pid` must be `Some` for QoS 1/2.
+pub fn encode_publish(
+    topic: &str,
+    payload: &[u8],
+    qos: u8,
+    pid: Option<PacketId>,
+    retain: bool,
+    dup: bool,
+    out: &mut [u8],
+) -> Result<usize, Error> {
+    let size = publish_size(topic.len(), payload.len(), qos)?;
+    let dst = room(out, size)?;
+    let mpid = || {
+        pid.and_then(|p| Pid::try_from(p.get()).ok())
+            .ok_or(Error::BadArgument)
+    };
+    let qospid = match qos {
+        0 => QosPid::AtMostOnce,
+        1 => QosPid::AtLeastOnce(mpid()?),
+        2 => QosPid::ExactlyOnce(mpid()?),
+        _ => return Err(Error::BadArgument),
+    };
+    let p = Packet::Publish(Publish {
+        dup,
+        qospid,
+        retain,
+        topic_name: topic,
+        payload,
+    });
+    match mqttrs::encode_slice(&p, dst) {
+        Ok(n) if n == size => Ok(n),
+        _ => Err(Error::BufferTooSmall(size)),
+    }
+}
+
+fn subscribe_rem(filter_len: usize) -> Result<usize, Error> {
+    add(2 + 1, field(filter_len)?)
+}
+
+fn unsubscribe_rem(filter_len: usize) -> Result<usize, Error> {
+    add(2, field(filter_len)?)
+}
+
+/// Size of a SUBSCRIBE with one filter.
+pub fn subscribe_size(filter_len: usize) -> Result<usize, Error> {
+    packet_size(subscribe_rem(filter_len)?)
+}
+
+/// Size of an UNSUBSCRIBE with one filter.
+pub fn unsubscribe_size(filter_len: usize) -> Result<usize, Error> {
+    packet_size(unsubscribe_rem(filter_len)?)
+}
+
+/// Encodes SUBSCRIBE with one filter; `filter` was validated.
+pub fn encode_subscribe(
+    pid: PacketId,
+    filter: &[u8],
+    qos: u8,
+    out: &mut [u8],
+) -> Result<usize, Error> {
+    let rem = subscribe_rem(filter.len())?;
+    let size = packet_size(rem)?;
+    let mut w = Writer::new(room(out, size)?);
+    w.u8(0x82);
+    w.varint(rem);
+    w.u16(pid.get());
+    w.field(filter);
+    w.u8(qos);
+    w.finish()
+}
+
+/// Encodes UNSUBSCRIBE with one filter; `filter` was validated.
+pub fn encode_unsubscribe(pid: PacketId, filter: &[u8], out: &mut [u8]) -> Result<usize, Error> {
+    let rem = unsubscribe_rem(filter.len())?;
+    let size = packet_size(rem)?;
+    let mut w = Writer::new(room(out, size)?);
+    w.u8(0xa2);
+    w.varint(rem);
+    w.u16(pid.get());
+    w.field(filter);
+    w.finish()
+}
+
+/// A 4-byte acknowledgement: `first` is 0x40 PUBACK, 0x50 PUBREC, 0x62 PUBREL, 0x70 PUBCOMP.
+pub fn ack(first: u8, pid: u16) -> [u8; 4] {
+    let [hi, lo] = pid.to_be_bytes();
+    [first, 0x02, hi, lo]
+}
+
+pub const PUBACK: u8 = 0x40;
+pub const PUBREC: u8 = 0x50;
+pub const PUBREL: u8 = 0x62;
+pub const PUBCOMP: u8 = 0x70;
+pub const PINGREQ: [u8; 2] = [0xc0, 0x00];
+pub const DISCONNECT: [u8; 2] = [0xe0, 0x00];
+
+/// Copies a fixed 2-byte packet into `out`.
+pub fn encode_fixed(bytes: [u8; 2], out: &mut [u8]) -> Result<usize, Error> {
+    room(out, 2)?.copy_from_slice(&bytes);
+    Ok(2)
+}
+
+/// Result of [`decode`]. (`Packet` is large because mqttrs's SUBSCRIBE
+/// variant holds five 256-byte strings: about 1.4 KiB of stack.)
+#[allow(clippy::large_enum_variant)]
+pub enum Decoded<'a> {
+    NeedMore(usize),
+    Packet { consumed: usize, packet: Packet<'a> },
+}
+
+/// Frames the packet at the start of `buf` and, once whole and length-checked,
+/// decodes exactly its bytes with mqttrs.
+pub fn decode(buf: &[u8]) -> Result<Decoded<'_>, Error> {
+    let f: Framed = match frame::parse(buf)? {
+        Frame::NeedMore(n) => return Ok(Decoded::NeedMore(n)),
+        Frame::Packet(f) => f,
+    };
+    let total = f.total();
+    let bytes = buf.get(..total).ok_or(Error::ProtocolError)?;
+    match mqttrs::decode_slice(bytes) {
+        Ok(Some(packet)) => Ok(Decoded::Packet {
+            consumed: total,
+            packet,
+        }),
+        _ => Err(Error::ProtocolError),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn connect311() -> ConnectFields<'static> {
+        ConnectFields {
+            protocol_level: 4,
+            clean_session: true,
+            keepalive_s: 60,
+            client_id: b"cid",
+            will: None,
+            user: None,
+            password: None,
+        }
+    }
+
+    #[test]
+    fn a_minimal_mqtt311_connect_has_the_expected_bytes() {
+        let mut out = [0u8; 64];
+        let n = encode_connect(&connect311(), &mut out).unwrap();
+        assert_eq!(
+            &out[..n],
+            &[0x10, 15, 0, 4, b'M', b'Q', b'T', b'T', 4, 0x02, 0, 60, 0, 3, b'c', b'i', b'd']
+        );
+    }
+
+    #[test]
+    fn an_mqtt31_connect_names_mqisdp_level_3() {
+        let mut out = [0u8; 64];
+        let c = ConnectFields {
+            protocol_level: 3,
+            ..connect311()
+        };
+        let n = encode_connect(&c, &mut out).unwrap();
+        assert_eq!(
+            &out[..11],
+            &[0x10, 17, 0, 6, b'M', b'Q', b'I', b's', b'd', b'p', 3]
+        );
+        assert_eq!(n, 19);
+    }
+
+    #[test]
+    fn connect_with_will_user_and_password_sets_every_flag() {
+        let mut out = [0u8; 64];
+        let c = ConnectFields {
+            will: Some(WillFields {
+                topic: b"w",
+                payload: b"bye",
+                qos: 1,
+                retain: true,
+            }),
+            user: Some(b"u"),
+            password: Some(b""),
+            ..connect311()
+        };
+        let n = encode_connect(&c, &mut out).unwrap();
+        assert_eq!(out[9], 0x80 | 0x40 | 0x20 | 0x08 | 0x04 | 0x02);
+        assert_eq!(
+            &out[17..n],
+            &[0, 1, b'w', 0, 3, b'b', b'y', b'e', 0, 1, b'u', 0, 0]
+        );
+        // mqttrs decodes what we wrote.
+        match mqttrs::decode_slice(&out[..n]).unwrap().unwrap() {
+            Packet::Connect(c) => {
+                assert_eq!(c.client_id, "cid");
+                assert_eq!(c.username, Some("u"));
+                assert_eq!(c.password, Some(&b""[..]));
+                assert!(c.last_will.is_some());
+            }
+            _ => panic!("not a connect"),
+        }
+    }
+
+    #[test]
+    fn a_short_buffer_reports_the_exact_size_and_stays_untouched() {
+        let mut out = [0xaau8; 16];
+        assert_eq!(
+            encode_connect(&connect311(), &mut out),
+            Err(Error::BufferTooSmall(17))
+        );
+        assert!(out.iter().all(|&b| b == 0xaa));
+        assert_eq!(
+            encode_publish("t", b"xy", 1, PacketId::new(5), false, false, &mut out[..8]),
+            Err(Error::BufferTooSmall(9))
+        );
+        assert!(out.iter().all(|&b| b == 0xaa));
+    }
+
+    #[test]
+    fn strings_above_65535_bytes_are_refused_before_encoding() {
+        let big = [b'a'; 70_000];
+        let mut out = [0u8; 16];
+        let c = ConnectFields {
+            client_id: &big,
+            ..connect311()
+        };
+        assert_eq!(encode_connect(&c, &mut out), Err(Error::PacketTooLarge));
+        assert_eq!(publish_size(70_000, 0, 0), Err(Error::InvalidTopic));
+    }
+
+    #[test]
+    fn publish_sizes_cross_the_varint_boundaries() {
+        assert_eq!(publish_size(1, 124, 0).unwrap(), 2 + 127);
+        assert_eq!(publish_size(1, 125, 0).unwrap(), 3 + 128);
+        assert_eq!(
+            publish_size(1, MAX_REMAINING_LENGTH - 3, 0).unwrap(),
+            5 + MAX_REMAINING_LENGTH
+        );
+        assert_eq!(
+            publish_size(1, MAX_REMAINING_LENGTH - 2, 0),
+            Err(Error::PacketTooLarge)
+        );
+        assert_eq!(publish_size(1, usize::MAX, 1), Err(Error::PacketTooLarge));
+    }
+
+    #[test]
+    fn subscribe_and_unsubscribe_have_the_expected_bytes() {
+        let mut out = [0u8; 32];
+        let pid = PacketId::new(0x1234).unwrap();
+        let n = encode_subscribe(pid, b"a/#", 2, &mut out).unwrap();
+        assert_eq!(&out[..n], &[0x82, 8, 0x12, 0x34, 0, 3, b'a', b'/', b'#', 2]);
+        let n = encode_unsubscribe(pid, b"a/#", &mut out).unwrap();
+        assert_eq!(&out[..n], &[0xa2, 7, 0x12, 0x34, 0, 3, b'a', b'/', b'#']);
+    }
+
+    #[test]
+    fn a_filter_longer_than_256_bytes_can_be_subscribed() {
+        let f = [b'a'; 300];
+        let mut out = [0u8; 400];
+        let n = encode_subscribe(PacketId::ONE, &f, 0, &mut out).unwrap();
+        assert_eq!(n, 1 + 2 + 2 + 2 + 300 + 1);
+        assert_eq!(&out[..3], &[0x82, 0xb1, 0x02]);
+    }
+
+    #[test]
+    fn decode_reads_one_packet_and_no_byte_more() {
+        let bytes = [0x30, 0x03, 0x00, 0x01, b't', 0x40, 0x02, 0x00, 0x07];
+        match decode(&bytes).unwrap() {
+            Decoded::Packet {
+                consumed,
+                packet: Packet::Publish(p),
+            } => {
+                assert_eq!(consumed, 5);
+                assert_eq!(p.topic_name, "t");
+                assert!(p.payload.is_empty());
+            }
+            _ => panic!("not a publish"),
+        }
+    }
+
+    #[test]
+    fn connack_codes_above_5_and_packet_id_0_are_protocol_errors() {
+        assert!(matches!(
+            decode(&[0x20, 2, 0, 6]),
+            Err(Error::ProtocolError)
+        ));
+        assert!(matches!(
+            decode(&[0x40, 2, 0, 0]),
+            Err(Error::ProtocolError)
+        ));
+        assert!(matches!(
+            decode(&[0x32, 5, 0, 1, b't', 0, 0]),
+            Err(Error::ProtocolError)
+        ));
+    }
+
+    #[test]
+    fn suback_with_a_bad_code_or_more_than_five_codes_is_a_protocol_error() {
+        assert!(matches!(
+            decode(&[0x90, 3, 0, 1, 3]),
+            Err(Error::ProtocolError)
+        ));
+        assert!(matches!(
+            decode(&[0x90, 8, 0, 1, 0, 0, 0, 0, 0, 0]),
+            Err(Error::ProtocolError)
+        ));
+        assert!(decode(&[0x90, 3, 0, 1, 0x80]).is_ok());
+    }
+}

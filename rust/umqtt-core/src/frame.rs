@@ -1,0 +1,283 @@
+//! Framing: find one whole packet at the start of a byte stream and check it
+//! against the rules MQTT 3.1.1 sets for a packet a *client* receives, before
+//! any decoder looks at it.
+//!
+//! mqttrs 0.4.1 indexes without bounds checks (`40 00` panics it), so every
+//! length it will rely on is proven here: CONNACK, PUBACK, PUBREC, PUBREL,
+//! PUBCOMP and UNSUBACK have exactly 2 bytes after the header, PINGRESP none,
+//! SUBACK at least 3, and a PUBLISH holds its topic length, topic and (QoS > 0)
+//! packet id. Reserved flag bits must have their fixed values (PUBREL `0x62`),
+//! a PUBLISH may not say QoS 3, and packets only a server receives (CONNECT,
+//! SUBSCRIBE, UNSUBSCRIBE, PINGREQ, DISCONNECT) or reserved types 0 and 15 are
+//! protocol errors.
+
+use crate::{Error, MAX_REMAINING_LENGTH};
+
+/// Packet type numbers (upper nibble of the first byte).
+pub mod ty {
+    pub const CONNECT: u8 = 1;
+    pub const CONNACK: u8 = 2;
+    pub const PUBLISH: u8 = 3;
+    pub const PUBACK: u8 = 4;
+    pub const PUBREC: u8 = 5;
+    pub const PUBREL: u8 = 6;
+    pub const PUBCOMP: u8 = 7;
+    pub const SUBSCRIBE: u8 = 8;
+    pub const SUBACK: u8 = 9;
+    pub const UNSUBSCRIBE: u8 = 10;
+    pub const UNSUBACK: u8 = 11;
+    pub const PINGREQ: u8 = 12;
+    pub const PINGRESP: u8 = 13;
+    pub const DISCONNECT: u8 = 14;
+}
+
+/// One complete, length-checked packet at the start of the buffer.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(any(test, feature = "debug"), derive(Debug))]
+pub struct Framed {
+    /// First byte (type and flags).
+    pub header: u8,
+    /// Bytes of the fixed header (2..=5).
+    pub header_len: usize,
+    /// Remaining length (bytes after the fixed header).
+    pub remaining: usize,
+}
+
+impl Framed {
+    /// Packet type (upper nibble).
+    pub fn packet_type(&self) -> u8 {
+        self.header >> 4
+    }
+    /// Whole packet size.
+    pub fn total(&self) -> usize {
+        // header_len <= 5 and remaining <= 268 435 455: cannot overflow a 32-bit usize.
+        self.header_len.saturating_add(self.remaining)
+    }
+}
+
+/// Result of looking at the buffer.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(any(test, feature = "debug"), derive(Debug))]
+pub enum Frame {
+    /// No whole packet yet; the value is the total size the packet needs (a
+    /// lower bound while its length bytes are still incomplete).
+    NeedMore(usize),
+    /// A whole packet of `total()` bytes that passed every length rule.
+    Packet(Framed),
+}
+
+/// Reads the remaining-length varint after the type byte.
+/// `Ok(None)` with the lower bound when incomplete.
+fn read_length(buf: &[u8]) -> Result<Result<(usize, usize), usize>, Error> {
+    let mut value: usize = 0;
+    let mut i: usize = 0;
+    while i < 4 {
+        let pos = 1 + i;
+        let Some(&b) = buf.get(pos) else {
+            // type byte + i length bytes seen + at least one more byte
+            return Ok(Err(pos + 1));
+        };
+        value |= usize::from(b & 0x7f) << (7 * i);
+        if b & 0x80 == 0 {
+            return Ok(Ok((value, pos + 1)));
+        }
+        i += 1;
+    }
+    // A fifth length byte: illegal in MQTT.
+    Err(Error::ProtocolError)
+}
+
+/// Checks the fixed header alone (type, flags, remaining length).
+fn check_fixed(header: u8, remaining: usize) -> Result<(), Error> {
+    let flags = header & 0x0f;
+    let ok = match header >> 4 {
+        ty::CONNACK | ty::PUBACK | ty::PUBREC | ty::PUBCOMP | ty::UNSUBACK => {
+            flags == 0 && remaining == 2
+        }
+        ty::PUBREL => flags == 0x02 && remaining == 2,
+        ty::PINGRESP => flags == 0 && remaining == 0,
+        ty::SUBACK => flags == 0 && remaining >= 3,
+        ty::PUBLISH => {
+            let qos = (flags >> 1) & 0x03;
+            qos != 3 && remaining >= if qos == 0 { 2 } else { 4 }
+        }
+        // CONNECT, SUBSCRIBE, UNSUBSCRIBE, PINGREQ, DISCONNECT go to a server;
+        // 0 and 15 are reserved.
+        _ => false,
+    };
+    if ok && remaining <= MAX_REMAINING_LENGTH {
+        Ok(())
+    } else {
+        Err(Error::ProtocolError)
+    }
+}
+
+/// Checks what needs the body: a PUBLISH's topic length and packet id fit.
+fn check_body(f: &Framed, body: &[u8]) -> Result<(), Error> {
+    if f.packet_type() != ty::PUBLISH {
+        return Ok(());
+    }
+    let (Some(&hi), Some(&lo)) = (body.first(), body.get(1)) else {
+        return Err(Error::ProtocolError);
+    };
+    let topic_len = usize::from(u16::from_be_bytes([hi, lo]));
+    let pid_len = if f.header & 0x06 == 0 { 0 } else { 2 };
+    let need = 2usize
+        .checked_add(topic_len)
+        .and_then(|n| n.checked_add(pid_len))
+        .ok_or(Error::ProtocolError)?;
+    if need <= f.remaining {
+        Ok(())
+    } else {
+        Err(Error::ProtocolError)
+    }
+}
+
+/// Frames the packet at the start of `buf`.
+///
+/// Errors come as soon as the bytes present prove them (a bad type byte is
+/// refused before its length is complete).
+pub fn parse(buf: &[u8]) -> Result<Frame, Error> {
+    let Some(&header) = buf.first() else {
+        return Ok(Frame::NeedMore(2));
+    };
+    // Refuse a type byte that is wrong whatever its length.
+    check_fixed_type(header)?;
+    let (remaining, header_len) = match read_length(buf)? {
+        Ok(v) => v,
+        Err(need) => return Ok(Frame::NeedMore(need)),
+    };
+    check_fixed(header, remaining)?;
+    let f = Framed {
+        header,
+        header_len,
+        remaining,
+    };
+    let Some(packet) = buf.get(..f.total()) else {
+        return Ok(Frame::NeedMore(f.total()));
+    };
+    check_body(&f, packet.get(header_len..).unwrap_or(&[]))?;
+    Ok(Frame::Packet(f))
+}
+
+/// The type/flag part of [`check_fixed`], usable before the length is known.
+fn check_fixed_type(header: u8) -> Result<(), Error> {
+    let flags = header & 0x0f;
+    let ok = match header >> 4 {
+        ty::CONNACK
+        | ty::PUBACK
+        | ty::PUBREC
+        | ty::PUBCOMP
+        | ty::UNSUBACK
+        | ty::SUBACK
+        | ty::PINGRESP => flags == 0,
+        ty::PUBREL => flags == 0x02,
+        ty::PUBLISH => (flags >> 1) & 0x03 != 3,
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::ProtocolError)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(bytes: &[u8]) -> bool {
+        parse(bytes) == Err(Error::ProtocolError)
+    }
+
+    #[test]
+    fn an_empty_buffer_needs_two_bytes() {
+        assert_eq!(parse(&[]), Ok(Frame::NeedMore(2)));
+        assert_eq!(parse(&[0x20]), Ok(Frame::NeedMore(2)));
+    }
+
+    #[test]
+    fn a_complete_connack_is_framed() {
+        assert_eq!(
+            parse(&[0x20, 0x02, 0x00, 0x00, 0xff]),
+            Ok(Frame::Packet(Framed {
+                header: 0x20,
+                header_len: 2,
+                remaining: 2
+            }))
+        );
+    }
+
+    #[test]
+    fn short_acks_are_protocol_errors() {
+        assert!(err(&[0x40, 0x00]));
+        assert!(err(&[0x20, 0x00]));
+        assert!(err(&[0xb0, 0x00]));
+        assert!(err(&[0x50, 0x01, 0x00]));
+        assert!(err(&[0x70, 0x03, 0, 1, 2]));
+    }
+
+    #[test]
+    fn suback_needs_at_least_three_bytes() {
+        assert!(err(&[0x90, 0x02, 0x00, 0x01]));
+        assert!(matches!(
+            parse(&[0x90, 0x03, 0, 1, 0]),
+            Ok(Frame::Packet(_))
+        ));
+    }
+
+    #[test]
+    fn pingresp_must_be_empty() {
+        assert!(err(&[0xd0, 0x01, 0x00]));
+        assert!(matches!(parse(&[0xd0, 0x00]), Ok(Frame::Packet(_))));
+    }
+
+    #[test]
+    fn pubrel_must_carry_flags_0010() {
+        assert!(err(&[0x60, 0x02, 0, 1]));
+        assert!(matches!(parse(&[0x62, 0x02, 0, 1]), Ok(Frame::Packet(_))));
+    }
+
+    #[test]
+    fn server_only_and_reserved_types_are_protocol_errors() {
+        for b in [0x00u8, 0x10, 0x82, 0xa2, 0xc0, 0xe0, 0xf0] {
+            assert!(err(&[b, 0x00]), "{b:#x}");
+        }
+    }
+
+    #[test]
+    fn publish_with_qos_3_is_a_protocol_error() {
+        assert!(err(&[0x36, 0x02, 0x00, 0x00]));
+    }
+
+    #[test]
+    fn qos1_publish_without_room_for_its_packet_id_is_a_protocol_error() {
+        assert!(err(&[0x32, 0x02, 0x00, 0x00]));
+        assert!(err(&[0x32, 0x04, 0x00, 0x02, b'a', b'b']));
+    }
+
+    #[test]
+    fn topic_length_longer_than_the_packet_is_a_protocol_error() {
+        assert!(err(&[0x30, 0x04, 0x00, 0x09, b'a', b'b']));
+    }
+
+    #[test]
+    fn a_fifth_length_byte_is_a_protocol_error() {
+        assert!(err(&[0x30, 0xff, 0xff, 0xff, 0xff, 0x01]));
+    }
+
+    #[test]
+    fn a_length_larger_than_the_bytes_present_asks_for_more() {
+        assert_eq!(parse(&[0x30, 0x05, 0x00, 0x01]), Ok(Frame::NeedMore(7)));
+        assert_eq!(parse(&[0x30, 0x80]), Ok(Frame::NeedMore(3)));
+        assert_eq!(parse(&[0x30, 0x80, 0x01]), Ok(Frame::NeedMore(131)));
+    }
+
+    #[test]
+    fn the_largest_four_byte_length_is_accepted_as_incomplete() {
+        assert_eq!(
+            parse(&[0x30, 0xff, 0xff, 0xff, 0x7f]),
+            Ok(Frame::NeedMore(5 + 268_435_455))
+        );
+    }
+}

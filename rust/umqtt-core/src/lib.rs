@@ -1,0 +1,85 @@
+//! Sans-IO protocol core of an MQTT 3.1.1 (and 3.1) client.
+//!
+//! The core is handed bytes and the current time (`u32` milliseconds from a
+//! free-running counter, compared only by wrapping difference) and answers
+//! with bytes to send, events and the time of its next wake-up. It never reads
+//! a clock, never does I/O and never allocates: every table has a fixed
+//! capacity ([`MAX_INFLIGHT`], [`MAX_INBOUND_QOS2`], [`MAX_PENDING_OPS`]) and
+//! every packet is encoded into a slice the caller lends.
+//!
+//! Layers, each testable alone (coreMQTT's split):
+//! - [`frame`]: fixed header and the per-type remaining-length rules of 3.1.1,
+//!   checked before mqttrs sees a byte;
+//! - [`codec`]: encoders (size first, into a caller slice) and the guarded
+//!   mqttrs decoder;
+//! - [`topic`], [`pid`]: topic names / filters and packet identifiers;
+//! - [`session`]: in-flight QoS 1/2 publishes, incoming QoS 2 ids, pending
+//!   SUBSCRIBE/UNSUBSCRIBE, tickets;
+//! - [`keepalive`]: PINGREQ / PINGRESP deadlines;
+//! - [`client`]: the connection state machine on top, [`Client`].
+#![cfg_attr(not(test), no_std)]
+#![forbid(unsafe_code)]
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+pub mod client;
+pub mod codec;
+pub mod frame;
+pub mod keepalive;
+pub mod pid;
+pub mod session;
+pub mod topic;
+
+pub use client::{Client, ConnState, ConnectOptions, Event, EventKind, Rx, Will};
+pub use session::TicketResult;
+
+/// Outgoing QoS 1/2 publishes in flight at once.
+pub const MAX_INFLIGHT: usize = 16;
+/// Incoming QoS 2 packet ids remembered until their PUBREL.
+pub const MAX_INBOUND_QOS2: usize = 16;
+/// SUBSCRIBE / UNSUBSCRIBE awaiting their acknowledgement (or their result being read).
+pub const MAX_PENDING_OPS: usize = 4;
+/// Longest string MQTT can carry (2-byte length prefix).
+pub const MAX_STRING: usize = 65_535;
+/// Largest remaining length the 4-byte varint can express.
+pub const MAX_REMAINING_LENGTH: usize = 268_435_455;
+/// Longest fixed header: type byte + 4 length bytes.
+pub const FIXED_HEADER_MAX: usize = 5;
+/// Longest acknowledgement the core asks the caller to send (PUBACK, PUBREC, PUBREL, PUBCOMP).
+pub const ACK_MAX: usize = 4;
+
+/// Why a call failed. Each variant says whether the connection survives:
+/// configuration errors (`BadArgument`, `InvalidTopic`, `PacketTooLarge`,
+/// `BufferTooSmall`, `NotConnected`, `AlreadyConnected`) and resource limits
+/// (`InflightFull`) leave the core unchanged; peer errors (`ProtocolError`)
+/// and `KeepaliveTimeout` mean the connection is dead (the core is already
+/// `Disconnected` when it reports them).
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(any(test, feature = "debug"), derive(Debug))]
+pub enum Error {
+    /// The output slice is too short; the value is the exact number of bytes needed.
+    BufferTooSmall(usize),
+    /// An argument is out of range (QoS > 2, protocol level, client id, ...).
+    BadArgument,
+    /// Topic name or filter invalid (empty, not UTF-8, NUL, wildcard misuse, > 65 535 bytes).
+    InvalidTopic,
+    /// The command needs an accepted connection.
+    NotConnected,
+    /// `connect` while connecting or connected.
+    AlreadyConnected,
+    /// No free slot for another QoS 1/2 publish or SUBSCRIBE/UNSUBSCRIBE.
+    InflightFull,
+    /// The peer sent something malformed or unexpected: drop the connection.
+    ProtocolError,
+    /// Remaining length above 268 435 455 or a string above 65 535 bytes.
+    PacketTooLarge,
+    /// A PINGREQ (and its allowed retries) went unanswered.
+    KeepaliveTimeout,
+}

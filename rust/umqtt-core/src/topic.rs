@@ -1,0 +1,84 @@
+//! Topic names (PUBLISH, will) and topic filters (SUBSCRIBE, UNSUBSCRIBE).
+
+use crate::{Error, MAX_STRING};
+
+/// A UTF-8 string MQTT can carry: at most 65 535 bytes, no U+0000.
+fn mqtt_str(b: &[u8]) -> Option<&str> {
+    if b.len() > MAX_STRING || b.contains(&0) {
+        return None;
+    }
+    core::str::from_utf8(b).ok()
+}
+
+/// Checks a topic name for PUBLISH: non-empty, UTF-8, no NUL, no wildcard,
+/// at most 65 535 bytes.
+pub fn topic_name(b: &[u8]) -> Result<&str, Error> {
+    match mqtt_str(b) {
+        Some(s) if !s.is_empty() && !b.iter().any(|&c| c == b'+' || c == b'#') => Ok(s),
+        _ => Err(Error::InvalidTopic),
+    }
+}
+
+/// Checks a topic filter: non-empty, UTF-8, no NUL, at most 65 535 bytes;
+/// `+` only as a whole level, `#` only as the whole last level.
+pub fn topic_filter(b: &[u8]) -> Result<&str, Error> {
+    let s = match mqtt_str(b) {
+        Some(s) if !s.is_empty() => s,
+        _ => return Err(Error::InvalidTopic),
+    };
+    let mut levels = s.split('/').peekable();
+    while let Some(level) = levels.next() {
+        let last = levels.peek().is_none();
+        if level.contains('#') && (level != "#" || !last) {
+            return Err(Error::InvalidTopic);
+        }
+        if level.contains('+') && level != "+" {
+            return Err(Error::InvalidTopic);
+        }
+    }
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_topic_names_are_accepted() {
+        for t in ["a", "a/b", "/", "a//b", "sensors/ä/temp", " "] {
+            assert!(topic_name(t.as_bytes()).is_ok(), "{t}");
+        }
+    }
+
+    #[test]
+    fn topic_names_with_wildcards_nul_or_bad_utf8_are_refused() {
+        for t in [&b""[..], b"a/+", b"#", b"a\0b", b"\xff", b"a/#/b"] {
+            assert_eq!(topic_name(t), Err(Error::InvalidTopic));
+        }
+    }
+
+    #[test]
+    fn a_topic_of_65535_bytes_is_accepted_and_65536_refused() {
+        let long = [b'a'; 65_536];
+        assert!(topic_name(&long[..65_535]).is_ok());
+        assert_eq!(topic_name(&long), Err(Error::InvalidTopic));
+        assert!(topic_filter(&long[..65_535]).is_ok());
+        assert_eq!(topic_filter(&long), Err(Error::InvalidTopic));
+    }
+
+    #[test]
+    fn well_placed_wildcards_are_accepted_in_filters() {
+        for f in ["#", "+", "a/#", "+/+", "a/+/b", "/+", "+/", "a/b", "/#"] {
+            assert!(topic_filter(f.as_bytes()).is_ok(), "{f}");
+        }
+    }
+
+    #[test]
+    fn misplaced_wildcards_are_refused_in_filters() {
+        for f in [
+            "", "a#", "#/a", "a/#/b", "a+", "+a/b", "a/b+", "##", "a/++", "a\0",
+        ] {
+            assert_eq!(topic_filter(f.as_bytes()), Err(Error::InvalidTopic), "{f}");
+        }
+    }
+}

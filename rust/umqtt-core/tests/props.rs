@@ -1,0 +1,299 @@
+//! Properties: hostile bytes never panic, prefixes ask for more, encode and
+//! decode agree, the session never reuses an id in flight and delivers each
+//! incoming QoS 2 message once.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+
+use common::{ack, publish_pid, Got, Pair};
+use mqttrs::{Packet, QosPid};
+use proptest::prelude::*;
+use umqtt_core::codec::{self, Decoded};
+use umqtt_core::pid::PacketId;
+use umqtt_core::{ConnState, ConnectOptions, Error, EventKind, TicketResult};
+
+fn config() -> ProptestConfig {
+    ProptestConfig {
+        cases: 512,
+        ..ProptestConfig::default()
+    }
+}
+
+/// Valid topic names: 1..40 chars without wildcards or NUL.
+fn topic() -> impl Strategy<Value = String> {
+    "[a-zA-Z0-9/ _äö€-]{1,40}"
+}
+
+/// A valid packet a broker may send a connected client.
+fn broker_packet() -> impl Strategy<Value = Vec<u8>> {
+    let pid = 1u16..=u16::MAX;
+    prop_oneof![
+        (
+            topic(),
+            proptest::collection::vec(any::<u8>(), 0..300),
+            0u8..=2,
+            any::<bool>(),
+            pid.clone()
+        )
+            .prop_map(|(t, payload, qos, retain, pid)| {
+                let mut out = vec![0u8; t.len() + payload.len() + 16];
+                let p = if qos > 0 { PacketId::new(pid) } else { None };
+                let n =
+                    codec::encode_publish(&t, &payload, qos, p, retain, false, &mut out).unwrap();
+                out.truncate(n);
+                out
+            }),
+        (
+            prop_oneof![Just(0x40u8), Just(0x50), Just(0x62), Just(0x70), Just(0xb0)],
+            pid.clone()
+        )
+            .prop_map(|(f, p)| ack(f, p).to_vec()),
+        (pid, prop_oneof![Just(0u8), Just(1), Just(2), Just(0x80)]).prop_map(|(p, c)| {
+            let [h, l] = p.to_be_bytes();
+            vec![0x90, 3, h, l, c]
+        }),
+        Just(vec![0xd0, 0]),
+    ]
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn handle_rx_on_arbitrary_bytes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..600),
+                                                 connecting in any::<bool>()) {
+        let mut p = if connecting {
+            let mut p = Pair::new();
+            p.connect_with(&Pair::opts(30));
+            p
+        } else {
+            Pair::connected(30)
+        };
+        let mut rest = &bytes[..];
+        // Consume packet after packet until the bytes run out or an error.
+        for _ in 0..bytes.len() + 1 {
+            match p.client.handle_rx(rest, p.now) {
+                Ok(umqtt_core::Rx::Event { consumed, .. }) | Ok(umqtt_core::Rx::Refused { consumed, .. }) => {
+                    prop_assert!(consumed >= 2 && consumed <= rest.len());
+                    rest = &rest[consumed..];
+                }
+                Ok(umqtt_core::Rx::NeedMore(n)) => {
+                    prop_assert!(n > rest.len());
+                    break;
+                }
+                Err(_) => {
+                    prop_assert_eq!(p.client.state(), ConnState::Disconnected);
+                    break;
+                }
+            }
+            if p.client.state() == ConnState::Disconnected {
+                break;
+            }
+        }
+    }
+
+    #[test]
+    fn arbitrary_bytes_after_a_valid_header_never_panic(first in any::<u8>(),
+                                                        body in proptest::collection::vec(any::<u8>(), 0..40)) {
+        let mut p = Pair::connected(30);
+        let mut bytes = vec![first, body.len() as u8];
+        bytes.extend_from_slice(&body);
+        let _ = p.rx(&bytes);
+    }
+
+    #[test]
+    fn every_strict_prefix_of_a_valid_packet_needs_more(pkt in broker_packet()) {
+        let mut p = Pair::connected(30);
+        for end in 0..pkt.len() {
+            match p.rx(&pkt[..end]) {
+                Ok(Got::NeedMore(n)) => prop_assert!(n > end && n <= pkt.len()),
+                other => prop_assert!(false, "prefix {} of {:02x?}: {:?}", end, pkt, other),
+            }
+        }
+        match p.rx(&pkt) {
+            Ok(Got::Event(n, _)) => prop_assert_eq!(n, pkt.len()),
+            other => prop_assert!(false, "{:02x?}: {:?}", pkt, other),
+        }
+    }
+
+    #[test]
+    fn decode_of_encode_publish_round_trips(t in topic(),
+                                            payload in proptest::collection::vec(any::<u8>(), 0..20_000),
+                                            qos in 0u8..=2, retain in any::<bool>(), dup in any::<bool>(),
+                                            pid in 1u16..=u16::MAX) {
+        let p = if qos > 0 { PacketId::new(pid) } else { None };
+        let size = codec::publish_size(t.len(), payload.len(), qos).unwrap();
+        let mut out = vec![0u8; size];
+        let n = codec::encode_publish(&t, &payload, qos, p, retain, dup, &mut out).unwrap();
+        prop_assert_eq!(n, size);
+        match codec::decode(&out) {
+            Ok(Decoded::Packet { consumed, packet: Packet::Publish(d) }) => {
+                prop_assert_eq!(consumed, n);
+                prop_assert_eq!(d.topic_name, t.as_str());
+                prop_assert_eq!(d.payload, &payload[..]);
+                prop_assert_eq!(d.retain, retain);
+                prop_assert_eq!(d.dup, dup);
+                let want = match qos {
+                    0 => QosPid::AtMostOnce,
+                    1 => QosPid::AtLeastOnce(mqttrs::Pid::try_from(pid).unwrap()),
+                    _ => QosPid::ExactlyOnce(mqttrs::Pid::try_from(pid).unwrap()),
+                };
+                prop_assert_eq!(d.qospid, want);
+            }
+            _ => prop_assert!(false, "did not decode"),
+        }
+    }
+
+    #[test]
+    fn a_short_output_buffer_changes_nothing(t in topic(), len in 0usize..100, cap in 0usize..120, qos in 0u8..=2) {
+        let mut p = Pair::connected(0);
+        let payload = vec![1u8; len];
+        let mut out = vec![0xeeu8; cap];
+        let size = codec::publish_size(t.len(), len, qos).unwrap();
+        match p.client.publish(t.as_bytes(), &payload, qos, false, 0, &mut out) {
+            Ok((n, _)) => prop_assert!(n == size && cap >= size),
+            Err(Error::BufferTooSmall(n)) => {
+                prop_assert!(n == size && cap < size);
+                prop_assert!(out.iter().all(|&b| b == 0xee));
+                prop_assert_eq!(p.client.inflight_count(), 0);
+            }
+            Err(e) => prop_assert!(false, "{:?}", e),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Publish(u8),
+    /// Acknowledge the n-th (mod len) publish in flight.
+    Ack(usize),
+    /// A broker acknowledges a random id.
+    StrayAck(u16),
+    ConnectionLost,
+    /// Reconnect; `clean`, and whether the broker says the session is present.
+    Connect {
+        clean: bool,
+        present: bool,
+    },
+    Ticket(usize),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        6 => (1u8..=2).prop_map(Op::Publish),
+        4 => any::<usize>().prop_map(Op::Ack),
+        1 => any::<u16>().prop_map(Op::StrayAck),
+        1 => Just(Op::ConnectionLost),
+        1 => (any::<bool>(), any::<bool>()).prop_map(|(clean, present)| Op::Connect { clean, present }),
+        2 => any::<usize>().prop_map(Op::Ticket),
+    ]
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn no_packet_id_is_reused_while_in_flight(ops in proptest::collection::vec(op(), 1..200),
+                                              start in 1u16..=u16::MAX) {
+        let mut p = Pair::connected(0);
+        p.client.session_mut().set_next_pid(PacketId::new(start).unwrap());
+        // Model: pid -> (ticket, qos, pubrec seen)
+        let mut inflight: HashMap<u16, (u32, u8, bool)> = HashMap::new();
+        let mut done: Vec<u32> = Vec::new();
+        let mut order: Vec<u16> = Vec::new();
+        for op in ops {
+            match op {
+                Op::Publish(qos) => match p.publish(b"t", b"x", qos) {
+                    Ok((bytes, t)) => {
+                        let pid = publish_pid(&bytes);
+                        prop_assert!(!inflight.contains_key(&pid), "pid {} reused while in flight", pid);
+                        prop_assert_eq!(t & 0xffff, u32::from(pid));
+                        inflight.insert(pid, (t, qos, false));
+                        order.push(pid);
+                    }
+                    Err(Error::NotConnected) => prop_assert!(p.client.state() != ConnState::Connected),
+                    Err(Error::InflightFull) => prop_assert_eq!(inflight.len(), umqtt_core::MAX_INFLIGHT),
+                    Err(e) => prop_assert!(false, "{:?}", e),
+                },
+                Op::Ack(i) if p.client.state() == ConnState::Connected && !order.is_empty() => {
+                    let pid = order[i % order.len()];
+                    let (t, qos, rec) = inflight[&pid];
+                    if qos == 1 {
+                        let e = p.rx_event(&ack(0x40, pid));
+                        prop_assert_eq!((e.kind, e.ticket), (EventKind::PublishDone, t));
+                    } else if !rec {
+                        let e = p.rx_event(&ack(0x50, pid));
+                        prop_assert_eq!((e.kind, e.ticket), (EventKind::Pubrec, t));
+                        prop_assert_eq!(e.reply, ack(0x62, pid).to_vec());
+                        inflight.insert(pid, (t, qos, true));
+                        continue;
+                    } else {
+                        let e = p.rx_event(&ack(0x70, pid));
+                        prop_assert_eq!((e.kind, e.ticket), (EventKind::PublishDone, t));
+                    }
+                    inflight.remove(&pid);
+                    order.retain(|&x| x != pid);
+                    done.push(t);
+                }
+                Op::Ack(_) => {}
+                Op::StrayAck(pid) if p.client.state() == ConnState::Connected && pid != 0
+                    && !inflight.contains_key(&pid) => {
+                    prop_assert_eq!(p.rx_event(&ack(0x40, pid)).kind, EventKind::None);
+                }
+                Op::StrayAck(_) => {}
+                Op::ConnectionLost => p.client.connection_lost(),
+                Op::Connect { clean, present } => {
+                    p.client.connection_lost();
+                    p.connect_with(&ConnectOptions { clean_session: clean, ..Pair::opts(0) });
+                    let present = present && !clean;
+                    p.rx_event(&[0x20, 2, u8::from(present), 0]);
+                    if !present {
+                        inflight.clear();
+                        order.clear();
+                        done.clear();
+                    }
+                }
+                Op::Ticket(i) if !done.is_empty() => {
+                    let t = done.remove(i % done.len());
+                    // A done ticket may have been evicted to make room; never pending.
+                    let r = p.client.ticket_result(t);
+                    prop_assert!(r == TicketResult::Done(0) || r == TicketResult::Unknown, "{:?}", r);
+                    prop_assert_eq!(p.client.ticket_result(t), TicketResult::Unknown);
+                }
+                Op::Ticket(_) => {}
+            }
+            prop_assert_eq!(p.client.inflight_count(), inflight.len());
+            for (t, _, _) in inflight.values() {
+                prop_assert_eq!(p.client.session_mut().ticket_result(*t), TicketResult::Pending);
+            }
+        }
+    }
+
+    #[test]
+    fn each_incoming_qos2_message_is_delivered_once_until_pubrel(
+        ops in proptest::collection::vec((any::<bool>(), 1u16..10, any::<bool>()), 1..200)) {
+        let mut p = Pair::connected(0);
+        let mut awaiting: HashSet<u16> = HashSet::new();
+        for (is_publish, pid, dup) in ops {
+            let [h, l] = pid.to_be_bytes();
+            if is_publish {
+                let e = p.rx_event(&[0x34 | if dup { 0x08 } else { 0 }, 5, 0, 1, b't', h, l]);
+                prop_assert_eq!(e.kind, EventKind::Message);
+                prop_assert_eq!(e.deliver, !awaiting.contains(&pid));
+                prop_assert_eq!(e.reply, ack(0x50, pid).to_vec());
+                awaiting.insert(pid);
+            } else {
+                let e = p.rx_event(&ack(0x62, pid));
+                prop_assert_eq!(e.reply, ack(0x70, pid).to_vec());
+                awaiting.remove(&pid);
+            }
+        }
+    }
+}
