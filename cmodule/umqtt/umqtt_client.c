@@ -615,6 +615,12 @@ static mp_obj_t umqtt_client_set_last_will(size_t n_args, const mp_obj_t *pos_ar
     mp_arg_parse_all(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
     check_str_or_bytes(args[ARG_topic].u_obj, MP_QSTR_topic, false);
     check_str_or_bytes(args[ARG_msg].u_obj, MP_QSTR_msg, false);
+    size_t topic_len;
+    const char *topic = mp_obj_str_get_data(args[ARG_topic].u_obj, &topic_len);
+    UmqttStatus st = umqtt_core_check_topic((const uint8_t *)topic, topic_len, false);
+    if (st != UMQTT_STATUS_OK) {
+        umqtt_raise_status(st);
+    }
     self->will_qos = (uint8_t)check_qos(args[ARG_qos].u_int);
     self->will_topic = args[ARG_topic].u_obj;
     self->will_msg = args[ARG_msg].u_obj;

@@ -186,6 +186,15 @@ enum UmqttStatus umqtt_core_publish(void *core,
                                     size_t *out_len,
                                     uint32_t *ticket);
 
+// Check a topic name (`is_filter` false: PUBLISH and will topics, no
+// wildcards) or a topic filter (`is_filter` true: SUBSCRIBE) without encoding
+// anything, so the shim can refuse a bad argument when it is given.
+// OK or INVALID_TOPIC; BAD_ARGUMENT for a NULL `topic` with a non-zero length.
+//
+// # Safety
+// `topic` valid for `topic_len` bytes (may be NULL when `topic_len` is 0).
+enum UmqttStatus umqtt_core_check_topic(const uint8_t *topic, size_t topic_len, bool is_filter);
+
 // Encode SUBSCRIBE for one filter; *ticket identifies it (result: the SUBACK code).
 //
 // # Safety

@@ -182,31 +182,37 @@ struct Core {
     client: Client,
 }
 
-/// The client in `p`, if `p` is non-NULL, aligned and initialised.
+/// `p` as a core, if it is non-NULL, aligned and initialised.
 ///
 /// # Safety
-/// `p` is NULL or points to `UMQTT_CORE_SIZE` readable and writable bytes not
-/// otherwise borrowed during the call.
-unsafe fn client_mut<'a>(p: *mut c_void) -> Option<&'a mut Client> {
+/// `p` is NULL or points to `UMQTT_CORE_SIZE` readable bytes.
+unsafe fn core_ptr(p: *const c_void) -> Option<*mut Core> {
     if p.is_null() || (p as usize) % core::mem::align_of::<Core>() != 0 {
         return None;
     }
-    let core = p.cast::<Core>();
-    // SAFETY: aligned, non-NULL, and `magic` (a u32 at offset 0, repr(C)) is
-    // valid for any bit pattern; the rest is only looked at once it matches.
-    unsafe {
-        if ptr::addr_of!((*core).magic).read() != MAGIC {
-            return None;
-        }
-        Some(&mut (*core).client)
-    }
+    let core = p.cast::<Core>().cast_mut();
+    // SAFETY: aligned and non-NULL; `magic` (a u32 at offset 0 of a repr(C)
+    // struct) is valid for any bit pattern. The rest is only used once it matches.
+    let magic = unsafe { ptr::addr_of!((*core).magic).read() };
+    (magic == MAGIC).then_some(core)
 }
 
+/// The client in `p` for a mutating call.
+///
 /// # Safety
-/// As [`client_mut`].
+/// As [`core_ptr`], and the bytes are writable and not otherwise borrowed during the call.
+unsafe fn client_mut<'a>(p: *mut c_void) -> Option<&'a mut Client> {
+    // SAFETY: forwarded; an initialised core.
+    unsafe { core_ptr(p).map(|c| &mut (*c).client) }
+}
+
+/// The client in `p` for a reading call.
+///
+/// # Safety
+/// As [`core_ptr`], and the bytes are not mutated during the call.
 unsafe fn client_ref<'a>(p: *const c_void) -> Option<&'a Client> {
-    // SAFETY: forwarded; the reference is only read.
-    unsafe { client_mut(p.cast_mut()).map(|c| &*c) }
+    // SAFETY: forwarded; an initialised core, only read.
+    unsafe { core_ptr(p).map(|c| &(*c).client) }
 }
 
 /// A byte slice from C: NULL allowed only with length 0.
@@ -424,6 +430,30 @@ pub unsafe extern "C" fn umqtt_core_publish(
             return UmqttStatus::BadArgument;
         };
         finish_ticketed(c.publish(t, p, qos, retain, now_ms, out), out_len, ticket)
+    }
+}
+
+/// Check a topic name (`is_filter` false: PUBLISH and will topics, no
+/// wildcards) or a topic filter (`is_filter` true: SUBSCRIBE) without encoding
+/// anything, so the shim can refuse a bad argument when it is given.
+/// OK or INVALID_TOPIC; BAD_ARGUMENT for a NULL `topic` with a non-zero length.
+///
+/// # Safety
+/// `topic` valid for `topic_len` bytes (may be NULL when `topic_len` is 0).
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_core_check_topic(topic: *const u8, topic_len: usize, is_filter: bool) -> UmqttStatus {
+    // SAFETY: the caller's promise, checked for NULL.
+    let Some(t) = (unsafe { bytes(topic, topic_len) }) else {
+        return UmqttStatus::BadArgument;
+    };
+    let checked = if is_filter {
+        umqtt_core::topic::topic_filter(t).map(|_| ())
+    } else {
+        umqtt_core::topic::topic_name(t).map(|_| ())
+    };
+    match checked {
+        Ok(()) => UmqttStatus::Ok,
+        Err(e) => status_of(e),
     }
 }
 

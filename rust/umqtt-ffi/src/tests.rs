@@ -715,3 +715,15 @@ fn every_status_and_connack_code_has_text() {
     let s = unsafe { core::ffi::CStr::from_ptr(umqtt_core_connack_text(4)) };
     assert_eq!(s.to_str().unwrap(), "bad user name or password");
 }
+
+#[test]
+fn check_topic_accepts_names_and_filters_and_refuses_wildcards_in_names() {
+    let ok = |t: &[u8], f: bool| unsafe { umqtt_core_check_topic(t.as_ptr(), t.len(), f) };
+    assert_eq!(ok(b"a/b", false), UmqttStatus::Ok);
+    assert_eq!(ok(b"a/+", false), UmqttStatus::InvalidTopic);
+    assert_eq!(ok(b"a/#", false), UmqttStatus::InvalidTopic);
+    assert_eq!(ok(b"", false), UmqttStatus::InvalidTopic);
+    assert_eq!(ok(b"a/+/c/#", true), UmqttStatus::Ok);
+    assert_eq!(ok(b"a/b#", true), UmqttStatus::InvalidTopic);
+    assert_eq!(unsafe { umqtt_core_check_topic(core::ptr::null(), 3, false) }, UmqttStatus::BadArgument);
+}
