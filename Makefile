@@ -37,7 +37,8 @@ $(MICROPY_DIR)/mpy-cross/build/mpy-cross: | $(MICROPY_DIR)/py/mpconfig.h
 firmware: $(MICROPY_DIR)/py/mpconfig.h $(MICROPY_DIR)/mpy-cross/build/mpy-cross
 	$(MAKE) -C $(MICROPY_DIR)/ports/unix -j$(JOBS) $(UNIX_FLAGS) \
 		USER_C_MODULES=$(ROOT)/cmodule BUILD=$(BUILD_DIR)/unix
-	@cmp -s $(BUILD_DIR)/unix/micropython $(FIRMWARE) || cp -p $(BUILD_DIR)/unix/micropython $(FIRMWARE)
+	@cmp -s $(BUILD_DIR)/unix/micropython $(FIRMWARE) || \
+		{ cp -p $(BUILD_DIR)/unix/micropython $(FIRMWARE).tmp && mv -f $(FIRMWARE).tmp $(FIRMWARE); }
 	@echo "firmware: $(FIRMWARE)"
 
 # The same firmware without umqtt, for size comparisons.

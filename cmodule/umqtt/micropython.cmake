@@ -10,6 +10,7 @@ get_filename_component(UMQTT_ROOT ${CMAKE_CURRENT_LIST_DIR}/../.. ABSOLUTE)
 target_sources(usermod_umqtt INTERFACE
     ${CMAKE_CURRENT_LIST_DIR}/modumqtt.c
     ${CMAKE_CURRENT_LIST_DIR}/umqtt_client.c
+    ${CMAKE_CURRENT_LIST_DIR}/umqtt_conn.c
     ${CMAKE_CURRENT_LIST_DIR}/umqtt_io.c
 )
 

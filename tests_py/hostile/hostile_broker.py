@@ -6,7 +6,7 @@ from umqtt import MQTTClient, MQTTException
 
 port = int(os.getenv("FAKE_PORT"))
 case = os.getenv("CASE")
-c = MQTTClient("hostile", "127.0.0.1", port, timeout=2)
+c = MQTTClient("hostile", "127.0.0.1", port, timeout=2, reconn=False)
 try:
     c.connect()
     if case == "puback_short":

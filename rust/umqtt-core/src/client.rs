@@ -8,13 +8,16 @@
 //! through `handle_rx` (write each event's `reply`), call `poll_timers` at the
 //! latest when its wait has passed (write the PINGREQ it returns), issue
 //! commands as the application asks, and read tickets with `ticket_result`.
-//! When the transport breaks call `connection_lost`. Every command encodes
+//! When the transport breaks call `connection_lost`; after reconnecting with
+//! `clean_session` false and an accepted CONNACK, walk `resend_item(0..)` and
+//! send each again (`encode_resend` for a PUBLISH, the item's PUBREL bytes
+//! otherwise) before new publishes. Every command encodes
 //! into a slice the caller lends; a short slice gives
 //! [`Error::BufferTooSmall`] with the exact size and changes nothing.
 
 use crate::codec::{self, ConnectFields, Decoded, WillFields};
 use crate::keepalive::{Due, KeepAlive};
-use crate::session::{OpKind, Session, TicketResult};
+use crate::session::{OpKind, ResendItem, Session, TicketResult};
 use crate::{topic, Error, ACK_MAX};
 use mqttrs::{ConnectReturnCode, Packet, QosPid, SubscribeReturnCodes};
 
@@ -225,6 +228,13 @@ impl Client {
 
     /// Encodes CONNECT; the state becomes `Connecting`. With `clean_session`
     /// the whole session is cleared (every old ticket turns unknown).
+    ///
+    /// On the accepted CONNACK, without `clean_session`: `session_present` 1
+    /// keeps everything; `session_present` 0 (the broker lost the session)
+    /// keeps the outgoing publishes (re-sent through `resend_item`, a
+    /// duplicate being better than a loss; one in `AwaitPubcomp` re-sends
+    /// its PUBREL) but forgets the incoming QoS 2 ids. Tickets of kept
+    /// messages stay valid.
     pub fn connect(
         &mut self,
         o: &ConnectOptions<'_>,
@@ -326,6 +336,48 @@ impl Client {
         let n = codec::encode_publish(t, payload, qos, pid, retain, false, out)?;
         self.keepalive.on_sent(now);
         Ok((n, ticket))
+    }
+
+    /// Encodes the PUBLISH of `ticket` again (`AwaitPuback` or `AwaitPubrec`)
+    /// with DUP set and its original packet id and QoS, from the topic,
+    /// payload and retain flag the caller kept. `UnknownTicket` when the
+    /// ticket is no PUBLISH awaiting PUBACK/PUBREC. Counts as a sent packet
+    /// for keep-alive.
+    pub fn encode_resend(
+        &mut self,
+        ticket: u32,
+        topic_name: &[u8],
+        payload: &[u8],
+        retain: bool,
+        now: u32,
+        out: &mut [u8],
+    ) -> Result<usize, Error> {
+        let t = topic::topic_name(topic_name)?;
+        self.require_connected()?;
+        let (pid, qos) = self
+            .session
+            .publish_to_resend(ticket)
+            .ok_or(Error::UnknownTicket)?;
+        let size = codec::publish_size(t.len(), payload.len(), qos)?;
+        if out.len() < size {
+            return Err(Error::BufferTooSmall(size));
+        }
+        let n = codec::encode_publish(t, payload, qos, Some(pid), retain, true, out)?;
+        self.keepalive.on_sent(now);
+        Ok(n)
+    }
+
+    /// The `idx`-th (0-based) unacknowledged outgoing QoS 1/2 message, in
+    /// the order first published: what a resumed session re-sends.
+    pub fn resend_item(&self, idx: usize) -> Option<ResendItem> {
+        self.session.resend_item(idx)
+    }
+
+    /// Limits the unacknowledged QoS 1/2 publishes to `max`
+    /// (1..=[`crate::MAX_INFLIGHT`], else `BadArgument`); `publish` answers
+    /// `InflightFull` at the limit.
+    pub fn set_max_inflight(&mut self, max: usize) -> Result<(), Error> {
+        self.session.set_max_inflight(max)
     }
 
     fn op(
@@ -474,8 +526,9 @@ impl Client {
                     return Ok(Rx::Refused { consumed, code });
                 }
                 if !c.session_present {
-                    // The server kept nothing: our in-flight state is void.
-                    self.session.clear();
+                    // The broker forgot the incoming QoS 2 ids; our outgoing
+                    // publishes are kept and re-sent (see `connect`).
+                    self.session.clear_inbound_qos2();
                 }
                 self.state = ConnState::Connected;
                 let mut ev = Event::new(EventKind::Connack);

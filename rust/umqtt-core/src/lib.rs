@@ -16,6 +16,7 @@
 //! - [`session`]: in-flight QoS 1/2 publishes, incoming QoS 2 ids, pending
 //!   SUBSCRIBE/UNSUBSCRIBE, tickets;
 //! - [`keepalive`]: PINGREQ / PINGRESP deadlines;
+//! - [`reconnect`]: the reconnect policy (back-off delay, a pure function);
 //! - [`client`]: the connection state machine on top, [`Client`].
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
@@ -34,11 +35,13 @@ pub mod codec;
 pub mod frame;
 pub mod keepalive;
 pub mod pid;
+pub mod reconnect;
 pub mod session;
 pub mod topic;
 
 pub use client::{Client, ConnState, ConnectOptions, Event, EventKind, Rx, Will};
-pub use session::TicketResult;
+pub use reconnect::backoff_ms;
+pub use session::{Resend, ResendItem, TicketResult};
 
 /// Outgoing QoS 1/2 publishes in flight at once.
 pub const MAX_INFLIGHT: usize = 16;
@@ -57,7 +60,7 @@ pub const ACK_MAX: usize = 4;
 
 /// Why a call failed. Each variant says whether the connection survives:
 /// configuration errors (`BadArgument`, `InvalidTopic`, `PacketTooLarge`,
-/// `BufferTooSmall`, `NotConnected`, `AlreadyConnected`) and resource limits
+/// `BufferTooSmall`, `NotConnected`, `AlreadyConnected`, `UnknownTicket`) and resource limits
 /// (`InflightFull`) leave the core unchanged; peer errors (`ProtocolError`)
 /// and `KeepaliveTimeout` mean the connection is dead (the core is already
 /// `Disconnected` when it reports them).
@@ -82,4 +85,6 @@ pub enum Error {
     PacketTooLarge,
     /// A PINGREQ (and its allowed retries) went unanswered.
     KeepaliveTimeout,
+    /// The ticket names no message in the state the call needs.
+    UnknownTicket,
 }

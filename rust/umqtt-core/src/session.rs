@@ -4,7 +4,10 @@
 //!   `AwaitPubrec`, `AwaitPubcomp`) until acknowledged, then `Done` until its
 //!   ticket is read. At most [`MAX_INFLIGHT`] entries; when full, the oldest
 //!   `Done` entry is dropped (its ticket turns unknown) and, if none is done,
-//!   the publish is refused with `InflightFull`.
+//!   the publish is refused with `InflightFull`. [`Session::set_max_inflight`]
+//!   lowers the number of unacknowledged ones allowed at run time.
+//! - A resumed session re-sends the unacknowledged publishes in the order they
+//!   were first published ([`Session::resend_item`]; MQTT 3.1.1 4.4, 4.6).
 //! - Incoming QoS 2 packet ids between PUBLISH and PUBREL, so a re-sent QoS 2
 //!   PUBLISH is not delivered twice. At most [`MAX_INBOUND_QOS2`]; when full,
 //!   the oldest id is forgotten (only a re-send of that very old message could
@@ -19,6 +22,8 @@
 use crate::pid::{PacketId, PidAllocator};
 use crate::{Error, MAX_INBOUND_QOS2, MAX_INFLIGHT, MAX_PENDING_OPS};
 use heapless::Vec;
+
+const _: () = assert!(MAX_INFLIGHT > 0 && MAX_INFLIGHT <= u8::MAX as usize);
 
 /// Where an outgoing QoS 1/2 publish stands.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -53,6 +58,17 @@ pub enum Resend {
     Publish,
     Pubrel,
     Nothing,
+}
+
+/// One message a resumed session must complete ([`Session::resend_item`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(any(test, feature = "debug"), derive(Debug))]
+pub struct ResendItem {
+    /// `Publish` (again, with DUP) or `Pubrel`; never `Nothing`.
+    pub kind: Resend,
+    pub ticket: u32,
+    pub packet_id: u16,
+    pub qos: u8,
 }
 
 #[derive(Clone, Copy)]
@@ -101,6 +117,8 @@ pub struct Session {
     ops: Vec<PendingOp, MAX_PENDING_OPS>,
     pids: PidAllocator,
     seq: u16,
+    /// Unacknowledged publishes allowed (1..=MAX_INFLIGHT).
+    max_inflight: u8,
 }
 
 impl Default for Session {
@@ -125,6 +143,7 @@ impl Session {
             ops: Vec::new(),
             pids: PidAllocator::START,
             seq: 0,
+            max_inflight: MAX_INFLIGHT as u8,
         }
     }
 
@@ -143,6 +162,30 @@ impl Session {
         self.ops.clear();
     }
 
+    /// Forgets the incoming QoS 2 ids (the broker lost the session), so a
+    /// re-sent incoming QoS 2 PUBLISH is delivered again.
+    pub fn clear_inbound_qos2(&mut self) {
+        self.inbound_qos2.clear();
+    }
+
+    /// Limits the unacknowledged publishes to `max` (1..=[`MAX_INFLIGHT`],
+    /// else `BadArgument`). Lowering it below the current count only refuses
+    /// new publishes until enough are acknowledged.
+    pub fn set_max_inflight(&mut self, max: usize) -> Result<(), Error> {
+        match u8::try_from(max) {
+            Ok(m) if m > 0 && max <= MAX_INFLIGHT => {
+                self.max_inflight = m;
+                Ok(())
+            }
+            _ => Err(Error::BadArgument),
+        }
+    }
+
+    /// The current limit of unacknowledged publishes.
+    pub fn max_inflight(&self) -> usize {
+        usize::from(self.max_inflight)
+    }
+
     /// A packet id is used by any entry (acknowledged or not).
     fn pid_in_use(&self, pid: u16) -> bool {
         self.outgoing.iter().any(|o| o.pid == pid) || self.ops.iter().any(|o| o.pid == pid)
@@ -158,7 +201,8 @@ impl Session {
 
     /// There is room for another publish (possibly by dropping a done one).
     pub fn can_publish(&self) -> bool {
-        !self.outgoing.is_full() || self.outgoing.iter().any(|o| o.state == OutState::Done)
+        self.inflight_count() < self.max_inflight()
+            && (!self.outgoing.is_full() || self.outgoing.iter().any(|o| o.state == OutState::Done))
     }
 
     /// There is room for another SUBSCRIBE/UNSUBSCRIBE.
@@ -184,6 +228,9 @@ impl Session {
             2 => OutState::AwaitPubrec,
             _ => return Err(Error::BadArgument),
         };
+        if self.inflight_count() >= self.max_inflight() {
+            return Err(Error::InflightFull);
+        }
         if self.outgoing.is_full() {
             match self.outgoing.iter().position(|o| o.state == OutState::Done) {
                 Some(i) => {
@@ -349,13 +396,45 @@ impl Session {
         }
     }
 
-    /// The in-flight publishes a resumed session must complete, oldest first:
-    /// `(packet_id, ticket, what to re-send)`.
-    pub fn resend_list(&self) -> impl Iterator<Item = (u16, u32, Resend)> + '_ {
+    /// The in-flight publishes a resumed session must complete, in the order
+    /// they were first published (entries are only ever appended, and removal
+    /// keeps the order). Acknowledged ones waiting for their ticket to be read
+    /// are not listed.
+    pub fn resend_list(&self) -> impl Iterator<Item = ResendItem> + '_ {
         self.outgoing
             .iter()
             .filter(|o| o.state != OutState::Done)
-            .map(|o| (o.pid, ticket(o.seq, o.pid), o.state.on_reconnect()))
+            .map(|o| ResendItem {
+                kind: o.state.on_reconnect(),
+                ticket: ticket(o.seq, o.pid),
+                packet_id: o.pid,
+                qos: if o.state == OutState::AwaitPuback {
+                    1
+                } else {
+                    2
+                },
+            })
+    }
+
+    /// The `idx`-th (0-based) entry of [`Session::resend_list`].
+    pub fn resend_item(&self, idx: usize) -> Option<ResendItem> {
+        self.resend_list().nth(idx)
+    }
+
+    /// Packet id and QoS of the publish `t` whose PUBLISH must be re-sent
+    /// (`AwaitPuback` or `AwaitPubrec`), if any.
+    pub fn publish_to_resend(&self, t: u32) -> Option<(PacketId, u8)> {
+        let (seq, pid) = split(t);
+        let o = self
+            .outgoing
+            .iter()
+            .find(|o| o.seq == seq && o.pid == pid)?;
+        let qos = match o.state {
+            OutState::AwaitPuback => 1,
+            OutState::AwaitPubrec => 2,
+            OutState::AwaitPubcomp | OutState::Done => return None,
+        };
+        Some((PacketId::new(pid)?, qos))
     }
 
     /// State of the unacknowledged publish holding `pid`, if any.
@@ -495,6 +574,63 @@ mod tests {
         assert_eq!(OutState::AwaitPubrec.on_reconnect(), Resend::Publish);
         assert_eq!(OutState::AwaitPubcomp.on_reconnect(), Resend::Pubrel);
         assert_eq!(OutState::Done.on_reconnect(), Resend::Nothing);
+    }
+
+    #[test]
+    fn the_resend_list_keeps_publish_order_and_skips_acknowledged_ones() {
+        let mut s = Session::new();
+        s.set_next_pid(PacketId::new(65_534).unwrap());
+        let (a, ta) = s.add_publish(2).unwrap();
+        let (b, tb) = s.add_publish(1).unwrap();
+        let (c, tc) = s.add_publish(1).unwrap();
+        assert_eq!((a.get(), b.get(), c.get()), (65_534, 65_535, 1));
+        s.on_pubrec(a.get()).unwrap();
+        s.on_puback(b.get()).unwrap();
+        let items: std::vec::Vec<_> = s.resend_list().collect();
+        assert_eq!(
+            items,
+            [
+                ResendItem {
+                    kind: Resend::Pubrel,
+                    ticket: ta,
+                    packet_id: 65_534,
+                    qos: 2
+                },
+                ResendItem {
+                    kind: Resend::Publish,
+                    ticket: tc,
+                    packet_id: 1,
+                    qos: 1
+                },
+            ]
+        );
+        assert_eq!(s.resend_item(1), items.get(1).copied());
+        assert_eq!(s.resend_item(2), None);
+        assert_eq!(s.publish_to_resend(ta), None, "PUBREL, not PUBLISH");
+        assert_eq!(s.publish_to_resend(tb), None, "acknowledged");
+        assert_eq!(s.publish_to_resend(tc), Some((c, 1)));
+    }
+
+    #[test]
+    fn max_inflight_limits_unacknowledged_publishes_only() {
+        let mut s = Session::new();
+        assert_eq!(s.max_inflight(), MAX_INFLIGHT);
+        assert_eq!(s.set_max_inflight(0), Err(Error::BadArgument));
+        assert_eq!(
+            s.set_max_inflight(MAX_INFLIGHT + 1),
+            Err(Error::BadArgument)
+        );
+        assert_eq!(s.set_max_inflight(usize::MAX), Err(Error::BadArgument));
+        s.set_max_inflight(2).unwrap();
+        s.add_publish(1).unwrap();
+        s.add_publish(2).unwrap();
+        assert!(!s.can_publish());
+        assert_eq!(s.add_publish(1), Err(Error::InflightFull));
+        s.on_puback(1).unwrap();
+        assert!(s.can_publish());
+        s.add_publish(1).unwrap();
+        s.clear();
+        assert_eq!(s.max_inflight(), 2, "a setting, not session state");
     }
 
     #[test]

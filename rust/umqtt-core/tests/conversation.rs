@@ -10,7 +10,10 @@ mod common;
 
 use common::{ack, publish_pid, Got, Pair};
 use umqtt_core::pid::PacketId;
-use umqtt_core::{ConnState, ConnectOptions, Error, EventKind, TicketResult, Will, MAX_INFLIGHT};
+use umqtt_core::{
+    ConnState, ConnectOptions, Error, EventKind, Resend, ResendItem, TicketResult, Will,
+    MAX_INFLIGHT,
+};
 
 // ---- connect / connack ------------------------------------------------------
 
@@ -346,18 +349,211 @@ fn a_resumed_session_keeps_in_flight_publishes_and_completes_them() {
     assert_eq!(e.ticket, t);
 }
 
-#[test]
-fn a_connack_without_session_present_voids_the_old_session() {
-    let mut p = Pair::connected(60);
-    let (_, t) = p.publish(b"a", b"", 2).unwrap();
-    p.client.connection_lost();
-    let o = ConnectOptions {
-        clean_session: false,
-        ..Pair::opts(60)
-    };
-    p.connect_with(&o);
+/// A persistent-session client with, in publish order: QoS 1 "a" (pid 1,
+/// AwaitPuback), QoS 2 "b" (pid 2, AwaitPubrec), QoS 2 "c" (pid 3,
+/// AwaitPubcomp), QoS 1 "d" (pid 4, acknowledged, ticket unread), and an
+/// incoming QoS 2 id 7 awaiting PUBREL. Returns the four tickets.
+fn persistent_with_messages_in_flight() -> (Pair, [u32; 4]) {
+    let mut p = Pair::new();
+    p.connect_with(&persistent(10));
     p.rx_event(&[0x20, 2, 0, 0]);
-    assert_eq!(p.client.ticket_result(t), TicketResult::Unknown);
+    let (a, t1) = p.publish(b"a", b"1", 1).unwrap();
+    assert_eq!(a, [0x32, 6, 0, 1, b'a', 0, 1, b'1']);
+    let (b, t2) = p.publish(b"b", b"2", 2).unwrap();
+    assert_eq!(b, [0x34, 6, 0, 1, b'b', 0, 2, b'2']);
+    let (_, t3) = p.publish(b"c", b"3", 2).unwrap();
+    assert_eq!(p.rx_event(&ack(0x50, 3)).reply, ack(0x62, 3));
+    let (_, t4) = p.publish(b"d", b"4", 1).unwrap();
+    assert_eq!(p.rx_event(&ack(0x40, 4)).ticket, t4);
+    assert!(p.rx_event(&[0x34, 6, 0, 1, b'i', 0, 7, b'm']).deliver);
+    p.now += 1_000;
+    p.client.connection_lost();
+    (p, [t1, t2, t3, t4])
+}
+
+fn persistent(keepalive_s: u16) -> ConnectOptions<'static> {
+    ConnectOptions {
+        clean_session: false,
+        ..Pair::opts(keepalive_s)
+    }
+}
+
+fn resend(p: &mut Pair, t: u32, topic: &[u8], payload: &[u8]) -> Result<Vec<u8>, Error> {
+    let mut out = vec![0u8; 64];
+    let n = p
+        .client
+        .encode_resend(t, topic, payload, false, p.now, &mut out)?;
+    out.truncate(n);
+    Ok(out)
+}
+
+/// Checks the resend list of `persistent_with_messages_in_flight`, re-sends
+/// it and completes every message through the broker's acks.
+fn resend_and_complete(p: &mut Pair, [t1, t2, t3, t4]: [u32; 4]) {
+    let items: Vec<_> = (0..).map_while(|i| p.client.resend_item(i)).collect();
+    assert_eq!(
+        items,
+        [
+            ResendItem {
+                kind: Resend::Publish,
+                ticket: t1,
+                packet_id: 1,
+                qos: 1
+            },
+            ResendItem {
+                kind: Resend::Publish,
+                ticket: t2,
+                packet_id: 2,
+                qos: 2
+            },
+            ResendItem {
+                kind: Resend::Pubrel,
+                ticket: t3,
+                packet_id: 3,
+                qos: 2
+            },
+        ],
+        "original publish order; the acknowledged one is not listed"
+    );
+    assert_eq!(
+        resend(p, t1, b"a", b"1"),
+        Ok(vec![0x3a, 6, 0, 1, b'a', 0, 1, b'1']),
+        "DUP, QoS 1, pid 1"
+    );
+    assert_eq!(
+        resend(p, t2, b"b", b"2"),
+        Ok(vec![0x3c, 6, 0, 1, b'b', 0, 2, b'2']),
+        "DUP, QoS 2, pid 2"
+    );
+    assert_eq!(
+        resend(p, t3, b"c", b"3"),
+        Err(Error::UnknownTicket),
+        "PUBREL, not PUBLISH"
+    );
+    assert_eq!(
+        resend(p, t4, b"d", b"4"),
+        Err(Error::UnknownTicket),
+        "acknowledged"
+    );
+    let e = p.rx_event(&ack(0x40, 1));
+    assert_eq!((e.kind, e.ticket), (EventKind::PublishDone, t1));
+    let e = p.rx_event(&ack(0x50, 2));
+    assert_eq!((e.kind, e.ticket), (EventKind::Pubrec, t2));
+    assert_eq!(e.reply, ack(0x62, 2));
+    let e = p.rx_event(&ack(0x70, 2));
+    assert_eq!((e.kind, e.ticket), (EventKind::PublishDone, t2));
+    let e = p.rx_event(&ack(0x70, 3));
+    assert_eq!((e.kind, e.ticket), (EventKind::PublishDone, t3));
+    assert_eq!(p.client.resend_item(0), None);
+    for t in [t1, t2, t3, t4] {
+        assert_eq!(p.client.ticket_result(t), TicketResult::Done(0));
+    }
+}
+
+#[test]
+fn a_resumed_session_resends_in_publish_order_with_dup_and_completes_the_same_tickets() {
+    let (mut p, tickets) = persistent_with_messages_in_flight();
+    p.connect_with(&persistent(10));
+    assert!(p.rx_event(&[0x20, 2, 1, 0]).session_present);
+    resend_and_complete(&mut p, tickets);
+    assert!(
+        !p.rx_event(&[0x3c, 6, 0, 1, b'i', 0, 7, b'm']).deliver,
+        "the incoming QoS 2 id is kept"
+    );
+}
+
+#[test]
+fn a_connack_without_session_present_keeps_outgoing_and_forgets_incoming_qos2_ids() {
+    let (mut p, tickets) = persistent_with_messages_in_flight();
+    p.connect_with(&persistent(10));
+    assert!(!p.rx_event(&[0x20, 2, 0, 0]).session_present);
+    assert_eq!(p.client.inflight_count(), 3);
+    resend_and_complete(&mut p, tickets);
+    let e = p.rx_event(&[0x3c, 6, 0, 1, b'i', 0, 7, b'm']);
+    assert!(
+        e.deliver,
+        "the broker forgot id 7: its re-send is a new message"
+    );
+    assert_eq!(e.reply, ack(0x50, 7));
+}
+
+#[test]
+fn a_clean_session_reconnect_clears_everything() {
+    let (mut p, tickets) = persistent_with_messages_in_flight();
+    p.connect_with(&Pair::opts(10));
+    p.rx_event(&[0x20, 2, 0, 0]);
+    assert_eq!(p.client.resend_item(0), None);
+    assert_eq!(p.client.inflight_count(), 0);
+    for t in tickets {
+        assert_eq!(p.client.ticket_result(t), TicketResult::Unknown);
+        assert_eq!(resend(&mut p, t, b"a", b"1"), Err(Error::UnknownTicket));
+    }
+    assert!(p.rx_event(&[0x3c, 6, 0, 1, b'i', 0, 7, b'm']).deliver);
+    assert_eq!(p.rx_event(&ack(0x40, 1)).kind, EventKind::None);
+}
+
+#[test]
+fn encode_resend_needs_a_connection_and_reports_the_size_it_needs() {
+    let (mut p, [t1, ..]) = persistent_with_messages_in_flight();
+    assert_eq!(resend(&mut p, t1, b"a", b"1"), Err(Error::NotConnected));
+    p.connect_with(&persistent(10));
+    assert_eq!(
+        resend(&mut p, t1, b"a", b"1"),
+        Err(Error::NotConnected),
+        "before CONNACK"
+    );
+    p.rx_event(&[0x20, 2, 1, 0]);
+    let mut out = [0xeeu8; 7];
+    assert_eq!(
+        p.client
+            .encode_resend(t1, b"a", b"1", false, p.now, &mut out),
+        Err(Error::BufferTooSmall(8))
+    );
+    assert_eq!(out, [0xee; 7]);
+    assert_eq!(resend(&mut p, t1, b"a/+", b"1"), Err(Error::InvalidTopic));
+    let mut out = [0u8; 8];
+    assert_eq!(
+        p.client
+            .encode_resend(t1, b"a", b"1", true, p.now, &mut out),
+        Ok(8)
+    );
+    assert_eq!(out[0], 0x3b, "DUP, QoS 1, retain");
+}
+
+#[test]
+fn encode_resend_counts_as_a_sent_packet_for_keepalive() {
+    let (mut p, [t1, ..]) = persistent_with_messages_in_flight();
+    p.connect_with(&persistent(10));
+    p.rx_event(&[0x20, 2, 1, 0]);
+    p.now += 3_000;
+    p.rx_event(&[0xd0, 0]);
+    assert_eq!(p.poll(), Ok((vec![], 2_000)));
+    resend(&mut p, t1, b"a", b"1").unwrap();
+    assert_eq!(p.poll(), Ok((vec![], 5_000)));
+}
+
+#[test]
+fn set_max_inflight_limits_publishes_in_flight() {
+    let mut p = Pair::connected(60);
+    assert_eq!(p.client.set_max_inflight(0), Err(Error::BadArgument));
+    assert_eq!(
+        p.client.set_max_inflight(MAX_INFLIGHT + 1),
+        Err(Error::BadArgument)
+    );
+    assert_eq!(p.client.set_max_inflight(2), Ok(()));
+    let (a, _) = p.publish(b"t", b"", 1).unwrap();
+    p.publish(b"t", b"", 2).unwrap();
+    assert_eq!(p.publish(b"t", b"", 1), Err(Error::InflightFull));
+    assert_eq!(p.publish(b"t", b"", 2), Err(Error::InflightFull));
+    assert!(p.publish(b"t", b"", 0).is_ok(), "QoS 0 is not limited");
+    p.rx_event(&ack(0x40, publish_pid(&a)));
+    p.publish(b"t", b"", 1).unwrap();
+    assert_eq!(p.publish(b"t", b"", 1), Err(Error::InflightFull));
+    assert_eq!(p.client.set_max_inflight(MAX_INFLIGHT), Ok(()));
+    for _ in 2..MAX_INFLIGHT {
+        p.publish(b"t", b"", 1).unwrap();
+    }
+    assert_eq!(p.publish(b"t", b"", 1), Err(Error::InflightFull));
 }
 
 // ---- packet ids ----------------------------------------------------------------

@@ -1,6 +1,6 @@
 //! Properties: hostile bytes never panic, prefixes ask for more, encode and
-//! decode agree, the session never reuses an id in flight and delivers each
-//! incoming QoS 2 message once.
+//! decode agree, the session never reuses an id in flight, re-sends in the
+//! original publish order and delivers each incoming QoS 2 message once.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -17,7 +17,7 @@ use mqttrs::{Packet, QosPid};
 use proptest::prelude::*;
 use umqtt_core::codec::{self, Decoded};
 use umqtt_core::pid::PacketId;
-use umqtt_core::{ConnState, ConnectOptions, Error, EventKind, TicketResult};
+use umqtt_core::{ConnState, ConnectOptions, Error, EventKind, Resend, TicketResult};
 
 fn config() -> ProptestConfig {
     ProptestConfig {
@@ -183,6 +183,10 @@ enum Op {
         present: bool,
     },
     Ticket(usize),
+    /// Walk the resend list and re-encode every PUBLISH in it.
+    Resend,
+    /// set_max_inflight(n) with n in 1..=MAX_INFLIGHT.
+    MaxInflight(usize),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -193,6 +197,8 @@ fn op() -> impl Strategy<Value = Op> {
         1 => Just(Op::ConnectionLost),
         1 => (any::<bool>(), any::<bool>()).prop_map(|(clean, present)| Op::Connect { clean, present }),
         2 => any::<usize>().prop_map(Op::Ticket),
+        2 => Just(Op::Resend),
+        1 => (1..=umqtt_core::MAX_INFLIGHT).prop_map(Op::MaxInflight),
     ]
 }
 
@@ -200,14 +206,16 @@ proptest! {
     #![proptest_config(config())]
 
     #[test]
-    fn no_packet_id_is_reused_while_in_flight(ops in proptest::collection::vec(op(), 1..200),
-                                              start in 1u16..=u16::MAX) {
+    fn resends_follow_publish_order_and_no_packet_id_is_reused_while_in_flight(
+        ops in proptest::collection::vec(op(), 1..200), start in 1u16..=u16::MAX) {
         let mut p = Pair::connected(0);
         p.client.session_mut().set_next_pid(PacketId::new(start).unwrap());
         // Model: pid -> (ticket, qos, pubrec seen)
         let mut inflight: HashMap<u16, (u32, u8, bool)> = HashMap::new();
         let mut done: Vec<u32> = Vec::new();
+        // Unacknowledged pids in the order they were published.
         let mut order: Vec<u16> = Vec::new();
+        let mut max = umqtt_core::MAX_INFLIGHT;
         for op in ops {
             match op {
                 Op::Publish(qos) => match p.publish(b"t", b"x", qos) {
@@ -219,7 +227,7 @@ proptest! {
                         order.push(pid);
                     }
                     Err(Error::NotConnected) => prop_assert!(p.client.state() != ConnState::Connected),
-                    Err(Error::InflightFull) => prop_assert_eq!(inflight.len(), umqtt_core::MAX_INFLIGHT),
+                    Err(Error::InflightFull) => prop_assert!(inflight.len() >= max),
                     Err(e) => prop_assert!(false, "{:?}", e),
                 },
                 Op::Ack(i) if p.client.state() == ConnState::Connected && !order.is_empty() => {
@@ -254,11 +262,38 @@ proptest! {
                     p.connect_with(&ConnectOptions { clean_session: clean, ..Pair::opts(0) });
                     let present = present && !clean;
                     p.rx_event(&[0x20, 2, u8::from(present), 0]);
-                    if !present {
+                    // Without clean_session the outgoing messages are kept
+                    // whether or not the broker kept its session.
+                    if clean {
                         inflight.clear();
                         order.clear();
                         done.clear();
                     }
+                }
+                Op::Resend => {
+                    let items: Vec<_> = (0..).map_while(|i| p.client.resend_item(i)).collect();
+                    let pids: Vec<u16> = items.iter().map(|it| it.packet_id).collect();
+                    prop_assert_eq!(&pids, &order, "resend order = publish order");
+                    for it in items {
+                        let (t, qos, rec) = inflight[&it.packet_id];
+                        prop_assert_eq!((it.ticket, it.qos), (t, qos));
+                        prop_assert_eq!(it.kind, if rec { Resend::Pubrel } else { Resend::Publish });
+                        let mut out = [0u8; 16];
+                        let r = p.client.encode_resend(t, b"t", b"x", false, p.now, &mut out);
+                        if p.client.state() != ConnState::Connected {
+                            prop_assert_eq!(r, Err(Error::NotConnected));
+                        } else if rec {
+                            prop_assert_eq!(r, Err(Error::UnknownTicket));
+                        } else {
+                            prop_assert_eq!(r, Ok(8));
+                            prop_assert_eq!(out[0], 0x38 | (qos << 1), "DUP and the original QoS");
+                            prop_assert_eq!(publish_pid(&out), it.packet_id);
+                        }
+                    }
+                }
+                Op::MaxInflight(n) => {
+                    prop_assert_eq!(p.client.set_max_inflight(n), Ok(()));
+                    max = n;
                 }
                 Op::Ticket(i) if !done.is_empty() => {
                     let t = done.remove(i % done.len());

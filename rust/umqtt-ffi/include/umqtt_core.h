@@ -56,7 +56,8 @@ typedef enum UmqttStatus {
   UMQTT_STATUS_CONNECTION_REFUSED = 10,
   // ticket_result: not yet acknowledged.
   UMQTT_STATUS_PENDING = 11,
-  // ticket_result: ticket unknown/invalidated (session cleared or forgotten).
+  // ticket_result: ticket unknown/invalidated (session cleared or forgotten); resend_item: idx past the
+  // end; encode_resend: the ticket is no PUBLISH awaiting PUBACK/PUBREC.
   UMQTT_STATUS_UNKNOWN_TICKET = 12,
   // connect while connecting/connected.
   UMQTT_STATUS_ALREADY_CONNECTED = 13,
@@ -89,6 +90,14 @@ typedef enum UmqttConnState {
   UMQTT_CONN_STATE_CONNECTING = 1,
   UMQTT_CONN_STATE_CONNECTED = 2,
 } UmqttConnState;
+
+// What a resumed session re-sends for one message.
+typedef enum UmqttResendKind {
+  // Re-send the PUBLISH (DUP=1, same packet id and qos): encode with umqtt_core_encode_resend.
+  UMQTT_RESEND_KIND_PUBLISH = 0,
+  // Re-send PUBREL: the 4 bytes are in item->pubrel.
+  UMQTT_RESEND_KIND_PUBREL = 1,
+} UmqttResendKind;
 
 // A byte string.
 typedef struct UmqttBytes {
@@ -142,6 +151,17 @@ typedef struct UmqttEvent {
   size_t reply_len;
 } UmqttEvent;
 
+// One unacknowledged outgoing QoS 1/2 message (umqtt_core_resend_item).
+typedef struct UmqttResendItem {
+  enum UmqttResendKind kind;
+  // The ticket umqtt_core_publish returned for this message.
+  uint32_t ticket;
+  uint16_t packet_id;
+  uint8_t qos;
+  // PUBREL bytes when kind == PUBREL.
+  uint8_t pubrel[UMQTT_ACK_MAX];
+} UmqttResendItem;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -155,6 +175,12 @@ enum UmqttStatus umqtt_core_init(void *storage, size_t size);
 // Encode CONNECT into out; state -> CONNECTING. Validates options (strings <= 65535, qos <= 2, level 3|4,
 // password without user allowed only for level 4, empty client id needs clean_session,
 // MQTT 3.1 client id 1..23 bytes).
+//
+// The accepted CONNACK: after clean_session=true the session is empty. After clean_session=false with
+// session_present=1 everything is kept (outgoing in flight, incoming QoS 2 ids); with session_present=0
+// (the broker lost the session) the outgoing in-flight publishes are KEPT (re-send them via
+// umqtt_core_resend_item; one in AwaitPubcomp re-sends its PUBREL) and the incoming QoS 2 ids are
+// CLEARED. Tickets of kept messages stay valid across the reconnect.
 //
 // # Safety
 // `core` from umqtt_core_init; `opts` NULL or valid, its non-NULL byte pointers valid for their
@@ -295,6 +321,46 @@ enum UmqttConnState umqtt_core_state(const void *core);
 // # Safety
 // `core` NULL or from umqtt_core_init.
 uint32_t umqtt_core_inflight_count(const void *core);
+
+// The idx-th (0-based) outgoing QoS 1/2 message still unacknowledged, in the order the messages were first
+// published (MQTT 3.1.1 section 4.4/4.6). Valid once a CONNACK was accepted on a reconnect (state CONNECTED).
+// OK with *item filled; UNKNOWN_TICKET when idx >= number of such messages. Completed-but-unread entries
+// (acked, waiting for ticket_result) are NOT listed.
+//
+// # Safety
+// `core` NULL or from umqtt_core_init; `item` NULL or writable.
+enum UmqttStatus umqtt_core_resend_item(const void *core, size_t idx, struct UmqttResendItem *item);
+
+// Encode the re-sent PUBLISH of `ticket` (state AwaitPuback or AwaitPubrec) with DUP=1, its original packet id
+// and qos, from the topic/payload/retain the caller kept. BUFFER_TOO_SMALL (*out_len = needed) as for publish;
+// UNKNOWN_TICKET when the ticket is not a PUBLISH awaiting PUBACK/PUBREC; NOT_CONNECTED when not connected.
+// Counts as a sent packet for keep-alive.
+//
+// # Safety
+// As umqtt_core_publish.
+enum UmqttStatus umqtt_core_encode_resend(void *core,
+                                          uint32_t ticket,
+                                          const uint8_t *topic,
+                                          size_t topic_len,
+                                          const uint8_t *payload,
+                                          size_t payload_len,
+                                          bool retain,
+                                          uint32_t now_ms,
+                                          uint8_t *out,
+                                          size_t out_cap,
+                                          size_t *out_len);
+
+// Limit the outgoing in-flight window at run time: 1..=UMQTT_MAX_INFLIGHT (else BAD_ARGUMENT). publish with
+// qos>0 returns INFLIGHT_FULL when `max` messages are unacknowledged. Default UMQTT_MAX_INFLIGHT.
+//
+// # Safety
+// `core` NULL or from umqtt_core_init.
+enum UmqttStatus umqtt_core_set_max_inflight(void *core, uint32_t max);
+
+// Reconnect back-off (pure function, the "reconnect policy"): the delay before reconnect attempt `attempt`
+// (0 = first retry after a loss): d = min(cap_ms, base_ms * 2^attempt) (no overflow for any attempt),
+// returned jittered uniformly in [d/2, d] using `random` (any u32 the caller draws). base_ms 0 -> 0.
+uint32_t umqtt_core_backoff_ms(uint32_t attempt, uint32_t base_ms, uint32_t cap_ms, uint32_t random);
 
 // Static English text for a status (never NULL).
 const char *umqtt_core_strerror(enum UmqttStatus status);

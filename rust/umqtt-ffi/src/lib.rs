@@ -19,7 +19,9 @@
 
 use core::ptr;
 use cty::{c_char, c_void};
-use umqtt_core::{Client, ConnState, ConnectOptions, Error, EventKind, Rx, TicketResult, Will};
+use umqtt_core::{
+    Client, ConnState, ConnectOptions, Error, EventKind, Resend, Rx, TicketResult, Will,
+};
 
 /// Storage the caller provides for one core, in bytes (checked at compile time).
 pub const UMQTT_CORE_SIZE: usize = 256;
@@ -77,7 +79,8 @@ pub enum UmqttStatus {
     ConnectionRefused = 10,
     /// ticket_result: not yet acknowledged.
     Pending = 11,
-    /// ticket_result: ticket unknown/invalidated (session cleared or forgotten).
+    /// ticket_result: ticket unknown/invalidated (session cleared or forgotten); resend_item: idx past the
+    /// end; encode_resend: the ticket is no PUBLISH awaiting PUBACK/PUBREC.
     UnknownTicket = 12,
     /// connect while connecting/connected.
     AlreadyConnected = 13,
@@ -140,6 +143,31 @@ pub struct UmqttEvent {
     pub reply: [u8; UMQTT_ACK_MAX],
     /// 0 when nothing to send.
     pub reply_len: usize,
+}
+
+/// What a resumed session re-sends for one message.
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(test, derive(Debug))]
+pub enum UmqttResendKind {
+    /// Re-send the PUBLISH (DUP=1, same packet id and qos): encode with umqtt_core_encode_resend.
+    Publish = 0,
+    /// Re-send PUBREL: the 4 bytes are in item->pubrel.
+    Pubrel = 1,
+}
+
+/// One unacknowledged outgoing QoS 1/2 message (umqtt_core_resend_item).
+#[repr(C)]
+#[derive(Clone, Copy)]
+#[cfg_attr(test, derive(Debug))]
+pub struct UmqttResendItem {
+    pub kind: UmqttResendKind,
+    /// The ticket umqtt_core_publish returned for this message.
+    pub ticket: u32,
+    pub packet_id: u16,
+    pub qos: u8,
+    /// PUBREL bytes when kind == PUBREL.
+    pub pubrel: [u8; UMQTT_ACK_MAX],
 }
 
 /// A byte string.
@@ -269,6 +297,7 @@ fn status_of(e: Error) -> UmqttStatus {
         Error::ProtocolError => UmqttStatus::ProtocolError,
         Error::PacketTooLarge => UmqttStatus::PacketTooLarge,
         Error::KeepaliveTimeout => UmqttStatus::KeepaliveTimeout,
+        Error::UnknownTicket => UmqttStatus::UnknownTicket,
     }
 }
 
@@ -312,6 +341,12 @@ pub unsafe extern "C" fn umqtt_core_init(storage: *mut c_void, size: usize) -> U
 /// Encode CONNECT into out; state -> CONNECTING. Validates options (strings <= 65535, qos <= 2, level 3|4,
 /// password without user allowed only for level 4, empty client id needs clean_session,
 /// MQTT 3.1 client id 1..23 bytes).
+///
+/// The accepted CONNACK: after clean_session=true the session is empty. After clean_session=false with
+/// session_present=1 everything is kept (outgoing in flight, incoming QoS 2 ids); with session_present=0
+/// (the broker lost the session) the outgoing in-flight publishes are KEPT (re-send them via
+/// umqtt_core_resend_item; one in AwaitPubcomp re-sends its PUBREL) and the incoming QoS 2 ids are
+/// CLEARED. Tickets of kept messages stay valid across the reconnect.
 ///
 /// # Safety
 /// `core` from umqtt_core_init; `opts` NULL or valid, its non-NULL byte pointers valid for their
@@ -441,7 +476,11 @@ pub unsafe extern "C" fn umqtt_core_publish(
 /// # Safety
 /// `topic` valid for `topic_len` bytes (may be NULL when `topic_len` is 0).
 #[no_mangle]
-pub unsafe extern "C" fn umqtt_core_check_topic(topic: *const u8, topic_len: usize, is_filter: bool) -> UmqttStatus {
+pub unsafe extern "C" fn umqtt_core_check_topic(
+    topic: *const u8,
+    topic_len: usize,
+    is_filter: bool,
+) -> UmqttStatus {
     // SAFETY: the caller's promise, checked for NULL.
     let Some(t) = (unsafe { bytes(topic, topic_len) }) else {
         return UmqttStatus::BadArgument;
@@ -802,6 +841,127 @@ pub unsafe extern "C" fn umqtt_core_state(core: *const c_void) -> UmqttConnState
 pub unsafe extern "C" fn umqtt_core_inflight_count(core: *const c_void) -> u32 {
     // SAFETY: the caller's promise, checked for NULL.
     unsafe { client_ref(core) }.map_or(0, |c| c.inflight_count() as u32)
+}
+
+/// The idx-th (0-based) outgoing QoS 1/2 message still unacknowledged, in the order the messages were first
+/// published (MQTT 3.1.1 section 4.4/4.6). Valid once a CONNACK was accepted on a reconnect (state CONNECTED).
+/// OK with *item filled; UNKNOWN_TICKET when idx >= number of such messages. Completed-but-unread entries
+/// (acked, waiting for ticket_result) are NOT listed.
+///
+/// # Safety
+/// `core` NULL or from umqtt_core_init; `item` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_core_resend_item(
+    core: *const c_void,
+    idx: usize,
+    item: *mut UmqttResendItem,
+) -> UmqttStatus {
+    // SAFETY: the caller's promises, checked for NULL; `item` is written whole, never read.
+    unsafe {
+        if item.is_null() {
+            return UmqttStatus::BadArgument;
+        }
+        let mut it = UmqttResendItem {
+            kind: UmqttResendKind::Publish,
+            ticket: 0,
+            packet_id: 0,
+            qos: 0,
+            pubrel: [0; UMQTT_ACK_MAX],
+        };
+        let status = match client_ref(core) {
+            None => UmqttStatus::BadArgument,
+            Some(c) => match c.resend_item(idx) {
+                None => UmqttStatus::UnknownTicket,
+                Some(r) => {
+                    if r.kind == Resend::Pubrel {
+                        it.kind = UmqttResendKind::Pubrel;
+                        it.pubrel = umqtt_core::codec::ack(umqtt_core::codec::PUBREL, r.packet_id);
+                    }
+                    it.ticket = r.ticket;
+                    it.packet_id = r.packet_id;
+                    it.qos = r.qos;
+                    UmqttStatus::Ok
+                }
+            },
+        };
+        item.write(it);
+        status
+    }
+}
+
+/// Encode the re-sent PUBLISH of `ticket` (state AwaitPuback or AwaitPubrec) with DUP=1, its original packet id
+/// and qos, from the topic/payload/retain the caller kept. BUFFER_TOO_SMALL (*out_len = needed) as for publish;
+/// UNKNOWN_TICKET when the ticket is not a PUBLISH awaiting PUBACK/PUBREC; NOT_CONNECTED when not connected.
+/// Counts as a sent packet for keep-alive.
+///
+/// # Safety
+/// As umqtt_core_publish.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_core_encode_resend(
+    core: *mut c_void,
+    ticket: u32,
+    topic: *const u8,
+    topic_len: usize,
+    payload: *const u8,
+    payload_len: usize,
+    retain: bool,
+    now_ms: u32,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> UmqttStatus {
+    // SAFETY: the caller's promises, checked for NULL.
+    unsafe {
+        let Some(out_len) = out_len.as_mut() else {
+            return UmqttStatus::BadArgument;
+        };
+        *out_len = 0;
+        if topic.is_null() {
+            return UmqttStatus::BadArgument;
+        }
+        let (Some(c), Some(t), Some(p), Some(out)) = (
+            client_mut(core),
+            bytes(topic, topic_len),
+            bytes(payload, payload_len),
+            out_bytes(out, out_cap),
+        ) else {
+            return UmqttStatus::BadArgument;
+        };
+        finish(c.encode_resend(ticket, t, p, retain, now_ms, out), out_len)
+    }
+}
+
+/// Limit the outgoing in-flight window at run time: 1..=UMQTT_MAX_INFLIGHT (else BAD_ARGUMENT). publish with
+/// qos>0 returns INFLIGHT_FULL when `max` messages are unacknowledged. Default UMQTT_MAX_INFLIGHT.
+///
+/// # Safety
+/// `core` NULL or from umqtt_core_init.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_core_set_max_inflight(core: *mut c_void, max: u32) -> UmqttStatus {
+    // SAFETY: the caller's promise, checked for NULL.
+    let Some(c) = (unsafe { client_mut(core) }) else {
+        return UmqttStatus::BadArgument;
+    };
+    match usize::try_from(max)
+        .map_err(|_| Error::BadArgument)
+        .and_then(|m| c.set_max_inflight(m))
+    {
+        Ok(()) => UmqttStatus::Ok,
+        Err(e) => status_of(e),
+    }
+}
+
+/// Reconnect back-off (pure function, the "reconnect policy"): the delay before reconnect attempt `attempt`
+/// (0 = first retry after a loss): d = min(cap_ms, base_ms * 2^attempt) (no overflow for any attempt),
+/// returned jittered uniformly in [d/2, d] using `random` (any u32 the caller draws). base_ms 0 -> 0.
+#[no_mangle]
+pub extern "C" fn umqtt_core_backoff_ms(
+    attempt: u32,
+    base_ms: u32,
+    cap_ms: u32,
+    random: u32,
+) -> u32 {
+    umqtt_core::backoff_ms(attempt, base_ms, cap_ms, random)
 }
 
 /// Static English text for a status (never NULL).

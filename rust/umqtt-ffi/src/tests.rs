@@ -725,5 +725,240 @@ fn check_topic_accepts_names_and_filters_and_refuses_wildcards_in_names() {
     assert_eq!(ok(b"", false), UmqttStatus::InvalidTopic);
     assert_eq!(ok(b"a/+/c/#", true), UmqttStatus::Ok);
     assert_eq!(ok(b"a/b#", true), UmqttStatus::InvalidTopic);
-    assert_eq!(unsafe { umqtt_core_check_topic(core::ptr::null(), 3, false) }, UmqttStatus::BadArgument);
+    assert_eq!(
+        unsafe { umqtt_core_check_topic(core::ptr::null(), 3, false) },
+        UmqttStatus::BadArgument
+    );
+}
+
+/// A QoS `qos` publish of topic `t`, payload `m` through the ABI: its ticket.
+unsafe fn publish(core: *mut c_void, t: &[u8], m: &[u8], qos: u8) -> (UmqttStatus, u32) {
+    let mut out = [0u8; 64];
+    let (mut n, mut ticket) = (0, 0);
+    let st = unsafe {
+        umqtt_core_publish(
+            core,
+            t.as_ptr(),
+            t.len(),
+            m.as_ptr(),
+            m.len(),
+            qos,
+            false,
+            0,
+            out.as_mut_ptr(),
+            out.len(),
+            &mut n,
+            &mut ticket,
+        )
+    };
+    (st, ticket)
+}
+
+/// encode_resend of `ticket` (topic `t`, payload `m`) into 64 bytes.
+unsafe fn encode_resend(
+    core: *mut c_void,
+    ticket: u32,
+    t: &[u8],
+    m: &[u8],
+) -> (UmqttStatus, Vec<u8>) {
+    let mut out = [0u8; 64];
+    let mut n = 99;
+    let st = unsafe {
+        umqtt_core_encode_resend(
+            core,
+            ticket,
+            t.as_ptr(),
+            t.len(),
+            m.as_ptr(),
+            m.len(),
+            false,
+            0,
+            out.as_mut_ptr(),
+            out.len(),
+            &mut n,
+        )
+    };
+    (st, out[..n].to_vec())
+}
+
+fn blank_item() -> UmqttResendItem {
+    UmqttResendItem {
+        kind: UmqttResendKind::Pubrel,
+        ticket: 99,
+        packet_id: 99,
+        qos: 99,
+        pubrel: [9; UMQTT_ACK_MAX],
+    }
+}
+
+#[test]
+fn the_new_calls_refuse_null_pointers_with_bad_argument() {
+    let mut s = storage();
+    let core = unsafe { connected(&mut s) };
+    let mut out = [0u8; 64];
+    let o = out.as_mut_ptr();
+    let mut n = 0usize;
+    let mut item = blank_item();
+    use UmqttStatus::BadArgument as B;
+    unsafe {
+        let (_, t) = publish(core, b"t", b"x", 1);
+        assert_eq!(umqtt_core_resend_item(null(), 0, &mut item), B);
+        assert_eq!(
+            (item.ticket, item.packet_id),
+            (0, 0),
+            "item written even on error"
+        );
+        assert_eq!(umqtt_core_resend_item(core, 0, null_mut()), B);
+        let p = b"x".as_ptr();
+        let tp = b"t".as_ptr();
+        let f = umqtt_core_encode_resend;
+        assert_eq!(f(null_mut(), t, tp, 1, p, 1, false, 0, o, 64, &mut n), B);
+        assert_eq!(f(core, t, null(), 0, p, 1, false, 0, o, 64, &mut n), B);
+        assert_eq!(f(core, t, tp, 1, null(), 1, false, 0, o, 64, &mut n), B);
+        assert_eq!(f(core, t, tp, 1, p, 1, false, 0, null_mut(), 64, &mut n), B);
+        assert_eq!(f(core, t, tp, 1, p, 1, false, 0, o, 64, null_mut()), B);
+        assert_eq!(umqtt_core_set_max_inflight(null_mut(), 1), B);
+        // Storage never initialised is refused like NULL.
+        let mut raw = storage();
+        let raw = raw.0.as_mut_ptr().cast::<c_void>();
+        assert_eq!(umqtt_core_resend_item(raw, 0, &mut item), B);
+        assert_eq!(umqtt_core_set_max_inflight(raw, 1), B);
+        assert_eq!(f(raw, t, tp, 1, p, 1, false, 0, o, 64, &mut n), B);
+        // The core is unchanged.
+        assert_eq!(umqtt_core_inflight_count(core), 1);
+        assert_eq!(umqtt_core_state(core), UmqttConnState::Connected);
+    }
+}
+
+#[test]
+fn a_resumed_session_lists_and_reencodes_its_messages_through_the_abi() {
+    let mut s = storage();
+    let core = unsafe { connected(&mut s) };
+    let mut ev = empty_event();
+    let mut item = blank_item();
+    let mut code = 0u8;
+    unsafe {
+        let (_, t1) = publish(core, b"a", b"1", 1);
+        let (_, t2) = publish(core, b"b", b"2", 2);
+        assert_eq!(rx(core, &[0x50, 2, 0, 2], &mut ev), (UmqttStatus::Ok, 4));
+        umqtt_core_connection_lost(core);
+        let mut o = opts(b"c");
+        o.clean_session = false;
+        let mut out = [0u8; 64];
+        let mut n = 0;
+        assert_eq!(
+            umqtt_core_connect(core, &o, 0, out.as_mut_ptr(), out.len(), &mut n),
+            UmqttStatus::Ok
+        );
+        assert_eq!(rx(core, &[0x20, 2, 1, 0], &mut ev), (UmqttStatus::Ok, 4));
+        assert!(ev.session_present);
+
+        assert_eq!(umqtt_core_resend_item(core, 0, &mut item), UmqttStatus::Ok);
+        assert_eq!(
+            (
+                item.kind,
+                item.ticket,
+                item.packet_id,
+                item.qos,
+                item.pubrel
+            ),
+            (UmqttResendKind::Publish, t1, 1, 1, [0; 4])
+        );
+        assert_eq!(umqtt_core_resend_item(core, 1, &mut item), UmqttStatus::Ok);
+        assert_eq!(
+            (
+                item.kind,
+                item.ticket,
+                item.packet_id,
+                item.qos,
+                item.pubrel
+            ),
+            (UmqttResendKind::Pubrel, t2, 2, 2, [0x62, 2, 0, 2])
+        );
+        assert_eq!(
+            umqtt_core_resend_item(core, 2, &mut item),
+            UmqttStatus::UnknownTicket
+        );
+
+        assert_eq!(
+            encode_resend(core, t1, b"a", b"1"),
+            (UmqttStatus::Ok, vec![0x3a, 6, 0, 1, b'a', 0, 1, b'1'])
+        );
+        assert_eq!(
+            encode_resend(core, t2, b"b", b"2").0,
+            UmqttStatus::UnknownTicket
+        );
+        // Size query: NULL output, capacity 0.
+        n = 0;
+        let st = umqtt_core_encode_resend(
+            core,
+            t1,
+            b"a".as_ptr(),
+            1,
+            b"1".as_ptr(),
+            1,
+            false,
+            0,
+            null_mut(),
+            0,
+            &mut n,
+        );
+        assert_eq!((st, n), (UmqttStatus::BufferTooSmall, 8));
+
+        assert_eq!(rx(core, &[0x40, 2, 0, 1], &mut ev), (UmqttStatus::Ok, 4));
+        assert_eq!((ev.kind, ev.ticket), (UmqttEventKind::PublishDone, t1));
+        assert_eq!(rx(core, &[0x70, 2, 0, 2], &mut ev), (UmqttStatus::Ok, 4));
+        assert_eq!((ev.kind, ev.ticket), (UmqttEventKind::PublishDone, t2));
+        assert_eq!(
+            umqtt_core_ticket_result(core, t1, &mut code),
+            UmqttStatus::Ok
+        );
+        assert_eq!(
+            umqtt_core_ticket_result(core, t2, &mut code),
+            UmqttStatus::Ok
+        );
+        assert_eq!(
+            umqtt_core_resend_item(core, 0, &mut item),
+            UmqttStatus::UnknownTicket
+        );
+
+        umqtt_core_connection_lost(core);
+        assert_eq!(
+            encode_resend(core, t1, b"a", b"1").0,
+            UmqttStatus::NotConnected
+        );
+    }
+}
+
+#[test]
+fn set_max_inflight_bounds_publishes_and_refuses_out_of_range_values() {
+    let mut s = storage();
+    let core = unsafe { connected(&mut s) };
+    unsafe {
+        for bad in [0, UMQTT_MAX_INFLIGHT as u32 + 1, u32::MAX] {
+            assert_eq!(
+                umqtt_core_set_max_inflight(core, bad),
+                UmqttStatus::BadArgument
+            );
+        }
+        assert_eq!(umqtt_core_set_max_inflight(core, 1), UmqttStatus::Ok);
+        assert_eq!(publish(core, b"t", b"", 2).0, UmqttStatus::Ok);
+        assert_eq!(publish(core, b"t", b"", 1).0, UmqttStatus::InflightFull);
+        assert_eq!(publish(core, b"t", b"", 0).0, UmqttStatus::Ok);
+        assert_eq!(
+            umqtt_core_set_max_inflight(core, UMQTT_MAX_INFLIGHT as u32),
+            UmqttStatus::Ok
+        );
+        assert_eq!(publish(core, b"t", b"", 1).0, UmqttStatus::Ok);
+    }
+}
+
+#[test]
+fn backoff_ms_through_the_abi_is_the_core_policy() {
+    assert_eq!(umqtt_core_backoff_ms(0, 0, 60_000, 12_345), 0);
+    assert_eq!(umqtt_core_backoff_ms(0, 1_000, 60_000, 0), 500);
+    assert_eq!(umqtt_core_backoff_ms(0, 1_000, 60_000, 500), 1_000);
+    assert_eq!(umqtt_core_backoff_ms(3, 1_000, 60_000, 4_000), 8_000);
+    let v = umqtt_core_backoff_ms(u32::MAX, 1_000, 60_000, u32::MAX);
+    assert!((30_000..=60_000).contains(&v));
 }
