@@ -81,11 +81,8 @@ static mp_obj_t make_tls_context(mp_obj_t tls, mp_obj_t params) {
     mp_obj_t key = dict_get(params, MP_QSTR_key);
     mp_obj_t cert_reqs = dict_get(params, MP_QSTR_cert_reqs);
     if (ca != MP_OBJ_NULL) {
-        mp_obj_t dest[2 + 2];
-        mp_load_method(ctx, MP_QSTR_load_verify_locations, dest);
-        dest[2] = MP_OBJ_NEW_QSTR(MP_QSTR_cadata);
-        dest[3] = ca;
-        mp_call_method_n_kw(0, 1, dest);
+        // MicroPython's tls takes cadata positionally (PEM or DER).
+        call_method(ctx, MP_QSTR_load_verify_locations, 1, &ca);
     }
     if (cert != MP_OBJ_NULL || key != MP_OBJ_NULL) {
         if (cert == MP_OBJ_NULL || key == MP_OBJ_NULL) {
