@@ -40,6 +40,7 @@ struct _umqtt_client_obj_t {
     mp_obj_t will_msg;
     mp_obj_t msg_cb;                // f(topic, msg) or None
     mp_obj_t err_cb;                // f(err: str) or None
+    mp_obj_t transport;             // callable returning a connected stream, or None
     mp_obj_t delay;                 // DELAY attribute (umqtt.robust / QuecPython)
     mp_obj_t debug;                 // DEBUG attribute
     // The connection: `stream` is what we read and write (TLS or plain),

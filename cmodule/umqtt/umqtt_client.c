@@ -51,7 +51,7 @@ static umqtt_client_obj_t *client_of(mp_obj_t self_in) {
 static mp_obj_t umqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *all_args) {
     enum { ARG_client_id, ARG_server, ARG_port, ARG_user, ARG_password, ARG_keepalive, ARG_ssl,
            ARG_ssl_params, ARG_reconn, ARG_version, ARG_pingmaxnum, ARG_timeout, ARG_max_packet,
-           ARG_max_inflight };
+           ARG_max_inflight, ARG_transport };
     static const mp_arg_t allowed_args[] = {
         { MP_QSTR_client_id, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
         { MP_QSTR_server, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
@@ -67,6 +67,7 @@ static mp_obj_t umqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, 
         { MP_QSTR_timeout, MP_ARG_KW_ONLY | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
         { MP_QSTR_max_packet, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = DEFAULT_MAX_PACKET} },
         { MP_QSTR_max_inflight, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = UMQTT_MAX_INFLIGHT} },
+        { MP_QSTR_transport, MP_ARG_KW_ONLY | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
     };
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
     mp_arg_parse_all_kw_array(n_args, n_kw, all_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
@@ -133,6 +134,11 @@ static mp_obj_t umqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, 
         mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("max_inflight must be 1..%d"), UMQTT_MAX_INFLIGHT);
     }
 
+    mp_obj_t transport = args[ARG_transport].u_obj;
+    if (transport != mp_const_none && !mp_obj_is_callable(transport)) {
+        mp_raise_TypeError(MP_ERROR_TEXT("transport must be a callable returning a stream"));
+    }
+
     umqtt_client_obj_t *self = mp_obj_malloc_with_finaliser(umqtt_client_obj_t, type);
     memset((uint8_t *)self + sizeof(mp_obj_base_t), 0, sizeof(*self) - sizeof(mp_obj_base_t));
     self->client_id = args[ARG_client_id].u_obj;
@@ -174,6 +180,7 @@ static mp_obj_t umqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, 
     self->rng = (uint32_t)mp_hal_ticks_us() ^ (uint32_t)(uintptr_t)self;
     self->rng |= 1;
     self->subs = MP_OBJ_NULL;
+    self->transport = transport;
     #if MICROPY_PY_THREAD
     mp_thread_mutex_init(&self->mutex);
     #endif

@@ -124,6 +124,60 @@ static void set_blocking(mp_obj_t obj, bool blocking) {
     call_method(obj, MP_QSTR_setblocking, 1, &arg);
 }
 
+// A stream the application handed us (transport=) runs Python code in its
+// read/write/ioctl: its exceptions become error codes here, so the client
+// treats them as a lost connection (BaseExceptions such as KeyboardInterrupt
+// still propagate).
+typedef enum { CALL_READ, CALL_WRITE, CALL_IOCTL } stream_call_t;
+
+static mp_uint_t stream_call_raw(mp_obj_t stream, stream_call_t op, void *buf, mp_uint_t arg, int *errcode) {
+    const mp_stream_p_t *p = mp_get_stream(stream);
+    if (p == NULL || (op == CALL_IOCTL && p->ioctl == NULL)) {
+        *errcode = MP_EINVAL;
+        return MP_STREAM_ERROR;
+    }
+    switch (op) {
+        case CALL_READ:
+            return p->read(stream, buf, arg, errcode);
+        case CALL_WRITE:
+            return p->write(stream, buf, arg, errcode);
+        default:
+            return p->ioctl(stream, arg, (uintptr_t)buf, errcode);
+    }
+}
+
+static bool is_exception(mp_obj_t exc, const mp_obj_type_t *type) {
+    return mp_obj_is_subclass_fast(MP_OBJ_FROM_PTR(mp_obj_get_type(exc)), MP_OBJ_FROM_PTR(type));
+}
+
+static mp_uint_t stream_call(mp_obj_t stream, bool protect, stream_call_t op, void *buf, mp_uint_t arg, int *errcode) {
+    if (!protect) {
+        return stream_call_raw(stream, op, buf, arg, errcode);
+    }
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        mp_uint_t ret = stream_call_raw(stream, op, buf, arg, errcode);
+        nlr_pop();
+        return ret;
+    }
+    mp_obj_t exc = MP_OBJ_FROM_PTR(nlr.ret_val);
+    if (!is_exception(exc, &mp_type_Exception)) {
+        nlr_jump(nlr.ret_val);
+    }
+    *errcode = MP_EIO;
+    if (is_exception(exc, &mp_type_OSError)) {
+        mp_obj_t value = mp_obj_exception_get_value(exc);
+        if (mp_obj_is_small_int(value)) {
+            *errcode = MP_OBJ_SMALL_INT_VALUE(value);
+        }
+    }
+    return MP_STREAM_ERROR;
+}
+
+static bool is_app_stream(umqtt_client_obj_t *self) {
+    return self->transport != mp_const_none;
+}
+
 static int stream_fileno(mp_obj_t sock) {
     const mp_stream_p_t *p = mp_get_stream(sock);
     if (p == NULL || p->ioctl == NULL) {
@@ -134,7 +188,31 @@ static int stream_fileno(mp_obj_t sock) {
     return fd == MP_STREAM_ERROR ? -1 : (int)fd;
 }
 
+// The application's transport: transport() returns a connected stream (a
+// socket, a UART, an io.IOBase subclass...); TLS wraps it when ssl is on.
+static void open_app_stream(umqtt_client_obj_t *self) {
+    mp_obj_t raw = mp_call_function_0(self->transport);
+    mp_obj_t stream = raw;
+    if (self->ssl != mp_const_false && self->ssl != mp_const_none) {
+        stream = wrap_tls(self, raw);
+    }
+    mp_get_stream_raise(stream, MP_STREAM_OP_READ | MP_STREAM_OP_WRITE);
+    mp_obj_t dest[2];
+    mp_load_method_maybe(stream, MP_QSTR_setblocking, dest);
+    if (dest[0] != MP_OBJ_NULL) {
+        set_blocking(stream, false);
+    }
+    self->sock = raw;
+    self->stream = stream;
+    self->fd = -1;
+    self->rx_start = self->rx_end = 0;
+}
+
 void umqtt_io_open(umqtt_client_obj_t *self) {
+    if (is_app_stream(self)) {
+        open_app_stream(self);
+        return;
+    }
     mp_obj_t socket = import_module(MP_QSTR_socket);
     mp_obj_t args[3] = { self->server, MP_OBJ_NEW_SMALL_INT(self->port) };
     mp_obj_t infos = mp_call_function_n_kw(mp_load_attr(socket, MP_QSTR_getaddrinfo), 2, 0, args);
@@ -184,17 +262,12 @@ void umqtt_io_open(umqtt_client_obj_t *self) {
 
 void umqtt_io_close(umqtt_client_obj_t *self) {
     int err;
+    bool protect = is_app_stream(self);
     if (self->stream != MP_OBJ_NULL) {
-        const mp_stream_p_t *p = mp_get_stream(self->stream);
-        if (p != NULL && p->ioctl != NULL) {
-            p->ioctl(self->stream, MP_STREAM_CLOSE, 0, &err);
-        }
+        stream_call(self->stream, protect, CALL_IOCTL, NULL, MP_STREAM_CLOSE, &err);
     }
     if (self->sock != MP_OBJ_NULL && self->sock != self->stream) {
-        const mp_stream_p_t *p = mp_get_stream(self->sock);
-        if (p != NULL && p->ioctl != NULL) {
-            p->ioctl(self->sock, MP_STREAM_CLOSE, 0, &err);
-        }
+        stream_call(self->sock, protect, CALL_IOCTL, NULL, MP_STREAM_CLOSE, &err);
     }
     self->stream = MP_OBJ_NULL;
     self->sock = MP_OBJ_NULL;
@@ -218,17 +291,14 @@ void umqtt_io_wait(umqtt_client_obj_t *self, bool for_write, uint32_t wait_ms) {
     // A stream without a descriptor: ask it, then sleep a little.
     mp_obj_t stream = self->stream;
     if (stream != MP_OBJ_NULL) {
-        const mp_stream_p_t *p = mp_get_stream(stream);
         int err;
         mp_uint_t flags = for_write ? MP_STREAM_POLL_WR : MP_STREAM_POLL_RD;
-        if (p != NULL && p->ioctl != NULL) {
-            mp_uint_t ret = p->ioctl(stream, MP_STREAM_POLL, flags, &err);
-            if (ret == MP_STREAM_ERROR || (ret & (flags | MP_STREAM_POLL_ERR | MP_STREAM_POLL_HUP))) {
-                return;
-            }
+        mp_uint_t ret = stream_call(stream, is_app_stream(self), CALL_IOCTL, (void *)flags, MP_STREAM_POLL, &err);
+        if (ret != MP_STREAM_ERROR && !(ret & (flags | MP_STREAM_POLL_ERR | MP_STREAM_POLL_HUP))) {
+            mp_hal_delay_us(wait_ms < 1 ? wait_ms * 1000 : 1000);
         }
+        return;
     }
-    mp_hal_delay_us(wait_ms < 1 ? wait_ms * 1000 : 1000);
 }
 
 // Write the whole packet; with the mutex held, so packets never interleave.
@@ -237,10 +307,10 @@ int umqtt_io_write_all(umqtt_client_obj_t *self, const uint8_t *buf, size_t len,
     if (self->stream == MP_OBJ_NULL) {
         return MP_ENOTCONN;
     }
-    const mp_stream_p_t *p = mp_get_stream(self->stream);
+    bool protect = is_app_stream(self);
     while (len > 0) {
         int err = 0;
-        mp_uint_t n = p->write(self->stream, buf, len, &err);
+        mp_uint_t n = stream_call(self->stream, protect, CALL_WRITE, (void *)buf, len, &err);
         if (n == MP_STREAM_ERROR) {
             if (!mp_is_nonblocking_error(err)) {
                 return err;
@@ -267,8 +337,7 @@ mp_int_t umqtt_io_read_some(umqtt_client_obj_t *self, uint8_t *buf, size_t len, 
         *errcode = MP_ENOTCONN;
         return -1;
     }
-    const mp_stream_p_t *p = mp_get_stream(self->stream);
-    mp_uint_t n = p->read(self->stream, buf, len, errcode);
+    mp_uint_t n = stream_call(self->stream, is_app_stream(self), CALL_READ, buf, len, errcode);
     if (n == MP_STREAM_ERROR) {
         return -1;
     }
