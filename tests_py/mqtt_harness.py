@@ -430,7 +430,7 @@ def run_mpy(firmware, script, env=None, timeout=30.0, args=(), cwd=None):
             "{} did not finish within {} s; killed.\n--- stdout ---\n{}--- stderr ---\n{}".format(
                 Path(script).name, timeout, out.decode(errors="replace"), err.decode(errors="replace")
             )
-        )
+        ) from None
     return MpyResult(proc.returncode, out.decode(errors="replace"), err.decode(errors="replace"))
 
 
@@ -522,6 +522,11 @@ class MpyProcess:
                 if self._eof >= 2 or remaining <= 0:
                     break
                 self._cond.wait(min(remaining, 0.2))
+        if self._eof >= 2:
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
         why = "ended" if self._eof >= 2 else "still running after {} s".format(timeout)
         raise AssertionError(
             "no stdout line matching {!r}: process {}.\n{}".format(pattern, why, self.describe())
@@ -546,7 +551,7 @@ class MpyProcess:
             self.proc.wait(timeout=10)
             self._join_readers()
             raise AssertionError("{} did not exit within {} s; killed.\n{}".format(
-                self.script.name, timeout, self.describe()))
+                self.script.name, timeout, self.describe())) from None
         self._join_readers()
         return self.proc.returncode
 
@@ -661,3 +666,93 @@ def seed_exchange(firmware, broker, workdir, client_a_messages=("Hello, QuecPyth
         if device is not None:
             device.close()
         peer.close()
+
+
+# --------------------------------------------------------------------------
+# Fault tests (tests_py/faults, tests_py/session): a broker that can be
+# killed, frozen and restarted on the same port, and a persistent paho peer.
+# --------------------------------------------------------------------------
+
+
+class ConfigurableBroker(Broker):
+    """A ``Broker`` with extra mosquitto.conf lines and optional persistence.
+
+    ``kill(sig)`` stops it (SIGKILL or SIGTERM), ``restart()`` starts it again
+    on the same port, ``freeze()``/``thaw()`` send SIGSTOP/SIGCONT. ``stop()``
+    thaws first, so a frozen broker never outlives its test."""
+
+    def __init__(self, workdir, port=None, users=None, name="mosquitto", persistence=False, extra_config=()):
+        super().__init__(workdir, port=port, users=users, name=name)
+        self.persistence = persistence
+        self.extra_config = list(extra_config)
+        self.frozen = False
+
+    def _write_config(self, port):
+        super()._write_config(port)
+        lines = self.conf_path.read_text().splitlines()
+        if self.persistence:
+            lines = [l for l in lines if not l.startswith("persistence ")]
+            lines += ["persistence true", "persistence_location {}/".format(self.workdir)]
+        lines += self.extra_config
+        self.conf_path.write_text("\n".join(lines) + "\n")
+
+    def freeze(self):
+        os.kill(self.proc.pid, signal.SIGSTOP)
+        self.frozen = True
+
+    def thaw(self):
+        if self.proc is not None and self.frozen:
+            try:
+                os.kill(self.proc.pid, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+        self.frozen = False
+
+    def kill(self, sig=signal.SIGKILL, timeout=10):
+        """Stop the broker with ``sig`` and wait until it has exited and the port is free."""
+        self.thaw()
+        self.proc.send_signal(sig)
+        self.proc.wait(timeout=timeout)
+        self.proc = None
+        if not wait_until(lambda: port_is_free(self.port), timeout):
+            raise AssertionError("port {} still busy after the broker exited".format(self.port))
+
+    def restart(self, timeout=15):
+        """Start again on the same port (log appended to a fresh file)."""
+        self.requested_port = self.port
+        return self.start(timeout=timeout)
+
+    def stop(self):
+        self.thaw()
+        super().stop()
+
+
+class PersistentPahoPeer(PahoPeer):
+    """A ``PahoPeer`` with ``clean_session=False`` (MQTT 3.1.1), so the broker keeps
+    its subscriptions and queues QoS 1/2 messages for it; it reconnects by
+    itself (paho's loop) within about a second and counts its CONNACKs."""
+
+    def __init__(self, host, port, client_id=None, clean_session=False, **kw):
+        super().__init__(host, port, client_id=client_id, **kw)
+        mqtt = self._mqtt
+        self.client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=mqtt.MQTTv311,
+            clean_session=clean_session,
+        )
+        if kw.get("username") is not None:
+            self.client.username_pw_set(kw["username"], kw.get("password"))
+        self.client.max_queued_messages_set(0)
+        self.client.reconnect_delay_set(min_delay=1, max_delay=2)
+        self.client.on_connect = self._on_connect
+        self.client.on_subscribe = self._on_subscribe
+        self.client.on_message = self._on_message
+        self.connacks = 0
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties):
+        with self._cond:
+            self.connacks += 1
+        super()._on_connect(client, userdata, flags, reason_code, properties)
+
+    def wait_connacks(self, n, timeout=10.0):
+        """Wait until paho has had ``n`` CONNACKs (i.e. reconnected ``n - 1`` times)."""
+        return self._wait(lambda: self.connacks >= n, timeout)
