@@ -394,9 +394,14 @@ int umqtt_step(umqtt_client_obj_t *self, uint32_t wait_ms) {
     umqtt_err_t err = { UMQTT_ERR_NONE, 0, NULL };
     umqtt_guard_t guard;
     umqtt_lock(self, &guard);
+    // Bytes that arrived while nobody was looking (a PINGRESP among them)
+    // are handled before the keep-alive deadlines are judged.
     int got = -1;
-    if (self->stream != MP_OBJ_NULL && run_timers(self, &wait_ms, &err)) {
+    if (self->stream != MP_OBJ_NULL) {
         got = take_packet(self, &pkt, &err);
+        if (got == 0 && !run_timers(self, &wait_ms, &err)) {
+            got = -1;
+        }
     }
     bool shared = self->waiters > 0;
     int fd_wait = got == 0;
