@@ -76,6 +76,10 @@ static mp_obj_t umqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, 
     check_str_or_bytes(args[ARG_server].u_obj, MP_QSTR_server, false);
     check_str_or_bytes(args[ARG_user].u_obj, MP_QSTR_user, true);
     check_str_or_bytes(args[ARG_password].u_obj, MP_QSTR_password, true);
+    if (args[ARG_password].u_obj != mp_const_none && args[ARG_user].u_obj == mp_const_none) {
+        // MQTT 3.1.1 section 3.1.2.9: no password without a user name.
+        mp_raise_ValueError(MP_ERROR_TEXT("password needs a user name (MQTT 3.1.1 3.1.2.9)"));
+    }
     mp_int_t port = args[ARG_port].u_int;
     if (port < 0 || port > 65535) {
         mp_raise_ValueError(MP_ERROR_TEXT("port must be 0..65535"));

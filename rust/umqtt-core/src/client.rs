@@ -244,12 +244,14 @@ impl Client {
         if self.state != ConnState::Disconnected {
             return Err(Error::AlreadyConnected);
         }
+        // MQTT 3.1.1 section 3.1.2.9 (and 3.1): no password flag without a
+        // user name flag.
+        if o.password.is_some() && o.user.is_none() {
+            return Err(Error::BadArgument);
+        }
         match o.protocol_level {
             3 => {
-                if o.client_id.is_empty()
-                    || o.client_id.len() > 23
-                    || o.password.is_some() && o.user.is_none()
-                {
+                if o.client_id.is_empty() || o.client_id.len() > 23 {
                     return Err(Error::BadArgument);
                 }
             }

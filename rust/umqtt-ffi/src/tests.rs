@@ -222,9 +222,10 @@ fn connect_validates_its_options() {
     o.password = b(b"p");
     assert_eq!(
         try_connect(&o),
-        UmqttStatus::Ok,
-        "3.1.1: password alone allowed"
+        UmqttStatus::BadArgument,
+        "3.1.1: a password needs a user name (3.1.2.9)"
     );
+    assert_eq!(try_connect(&opts(b"c")), UmqttStatus::Ok);
     assert_eq!(try_connect(&opts(b"c")), UmqttStatus::AlreadyConnected);
 }
 
