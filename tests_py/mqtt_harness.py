@@ -714,12 +714,22 @@ class ConfigurableBroker(Broker):
         self.proc.send_signal(sig)
         self.proc.wait(timeout=timeout)
         self.proc = None
-        if not wait_until(lambda: port_is_free(self.port), timeout):
-            raise AssertionError("port {} still busy after the broker exited".format(self.port))
+
+    def _port_reusable(self):
+        # As mosquitto binds: SO_REUSEADDR, so connections in TIME_WAIT do not count.
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                s.bind((LOOPBACK, self.port))
+            except OSError:
+                return False
+            return True
 
     def restart(self, timeout=15):
         """Start again on the same port (log appended to a fresh file)."""
         self.requested_port = self.port
+        if not wait_until(self._port_reusable, timeout):
+            raise AssertionError("port {} still busy: cannot restart the broker".format(self.port))
         return self.start(timeout=timeout)
 
     def stop(self):
@@ -756,3 +766,444 @@ class PersistentPahoPeer(PahoPeer):
     def wait_connacks(self, n, timeout=10.0):
         """Wait until paho has had ``n`` CONNACKs (i.e. reconnected ``n - 1`` times)."""
         return self._wait(lambda: self.connacks >= n, timeout)
+
+
+# --------------------------------------------------------------------------
+# TLS (tests_py/tls, tests_py/auth) and a second broker (tests_py/interop):
+# a test PKI made by openssl at test time, mosquitto with TLS listeners, and
+# amqtt as an independent broker implementation.
+# --------------------------------------------------------------------------
+
+OPENSSL = os.environ.get("UMQTT_OPENSSL") or shutil.which("openssl") or "/usr/bin/openssl"
+
+
+def _openssl(args, cwd, timeout=60):
+    cmd = [OPENSSL] + [str(a) for a in args]
+    r = subprocess.run(cmd, cwd=str(cwd), capture_output=True, text=True, timeout=timeout,
+                       stdin=subprocess.DEVNULL)
+    if r.returncode != 0:
+        raise RuntimeError("{} failed (exit code {}):\n{}{}".format(" ".join(cmd), r.returncode, r.stdout, r.stderr))
+    return r.stdout
+
+
+class Pki:
+    """A throw-away PKI generated with the openssl command line in ``workdir``.
+
+    - ``ca``: the test CA (EC P-256) that signs ``server``, ``wrong_host``,
+      ``expired`` and ``client``.
+    - ``other_ca``: an unrelated CA; it signs ``rogue_client``.
+    - ``server``: RSA 2048, CN and subjectAltName DNS ``localhost``.
+    - ``wrong_host``: EC, CN and subjectAltName DNS ``WRONG_HOST``.
+    - ``expired``: EC, ``localhost``, valid only during two days of 2020.
+    - ``client`` / ``rogue_client``: EC client certificates (extendedKeyUsage
+      clientAuth), CN ``umqtt-device`` / ``umqtt-rogue``.
+
+    ``path(name, kind)`` gives the file (kind ``"crt"``, ``"key"``, ``"crt.der"``,
+    ``"key.der"``); every file is world-readable (mode 644) in a traversable
+    directory, so a broker that drops its privileges can still read it."""
+
+    WRONG_HOST = "wrong-host.invalid"
+    CLIENT_CN = "umqtt-device"
+
+    def __init__(self, workdir):
+        self.dir = Path(workdir)
+
+    def path(self, name, kind="crt"):
+        return self.dir / "{}.{}".format(name, kind)
+
+    def read(self, name, kind="crt"):
+        return self.path(name, kind).read_bytes()
+
+    def _ca_conf(self, name):
+        d = self.dir / (name + "-db")
+        d.mkdir(exist_ok=True)
+        (d / "index.txt").write_text("")
+        (d / "serial").write_text("{:02X}\n".format(16 * (len(self._ca_confs) + 1)))
+        conf = self.dir / (name + ".cnf")
+        conf.write_text("\n".join([
+            "[ ca ]", "default_ca = this_ca",
+            "[ this_ca ]",
+            "database = {}".format(d / "index.txt"),
+            "new_certs_dir = {}".format(d),
+            "serial = {}".format(d / "serial"),
+            "default_md = sha256",
+            "policy = any_name",
+            "unique_subject = no",
+            "copy_extensions = none",
+            "[ any_name ]", "commonName = supplied",
+            "",
+        ]))
+        return conf
+
+    def _make_ca(self, name, cn):
+        _openssl(["req", "-x509", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                  "-keyout", self.path(name, "key"), "-out", self.path(name, "crt"), "-days", "30",
+                  "-subj", "/O=umqtt tests/CN=" + cn,
+                  "-addext", "basicConstraints=critical,CA:TRUE",
+                  "-addext", "keyUsage=critical,keyCertSign,cRLSign"], self.dir)
+        self._ca_confs[name] = self._ca_conf(name)
+
+    def _make_leaf(self, name, cn, ca, usage, dns=None, rsa=False, start=None, end=None):
+        keyopts = ["-newkey", "rsa:2048"] if rsa else ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"]
+        csr = self.dir / (name + ".csr")
+        _openssl(["req", "-new"] + keyopts + ["-nodes", "-keyout", self.path(name, "key"), "-out", csr,
+                                              "-subj", "/O=umqtt tests/CN=" + cn], self.dir)
+        ext = self.dir / (name + ".ext")
+        lines = ["[ leaf ]", "basicConstraints = critical,CA:FALSE",
+                 "keyUsage = critical,digitalSignature,keyEncipherment",
+                 "extendedKeyUsage = " + usage]
+        if dns:
+            lines.append("subjectAltName = DNS:" + dns)
+        ext.write_text("\n".join(lines) + "\n")
+        now = time.time()
+        start = start or time.strftime("%Y%m%d%H%M%SZ", time.gmtime(now - 86400))
+        end = end or time.strftime("%Y%m%d%H%M%SZ", time.gmtime(now + 7 * 86400))
+        _openssl(["ca", "-batch", "-config", self._ca_confs[ca], "-notext",
+                  "-cert", self.path(ca, "crt"), "-keyfile", self.path(ca, "key"),
+                  "-in", csr, "-out", self.path(name, "crt"), "-extfile", ext, "-extensions", "leaf",
+                  "-startdate", start, "-enddate", end], self.dir)
+
+    def generate(self):
+        """Make every key and certificate (about a second); returns self."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(str(self.dir), 0o755)
+        self._ca_confs = {}
+        self._make_ca("ca", "umqtt test CA")
+        self._make_ca("other_ca", "unrelated test CA")
+        self._make_leaf("server", "localhost", "ca", "serverAuth", dns="localhost", rsa=True)
+        self._make_leaf("wrong_host", self.WRONG_HOST, "ca", "serverAuth", dns=self.WRONG_HOST)
+        self._make_leaf("expired", "localhost", "ca", "serverAuth", dns="localhost",
+                        start="20200101000000Z", end="20200103000000Z")
+        self._make_leaf("client", self.CLIENT_CN, "ca", "clientAuth")
+        self._make_leaf("rogue_client", "umqtt-rogue", "other_ca", "clientAuth")
+        # DER forms of what a device may hold as binary data.
+        for name in ("ca", "client"):
+            _openssl(["x509", "-in", self.path(name, "crt"), "-outform", "DER", "-out", self.path(name, "crt.der")],
+                     self.dir)
+        _openssl(["pkey", "-in", self.path("client", "key"), "-outform", "DER", "-out", self.path("client", "key.der")],
+                 self.dir)
+        for p in self.dir.rglob("*"):
+            os.chmod(str(p), 0o755 if p.is_dir() else 0o644)
+        return self
+
+
+class TlsBroker(Broker):
+    """A ``Broker`` (plain listener on ``port``) with four more TLS listeners,
+    each on its own free loopback port in ``tls_ports``:
+
+    - ``"tls"``: the ``server`` certificate (``localhost``), no client certificate asked;
+    - ``"mutual"``: the ``server`` certificate, a client certificate signed by
+      the test CA required (``require_certificate true``);
+    - ``"wrong_host"``: a CA-signed certificate for ``Pki.WRONG_HOST``;
+    - ``"expired"``: a CA-signed ``localhost`` certificate that expired in 2020.
+
+    ``extra_listeners`` maps more names to ``(address, port, certificate
+    name)`` for listeners on a fixed address/port (e.g. 8883 on 127.0.0.2)."""
+
+    TLS_LISTENERS = (("tls", "server", False), ("mutual", "server", True),
+                     ("wrong_host", "wrong_host", False), ("expired", "expired", False))
+
+    def __init__(self, workdir, pki, name="mosquitto-tls", extra_listeners=None):
+        super().__init__(workdir, name=name)
+        self.pki = pki
+        self.tls_ports = {}
+        self.extra_listeners = dict(extra_listeners or {})
+
+    def _tls_lines(self, address, port, cert, mutual):
+        lines = [
+            "listener {} {}".format(port, address),
+            "cafile {}".format(self.pki.path("ca")),
+            "certfile {}".format(self.pki.path(cert)),
+            "keyfile {}".format(self.pki.path(cert, "key")),
+        ]
+        if mutual:
+            lines += ["require_certificate true", "use_identity_as_username false"]
+        return lines
+
+    def _write_config(self, port):
+        super()._write_config(port)
+        used = {port}
+        self.tls_ports = {}
+        lines = self.conf_path.read_text().splitlines()
+        for name, cert, mutual in self.TLS_LISTENERS:
+            p = free_port()
+            while p in used:
+                p = free_port()
+            used.add(p)
+            self.tls_ports[name] = p
+            lines += self._tls_lines(LOOPBACK, p, cert, mutual)
+        for name, (address, p, cert) in self.extra_listeners.items():
+            lines += self._tls_lines(address, p, cert, False)
+        self.conf_path.write_text("\n".join(lines) + "\n")
+
+    def start(self, timeout=15):
+        super().start(timeout=timeout)
+        pending = dict(self.tls_ports)
+        for name, (address, p, cert) in self.extra_listeners.items():
+            pending[name] = p
+        addresses = {name: address for name, (address, p, cert) in self.extra_listeners.items()}
+        ok = wait_until(lambda: all(port_accepts(p, addresses.get(n, LOOPBACK)) for n, p in pending.items()),
+                        timeout)
+        if not ok:
+            text = self.diagnostics()
+            self.stop()
+            raise RuntimeError("mosquitto ({}) did not open its TLS listeners {}:\n{}".format(self.name, pending, text))
+        return self
+
+
+# The second, independent broker implementation: amqtt (PyPI, pure Python).
+AMQTT_VERSION = "0.12.1"
+AMQTT_INSTALL_HINT = "python3 -m pip install amqtt=={}".format(AMQTT_VERSION)
+
+
+def amqtt_version():
+    """The installed amqtt's version, or None when it is not installed."""
+    try:
+        from importlib.metadata import version, PackageNotFoundError
+    except ImportError:  # pragma: no cover
+        return None
+    try:
+        return version("amqtt")
+    except PackageNotFoundError:
+        return None
+
+
+class AmqttBroker:
+    """amqtt's broker (``python3 -m amqtt.scripts.broker_script``) on a free
+    loopback port, anonymous clients allowed, no persistence; the same
+    surface as ``Broker`` for the tests (``host``, ``port``, ``start``,
+    ``stop``, ``alive``, ``log_text``, ``mark_log``/``new_log``/``wait_log``,
+    ``diagnostics``); ``kill_broker``/``restart_broker`` work on it."""
+
+    implementation = "amqtt"
+
+    def __init__(self, workdir, port=None, name="amqtt"):
+        self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.host = LOOPBACK
+        self.requested_port = port
+        self.port = None
+        self.name = name
+        self.proc = None
+        self.conf_path = self.workdir / (name + ".yaml")
+        self.log_path = self.workdir / (name + ".log")
+        self.version = amqtt_version()
+
+    def _write_config(self, port):
+        self.conf_path.write_text("\n".join([
+            "listeners:",
+            "  default:",
+            "    type: tcp",
+            "    bind: {}:{}".format(LOOPBACK, port),
+            "plugins:",
+            "  amqtt.plugins.logging_amqtt.EventLoggerPlugin: {}",
+            "  amqtt.plugins.logging_amqtt.PacketLoggerPlugin: {}",
+            "  amqtt.plugins.authentication.AnonymousAuthPlugin:",
+            "    allow_anonymous: true",
+            "",
+        ]))
+
+    def start(self, timeout=30):
+        if self.version is None:
+            raise RuntimeError("amqtt (the second broker) is not installed: {}".format(AMQTT_INSTALL_HINT))
+        import sys
+        attempts = 1 if self.requested_port else 5
+        last_error = None
+        for _ in range(attempts):
+            port = self.requested_port or free_port()
+            self._write_config(port)
+            log = open(self.log_path, "ab")
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "amqtt.scripts.broker_script", "-d", "-c", str(self.conf_path)],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+            log.close()
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    break
+                if port_accepts(port):
+                    self.port = port
+                    return self
+                time.sleep(0.05)
+            last_error = "amqtt did not accept on port {} (exit code {}):\n{}".format(
+                port, self.proc.poll(), self.diagnostics())
+            self.stop()
+        raise RuntimeError(last_error)
+
+    def stop(self):
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        self.proc = None
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def log_text(self):
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    diagnostics = log_text
+
+    def mark_log(self):
+        self.log_mark = len(self.log_text())
+        return self.log_mark
+
+    def new_log(self):
+        return self.log_text()[getattr(self, "log_mark", 0):]
+
+    def wait_log(self, pattern, timeout=5.0):
+        rx = re.compile(pattern)
+        return wait_until(lambda: rx.search(self.new_log()), timeout, interval=0.02)
+
+
+def mosquitto_version():
+    """``"2.0.11"`` (from ``mosquitto -h``), or None."""
+    try:
+        r = subprocess.run([MOSQUITTO, "-h"], capture_output=True, text=True, timeout=10, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    m = re.search(r"mosquitto version (\S+)", r.stdout + r.stderr)
+    return m.group(1) if m else None
+
+
+def kill_broker(broker, sig=signal.SIGKILL, timeout=10):
+    """Kill a ``Broker``'s or ``AmqttBroker``'s process with ``sig`` (no clean
+    shutdown) and wait until it has exited. Its connections are gone; the port
+    may linger in TIME_WAIT, which a restarted broker (SO_REUSEADDR) ignores."""
+    broker.proc.send_signal(sig)
+    broker.proc.wait(timeout=timeout)
+    broker.proc = None
+
+
+def restart_broker(broker, timeout=30):
+    """Start a killed broker again on the same port (it comes back empty: no
+    persistence, so no sessions and no retained messages)."""
+    broker.requested_port = broker.port
+    return broker.start(timeout=timeout)
+
+
+def port_is_free_on(address, port):
+    """True if nothing listens on ``address:port`` (a loopback address) now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((address, port))
+        except OSError:
+            return False
+        return True
+
+
+AgentMessage = collections.namedtuple("AgentMessage", "topic length sha256 head time")
+
+
+class Agent:
+    """Drives ``tests_py/session/agent.py``: a MicroPython client run by commands on stdin.
+
+    ``ok("sub t 1")`` sends a command and waits (bounded) for its ``OK`` line;
+    ``messages()`` / ``wait_messages()`` read the ``MSG`` lines (one per
+    delivery to the callback), ``errcb()`` the ``ERRCB`` lines. Every line's
+    arrival time (``time.monotonic()``) is kept in ``arrivals``."""
+
+    SCRIPT = TESTS_DIR / "session" / "agent.py"
+
+    def __init__(self, firmware, env, ready_timeout=20.0):
+        self.arrivals = []
+        self._lock = threading.Lock()
+        self.proc = MpyProcess(firmware, self.SCRIPT, env=env, cwd=str(self.SCRIPT.parent), on_line=self._seen)
+        self.proc.wait_line(r"^READY$", timeout=ready_timeout)
+
+    def _seen(self, stream, line):
+        if stream == "stdout":
+            with self._lock:
+                self.arrivals.append((time.monotonic(), line))
+
+    def send(self, text):
+        self.proc.send_line(text)
+
+    def cmd(self, text, timeout=20.0):
+        """Send a command; return (ok, rest of its result line, arrival time)."""
+        name = text.split(" ", 1)[0]
+        self.send(text)
+        m = self.proc.wait_line(r"^(OK|ERR) {}(?: (.*))?$".format(re.escape(name)), timeout=timeout)
+        return m.group(1) == "OK", m.group(2) or "", self.arrival_of(m.string)
+
+    def ok(self, text, timeout=20.0):
+        """Send a command that must succeed; return its result text."""
+        ok, rest, _ = self.cmd(text, timeout)
+        if not ok:
+            raise AssertionError("agent command {!r} failed: {}\n{}".format(text, rest, self.describe()))
+        return rest
+
+    def arrival_of(self, line):
+        with self._lock:
+            for t, l in reversed(self.arrivals):
+                if l == line:
+                    return t
+        return None
+
+    def lines_matching(self, pattern):
+        rx = re.compile(pattern)
+        with self._lock:
+            return [(t, l) for t, l in self.arrivals if rx.search(l)]
+
+    def messages(self, topic=None):
+        out = []
+        for t, l in self.lines_matching(r"^MSG "):
+            _, tp, n, sha, head = l.split(" ")
+            if topic is None or tp == topic:
+                out.append(AgentMessage(tp, int(n), sha, "" if head == "-" else head, t))
+        return out
+
+    def wait_messages(self, n, topic=None, timeout=10.0):
+        """Wait until at least ``n`` deliveries (on ``topic``); return them all (maybe fewer)."""
+        wait_until(lambda: len(self.messages(topic)) >= n, timeout)
+        return self.messages(topic)
+
+    def errcb(self):
+        """[(device time.time(), text)] of every error_register_cb call so far."""
+        out = []
+        for _, l in self.lines_matching(r"^ERRCB "):
+            _, t, text = l.split(" ", 2)
+            out.append((float(t), text))
+        return out
+
+    def wait_errcb(self, text, count=1, timeout=10.0):
+        wait_until(lambda: sum(1 for _, x in self.errcb() if x == text) >= count, timeout)
+        return [x for _, x in self.errcb()]
+
+    def describe(self):
+        return self.proc.describe()
+
+    def close(self):
+        if self.proc.returncode is None:
+            try:
+                self.send("quit")
+                self.proc.wait(timeout=5)
+            except Exception:
+                pass
+        self.proc.close()
+
+
+def message_digest(payload):
+    """(length, sha256 hex, first 40 bytes hex) as agent.py prints a delivery."""
+    payload = bytes(payload)
+    return len(payload), sha256_hex(payload), payload[:40].hex()
+
+
+def _paho_wait_count(self, n, timeout):
+    """Wait until at least ``n`` messages arrived in total (cheap: no list copy)."""
+    with self._cond:
+        return self._cond.wait_for(lambda: len(self._messages) >= n, timeout=timeout)
+
+
+PersistentPahoPeer.wait_count = _paho_wait_count

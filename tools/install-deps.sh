@@ -4,7 +4,7 @@
 set -euo pipefail
 
 apt_pkgs=(build-essential pkg-config dpkg-dev libffi-dev libmbedtls-dev mosquitto mosquitto-clients openssl python3)
-py_pkgs=(pytest paho-mqtt)
+py_pkgs=(pytest paho-mqtt amqtt==0.12.1)
 
 missing=()
 for p in "${apt_pkgs[@]}"; do
@@ -19,7 +19,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 PYTHON=${PYTHON:-python3}
-if ! "$PYTHON" -c 'import pytest, paho.mqtt' 2>/dev/null; then
+if ! "$PYTHON" -c 'import pytest, paho.mqtt, amqtt' 2>/dev/null; then
     echo "install-deps: pip install ${py_pkgs[*]}"
     "$PYTHON" -m pip install -q "${py_pkgs[@]}"
 fi

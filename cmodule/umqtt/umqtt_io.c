@@ -9,6 +9,8 @@
 #include "py/stream.h"
 #include "py/mphal.h"
 #include "py/mperrno.h"
+#include "py/unicode.h"
+#include "py/objstr.h"
 
 #if MICROPY_PY_UMQTT
 
@@ -119,6 +121,55 @@ static mp_obj_t wrap_tls(umqtt_client_obj_t *self, mp_obj_t sock) {
     return mp_call_method_n_kw(1, 1, dest);
 }
 
+static bool is_exception(mp_obj_t exc, const mp_obj_type_t *type) {
+    return mp_obj_is_subclass_fast(MP_OBJ_FROM_PTR(mp_obj_get_type(exc)), MP_OBJ_FROM_PTR(type));
+}
+
+// A failed TLS handshake as the script should see it: MQTTException naming
+// the cause ("TLS: server certificate rejected: ...expired"), where the TLS
+// module raised a bare ValueError with a blank first line, or an errno the
+// port cannot name (EPIPE). Timeouts stay OSError(ETIMEDOUT).
+NORETURN static void raise_tls_failure(mp_obj_t exc) {
+    const char *prefix = NULL;
+    if (is_exception(exc, &mp_type_ValueError)) {
+        prefix = "TLS: server certificate rejected: ";
+    } else if (is_exception(exc, &mp_type_OSError)) {
+        mp_obj_t value = mp_obj_exception_get_value(exc);
+        mp_int_t err = mp_obj_is_small_int(value) ? MP_OBJ_SMALL_INT_VALUE(value) : 0;
+        if (err == MP_EPIPE || err == MP_ECONNRESET || err == MP_ECONNABORTED) {
+            prefix = "TLS handshake failed: connection closed by the broker: ";
+        }
+    }
+    if (prefix == NULL) {
+        nlr_raise(exc);
+    }
+    mp_obj_t text = mp_obj_str_make_new(&mp_type_str, 1, 0, &exc);
+    size_t len;
+    const char *str = mp_obj_str_get_data(text, &len);
+    while (len > 0 && unichar_isspace(str[0])) {
+        ++str;
+        --len;
+    }
+    while (len > 0 && unichar_isspace(str[len - 1])) {
+        --len;
+    }
+    vstr_t msg;
+    vstr_init(&msg, strlen(prefix) + len + 1);
+    vstr_add_str(&msg, prefix);
+    vstr_add_strn(&msg, str, len);
+    umqtt_raise_code(-1, vstr_null_terminated_str(&msg));
+}
+
+static mp_obj_t wrap_tls_or_raise(umqtt_client_obj_t *self, mp_obj_t sock) {
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        mp_obj_t stream = wrap_tls(self, sock);
+        nlr_pop();
+        return stream;
+    }
+    raise_tls_failure(MP_OBJ_FROM_PTR(nlr.ret_val));
+}
+
 static void set_blocking(mp_obj_t obj, bool blocking) {
     mp_obj_t arg = mp_obj_new_bool(blocking);
     call_method(obj, MP_QSTR_setblocking, 1, &arg);
@@ -144,10 +195,6 @@ static mp_uint_t stream_call_raw(mp_obj_t stream, stream_call_t op, void *buf, m
         default:
             return p->ioctl(stream, arg, (uintptr_t)buf, errcode);
     }
-}
-
-static bool is_exception(mp_obj_t exc, const mp_obj_type_t *type) {
-    return mp_obj_is_subclass_fast(MP_OBJ_FROM_PTR(mp_obj_get_type(exc)), MP_OBJ_FROM_PTR(type));
 }
 
 static mp_uint_t stream_call(mp_obj_t stream, bool protect, stream_call_t op, void *buf, mp_uint_t arg, int *errcode) {
@@ -194,7 +241,7 @@ static void open_app_stream(umqtt_client_obj_t *self) {
     mp_obj_t raw = mp_call_function_0(self->transport);
     mp_obj_t stream = raw;
     if (self->ssl != mp_const_false && self->ssl != mp_const_none) {
-        stream = wrap_tls(self, raw);
+        stream = wrap_tls_or_raise(self, raw);
     }
     mp_get_stream_raise(stream, MP_STREAM_OP_READ | MP_STREAM_OP_WRITE);
     mp_obj_t dest[2];
@@ -241,7 +288,7 @@ void umqtt_io_open(umqtt_client_obj_t *self) {
         call_method(sock, MP_QSTR_connect, 1, &info[4]);
         mp_obj_t stream = sock;
         if (self->ssl != mp_const_false && self->ssl != mp_const_none) {
-            stream = wrap_tls(self, sock);
+            stream = wrap_tls_or_raise(self, sock);
         }
         mp_get_stream_raise(stream, MP_STREAM_OP_READ | MP_STREAM_OP_WRITE | MP_STREAM_OP_IOCTL);
         set_blocking(stream, false);
