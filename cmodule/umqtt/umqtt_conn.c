@@ -188,6 +188,20 @@ static bool write_packet(umqtt_client_obj_t *self, const uint8_t *buf, size_t le
     return true;
 }
 
+// A bytes object for a received payload. Its hash is left to be computed on
+// demand (0 means "not yet" to MicroPython), not over every byte of every
+// message as mp_obj_new_bytes does.
+static mp_obj_t new_payload_bytes(const uint8_t *data, size_t len) {
+    mp_obj_str_t *o = mp_obj_malloc(mp_obj_str_t, &mp_type_bytes);
+    byte *p = m_new(byte, len + 1);
+    memcpy(p, data, len);
+    p[len] = '\0';
+    o->len = len;
+    o->hash = 0;
+    o->data = p;
+    return MP_OBJ_FROM_PTR(o);
+}
+
 // What one packet asks of us once the mutex is free.
 typedef struct {
     mp_obj_t topic;             // MESSAGE to hand to the callback, else NULL
@@ -213,7 +227,7 @@ static int take_packet(umqtt_client_obj_t *self, client_packet_t *pkt, umqtt_err
                 pkt->topic = MP_OBJ_NULL;
                 if (ev.kind == UMQTT_EVENT_KIND_MESSAGE && ev.deliver) {
                     pkt->topic = mp_obj_new_bytes(ev.topic, ev.topic_len);
-                    pkt->msg = mp_obj_new_bytes(ev.payload, ev.payload_len);
+                    pkt->msg = new_payload_bytes(ev.payload, ev.payload_len);
                 } else if (ev.kind == UMQTT_EVENT_KIND_CONNACK) {
                     self->session_present = ev.session_present;
                 }
