@@ -1,0 +1,139 @@
+# The benchmark's heap figures for one client (ours, or umqtt.simple 1.1),
+# all as gc.mem_alloc() deltas on the firmware (run with a large -X heapsize
+# so the collector can stay disabled while counting).
+#
+# Env: BENCH_CLIENT ("ours" / "simple"), MQTT_HOST, MQTT_PORT, BENCH_ID,
+#      PUB_N (publishes counted per case), RECV_WARM, RECV_N, SIZES.
+# Prints:
+#   RAM constructed <bytes>          MQTTClient(...) with its buffers
+#   RAM connected <bytes>            ... after connect() (socket included)
+#   PUB <qos> <size> <bytes per publish> | na
+#   LOCK <qos> <size> ok | raised <exc>   (ours: the loop under heap_lock)
+#   READY <size>                     then the driver floods RECV_WARM+RECV_N messages
+#   RECV <size> <bytes per message> <topic+payload objects per message>
+#   RAM after <bytes>                the client after the largest publish/receive
+#   END
+import gc
+import micropython
+import os
+import sys
+
+CLIENT = os.getenv("BENCH_CLIENT")
+if CLIENT == "ours":
+    from umqtt import MQTTClient
+else:
+    from usimple11.simple import MQTTClient
+
+ID = os.getenv("BENCH_ID")
+PREFIX = "bench/" + ID
+PUB_N = int(os.getenv("PUB_N"))
+RECV_WARM = int(os.getenv("RECV_WARM"))
+RECV_N = int(os.getenv("RECV_N"))
+SIZES = [int(s) for s in os.getenv("SIZES").split(",")]
+count = [0]
+
+
+def cb(topic, msg):
+    count[0] += 1
+
+
+def payload(size):
+    b = bytearray(size)
+    for i in range(size):
+        b[i] = (i * 31 + 7) & 0xFF
+    return bytes(b)
+
+
+def new_client():
+    gc.collect()
+    a = gc.mem_alloc()
+    c = MQTTClient(ID, os.getenv("MQTT_HOST"), int(os.getenv("MQTT_PORT")))
+    gc.collect()
+    b = gc.mem_alloc()
+    c.set_callback(cb)
+    c.connect()
+    gc.collect()
+    d = gc.mem_alloc()
+    return c, a, b - a, d - a
+
+
+def pub_alloc(c, qos, p, n):
+    topic = "%s/m/%d/%d" % (PREFIX, qos, len(p))
+    pub = c.publish
+    for _ in range(3):
+        pub(topic, p, False, qos)
+    gc.collect()
+    gc.disable()
+    a = gc.mem_alloc()
+    for _ in range(n):
+        pub(topic, p, False, qos)
+    b = gc.mem_alloc()
+    gc.enable()
+    return b - a
+
+
+def pub_locked(c, qos, p, n):
+    topic = "%s/m/%d/%d" % (PREFIX, qos, len(p))
+    pub = c.publish
+    micropython.heap_lock()
+    try:
+        for _ in range(n):
+            pub(topic, p, False, qos)
+        err = None
+    except Exception as e:
+        err = e
+    micropython.heap_unlock()
+    return err
+
+
+def objects_of(topic_len, size):
+    st = bytearray(topic_len)
+    sp = bytearray(size)
+    gc.collect()
+    a = gc.mem_alloc()
+    t = bytes(st)
+    p = bytes(sp)
+    return gc.mem_alloc() - a
+
+
+def recv_alloc(c, target_warm, target):
+    wait = c.wait_msg
+    while count[0] < target_warm:
+        wait()
+    gc.collect()
+    gc.disable()
+    a = gc.mem_alloc()
+    while count[0] < target:
+        wait()
+    b = gc.mem_alloc()
+    gc.enable()
+    return b - a
+
+
+c, base, constructed, connected = new_client()
+print("RAM constructed", constructed)
+print("RAM connected", connected)
+for qos in (0, 1, 2):
+    for size in SIZES:
+        if qos == 2 and CLIENT == "simple":
+            print("PUB", qos, size, "na")
+            continue
+        p = payload(size)
+        n = PUB_N if (qos == 0 or CLIENT == "ours") else max(3, PUB_N // 10)
+        d = pub_alloc(c, qos, p, n)
+        print("PUB", qos, size, d / n)
+        if CLIENT == "ours" and qos < 2:
+            err = pub_locked(c, qos, p, n)
+            print("LOCK", qos, size, "ok" if err is None else "raised " + repr(err))
+        p = None
+for size in SIZES:
+    topic = "%s/flood/%d" % (PREFIX, size)
+    c.subscribe(topic, 0)
+    count[0] = 0
+    print("READY", size)
+    d = recv_alloc(c, RECV_WARM, RECV_WARM + RECV_N)
+    print("RECV", size, d / RECV_N, objects_of(len(topic), size))
+gc.collect()
+print("RAM after", gc.mem_alloc() - base)
+c.disconnect()
+print("END")
