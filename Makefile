@@ -22,7 +22,7 @@ PYTEST_ARGS ?=
 UNIX_FLAGS := MICROPY_PY_BTREE=0 MICROPY_SSL_AXTLS=0 MICROPY_SSL_MBEDTLS=1 \
 	FROZEN_MANIFEST=$(ROOT)/firmware/unix/manifest.py
 
-.PHONY: all firmware firmware-plain demo test test-rust test-py check-header deps size clean
+.PHONY: all firmware firmware-plain demo test test-rust test-py check-header deps size bench clean
 all: firmware
 
 deps:
@@ -62,5 +62,42 @@ test-py: firmware
 
 test: deps check-header test-rust test-py
 
+# Benchmark against umqtt.simple 1.1 and a libmosquitto C client; writes BENCHMARKS.md.
+bench: deps firmware firmware-plain
+	$(PYTHON) $(ROOT)/bench/run.py
+
 clean:
 	rm -rf $(BUILD_DIR) $(ROOT)/target
+
+# --- Emulated ARM boards (MicroPython's qemu port) ---------------------------
+#   make qemu          firmware with umqtt for MPS2_AN385 (Cortex-M3) and
+#                      SABRELITE (Cortex-A9): build/qemu-<BOARD>/firmware.elf
+#   make qemu-vendor   the same boards built QuecPython-style: objects archived
+#                      into firmware.a, linked by a separate SDK-style step
+#                      (build/vendor-<BOARD>/firmware.elf)
+#   make test-target   the on-target suite (tests_py/target) under
+#                      qemu-system-arm on all four images and on the unix port
+#   make size-arm      bench/size-arm.md: sizes on both boards, with and without
+#                      the module (UMQTT_SIMPLE_DIR=<micropython-lib>/micropython/
+#                      umqtt.simple adds the frozen umqtt.simple comparison)
+# Needs gcc-arm-none-eabi, libnewlib-arm-none-eabi, qemu-system-arm, rustc-web,
+# cargo-web, rust-web-src (Debian) and pyserial (PyPI).
+QEMU_BOARDS := MPS2_AN385 SABRELITE
+UMQTT_SIMPLE_DIR ?=
+
+.PHONY: qemu qemu-vendor test-target size-arm
+qemu: $(MICROPY_DIR)/py/mpconfig.h
+	MICROPY_DIR=$(MICROPY_DIR) JOBS=$(JOBS) $(ROOT)/firmware/qemu/build.sh $(QEMU_BOARDS)
+
+qemu-vendor: $(MICROPY_DIR)/py/mpconfig.h
+	MICROPY_DIR=$(MICROPY_DIR) JOBS=$(JOBS) $(ROOT)/tools/vendor/build.sh $(QEMU_BOARDS)
+
+test-target: firmware qemu qemu-vendor
+	cd $(ROOT) && UMQTT_FIRMWARE=$(FIRMWARE) UMQTT_TARGET_NO_BUILD=1 MICROPY_DIR=$(MICROPY_DIR) \
+		$(PYTHON) -m pytest tests_py/target $(PYTEST_ARGS)
+
+size-arm: qemu
+	MICROPY_DIR=$(MICROPY_DIR) JOBS=$(JOBS) $(ROOT)/firmware/qemu/build.sh --variant plain $(QEMU_BOARDS)
+	$(if $(UMQTT_SIMPLE_DIR),MICROPY_DIR=$(MICROPY_DIR) JOBS=$(JOBS) UMQTT_SIMPLE_DIR=$(UMQTT_SIMPLE_DIR) \
+		$(ROOT)/firmware/qemu/build.sh --variant simple $(QEMU_BOARDS))
+	MICROPY_DIR=$(MICROPY_DIR) UMQTT_SIMPLE_DIR=$(UMQTT_SIMPLE_DIR) $(PYTHON) $(ROOT)/tools/size-arm.py --out $(ROOT)/bench/size-arm.md $(QEMU_BOARDS)

@@ -3,8 +3,9 @@
 # when everything is already there.
 set -euo pipefail
 
-apt_pkgs=(build-essential pkg-config dpkg-dev libffi-dev libmbedtls-dev mosquitto mosquitto-clients openssl python3)
-py_pkgs=(pytest paho-mqtt amqtt==0.12.1)
+apt_pkgs=(build-essential pkg-config dpkg-dev libffi-dev libmbedtls-dev mosquitto mosquitto-clients openssl python3
+          gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm rustc-web cargo-web rust-web-src)
+py_pkgs=(pytest paho-mqtt amqtt==0.12.1 pyserial)
 
 missing=()
 for p in "${apt_pkgs[@]}"; do
@@ -19,7 +20,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 PYTHON=${PYTHON:-python3}
-if ! "$PYTHON" -c 'import pytest, paho.mqtt, amqtt' 2>/dev/null; then
+if ! "$PYTHON" -c 'import pytest, paho.mqtt, amqtt, serial' 2>/dev/null; then
     echo "install-deps: pip install ${py_pkgs[*]}"
     "$PYTHON" -m pip install -q "${py_pkgs[@]}"
 fi

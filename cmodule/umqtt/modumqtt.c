@@ -16,7 +16,13 @@ MP_DEFINE_EXCEPTION(MQTTException, Exception)
 // this hook only exists so that a bug stops the device loudly, not silently.
 NORETURN void umqtt_port_panic(void) {
     mp_hal_stdout_tx_str("umqtt: fatal error in the protocol core\r\n");
+    #if defined(__unix__) || defined(__APPLE__)
     abort();
+    #else
+    // Bare-metal ports link no C library (the qemu port: libgcc only), so
+    // abort() may not exist; nlr_jump_fail() is every port's own fatal stop.
+    nlr_jump_fail(NULL);
+    #endif
 }
 
 #define UMQTT_CLIENT_GLOBALS \

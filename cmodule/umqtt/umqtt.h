@@ -9,6 +9,12 @@
 #include "py/nlr.h"
 #include "umqtt_core.h"
 
+// Sockets and TLS through the port's own modules; a board without a network
+// stack sets it to 0 and connects only through transport=.
+#ifndef MICROPY_PY_UMQTT_NET
+#define MICROPY_PY_UMQTT_NET (1)
+#endif
+
 // get_mqttsta() values, as QuecPython's client reports them.
 #define UMQTT_STA_CONNECTED (0)
 #define UMQTT_STA_CONNECTING (1)

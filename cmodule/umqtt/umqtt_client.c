@@ -119,7 +119,7 @@ static mp_obj_t umqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, 
         if (!(t > 0 && t <= 86400)) {
             mp_raise_ValueError(MP_ERROR_TEXT("timeout must be > 0 seconds"));
         }
-        timeout_ms = (uint32_t)(t * 1000);
+        timeout_ms = (uint32_t)(int32_t)(t * 1000);   // via int: no libgcc float-to-unsigned helper
         #else
         mp_int_t t = mp_obj_get_int(args[ARG_timeout].u_obj);
         if (t <= 0 || t > 86400) {
@@ -358,9 +358,11 @@ static uint8_t filter_request(umqtt_client_obj_t *self, umqtt_encode_fn_t encode
     }
 }
 
-static void forget_subscription(umqtt_client_obj_t *self, mp_obj_t topic) {
+// Subscriptions are remembered by the filter's bytes, so "a/b" and b"a/b"
+// are one subscription.
+static void forget_subscription(umqtt_client_obj_t *self, mp_obj_t key) {
     if (self->subs != MP_OBJ_NULL) {
-        mp_map_lookup(mp_obj_dict_get_map(self->subs), topic, MP_MAP_LOOKUP_REMOVE_IF_FOUND);
+        mp_map_lookup(mp_obj_dict_get_map(self->subs), key, MP_MAP_LOOKUP_REMOVE_IF_FOUND);
     }
 }
 
@@ -386,18 +388,19 @@ static mp_obj_t umqtt_client_subscribe(size_t n_args, const mp_obj_t *pos_args, 
     if (self->subs == MP_OBJ_NULL) {
         self->subs = mp_obj_new_dict(0);
     }
-    mp_obj_dict_store(self->subs, topic, MP_OBJ_NEW_SMALL_INT(s.qos));
+    mp_obj_t key = mp_obj_new_bytes(s.filter, s.len);
+    mp_obj_dict_store(self->subs, key, MP_OBJ_NEW_SMALL_INT(s.qos));
     nlr_buf_t nlr;
     uint8_t code = 0x80;
     if (nlr_push(&nlr) == 0) {
         code = filter_request(self, encode_subscribe, &s);
         nlr_pop();
     } else {
-        forget_subscription(self, topic);
+        forget_subscription(self, key);
         nlr_jump(nlr.ret_val);
     }
     if (code == 0x80) {
-        forget_subscription(self, topic);
+        forget_subscription(self, key);
         umqtt_raise_code(0x80, "subscription refused by the broker");
     }
     return mp_const_none;
@@ -410,7 +413,7 @@ static mp_obj_t umqtt_client_unsubscribe(mp_obj_t self_in, mp_obj_t topic) {
     umqtt_filter_args_t s;
     s.filter = (const uint8_t *)mp_obj_str_get_data(topic, &s.len);
     s.qos = 0;
-    forget_subscription(self, topic);
+    forget_subscription(self, mp_obj_new_bytes(s.filter, s.len));
     filter_request(self, encode_unsubscribe, &s);
     return mp_const_none;
 }

@@ -36,11 +36,11 @@ static mp_obj_t call_method(mp_obj_t obj, qstr name, size_t n_args, const mp_obj
     return mp_call_method_n_kw(n_args, 0, dest);
 }
 
-static mp_obj_t import_module(qstr name) {
+static inline mp_obj_t import_module(qstr name) {
     return mp_import_name(name, mp_const_none, MP_OBJ_NEW_SMALL_INT(0));
 }
 
-static mp_obj_t timeout_seconds(uint32_t ms) {
+static inline mp_obj_t timeout_seconds(uint32_t ms) {
     #if MICROPY_PY_BUILTINS_FLOAT
     return mp_obj_new_float((mp_float_t)ms / 1000);
     #else
@@ -48,6 +48,11 @@ static mp_obj_t timeout_seconds(uint32_t ms) {
     #endif
 }
 
+static bool is_exception(mp_obj_t exc, const mp_obj_type_t *type) {
+    return mp_obj_is_subclass_fast(MP_OBJ_FROM_PTR(mp_obj_get_type(exc)), MP_OBJ_FROM_PTR(type));
+}
+
+#if MICROPY_PY_UMQTT_NET
 // The port's TLS module: `tls` on MicroPython >= 1.23, `ssl`/`ussl` before.
 static mp_obj_t import_tls(void) {
     static const qstr names[] = { MP_QSTR_tls, MP_QSTR_ssl, MP_QSTR_ussl };
@@ -121,9 +126,6 @@ static mp_obj_t wrap_tls(umqtt_client_obj_t *self, mp_obj_t sock) {
     return mp_call_method_n_kw(1, 1, dest);
 }
 
-static bool is_exception(mp_obj_t exc, const mp_obj_type_t *type) {
-    return mp_obj_is_subclass_fast(MP_OBJ_FROM_PTR(mp_obj_get_type(exc)), MP_OBJ_FROM_PTR(type));
-}
 
 // A failed TLS handshake as the script should see it: MQTTException naming
 // the cause ("TLS: server certificate rejected: ...expired"), where the TLS
@@ -169,6 +171,8 @@ static mp_obj_t wrap_tls_or_raise(umqtt_client_obj_t *self, mp_obj_t sock) {
     }
     raise_tls_failure(MP_OBJ_FROM_PTR(nlr.ret_val));
 }
+
+#endif
 
 static void set_blocking(mp_obj_t obj, bool blocking) {
     mp_obj_t arg = mp_obj_new_bool(blocking);
@@ -225,7 +229,7 @@ static bool is_app_stream(umqtt_client_obj_t *self) {
     return self->transport != mp_const_none;
 }
 
-static int stream_fileno(mp_obj_t sock) {
+static inline int stream_fileno(mp_obj_t sock) {
     const mp_stream_p_t *p = mp_get_stream(sock);
     if (p == NULL || p->ioctl == NULL) {
         return -1;
@@ -241,7 +245,11 @@ static void open_app_stream(umqtt_client_obj_t *self) {
     mp_obj_t raw = mp_call_function_0(self->transport);
     mp_obj_t stream = raw;
     if (self->ssl != mp_const_false && self->ssl != mp_const_none) {
+        #if MICROPY_PY_UMQTT_NET
         stream = wrap_tls_or_raise(self, raw);
+        #else
+        mp_raise_ValueError(MP_ERROR_TEXT("ssl: no TLS on this port"));
+        #endif
     }
     mp_get_stream_raise(stream, MP_STREAM_OP_READ | MP_STREAM_OP_WRITE);
     mp_obj_t dest[2];
@@ -260,6 +268,7 @@ void umqtt_io_open(umqtt_client_obj_t *self) {
         open_app_stream(self);
         return;
     }
+    #if MICROPY_PY_UMQTT_NET
     mp_obj_t socket = import_module(MP_QSTR_socket);
     mp_obj_t args[3] = { self->server, MP_OBJ_NEW_SMALL_INT(self->port) };
     mp_obj_t infos = mp_call_function_n_kw(mp_load_attr(socket, MP_QSTR_getaddrinfo), 2, 0, args);
@@ -305,6 +314,9 @@ void umqtt_io_open(umqtt_client_obj_t *self) {
         }
         nlr_jump(nlr.ret_val);
     }
+    #else
+    mp_raise_ValueError(MP_ERROR_TEXT("no socket on this port: use transport="));
+    #endif
 }
 
 void umqtt_io_close(umqtt_client_obj_t *self) {

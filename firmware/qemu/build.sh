@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Build MicroPython's qemu port (MicroPython 1.25, Debian's source tree) with
+# umqtt for emulated ARM boards:
+#
+#   firmware/qemu/build.sh [--variant umqtt|plain|simple] [BOARD...]
+#
+# BOARD: MPS2_AN385 (Cortex-M3, Rust target thumbv7m-none-eabi) and/or
+# SABRELITE (Cortex-A9, ARMv7-A, armv7a-none-eabi); default both. The Rust
+# target is picked by cmodule/umqtt/micropython.mk from the board's CPU flags.
+# Variants (for size comparisons):
+#   umqtt   the module built in              -> build/qemu-<BOARD>/firmware.elf
+#   plain   the same firmware without it     -> build/qemu-<BOARD>-plain/firmware.elf
+#   simple  without it, micropython-lib's umqtt.simple frozen as bytecode
+#           (UMQTT_SIMPLE_DIR=<folder holding umqtt/simple.py>)
+#                                            -> build/qemu-<BOARD>-simple/firmware.elf
+# Run one: qemu-system-arm -machine mps2-an385 -nographic -monitor null
+#   -semihosting -serial mon:stdio -kernel build/qemu-MPS2_AN385/firmware.elf
+# (SABRELITE: -machine sabrelite -m 128M). MICROPY_DIR=<tree> uses another
+# MicroPython; JOBS (default 2) sets make's parallelism.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+MICROPY_DIR=${MICROPY_DIR:-$ROOT/deps/micropython}
+JOBS=${JOBS:-2}
+variant=umqtt
+boards=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --variant) variant=$2; shift 2 ;;
+        --variant=*) variant=${1#--variant=}; shift ;;
+        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+        *) boards+=("$1"); shift ;;
+    esac
+done
+[ ${#boards[@]} -gt 0 ] || boards=(MPS2_AN385 SABRELITE)
+
+if [ ! -f "$MICROPY_DIR/py/mpconfig.h" ]; then
+    "$ROOT/tools/fetch-micropython.sh" "$MICROPY_DIR"
+fi
+for tool in arm-none-eabi-gcc /usr/bin/cargo /usr/bin/rustc; do
+    command -v "$tool" >/dev/null || {
+        echo "build.sh: $tool missing (apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi rustc-web cargo-web rust-web-src)" >&2
+        exit 1
+    }
+done
+
+args=(USER_C_MODULES="$ROOT/firmware/qemu/modules" FROZEN_MANIFEST=
+      UMQTT_CARGO_DIR="$ROOT/build/qemu-cargo")
+case "$variant" in
+    umqtt) suffix= ;;
+    plain) suffix=-plain; args+=(UMQTT_QEMU_WITHOUT=1) ;;
+    simple)
+        suffix=-simple
+        : "${UMQTT_SIMPLE_DIR:?UMQTT_SIMPLE_DIR=<folder holding umqtt/simple.py> is needed}"
+        [ -f "$UMQTT_SIMPLE_DIR/umqtt/simple.py" ] || { echo "build.sh: no $UMQTT_SIMPLE_DIR/umqtt/simple.py" >&2; exit 1; }
+        export UMQTT_SIMPLE_DIR=$(cd "$UMQTT_SIMPLE_DIR" && pwd)
+        args+=(UMQTT_QEMU_WITHOUT=1 FROZEN_MANIFEST="$ROOT/firmware/qemu/manifest_simple.py"
+               UMQTT_SIMPLE_DIR="$UMQTT_SIMPLE_DIR")
+        # Freezing needs mpy-cross.
+        [ -x "$MICROPY_DIR/mpy-cross/build/mpy-cross" ] || make -C "$MICROPY_DIR/mpy-cross" -j"$JOBS"
+        ;;
+    *) echo "build.sh: unknown variant $variant" >&2; exit 2 ;;
+esac
+
+for board in "${boards[@]}"; do
+    build="$ROOT/build/qemu-$board$suffix"
+    make -C "$MICROPY_DIR/ports/qemu" -j"$JOBS" BOARD="$board" BUILD="$build" "${args[@]}"
+    echo "firmware: $build/firmware.elf"
+done

@@ -1,0 +1,270 @@
+#!/usr/bin/env python3
+"""Size of umqtt on the emulated ARM boards, written as markdown.
+
+    tools/size-arm.py [--out bench/size-arm.md] [--no-ram] [BOARD...]
+
+Reads the firmware that firmware/qemu/build.sh built (variants umqtt, plain
+and, if present, simple) for MPS2_AN385 (Cortex-M3) and SABRELITE
+(Cortex-A9):
+- the whole module: the firmware with umqtt minus the same firmware without it
+  (size's text/data/bss; rodata from the link map, as these linker scripts
+  place .rodata inside the text output section);
+- per part, from the link map's kept input sections: the Rust core (the
+  merged umqtt_rust.o), the C shim (cmodule/umqtt/*.o), and the board clock
+  the qemu port lacks (qemu_hal.o);
+- the largest symbols of the module kept in the image (nm --size-sort);
+- the RAM of one client object, measured on the board (client_ram.py, run
+  through MicroPython's tools/pyboard.py under qemu-system-arm);
+- for scale, the firmware with micropython-lib's umqtt.simple frozen as
+  bytecode instead.
+"""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MICROPY_DIR = Path(os.environ.get("MICROPY_DIR") or ROOT / "deps" / "micropython")
+BOARDS = {
+    "MPS2_AN385": ("Cortex-M3", "thumbv7m-none-eabi", "-machine mps2-an385"),
+    "SABRELITE": ("Cortex-A9", "armv7a-none-eabi", "-machine sabrelite -m 128M"),
+}
+KINDS = ("text", "rodata", "data", "bss")
+GOAL_RUST_TEXT = 10 * 1024
+GOAL_MODULE = 20 * 1024
+TRIED = "### What was tried"
+
+
+def kind_of(section):
+    for prefix, kind in ((".text", "text"), (".rodata", "rodata"), (".data", "data"),
+                         (".bss", "bss"), ("COMMON", "bss")):
+        if section.startswith(prefix):
+            return kind
+    return None
+
+
+def part_of(path):
+    if path.endswith("/umqtt/umqtt_rust.o"):
+        return "rust"
+    if "/cmodule/umqtt/" in path:
+        return "shim"
+    if path.endswith("/qemu_hal.o"):
+        return "hal"
+    return "other"
+
+
+def parse_map(path):
+    """Kept input sections: list of (section, address, size, object path)."""
+    text = Path(path).read_text()
+    text = text[text.index("Linker script and memory map"):]
+    out = []
+    pending = None
+    rx_full = re.compile(r"^ (\S+)\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S+\.o)\s*$")
+    rx_name = re.compile(r"^ (\S+)\s*$")
+    rx_rest = re.compile(r"^\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S+\.o)\s*$")
+    for line in text.splitlines():
+        m = rx_full.match(line)
+        if m:
+            out.append((m.group(1), int(m.group(2), 16), int(m.group(3), 16), m.group(4)))
+            pending = None
+            continue
+        m = rx_rest.match(line)
+        if m and pending:
+            out.append((pending, int(m.group(1), 16), int(m.group(2), 16), m.group(3)))
+            pending = None
+            continue
+        m = rx_name.match(line)
+        pending = m.group(1) if m and not line.startswith("  ") else None
+    return out
+
+
+def sums(sections, part=None):
+    total = dict.fromkeys(KINDS, 0)
+    for name, _addr, size, obj in sections:
+        kind = kind_of(name)
+        if kind and (part is None or part_of(obj) == part):
+            total[kind] += size
+    return total
+
+
+def berkeley(elf):
+    line = subprocess.run(["arm-none-eabi-size", str(elf)], stdout=subprocess.PIPE, text=True,
+                          check=True).stdout.splitlines()[1].split()
+    return {"text": int(line[0]), "data": int(line[1]), "bss": int(line[2])}
+
+
+def top_symbols(elf, sections, parts, n):
+    """The largest symbols (nm --size-sort) inside kept sections of `parts`."""
+    ranges = [(a, a + s) for name, a, s, obj in sections if part_of(obj) in parts and s and kind_of(name)]
+    ranges.sort()
+    nm = subprocess.run(["arm-none-eabi-nm", "--size-sort", "-S", "-C", str(elf)], stdout=subprocess.PIPE,
+                        text=True, check=True).stdout
+    found = []
+    for line in nm.splitlines():
+        f = line.split(None, 3)
+        if len(f) < 4:
+            continue
+        addr, size, name = int(f[0], 16), int(f[1], 16), f[3]
+        a = addr & ~1
+        if any(lo <= a < hi for lo, hi in ranges):
+            found.append((size, f[2], name))
+    found.sort(reverse=True)
+    return found[:n]
+
+
+def short(name, width=90):
+    name = re.sub(r"::h[0-9a-f]{16}$", "", name)
+    return name if len(name) <= width else name[:width - 1] + "…"
+
+
+def client_ram(board):
+    elf = ROOT / "build" / "qemu-{}".format(board) / "firmware.elf"
+    dev = "execpty:qemu-system-arm {} -nographic -monitor null -semihosting -serial pty -kernel {}".format(
+        BOARDS[board][2], elf)
+    p = subprocess.run([sys.executable, str(MICROPY_DIR / "tools" / "pyboard.py"), "-d", dev,
+                        str(ROOT / "firmware" / "qemu" / "client_ram.py")],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
+    m = re.search(r"RAM object (\d+) connected (\d+) working (\d+)", p.stdout)
+    if not m:
+        raise RuntimeError("client_ram.py on {}: {}".format(board, p.stdout))
+    return tuple(int(x) for x in m.groups())
+
+
+def header_value(name):
+    h = (ROOT / "rust" / "umqtt-ffi" / "include" / "umqtt_core.h").read_text()
+    m = re.search(r"#define {} (\d+)".format(name), h)
+    return int(m.group(1)) if m else None
+
+
+def shim_define(name):
+    c = (ROOT / "cmodule" / "umqtt" / "umqtt_client.c").read_text()
+    m = re.search(r"#define {} \((\d+)\)".format(name), c)
+    return int(m.group(1)) if m else 0
+
+
+def simple_version():
+    d = os.environ.get("UMQTT_SIMPLE_DIR")
+    m = None
+    if d and (Path(d) / "manifest.py").is_file():
+        m = re.search(r'version="([^"]+)"', (Path(d) / "manifest.py").read_text())
+    return " " + m.group(1) if m else ""
+
+
+def fmt(n):
+    return "{:,}".format(n).replace(",", " ")
+
+
+def kib(n):
+    return "{:.1f} KiB".format(n / 1024)
+
+
+def board_report(board, ram):
+    cpu, triple, _ = BOARDS[board]
+    b = ROOT / "build"
+    with_elf, plain_elf, simple_elf = (b / "qemu-{}{}".format(board, v) / "firmware.elf"
+                                       for v in ("", "-plain", "-simple"))
+    secs = parse_map(with_elf.with_suffix(".map"))
+    plain_secs = parse_map(plain_elf.with_suffix(".map"))
+    fw, fw_plain = berkeley(with_elf), berkeley(plain_elf)
+    ro, ro_plain = sums(secs)["rodata"], sums(plain_secs)["rodata"]
+    whole = {"text": fw["text"] - fw_plain["text"] - (ro - ro_plain), "rodata": ro - ro_plain,
+             "data": fw["data"] - fw_plain["data"], "bss": fw["bss"] - fw_plain["bss"]}
+    parts = {p: sums(secs, p) for p in ("rust", "shim", "hal")}
+    lines = []
+    lines.append("### {} ({}, Rust target `{}`)\n".format(board, cpu, triple))
+    lines.append("| what | text | rodata | data | bss | flash (text+rodata+data) |")
+    lines.append("| --- | ---: | ---: | ---: | ---: | ---: |")
+
+    def row(label, d):
+        flash = d["text"] + d["rodata"] + d["data"]
+        lines.append("| {} | {} | {} | {} | {} | **{}** ({}) |".format(
+            label, *(fmt(d[k]) for k in KINDS), fmt(flash), kib(flash)))
+
+    module = {k: whole[k] - parts["hal"][k] for k in KINDS}
+    row("firmware with umqtt − without", whole)
+    row("  board clock the qemu port lacks (qemu_hal.c, not part of the module)", parts["hal"])
+    row("**whole module** (the difference less the board clock)", module)
+    row("  Rust core (umqtt_rust.o: core, mqttrs, FFI, the compiler_builtins it uses)", parts["rust"])
+    row("  C shim (cmodule/umqtt/*.c)", parts["shim"])
+    rest = {k: module[k] - parts["rust"][k] - parts["shim"][k] for k in KINDS}
+    row("  in MicroPython's own objects (QSTRs, module table)", rest)
+    if simple_elf.is_file():
+        fs = berkeley(simple_elf)
+        d = {"text": fs["text"] - fw_plain["text"], "rodata": 0, "data": fs["data"] - fw_plain["data"],
+             "bss": fs["bss"] - fw_plain["bss"]}
+        frozen_ro = sums(parse_map(simple_elf.with_suffix(".map")))["rodata"] - ro_plain
+        d["rodata"], d["text"] = frozen_ro, d["text"] - frozen_ro
+        row("for scale: umqtt.simple{} (micropython-lib) frozen as bytecode instead".format(simple_version()), d)
+    lines.append("")
+    lines.append("Firmware (`size`, text includes rodata here): with umqtt {} / without {} bytes of text.".format(
+        fmt(fw["text"]), fmt(fw_plain["text"])))
+    rust_code = parts["rust"]["text"]
+    mod_flash = module["text"] + module["rodata"] + module["data"]
+    if cpu.startswith("Cortex-M"):
+        lines.append("")
+        lines.append("Goals (Cortex-M3): Rust core {} of text, goal ≤ {}: {}; whole module {} of flash, "
+                     "goal ≤ {}: {}.".format(
+                         kib(rust_code), kib(GOAL_RUST_TEXT), "met" if rust_code <= GOAL_RUST_TEXT else "**over**",
+                         kib(mod_flash), kib(GOAL_MODULE), "met" if mod_flash <= GOAL_MODULE else "**over**"))
+    if ram:
+        obj, conn, work = ram
+        rx, tx = shim_define("RX_INITIAL"), shim_define("TX_INITIAL")
+        lines.append("")
+        lines.append("RAM of one client (GC heap, measured on the board with `gc.mem_alloc()`, "
+                     "16-byte blocks): {} bytes right after `MQTTClient(...)`: the object {} bytes "
+                     "(the Rust core's state {} bytes and a table of {} in-flight messages among "
+                     "them) and its receive ({}) and transmit ({}) buffers, which grow only for "
+                     "larger packets; `connect()` adds {}; with a subscription and QoS 1 "
+                     "publishing, {} bytes in all. Static RAM (data, bss) of the module: none "
+                     "(the board clock has {} bytes of bss).".format(
+                         fmt(obj), fmt(obj - rx - tx), header_value("UMQTT_CORE_SIZE"),
+                         header_value("UMQTT_MAX_INFLIGHT"), rx, tx, fmt(conn - obj), fmt(work),
+                         parts["hal"]["bss"]))
+    lines.append("")
+    lines.append("Largest symbols of the module in the image (`nm --size-sort`, demangled):\n")
+    lines.append("| bytes | part | symbol |")
+    lines.append("| ---: | --- | --- |")
+    elf_syms = top_symbols(with_elf, secs, ("rust",), 15)
+    for size, _t, name in elf_syms:
+        lines.append("| {} | Rust | `{}` |".format(size, short(name)))
+    for size, _t, name in top_symbols(with_elf, secs, ("shim",), 10):
+        lines.append("| {} | C | `{}` |".format(size, short(name)))
+    lines.append("")
+    return "\n".join(lines), {"whole": whole, "parts": parts, "fw": fw, "fw_plain": fw_plain}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", default=str(ROOT / "bench" / "size-arm.md"))
+    ap.add_argument("--no-ram", action="store_true")
+    ap.add_argument("boards", nargs="*", default=list(BOARDS))
+    args = ap.parse_args()
+    rustc = subprocess.run(["/usr/bin/rustc", "--version"], stdout=subprocess.PIPE, text=True).stdout.strip()
+    gcc = subprocess.run(["arm-none-eabi-gcc", "--version"], stdout=subprocess.PIPE,
+                         text=True).stdout.splitlines()[0]
+    out = ["## Size on target (emulated ARM boards)\n",
+           "Measured by `make size-arm` (tools/size-arm.py): MicroPython 1.25's qemu port built by "
+           "`firmware/qemu/build.sh` with umqtt, without it, and with micropython-lib's umqtt.simple frozen "
+           "instead; the Rust core as the build glue builds it for ARM (release profile: LTO, codegen-units 1, "
+           "panic = \"abort\"; opt-level \"z\"; `-Z build-std=core,compiler_builtins`), merged by "
+           "`ld -r --unique`; "
+           "C at -Os with `--gc-sections`. {}; {}.\n".format(rustc, gcc)]
+    for board in args.boards:
+        ram = None if args.no_ram else client_ram(board)
+        text, _ = board_report(board, ram)
+        out.append(text)
+    # A hand-written "### What was tried" section at the end of an existing
+    # report is kept.
+    old = Path(args.out).read_text() if Path(args.out).is_file() else ""
+    if TRIED in old:
+        out.append(old[old.index(TRIED):])
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text("\n".join(out))
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()
