@@ -21,6 +21,10 @@ import pytest
 
 import mqtt_harness as h
 
+# Fixtures of the fault-injection and session tests (brokers that can be
+# killed or frozen, fault proxies, agents, figures).
+pytest_plugins = ["fault_fixtures"]
+
 
 
 def pytest_addoption(parser):

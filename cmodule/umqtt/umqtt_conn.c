@@ -360,6 +360,12 @@ static void recover_or_raise(umqtt_client_obj_t *self, const umqtt_err_t *err) {
         return;
     }
     if (can_reconnect(self)) {
+        if (mp_obj_is_true(self->debug) && err != NULL && err->kind != UMQTT_ERR_NONE) {
+            // DEBUG, as umqtt.robust has it: say why before reconnecting.
+            mp_printf(&mp_plat_print, "umqtt: connection lost (");
+            mp_obj_print_helper(&mp_plat_print, err_exception(err), PRINT_REPR);
+            mp_printf(&mp_plat_print, "), reconnecting\n");
+        }
         umqtt_reconnect(self);
         return;
     }
@@ -710,10 +716,14 @@ static uint32_t next_random(umqtt_client_obj_t *self) {
     return x;
 }
 
+// Become the reconnecting thread, unless another thread is, or already
+// has: a thread that saw the old connection fail may come here after another
+// one re-established it.
 static bool claim_reconnect(umqtt_client_obj_t *self) {
     umqtt_guard_t guard;
     umqtt_lock(self, &guard);
-    bool mine = !self->in_reconnect;
+    bool connected = self->stream != MP_OBJ_NULL && umqtt_core_state(CORE(self)) == UMQTT_CONN_STATE_CONNECTED;
+    bool mine = !self->in_reconnect && !connected;
     if (mine) {
         self->in_reconnect = true;
         self->reconnect_owner = thread_id();

@@ -107,6 +107,19 @@ static mp_obj_t make_tls_context(mp_obj_t tls, mp_obj_t params) {
     return ctx;
 }
 
+// Every packet is one write, so Nagle's algorithm only delays: a PUBLISH
+// written right after a 4-byte acknowledgement would wait for the broker's
+// delayed ACK (40 ms on Linux). IPPROTO_TCP (6) and TCP_NODELAY (1) have the
+// same values in Linux and lwIP; a port without setsockopt keeps Nagle.
+static void set_nodelay(mp_obj_t sock) {
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        mp_obj_t args[3] = { MP_OBJ_NEW_SMALL_INT(6), MP_OBJ_NEW_SMALL_INT(1), MP_OBJ_NEW_SMALL_INT(1) };
+        call_method(sock, MP_QSTR_setsockopt, 3, args);
+        nlr_pop();
+    }
+}
+
 static mp_obj_t wrap_tls(umqtt_client_obj_t *self, mp_obj_t sock) {
     mp_obj_t ctx;
     if (self->ssl == mp_const_true) {
@@ -295,6 +308,7 @@ void umqtt_io_open(umqtt_client_obj_t *self) {
         mp_obj_t t = timeout_seconds(self->timeout_ms);
         call_method(sock, MP_QSTR_settimeout, 1, &t);
         call_method(sock, MP_QSTR_connect, 1, &info[4]);
+        set_nodelay(sock);
         mp_obj_t stream = sock;
         if (self->ssl != mp_const_false && self->ssl != mp_const_none) {
             stream = wrap_tls_or_raise(self, sock);

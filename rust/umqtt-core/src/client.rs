@@ -496,7 +496,7 @@ impl Client {
             return Err(Error::NotConnected);
         }
         let r = self.handle_packet(buf, now);
-        if matches!(r, Err(Error::ProtocolError)) {
+        if matches!(r, Err(Error::ProtocolError | Error::InboundFull)) {
             self.connection_lost();
         }
         r
@@ -558,7 +558,7 @@ impl Client {
                     QosPid::ExactlyOnce(pid) => {
                         ev.qos = 2;
                         ev.packet_id = pid.get();
-                        ev.deliver = self.session.on_incoming_qos2(pid.get());
+                        ev.deliver = self.session.on_incoming_qos2(pid.get())?;
                         ev.with_reply(codec::PUBREC, pid.get())
                     }
                 }

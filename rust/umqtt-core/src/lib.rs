@@ -46,7 +46,7 @@ pub use session::{Resend, ResendItem, TicketResult};
 /// Outgoing QoS 1/2 publishes in flight at once.
 pub const MAX_INFLIGHT: usize = 16;
 /// Incoming QoS 2 packet ids remembered until their PUBREL.
-pub const MAX_INBOUND_QOS2: usize = 16;
+pub const MAX_INBOUND_QOS2: usize = 128;
 /// SUBSCRIBE / UNSUBSCRIBE awaiting their acknowledgement (or their result being read).
 pub const MAX_PENDING_OPS: usize = 4;
 /// Longest string MQTT can carry (2-byte length prefix).
@@ -87,4 +87,8 @@ pub enum Error {
     KeepaliveTimeout,
     /// The ticket names no message in the state the call needs.
     UnknownTicket,
+    /// More incoming QoS 2 messages await their PUBREL than the table holds:
+    /// the broker's window is larger than [`MAX_INBOUND_QOS2`]. Forgetting one
+    /// could deliver it twice, so the connection is dropped instead.
+    InboundFull,
 }

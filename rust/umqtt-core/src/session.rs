@@ -10,8 +10,8 @@
 //!   were first published ([`Session::resend_item`]; MQTT 3.1.1 4.4, 4.6).
 //! - Incoming QoS 2 packet ids between PUBLISH and PUBREL, so a re-sent QoS 2
 //!   PUBLISH is not delivered twice. At most [`MAX_INBOUND_QOS2`]; when full,
-//!   the oldest id is forgotten (only a re-send of that very old message could
-//!   then be delivered twice).
+//!   a new one is refused (`InboundFull`) rather than an old id forgotten,
+//!   which could deliver that message twice.
 //! - SUBSCRIBE/UNSUBSCRIBE awaiting their ack, then `Done(code)` until read.
 //!   At most [`MAX_PENDING_OPS`], same eviction rule as publishes.
 //!
@@ -323,18 +323,15 @@ impl Session {
         Some(ticket(o.seq, o.pid))
     }
 
-    /// Incoming QoS 2 PUBLISH: `true` the first time (deliver it), `false`
-    /// while the id awaits its PUBREL (a re-send).
-    pub fn on_incoming_qos2(&mut self, pid: u16) -> bool {
+    /// Incoming QoS 2 PUBLISH: `Ok(true)` the first time (deliver it),
+    /// `Ok(false)` while the id awaits its PUBREL (a re-send), `InboundFull`
+    /// when the table holds no more ids.
+    pub fn on_incoming_qos2(&mut self, pid: u16) -> Result<bool, Error> {
         if self.inbound_qos2.contains(&pid) {
-            return false;
+            return Ok(false);
         }
-        if self.inbound_qos2.is_full() {
-            self.inbound_qos2.remove(0);
-        }
-        // Cannot fail after the removal above.
-        let _ = self.inbound_qos2.push(pid);
-        true
+        self.inbound_qos2.push(pid).map_err(|_| Error::InboundFull)?;
+        Ok(true)
     }
 
     /// PUBREL: the incoming QoS 2 id is released.
@@ -522,31 +519,37 @@ mod tests {
         let mut s = Session::new();
         let (_, t1) = s.add_publish(1).unwrap();
         let (_, t2) = s.add_op(OpKind::Subscribe).unwrap();
-        assert!(s.on_incoming_qos2(9));
+        assert_eq!(s.on_incoming_qos2(9), Ok(true));
         s.clear();
         assert_eq!(s.ticket_result(t1), TicketResult::Unknown);
         assert_eq!(s.ticket_result(t2), TicketResult::Unknown);
-        assert!(s.on_incoming_qos2(9));
+        assert_eq!(s.on_incoming_qos2(9), Ok(true));
     }
 
     #[test]
     fn an_incoming_qos2_id_is_delivered_once_until_pubrel() {
         let mut s = Session::new();
-        assert!(s.on_incoming_qos2(5));
-        assert!(!s.on_incoming_qos2(5));
+        assert_eq!(s.on_incoming_qos2(5), Ok(true));
+        assert_eq!(s.on_incoming_qos2(5), Ok(false));
         s.on_pubrel(5);
-        assert!(s.on_incoming_qos2(5));
+        assert_eq!(s.on_incoming_qos2(5), Ok(true));
     }
 
     #[test]
-    fn a_full_inbound_table_forgets_its_oldest_id() {
+    fn a_full_inbound_table_refuses_a_new_id_and_forgets_none() {
         let mut s = Session::new();
-        for p in 1..=(MAX_INBOUND_QOS2 as u16 + 1) {
-            assert!(s.on_incoming_qos2(p));
+        for p in 1..=(MAX_INBOUND_QOS2 as u16) {
+            assert_eq!(s.on_incoming_qos2(p), Ok(true));
         }
+        let next = MAX_INBOUND_QOS2 as u16 + 1;
+        assert_eq!(s.on_incoming_qos2(next), Err(Error::InboundFull));
         assert_eq!(s.inbound_qos2_count(), MAX_INBOUND_QOS2);
-        assert!(!s.on_incoming_qos2(2));
-        assert!(s.on_incoming_qos2(1));
+        // Every id still recorded: a re-send of any of them is not delivered.
+        for p in 1..=(MAX_INBOUND_QOS2 as u16) {
+            assert_eq!(s.on_incoming_qos2(p), Ok(false));
+        }
+        s.on_pubrel(1);
+        assert_eq!(s.on_incoming_qos2(next), Ok(true));
     }
 
     #[test]

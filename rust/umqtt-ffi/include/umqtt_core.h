@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 // Storage the caller provides for one core, in bytes (checked at compile time).
-#define UMQTT_CORE_SIZE 256
+#define UMQTT_CORE_SIZE 448
 
 // Alignment of that storage.
 #define UMQTT_CORE_ALIGN 8
@@ -17,7 +17,7 @@
 #define UMQTT_MAX_INFLIGHT 16
 
 // Incoming QoS 2 ids awaiting PUBREL.
-#define UMQTT_MAX_INBOUND_QOS2 16
+#define UMQTT_MAX_INBOUND_QOS2 128
 
 // SUBSCRIBE/UNSUBSCRIBE awaiting their ack.
 #define UMQTT_MAX_PENDING_OPS 4
@@ -61,6 +61,9 @@ typedef enum UmqttStatus {
   UMQTT_STATUS_UNKNOWN_TICKET = 12,
   // connect while connecting/connected.
   UMQTT_STATUS_ALREADY_CONNECTED = 13,
+  // handle_rx: more incoming QoS 2 messages await PUBREL than UMQTT_MAX_INBOUND_QOS2 (the broker's
+  // in-flight window is larger); nothing was delivered, the connection must be dropped.
+  UMQTT_STATUS_INBOUND_FULL = 14,
 } UmqttStatus;
 
 // What handle_rx found.

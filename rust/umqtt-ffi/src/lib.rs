@@ -24,13 +24,13 @@ use umqtt_core::{
 };
 
 /// Storage the caller provides for one core, in bytes (checked at compile time).
-pub const UMQTT_CORE_SIZE: usize = 256;
+pub const UMQTT_CORE_SIZE: usize = 448;
 /// Alignment of that storage.
 pub const UMQTT_CORE_ALIGN: usize = 8;
 /// Outgoing QoS 1/2 publishes in flight at once.
 pub const UMQTT_MAX_INFLIGHT: usize = 16;
 /// Incoming QoS 2 ids awaiting PUBREL.
-pub const UMQTT_MAX_INBOUND_QOS2: usize = 16;
+pub const UMQTT_MAX_INBOUND_QOS2: usize = 128;
 /// SUBSCRIBE/UNSUBSCRIBE awaiting their ack.
 pub const UMQTT_MAX_PENDING_OPS: usize = 4;
 /// Longest MQTT string.
@@ -84,6 +84,9 @@ pub enum UmqttStatus {
     UnknownTicket = 12,
     /// connect while connecting/connected.
     AlreadyConnected = 13,
+    /// handle_rx: more incoming QoS 2 messages await PUBREL than UMQTT_MAX_INBOUND_QOS2 (the broker's
+    /// in-flight window is larger); nothing was delivered, the connection must be dropped.
+    InboundFull = 14,
 }
 
 /// Connection state.
@@ -298,6 +301,7 @@ fn status_of(e: Error) -> UmqttStatus {
         Error::PacketTooLarge => UmqttStatus::PacketTooLarge,
         Error::KeepaliveTimeout => UmqttStatus::KeepaliveTimeout,
         Error::UnknownTicket => UmqttStatus::UnknownTicket,
+        Error::InboundFull => UmqttStatus::InboundFull,
     }
 }
 
@@ -982,6 +986,7 @@ pub extern "C" fn umqtt_core_strerror(status: UmqttStatus) -> *const c_char {
         UmqttStatus::Pending => c"pending",
         UmqttStatus::UnknownTicket => c"unknown ticket",
         UmqttStatus::AlreadyConnected => c"already connected",
+        UmqttStatus::InboundFull => c"too many incoming QoS 2 messages awaiting PUBREL (broker window too large)",
     };
     s.as_ptr()
 }
