@@ -1344,6 +1344,14 @@ def params_for(args):
     return p
 
 
+def with_arm_sizes(md):
+    """Append the on-target size table (bench/size-arm.md, written by `make size-arm`)."""
+    arm = REPO / "bench" / "size-arm.md"
+    if arm.exists():
+        md = md.rstrip("\n") + "\n\n" + arm.read_text()
+    return md
+
+
 def rerender(args):
     with open(OUT / "last-run.pickle", "rb") as f:
         d = pickle.load(f)
@@ -1356,7 +1364,7 @@ def rerender(args):
     output = Path(args.output) if args.output else (
         OUT / "BENCHMARKS-quick.md" if ctx.params.quick else REPO / "BENCHMARKS.md")
     md, _ = report(ctx, d["info"], d["results"], d["cpu"], d["mem"], d["heap"], d["sz"], d["prof"], d["elapsed"])
-    output.write_text(md)
+    output.write_text(with_arm_sizes(md))
     log("wrote", os.path.relpath(output, REPO), "from build/bench/last-run.pickle")
 
 
@@ -1440,7 +1448,7 @@ def main():
                      "heap": heap, "sz": sz, "prof": prof, "elapsed": time.monotonic() - t_start,
                      "command": ctx.command, "params": vars(ctx.params)}, f)
     md, goal_rows = report(ctx, info, results, cpu, mem, heap, sz, prof, time.monotonic() - t_start)
-    output.write_text(md)
+    output.write_text(with_arm_sizes(md))
     print()
     for text_, size, r, met in goal_rows:
         print("{:<80} {:>7} {:>10} {}".format(text_, size_label(size), fmt_ratio(r), "met" if met else "NOT MET"))
