@@ -75,6 +75,7 @@ struct _umqtt_client_obj_t {
     int8_t sta;
     uint8_t max_inflight;
     uint32_t rng;                   // xorshift state for back-off jitter
+    mp_uint_t keepalive_gen;        // the background keep-alive thread that may run
     mp_uint_t reconnect_owner;      // thread id of the reconnecting thread
     mp_obj_t subs;                  // dict: topic filter -> qos, to subscribe again
     umqtt_slot_t slots[UMQTT_MAX_INFLIGHT];

@@ -211,13 +211,16 @@ typedef struct {
 } client_packet_t;
 
 // Take at most one packet from the buffer or the transport, without
-// blocking. Returns 1 (packet in *pkt), 0 (nothing yet) or -1 (*err set,
+// blocking; with leave_messages, stop before a PUBLISH (the background
+// keep-alive leaves messages to the application's own calls). Returns 1 (packet in *pkt), 0 (nothing yet) or -1 (*err set,
 // connection dropped).
-static int take_packet(umqtt_client_obj_t *self, client_packet_t *pkt, umqtt_err_t *err) {
+static int take_packet(umqtt_client_obj_t *self, client_packet_t *pkt, umqtt_err_t *err, bool leave_messages) {
     for (;;) {
         size_t avail = self->rx_end - self->rx_start;
         if (avail == 0) {
             self->rx_start = self->rx_end = 0;
+        } else if (leave_messages && umqtt_core_next_is_message(self->rx_buf + self->rx_start, avail)) {
+            return 0;
         } else {
             UmqttEvent ev;
             size_t consumed = 0;
@@ -418,7 +421,7 @@ int umqtt_step(umqtt_client_obj_t *self, uint32_t wait_ms) {
     // are handled before the keep-alive deadlines are judged.
     int got = -1;
     if (self->stream != MP_OBJ_NULL) {
-        got = take_packet(self, &pkt, &err);
+        got = take_packet(self, &pkt, &err, false);
         if (got == 0 && !run_timers(self, &wait_ms, &err)) {
             got = -1;
         }
@@ -675,6 +678,10 @@ static void resume_session(umqtt_client_obj_t *self) {
     }
 }
 
+#if MICROPY_PY_THREAD
+static void start_keepalive_thread(umqtt_client_obj_t *self);
+#endif
+
 // connect(): one attempt, errors raised to the caller.
 void umqtt_connect(umqtt_client_obj_t *self) {
     umqtt_guard_t guard;
@@ -705,6 +712,11 @@ void umqtt_connect(umqtt_client_obj_t *self) {
     }
     self->sta = UMQTT_STA_CONNECTED;
     self->auto_reconnect = true;
+    #if MICROPY_PY_THREAD
+    if (self->keepalive > 0) {
+        start_keepalive_thread(self);
+    }
+    #endif
 }
 
 static uint32_t next_random(umqtt_client_obj_t *self) {
@@ -795,6 +807,75 @@ void umqtt_reconnect(umqtt_client_obj_t *self) {
     release_reconnect(self);
     umqtt_notify(self, MP_OBJ_NEW_QSTR(MP_QSTR_reconnect_success));
 }
+
+// ---------------------------------------------------------------------------
+// Background keep-alive (ports with threads, keepalive > 0): while no thread
+// of the application is waiting on the connection, a thread of ours sends the
+// PINGREQ that falls due and handles what arrives except messages (PINGRESP,
+// acknowledgements, PUBREL), so an idle application keeps its connection and
+// a dead broker is noticed. Messages stay for wait_msg()/check_msg(), so
+// callbacks still run in the application's threads.
+
+#if MICROPY_PY_THREAD
+
+#define KEEPALIVE_TICK_MS (200)
+
+static void keepalive_tick(umqtt_client_obj_t *self) {
+    umqtt_err_t err = { UMQTT_ERR_NONE, 0, NULL };
+    umqtt_guard_t guard;
+    umqtt_lock(self, &guard);
+    int got = 0;
+    if (self->stream != MP_OBJ_NULL && self->waiters == 0 && !self->in_reconnect
+        && umqtt_core_state(CORE(self)) == UMQTT_CONN_STATE_CONNECTED) {
+        client_packet_t pkt;
+        while ((got = take_packet(self, &pkt, &err, true)) > 0) {
+            if (pkt.reply_len > 0 && !write_packet(self, pkt.reply, pkt.reply_len, &err)) {
+                got = -1;
+                break;
+            }
+        }
+        // A message waiting for the application is proof of life: judge the
+        // keep-alive deadlines only when everything received was handled.
+        uint32_t wait = UINT32_MAX;
+        if (got == 0 && self->rx_end == self->rx_start && !run_timers(self, &wait, &err)) {
+            got = -1;
+        }
+    }
+    umqtt_unlock(&guard);
+    if (got < 0 && !self->reconn) {
+        mp_obj_t exc = err_exception(&err);
+        umqtt_notify(self, mp_obj_str_make_new(&mp_type_str, 1, 0, &exc));
+    }
+    // With reconn=True the application's next call reconnects.
+}
+
+static mp_obj_t keepalive_loop(mp_obj_t self_in, mp_obj_t gen_in) {
+    umqtt_client_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    mp_uint_t gen = mp_obj_get_int(gen_in);
+    while (self->keepalive_gen == gen && self->auto_reconnect) {
+        mp_hal_delay_ms(KEEPALIVE_TICK_MS);
+        nlr_buf_t nlr;
+        if (nlr_push(&nlr) == 0) {
+            if (self->keepalive_gen == gen && self->auto_reconnect) {
+                keepalive_tick(self);
+            }
+            nlr_pop();
+        } else {
+            break;      // nothing to report to: stop quietly
+        }
+    }
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(keepalive_loop_obj, keepalive_loop);
+
+static void start_keepalive_thread(umqtt_client_obj_t *self) {
+    mp_obj_t thread = mp_import_name(MP_QSTR__thread, mp_const_none, MP_OBJ_NEW_SMALL_INT(0));
+    mp_obj_t args[2] = { MP_OBJ_FROM_PTR(self), MP_OBJ_NEW_SMALL_INT(++self->keepalive_gen) };
+    mp_obj_t call[2] = { MP_OBJ_FROM_PTR(&keepalive_loop_obj), mp_obj_new_tuple(2, args) };
+    mp_call_function_n_kw(mp_load_attr(thread, MP_QSTR_start_new_thread), 2, 0, call);
+}
+
+#endif
 
 // Wait for the acknowledgement of a QoS 1/2 publish until `deadline`.
 // Returns false when the message was lost with a cleared session (a reconnect

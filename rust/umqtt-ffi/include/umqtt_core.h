@@ -215,6 +215,15 @@ enum UmqttStatus umqtt_core_publish(void *core,
                                     size_t *out_len,
                                     uint32_t *ticket);
 
+// Whether the bytes received so far start a PUBLISH (a message for the
+// application). The background keep-alive handles acknowledgements and
+// PINGRESP while the application is elsewhere, and leaves messages for the
+// application's own wait_msg()/check_msg(). False for an empty buffer.
+//
+// # Safety
+// `buf` valid for `len` bytes (may be NULL when `len` is 0).
+bool umqtt_core_next_is_message(const uint8_t *buf, size_t len);
+
 // Check a topic name (`is_filter` false: PUBLISH and will topics, no
 // wildcards) or a topic filter (`is_filter` true: SUBSCRIBE) without encoding
 // anything, so the shim can refuse a bad argument when it is given.

@@ -472,6 +472,22 @@ pub unsafe extern "C" fn umqtt_core_publish(
     }
 }
 
+/// Whether the bytes received so far start a PUBLISH (a message for the
+/// application). The background keep-alive handles acknowledgements and
+/// PINGRESP while the application is elsewhere, and leaves messages for the
+/// application's own wait_msg()/check_msg(). False for an empty buffer.
+///
+/// # Safety
+/// `buf` valid for `len` bytes (may be NULL when `len` is 0).
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_core_next_is_message(buf: *const u8, len: usize) -> bool {
+    // SAFETY: the caller's promise, checked for NULL.
+    match unsafe { bytes(buf, len) } {
+        Some(b) => b.first().is_some_and(|&first| first >> 4 == 3),
+        None => false,
+    }
+}
+
 /// Check a topic name (`is_filter` false: PUBLISH and will topics, no
 /// wildcards) or a topic filter (`is_filter` true: SUBSCRIBE) without encoding
 /// anything, so the shim can refuse a bad argument when it is given.

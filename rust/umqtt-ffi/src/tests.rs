@@ -963,3 +963,14 @@ fn backoff_ms_through_the_abi_is_the_core_policy() {
     let v = umqtt_core_backoff_ms(u32::MAX, 1_000, 60_000, u32::MAX);
     assert!((30_000..=60_000).contains(&v));
 }
+
+#[test]
+fn next_is_message_tells_a_publish_from_other_packets() {
+    let is = |b: &[u8]| unsafe { umqtt_core_next_is_message(b.as_ptr(), b.len()) };
+    assert!(is(&[0x30, 0x05]));
+    assert!(is(&[0x3b]));
+    assert!(!is(&[0xd0, 0x00]));
+    assert!(!is(&[0x62, 0x02, 0x00, 0x01]));
+    assert!(!is(&[]));
+    assert!(!unsafe { umqtt_core_next_is_message(core::ptr::null(), 0) });
+}
