@@ -75,7 +75,7 @@ clean:
 #   make qemu-vendor   the same boards built QuecPython-style: objects archived
 #                      into firmware.a, linked by a separate SDK-style step
 #                      (build/vendor-<BOARD>/firmware.elf)
-#   make test-target   the on-target suite (tests_py/target) under
+#   make test-target   the on-target suite (tests_py/on_target) under
 #                      qemu-system-arm on all four images and on the unix port
 #   make size-arm      bench/size-arm.md: sizes on both boards, with and without
 #                      the module (UMQTT_SIMPLE_DIR=<micropython-lib>/micropython/
@@ -94,7 +94,7 @@ qemu-vendor: $(MICROPY_DIR)/py/mpconfig.h
 
 test-target: firmware qemu qemu-vendor
 	cd $(ROOT) && UMQTT_FIRMWARE=$(FIRMWARE) UMQTT_TARGET_NO_BUILD=1 MICROPY_DIR=$(MICROPY_DIR) \
-		$(PYTHON) -m pytest tests_py/target $(PYTEST_ARGS)
+		$(PYTHON) -m pytest tests_py/on_target $(PYTEST_ARGS)
 
 size-arm: qemu
 	MICROPY_DIR=$(MICROPY_DIR) JOBS=$(JOBS) $(ROOT)/firmware/qemu/build.sh --variant plain $(QEMU_BOARDS)

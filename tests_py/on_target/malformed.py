@@ -1,7 +1,7 @@
 # Malformed or hostile broker bytes: a clear exception (MQTTException for bad
 # bytes, OSError for a silent or vanished broker), the interpreter alive, and
 # the same client object connecting again through a broker that behaves.
-# --- scripted broker (the same block in every script of tests_py/target) ---
+# --- scripted broker (the same block in every script of tests_py/on_target) ---
 import io
 
 

@@ -2,7 +2,7 @@
 # callback for QoS 0, 1 and 2 messages with the acknowledgements the client
 # sends, a QoS 2 message delivered once although the broker re-sends it, and
 # a refused subscription.
-# --- scripted broker (the same block in every script of tests_py/target) ---
+# --- scripted broker (the same block in every script of tests_py/on_target) ---
 import io
 
 

@@ -1,6 +1,6 @@
 # publish(): QoS 0, 1 and 2, the exact bytes on the wire, each call returning
 # only once its acknowledgements are in.
-# --- scripted broker (the same block in every script of tests_py/target) ---
+# --- scripted broker (the same block in every script of tests_py/on_target) ---
 import io
 
 

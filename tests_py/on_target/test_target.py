@@ -34,7 +34,7 @@ ROOT = HERE.parent.parent
 MICROPY_DIR = Path(os.environ.get("MICROPY_DIR") or ROOT / "deps" / "micropython").resolve()
 RUN_TESTS = MICROPY_DIR / "tests" / "run-tests.py"
 SCRIPTS = sorted(p.name for p in HERE.glob("*.py") if not p.name.startswith(("test_", "conftest")))
-BROKER_BEGIN = "# --- scripted broker (the same block in every script of tests_py/target) ---"
+BROKER_BEGIN = "# --- scripted broker (the same block in every script of tests_py/on_target) ---"
 BROKER_END = "# --- end of scripted broker ---"
 
 QEMU = "qemu-system-arm"

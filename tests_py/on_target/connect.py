@@ -1,5 +1,5 @@
 # connect(): the CONNECT bytes, CONNACK accepted and refused, disconnect().
-# --- scripted broker (the same block in every script of tests_py/target) ---
+# --- scripted broker (the same block in every script of tests_py/on_target) ---
 import io
 
 

@@ -1,6 +1,6 @@
-# A PUBLISH split across many small reads (down to one byte a read), and
-# several packets in one read: every message arrives whole, once.
-# --- scripted broker (the same block in every script of tests_py/target) ---
+# Packet identifiers run 1..65535 and wrap to 1 (never 0), across QoS 1 and 2
+# publishes and subscriptions.
+# --- scripted broker (the same block in every script of tests_py/on_target) ---
 import io
 
 
@@ -93,81 +93,55 @@ def check(name, got, want):
 
 from umqtt import MQTTClient
 
+state = {"last": 0, "count": 0, "bad": 0, "zero": 0}
+seen = []
+
 
 def on_packet(b, pkt):
     t = pkt[0] >> 4
     if t == 1:
         b.feed(b"\x20\x02\x00\x00")
-    elif t == 8:
-        v = body(pkt)
-        b.feed(b"\x90\x03" + v[0:2] + bytes((v[-1],)))
-    elif t == 3 and pkt[0] & 0x06 == 2:
-        b.feed(b"\x40\x02" + publish_id(pkt))
-
-
-def publish_packet(topic, payload, qos=0, pid=1):
-    v = bytearray()
-    v.extend(bytes((len(topic) >> 8, len(topic) & 0xFF)))
-    v.extend(topic)
-    if qos:
-        v.extend(bytes((pid >> 8, pid & 0xFF)))
-    v.extend(payload)
-    n = len(v)
-    head = bytearray((0x30 | (qos << 1),))
-    while True:
-        d = n & 0x7F
-        n >>= 7
-        head.append(d | (0x80 if n else 0))
-        if not n:
-            break
-    return bytes(head + v)
-
-
-got = []
-b = Broker(on_packet)
-c = MQTTClient("split", "unused", transport=lambda: b)
-c.set_callback(lambda topic, msg: got.append((topic, msg)))
-c.connect()
-c.subscribe("split/#", 1)
-
-payload = bytes((i * 7) & 0xFF for i in range(300))
-for chunk in (1, 2, 3, 7, 64):
-    for qos in (0, 1):
-        del got[:]
+        return
+    if t == 3:
+        pid = publish_id(pkt)
+        b.feed((b"\x40\x02" if pkt[0] & 0x06 == 2 else b"\x50\x02") + pid)
+    elif t == 6:
+        b.feed(b"\x70\x02" + pkt[2:4])
         del b.sent[:]
-        b.chunk = chunk
-        b.reads = 0
-        pkt = publish_packet(b"split/%d" % chunk, payload, qos, pid=1000 + chunk)
-        b.feed(pkt)
-        c.wait_msg()
-        ack = hx(b.sent[-1]) if b.sent else "-"
-        print("chunk", chunk, "qos", qos, "messages", len(got), "topic", got[0][0],
-              "payload ok", got[0][1] == payload, "reads", b.reads == (len(pkt) + chunk - 1) // chunk,
-              "ack", ack)
+        return
+    elif t == 8:
+        pid = body(pkt)[0:2]
+        b.feed(b"\x90\x03" + pid + b"\x01")
+    else:
+        del b.sent[:]
+        return
+    n = (pid[0] << 8) | pid[1]
+    if n == 0:
+        state["zero"] += 1
+    expect = state["last"] + 1 if state["last"] < 65535 else 1
+    if n != expect:
+        state["bad"] += 1
+    state["last"] = n
+    state["count"] += 1
+    if state["count"] <= 2 or state["count"] >= 65534:
+        seen.append(n)
+    del b.sent[:]
 
-# The header itself split: a 16 KiB payload (three-byte remaining length)
-# fed one byte at a time for the header, then in 1000-byte pieces.
-del got[:]
-big = bytes(i & 0xFF for i in range(16384))
-pkt = publish_packet(b"split/big", big)
-b.chunk = 1
-b.feed(pkt[:6])
-while b.out:
-    c.check_msg()
-b.chunk = 1000
-b.feed(pkt[6:])
-c.wait_msg()
-print("big", len(got), got[0][0], len(got[0][1]), got[0][1] == big)
 
-# Five packets in one read of one buffer, then fed one byte at a time.
-for chunk in (4096, 1):
-    del got[:]
-    b.chunk = chunk
-    for i in range(5):
-        b.feed(publish_packet(b"split/many", b"m%d" % i))
-    for i in range(5):
-        c.wait_msg()
-    print("five, chunk", chunk, [m for t, m in got])
-
+b = Broker(on_packet)
+c = MQTTClient("wrap", "unused", transport=lambda: b)
+c.connect()
+c.subscribe("w/1", 1)                      # id 1
+for i in range(65532):                      # ids 2..65533
+    c.publish("w", b"x", qos=1)
+    if i % 16384 == 0:
+        print("progress", i)
+c.publish("w", b"y", qos=2)                 # 65534
+c.subscribe("w/2", 1)                       # 65535
+c.publish("w", b"z", qos=2)                 # wraps: 1
+c.publish("w", b"z", qos=1)                 # 2
+c.subscribe("w/3", 0)                       # 3
+print("ids", seen)
+print("count", state["count"], "out of order", state["bad"], "zero", state["zero"])
 c.disconnect()
 print("done")
