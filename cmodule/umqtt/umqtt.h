@@ -132,6 +132,7 @@ void umqtt_connection_lost(umqtt_client_obj_t *self, int8_t sta);
 void umqtt_slot_put(umqtt_client_obj_t *self, uint32_t ticket, mp_obj_t topic, mp_obj_t msg, bool retain);
 int umqtt_step(umqtt_client_obj_t *self, uint32_t wait_ms);
 void umqtt_ensure_connected(umqtt_client_obj_t *self);
+UmqttStatus umqtt_encode_subscribe(umqtt_client_obj_t *self, const void *args, size_t *len, uint32_t *ticket);
 uint32_t umqtt_send(umqtt_client_obj_t *self, umqtt_encode_fn_t encode, const void *args, bool resent);
 UmqttStatus umqtt_wait_ticket(umqtt_client_obj_t *self, uint32_t ticket, uint32_t deadline, uint8_t *code);
 bool umqtt_wait_publish(umqtt_client_obj_t *self, uint32_t ticket, uint32_t deadline);

@@ -331,12 +331,6 @@ static mp_obj_t umqtt_client_publish(size_t n_args, const mp_obj_t *pos_args, mp
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(umqtt_client_publish_obj, 3, umqtt_client_publish);
 
-static UmqttStatus encode_subscribe(umqtt_client_obj_t *self, const void *args, size_t *len, uint32_t *ticket) {
-    const umqtt_filter_args_t *s = args;
-    return umqtt_core_subscribe(CORE(self), s->filter, s->len, s->qos, umqtt_now_ms(),
-        self->tx_buf, self->tx_cap, len, ticket);
-}
-
 static UmqttStatus encode_unsubscribe(umqtt_client_obj_t *self, const void *args, size_t *len, uint32_t *ticket) {
     const umqtt_filter_args_t *s = args;
     return umqtt_core_unsubscribe(CORE(self), s->filter, s->len, umqtt_now_ms(), self->tx_buf, self->tx_cap, len, ticket);
@@ -393,7 +387,7 @@ static mp_obj_t umqtt_client_subscribe(size_t n_args, const mp_obj_t *pos_args, 
     nlr_buf_t nlr;
     uint8_t code = 0x80;
     if (nlr_push(&nlr) == 0) {
-        code = filter_request(self, encode_subscribe, &s);
+        code = filter_request(self, umqtt_encode_subscribe, &s);
         nlr_pop();
     } else {
         forget_subscription(self, key);

@@ -583,7 +583,8 @@ static UmqttStatus encode_connect(umqtt_client_obj_t *self, const void *args, si
     return umqtt_core_connect(CORE(self), args, umqtt_now_ms(), self->tx_buf, self->tx_cap, len);
 }
 
-static UmqttStatus encode_subscribe(umqtt_client_obj_t *self, const void *args, size_t *len, uint32_t *ticket) {
+// SUBSCRIBE for one filter (umqtt_filter_args_t): subscribe() and the re-subscribe after a reconnect.
+UmqttStatus umqtt_encode_subscribe(umqtt_client_obj_t *self, const void *args, size_t *len, uint32_t *ticket) {
     const umqtt_filter_args_t *s = args;
     return umqtt_core_subscribe(CORE(self), s->filter, s->len, s->qos, umqtt_now_ms(),
         self->tx_buf, self->tx_cap, len, ticket);
@@ -671,7 +672,7 @@ static void resume_session(umqtt_client_obj_t *self) {
         s.filter = (const uint8_t *)mp_obj_str_get_data(map->table[i].key, &s.len);
         s.qos = (uint8_t)mp_obj_get_int(map->table[i].value);
         uint8_t code;
-        uint32_t ticket = send_or_raise(self, encode_subscribe, &s);
+        uint32_t ticket = send_or_raise(self, umqtt_encode_subscribe, &s);
         if (umqtt_wait_ticket(self, ticket, umqtt_now_ms() + self->timeout_ms, &code) != UMQTT_STATUS_OK) {
             umqtt_raise_not_connected();
         }

@@ -516,21 +516,22 @@ pub unsafe extern "C" fn umqtt_core_check_topic(
     }
 }
 
-/// Encode SUBSCRIBE for one filter; *ticket identifies it (result: the SUBACK code).
+/// The pointer checks SUBSCRIBE and UNSUBSCRIBE share: NULL `out_len`,
+/// `ticket`, `filter` or core give BAD_ARGUMENT; `encode` gets the checked
+/// core, filter and output slice.
 ///
 /// # Safety
 /// As umqtt_core_publish.
-#[no_mangle]
-pub unsafe extern "C" fn umqtt_core_subscribe(
+#[allow(clippy::too_many_arguments)]
+unsafe fn filter_request(
     core: *mut c_void,
     filter: *const u8,
     filter_len: usize,
-    qos: u8,
-    now_ms: u32,
     out: *mut u8,
     out_cap: usize,
     out_len: *mut usize,
     ticket: *mut u32,
+    encode: impl FnOnce(&mut Client, &[u8], &mut [u8]) -> Result<(usize, u32), Error>,
 ) -> UmqttStatus {
     // SAFETY: the caller's promises, checked for NULL.
     unsafe {
@@ -549,7 +550,31 @@ pub unsafe extern "C" fn umqtt_core_subscribe(
         ) else {
             return UmqttStatus::BadArgument;
         };
-        finish_ticketed(c.subscribe(f, qos, now_ms, out), out_len, ticket)
+        finish_ticketed(encode(c, f, out), out_len, ticket)
+    }
+}
+
+/// Encode SUBSCRIBE for one filter; *ticket identifies it (result: the SUBACK code).
+///
+/// # Safety
+/// As umqtt_core_publish.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_core_subscribe(
+    core: *mut c_void,
+    filter: *const u8,
+    filter_len: usize,
+    qos: u8,
+    now_ms: u32,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+    ticket: *mut u32,
+) -> UmqttStatus {
+    // SAFETY: the caller's promises, passed on.
+    unsafe {
+        filter_request(core, filter, filter_len, out, out_cap, out_len, ticket, |c, f, out| {
+            c.subscribe(f, qos, now_ms, out)
+        })
     }
 }
 
@@ -568,24 +593,11 @@ pub unsafe extern "C" fn umqtt_core_unsubscribe(
     out_len: *mut usize,
     ticket: *mut u32,
 ) -> UmqttStatus {
-    // SAFETY: the caller's promises, checked for NULL.
+    // SAFETY: the caller's promises, passed on.
     unsafe {
-        let (Some(out_len), Some(ticket)) = (out_len.as_mut(), ticket.as_mut()) else {
-            return UmqttStatus::BadArgument;
-        };
-        *out_len = 0;
-        *ticket = 0;
-        if filter.is_null() {
-            return UmqttStatus::BadArgument;
-        }
-        let (Some(c), Some(f), Some(out)) = (
-            client_mut(core),
-            bytes(filter, filter_len),
-            out_bytes(out, out_cap),
-        ) else {
-            return UmqttStatus::BadArgument;
-        };
-        finish_ticketed(c.unsubscribe(f, now_ms, out), out_len, ticket)
+        filter_request(core, filter, filter_len, out, out_cap, out_len, ticket, |c, f, out| {
+            c.unsubscribe(f, now_ms, out)
+        })
     }
 }
 
