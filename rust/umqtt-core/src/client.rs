@@ -17,7 +17,7 @@
 
 use crate::codec::{self, ConnectFields, Decoded, WillFields};
 use crate::keepalive::{Due, KeepAlive};
-use crate::session::{OpKind, ResendItem, Session, TicketResult};
+use crate::session::{Added, OpKind, ResendItem, Session, TicketResult};
 use crate::{topic, Error, ACK_MAX};
 use mqttrs::{ConnectReturnCode, Packet, QosPid, SubscribeReturnCodes};
 
@@ -110,6 +110,8 @@ pub struct Event<'a> {
     pub deliver: bool,
     pub packet_id: u16,
     pub ticket: u32,
+    /// SUBACK/UNSUBACK: the subscription slot the operation was about.
+    pub sub: Option<u8>,
     pub topic: &'a [u8],
     pub payload: &'a [u8],
     /// Bytes the caller must send now (`reply_len` of them).
@@ -129,6 +131,7 @@ impl<'a> Event<'a> {
             deliver: false,
             packet_id: 0,
             ticket: 0,
+            sub: None,
             topic: &[],
             payload: &[],
             reply: [0; ACK_MAX],
@@ -160,14 +163,26 @@ pub enum Rx<'a> {
     Refused { consumed: usize, code: u8 },
 }
 
+/// A PUBLISH encoded by [`Client::publish`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(any(test, feature = "debug"), derive(Debug))]
+pub struct Sent {
+    /// Bytes written to the output slice.
+    pub len: usize,
+    /// QoS 1/2: the ticket to ask [`Client::ticket_result`] about; QoS 0: 0.
+    pub ticket: u32,
+    /// QoS 1/2: the slot whose topic and payload the caller keeps for a re-send.
+    pub slot: u8,
+}
+
 /// The protocol core of one client connection (and its session).
-pub struct Client {
+pub struct Client<'m> {
     state: ConnState,
-    session: Session,
+    session: Session<'m>,
     keepalive: KeepAlive,
 }
 
-impl Default for Client {
+impl Default for Client<'_> {
     fn default() -> Self {
         Self::new()
     }
@@ -192,7 +207,7 @@ fn mqtt_string(b: &[u8], err: Error) -> Result<(), Error> {
     Ok(())
 }
 
-impl Client {
+impl<'m> Client<'m> {
     /// A disconnected client with an empty session.
     pub const fn new() -> Self {
         Client {
@@ -212,12 +227,12 @@ impl Client {
     }
 
     /// The session tables (read-only).
-    pub fn session(&self) -> &Session {
+    pub fn session(&self) -> &Session<'m> {
         &self.session
     }
 
     /// The session tables (tests and tools).
-    pub fn session_mut(&mut self) -> &mut Session {
+    pub fn session_mut(&mut self) -> &mut Session<'m> {
         &mut self.session
     }
 
@@ -226,15 +241,15 @@ impl Client {
         &self.keepalive
     }
 
-    /// Encodes CONNECT; the state becomes `Connecting`. With `clean_session`
-    /// the whole session is cleared (every old ticket turns unknown).
+    /// Encodes CONNECT; the state becomes `Connecting`. The session is left
+    /// as it is: clearing it for a clean session is the caller's decision
+    /// ([`Session::clear`]), as a reconnect keeps its outgoing messages.
     ///
-    /// On the accepted CONNACK, without `clean_session`: `session_present` 1
-    /// keeps everything; `session_present` 0 (the broker lost the session)
-    /// keeps the outgoing publishes (re-sent through `resend_item`, a
-    /// duplicate being better than a loss; one in `AwaitPubcomp` re-sends
-    /// its PUBREL) but forgets the incoming QoS 2 ids. Tickets of kept
-    /// messages stay valid.
+    /// On the accepted CONNACK: `session_present` 1 keeps everything;
+    /// `session_present` 0 (the broker has no session) keeps the outgoing
+    /// publishes (re-sent through `resend_item`, a duplicate being better
+    /// than a loss; one in `AwaitPubcomp` re-sends its PUBREL) but forgets
+    /// the incoming QoS 2 ids. Tickets of kept messages stay valid.
     pub fn connect(
         &mut self,
         o: &ConnectOptions<'_>,
@@ -291,9 +306,6 @@ impl Client {
             password: o.password,
         };
         let n = codec::encode_connect(&fields, out)?;
-        if o.clean_session {
-            self.session.clear();
-        }
         self.session.drop_ops();
         self.keepalive.start(o.keepalive_s, o.ping_max_missed, now);
         self.state = ConnState::Connecting;
@@ -308,8 +320,8 @@ impl Client {
         }
     }
 
-    /// Encodes PUBLISH. QoS 1/2 get a packet id not in flight and a ticket
-    /// (returned with the length); QoS 0 has ticket 0.
+    /// Encodes PUBLISH. QoS 1/2 get a packet id not in flight, a ticket and
+    /// a slot; QoS 0 has ticket 0 (and slot 0, meaningless).
     pub fn publish(
         &mut self,
         topic_name: &[u8],
@@ -318,7 +330,7 @@ impl Client {
         retain: bool,
         now: u32,
         out: &mut [u8],
-    ) -> Result<(usize, u32), Error> {
+    ) -> Result<Sent, Error> {
         check_out_qos(qos)?;
         let t = topic::topic_name(topic_name)?;
         self.require_connected()?;
@@ -329,42 +341,42 @@ impl Client {
         if out.len() < size {
             return Err(Error::BufferTooSmall(size));
         }
-        let (pid, ticket) = if qos > 0 {
-            let (pid, ticket) = self.session.add_publish(qos)?;
-            (Some(pid), ticket)
+        let (pid, ticket, slot) = if qos > 0 {
+            let a: Added = self.session.add_publish(qos, retain)?;
+            (Some(a.pid), a.ticket, a.slot)
         } else {
-            (None, 0)
+            (None, 0, 0)
         };
-        let n = codec::encode_publish(t, payload, qos, pid, retain, false, out)?;
+        let len = codec::encode_publish(t, payload, qos, pid, retain, false, out)?;
         self.keepalive.on_sent(now);
-        Ok((n, ticket))
+        Ok(Sent { len, ticket, slot })
     }
 
-    /// Encodes the PUBLISH of `ticket` again (`AwaitPuback` or `AwaitPubrec`)
-    /// with DUP set and its original packet id and QoS, from the topic,
-    /// payload and retain flag the caller kept. `UnknownTicket` when the
-    /// ticket is no PUBLISH awaiting PUBACK/PUBREC. Counts as a sent packet
-    /// for keep-alive.
+    /// Encodes the PUBLISH in `slot` again (it awaits PUBACK or PUBREC)
+    /// with its original packet id, QoS and retain flag, DUP set when it was
+    /// sent before, from the topic and payload the caller kept.
+    /// `UnknownTicket` when the slot holds no such PUBLISH. Counts as a sent
+    /// packet for keep-alive.
     pub fn encode_resend(
         &mut self,
-        ticket: u32,
+        slot: u8,
         topic_name: &[u8],
         payload: &[u8],
-        retain: bool,
         now: u32,
         out: &mut [u8],
     ) -> Result<usize, Error> {
         let t = topic::topic_name(topic_name)?;
         self.require_connected()?;
-        let (pid, qos) = self
+        let (pid, qos, retain, dup) = self
             .session
-            .publish_to_resend(ticket)
+            .publish_in_slot(slot)
             .ok_or(Error::UnknownTicket)?;
         let size = codec::publish_size(t.len(), payload.len(), qos)?;
         if out.len() < size {
             return Err(Error::BufferTooSmall(size));
         }
-        let n = codec::encode_publish(t, payload, qos, Some(pid), retain, true, out)?;
+        let n = codec::encode_publish(t, payload, qos, Some(pid), retain, dup, out)?;
+        self.session.resent(slot);
         self.keepalive.on_sent(now);
         Ok(n)
     }
@@ -382,11 +394,15 @@ impl Client {
         self.session.set_max_inflight(max)
     }
 
-    fn op(
+    /// Encodes SUBSCRIBE or UNSUBSCRIBE for one filter; `sub` names the
+    /// subscription slot it is about, `forgotten` that nobody will wait.
+    pub fn op(
         &mut self,
         kind: OpKind,
         filter: &[u8],
         qos: u8,
+        sub: Option<u8>,
+        forgotten: bool,
         now: u32,
         out: &mut [u8],
     ) -> Result<(usize, u32), Error> {
@@ -403,7 +419,7 @@ impl Client {
         if out.len() < size {
             return Err(Error::BufferTooSmall(size));
         }
-        let (pid, ticket) = self.session.add_op(kind)?;
+        let (pid, ticket) = self.session.add_op(kind, sub, forgotten)?;
         let n = match kind {
             OpKind::Subscribe => codec::encode_subscribe(pid, filter, qos, out)?,
             OpKind::Unsubscribe => codec::encode_unsubscribe(pid, filter, out)?,
@@ -420,7 +436,7 @@ impl Client {
         now: u32,
         out: &mut [u8],
     ) -> Result<(usize, u32), Error> {
-        self.op(OpKind::Subscribe, filter, qos, now, out)
+        self.op(OpKind::Subscribe, filter, qos, None, false, now, out)
     }
 
     /// Encodes UNSUBSCRIBE for one filter; returns the length and a ticket.
@@ -430,7 +446,17 @@ impl Client {
         now: u32,
         out: &mut [u8],
     ) -> Result<(usize, u32), Error> {
-        self.op(OpKind::Unsubscribe, filter, 0, now, out)
+        self.op(OpKind::Unsubscribe, filter, 0, None, false, now, out)
+    }
+
+    /// A packet was handed to the transport (keep-alive's quiet interval).
+    pub fn on_sent(&mut self, now: u32) {
+        self.keepalive.on_sent(now);
+    }
+
+    /// Bytes arrived (keep-alive: the broker is alive).
+    pub fn on_received(&mut self, now: u32) {
+        self.keepalive.on_received(now);
     }
 
     /// Encodes PINGREQ (connected only).
@@ -558,19 +584,21 @@ impl Client {
                     QosPid::ExactlyOnce(pid) => {
                         ev.qos = 2;
                         ev.packet_id = pid.get();
-                        ev.deliver = self.session.on_incoming_qos2(pid.get())?;
+                        // Recorded only once the caller has taken the
+                        // message (`Session::on_incoming_qos2`).
+                        ev.deliver = !self.session.inbound_contains(pid.get());
                         ev.with_reply(codec::PUBREC, pid.get())
                     }
                 }
             }
             Packet::Puback(pid) => {
-                self.ack_event(EventKind::PublishDone, pid.get(), |s, p| s.on_puback(p))
+                self.ack_event(EventKind::PublishDone, pid.get(), |s, p| s.on_puback(p).map(|t| (t, None)))
             }
             Packet::Pubcomp(pid) => {
-                self.ack_event(EventKind::PublishDone, pid.get(), |s, p| s.on_pubcomp(p))
+                self.ack_event(EventKind::PublishDone, pid.get(), |s, p| s.on_pubcomp(p).map(|t| (t, None)))
             }
             Packet::Pubrec(pid) => {
-                let ev = self.ack_event(EventKind::Pubrec, pid.get(), |s, p| s.on_pubrec(p));
+                let ev = self.ack_event(EventKind::Pubrec, pid.get(), |s, p| s.on_pubrec(p).map(|t| (t, None)));
                 if ev.kind == EventKind::Pubrec {
                     ev.with_reply(codec::PUBREL, pid.get())
                 } else {
@@ -608,9 +636,6 @@ impl Client {
             // Framing refuses every packet a client never receives.
             _ => return Err(Error::ProtocolError),
         };
-        if ev.reply_len > 0 {
-            self.keepalive.on_sent(now);
-        }
         Ok(Rx::Event {
             consumed,
             event: ev,
@@ -622,12 +647,13 @@ impl Client {
         &mut self,
         kind: EventKind,
         pid: u16,
-        f: impl FnOnce(&mut Session, u16) -> Option<u32>,
+        f: impl FnOnce(&mut Session<'m>, u16) -> Option<(u32, Option<u8>)>,
     ) -> Event<'a> {
         let mut ev = match f(&mut self.session, pid) {
-            Some(ticket) => {
+            Some((ticket, sub)) => {
                 let mut ev = Event::new(kind);
                 ev.ticket = ticket;
+                ev.sub = sub;
                 ev
             }
             None => Event::new(EventKind::None),

@@ -31,6 +31,9 @@
 )]
 
 pub mod client;
+pub mod driver;
+pub mod inbound;
+pub mod subs;
 pub mod codec;
 pub mod frame;
 pub mod keepalive;
@@ -39,7 +42,8 @@ pub mod reconnect;
 pub mod session;
 pub mod topic;
 
-pub use client::{Client, ConnState, ConnectOptions, Event, EventKind, Rx, Will};
+pub use client::{Client, ConnState, ConnectOptions, Event, EventKind, Rx, Sent, Will};
+pub use driver::{ConnectResult, Driver, Identity, Message, Op, Settings, Status, Transmit};
 pub use reconnect::backoff_ms;
 pub use session::{Resend, ResendItem, TicketResult};
 
@@ -49,6 +53,8 @@ pub const MAX_INFLIGHT: usize = 16;
 pub const MAX_INBOUND_QOS2: usize = 128;
 /// SUBSCRIBE / UNSUBSCRIBE awaiting their acknowledgement (or their result being read).
 pub const MAX_PENDING_OPS: usize = 4;
+/// Subscriptions remembered for a restore after a reconnect.
+pub const MAX_SUBSCRIPTIONS: usize = 16;
 /// Longest string MQTT can carry (2-byte length prefix).
 pub const MAX_STRING: usize = 65_535;
 /// Largest remaining length the 4-byte varint can express.
@@ -91,4 +97,17 @@ pub enum Error {
     /// the broker's window is larger than [`MAX_INBOUND_QOS2`]. Forgetting one
     /// could deliver it twice, so the connection is dropped instead.
     InboundFull,
+    /// Not now: the connection is being (re-)established, re-sends go first,
+    /// or the in-flight window is full. Pump the connection and try again.
+    WouldBlock,
+    /// Opening the connection (transport and CONNACK) took longer than the timeout.
+    Timeout,
+    /// The broker refused the connection with this CONNACK code.
+    Refused(u8),
+    /// The transport failed (reported by the caller).
+    Io,
+    /// The broker closed the connection (end of stream).
+    PeerClosed,
+    /// Every subscription slot ([`MAX_SUBSCRIPTIONS`]) is taken.
+    SubscriptionsFull,
 }

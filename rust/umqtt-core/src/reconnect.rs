@@ -1,8 +1,67 @@
-//! Reconnect policy: exponential back-off with jitter, a pure function.
+//! Reconnect policy: exponential back-off with jitter.
 //!
-//! The core never sleeps and never draws random numbers: the caller asks for
-//! the delay before reconnect attempt `attempt` (0 = the first retry after a
-//! loss), passing any random `u32`, and waits that long itself.
+//! [`backoff_ms`] is the formula; [`Backoff`] holds the attempt counter and
+//! the jitter's random state (xorshift32, seeded by the caller), so the whole
+//! policy is decided, and tested, in the core. The core never sleeps: the
+//! driver turns the delay into a deadline.
+
+/// First retry within this many ms of a loss, doubling per attempt ...
+pub const BACKOFF_BASE_MS: u32 = 1000;
+/// ... up to this cap.
+pub const BACKOFF_CAP_MS: u32 = 30_000;
+
+/// The reconnect attempts since the connection was lost.
+#[derive(Clone, Copy)]
+pub struct Backoff {
+    attempt: u32,
+    rng: u32,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Backoff {
+    pub const fn new() -> Self {
+        Backoff {
+            attempt: 0,
+            rng: 0x9e37_79b9,
+        }
+    }
+
+    /// Seeds the jitter (any value; 0 is replaced by a fixed odd one).
+    pub fn seed(&mut self, seed: u32) {
+        self.rng = if seed == 0 { 0x9e37_79b9 } else { seed };
+    }
+
+    /// The next attempt is the first again (a connection was accepted).
+    pub fn reset(&mut self) {
+        self.attempt = 0;
+    }
+
+    pub fn attempt(&self) -> u32 {
+        self.attempt
+    }
+
+    fn next_random(&mut self) -> u32 {
+        let mut x = self.rng;
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        self.rng = x;
+        x
+    }
+
+    /// The delay before the next attempt; counts the attempt.
+    pub fn next_delay(&mut self) -> u32 {
+        let r = self.next_random();
+        let d = backoff_ms(self.attempt, BACKOFF_BASE_MS, BACKOFF_CAP_MS, r);
+        self.attempt = self.attempt.saturating_add(1);
+        d
+    }
+}
 
 /// The delay in ms before reconnect attempt `attempt`:
 /// `d = min(cap_ms, base_ms * 2^attempt)` (saturating, for any `attempt`),
@@ -23,6 +82,20 @@ pub fn backoff_ms(attempt: u32, base_ms: u32, cap_ms: u32, random: u32) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn successive_delays_double_within_their_jitter_and_reset_starts_over() {
+        let mut b = Backoff::new();
+        b.seed(12345);
+        let bounds = [(500, 1000), (1000, 2000), (2000, 4000), (4000, 8000), (8000, 16_000),
+            (15_000, 30_000), (15_000, 30_000)];
+        for (lo, hi) in bounds {
+            let d = b.next_delay();
+            assert!((lo..=hi).contains(&d), "{d} not in {lo}..={hi}");
+        }
+        b.reset();
+        assert!(b.next_delay() <= 1000);
+    }
 
     #[test]
     fn the_delay_doubles_from_base_until_the_cap() {

@@ -9,7 +9,8 @@
 //! - A resumed session re-sends the unacknowledged publishes in the order they
 //!   were first published ([`Session::resend_item`]; MQTT 3.1.1 4.4, 4.6).
 //! - Incoming QoS 2 packet ids between PUBLISH and PUBREL, so a re-sent QoS 2
-//!   PUBLISH is not delivered twice. At most [`MAX_INBOUND_QOS2`]; when full,
+//!   PUBLISH is not delivered twice ([`crate::inbound`]). At most
+//!   [`crate::MAX_INBOUND_QOS2`] unless the caller lends a bitmap; when full,
 //!   a new one is refused (`InboundFull`) rather than an old id forgotten,
 //!   which could deliver that message twice.
 //! - SUBSCRIBE/UNSUBSCRIBE awaiting their ack, then `Done(code)` until read.
@@ -20,7 +21,8 @@
 //! reused. Tickets are never 0 (packet ids are never 0).
 
 use crate::pid::{PacketId, PidAllocator};
-use crate::{Error, MAX_INBOUND_QOS2, MAX_INFLIGHT, MAX_PENDING_OPS};
+use crate::inbound::Inbound;
+use crate::{Error, MAX_INFLIGHT, MAX_PENDING_OPS};
 use heapless::Vec;
 
 const _: () = assert!(MAX_INFLIGHT > 0 && MAX_INFLIGHT <= u8::MAX as usize);
@@ -64,6 +66,8 @@ pub enum Resend {
 #[derive(Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(any(test, feature = "debug"), derive(Debug))]
 pub struct ResendItem {
+    /// The slot (0..MAX_INFLIGHT) whose topic and payload the caller keeps.
+    pub slot: u8,
     /// `Publish` (again, with DUP) or `Pubrel`; never `Nothing`.
     pub kind: Resend,
     pub ticket: u32,
@@ -78,6 +82,13 @@ struct Outgoing {
     state: OutState,
     /// The caller gave up on the ticket: drop the entry once acknowledged.
     forgotten: bool,
+    /// Index of the caller's topic/payload objects; unique among entries.
+    slot: u8,
+    retain: bool,
+    /// Its PUBLISH was handed out whole (a re-send carries DUP).
+    sent: bool,
+    /// To be sent again on the connection just accepted.
+    resend: bool,
 }
 
 /// SUBSCRIBE or UNSUBSCRIBE.
@@ -95,6 +106,10 @@ struct PendingOp {
     kind: OpKind,
     /// `None` while pending, `Some(code)` once acknowledged.
     done: Option<u8>,
+    /// Subscription slot this operation is about (SUBSCRIBE only).
+    sub: Option<u8>,
+    /// Nobody waits: drop it once acknowledged.
+    forgotten: bool,
 }
 
 /// What [`Session::ticket_result`] knows of a ticket.
@@ -108,12 +123,15 @@ pub enum TicketResult {
     Done(u8),
     /// Never issued, already read, forgotten or invalidated.
     Unknown,
+    /// The connection is closed and will not come back by itself: stop
+    /// waiting ([`crate::Driver::ticket_result`]).
+    Lost,
 }
 
 /// The bounded session tables.
-pub struct Session {
+pub struct Session<'m> {
     outgoing: Vec<Outgoing, MAX_INFLIGHT>,
-    inbound_qos2: Vec<u16, MAX_INBOUND_QOS2>,
+    inbound: Inbound<'m>,
     ops: Vec<PendingOp, MAX_PENDING_OPS>,
     pids: PidAllocator,
     seq: u16,
@@ -121,7 +139,7 @@ pub struct Session {
     max_inflight: u8,
 }
 
-impl Default for Session {
+impl Default for Session<'_> {
     fn default() -> Self {
         Self::new()
     }
@@ -135,11 +153,20 @@ fn split(ticket: u32) -> (u16, u16) {
     ((ticket >> 16) as u16, ticket as u16)
 }
 
-impl Session {
+/// A publish just added: its packet id, ticket and slot.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(any(test, feature = "debug"), derive(Debug))]
+pub struct Added {
+    pub pid: PacketId,
+    pub ticket: u32,
+    pub slot: u8,
+}
+
+impl<'m> Session<'m> {
     pub const fn new() -> Self {
         Session {
             outgoing: Vec::new(),
-            inbound_qos2: Vec::new(),
+            inbound: Inbound::new(),
             ops: Vec::new(),
             pids: PidAllocator::START,
             seq: 0,
@@ -147,30 +174,24 @@ impl Session {
         }
     }
 
-    /// Forgets everything (clean session): in-flight publishes, incoming QoS 2
-    /// ids, pending operations. Outstanding tickets become unknown; the
-    /// sequence keeps counting so no new ticket equals an old one.
+    /// Forgets everything (a clean session); every ticket turns unknown.
     pub fn clear(&mut self) {
         self.outgoing.clear();
-        self.inbound_qos2.clear();
+        self.inbound.clear();
         self.ops.clear();
         self.seq = self.seq.wrapping_add(1);
     }
 
-    /// Drops pending SUBSCRIBE/UNSUBSCRIBE (the connection is gone).
+    /// The connection is gone: SUBSCRIBE/UNSUBSCRIBE tickets turn unknown.
     pub fn drop_ops(&mut self) {
         self.ops.clear();
     }
 
-    /// Forgets the incoming QoS 2 ids (the broker lost the session), so a
-    /// re-sent incoming QoS 2 PUBLISH is delivered again.
+    /// The broker kept no session: forget the incoming QoS 2 ids.
     pub fn clear_inbound_qos2(&mut self) {
-        self.inbound_qos2.clear();
+        self.inbound.clear();
     }
 
-    /// Limits the unacknowledged publishes to `max` (1..=[`MAX_INFLIGHT`],
-    /// else `BadArgument`). Lowering it below the current count only refuses
-    /// new publishes until enough are acknowledged.
     pub fn set_max_inflight(&mut self, max: usize) -> Result<(), Error> {
         match u8::try_from(max) {
             Ok(m) if m > 0 && max <= MAX_INFLIGHT => {
@@ -181,12 +202,10 @@ impl Session {
         }
     }
 
-    /// The current limit of unacknowledged publishes.
     pub fn max_inflight(&self) -> usize {
         usize::from(self.max_inflight)
     }
 
-    /// A packet id is used by any entry (acknowledged or not).
     fn pid_in_use(&self, pid: u16) -> bool {
         self.outgoing.iter().any(|o| o.pid == pid) || self.ops.iter().any(|o| o.pid == pid)
     }
@@ -199,13 +218,12 @@ impl Session {
             .count()
     }
 
-    /// There is room for another publish (possibly by dropping a done one).
+    /// Whether `add_publish` would find room.
     pub fn can_publish(&self) -> bool {
         self.inflight_count() < self.max_inflight()
             && (!self.outgoing.is_full() || self.outgoing.iter().any(|o| o.state == OutState::Done))
     }
 
-    /// There is room for another SUBSCRIBE/UNSUBSCRIBE.
     pub fn can_add_op(&self) -> bool {
         !self.ops.is_full() || self.ops.iter().any(|o| o.done.is_some())
     }
@@ -221,8 +239,13 @@ impl Session {
         Ok((pid, seq))
     }
 
-    /// Records an outgoing QoS 1 or 2 publish; returns its packet id and ticket.
-    pub fn add_publish(&mut self, qos: u8) -> Result<(PacketId, u32), Error> {
+    fn free_slot(&self) -> Option<u8> {
+        (0..MAX_INFLIGHT as u8).find(|s| !self.outgoing.iter().any(|o| o.slot == *s))
+    }
+
+    /// Adds an outgoing QoS 1/2 publish; the oldest `Done` entry makes room
+    /// when the table is full.
+    pub fn add_publish(&mut self, qos: u8, retain: bool) -> Result<Added, Error> {
         let state = match qos {
             1 => OutState::AwaitPuback,
             2 => OutState::AwaitPubrec,
@@ -239,6 +262,7 @@ impl Session {
                 None => return Err(Error::InflightFull),
             }
         }
+        let slot = self.free_slot().ok_or(Error::InflightFull)?;
         let (pid, seq) = self.next_pid_and_seq()?;
         self.outgoing
             .push(Outgoing {
@@ -246,13 +270,26 @@ impl Session {
                 seq,
                 state,
                 forgotten: false,
+                slot,
+                retain,
+                sent: true,
+                resend: false,
             })
             .map_err(|_| Error::InflightFull)?;
-        Ok((pid, ticket(seq, pid.get())))
+        Ok(Added {
+            pid,
+            ticket: ticket(seq, pid.get()),
+            slot,
+        })
     }
 
-    /// Records an outgoing SUBSCRIBE/UNSUBSCRIBE; returns its packet id and ticket.
-    pub fn add_op(&mut self, kind: OpKind) -> Result<(PacketId, u32), Error> {
+    /// Adds a SUBSCRIBE/UNSUBSCRIBE awaiting its acknowledgement.
+    pub fn add_op(
+        &mut self,
+        kind: OpKind,
+        sub: Option<u8>,
+        forgotten: bool,
+    ) -> Result<(PacketId, u32), Error> {
         if self.ops.is_full() {
             match self.ops.iter().position(|o| o.done.is_some()) {
                 Some(i) => {
@@ -268,6 +305,8 @@ impl Session {
                 seq,
                 kind,
                 done: None,
+                sub,
+                forgotten,
             })
             .map_err(|_| Error::InflightFull)?;
         Ok((pid, ticket(seq, pid.get())))
@@ -277,6 +316,13 @@ impl Session {
         self.outgoing
             .iter()
             .position(|o| o.pid == pid && o.state == state)
+    }
+
+    fn find_ticket(&self, t: u32) -> Option<usize> {
+        let (seq, pid) = split(t);
+        self.outgoing
+            .iter()
+            .position(|o| o.seq == seq && o.pid == pid)
     }
 
     fn complete(&mut self, i: usize) -> Option<u32> {
@@ -290,14 +336,11 @@ impl Session {
         Some(t)
     }
 
-    /// PUBACK: completes a QoS 1 publish. `None` if no such publish awaits it.
     pub fn on_puback(&mut self, pid: u16) -> Option<u32> {
         let i = self.find_out(pid, OutState::AwaitPuback)?;
         self.complete(i)
     }
 
-    /// PUBREC: a QoS 2 publish moves to `AwaitPubcomp` (a repeated PUBREC
-    /// finds it there). `None` if no such publish.
     pub fn on_pubrec(&mut self, pid: u16) -> Option<u32> {
         let i = self
             .find_out(pid, OutState::AwaitPubrec)
@@ -307,51 +350,58 @@ impl Session {
         Some(ticket(o.seq, o.pid))
     }
 
-    /// PUBCOMP: completes a QoS 2 publish. `None` if no such publish.
     pub fn on_pubcomp(&mut self, pid: u16) -> Option<u32> {
         let i = self.find_out(pid, OutState::AwaitPubcomp)?;
         self.complete(i)
     }
 
-    /// SUBACK / UNSUBACK: completes the pending operation.
-    pub fn on_op_ack(&mut self, kind: OpKind, pid: u16, code: u8) -> Option<u32> {
-        let o = self
+    /// SUBACK/UNSUBACK: the ticket and the subscription slot it was about.
+    pub fn on_op_ack(&mut self, kind: OpKind, pid: u16, code: u8) -> Option<(u32, Option<u8>)> {
+        let i = self
             .ops
-            .iter_mut()
-            .find(|o| o.pid == pid && o.kind == kind && o.done.is_none())?;
-        o.done = Some(code);
-        Some(ticket(o.seq, o.pid))
-    }
-
-    /// Incoming QoS 2 PUBLISH: `Ok(true)` the first time (deliver it),
-    /// `Ok(false)` while the id awaits its PUBREL (a re-send), `InboundFull`
-    /// when the table holds no more ids.
-    pub fn on_incoming_qos2(&mut self, pid: u16) -> Result<bool, Error> {
-        if self.inbound_qos2.contains(&pid) {
-            return Ok(false);
-        }
-        self.inbound_qos2.push(pid).map_err(|_| Error::InboundFull)?;
-        Ok(true)
-    }
-
-    /// PUBREL: the incoming QoS 2 id is released.
-    pub fn on_pubrel(&mut self, pid: u16) {
-        self.inbound_qos2.retain(|&p| p != pid);
-    }
-
-    /// Incoming QoS 2 ids awaiting PUBREL.
-    pub fn inbound_qos2_count(&self) -> usize {
-        self.inbound_qos2.len()
-    }
-
-    /// Where a ticket stands; reading a done ticket releases it.
-    pub fn ticket_result(&mut self, t: u32) -> TicketResult {
-        let (seq, pid) = split(t);
-        if let Some(i) = self
-            .outgoing
             .iter()
-            .position(|o| o.seq == seq && o.pid == pid)
-        {
+            .position(|o| o.pid == pid && o.kind == kind && o.done.is_none())?;
+        let o = self.ops.get_mut(i)?;
+        let result = (ticket(o.seq, o.pid), o.sub);
+        if o.forgotten {
+            self.ops.remove(i);
+        } else {
+            o.done = Some(code);
+        }
+        Some(result)
+    }
+
+    /// Whether an incoming QoS 2 `pid` was delivered and awaits its PUBREL.
+    pub fn inbound_contains(&self, pid: u16) -> bool {
+        self.inbound.contains(pid)
+    }
+
+    /// Records an incoming QoS 2 `pid` as delivered: `Ok(true)` newly,
+    /// `Ok(false)` already, `InboundFull` when there is no room.
+    pub fn on_incoming_qos2(&mut self, pid: u16) -> Result<bool, Error> {
+        self.inbound.insert(pid)
+    }
+
+    pub fn on_pubrel(&mut self, pid: u16) {
+        self.inbound.remove(pid);
+    }
+
+    pub fn inbound_qos2_count(&self) -> usize {
+        self.inbound.len()
+    }
+
+    /// Lends the bitmap that lifts the bound on incoming QoS 2 ids.
+    pub fn lend_inbound_map(&mut self, map: &'m mut [u8]) -> Result<(), Error> {
+        self.inbound.lend_map(map)
+    }
+
+    pub fn has_inbound_map(&self) -> bool {
+        self.inbound.has_map()
+    }
+
+    /// Where a ticket stands; a `Done` one is released by reading it.
+    pub fn ticket_result(&mut self, t: u32) -> TicketResult {
+        if let Some(i) = self.find_ticket(t) {
             return match self.outgoing.get(i).map(|o| o.state) {
                 Some(OutState::Done) => {
                     self.outgoing.remove(i);
@@ -361,6 +411,7 @@ impl Session {
                 None => TicketResult::Unknown,
             };
         }
+        let (seq, pid) = split(t);
         if let Some(i) = self.ops.iter().position(|o| o.seq == seq && o.pid == pid) {
             return match self.ops.get(i).and_then(|o| o.done) {
                 Some(code) => {
@@ -373,16 +424,12 @@ impl Session {
         TicketResult::Unknown
     }
 
-    /// The caller stops waiting: a SUBSCRIBE/UNSUBSCRIBE entry is released;
-    /// a publish stays in flight but is dropped once acknowledged.
+    /// Nobody waits for `t` any more: an operation is dropped, a publish
+    /// stays in flight (re-sent on a resumed session) until acknowledged.
     pub fn forget(&mut self, t: u32) {
         let (seq, pid) = split(t);
         self.ops.retain(|o| !(o.seq == seq && o.pid == pid));
-        if let Some(i) = self
-            .outgoing
-            .iter()
-            .position(|o| o.seq == seq && o.pid == pid)
-        {
+        if let Some(i) = self.find_ticket(t) {
             if let Some(o) = self.outgoing.get_mut(i) {
                 if o.state == OutState::Done {
                     self.outgoing.remove(i);
@@ -393,48 +440,107 @@ impl Session {
         }
     }
 
-    /// The in-flight publishes a resumed session must complete, in the order
-    /// they were first published (entries are only ever appended, and removal
-    /// keeps the order). Acknowledged ones waiting for their ticket to be read
-    /// are not listed.
+    /// The PUBLISH of `t` never reached the transport whole.
+    pub fn mark_unsent(&mut self, t: u32) {
+        if let Some(o) = self.find_ticket(t).and_then(|i| self.outgoing.get_mut(i)) {
+            o.sent = false;
+        }
+    }
+
+    /// Removes the publish of `t` if its PUBLISH was never sent; returns
+    /// whether it did. A sent one stays in flight (it may have arrived).
+    pub fn withdraw_unsent(&mut self, t: u32) -> bool {
+        match self.find_ticket(t) {
+            Some(i) if self.outgoing.get(i).is_some_and(|o| !o.sent) => {
+                self.outgoing.remove(i);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Marks every unacknowledged publish (and PUBREL) to be sent again.
+    pub fn mark_all_for_resend(&mut self) {
+        for o in self.outgoing.iter_mut() {
+            o.resend = o.state != OutState::Done;
+        }
+    }
+
+    /// Whether anything marked by [`Session::mark_all_for_resend`] is left.
+    pub fn resend_pending(&self) -> bool {
+        self.outgoing.iter().any(|o| o.resend)
+    }
+
+    /// The first entry still to be re-sent, in the order first published.
+    pub fn next_resend(&self) -> Option<ResendItem> {
+        self.outgoing
+            .iter()
+            .find(|o| o.resend)
+            .map(|o| self.item(o))
+    }
+
+    /// The re-send of `slot` is on its way.
+    pub fn resent(&mut self, slot: u8) {
+        if let Some(o) = self.outgoing.iter_mut().find(|o| o.slot == slot) {
+            o.resend = false;
+            o.sent = true;
+        }
+    }
+
+    fn item(&self, o: &Outgoing) -> ResendItem {
+        ResendItem {
+            slot: o.slot,
+            kind: o.state.on_reconnect(),
+            ticket: ticket(o.seq, o.pid),
+            packet_id: o.pid,
+            qos: if o.state == OutState::AwaitPuback {
+                1
+            } else {
+                2
+            },
+        }
+    }
+
+    /// Every unacknowledged outgoing message, in the order first published.
     pub fn resend_list(&self) -> impl Iterator<Item = ResendItem> + '_ {
         self.outgoing
             .iter()
             .filter(|o| o.state != OutState::Done)
-            .map(|o| ResendItem {
-                kind: o.state.on_reconnect(),
-                ticket: ticket(o.seq, o.pid),
-                packet_id: o.pid,
-                qos: if o.state == OutState::AwaitPuback {
-                    1
-                } else {
-                    2
-                },
-            })
+            .map(|o| self.item(o))
     }
 
-    /// The `idx`-th (0-based) entry of [`Session::resend_list`].
     pub fn resend_item(&self, idx: usize) -> Option<ResendItem> {
         self.resend_list().nth(idx)
     }
 
-    /// Packet id and QoS of the publish `t` whose PUBLISH must be re-sent
-    /// (`AwaitPuback` or `AwaitPubrec`), if any.
-    pub fn publish_to_resend(&self, t: u32) -> Option<(PacketId, u8)> {
-        let (seq, pid) = split(t);
-        let o = self
-            .outgoing
-            .iter()
-            .find(|o| o.seq == seq && o.pid == pid)?;
+    /// The packet id, QoS, retain flag and DUP flag of the PUBLISH in `slot`
+    /// when it awaits PUBACK/PUBREC.
+    pub fn publish_in_slot(&self, slot: u8) -> Option<(PacketId, u8, bool, bool)> {
+        let o = self.outgoing.iter().find(|o| o.slot == slot)?;
         let qos = match o.state {
             OutState::AwaitPuback => 1,
             OutState::AwaitPubrec => 2,
             OutState::AwaitPubcomp | OutState::Done => return None,
         };
-        Some((PacketId::new(pid)?, qos))
+        Some((PacketId::new(o.pid)?, qos, o.retain, o.sent))
     }
 
-    /// State of the unacknowledged publish holding `pid`, if any.
+    /// The packet id and QoS of a PUBLISH awaiting PUBACK/PUBREC.
+    pub fn publish_to_resend(&self, t: u32) -> Option<(PacketId, u8)> {
+        let o = self.outgoing.get(self.find_ticket(t)?)?;
+        let qos = match o.state {
+            OutState::AwaitPuback => 1,
+            OutState::AwaitPubrec => 2,
+            OutState::AwaitPubcomp | OutState::Done => return None,
+        };
+        Some((PacketId::new(o.pid)?, qos))
+    }
+
+    /// The slot of ticket `t`'s publish.
+    pub fn slot_of(&self, t: u32) -> Option<u8> {
+        self.outgoing.get(self.find_ticket(t)?).map(|o| o.slot)
+    }
+
     pub fn state_of(&self, pid: u16) -> Option<OutState> {
         self.outgoing
             .iter()
@@ -442,7 +548,6 @@ impl Session {
             .map(|o| o.state)
     }
 
-    /// Makes the next packet id `v` (tests: start near the wrap).
     pub fn set_next_pid(&mut self, v: PacketId) {
         self.pids.set_next(v);
     }
@@ -451,11 +556,12 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::MAX_INBOUND_QOS2;
 
     #[test]
     fn a_qos1_publish_is_pending_until_puback_then_done_once() {
         let mut s = Session::new();
-        let (pid, t) = s.add_publish(1).unwrap();
+        let Added { pid, ticket: t, .. } = s.add_publish(1, false).unwrap();
         assert_eq!(pid.get(), 1);
         assert_eq!(s.ticket_result(t), TicketResult::Pending);
         assert_eq!(s.on_puback(1), Some(t));
@@ -467,7 +573,7 @@ mod tests {
     #[test]
     fn a_qos2_publish_walks_pubrec_then_pubcomp() {
         let mut s = Session::new();
-        let (_, t) = s.add_publish(2).unwrap();
+        let Added { ticket: t, .. } = s.add_publish(2, false).unwrap();
         assert_eq!(s.on_puback(1), None);
         assert_eq!(s.on_pubcomp(1), None);
         assert_eq!(s.on_pubrec(1), Some(t));
@@ -494,20 +600,20 @@ mod tests {
     fn the_inflight_table_refuses_a_seventeenth_unacknowledged_publish() {
         let mut s = Session::new();
         for _ in 0..MAX_INFLIGHT {
-            s.add_publish(1).unwrap();
+            s.add_publish(1, false).unwrap();
         }
         assert!(!s.can_publish());
-        assert_eq!(s.add_publish(1), Err(Error::InflightFull));
+        assert_eq!(s.add_publish(1, false), Err(Error::InflightFull));
         s.on_puback(3).unwrap();
         assert!(s.can_publish());
-        let (pid, _) = s.add_publish(1).unwrap();
+        let Added { pid, .. } = s.add_publish(1, false).unwrap();
         assert_eq!(pid.get(), 17);
     }
 
     #[test]
     fn a_forgotten_publish_is_dropped_when_acknowledged() {
         let mut s = Session::new();
-        let (_, t) = s.add_publish(1).unwrap();
+        let Added { ticket: t, .. } = s.add_publish(1, false).unwrap();
         s.forget(t);
         assert_eq!(s.ticket_result(t), TicketResult::Pending);
         assert_eq!(s.on_puback(1), Some(t));
@@ -517,8 +623,8 @@ mod tests {
     #[test]
     fn clearing_the_session_makes_every_ticket_unknown() {
         let mut s = Session::new();
-        let (_, t1) = s.add_publish(1).unwrap();
-        let (_, t2) = s.add_op(OpKind::Subscribe).unwrap();
+        let Added { ticket: t1, .. } = s.add_publish(1, false).unwrap();
+        let (_, t2) = s.add_op(OpKind::Subscribe, None, false).unwrap();
         assert_eq!(s.on_incoming_qos2(9), Ok(true));
         s.clear();
         assert_eq!(s.ticket_result(t1), TicketResult::Unknown);
@@ -555,9 +661,9 @@ mod tests {
     #[test]
     fn suback_code_is_returned_once_through_the_ticket() {
         let mut s = Session::new();
-        let (pid, t) = s.add_op(OpKind::Subscribe).unwrap();
+        let (pid, t) = s.add_op(OpKind::Subscribe, None, false).unwrap();
         assert_eq!(s.on_op_ack(OpKind::Unsubscribe, pid.get(), 0), None);
-        assert_eq!(s.on_op_ack(OpKind::Subscribe, pid.get(), 0x80), Some(t));
+        assert_eq!(s.on_op_ack(OpKind::Subscribe, pid.get(), 0x80), Some((t, None)));
         assert_eq!(s.ticket_result(t), TicketResult::Done(0x80));
         assert_eq!(s.ticket_result(t), TicketResult::Unknown);
     }
@@ -565,9 +671,9 @@ mod tests {
     #[test]
     fn packet_ids_are_shared_between_publishes_and_subscriptions() {
         let mut s = Session::new();
-        let (a, _) = s.add_publish(1).unwrap();
-        let (b, _) = s.add_op(OpKind::Subscribe).unwrap();
-        let (c, _) = s.add_publish(2).unwrap();
+        let Added { pid: a, .. } = s.add_publish(1, false).unwrap();
+        let (b, _) = s.add_op(OpKind::Subscribe, None, false).unwrap();
+        let Added { pid: c, .. } = s.add_publish(2, false).unwrap();
         assert_eq!((a.get(), b.get(), c.get()), (1, 2, 3));
     }
 
@@ -583,9 +689,9 @@ mod tests {
     fn the_resend_list_keeps_publish_order_and_skips_acknowledged_ones() {
         let mut s = Session::new();
         s.set_next_pid(PacketId::new(65_534).unwrap());
-        let (a, ta) = s.add_publish(2).unwrap();
-        let (b, tb) = s.add_publish(1).unwrap();
-        let (c, tc) = s.add_publish(1).unwrap();
+        let Added { pid: a, ticket: ta, .. } = s.add_publish(2, false).unwrap();
+        let Added { pid: b, ticket: tb, .. } = s.add_publish(1, false).unwrap();
+        let Added { pid: c, ticket: tc, .. } = s.add_publish(1, false).unwrap();
         assert_eq!((a.get(), b.get(), c.get()), (65_534, 65_535, 1));
         s.on_pubrec(a.get()).unwrap();
         s.on_puback(b.get()).unwrap();
@@ -594,12 +700,14 @@ mod tests {
             items,
             [
                 ResendItem {
+                    slot: 0,
                     kind: Resend::Pubrel,
                     ticket: ta,
                     packet_id: 65_534,
                     qos: 2
                 },
                 ResendItem {
+                    slot: 2,
                     kind: Resend::Publish,
                     ticket: tc,
                     packet_id: 1,
@@ -625,13 +733,13 @@ mod tests {
         );
         assert_eq!(s.set_max_inflight(usize::MAX), Err(Error::BadArgument));
         s.set_max_inflight(2).unwrap();
-        s.add_publish(1).unwrap();
-        s.add_publish(2).unwrap();
+        s.add_publish(1, false).unwrap();
+        s.add_publish(2, false).unwrap();
         assert!(!s.can_publish());
-        assert_eq!(s.add_publish(1), Err(Error::InflightFull));
+        assert_eq!(s.add_publish(1, false), Err(Error::InflightFull));
         s.on_puback(1).unwrap();
         assert!(s.can_publish());
-        s.add_publish(1).unwrap();
+        s.add_publish(1, false).unwrap();
         s.clear();
         assert_eq!(s.max_inflight(), 2, "a setting, not session state");
     }
@@ -639,11 +747,11 @@ mod tests {
     #[test]
     fn tickets_differ_when_a_packet_id_is_reused() {
         let mut s = Session::new();
-        let (p1, t1) = s.add_publish(1).unwrap();
+        let Added { pid: p1, ticket: t1, .. } = s.add_publish(1, false).unwrap();
         s.on_puback(p1.get());
         assert_eq!(s.ticket_result(t1), TicketResult::Done(0));
         s.set_next_pid(p1);
-        let (p2, t2) = s.add_publish(1).unwrap();
+        let Added { pid: p2, ticket: t2, .. } = s.add_publish(1, false).unwrap();
         assert_eq!(p1, p2);
         assert_ne!(t1, t2);
         assert_eq!(s.ticket_result(t1), TicketResult::Unknown);

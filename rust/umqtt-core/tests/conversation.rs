@@ -328,6 +328,8 @@ fn a_clean_session_connect_forgets_every_ticket() {
     let mut p = Pair::connected(60);
     let (_, t) = p.publish(b"a", b"", 1).unwrap();
     p.client.connection_lost();
+    // Clearing is the driver's decision (a reconnect keeps the messages).
+    p.client.session_mut().clear();
     p.connect_with(&Pair::opts(60));
     assert_eq!(p.client.ticket_result(t), TicketResult::Unknown);
     assert_eq!(p.client.inflight_count(), 0);
@@ -379,12 +381,7 @@ fn persistent(keepalive_s: u16) -> ConnectOptions<'static> {
 }
 
 fn resend(p: &mut Pair, t: u32, topic: &[u8], payload: &[u8]) -> Result<Vec<u8>, Error> {
-    let mut out = vec![0u8; 64];
-    let n = p
-        .client
-        .encode_resend(t, topic, payload, false, p.now, &mut out)?;
-    out.truncate(n);
-    Ok(out)
+    p.resend(t, topic, payload)
 }
 
 /// Checks the resend list of `persistent_with_messages_in_flight`, re-sends
@@ -395,18 +392,21 @@ fn resend_and_complete(p: &mut Pair, [t1, t2, t3, t4]: [u32; 4]) {
         items,
         [
             ResendItem {
+                slot: 0,
                 kind: Resend::Publish,
                 ticket: t1,
                 packet_id: 1,
                 qos: 1
             },
             ResendItem {
+                slot: 1,
                 kind: Resend::Publish,
                 ticket: t2,
                 packet_id: 2,
                 qos: 2
             },
             ResendItem {
+                slot: 2,
                 kind: Resend::Pubrel,
                 ticket: t3,
                 packet_id: 3,
@@ -480,6 +480,7 @@ fn a_connack_without_session_present_keeps_outgoing_and_forgets_incoming_qos2_id
 #[test]
 fn a_clean_session_reconnect_clears_everything() {
     let (mut p, tickets) = persistent_with_messages_in_flight();
+    p.client.session_mut().clear();
     p.connect_with(&Pair::opts(10));
     p.rx_event(&[0x20, 2, 0, 0]);
     assert_eq!(p.client.resend_item(0), None);
@@ -503,21 +504,20 @@ fn encode_resend_needs_a_connection_and_reports_the_size_it_needs() {
         "before CONNACK"
     );
     p.rx_event(&[0x20, 2, 1, 0]);
+    let slot = p.client.session().slot_of(t1).unwrap();
     let mut out = [0xeeu8; 7];
     assert_eq!(
-        p.client
-            .encode_resend(t1, b"a", b"1", false, p.now, &mut out),
+        p.client.encode_resend(slot, b"a", b"1", p.now, &mut out),
         Err(Error::BufferTooSmall(8))
     );
     assert_eq!(out, [0xee; 7]);
     assert_eq!(resend(&mut p, t1, b"a/+", b"1"), Err(Error::InvalidTopic));
     let mut out = [0u8; 8];
     assert_eq!(
-        p.client
-            .encode_resend(t1, b"a", b"1", true, p.now, &mut out),
+        p.client.encode_resend(slot, b"a", b"1", p.now, &mut out),
         Ok(8)
     );
-    assert_eq!(out[0], 0x3b, "DUP, QoS 1, retain");
+    assert_eq!(out[0], 0x3a, "DUP, QoS 1, the retain flag it was published with");
 }
 
 #[test]
@@ -626,11 +626,11 @@ fn buffer_too_small_reports_the_exact_size_and_changes_nothing() {
     assert_eq!(need, 1 + 2 + 2 + 3 + 2 + 300);
     assert_eq!(p.client.inflight_count(), 0);
     let mut out = vec![0u8; need];
-    let (n, _) = p
+    let sent = p
         .client
         .publish(b"top", &payload, 1, false, 0, &mut out)
         .unwrap();
-    assert_eq!(n, need);
+    assert_eq!(sent.len, need);
     assert_eq!(publish_pid(&out), 1, "the failed call took no packet id");
     let mut small = [0u8; 5];
     assert_eq!(

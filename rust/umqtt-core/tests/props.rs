@@ -158,7 +158,7 @@ proptest! {
         let mut out = vec![0xeeu8; cap];
         let size = codec::publish_size(t.len(), len, qos).unwrap();
         match p.client.publish(t.as_bytes(), &payload, qos, false, 0, &mut out) {
-            Ok((n, _)) => prop_assert!(n == size && cap >= size),
+            Ok(sent) => prop_assert!(sent.len == size && cap >= size),
             Err(Error::BufferTooSmall(n)) => {
                 prop_assert!(n == size && cap < size);
                 prop_assert!(out.iter().all(|&b| b == 0xee));
@@ -278,14 +278,14 @@ proptest! {
                         let (t, qos, rec) = inflight[&it.packet_id];
                         prop_assert_eq!((it.ticket, it.qos), (t, qos));
                         prop_assert_eq!(it.kind, if rec { Resend::Pubrel } else { Resend::Publish });
-                        let mut out = [0u8; 16];
-                        let r = p.client.encode_resend(t, b"t", b"x", false, p.now, &mut out);
+                        let r = p.resend(t, b"t", b"x");
                         if p.client.state() != ConnState::Connected {
                             prop_assert_eq!(r, Err(Error::NotConnected));
                         } else if rec {
                             prop_assert_eq!(r, Err(Error::UnknownTicket));
                         } else {
-                            prop_assert_eq!(r, Ok(8));
+                            let out = r.unwrap();
+                            prop_assert_eq!(out.len(), 8);
                             prop_assert_eq!(out[0], 0x38 | (qos << 1), "DUP and the original QoS");
                             prop_assert_eq!(publish_pid(&out), it.packet_id);
                         }

@@ -61,7 +61,7 @@ pub fn got(r: Result<Rx<'_>, Error>) -> Result<Got, Error> {
 
 /// The client under test, its fake clock and its outgoing wire.
 pub struct Pair {
-    pub client: Client,
+    pub client: Client<'static>,
     pub now: u32,
 }
 
@@ -106,8 +106,27 @@ impl Pair {
     }
 
     /// Feeds bytes that must hold exactly one packet.
+    /// A delivered QoS 2 message is taken at once, as the driver's
+    /// `accept_message` does once the caller holds it.
     pub fn rx(&mut self, bytes: &[u8]) -> Result<Got, Error> {
-        got(self.client.handle_rx(bytes, self.now))
+        let g = got(self.client.handle_rx(bytes, self.now))?;
+        if let Got::Event(_, e) = &g {
+            if e.kind == EventKind::Message && e.qos == 2 && e.deliver {
+                self.client.session_mut().on_incoming_qos2(e.packet_id)?;
+            }
+        }
+        Ok(g)
+    }
+
+    /// Re-encodes the PUBLISH of ticket `t` (by its slot).
+    pub fn resend(&mut self, t: u32, topic: &[u8], payload: &[u8]) -> Result<Vec<u8>, Error> {
+        let slot = self.client.session().slot_of(t).ok_or(Error::UnknownTicket)?;
+        let mut out = vec![0u8; 64 + payload.len()];
+        let n = self
+            .client
+            .encode_resend(slot, topic, payload, self.now, &mut out)?;
+        out.truncate(n);
+        Ok(out)
     }
 
     /// Feeds one whole packet and returns its event.
@@ -128,11 +147,11 @@ impl Pair {
         qos: u8,
     ) -> Result<(Vec<u8>, u32), Error> {
         let mut out = vec![0u8; payload.len() + topic.len() + 16];
-        let (n, t) = self
+        let sent = self
             .client
             .publish(topic, payload, qos, false, self.now, &mut out)?;
-        out.truncate(n);
-        Ok((out, t))
+        out.truncate(sent.len);
+        Ok((out, sent.ticket))
     }
 
     pub fn subscribe(&mut self, filter: &[u8], qos: u8) -> Result<(Vec<u8>, u32), Error> {

@@ -1,0 +1,867 @@
+//! The driver: every decision of an MQTT session, sans-IO.
+//!
+//! [`Driver`] owns the connection's life (opening, CONNECT, CONNACK deadline,
+//! keep-alive, loss, back-off and reconnect), what is re-sent after a
+//! reconnect and in which order, the slots of in-flight messages and of
+//! subscriptions, and when a received message counts as delivered. The caller
+//! moves bytes, keeps the topic/payload objects of each slot and runs the
+//! application's callbacks; it makes no protocol decision.
+//!
+//! # Calling order
+//! One thread at a time (the caller's lock), each call with the current time
+//! (`u32` ms, compared by wrapping difference):
+//! 1. **Commands** as the application asks: [`Driver::connect`],
+//!    [`Driver::publish`], [`Driver::subscribe`], [`Driver::unsubscribe`],
+//!    [`Driver::ping`], [`Driver::disconnect`], [`Driver::close`]. Commands
+//!    that send encode into the caller's slice; write those bytes at once.
+//!    [`Error::WouldBlock`] and [`Error::InflightFull`] mean "not now": pump
+//!    and try again until the call's own deadline.
+//! 2. **Inputs** as they happen: [`Driver::handle_transport_up`] /
+//!    [`Driver::handle_transport_down`] after opening (or failing to open)
+//!    the transport, [`Driver::handle_data_received`] whenever bytes arrive,
+//!    [`Driver::handle_rx`] on the received bytes until it needs more (after
+//!    an [`Rx::Message`], build the message's objects, then
+//!    [`Driver::accept_message`]), [`Driver::handle_timeout`] once
+//!    [`Driver::poll_timeout`] has passed. An `Err` from `handle_rx` or
+//!    `handle_timeout` means the connection is already declared lost: close
+//!    the transport.
+//! 3. **Outputs** after any of the above: drain [`Driver::poll_transmit`]
+//!    (write each packet; a `Connect`, `Publish` or `Subscribe` asks for the
+//!    caller's strings through `encode_*`), then [`Driver::poll_event`]
+//!    (open the transport on [`Event::OpenTransport`]), then sleep until
+//!    [`Driver::poll_timeout`] or until bytes arrive.
+//!
+//! # Rules it decides
+//! - A message is delivered (PUBACK/PUBREC queued, a QoS 2 id remembered)
+//!   only in [`Driver::accept_message`], once the caller holds its objects:
+//!   running out of memory before that loses nothing, and the broker's re-send
+//!   of a delivered QoS 2 message is answered but not delivered again.
+//! - Outgoing QoS 1/2 messages survive every reconnect and are re-sent first
+//!   on the next accepted connection, in the order first published (PUBREL
+//!   for those past PUBREC), before any new publish; a message whose PUBLISH
+//!   never reached the transport is withdrawn when its waiter gives up on a
+//!   closed connection (it was never sent), one that was sent stays until
+//!   acknowledged. Only `connect(clean_session=True)` forgets them.
+//! - Subscriptions are restored after a connection without a session.
+//! - With `reconnect` on, a connection lost after one was accepted is retried
+//!   with exponential back-off ([`crate::reconnect`]) until
+//!   [`Driver::disconnect`]/[`Driver::close`]; each attempt (opening and
+//!   CONNACK together) is bounded by `timeout_ms`.
+//! - Keep-alive: PINGREQ after a quiet interval, `ping_max_missed` re-tries,
+//!   any received byte proves the broker alive (so an unread message does not
+//!   stop it); only packets handed out by `poll_transmit` count as sent.
+
+use crate::client::{Client, ConnectOptions, EventKind, Rx as ClientRx, Sent, Will};
+use crate::codec;
+use crate::keepalive::Due;
+use crate::reconnect::Backoff;
+use crate::session::{OpKind, Resend, TicketResult};
+use crate::subs::Subs;
+use crate::{topic, Error, MAX_INFLIGHT};
+use heapless::Deque;
+
+/// Acknowledgements waiting for `poll_transmit`.
+const ACK_QUEUE: usize = 8;
+/// Events waiting for `poll_event`.
+const EVENT_QUEUE: usize = 8;
+
+/// How the session is run; set once with [`Driver::configure`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(any(test, feature = "debug"), derive(Debug))]
+pub struct Settings {
+    /// Seconds; 0 disables keep-alive.
+    pub keepalive_s: u16,
+    /// PINGREQs re-sent after a missed PINGRESP before the link is dead.
+    pub ping_max_missed: u8,
+    /// 3 = MQTT 3.1, 4 = MQTT 3.1.1.
+    pub protocol_level: u8,
+    /// Bound on opening a connection (transport and CONNACK together).
+    pub timeout_ms: u32,
+    /// Reconnect by itself once a connection has been accepted.
+    pub reconnect: bool,
+    /// Unacknowledged QoS 1/2 publishes allowed (1..=MAX_INFLIGHT).
+    pub max_inflight: u8,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            keepalive_s: 0,
+            ping_max_missed: 0,
+            protocol_level: 4,
+            timeout_ms: 10_000,
+            reconnect: true,
+            max_inflight: MAX_INFLIGHT as u8,
+        }
+    }
+}
+
+/// The strings of CONNECT, which the caller keeps.
+#[derive(Clone, Copy, Default)]
+pub struct Identity<'a> {
+    pub client_id: &'a [u8],
+    pub user: Option<&'a [u8]>,
+    pub password: Option<&'a [u8]>,
+    pub will: Option<Will<'a>>,
+}
+
+/// What [`Driver::poll_transmit`] asks the caller to write.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(any(test, feature = "debug"), derive(Debug))]
+pub enum Transmit {
+    /// Nothing more now.
+    Nothing,
+    /// The first `n` bytes of the slice.
+    Bytes(usize),
+    /// CONNECT: call [`Driver::encode_connect`] with the identity.
+    Connect,
+    /// A re-send: call [`Driver::encode_publish`] with this slot's topic and payload.
+    Publish { slot: u8 },
+    /// A restore: call [`Driver::encode_subscribe`] with this slot's filter.
+    Subscribe { slot: u8 },
+}
+
+/// What [`Driver::poll_event`] tells the caller.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(any(test, feature = "debug"), derive(Debug))]
+pub enum Event {
+    /// Open the transport now (within [`Driver::open_timeout`]), then
+    /// report it with `handle_transport_up` or `handle_transport_down`.
+    OpenTransport,
+    /// A CONNACK accepted the connection.
+    Connected { session_present: bool },
+    /// An accepted connection was lost.
+    ConnectionLost { cause: Error },
+    /// Reconnecting after a loss (`reconnect` on).
+    ReconnectStart,
+    /// The reconnect succeeded.
+    ReconnectSuccess,
+}
+
+/// Where the connection stands (QuecPython's `get_mqttsta()`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(any(test, feature = "debug"), derive(Debug))]
+pub enum Status {
+    Connected,
+    /// Opening, awaiting CONNACK, or waiting to retry.
+    Connecting,
+    /// Closed by the broker (end of stream) and not reconnecting.
+    ServerClosed,
+    Closed,
+}
+
+/// What `connect()` waits for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(any(test, feature = "debug"), derive(Debug))]
+pub enum ConnectResult {
+    Pending,
+    Connected { session_present: bool },
+    Failed(Error),
+}
+
+/// An incoming message, borrowed from the buffer given to `handle_rx`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(any(test, feature = "debug"), derive(Debug))]
+pub struct Message<'a> {
+    pub topic: &'a [u8],
+    pub payload: &'a [u8],
+    pub qos: u8,
+    pub retain: bool,
+    pub dup: bool,
+    pub packet_id: u16,
+}
+
+/// Result of [`Driver::handle_rx`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(any(test, feature = "debug"), derive(Debug))]
+pub enum Rx<'a> {
+    /// No whole packet yet: it needs this many bytes in total.
+    NeedMore(usize),
+    /// One packet of this many bytes was handled.
+    Consumed(usize),
+    /// A message to deliver; nothing consumed until `accept_message`.
+    Message(Message<'a>),
+    /// Drain `poll_transmit` first, then call again.
+    Busy,
+    /// No connection to receive on: leave the bytes.
+    Idle,
+}
+
+/// A publish or subscription command that went out.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(any(test, feature = "debug"), derive(Debug))]
+pub struct Op {
+    /// Bytes to write now.
+    pub len: usize,
+    /// Ask [`Driver::ticket_result`] about it (0: QoS 0, nothing to wait for).
+    pub ticket: u32,
+    /// The slot whose objects the caller keeps (publish: topic/payload of a
+    /// QoS 1/2 message; subscribe: the filter).
+    pub slot: u8,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(any(test, feature = "debug"), derive(Debug))]
+enum Link {
+    Closed,
+    /// `OpenTransport` handed out; the caller is opening it.
+    Opening { deadline: u32 },
+    /// Transport up, CONNECT due or sent, CONNACK awaited.
+    Connecting { deadline: u32 },
+    Up,
+    /// Waiting to retry.
+    Backoff { until: u32 },
+}
+
+#[derive(Clone, Copy)]
+struct PendingMessage {
+    consumed: usize,
+    qos: u8,
+    pid: u16,
+}
+
+/// The session driver of one client.
+pub struct Driver<'m> {
+    client: Client<'m>,
+    settings: Settings,
+    link: Link,
+    clean_session: bool,
+    /// May reconnect by itself (a connection was accepted, no disconnect since).
+    auto: bool,
+    /// Between `ReconnectStart` and `ReconnectSuccess`.
+    reconnecting: bool,
+    backoff: Backoff,
+    send_connect: bool,
+    ping_due: bool,
+    session_present: bool,
+    /// Why the link last went down.
+    cause: Option<Error>,
+    acks: Deque<[u8; 4], ACK_QUEUE>,
+    events: Deque<Event, EVENT_QUEUE>,
+    pending: Option<PendingMessage>,
+    subs: Subs,
+}
+
+impl Default for Driver<'_> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Whether `deadline` has come, by wrapping difference.
+fn reached(now: u32, deadline: u32) -> bool {
+    now.wrapping_sub(deadline) < 0x8000_0000
+}
+
+fn remaining(now: u32, deadline: u32) -> u32 {
+    if reached(now, deadline) {
+        0
+    } else {
+        deadline.wrapping_sub(now)
+    }
+}
+
+impl<'m> Driver<'m> {
+    pub const fn new() -> Self {
+        Driver {
+            client: Client::new(),
+            settings: Settings {
+                keepalive_s: 0,
+                ping_max_missed: 0,
+                protocol_level: 4,
+                timeout_ms: 10_000,
+                reconnect: true,
+                max_inflight: MAX_INFLIGHT as u8,
+            },
+            link: Link::Closed,
+            clean_session: true,
+            auto: false,
+            reconnecting: false,
+            backoff: Backoff::new(),
+            send_connect: false,
+            ping_due: false,
+            session_present: false,
+            cause: None,
+            acks: Deque::new(),
+            events: Deque::new(),
+            pending: None,
+            subs: Subs::new(),
+        }
+    }
+
+    /// Sets how the session runs; `BadArgument` for a protocol level other
+    /// than 3/4, a zero timeout or a window outside 1..=MAX_INFLIGHT.
+    pub fn configure(&mut self, s: Settings) -> Result<(), Error> {
+        if !matches!(s.protocol_level, 3 | 4) || s.timeout_ms == 0 || s.timeout_ms >= 0x8000_0000 {
+            return Err(Error::BadArgument);
+        }
+        self.client.set_max_inflight(usize::from(s.max_inflight))?;
+        self.settings = s;
+        Ok(())
+    }
+
+    /// Seeds the back-off jitter.
+    pub fn seed(&mut self, seed: u32) {
+        self.backoff.seed(seed);
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The connection state machine under the driver (read-only).
+    pub fn client(&self) -> &Client<'m> {
+        &self.client
+    }
+
+    // ----- commands ---------------------------------------------------------
+
+    /// Starts a connection (one attempt, bounded by `timeout_ms`; no
+    /// automatic retry until one is accepted). Any current link is dropped
+    /// silently. `clean_session` forgets the whole session first.
+    pub fn connect(&mut self, clean_session: bool, now: u32) {
+        self.drop_link();
+        if clean_session {
+            self.client.session_mut().clear();
+            self.subs.clear();
+        }
+        self.clean_session = clean_session;
+        self.auto = false;
+        self.reconnecting = false;
+        self.backoff.reset();
+        self.cause = None;
+        self.open(now);
+    }
+
+    /// Where the connection started by [`Driver::connect`] stands.
+    pub fn connect_result(&self) -> ConnectResult {
+        match self.link {
+            Link::Up => ConnectResult::Connected {
+                session_present: self.session_present,
+            },
+            Link::Closed => ConnectResult::Failed(self.cause.unwrap_or(Error::NotConnected)),
+            _ => ConnectResult::Pending,
+        }
+    }
+
+    /// Encodes PUBLISH. QoS 1/2 take a slot and a ticket.
+    pub fn publish(
+        &mut self,
+        topic_name: &[u8],
+        payload: &[u8],
+        qos: u8,
+        retain: bool,
+        now: u32,
+        out: &mut [u8],
+    ) -> Result<Op, Error> {
+        if self.client.session().resend_pending() {
+            return Err(Error::WouldBlock);
+        }
+        match self
+            .client
+            .publish(topic_name, payload, qos, retain, now, out)
+        {
+            Ok(Sent { len, ticket, slot }) => Ok(Op { len, ticket, slot }),
+            Err(e) => Err(self.unless_up(e)),
+        }
+    }
+
+    /// Encodes SUBSCRIBE for one filter, remembered in a subscription slot
+    /// (`slot`: the one the caller already holds this filter in, if any).
+    pub fn subscribe(
+        &mut self,
+        filter: &[u8],
+        qos: u8,
+        slot: Option<u8>,
+        now: u32,
+        out: &mut [u8],
+    ) -> Result<Op, Error> {
+        topic::topic_filter(filter)?;
+        if qos > 2 {
+            return Err(Error::BadArgument);
+        }
+        if self.client.session().resend_pending() {
+            return Err(Error::WouldBlock);
+        }
+        let slot = self.subs.choose(slot).ok_or(Error::SubscriptionsFull)?;
+        let r = self
+            .client
+            .op(OpKind::Subscribe, filter, qos, Some(slot), false, now, out);
+        let (len, ticket) = r.map_err(|e| self.unless_up(e))?;
+        self.subs.subscribed(slot, qos);
+        Ok(Op { len, ticket, slot })
+    }
+
+    /// Encodes UNSUBSCRIBE; the subscription in `slot` (if any) is forgotten.
+    pub fn unsubscribe(
+        &mut self,
+        filter: &[u8],
+        slot: Option<u8>,
+        now: u32,
+        out: &mut [u8],
+    ) -> Result<Op, Error> {
+        if self.client.session().resend_pending() {
+            return Err(Error::WouldBlock);
+        }
+        let r = self
+            .client
+            .op(OpKind::Unsubscribe, filter, 0, None, false, now, out);
+        let (len, ticket) = r.map_err(|e| self.unless_up(e))?;
+        if let Some(s) = slot {
+            self.subs.remove(s);
+        }
+        Ok(Op {
+            len,
+            ticket,
+            slot: slot.unwrap_or(u8::MAX),
+        })
+    }
+
+    /// A subscribe given up on: its ticket and its slot are forgotten.
+    pub fn abandon_subscribe(&mut self, ticket: u32, slot: u8) {
+        self.client.forget(ticket);
+        self.subs.remove(slot);
+    }
+
+    /// Encodes PINGREQ.
+    pub fn ping(&mut self, now: u32, out: &mut [u8]) -> Result<usize, Error> {
+        self.client.ping(now, out).map_err(|e| self.unless_up(e))
+    }
+
+    /// Encodes DISCONNECT when connected (else writes nothing) and closes:
+    /// no reconnect until the next `connect`.
+    pub fn disconnect(&mut self, out: &mut [u8]) -> Result<usize, Error> {
+        let n = if self.link == Link::Up {
+            codec::encode_fixed(codec::DISCONNECT, out)?
+        } else {
+            0
+        };
+        self.close();
+        Ok(n)
+    }
+
+    /// Closes without a word to the broker: no reconnect until `connect`.
+    pub fn close(&mut self) {
+        self.drop_link();
+        self.link = Link::Closed;
+        self.auto = false;
+        self.reconnecting = false;
+    }
+
+    // ----- inputs -----------------------------------------------------------
+
+    /// The transport asked for by `OpenTransport` is open.
+    pub fn handle_transport_up(&mut self, _now: u32) {
+        if let Link::Opening { deadline } = self.link {
+            self.link = Link::Connecting { deadline };
+            self.send_connect = true;
+        }
+    }
+
+    /// The transport failed to open, broke or was closed by the broker
+    /// (`cause`: [`Error::Io`], [`Error::PeerClosed`], ...).
+    pub fn handle_transport_down(&mut self, now: u32, cause: Error) {
+        self.lost(now, cause);
+    }
+
+    /// Bytes arrived from the broker: proof of life for keep-alive, even
+    /// while an undelivered message keeps them from being handled.
+    pub fn handle_data_received(&mut self, now: u32) {
+        if self.link == Link::Up {
+            self.client.on_received(now);
+        }
+    }
+
+    /// Handles the packet at the start of `buf`.
+    pub fn handle_rx<'a>(&mut self, buf: &'a [u8], now: u32) -> Result<Rx<'a>, Error> {
+        self.pending = None;
+        if !matches!(self.link, Link::Up | Link::Connecting { .. }) || self.send_connect {
+            return Ok(Rx::Idle);
+        }
+        if self.acks.is_full() {
+            return Ok(Rx::Busy);
+        }
+        match self.client.handle_rx(buf, now) {
+            Err(e) => {
+                self.lost(now, e);
+                Err(e)
+            }
+            Ok(ClientRx::NeedMore(n)) => Ok(Rx::NeedMore(n)),
+            Ok(ClientRx::Refused { code, .. }) => {
+                self.lost(now, Error::Refused(code));
+                Err(Error::Refused(code))
+            }
+            Ok(ClientRx::Event { consumed, event }) => {
+                if event.kind == EventKind::Message && event.deliver {
+                    self.pending = Some(PendingMessage {
+                        consumed,
+                        qos: event.qos,
+                        pid: event.packet_id,
+                    });
+                    return Ok(Rx::Message(Message {
+                        topic: event.topic,
+                        payload: event.payload,
+                        qos: event.qos,
+                        retain: event.retain,
+                        dup: event.dup,
+                        packet_id: event.packet_id,
+                    }));
+                }
+                match event.kind {
+                    EventKind::Connack => self.on_connack(event.session_present),
+                    EventKind::Suback => {
+                        if let Some(slot) = event.sub {
+                            self.subs.acknowledged(slot, event.code != 0x80);
+                        }
+                    }
+                    _ => {}
+                }
+                // PUBREC for a re-sent QoS 2 message, PUBREL, PUBCOMP.
+                if let Ok(reply) = <[u8; 4]>::try_from(event.reply()) {
+                    let _ = self.acks.push_back(reply);
+                }
+                Ok(Rx::Consumed(consumed))
+            }
+        }
+    }
+
+    /// The caller holds the objects of the message `handle_rx` returned: it
+    /// is delivered now. Returns the bytes to consume. `InboundFull`: no
+    /// room to remember a QoS 2 id; lend a map ([`Driver::lend_inbound_map`])
+    /// and accept again, or drop the connection; nothing was recorded.
+    pub fn accept_message(&mut self, _now: u32) -> Result<usize, Error> {
+        let p = self.pending.ok_or(Error::BadArgument)?;
+        let first = match p.qos {
+            0 => None,
+            1 => Some(codec::PUBACK),
+            _ => {
+                self.client.session_mut().on_incoming_qos2(p.pid)?;
+                Some(codec::PUBREC)
+            }
+        };
+        self.pending = None;
+        if let Some(f) = first {
+            let _ = self.acks.push_back(codec::ack(f, p.pid));
+        }
+        Ok(p.consumed)
+    }
+
+    /// Lends the bitmap that holds every incoming QoS 2 id
+    /// ([`crate::inbound::INBOUND_MAP_BYTES`] bytes).
+    pub fn lend_inbound_map(&mut self, map: &'m mut [u8]) -> Result<(), Error> {
+        self.client.session_mut().lend_inbound_map(map)
+    }
+
+    /// Acts on the deadlines that have come. `Err`: the connection is lost.
+    pub fn handle_timeout(&mut self, now: u32) -> Result<(), Error> {
+        match self.link {
+            Link::Opening { deadline } | Link::Connecting { deadline }
+                if reached(now, deadline) =>
+            {
+                self.lost(now, Error::Timeout);
+                Err(Error::Timeout)
+            }
+            Link::Backoff { until } if reached(now, until) => {
+                self.open(now);
+                Ok(())
+            }
+            Link::Up => match self.client.keepalive().due(now) {
+                Due::Wait(_) => Ok(()),
+                Due::Ping => {
+                    self.ping_due = true;
+                    Ok(())
+                }
+                Due::Timeout => {
+                    self.lost(now, Error::KeepaliveTimeout);
+                    Err(Error::KeepaliveTimeout)
+                }
+            },
+            _ => Ok(()),
+        }
+    }
+
+    // ----- outputs ----------------------------------------------------------
+
+    /// The next packet to write, in order: CONNECT, acknowledgements, the
+    /// re-sends of a resumed session, subscription restores, PINGREQ.
+    pub fn poll_transmit(&mut self, now: u32, out: &mut [u8]) -> Result<Transmit, Error> {
+        match self.link {
+            Link::Connecting { .. } if self.send_connect => return Ok(Transmit::Connect),
+            Link::Up => {}
+            _ => return Ok(Transmit::Nothing),
+        }
+        if let Some(ack) = self.acks.front().copied() {
+            self.put(&ack, now, out)?;
+            self.acks.pop_front();
+            return Ok(Transmit::Bytes(ack.len()));
+        }
+        if let Some(item) = self.client.session().next_resend() {
+            if item.kind != Resend::Pubrel {
+                return Ok(Transmit::Publish { slot: item.slot });
+            }
+            self.put(&codec::ack(codec::PUBREL, item.packet_id), now, out)?;
+            self.client.session_mut().resent(item.slot);
+            return Ok(Transmit::Bytes(4));
+        }
+        if self.client.session().can_add_op() {
+            if let Some((slot, _)) = self.subs.next_restore() {
+                return Ok(Transmit::Subscribe { slot });
+            }
+        }
+        if self.ping_due {
+            let n = self.client.ping(now, out)?;
+            self.ping_due = false;
+            return Ok(Transmit::Bytes(n));
+        }
+        Ok(Transmit::Nothing)
+    }
+
+    /// Copies `bytes` out, counting them as sent.
+    fn put(&mut self, bytes: &[u8], now: u32, out: &mut [u8]) -> Result<(), Error> {
+        out.get_mut(..bytes.len())
+            .ok_or(Error::BufferTooSmall(bytes.len()))?
+            .copy_from_slice(bytes);
+        self.client.on_sent(now);
+        Ok(())
+    }
+
+    /// Encodes the CONNECT that `Transmit::Connect` asked for. An error
+    /// other than `BufferTooSmall` (a bad identity) ends the attempt.
+    pub fn encode_connect(
+        &mut self,
+        id: &Identity<'_>,
+        now: u32,
+        out: &mut [u8],
+    ) -> Result<usize, Error> {
+        if !self.send_connect {
+            return Err(Error::NotConnected);
+        }
+        let o = ConnectOptions {
+            client_id: id.client_id,
+            user: id.user,
+            password: id.password,
+            will: id.will,
+            clean_session: self.clean_session,
+            keepalive_s: self.settings.keepalive_s,
+            protocol_level: self.settings.protocol_level,
+            ping_max_missed: self.settings.ping_max_missed,
+        };
+        match self.client.connect(&o, now, out) {
+            Ok(n) => {
+                self.send_connect = false;
+                Ok(n)
+            }
+            Err(Error::BufferTooSmall(n)) => Err(Error::BufferTooSmall(n)),
+            Err(e) => {
+                self.auto = false;
+                self.lost(now, e);
+                Err(e)
+            }
+        }
+    }
+
+    /// Encodes the re-send that `Transmit::Publish { slot }` asked for.
+    pub fn encode_publish(
+        &mut self,
+        slot: u8,
+        topic_name: &[u8],
+        payload: &[u8],
+        now: u32,
+        out: &mut [u8],
+    ) -> Result<usize, Error> {
+        self.client
+            .encode_resend(slot, topic_name, payload, now, out)
+    }
+
+    /// Encodes the restore that `Transmit::Subscribe { slot }` asked for.
+    pub fn encode_subscribe(
+        &mut self,
+        slot: u8,
+        filter: &[u8],
+        now: u32,
+        out: &mut [u8],
+    ) -> Result<usize, Error> {
+        let qos = self.subs.qos(slot).ok_or(Error::UnknownTicket)?;
+        let r = self
+            .client
+            .op(OpKind::Subscribe, filter, qos, Some(slot), true, now, out);
+        match r {
+            Ok((n, _)) => {
+                self.subs.subscribed(slot, qos);
+                Ok(n)
+            }
+            Err(Error::BufferTooSmall(n)) => Err(Error::BufferTooSmall(n)),
+            Err(e) => {
+                // A filter the broker cannot be sent: not restored.
+                self.subs.remove(slot);
+                Err(e)
+            }
+        }
+    }
+
+    /// The next event, oldest first.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// Milliseconds until `handle_timeout` is next due (0: now; `u32::MAX`:
+    /// nothing scheduled).
+    pub fn poll_timeout(&self, now: u32) -> u32 {
+        match self.link {
+            Link::Opening { deadline } | Link::Connecting { deadline } => remaining(now, deadline),
+            Link::Backoff { until } => remaining(now, until),
+            Link::Up => match self.client.keepalive().due(now) {
+                Due::Wait(w) => w,
+                Due::Ping | Due::Timeout => 0,
+            },
+            Link::Closed => u32::MAX,
+        }
+    }
+
+    /// Milliseconds left to open the transport (0 when not opening).
+    pub fn open_timeout(&self, now: u32) -> u32 {
+        match self.link {
+            Link::Opening { deadline } => remaining(now, deadline).max(1),
+            _ => 0,
+        }
+    }
+
+    // ----- tickets and state ------------------------------------------------
+
+    /// Where a ticket stands. On a closed connection a pending one is `Lost`:
+    /// its publish is withdrawn if it was never sent, else it stays in flight
+    /// for a resumed session; an operation is dropped.
+    pub fn ticket_result(&mut self, ticket: u32) -> TicketResult {
+        let r = self.client.ticket_result(ticket);
+        if self.link != Link::Closed || !matches!(r, TicketResult::Pending | TicketResult::Unknown) {
+            return r;
+        }
+        let session = self.client.session_mut();
+        if !session.withdraw_unsent(ticket) {
+            session.forget(ticket);
+        }
+        TicketResult::Lost
+    }
+
+    /// Nobody waits for `ticket` any more (a publish stays in flight).
+    pub fn forget(&mut self, ticket: u32) {
+        self.client.forget(ticket);
+    }
+
+    /// The PUBLISH of `ticket` never reached the transport whole.
+    pub fn mark_unsent(&mut self, ticket: u32) {
+        self.client.session_mut().mark_unsent(ticket);
+    }
+
+    pub fn status(&self) -> Status {
+        match self.link {
+            Link::Up => Status::Connected,
+            Link::Closed if self.cause == Some(Error::PeerClosed) => Status::ServerClosed,
+            Link::Closed => Status::Closed,
+            _ => Status::Connecting,
+        }
+    }
+
+    /// The connection is accepted and nothing is left to re-send first.
+    pub fn is_ready(&self) -> bool {
+        self.link == Link::Up && !self.client.session().resend_pending()
+    }
+
+    /// The last CONNACK's session-present flag.
+    pub fn session_present(&self) -> bool {
+        self.session_present
+    }
+
+    /// Why the link last went down, if it did.
+    pub fn cause(&self) -> Option<Error> {
+        self.cause
+    }
+
+    /// A message awaits `accept_message`.
+    pub fn message_pending(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    // ----- internals --------------------------------------------------------
+
+    fn unless_up(&self, e: Error) -> Error {
+        match (e, self.link) {
+            (Error::NotConnected, Link::Closed) => Error::NotConnected,
+            (Error::NotConnected, _) => Error::WouldBlock,
+            _ => e,
+        }
+    }
+
+    fn push(&mut self, e: Event) {
+        if self.events.is_full() {
+            self.events.pop_front();
+        }
+        let _ = self.events.push_back(e);
+    }
+
+    fn open(&mut self, now: u32) {
+        self.link = Link::Opening {
+            deadline: now.wrapping_add(self.settings.timeout_ms),
+        };
+        self.push(Event::OpenTransport);
+    }
+
+    /// Forgets the current link's transient state (not the session).
+    fn drop_link(&mut self) {
+        self.client.connection_lost();
+        self.acks.clear();
+        self.ping_due = false;
+        self.send_connect = false;
+        self.pending = None;
+        self.subs.cancel_restore();
+    }
+
+    fn on_connack(&mut self, session_present: bool) {
+        self.link = Link::Up;
+        self.session_present = session_present;
+        self.auto = self.settings.reconnect;
+        self.cause = None;
+        self.backoff.reset();
+        self.client.session_mut().mark_all_for_resend();
+        if session_present {
+            self.subs.mark_pending_for_restore();
+        } else {
+            self.subs.mark_all_for_restore();
+        }
+        self.push(Event::Connected { session_present });
+        if self.reconnecting {
+            self.reconnecting = false;
+            self.push(Event::ReconnectSuccess);
+        }
+    }
+
+    fn lost(&mut self, now: u32, cause: Error) {
+        let was = self.link;
+        self.drop_link();
+        self.cause = Some(cause);
+        self.link = Link::Closed;
+        match was {
+            Link::Closed => {}
+            Link::Up => {
+                self.push(Event::ConnectionLost { cause });
+                if self.auto {
+                    self.reconnecting = true;
+                    self.push(Event::ReconnectStart);
+                    self.backoff.reset();
+                    self.retry_later(now);
+                }
+            }
+            _ => {
+                if self.auto {
+                    self.retry_later(now);
+                }
+            }
+        }
+    }
+
+    fn retry_later(&mut self, now: u32) {
+        self.link = Link::Backoff {
+            until: now.wrapping_add(self.backoff.next_delay()),
+        };
+    }
+}

@@ -1,0 +1,169 @@
+//! The subscriptions to restore when a broker kept no session.
+//!
+//! The core keeps each subscription's QoS and state in a numbered slot; the
+//! caller keeps the filter's bytes (a MicroPython object) at the same index,
+//! so the core stores no string. A subscription is `Pending` from the
+//! SUBSCRIBE until its SUBACK, `Active` after a granted one, and freed by a
+//! refusal or by UNSUBSCRIBE. Both states are restored after a reconnect
+//! without a session (a SUBSCRIBE lost with the connection is sent again).
+
+use crate::MAX_SUBSCRIPTIONS;
+
+#[derive(Clone, Copy)]
+struct Sub {
+    qos: u8,
+    active: bool,
+    /// To be sent again on the connection just accepted.
+    restore: bool,
+}
+
+/// The subscription slots.
+pub struct Subs {
+    table: [Option<Sub>; MAX_SUBSCRIPTIONS],
+}
+
+impl Default for Subs {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Subs {
+    pub const fn new() -> Self {
+        Subs {
+            table: [None; MAX_SUBSCRIPTIONS],
+        }
+    }
+
+    /// `slot` if it is valid, else the first free slot.
+    pub fn choose(&self, slot: Option<u8>) -> Option<u8> {
+        match slot {
+            Some(s) if usize::from(s) < MAX_SUBSCRIPTIONS => Some(s),
+            _ => (0..MAX_SUBSCRIPTIONS as u8).find(|&s| self.get(s).is_none()),
+        }
+    }
+
+    fn get(&self, slot: u8) -> Option<Sub> {
+        self.table.get(usize::from(slot)).copied().flatten()
+    }
+
+    /// A SUBSCRIBE for `slot` at `qos` went out.
+    pub fn subscribed(&mut self, slot: u8, qos: u8) {
+        if let Some(e) = self.table.get_mut(usize::from(slot)) {
+            let active = e.is_some_and(|s| s.active);
+            *e = Some(Sub {
+                qos,
+                active,
+                restore: false,
+            });
+        }
+    }
+
+    /// The SUBACK for `slot`: granted, or refused (the slot is freed).
+    pub fn acknowledged(&mut self, slot: u8, granted: bool) {
+        if let Some(e) = self.table.get_mut(usize::from(slot)) {
+            match e {
+                Some(s) if granted => s.active = true,
+                _ => *e = None,
+            }
+        }
+    }
+
+    /// Frees `slot` (UNSUBSCRIBE, or a SUBSCRIBE given up on).
+    pub fn remove(&mut self, slot: u8) {
+        if let Some(e) = self.table.get_mut(usize::from(slot)) {
+            *e = None;
+        }
+    }
+
+    /// Forgets every subscription (a clean session).
+    pub fn clear(&mut self) {
+        self.table = [None; MAX_SUBSCRIPTIONS];
+    }
+
+    /// Marks every subscription to be sent again.
+    pub fn mark_all_for_restore(&mut self) {
+        for s in self.table.iter_mut().flatten() {
+            s.restore = true;
+        }
+    }
+
+    /// Marks the subscriptions never acknowledged to be sent again.
+    pub fn mark_pending_for_restore(&mut self) {
+        for s in self.table.iter_mut().flatten() {
+            s.restore = !s.active;
+        }
+    }
+
+    /// No restore left to send.
+    pub fn cancel_restore(&mut self) {
+        for s in self.table.iter_mut().flatten() {
+            s.restore = false;
+        }
+    }
+
+    /// The first slot still to be restored, with its QoS.
+    pub fn next_restore(&self) -> Option<(u8, u8)> {
+        (0..MAX_SUBSCRIPTIONS as u8).find_map(|slot| match self.get(slot) {
+            Some(s) if s.restore => Some((slot, s.qos)),
+            _ => None,
+        })
+    }
+
+    /// The QoS of the subscription in `slot`.
+    pub fn qos(&self, slot: u8) -> Option<u8> {
+        self.get(slot).map(|s| s.qos)
+    }
+
+    /// Subscriptions held.
+    pub fn count(&self) -> usize {
+        self.table.iter().flatten().count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_subscription_frees_its_slot_and_a_granted_one_stays() {
+        let mut s = Subs::new();
+        let a = s.choose(None).unwrap();
+        s.subscribed(a, 1);
+        let b = s.choose(None).unwrap();
+        assert_ne!(a, b);
+        s.subscribed(b, 2);
+        s.acknowledged(a, true);
+        s.acknowledged(b, false);
+        assert_eq!((s.qos(a), s.qos(b), s.count()), (Some(1), None, 1));
+        assert_eq!(s.choose(None), Some(b));
+    }
+
+    #[test]
+    fn restore_walks_the_slots_in_order_once() {
+        let mut s = Subs::new();
+        for (slot, qos) in [(0, 0), (1, 2), (2, 1)] {
+            s.subscribed(slot, qos);
+        }
+        s.acknowledged(0, true);
+        s.mark_pending_for_restore();
+        assert_eq!(s.next_restore(), Some((1, 2)));
+        s.subscribed(1, 2);
+        assert_eq!(s.next_restore(), Some((2, 1)));
+        s.mark_all_for_restore();
+        assert_eq!(s.next_restore(), Some((0, 0)));
+        s.cancel_restore();
+        assert_eq!(s.next_restore(), None);
+    }
+
+    #[test]
+    fn a_full_table_has_no_slot_to_choose() {
+        let mut s = Subs::new();
+        for slot in 0..MAX_SUBSCRIPTIONS as u8 {
+            s.subscribed(slot, 0);
+        }
+        assert_eq!(s.choose(None), None);
+        assert_eq!(s.choose(Some(3)), Some(3), "an existing slot is reused");
+        assert_eq!(s.choose(Some(MAX_SUBSCRIPTIONS as u8)), None);
+    }
+}
