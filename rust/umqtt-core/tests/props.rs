@@ -259,6 +259,10 @@ proptest! {
                 Op::ConnectionLost => p.client.connection_lost(),
                 Op::Connect { clean, present } => {
                     p.client.connection_lost();
+                    if clean {
+                        // The driver clears a clean session; the client does not.
+                        p.client.session_mut().clear();
+                    }
                     p.connect_with(&ConnectOptions { clean_session: clean, ..Pair::opts(0) });
                     let present = present && !clean;
                     p.rx_event(&[0x20, 2, u8::from(present), 0]);
