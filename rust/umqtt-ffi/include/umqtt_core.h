@@ -8,162 +8,203 @@
 #include <stdint.h>
 
 // Storage the caller provides for one core, in bytes (checked at compile time).
-#define UMQTT_CORE_SIZE 448
+#define UMQTT_CORE_SIZE 1024
 
 // Alignment of that storage.
 #define UMQTT_CORE_ALIGN 8
 
-// Outgoing QoS 1/2 publishes in flight at once.
+// Outgoing QoS 1/2 publishes in flight at once (slots 0..UMQTT_MAX_INFLIGHT-1).
 #define UMQTT_MAX_INFLIGHT 16
 
-// Incoming QoS 2 ids awaiting PUBREL.
+// Incoming QoS 2 ids awaiting PUBREL held in the core; more need a lent map.
 #define UMQTT_MAX_INBOUND_QOS2 128
 
-// SUBSCRIBE/UNSUBSCRIBE awaiting their ack.
-#define UMQTT_MAX_PENDING_OPS 4
+// Bytes of the map umqtt_core_lend_inbound_map takes (every packet id).
+#define UMQTT_INBOUND_MAP_BYTES 8192
+
+// Subscriptions remembered for a restore (slots 0..UMQTT_MAX_SUBSCRIPTIONS-1).
+#define UMQTT_MAX_SUBSCRIPTIONS 16
 
 // Longest MQTT string.
 #define UMQTT_MAX_STRING 65535
 
-// Longest fixed header.
-#define UMQTT_FIXED_HEADER_MAX 5
-
-// Longest `reply` of an event.
-#define UMQTT_ACK_MAX 4
+// "No slot" for the slot arguments of subscribe/unsubscribe.
+#define UMQTT_NO_SLOT -1
 
 // Result of every call.
 typedef enum UmqttStatus {
   UMQTT_STATUS_OK = 0,
-  // handle_rx: buffer holds no complete packet; ev->need = total bytes wanted.
-  UMQTT_STATUS_NEED_MORE = 1,
-  // encode: *out_len = bytes needed; nothing changed in the core.
+  // The output buffer is too small: the size needed was written where the length goes; nothing changed.
   UMQTT_STATUS_BUFFER_TOO_SMALL = 2,
   // NULL pointer, bad length, qos > 2, protocol level, client id etc.
   UMQTT_STATUS_BAD_ARGUMENT = 3,
   // Empty, not UTF-8, contains NUL, > 65535 bytes, wildcard in a publish topic, bad filter.
   UMQTT_STATUS_INVALID_TOPIC = 4,
-  // publish/subscribe/ping before CONNACK accepted.
+  // No connection, and none coming by itself: give up.
   UMQTT_STATUS_NOT_CONNECTED = 5,
-  // No free slot for another QoS1/2 publish or sub/unsub.
+  // The in-flight window is full: pump the connection and try again until the call's deadline.
   UMQTT_STATUS_INFLIGHT_FULL = 6,
-  // Malformed or unexpected packet from the peer: drop the connection.
+  // Malformed or unexpected packet from the peer; the connection is lost.
   UMQTT_STATUS_PROTOCOL_ERROR = 7,
   // Remaining length > 268435455 or a string > 65535.
   UMQTT_STATUS_PACKET_TOO_LARGE = 8,
-  // poll_timers: PINGRESP overdue: the connection is dead.
+  // A PINGRESP (and its allowed retries) went unanswered; the connection is lost.
   UMQTT_STATUS_KEEPALIVE_TIMEOUT = 9,
-  // handle_rx got CONNACK with code != 0 (ev->code holds it); core is now disconnected.
+  // The broker refused the connection (the CONNACK code is reported separately).
   UMQTT_STATUS_CONNECTION_REFUSED = 10,
-  // ticket_result: not yet acknowledged.
+  // ticket_result / connect_result: not yet.
   UMQTT_STATUS_PENDING = 11,
-  // ticket_result: ticket unknown/invalidated (session cleared or forgotten); resend_item: idx past the
-  // end; encode_resend: the ticket is no PUBLISH awaiting PUBACK/PUBREC.
+  // ticket_result: never issued, already read, or forgotten; encode_*: the slot holds nothing to send.
   UMQTT_STATUS_UNKNOWN_TICKET = 12,
   // connect while connecting/connected.
   UMQTT_STATUS_ALREADY_CONNECTED = 13,
-  // handle_rx: more incoming QoS 2 messages await PUBREL than UMQTT_MAX_INBOUND_QOS2 (the broker's
-  // in-flight window is larger); nothing was delivered, the connection must be dropped.
+  // More incoming QoS 2 messages await PUBREL than the core's table holds: lend a map
+  // (umqtt_core_lend_inbound_map) and accept again, or drop the connection.
   UMQTT_STATUS_INBOUND_FULL = 14,
+  // Not now (connecting, reconnecting, re-sends first): pump the connection and try again until the
+  // call's deadline.
+  UMQTT_STATUS_WOULD_BLOCK = 15,
+  // Opening the connection (transport and CONNACK) took longer than the timeout.
+  UMQTT_STATUS_TIMEOUT = 16,
+  // The transport failed (reported by the caller).
+  UMQTT_STATUS_IO = 17,
+  // The broker closed the connection (end of stream).
+  UMQTT_STATUS_PEER_CLOSED = 18,
+  // Every subscription slot is taken.
+  UMQTT_STATUS_SUBSCRIPTIONS_FULL = 19,
+  // ticket_result: the connection is closed and will not come back by itself; stop waiting.
+  UMQTT_STATUS_LOST = 20,
 } UmqttStatus;
 
-// What handle_rx found.
+// What umqtt_core_handle_rx found at the start of the buffer.
+typedef enum UmqttRxKind {
+  // No whole packet yet: `n` = bytes the packet needs in total (a lower bound while its length is
+  // incomplete).
+  UMQTT_RX_KIND_NEED_MORE = 0,
+  // One packet of `n` bytes was handled: consume them.
+  UMQTT_RX_KIND_CONSUMED = 1,
+  // A message to deliver (topic, payload, ...): make its objects, then umqtt_core_accept_message.
+  UMQTT_RX_KIND_MESSAGE = 2,
+  // Drain umqtt_core_poll_transmit first, then call again.
+  UMQTT_RX_KIND_BUSY = 3,
+  // No connection to receive on: leave the bytes.
+  UMQTT_RX_KIND_IDLE = 4,
+} UmqttRxKind;
+
+// What to write next (umqtt_core_poll_transmit).
+typedef enum UmqttTransmitKind {
+  // Nothing more now.
+  UMQTT_TRANSMIT_KIND_NOTHING = 0,
+  // `len` bytes of the output buffer.
+  UMQTT_TRANSMIT_KIND_BYTES = 1,
+  // CONNECT: call umqtt_core_encode_connect.
+  UMQTT_TRANSMIT_KIND_CONNECT = 2,
+  // Re-send: call umqtt_core_encode_publish with the topic and payload of `slot`.
+  UMQTT_TRANSMIT_KIND_PUBLISH = 3,
+  // Restore: call umqtt_core_encode_subscribe with the filter of `slot`.
+  UMQTT_TRANSMIT_KIND_SUBSCRIBE = 4,
+} UmqttTransmitKind;
+
+// What happened to the connection (umqtt_core_poll_event).
 typedef enum UmqttEventKind {
-  UMQTT_EVENT_KIND_NONE = 0,
-  // Accepted: code 0, session_present set.
-  UMQTT_EVENT_KIND_CONNACK = 1,
-  // Incoming PUBLISH: topic/payload/qos/retain/dup/packet_id; deliver=false for a re-sent QoS 2 already delivered.
-  UMQTT_EVENT_KIND_MESSAGE = 2,
-  // PUBACK (qos1) or PUBCOMP (qos2) completed `ticket`.
-  UMQTT_EVENT_KIND_PUBLISH_DONE = 3,
-  // PUBREC received for `ticket`; reply holds PUBREL.
-  UMQTT_EVENT_KIND_PUBREC = 4,
-  // PUBREL received; reply holds PUBCOMP.
-  UMQTT_EVENT_KIND_PUBREL = 5,
-  // `ticket` done, code = granted QoS (0,1,2) or 0x80 failure.
-  UMQTT_EVENT_KIND_SUBACK = 6,
-  // `ticket` done.
-  UMQTT_EVENT_KIND_UNSUBACK = 7,
-  UMQTT_EVENT_KIND_PINGRESP = 8,
+  // Open the transport now (within umqtt_core_open_timeout), then report it up or down.
+  UMQTT_EVENT_KIND_OPEN_TRANSPORT = 1,
+  // A CONNACK accepted the connection; `session_present` set.
+  UMQTT_EVENT_KIND_CONNECTED = 2,
+  // An accepted connection was lost; `cause` says why.
+  UMQTT_EVENT_KIND_CONNECTION_LOST = 3,
+  // Reconnecting after a loss.
+  UMQTT_EVENT_KIND_RECONNECT_START = 4,
+  // The reconnect succeeded.
+  UMQTT_EVENT_KIND_RECONNECT_SUCCESS = 5,
 } UmqttEventKind;
 
-// Connection state.
-typedef enum UmqttConnState {
-  UMQTT_CONN_STATE_DISCONNECTED = 0,
-  // CONNECT encoded, waiting for CONNACK.
-  UMQTT_CONN_STATE_CONNECTING = 1,
-  UMQTT_CONN_STATE_CONNECTED = 2,
-} UmqttConnState;
+// Where the connection stands; the values are QuecPython's get_mqttsta().
+typedef enum UmqttConnStatus {
+  UMQTT_CONN_STATUS_CONNECTED = 0,
+  // Opening, awaiting CONNACK, or waiting to retry.
+  UMQTT_CONN_STATUS_CONNECTING = 1,
+  // Closed by the broker and not reconnecting.
+  UMQTT_CONN_STATUS_SERVER_CLOSED = 2,
+  UMQTT_CONN_STATUS_CLOSED = -1,
+} UmqttConnStatus;
 
-// What a resumed session re-sends for one message.
-typedef enum UmqttResendKind {
-  // Re-send the PUBLISH (DUP=1, same packet id and qos): encode with umqtt_core_encode_resend.
-  UMQTT_RESEND_KIND_PUBLISH = 0,
-  // Re-send PUBREL: the 4 bytes are in item->pubrel.
-  UMQTT_RESEND_KIND_PUBREL = 1,
-} UmqttResendKind;
+// How the session is run (umqtt_core_configure).
+typedef struct UmqttSettings {
+  // Seconds; 0 disables keep-alive.
+  uint16_t keepalive_s;
+  // PINGREQs re-sent after a missed PINGRESP before the link counts as dead (QuecPython pingmaxnum).
+  uint8_t ping_max_missed;
+  // 3 = MQTT 3.1 ("MQIsdp"), 4 = MQTT 3.1.1 ("MQTT").
+  uint8_t protocol_level;
+  // Bound on opening one connection: transport and CONNACK together (1..2^31 ms).
+  uint32_t timeout_ms;
+  // Reconnect with back-off once a connection has been accepted.
+  bool reconnect;
+  // Unacknowledged QoS 1/2 publishes allowed (1..=UMQTT_MAX_INFLIGHT).
+  uint8_t max_inflight;
+} UmqttSettings;
+
+// A command that went out (publish, subscribe, unsubscribe).
+typedef struct UmqttOp {
+  // Bytes to write now (BUFFER_TOO_SMALL: the size needed).
+  size_t len;
+  // For umqtt_core_ticket_result; 0 for QoS 0 (nothing to wait for).
+  uint32_t ticket;
+  // The slot whose objects the caller keeps: a QoS 1/2 message's topic and payload, a subscription's
+  // filter.
+  uint8_t slot;
+} UmqttOp;
+
+typedef struct UmqttRx {
+  enum UmqttRxKind kind;
+  size_t n;
+  // MESSAGE: point into the caller's buffer; valid until it changes.
+  const uint8_t *topic;
+  size_t topic_len;
+  const uint8_t *payload;
+  size_t payload_len;
+  uint8_t qos;
+  bool retain;
+  bool dup;
+  uint16_t packet_id;
+} UmqttRx;
+
+typedef struct UmqttTransmit {
+  enum UmqttTransmitKind kind;
+  size_t len;
+  uint8_t slot;
+} UmqttTransmit;
 
 // A byte string.
 typedef struct UmqttBytes {
-  // May be NULL when len == 0.
+  // NULL = absent (for optional fields); may be NULL when len == 0.
   const uint8_t *ptr;
   size_t len;
 } UmqttBytes;
 
-// Arguments of umqtt_core_connect.
-typedef struct UmqttConnectOptions {
-  // May be empty (only with clean_session).
+// The strings of CONNECT (umqtt_core_encode_connect).
+typedef struct UmqttIdentity {
+  // May be empty (only with a clean session).
   struct UmqttBytes client_id;
   // ptr NULL = absent.
   struct UmqttBytes user;
-  // ptr NULL = absent (present-but-empty is ptr!=NULL,len 0).
+  // ptr NULL = absent (present-but-empty is ptr != NULL, len 0).
   struct UmqttBytes password;
   // ptr NULL = no will.
   struct UmqttBytes will_topic;
   struct UmqttBytes will_payload;
   uint8_t will_qos;
   bool will_retain;
-  bool clean_session;
-  uint16_t keepalive_s;
-  // 3 = MQTT 3.1 ("MQIsdp"), 4 = MQTT 3.1.1 ("MQTT").
-  uint8_t protocol_level;
-  // PINGREQs that may still be sent after a missed PINGRESP before KEEPALIVE_TIMEOUT (QuecPython pingmaxnum; 0 = the first miss is fatal).
-  uint8_t ping_max_missed;
-} UmqttConnectOptions;
+} UmqttIdentity;
 
-// One handled packet.
 typedef struct UmqttEvent {
   enum UmqttEventKind kind;
-  uint8_t code;
   bool session_present;
-  uint8_t qos;
-  bool retain;
-  bool dup;
-  bool deliver;
-  uint16_t packet_id;
-  uint32_t ticket;
-  // Points into the caller's rx buffer; valid until that buffer changes.
-  const uint8_t *topic;
-  size_t topic_len;
-  const uint8_t *payload;
-  size_t payload_len;
-  // NEED_MORE: total bytes the current packet needs (a lower bound while its length is incomplete).
-  size_t need;
-  // Bytes the caller must write to the transport (PUBACK, PUBREC, PUBREL, PUBCOMP).
-  uint8_t reply[UMQTT_ACK_MAX];
-  // 0 when nothing to send.
-  size_t reply_len;
+  enum UmqttStatus cause;
+  // CONNACK code when `cause` is CONNECTION_REFUSED.
+  uint8_t code;
 } UmqttEvent;
-
-// One unacknowledged outgoing QoS 1/2 message (umqtt_core_resend_item).
-typedef struct UmqttResendItem {
-  enum UmqttResendKind kind;
-  // The ticket umqtt_core_publish returned for this message.
-  uint32_t ticket;
-  uint16_t packet_id;
-  uint8_t qos;
-  // PUBREL bytes when kind == PUBREL.
-  uint8_t pubrel[UMQTT_ACK_MAX];
-} UmqttResendItem;
 
 #ifdef __cplusplus
 extern "C" {
@@ -175,33 +216,41 @@ extern "C" {
 // `storage` is NULL or points to `size` writable bytes.
 enum UmqttStatus umqtt_core_init(void *storage, size_t size);
 
-// Encode CONNECT into out; state -> CONNECTING. Validates options (strings <= 65535, qos <= 2, level 3|4,
-// password without user allowed only for level 4, empty client id needs clean_session,
-// MQTT 3.1 client id 1..23 bytes).
-//
-// The accepted CONNACK: after clean_session=true the session is empty. After clean_session=false with
-// session_present=1 everything is kept (outgoing in flight, incoming QoS 2 ids); with session_present=0
-// (the broker lost the session) the outgoing in-flight publishes are KEPT (re-send them via
-// umqtt_core_resend_item; one in AwaitPubcomp re-sends its PUBREL) and the incoming QoS 2 ids are
-// CLEARED. Tickets of kept messages stay valid across the reconnect.
+// Set how the session runs: BAD_ARGUMENT for a protocol level other than 3/4, a timeout of 0 or
+// >= 2^31 ms, or max_inflight outside 1..=UMQTT_MAX_INFLIGHT.
 //
 // # Safety
-// `core` from umqtt_core_init; `opts` NULL or valid, its non-NULL byte pointers valid for their
-// lengths; `out` NULL (with out_cap 0) or `out_cap` writable bytes; `out_len` NULL or writable.
-enum UmqttStatus umqtt_core_connect(void *core,
-                                    const struct UmqttConnectOptions *opts,
-                                    uint32_t now_ms,
-                                    uint8_t *out,
-                                    size_t out_cap,
-                                    size_t *out_len);
+// `core` from umqtt_core_init; `settings` NULL or valid.
+enum UmqttStatus umqtt_core_configure(void *core, const struct UmqttSettings *settings);
 
-// Encode PUBLISH (one contiguous packet). qos 1/2: allocates a packet id not in flight (wraps 65535 -> 1),
-// records it in flight, *ticket identifies it. qos 0: *ticket = 0. `payload` may be NULL when
-// `payload_len` is 0; `out` may be NULL when `out_cap` is 0 (size query: BUFFER_TOO_SMALL).
+// Seed the jitter of the reconnect back-off.
 //
 // # Safety
-// `core` from umqtt_core_init; every non-NULL pointer valid for its length; `out` does not
-// overlap `topic` or `payload`.
+// `core` from umqtt_core_init (NULL ignored).
+void umqtt_core_seed(void *core, uint32_t seed);
+
+// Start a connection: an OPEN_TRANSPORT event follows. One attempt, bounded by the timeout; no automatic
+// retry until a connection has been accepted. `clean_session` forgets the whole session first (every
+// ticket and slot).
+//
+// # Safety
+// `core` from umqtt_core_init.
+enum UmqttStatus umqtt_core_connect(void *core, bool clean_session, uint32_t now_ms);
+
+// Where the connection started by umqtt_core_connect stands: OK (connected; *session_present), PENDING,
+// or why it failed (TIMEOUT, IO, CONNECTION_REFUSED with *refused_code, PROTOCOL_ERROR, ...).
+//
+// # Safety
+// `core` from umqtt_core_init; the out-pointers NULL or writable.
+enum UmqttStatus umqtt_core_connect_result(const void *core, bool *session_present, uint8_t *refused_code);
+
+// Encode PUBLISH into `out`; write it at once. QoS 1/2 take a slot (keep the topic and payload objects
+// there until the ticket is done) and a ticket. WOULD_BLOCK / INFLIGHT_FULL: not now (pump and retry);
+// NOT_CONNECTED: no connection is coming.
+//
+// # Safety
+// `core` from umqtt_core_init; `topic`/`payload` NULL (length 0) or readable for their lengths; `out` NULL
+// (capacity 0) or writable for `out_cap`; `op` NULL or writable.
 enum UmqttStatus umqtt_core_publish(void *core,
                                     const uint8_t *topic,
                                     size_t topic_len,
@@ -210,30 +259,12 @@ enum UmqttStatus umqtt_core_publish(void *core,
                                     uint8_t qos,
                                     bool retain,
                                     uint32_t now_ms,
-                                    uint8_t *out,
+                                    uint8_t *out_buf,
                                     size_t out_cap,
-                                    size_t *out_len,
-                                    uint32_t *ticket);
+                                    struct UmqttOp *op);
 
-// Whether the bytes received so far start a PUBLISH (a message for the
-// application). The background keep-alive handles acknowledgements and
-// PINGRESP while the application is elsewhere, and leaves messages for the
-// application's own wait_msg()/check_msg(). False for an empty buffer.
-//
-// # Safety
-// `buf` valid for `len` bytes (may be NULL when `len` is 0).
-bool umqtt_core_next_is_message(const uint8_t *buf, size_t len);
-
-// Check a topic name (`is_filter` false: PUBLISH and will topics, no
-// wildcards) or a topic filter (`is_filter` true: SUBSCRIBE) without encoding
-// anything, so the shim can refuse a bad argument when it is given.
-// OK or INVALID_TOPIC; BAD_ARGUMENT for a NULL `topic` with a non-zero length.
-//
-// # Safety
-// `topic` valid for `topic_len` bytes (may be NULL when `topic_len` is 0).
-enum UmqttStatus umqtt_core_check_topic(const uint8_t *topic, size_t topic_len, bool is_filter);
-
-// Encode SUBSCRIBE for one filter; *ticket identifies it (result: the SUBACK code).
+// Encode SUBSCRIBE for one filter, remembered in a subscription slot for restores (`slot`: the slot the
+// caller already holds an equal filter in, else UMQTT_NO_SLOT). Keep the filter object in op->slot.
 //
 // # Safety
 // As umqtt_core_publish.
@@ -241,138 +272,217 @@ enum UmqttStatus umqtt_core_subscribe(void *core,
                                       const uint8_t *filter,
                                       size_t filter_len,
                                       uint8_t qos,
+                                      int32_t slot,
                                       uint32_t now_ms,
-                                      uint8_t *out,
+                                      uint8_t *out_buf,
                                       size_t out_cap,
-                                      size_t *out_len,
-                                      uint32_t *ticket);
+                                      struct UmqttOp *op);
 
-// Encode UNSUBSCRIBE for one filter; *ticket identifies it.
+// Encode UNSUBSCRIBE; the subscription in `slot` (UMQTT_NO_SLOT: none) is forgotten.
 //
 // # Safety
 // As umqtt_core_publish.
 enum UmqttStatus umqtt_core_unsubscribe(void *core,
                                         const uint8_t *filter,
                                         size_t filter_len,
+                                        int32_t slot,
                                         uint32_t now_ms,
-                                        uint8_t *out,
+                                        uint8_t *out_buf,
                                         size_t out_cap,
-                                        size_t *out_len,
-                                        uint32_t *ticket);
+                                        struct UmqttOp *op);
 
-// PINGREQ (2 bytes). Allowed only when connected.
+// A subscribe given up on (its deadline passed): the ticket and the subscription slot are forgotten.
 //
 // # Safety
-// `core` from umqtt_core_init; `out` NULL (with out_cap 0) or `out_cap` writable bytes; `out_len` writable.
-enum UmqttStatus umqtt_core_ping(void *core, uint32_t now_ms, uint8_t *out, size_t out_cap, size_t *out_len);
+// `core` from umqtt_core_init (NULL ignored).
+void umqtt_core_abandon_subscribe(void *core, uint32_t ticket, uint8_t slot);
 
-// DISCONNECT (2 bytes, encoded in any state); state -> DISCONNECTED (as connection_lost).
+// Encode PINGREQ.
+//
+// # Safety
+// `core` from umqtt_core_init; `out` NULL (capacity 0) or writable; `out_len` NULL or writable.
+enum UmqttStatus umqtt_core_ping(void *core,
+                                 uint32_t now_ms,
+                                 uint8_t *out_buf,
+                                 size_t out_cap,
+                                 size_t *out_len);
+
+// Encode DISCONNECT when connected (*out_len 0 otherwise) and close: no reconnect until umqtt_core_connect.
 //
 // # Safety
 // As umqtt_core_ping.
-enum UmqttStatus umqtt_core_disconnect(void *core, uint8_t *out, size_t out_cap, size_t *out_len);
+enum UmqttStatus umqtt_core_disconnect(void *core, uint8_t *out_buf, size_t out_cap, size_t *out_len);
 
-// The transport is gone (EOF, error, timeout). state -> DISCONNECTED. Pending SUB/UNSUB tickets become unknown.
-// In-flight publishes are kept (a later persistent-session reconnect re-sends them).
+// Close without a word to the broker: no reconnect until umqtt_core_connect.
 //
 // # Safety
-// `core` NULL or from umqtt_core_init.
-void umqtt_core_connection_lost(void *core);
+// `core` from umqtt_core_init (NULL ignored).
+void umqtt_core_close(void *core);
 
-// Frame and handle the packet at the start of buf[0..len].  OK: *consumed = its size, ev filled.
-// NEED_MORE: *consumed = 0, ev->need set. CONNECTION_REFUSED: *consumed = its size, ev->kind CONNACK,
-// ev->code the refusal. Any error: connection must be dropped (the core is already DISCONNECTED).
-// `buf` may be NULL when `len` is 0.
+// The transport asked for by OPEN_TRANSPORT is open.
 //
 // # Safety
-// `core` from umqtt_core_init; `buf` valid for `len` bytes; `consumed` and `ev` NULL or writable.
+// `core` from umqtt_core_init (NULL ignored).
+void umqtt_core_handle_transport_up(void *core, uint32_t now_ms);
+
+// The transport failed to open, broke (IO), timed out (TIMEOUT) or was closed by the broker
+// (PEER_CLOSED); other causes count as IO. Close it.
+//
+// # Safety
+// `core` from umqtt_core_init (NULL ignored).
+void umqtt_core_handle_transport_down(void *core, uint32_t now_ms, enum UmqttStatus cause);
+
+// Bytes arrived from the broker (proof of life for keep-alive).
+//
+// # Safety
+// `core` from umqtt_core_init (NULL ignored).
+void umqtt_core_handle_data_received(void *core, uint32_t now_ms);
+
+// Handle the packet at the start of `buf` (see UmqttRxKind). An error status (PROTOCOL_ERROR,
+// CONNECTION_REFUSED, PACKET_TOO_LARGE, ...) means the connection is already lost: close the transport.
+//
+// # Safety
+// `core` from umqtt_core_init; `buf` NULL (length 0) or readable for `len`; `rx` NULL or writable.
 enum UmqttStatus umqtt_core_handle_rx(void *core,
                                       const uint8_t *buf,
                                       size_t len,
                                       uint32_t now_ms,
-                                      size_t *consumed,
-                                      struct UmqttEvent *ev);
+                                      struct UmqttRx *rx);
 
-// Result of a ticket: PENDING, OK (*code = SUBACK code for subscribe, 0 otherwise; the entry is released),
-// or UNKNOWN_TICKET. Publish tickets are OK once PUBACK/PUBCOMP arrived.
+// The message handle_rx returned is held by the caller: deliver it (*consumed = bytes to drop from the
+// buffer). INBOUND_FULL: nothing recorded; lend a map and accept again, or drop the connection.
+//
+// # Safety
+// `core` from umqtt_core_init; `consumed` NULL or writable.
+enum UmqttStatus umqtt_core_accept_message(void *core, uint32_t now_ms, size_t *consumed);
+
+// Lend the map that holds every incoming QoS 2 id: UMQTT_INBOUND_MAP_BYTES bytes that stay valid, and
+// untouched by the caller, for the life of the core (on MicroPython: a GC block the client object
+// references). BAD_ARGUMENT when too short or a map was lent already.
+//
+// # Safety
+// `map` NULL or `len` writable bytes that outlive the core and are not used by anyone else.
+enum UmqttStatus umqtt_core_lend_inbound_map(void *core, uint8_t *map, size_t len);
+
+// Act on the deadlines that have come (call when umqtt_core_poll_timeout has passed). An error status
+// (TIMEOUT, KEEPALIVE_TIMEOUT) means the connection is lost: close the transport.
+//
+// # Safety
+// `core` from umqtt_core_init.
+enum UmqttStatus umqtt_core_handle_timeout(void *core, uint32_t now_ms);
+
+// The next packet to write (see UmqttTransmitKind); call until NOTHING.
+//
+// # Safety
+// `core` from umqtt_core_init; `out` NULL (capacity 0) or writable; `tx` NULL or writable.
+enum UmqttStatus umqtt_core_poll_transmit(void *core,
+                                          uint32_t now_ms,
+                                          uint8_t *out_buf,
+                                          size_t out_cap,
+                                          struct UmqttTransmit *tx);
+
+// Encode the CONNECT that a CONNECT transmit asked for. An error other than BUFFER_TOO_SMALL (a bad
+// client id for MQTT 3.1, a password without a user, ...) ends the attempt: close the transport.
+//
+// # Safety
+// As umqtt_core_ping; `id` NULL or valid, its non-NULL byte pointers readable for their lengths.
+enum UmqttStatus umqtt_core_encode_connect(void *core,
+                                           const struct UmqttIdentity *id,
+                                           uint32_t now_ms,
+                                           uint8_t *out_buf,
+                                           size_t out_cap,
+                                           size_t *out_len);
+
+// Encode the re-send that a PUBLISH transmit asked for, from the topic and payload kept in `slot`.
+//
+// # Safety
+// As umqtt_core_publish, with `out_len` for the length.
+enum UmqttStatus umqtt_core_encode_publish(void *core,
+                                           uint8_t slot,
+                                           const uint8_t *topic,
+                                           size_t topic_len,
+                                           const uint8_t *payload,
+                                           size_t payload_len,
+                                           uint32_t now_ms,
+                                           uint8_t *out_buf,
+                                           size_t out_cap,
+                                           size_t *out_len);
+
+// Encode the restore that a SUBSCRIBE transmit asked for, from the filter kept in `slot`.
+//
+// # Safety
+// As umqtt_core_encode_publish.
+enum UmqttStatus umqtt_core_encode_subscribe(void *core,
+                                             uint8_t slot,
+                                             const uint8_t *filter,
+                                             size_t filter_len,
+                                             uint32_t now_ms,
+                                             uint8_t *out_buf,
+                                             size_t out_cap,
+                                             size_t *out_len);
+
+// The next event into *ev; false when there is none.
+//
+// # Safety
+// `core` from umqtt_core_init; `ev` NULL or writable.
+bool umqtt_core_poll_event(void *core, struct UmqttEvent *ev);
+
+// Milliseconds until umqtt_core_handle_timeout is due (0: now; UINT32_MAX: nothing scheduled).
+//
+// # Safety
+// `core` from umqtt_core_init (NULL: UINT32_MAX).
+uint32_t umqtt_core_poll_timeout(const void *core, uint32_t now_ms);
+
+// Milliseconds left to open the transport after OPEN_TRANSPORT (0 when not opening).
+//
+// # Safety
+// `core` from umqtt_core_init (NULL: 0).
+uint32_t umqtt_core_open_timeout(const void *core, uint32_t now_ms);
+
+// Where a ticket stands: OK (done; *code = SUBACK code, else 0; the ticket is released), PENDING,
+// UNKNOWN_TICKET (never issued, read, or dropped with its connection: issue it again) or LOST (the
+// connection is closed and none is coming: a never-sent publish was withdrawn, a sent one stays in
+// flight for a resumed session).
 //
 // # Safety
 // `core` from umqtt_core_init; `code` NULL or writable.
 enum UmqttStatus umqtt_core_ticket_result(void *core, uint32_t ticket, uint8_t *code);
 
-// Give up waiting on a ticket (caller timed out): releases a pending SUB/UNSUB entry; a publish stays in flight
-// (and is dropped once acknowledged).
+// Nobody waits for `ticket` any more (a publish stays in flight until acknowledged).
 //
 // # Safety
-// `core` NULL or from umqtt_core_init.
-void umqtt_core_forget(void *core,
-                       uint32_t ticket);
+// `core` from umqtt_core_init (NULL ignored).
+void umqtt_core_forget(void *core, uint32_t ticket);
 
-// Keep-alive. OK with *out_len 0: nothing to do; OK with *out_len 2: PINGREQ to send now;
-// KEEPALIVE_TIMEOUT: a PINGREQ went unanswered too long (the core is now DISCONNECTED).
-// *wait_ms = ms until the next call is due (UINT32_MAX = none).
+// The PUBLISH of `ticket` never reached the transport whole (call before handle_transport_down).
 //
 // # Safety
-// `core` from umqtt_core_init; `out` NULL (with out_cap 0) or `out_cap` writable bytes;
-// `out_len`, `wait_ms` NULL or writable.
-enum UmqttStatus umqtt_core_poll_timers(void *core,
-                                        uint32_t now_ms,
-                                        uint8_t *out,
-                                        size_t out_cap,
-                                        size_t *out_len,
-                                        uint32_t *wait_ms);
+// `core` from umqtt_core_init (NULL ignored).
+void umqtt_core_mark_unsent(void *core, uint32_t ticket);
 
-// Connection state (DISCONNECTED for NULL).
+// Where the connection stands (QuecPython's get_mqttsta() values).
 //
 // # Safety
-// `core` NULL or from umqtt_core_init.
-enum UmqttConnState umqtt_core_state(const void *core);
+// `core` from umqtt_core_init (NULL: CLOSED).
+enum UmqttConnStatus umqtt_core_status(const void *core);
 
-// Outgoing QoS 1/2 publishes not yet acknowledged (0 for NULL).
+// The last CONNACK's session-present flag.
 //
 // # Safety
-// `core` NULL or from umqtt_core_init.
-uint32_t umqtt_core_inflight_count(const void *core);
+// `core` from umqtt_core_init (NULL: false).
+bool umqtt_core_session_present(const void *core);
 
-// The idx-th (0-based) outgoing QoS 1/2 message still unacknowledged, in the order the messages were first
-// published (MQTT 3.1.1 section 4.4/4.6). Valid once a CONNACK was accepted on a reconnect (state CONNECTED).
-// OK with *item filled; UNKNOWN_TICKET when idx >= number of such messages. Completed-but-unread entries
-// (acked, waiting for ticket_result) are NOT listed.
+// Why the link last went down (OK if it has not).
 //
 // # Safety
-// `core` NULL or from umqtt_core_init; `item` NULL or writable.
-enum UmqttStatus umqtt_core_resend_item(const void *core, size_t idx, struct UmqttResendItem *item);
+// `core` from umqtt_core_init (NULL: OK).
+enum UmqttStatus umqtt_core_cause(const void *core);
 
-// Encode the re-sent PUBLISH of `ticket` (state AwaitPuback or AwaitPubrec) with DUP=1, its original packet id
-// and qos, from the topic/payload/retain the caller kept. BUFFER_TOO_SMALL (*out_len = needed) as for publish;
-// UNKNOWN_TICKET when the ticket is not a PUBLISH awaiting PUBACK/PUBREC; NOT_CONNECTED when not connected.
-// Counts as a sent packet for keep-alive.
+// Validate a topic name (`is_filter` false) or filter without encoding anything.
 //
 // # Safety
-// As umqtt_core_publish.
-enum UmqttStatus umqtt_core_encode_resend(void *core,
-                                          uint32_t ticket,
-                                          const uint8_t *topic,
-                                          size_t topic_len,
-                                          const uint8_t *payload,
-                                          size_t payload_len,
-                                          bool retain,
-                                          uint32_t now_ms,
-                                          uint8_t *out,
-                                          size_t out_cap,
-                                          size_t *out_len);
-
-// Limit the outgoing in-flight window at run time: 1..=UMQTT_MAX_INFLIGHT (else BAD_ARGUMENT). publish with
-// qos>0 returns INFLIGHT_FULL when `max` messages are unacknowledged. Default UMQTT_MAX_INFLIGHT.
-//
-// # Safety
-// `core` NULL or from umqtt_core_init.
-enum UmqttStatus umqtt_core_set_max_inflight(void *core, uint32_t max);
-
-// Reconnect back-off (pure function, the "reconnect policy"): the delay before reconnect attempt `attempt`
-// (0 = first retry after a loss): d = min(cap_ms, base_ms * 2^attempt) (no overflow for any attempt),
-// returned jittered uniformly in [d/2, d] using `random` (any u32 the caller draws). base_ms 0 -> 0.
-uint32_t umqtt_core_backoff_ms(uint32_t attempt, uint32_t base_ms, uint32_t cap_ms, uint32_t random);
+// `topic` NULL (length 0) or readable for `len`.
+enum UmqttStatus umqtt_core_check_topic(const uint8_t *topic, size_t len, bool is_filter);
 
 // Static English text for a status (never NULL).
 const char *umqtt_core_strerror(enum UmqttStatus status);
