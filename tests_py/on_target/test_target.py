@@ -185,18 +185,27 @@ def test_only_umqtt_symbols_are_global(name):
     assert len(runtime) == len(set(runtime)), runtime
 
 
-# CPU flags of a port -> the Rust target cmodule/umqtt/micropython.mk picks.
+# CPU flags of a port -> the Rust target that tools/build-rust-object.sh picks,
+# as cmodule/umqtt/micropython.mk hands them over ("host": rustup's cargo).
 CPU_FLAGS = [
     ("arm-none-eabi-gcc", "-mthumb -mcpu=cortex-m0plus -mfloat-abi=soft", "", "thumbv6m-none-eabi"),
     ("arm-none-eabi-gcc", "-mthumb -mcpu=cortex-m3 -mfloat-abi=soft", "", "thumbv7m-none-eabi"),
     ("arm-none-eabi-gcc", "-mthumb -mcpu=cortex-m4 -mfpu=fpv4-sp-d16 -mfloat-abi=hard", "", "thumbv7em-none-eabihf"),
     ("arm-none-eabi-gcc", "-mthumb -mcpu=cortex-m7 -mfloat-abi=softfp", "", "thumbv7em-none-eabi"),
     ("arm-none-eabi-gcc", "-mthumb -mcpu=cortex-m33 -mfloat-abi=hard", "", "thumbv8m.main-none-eabihf"),
+    # RP2350 as the Pico SDK 2.1.1 compiles it: softfp passes floats in integer registers.
+    ("arm-none-eabi-gcc", "-mcpu=cortex-m33 -mthumb -march=armv8-m.main+fp+dsp -mfloat-abi=softfp -mcmse", "",
+     "thumbv8m.main-none-eabi"),
     ("arm-none-eabi-gcc", "-mcpu=cortex-a9 -mno-unaligned-access", "", "armv7a-none-eabi"),
     ("arm-none-eabi-gcc", "-mcpu=cortex-a7 -mfpu=neon-vfpv4 -mfloat-abi=hard", "", "armv7a-none-eabihf"),
     ("arm-none-eabi-gcc", "-march=armv7-m -mthumb", "", "thumbv7m-none-eabi"),
-    ("gcc", "-Os", "", ""),
+    ("gcc", "-Os", "", "host"),
+    ("ccache gcc", "-Os", "", "host"),
     ("gcc", "-Os", "thumbv7m-none-eabi", "thumbv7m-none-eabi"),
+    # A unix port cross-compiled for a Linux board keeps a hosted target.
+    ("arm-linux-gnueabihf-gcc", "-march=armv7-a -mfloat-abi=hard", "", "armv7-unknown-linux-gnueabihf"),
+    ("aarch64-linux-gnu-gcc", "-O2", "", "aarch64-unknown-linux-gnu"),
+    ("riscv32-esp-elf-gcc", "-march=rv32imc_zicsr_zifencei", "", "riscv32imc-unknown-none-elf"),
 ]
 
 
@@ -204,14 +213,38 @@ CPU_FLAGS = [
 def test_rust_target_follows_the_port_cpu_flags(tmp_path, cc, cflags, given, expected):
     probe = tmp_path / "probe.mk"
     probe.write_text("USERMOD_DIR := {}\nBUILD := {}\ninclude $(USERMOD_DIR)/micropython.mk\n"
-                     "print:\n\t@echo '[$(UMQTT_RUST_TARGET)] [$(UMQTT_CARGO)]'\n".format(
+                     "print:\n\t@echo '[$(UMQTT_RUST_TARGET_PICKED)]'\n".format(
                          ROOT / "cmodule" / "umqtt", tmp_path / "build"))
     cmd = ["make", "-s", "-f", str(probe), "print", "CC=" + cc, "CFLAGS=" + cflags]
     if given:
         cmd.append("UMQTT_RUST_TARGET=" + given)
     out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True).stdout
-    cargo = "/usr/bin/cargo" if expected else "cargo"
-    assert out.strip().endswith("[{}] [{}]".format(expected, cargo)), out
+    assert out.strip().endswith("[{}]".format(expected)), out
+
+
+# cmake ports name the chip rather than pass CPU flags to the script.
+PLATFORMS = [
+    ("arm-none-eabi-gcc", "rp2040", "thumbv6m-none-eabi"),
+    ("arm-none-eabi-gcc", "rp2350-arm-s", "thumbv8m.main-none-eabi"),
+    ("riscv32-unknown-elf-gcc", "rp2350-riscv", "riscv32imac-unknown-none-elf"),
+    ("riscv32-esp-elf-gcc", "esp32c3", "riscv32imc-unknown-none-elf"),
+    ("riscv32-esp-elf-gcc", "esp32c6", "riscv32imac-unknown-none-elf"),
+]
+
+
+@pytest.mark.parametrize("cc,platform,expected", PLATFORMS)
+def test_rust_target_follows_the_chip(cc, platform, expected):
+    env = dict(os.environ, UMQTT_CC=cc, UMQTT_CPU_FLAGS="", UMQTT_PLATFORM=platform)
+    p = subprocess.run([str(ROOT / "tools" / "build-rust-object.sh"), "--print-target"], env=env,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert (p.returncode, p.stdout.strip()) == (0, expected), p.stdout
+
+
+def test_xtensa_says_what_it_needs():
+    env = dict(os.environ, UMQTT_CC="xtensa-esp32s3-elf-gcc", UMQTT_CPU_FLAGS="", UMQTT_PLATFORM="esp32s3")
+    p = subprocess.run([str(ROOT / "tools" / "build-rust-object.sh"), "--print-target"], env=env,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert p.returncode != 0 and "espup" in p.stdout, p.stdout
 
 
 CORE_TARGETS = ["thumbv6m-none-eabi", "thumbv7m-none-eabi", "thumbv7em-none-eabihf", "armv7a-none-eabi"]
