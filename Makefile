@@ -4,6 +4,8 @@
 #   make test       build, then run every test (cargo test, header check, pytest)
 #   make firmware   build build/micropython only
 #   make size       text/data/bss of the firmware with and without the module
+#   make cmake-firmware   the module in a cmake-built firmware (the rp2/esp32 glue,
+#                   micropython.cmake): build/cmake-host/firmware
 #
 # MICROPY_DIR=/path/to/micropython uses that tree; by default Debian's
 # micropython 1.25 source package is fetched into deps/micropython.
@@ -22,11 +24,16 @@ PYTEST_ARGS ?=
 UNIX_FLAGS := MICROPY_PY_BTREE=0 MICROPY_SSL_AXTLS=0 MICROPY_SSL_MBEDTLS=1 \
 	FROZEN_MANIFEST=$(ROOT)/firmware/unix/manifest.py
 
-.PHONY: all firmware firmware-plain demo test test-rust test-py check-header deps size bench clean
+.PHONY: all firmware firmware-plain cmake-firmware demo test test-rust test-py check-header deps deps-demo size bench clean
 all: firmware
 
+# What `make demo` needs (unix firmware, Mosquitto, paho-mqtt); `deps` adds
+# the rest of what the tests need (cmake, the ARM toolchain, QEMU, pytest, ...).
+deps-demo:
+	@$(ROOT)/tools/install-deps.sh demo
+
 deps:
-	@$(ROOT)/tools/install-deps.sh
+	@$(ROOT)/tools/install-deps.sh test
 
 $(ROOT)/deps/micropython/py/mpconfig.h:
 	$(ROOT)/tools/fetch-micropython.sh $(ROOT)/deps/micropython
@@ -45,10 +52,18 @@ firmware: $(MICROPY_DIR)/py/mpconfig.h $(MICROPY_DIR)/mpy-cross/build/mpy-cross
 firmware-plain: $(MICROPY_DIR)/py/mpconfig.h $(MICROPY_DIR)/mpy-cross/build/mpy-cross
 	$(MAKE) -C $(MICROPY_DIR)/ports/unix -j$(JOBS) $(UNIX_FLAGS) BUILD=$(BUILD_DIR)/unix-plain
 
+# The module in a small cmake-built host firmware (firmware/cmake), the way
+# rp2 and esp32 take it: USER_C_MODULES=<repo>/micropython.cmake.
+cmake-firmware: $(MICROPY_DIR)/py/mpconfig.h
+	cmake -S $(ROOT)/firmware/cmake -B $(BUILD_DIR)/cmake-host -DMICROPY_DIR=$(MICROPY_DIR) \
+		-DUSER_C_MODULES=$(ROOT)/micropython.cmake -DUMQTT_CARGO_DIR=$(BUILD_DIR)/cmake-cargo
+	cmake --build $(BUILD_DIR)/cmake-host --parallel $(JOBS)
+	@echo "firmware: $(BUILD_DIR)/cmake-host/firmware"
+
 size: firmware firmware-plain
 	@size $(BUILD_DIR)/unix-plain/micropython $(FIRMWARE)
 
-demo: deps firmware
+demo: deps-demo firmware
 	$(PYTHON) $(ROOT)/tools/demo.py $(FIRMWARE)
 
 check-header:
@@ -58,7 +73,8 @@ test-rust:
 	cd $(ROOT) && cargo test --locked
 
 test-py: firmware
-	cd $(ROOT) && UMQTT_FIRMWARE=$(FIRMWARE) $(PYTHON) -m pytest tests_py $(PYTEST_ARGS)
+	cd $(ROOT) && UMQTT_FIRMWARE=$(FIRMWARE) MICROPY_DIR=$(MICROPY_DIR) JOBS=$(JOBS) \
+		$(PYTHON) -m pytest tests_py $(PYTEST_ARGS)
 
 test: deps check-header test-rust test-py
 
