@@ -5,6 +5,7 @@
 
 #include "py/runtime.h"
 #include "py/mphal.h"
+#include "umqtt_config.h"
 
 #if MICROPY_PY_UMQTT
 

@@ -1,12 +1,13 @@
-// The MQTTClient object shared by the shim's files. MQTT logic lives in the
-// Rust core (umqtt_core.h); this side owns the MicroPython objects, moves bytes
-// through the stream protocol, and turns core statuses into exceptions.
+// The MQTTClient object shared by the shim's files. Every MQTT decision is the
+// Rust driver's (umqtt_core.h): this side owns the MicroPython objects, moves
+// bytes through the stream protocol, waits, and raises exceptions.
 #ifndef MICROPY_INCLUDED_UMQTT_H
 #define MICROPY_INCLUDED_UMQTT_H
 
 #include "py/obj.h"
 #include "py/mpthread.h"
 #include "py/nlr.h"
+#include "umqtt_config.h"
 #include "umqtt_core.h"
 
 // Sockets and TLS through the port's own modules; a board without a network
@@ -14,22 +15,6 @@
 #ifndef MICROPY_PY_UMQTT_NET
 #define MICROPY_PY_UMQTT_NET (1)
 #endif
-
-// get_mqttsta() values, as QuecPython's client reports them.
-#define UMQTT_STA_CONNECTED (0)
-#define UMQTT_STA_CONNECTING (1)
-#define UMQTT_STA_SERVER_CLOSED (2)
-#define UMQTT_STA_CLOSED (-1)
-
-// An outgoing QoS 1/2 message not yet acknowledged: the core keeps its state,
-// we keep the objects to re-send it from after a reconnect.
-typedef struct _umqtt_slot_t {
-    uint32_t ticket;                // 0: free
-    mp_obj_t topic;
-    mp_obj_t msg;
-    bool retain;
-    bool waiting;                   // a publish() call waits for its acknowledgement
-} umqtt_slot_t;
 
 typedef struct _umqtt_client_obj_t umqtt_client_obj_t;
 
@@ -54,6 +39,15 @@ struct _umqtt_client_obj_t {
     mp_obj_t stream;                // MP_OBJ_NULL when closed
     mp_obj_t sock;
     int fd;                         // -1 when the transport has none to poll
+    int last_errno;                 // of the last transport failure, for OSError
+    mp_obj_t open_error;            // why the last transport open failed
+    // Objects the driver's slots stand for: the topic and payload of each
+    // in-flight QoS 1/2 message, the filter of each subscription.
+    mp_obj_t slot_topic[UMQTT_MAX_INFLIGHT];
+    mp_obj_t slot_msg[UMQTT_MAX_INFLIGHT];
+    mp_obj_t sub_filter[UMQTT_MAX_SUBSCRIPTIONS];
+    uint8_t *inbound_map;           // lent to the driver when a broker's QoS 2 window needs it
+    mp_obj_t keepalive_ctl;         // the background keep-alive thread's control block
     // Buffers on the GC heap, reused: nothing is allocated per publish.
     uint8_t *rx_buf;
     size_t rx_cap, rx_start, rx_end;
@@ -61,90 +55,79 @@ struct _umqtt_client_obj_t {
     size_t tx_cap;
     size_t max_packet;              // largest packet accepted from the broker
     mp_uint_t port;
-    uint32_t timeout_ms;            // bound on each network wait
+    uint32_t timeout_ms;            // bound on each call's network waits
     uint16_t keepalive;
-    uint8_t version;
     uint8_t will_qos;
-    uint8_t pingmaxnum;
     bool will_retain;
     bool reconn;
-    bool clean_session;
-    bool session_present;           // from the last CONNACK
-    bool in_reconnect;              // a thread is re-establishing the connection
-    bool auto_reconnect;            // connect() succeeded, no disconnect()/close() since
-    int8_t sta;
-    uint8_t max_inflight;
-    uint32_t rng;                   // xorshift state for back-off jitter
-    mp_uint_t keepalive_gen;        // the background keep-alive thread that may run
-    mp_uint_t reconnect_owner;      // thread id of the reconnecting thread
-    mp_obj_t subs;                  // dict: topic filter -> qos, to subscribe again
-    umqtt_slot_t slots[UMQTT_MAX_INFLIGHT];
-    volatile uint16_t waiters;      // threads currently waiting for bytes
+    uint16_t waiters;               // application threads waiting on the connection
     #if MICROPY_PY_THREAD
-    mp_thread_mutex_t mutex;        // guards the core, the buffers and the stream
+    mp_thread_mutex_t mutex;        // guards the driver, the buffers, the stream and the fields above
+    #if MICROPY_DEBUG_VERBOSE || !defined(NDEBUG)
+    mp_uint_t owner;                // thread holding the mutex (debug builds check it)
     #endif
-    // The Rust core lives here; the GC never moves a block.
+    #endif
+    // The Rust driver lives here; the GC never moves a block.
     uint64_t core[(UMQTT_CORE_SIZE + 7) / 8];
 };
 
 extern const mp_obj_type_t umqtt_client_type;
 extern const mp_obj_type_t mp_type_MQTTException;
 
-// A failure noticed with the mutex held, raised once it is free.
-typedef enum { UMQTT_ERR_NONE, UMQTT_ERR_OS, UMQTT_ERR_MQTT, UMQTT_ERR_STATUS } umqtt_err_kind_t;
-typedef struct {
-    umqtt_err_kind_t kind;
-    int code;                       // errno, CONNACK code (or -1), or UmqttStatus
-    const char *text;               // static text for UMQTT_ERR_MQTT
-} umqtt_err_t;
-
 // Holds the client mutex; released by a jump callback if anything raises.
 typedef struct {
     nlr_jump_callback_node_t node;  // first: the callback gets its address
-    struct _umqtt_client_obj_t *self;
+    umqtt_client_obj_t *self;
 } umqtt_guard_t;
 
-// Encodes one packet into self->tx_buf (see umqtt_send).
-typedef UmqttStatus (*umqtt_encode_fn_t)(umqtt_client_obj_t *self, const void *args, size_t *len, uint32_t *ticket);
-
+// What one pass of the pump leaves for the calling thread to do once the
+// mutex is free: deliver a message, tell error_register_cb, open the transport.
+#define UMQTT_MAX_NOTICES (4)
 typedef struct {
-    const uint8_t *filter;
-    size_t len;
-    uint8_t qos;
-} umqtt_filter_args_t;
+    mp_obj_t topic;                 // a message to hand to the callback, else MP_OBJ_NULL
+    mp_obj_t msg;
+    mp_obj_t notices[UMQTT_MAX_NOTICES];
+    size_t n_notices;
+    bool open;                      // the driver asked this thread to open the transport
+} umqtt_pass_t;
 
-#define UMQTT_STEP_IDLE (0)
-#define UMQTT_STEP_PACKET (1)
-#define UMQTT_STEP_RECOVERED (2)
-
-// Exceptions: MQTTException(code, text) / MQTTException(text).
+// Errors (umqtt_error.c).
 NORETURN void umqtt_raise_code(mp_int_t code, const char *text);
 NORETURN void umqtt_raise_status(UmqttStatus status);
-NORETURN void umqtt_raise_not_connected(void);
+NORETURN void umqtt_raise_lost(umqtt_client_obj_t *self, UmqttStatus cause);
+mp_obj_t umqtt_cause_text(UmqttStatus cause, uint8_t code);
 void umqtt_notify(umqtt_client_obj_t *self, mp_obj_t text);
 
-// The connection (umqtt_conn.c).
+// The connection pump (umqtt_pump.c).
 void umqtt_lock(umqtt_client_obj_t *self, umqtt_guard_t *guard);
 void umqtt_unlock(umqtt_guard_t *guard);
+void *umqtt_core(umqtt_client_obj_t *self);     // the driver; asserts the mutex is held
 uint32_t umqtt_now_ms(void);
-uint32_t umqtt_slice_until(uint32_t deadline);
-void umqtt_connection_lost(umqtt_client_obj_t *self, int8_t sta);
-void umqtt_slot_put(umqtt_client_obj_t *self, uint32_t ticket, mp_obj_t topic, mp_obj_t msg, bool retain);
-int umqtt_step(umqtt_client_obj_t *self, uint32_t wait_ms);
-void umqtt_ensure_connected(umqtt_client_obj_t *self);
-UmqttStatus umqtt_encode_subscribe(umqtt_client_obj_t *self, const void *args, size_t *len, uint32_t *ticket);
-uint32_t umqtt_send(umqtt_client_obj_t *self, umqtt_encode_fn_t encode, const void *args, bool resent);
-UmqttStatus umqtt_wait_ticket(umqtt_client_obj_t *self, uint32_t ticket, uint32_t deadline, uint8_t *code);
-bool umqtt_wait_publish(umqtt_client_obj_t *self, uint32_t ticket, uint32_t deadline);
-void umqtt_connect(umqtt_client_obj_t *self);
-void umqtt_reconnect(umqtt_client_obj_t *self);
+bool umqtt_deadline_passed(uint32_t deadline);
+void umqtt_tx_reserve(umqtt_client_obj_t *self, size_t len);
+bool umqtt_write_locked(umqtt_client_obj_t *self, const uint8_t *buf, size_t len);
+void umqtt_transport_lost(umqtt_client_obj_t *self, UmqttStatus cause);
+void umqtt_pump_locked(umqtt_client_obj_t *self, umqtt_pass_t *pass, bool deliver);
+void umqtt_after_pass(umqtt_client_obj_t *self, umqtt_pass_t *pass);
+bool umqtt_pump(umqtt_client_obj_t *self, bool deliver);
+void umqtt_wait(umqtt_client_obj_t *self, uint32_t deadline);
+void umqtt_connect(umqtt_client_obj_t *self, bool clean_session);
+UmqttStatus umqtt_wait_ticket(umqtt_client_obj_t *self, uint32_t ticket, int slot, uint32_t deadline, uint8_t *code);
+
+// Background keep-alive (umqtt_keepalive.c).
+void umqtt_keepalive_start(umqtt_client_obj_t *self);
+void umqtt_keepalive_stop(umqtt_client_obj_t *self);
 
 // Transport (umqtt_io.c). None of these take the client mutex themselves.
-void umqtt_io_open(umqtt_client_obj_t *self);       // TCP (+TLS); raises OSError
+typedef struct {
+    mp_obj_t stream;
+    mp_obj_t sock;
+    int fd;
+} umqtt_link_t;
+void umqtt_io_open(umqtt_client_obj_t *self, uint32_t timeout_ms, umqtt_link_t *link);  // raises
 void umqtt_io_close(umqtt_client_obj_t *self);      // never raises
 int umqtt_io_write_all(umqtt_client_obj_t *self, const uint8_t *buf, size_t len, uint32_t deadline);
 mp_int_t umqtt_io_read_some(umqtt_client_obj_t *self, uint8_t *buf, size_t len, int *errcode);
-void umqtt_io_wait(umqtt_client_obj_t *self, bool for_write, uint32_t wait_ms);
-bool umqtt_deadline_passed(uint32_t deadline);
+void umqtt_io_wait(umqtt_client_obj_t *self, mp_obj_t stream, int fd, bool for_write, uint32_t wait_ms);
 
 #endif // MICROPY_INCLUDED_UMQTT_H

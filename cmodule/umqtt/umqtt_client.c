@@ -1,6 +1,5 @@
-// MQTTClient: the type, its arguments and its methods. The connection itself
-// (mutex, waiting, reconnect) is umqtt_conn.c; MQTT decisions are the Rust
-// core's (umqtt_core.h).
+// MQTTClient: the type, its arguments and its methods. The connection loop
+// is umqtt_pump.c; every MQTT decision is the Rust driver's (umqtt_core.h).
 
 #include <string.h>
 
@@ -9,6 +8,7 @@
 #include "py/mphal.h"
 #include "py/mperrno.h"
 #include "py/objstr.h"
+#include "umqtt_config.h"
 
 #if MICROPY_PY_UMQTT
 
@@ -21,8 +21,7 @@
 #define RX_INITIAL (512)
 #define TX_INITIAL (256)
 
-#define CORE(self) ((void *)(self)->core)
-
+#define CORE(self) umqtt_core(self)
 
 // ---------------------------------------------------------------------------
 // Argument helpers.
@@ -151,58 +150,145 @@ static mp_obj_t umqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, 
     self->password = args[ARG_password].u_obj;
     self->ssl = ssl;
     self->ssl_params = ssl_params;
-    self->will_topic = MP_OBJ_NULL;
-    self->will_msg = MP_OBJ_NULL;
     self->msg_cb = mp_const_none;
     self->err_cb = mp_const_none;
     self->delay = MP_OBJ_NEW_SMALL_INT(2);
     self->debug = mp_const_false;
-    self->stream = MP_OBJ_NULL;
-    self->sock = MP_OBJ_NULL;
     self->fd = -1;
     self->rx_buf = m_new(uint8_t, RX_INITIAL);
     self->rx_cap = RX_INITIAL;
-    self->rx_start = self->rx_end = 0;
     self->tx_buf = m_new(uint8_t, TX_INITIAL);
     self->tx_cap = TX_INITIAL;
     self->max_packet = (size_t)max_packet;
     self->port = port != 0 ? (mp_uint_t)port : (ssl != mp_const_false ? DEFAULT_TLS_PORT : DEFAULT_PORT);
     self->timeout_ms = timeout_ms;
     self->keepalive = (uint16_t)keepalive;
-    self->version = (uint8_t)version;
-    self->will_qos = 0;
-    self->pingmaxnum = (uint8_t)pingmaxnum;
-    self->will_retain = false;
     self->reconn = args[ARG_reconn].u_bool;
-    self->clean_session = true;
-    self->session_present = false;
-    self->sta = UMQTT_STA_CLOSED;
-    self->waiters = 0;
-    self->in_reconnect = false;
-    self->auto_reconnect = false;
-    self->max_inflight = (uint8_t)max_inflight;
-    self->rng = (uint32_t)mp_hal_ticks_us() ^ (uint32_t)(uintptr_t)self;
-    self->rng |= 1;
-    self->subs = MP_OBJ_NULL;
     self->transport = transport;
     #if MICROPY_PY_THREAD
     mp_thread_mutex_init(&self->mutex);
     #endif
+    UmqttSettings settings = {
+        .keepalive_s = (uint16_t)keepalive,
+        .ping_max_missed = (uint8_t)pingmaxnum,
+        .protocol_level = (uint8_t)version,
+        .timeout_ms = timeout_ms,
+        .reconnect = self->reconn,
+        .max_inflight = (uint8_t)max_inflight,
+    };
     UmqttStatus st = umqtt_core_init(self->core, sizeof(self->core));
     if (st == UMQTT_STATUS_OK) {
-        st = umqtt_core_set_max_inflight(self->core, self->max_inflight);
+        st = umqtt_core_configure(self->core, &settings);
     }
     if (st != UMQTT_STATUS_OK) {
         umqtt_raise_status(st);
     }
+    umqtt_core_seed(self->core, (uint32_t)mp_hal_ticks_us() ^ (uint32_t)(uintptr_t)self);
     return MP_OBJ_FROM_PTR(self);
 }
 
 static void umqtt_client_print(const mp_print_t *print, mp_obj_t self_in, mp_print_kind_t kind) {
     (void)kind;
     umqtt_client_obj_t *self = client_of(self_in);
+    umqtt_guard_t guard;
+    umqtt_lock(self, &guard);
+    bool connected = umqtt_core_status(CORE(self)) == UMQTT_CONN_STATUS_CONNECTED;
+    umqtt_unlock(&guard);
     mp_printf(print, "<MQTTClient %s:%u %s>", mp_obj_str_get_str(self->server), (unsigned)self->port,
-        self->sta == UMQTT_STA_CONNECTED ? "connected" : "not connected");
+        connected ? "connected" : "not connected");
+}
+
+// ---------------------------------------------------------------------------
+// Issuing a command: encode under the mutex (growing the buffer if the
+// driver asks), keep the objects its slot stands for, write; while the
+// driver says "not now" (connecting, reconnecting, window full), pump the
+// connection until the call's deadline.
+
+typedef struct {
+    mp_obj_t topic;             // topic or filter object
+    mp_obj_t msg;
+    const uint8_t *topic_buf;
+    size_t topic_len;
+    const uint8_t *payload;
+    size_t payload_len;
+    uint8_t qos;
+    bool retain;
+    int slot;                   // subscribe/unsubscribe: the slot holding an equal filter, or -1
+} command_args_t;
+
+typedef UmqttStatus (*command_fn_t)(umqtt_client_obj_t *self, const command_args_t *a, UmqttOp *op);
+
+static UmqttStatus publish_command(umqtt_client_obj_t *self, const command_args_t *a, UmqttOp *op) {
+    UmqttStatus st = umqtt_core_publish(CORE(self), a->topic_buf, a->topic_len, a->payload, a->payload_len,
+        a->qos, a->retain, umqtt_now_ms(), self->tx_buf, self->tx_cap, op);
+    if (st == UMQTT_STATUS_OK && op->ticket != 0) {
+        self->slot_topic[op->slot] = a->topic;
+        self->slot_msg[op->slot] = a->msg;
+    }
+    return st;
+}
+
+static UmqttStatus subscribe_command(umqtt_client_obj_t *self, const command_args_t *a, UmqttOp *op) {
+    UmqttStatus st = umqtt_core_subscribe(CORE(self), a->topic_buf, a->topic_len, a->qos, a->slot,
+        umqtt_now_ms(), self->tx_buf, self->tx_cap, op);
+    if (st == UMQTT_STATUS_OK) {
+        self->sub_filter[op->slot] = a->topic;
+    }
+    return st;
+}
+
+static UmqttStatus unsubscribe_command(umqtt_client_obj_t *self, const command_args_t *a, UmqttOp *op) {
+    UmqttStatus st = umqtt_core_unsubscribe(CORE(self), a->topic_buf, a->topic_len, a->slot,
+        umqtt_now_ms(), self->tx_buf, self->tx_cap, op);
+    if (st == UMQTT_STATUS_OK && a->slot >= 0) {
+        self->sub_filter[a->slot] = MP_OBJ_NULL;
+    }
+    return st;
+}
+
+static UmqttStatus ping_command(umqtt_client_obj_t *self, const command_args_t *a, UmqttOp *op) {
+    (void)a;
+    op->ticket = 0;
+    op->slot = 0;
+    return umqtt_core_ping(CORE(self), umqtt_now_ms(), self->tx_buf, self->tx_cap, &op->len);
+}
+
+static UmqttOp issue(umqtt_client_obj_t *self, command_fn_t fn, const command_args_t *a, uint32_t deadline) {
+    for (;;) {
+        UmqttOp op;
+        umqtt_guard_t guard;
+        umqtt_lock(self, &guard);
+        UmqttStatus st = fn(self, a, &op);
+        if (st == UMQTT_STATUS_BUFFER_TOO_SMALL) {
+            umqtt_tx_reserve(self, op.len);
+            st = fn(self, a, &op);
+        }
+        bool written = st == UMQTT_STATUS_OK && umqtt_write_locked(self, self->tx_buf, op.len);
+        if (st == UMQTT_STATUS_OK && !written && op.ticket != 0) {
+            umqtt_core_mark_unsent(CORE(self), op.ticket);
+        }
+        UmqttConnStatus status = umqtt_core_status(CORE(self));
+        UmqttStatus cause = umqtt_core_cause(CORE(self));
+        umqtt_unlock(&guard);
+        if (written || (st == UMQTT_STATUS_OK && op.ticket != 0)) {
+            return op;      // a ticket's waiter learns what became of an unwritten one
+        }
+        if (st == UMQTT_STATUS_OK) {
+            st = status == UMQTT_CONN_STATUS_CONNECTING ? UMQTT_STATUS_WOULD_BLOCK : UMQTT_STATUS_LOST;
+        }
+        if (st == UMQTT_STATUS_NOT_CONNECTED || st == UMQTT_STATUS_LOST) {
+            umqtt_raise_lost(self, cause);
+        }
+        if (st != UMQTT_STATUS_WOULD_BLOCK && st != UMQTT_STATUS_INFLIGHT_FULL) {
+            umqtt_raise_status(st);
+        }
+        if (umqtt_deadline_passed(deadline)) {
+            mp_raise_OSError(MP_ETIMEDOUT);
+        }
+        if (!umqtt_pump(self, true)) {
+            umqtt_wait(self, deadline);
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -263,34 +349,10 @@ static mp_obj_t umqtt_client_connect(size_t n_args, const mp_obj_t *pos_args, mp
     umqtt_client_obj_t *self = client_of(pos_args[0]);
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
     mp_arg_parse_all(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
-    self->clean_session = args[ARG_clean_session].u_bool;
-    umqtt_connect(self);
+    umqtt_connect(self, args[ARG_clean_session].u_bool);
     return MP_OBJ_NEW_SMALL_INT(0);
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(umqtt_client_connect_obj, 1, umqtt_client_connect);
-
-typedef struct {
-    mp_obj_t topic_obj;
-    mp_obj_t msg_obj;
-    const uint8_t *topic;
-    size_t topic_len;
-    const uint8_t *payload;
-    size_t payload_len;
-    uint8_t qos;
-    bool retain;
-} publish_args_t;
-
-// Encodes PUBLISH and, for QoS 1/2, keeps its objects for a re-send: both
-// under the mutex, so a reconnect in between cannot miss the message.
-static UmqttStatus encode_publish(umqtt_client_obj_t *self, const void *args, size_t *len, uint32_t *ticket) {
-    const publish_args_t *p = args;
-    UmqttStatus st = umqtt_core_publish(CORE(self), p->topic, p->topic_len, p->payload, p->payload_len, p->qos,
-        p->retain, umqtt_now_ms(), self->tx_buf, self->tx_cap, len, ticket);
-    if (st == UMQTT_STATUS_OK && *ticket != 0) {
-        umqtt_slot_put(self, *ticket, p->topic_obj, p->msg_obj, p->retain);
-    }
-    return st;
-}
 
 static mp_obj_t umqtt_client_publish(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
     enum { ARG_topic, ARG_msg, ARG_retain, ARG_qos };
@@ -304,60 +366,85 @@ static mp_obj_t umqtt_client_publish(size_t n_args, const mp_obj_t *pos_args, mp
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
     mp_arg_parse_all(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
     check_str_or_bytes(args[ARG_topic].u_obj, MP_QSTR_topic, false);
-    publish_args_t p;
-    p.topic_obj = args[ARG_topic].u_obj;
-    p.msg_obj = args[ARG_msg].u_obj;
-    p.topic = (const uint8_t *)mp_obj_str_get_data(p.topic_obj, &p.topic_len);
+    command_args_t a;
+    a.topic = args[ARG_topic].u_obj;
+    a.msg = args[ARG_msg].u_obj;
+    a.topic_buf = (const uint8_t *)mp_obj_str_get_data(a.topic, &a.topic_len);
     mp_buffer_info_t msg;
-    if (!mp_get_buffer(p.msg_obj, &msg, MP_BUFFER_READ)) {
+    if (!mp_get_buffer(a.msg, &msg, MP_BUFFER_READ)) {
         mp_raise_TypeError(MP_ERROR_TEXT("msg must be str, bytes or a buffer"));
     }
-    p.payload = msg.buf;
-    p.payload_len = msg.len;
-    p.qos = (uint8_t)check_qos(args[ARG_qos].u_int);
-    p.retain = args[ARG_retain].u_bool;
+    a.payload = msg.buf;
+    a.payload_len = msg.len;
+    a.qos = (uint8_t)check_qos(args[ARG_qos].u_int);
+    a.retain = args[ARG_retain].u_bool;
+    a.slot = -1;
     uint32_t deadline = umqtt_now_ms() + self->timeout_ms;
     for (;;) {
-        uint32_t ticket = umqtt_send(self, encode_publish, &p, true);
-        if (p.qos == 0 || umqtt_wait_publish(self, ticket, deadline)) {
+        UmqttOp op = issue(self, publish_command, &a, deadline);
+        uint8_t code;
+        if (a.qos == 0 || umqtt_wait_ticket(self, op.ticket, op.slot, deadline, &code) == UMQTT_STATUS_OK) {
             return mp_const_none;
         }
-        // Lost with a session a reconnect cleared: publish it again rather
-        // than lose it (a duplicate is possible, a loss is not).
-        if (!self->reconn) {
-            umqtt_raise_code(-1, "message lost: the connection dropped before the acknowledgement");
-        }
+        // UNKNOWN_TICKET: a connect(clean_session=True) elsewhere forgot it.
+        umqtt_raise_code(-1, "message lost: the session was cleared before the acknowledgement");
     }
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(umqtt_client_publish_obj, 3, umqtt_client_publish);
 
-static UmqttStatus encode_unsubscribe(umqtt_client_obj_t *self, const void *args, size_t *len, uint32_t *ticket) {
-    const umqtt_filter_args_t *s = args;
-    return umqtt_core_unsubscribe(CORE(self), s->filter, s->len, umqtt_now_ms(), self->tx_buf, self->tx_cap, len, ticket);
+// The subscription slot that holds a filter equal to `a`'s, or -1. Filters
+// are compared by their bytes, so "a/b" and b"a/b" are one subscription.
+static int find_subscription(umqtt_client_obj_t *self, const command_args_t *a) {
+    for (int i = 0; i < UMQTT_MAX_SUBSCRIPTIONS; ++i) {
+        if (self->sub_filter[i] != MP_OBJ_NULL) {
+            size_t len;
+            const char *f = mp_obj_str_get_data(self->sub_filter[i], &len);
+            if (len == a->topic_len && memcmp(f, a->topic_buf, len) == 0) {
+                return i;
+            }
+        }
+    }
+    return -1;
 }
 
-// SUBSCRIBE or UNSUBSCRIBE and wait for the acknowledgement; sent again if
-// a reconnect dropped it on the way. Returns the SUBACK code.
-static uint8_t filter_request(umqtt_client_obj_t *self, umqtt_encode_fn_t encode, const umqtt_filter_args_t *s) {
+// SUBSCRIBE or UNSUBSCRIBE, then its acknowledgement; issued again when a
+// reconnect dropped it on the way. Returns the SUBACK code.
+static uint8_t filter_request(umqtt_client_obj_t *self, command_fn_t fn, command_args_t *a) {
     uint32_t deadline = umqtt_now_ms() + self->timeout_ms;
     for (;;) {
+        umqtt_guard_t guard;
+        umqtt_lock(self, &guard);
+        a->slot = find_subscription(self, a);
+        umqtt_unlock(&guard);
+        UmqttOp op = issue(self, fn, a, deadline);
         uint8_t code = 0;
-        uint32_t ticket = umqtt_send(self, encode, s, false);
-        if (umqtt_wait_ticket(self, ticket, deadline, &code) == UMQTT_STATUS_OK) {
-            return code;
+        UmqttStatus st = UMQTT_STATUS_UNKNOWN_TICKET;
+        nlr_buf_t nlr;
+        if (nlr_push(&nlr) == 0) {
+            st = umqtt_wait_ticket(self, op.ticket, -1, deadline, &code);
+            nlr_pop();
+        } else {
+            if (fn == subscribe_command) {
+                umqtt_lock(self, &guard);
+                umqtt_core_abandon_subscribe(CORE(self), op.ticket, op.slot);
+                self->sub_filter[op.slot] = MP_OBJ_NULL;
+                umqtt_unlock(&guard);
+            }
+            nlr_jump(nlr.ret_val);
         }
-        if (!self->reconn) {
-            umqtt_raise_code(-1, "connection lost before the acknowledgement");
+        if (st == UMQTT_STATUS_OK) {
+            return code;
         }
     }
 }
 
-// Subscriptions are remembered by the filter's bytes, so "a/b" and b"a/b"
-// are one subscription.
-static void forget_subscription(umqtt_client_obj_t *self, mp_obj_t key) {
-    if (self->subs != MP_OBJ_NULL) {
-        mp_map_lookup(mp_obj_dict_get_map(self->subs), key, MP_MAP_LOOKUP_REMOVE_IF_FOUND);
-    }
+static void filter_args(command_args_t *a, mp_obj_t topic) {
+    check_str_or_bytes(topic, MP_QSTR_topic, false);
+    a->topic_buf = (const uint8_t *)mp_obj_str_get_data(topic, &a->topic_len);
+    // Kept as bytes: the same filter as str or bytes is one subscription.
+    a->topic = mp_obj_new_bytes(a->topic_buf, a->topic_len);
+    a->topic_buf = (const uint8_t *)mp_obj_str_get_data(a->topic, &a->topic_len);
+    a->slot = -1;
 }
 
 static mp_obj_t umqtt_client_subscribe(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
@@ -369,32 +456,14 @@ static mp_obj_t umqtt_client_subscribe(size_t n_args, const mp_obj_t *pos_args, 
     umqtt_client_obj_t *self = client_of(pos_args[0]);
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
     mp_arg_parse_all(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
-    mp_obj_t topic = args[ARG_topic].u_obj;
-    check_str_or_bytes(topic, MP_QSTR_topic, false);
-    umqtt_filter_args_t s;
-    s.filter = (const uint8_t *)mp_obj_str_get_data(topic, &s.len);
-    s.qos = (uint8_t)check_qos(args[ARG_qos].u_int);
-    UmqttStatus st = umqtt_core_check_topic(s.filter, s.len, true);
+    command_args_t a;
+    filter_args(&a, args[ARG_topic].u_obj);
+    a.qos = (uint8_t)check_qos(args[ARG_qos].u_int);
+    UmqttStatus st = umqtt_core_check_topic(a.topic_buf, a.topic_len, true);
     if (st != UMQTT_STATUS_OK) {
         umqtt_raise_status(st);
     }
-    // Remembered first, so a reconnect while we wait subscribes it again.
-    if (self->subs == MP_OBJ_NULL) {
-        self->subs = mp_obj_new_dict(0);
-    }
-    mp_obj_t key = mp_obj_new_bytes(s.filter, s.len);
-    mp_obj_dict_store(self->subs, key, MP_OBJ_NEW_SMALL_INT(s.qos));
-    nlr_buf_t nlr;
-    uint8_t code = 0x80;
-    if (nlr_push(&nlr) == 0) {
-        code = filter_request(self, umqtt_encode_subscribe, &s);
-        nlr_pop();
-    } else {
-        forget_subscription(self, key);
-        nlr_jump(nlr.ret_val);
-    }
-    if (code == 0x80) {
-        forget_subscription(self, key);
+    if (filter_request(self, subscribe_command, &a) == 0x80) {
         umqtt_raise_code(0x80, "subscription refused by the broker");
     }
     return mp_const_none;
@@ -403,19 +472,32 @@ static MP_DEFINE_CONST_FUN_OBJ_KW(umqtt_client_subscribe_obj, 2, umqtt_client_su
 
 static mp_obj_t umqtt_client_unsubscribe(mp_obj_t self_in, mp_obj_t topic) {
     umqtt_client_obj_t *self = client_of(self_in);
-    check_str_or_bytes(topic, MP_QSTR_topic, false);
-    umqtt_filter_args_t s;
-    s.filter = (const uint8_t *)mp_obj_str_get_data(topic, &s.len);
-    s.qos = 0;
-    forget_subscription(self, mp_obj_new_bytes(s.filter, s.len));
-    filter_request(self, encode_unsubscribe, &s);
+    command_args_t a;
+    filter_args(&a, topic);
+    a.qos = 0;
+    filter_request(self, unsubscribe_command, &a);
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(umqtt_client_unsubscribe_obj, umqtt_client_unsubscribe);
 
+// Raise when the connection is closed and nothing will reopen it.
+static void check_open(umqtt_client_obj_t *self) {
+    umqtt_guard_t guard;
+    umqtt_lock(self, &guard);
+    UmqttConnStatus status = umqtt_core_status(CORE(self));
+    UmqttStatus cause = umqtt_core_cause(CORE(self));
+    umqtt_unlock(&guard);
+    if (status == UMQTT_CONN_STATUS_CLOSED || status == UMQTT_CONN_STATUS_SERVER_CLOSED) {
+        umqtt_raise_lost(self, cause);
+    }
+}
+
+// Blocks until a message has been handed to the callback.
 static mp_obj_t umqtt_client_wait_msg(mp_obj_t self_in) {
     umqtt_client_obj_t *self = client_of(self_in);
-    while (umqtt_step(self, 100) != UMQTT_STEP_PACKET) {
+    while (!umqtt_pump(self, true)) {
+        check_open(self);
+        umqtt_wait(self, umqtt_now_ms() + 1000);
     }
     return mp_const_none;
 }
@@ -423,19 +505,16 @@ static MP_DEFINE_CONST_FUN_OBJ_1(umqtt_client_wait_msg_obj, umqtt_client_wait_ms
 
 static mp_obj_t umqtt_client_check_msg(mp_obj_t self_in) {
     umqtt_client_obj_t *self = client_of(self_in);
-    umqtt_step(self, 0);
+    if (!umqtt_pump(self, true)) {
+        check_open(self);
+    }
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(umqtt_client_check_msg_obj, umqtt_client_check_msg);
 
-static UmqttStatus encode_ping(umqtt_client_obj_t *self, const void *args, size_t *len, uint32_t *ticket) {
-    (void)args;
-    (void)ticket;
-    return umqtt_core_ping(CORE(self), umqtt_now_ms(), self->tx_buf, self->tx_cap, len);
-}
-
 static mp_obj_t umqtt_client_ping(mp_obj_t self_in) {
-    umqtt_send(client_of(self_in), encode_ping, NULL, false);
+    umqtt_client_obj_t *self = client_of(self_in);
+    issue(self, ping_command, NULL, umqtt_now_ms() + self->timeout_ms);
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(umqtt_client_ping_obj, umqtt_client_ping);
@@ -443,28 +522,28 @@ static MP_DEFINE_CONST_FUN_OBJ_1(umqtt_client_ping_obj, umqtt_client_ping);
 // DISCONNECT (no will is published), then close; stops reconnecting.
 static mp_obj_t umqtt_client_disconnect(mp_obj_t self_in) {
     umqtt_client_obj_t *self = client_of(self_in);
+    umqtt_keepalive_stop(self);
     umqtt_guard_t guard;
     umqtt_lock(self, &guard);
-    self->auto_reconnect = false;
-    if (self->stream != MP_OBJ_NULL) {
-        size_t len = 0;
-        if (umqtt_core_disconnect(CORE(self), self->tx_buf, self->tx_cap, &len) == UMQTT_STATUS_OK) {
-            umqtt_io_write_all(self, self->tx_buf, len, umqtt_now_ms() + self->timeout_ms);
-        }
+    size_t len = 0;
+    if (umqtt_core_disconnect(CORE(self), self->tx_buf, self->tx_cap, &len) == UMQTT_STATUS_OK && len > 0) {
+        umqtt_io_write_all(self, self->tx_buf, len, umqtt_now_ms() + self->timeout_ms);
     }
-    umqtt_connection_lost(self, UMQTT_STA_CLOSED);
+    umqtt_io_close(self);
     umqtt_unlock(&guard);
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(umqtt_client_disconnect_obj, umqtt_client_disconnect);
 
-// Close the socket only, for scripts that reconnect by hand.
+// Close the socket only (the will is published), for scripts that reconnect
+// by hand; also the finaliser.
 static mp_obj_t umqtt_client_close(mp_obj_t self_in) {
     umqtt_client_obj_t *self = client_of(self_in);
+    umqtt_keepalive_stop(self);
     umqtt_guard_t guard;
     umqtt_lock(self, &guard);
-    self->auto_reconnect = false;
-    umqtt_connection_lost(self, UMQTT_STA_CLOSED);
+    umqtt_core_close(CORE(self));
+    umqtt_io_close(self);
     umqtt_unlock(&guard);
     return mp_const_none;
 }
@@ -472,7 +551,11 @@ static MP_DEFINE_CONST_FUN_OBJ_1(umqtt_client_close_obj, umqtt_client_close);
 
 static mp_obj_t umqtt_client_get_mqttsta(mp_obj_t self_in) {
     umqtt_client_obj_t *self = client_of(self_in);
-    return MP_OBJ_NEW_SMALL_INT(self->sta);
+    umqtt_guard_t guard;
+    umqtt_lock(self, &guard);
+    UmqttConnStatus status = umqtt_core_status(CORE(self));
+    umqtt_unlock(&guard);
+    return MP_OBJ_NEW_SMALL_INT(status);
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(umqtt_client_get_mqttsta_obj, umqtt_client_get_mqttsta);
 
@@ -486,7 +569,10 @@ static void umqtt_client_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
     } else if (attr == MP_QSTR_DEBUG) {
         field = &self->debug;
     } else if (attr == MP_QSTR_session_present && dest[0] == MP_OBJ_NULL) {
-        dest[0] = mp_obj_new_bool(self->session_present);
+        umqtt_guard_t guard;
+        umqtt_lock(self, &guard);
+        dest[0] = mp_obj_new_bool(umqtt_core_session_present(CORE(self)));
+        umqtt_unlock(&guard);
         return;
     }
     if (field == NULL) {

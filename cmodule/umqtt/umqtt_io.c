@@ -11,6 +11,7 @@
 #include "py/mperrno.h"
 #include "py/unicode.h"
 #include "py/objstr.h"
+#include "umqtt_config.h"
 
 #if MICROPY_PY_UMQTT
 
@@ -22,10 +23,6 @@
 #else
 #define UMQTT_HAVE_POLL (0)
 #endif
-
-bool umqtt_deadline_passed(uint32_t deadline) {
-    return (int32_t)(deadline - (uint32_t)mp_hal_ticks_ms()) <= 0;
-}
 
 static mp_obj_t call_method(mp_obj_t obj, qstr name, size_t n_args, const mp_obj_t *args) {
     mp_obj_t dest[2 + 4];
@@ -254,7 +251,7 @@ static inline int stream_fileno(mp_obj_t sock) {
 
 // The application's transport: transport() returns a connected stream (a
 // socket, a UART, an io.IOBase subclass...); TLS wraps it when ssl is on.
-static void open_app_stream(umqtt_client_obj_t *self) {
+static void open_app_stream(umqtt_client_obj_t *self, umqtt_link_t *link) {
     mp_obj_t raw = mp_call_function_0(self->transport);
     mp_obj_t stream = raw;
     if (self->ssl != mp_const_false && self->ssl != mp_const_none) {
@@ -270,15 +267,16 @@ static void open_app_stream(umqtt_client_obj_t *self) {
     if (dest[0] != MP_OBJ_NULL) {
         set_blocking(stream, false);
     }
-    self->sock = raw;
-    self->stream = stream;
-    self->fd = -1;
-    self->rx_start = self->rx_end = 0;
+    link->sock = raw;
+    link->stream = stream;
+    link->fd = -1;
 }
 
-void umqtt_io_open(umqtt_client_obj_t *self) {
+// Open the transport within `timeout_ms` (TCP connect and TLS handshake;
+// name resolution cannot be bounded through the port's getaddrinfo).
+void umqtt_io_open(umqtt_client_obj_t *self, uint32_t timeout_ms, umqtt_link_t *link) {
     if (is_app_stream(self)) {
-        open_app_stream(self);
+        open_app_stream(self, link);
         return;
     }
     #if MICROPY_PY_UMQTT_NET
@@ -305,7 +303,7 @@ void umqtt_io_open(umqtt_client_obj_t *self) {
     nlr_buf_t nlr;
     if (nlr_push(&nlr) == 0) {
         // TCP connect and TLS handshake are bounded by the client's timeout.
-        mp_obj_t t = timeout_seconds(self->timeout_ms);
+        mp_obj_t t = timeout_seconds(timeout_ms);
         call_method(sock, MP_QSTR_settimeout, 1, &t);
         call_method(sock, MP_QSTR_connect, 1, &info[4]);
         set_nodelay(sock);
@@ -316,10 +314,9 @@ void umqtt_io_open(umqtt_client_obj_t *self) {
         mp_get_stream_raise(stream, MP_STREAM_OP_READ | MP_STREAM_OP_WRITE | MP_STREAM_OP_IOCTL);
         set_blocking(stream, false);
         nlr_pop();
-        self->sock = sock;
-        self->stream = stream;
-        self->fd = stream_fileno(sock);
-        self->rx_start = self->rx_end = 0;
+        link->sock = sock;
+        link->stream = stream;
+        link->fd = stream_fileno(sock);
     } else {
         const mp_stream_p_t *p = mp_get_stream(sock);
         int err;
@@ -329,6 +326,7 @@ void umqtt_io_open(umqtt_client_obj_t *self) {
         nlr_jump(nlr.ret_val);
     }
     #else
+    (void)timeout_ms;
     mp_raise_ValueError(MP_ERROR_TEXT("no socket on this port: use transport="));
     #endif
 }
@@ -351,26 +349,27 @@ void umqtt_io_close(umqtt_client_obj_t *self) {
 // Wait until the transport is probably readable (or writable) or wait_ms has
 // passed. Never raises: pending exceptions are handled by the caller once it
 // holds no lock.
-void umqtt_io_wait(umqtt_client_obj_t *self, bool for_write, uint32_t wait_ms) {
+void umqtt_io_wait(umqtt_client_obj_t *self, mp_obj_t stream, int fd, bool for_write, uint32_t wait_ms) {
     #if UMQTT_HAVE_POLL
-    if (self->fd >= 0) {
-        struct pollfd pfd = { .fd = self->fd, .events = for_write ? POLLOUT : POLLIN };
+    if (fd >= 0 || stream == MP_OBJ_NULL) {
+        struct pollfd pfd = { .fd = fd, .events = for_write ? POLLOUT : POLLIN };
         MP_THREAD_GIL_EXIT();
-        poll(&pfd, 1, (int)wait_ms);
+        poll(&pfd, fd >= 0 ? 1 : 0, (int)wait_ms);
         MP_THREAD_GIL_ENTER();
+        return;
+    }
+    #else
+    if (stream == MP_OBJ_NULL) {
+        mp_hal_delay_us(wait_ms * 1000);
         return;
     }
     #endif
     // A stream without a descriptor: ask it, then sleep a little.
-    mp_obj_t stream = self->stream;
-    if (stream != MP_OBJ_NULL) {
-        int err;
-        mp_uint_t flags = for_write ? MP_STREAM_POLL_WR : MP_STREAM_POLL_RD;
-        mp_uint_t ret = stream_call(stream, is_app_stream(self), CALL_IOCTL, (void *)flags, MP_STREAM_POLL, &err);
-        if (ret != MP_STREAM_ERROR && !(ret & (flags | MP_STREAM_POLL_ERR | MP_STREAM_POLL_HUP))) {
-            mp_hal_delay_us(wait_ms < 1 ? wait_ms * 1000 : 1000);
-        }
-        return;
+    int err;
+    mp_uint_t flags = for_write ? MP_STREAM_POLL_WR : MP_STREAM_POLL_RD;
+    mp_uint_t ret = stream_call(stream, is_app_stream(self), CALL_IOCTL, (void *)flags, MP_STREAM_POLL, &err);
+    if (ret != MP_STREAM_ERROR && !(ret & (flags | MP_STREAM_POLL_ERR | MP_STREAM_POLL_HUP))) {
+        mp_hal_delay_us(wait_ms < 1 ? wait_ms * 1000 : 1000);
     }
 }
 
@@ -391,11 +390,14 @@ int umqtt_io_write_all(umqtt_client_obj_t *self, const uint8_t *buf, size_t len,
             if (umqtt_deadline_passed(deadline)) {
                 return MP_ETIMEDOUT;
             }
-            umqtt_io_wait(self, true, 20);
+            umqtt_io_wait(self, self->stream, self->fd, true, 20);
             continue;
         }
         if (n == 0) {
             return MP_ECONNRESET;
+        }
+        if (n > len) {
+            return MP_EIO;      // a stream that claims more than it was given
         }
         buf += n;
         len -= n;
@@ -412,6 +414,10 @@ mp_int_t umqtt_io_read_some(umqtt_client_obj_t *self, uint8_t *buf, size_t len, 
     }
     mp_uint_t n = stream_call(self->stream, is_app_stream(self), CALL_READ, buf, len, errcode);
     if (n == MP_STREAM_ERROR) {
+        return -1;
+    }
+    if (n > len) {
+        *errcode = MP_EIO;      // a stream that claims more than the buffer holds
         return -1;
     }
     return (mp_int_t)n;

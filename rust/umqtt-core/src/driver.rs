@@ -450,11 +450,17 @@ impl<'m> Driver<'m> {
 
     // ----- inputs -----------------------------------------------------------
 
-    /// The transport asked for by `OpenTransport` is open.
-    pub fn handle_transport_up(&mut self, _now: u32) {
-        if let Link::Opening { deadline } = self.link {
-            self.link = Link::Connecting { deadline };
-            self.send_connect = true;
+    /// The transport asked for by `OpenTransport` is open. `false`: the
+    /// attempt had already ended (its deadline passed, or `close`): close
+    /// this transport again.
+    pub fn handle_transport_up(&mut self, _now: u32) -> bool {
+        match self.link {
+            Link::Opening { deadline } => {
+                self.link = Link::Connecting { deadline };
+                self.send_connect = true;
+                true
+            }
+            _ => false,
         }
     }
 

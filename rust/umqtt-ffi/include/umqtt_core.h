@@ -319,11 +319,12 @@ enum UmqttStatus umqtt_core_disconnect(void *core, uint8_t *out_buf, size_t out_
 // `core` from umqtt_core_init (NULL ignored).
 void umqtt_core_close(void *core);
 
-// The transport asked for by OPEN_TRANSPORT is open.
+// The transport asked for by OPEN_TRANSPORT is open. false: the attempt had already ended (its deadline
+// passed, or close): close this transport again.
 //
 // # Safety
-// `core` from umqtt_core_init (NULL ignored).
-void umqtt_core_handle_transport_up(void *core, uint32_t now_ms);
+// `core` from umqtt_core_init (NULL: false).
+bool umqtt_core_handle_transport_up(void *core, uint32_t now_ms);
 
 // The transport failed to open, broke (IO), timed out (TIMEOUT) or was closed by the broker
 // (PEER_CLOSED); other causes count as IO. Close it.

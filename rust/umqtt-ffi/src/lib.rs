@@ -352,16 +352,15 @@ pub unsafe extern "C" fn umqtt_core_close(core: *mut c_void) {
 
 // ----- inputs ----------------------------------------------------------------
 
-/// The transport asked for by OPEN_TRANSPORT is open.
+/// The transport asked for by OPEN_TRANSPORT is open. false: the attempt had already ended (its deadline
+/// passed, or close): close this transport again.
 ///
 /// # Safety
-/// `core` from umqtt_core_init (NULL ignored).
+/// `core` from umqtt_core_init (NULL: false).
 #[no_mangle]
-pub unsafe extern "C" fn umqtt_core_handle_transport_up(core: *mut c_void, now_ms: u32) {
+pub unsafe extern "C" fn umqtt_core_handle_transport_up(core: *mut c_void, now_ms: u32) -> bool {
     // SAFETY: the caller's promise.
-    if let Some(d) = unsafe { ptr::driver_mut(core) } {
-        d.handle_transport_up(now_ms);
-    }
+    unsafe { ptr::driver_mut(core) }.is_some_and(|d| d.handle_transport_up(now_ms))
 }
 
 /// The transport failed to open, broke (IO), timed out (TIMEOUT) or was closed by the broker

@@ -253,6 +253,7 @@ impl UmqttStatus {
             UmqttStatus::ProtocolError => Error::ProtocolError,
             UmqttStatus::InboundFull => Error::InboundFull,
             UmqttStatus::KeepaliveTimeout => Error::KeepaliveTimeout,
+            UmqttStatus::PacketTooLarge => Error::PacketTooLarge,
             _ => Error::Io,
         }
     }

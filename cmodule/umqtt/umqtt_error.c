@@ -1,0 +1,78 @@
+// Errors of the umqtt client: core statuses and connection losses as
+// MicroPython exceptions, and notices to error_register_cb.
+//
+// MQTTException(code, text) carries the code in args[0] (MP_ERROR_TEXT
+// messages vanish on ports built with terse errors); argument errors are
+// ValueError; transport failures OSError(errno).
+
+#include <string.h>
+
+#include "py/runtime.h"
+#include "py/mperrno.h"
+#include "py/objstr.h"
+#include "umqtt_config.h"
+
+#if MICROPY_PY_UMQTT
+
+#include "umqtt.h"
+
+static mp_obj_t new_mqtt_exception(mp_int_t code, const char *text) {
+    mp_obj_t args[2];
+    size_t n = 0;
+    if (code >= 0) {
+        args[n++] = MP_OBJ_NEW_SMALL_INT(code);
+    }
+    args[n++] = mp_obj_new_str(text, strlen(text));
+    return mp_obj_new_exception_args(&mp_type_MQTTException, n, args);
+}
+
+NORETURN void umqtt_raise_code(mp_int_t code, const char *text) {
+    nlr_raise(new_mqtt_exception(code, text));
+}
+
+NORETURN void umqtt_raise_status(UmqttStatus status) {
+    const char *text = umqtt_core_strerror(status);
+    switch (status) {
+        case UMQTT_STATUS_BAD_ARGUMENT:
+        case UMQTT_STATUS_INVALID_TOPIC:
+        case UMQTT_STATUS_PACKET_TOO_LARGE:
+            nlr_raise(mp_obj_new_exception_arg1(&mp_type_ValueError, mp_obj_new_str(text, strlen(text))));
+        case UMQTT_STATUS_TIMEOUT:
+        case UMQTT_STATUS_WOULD_BLOCK:
+        case UMQTT_STATUS_INFLIGHT_FULL:
+            mp_raise_OSError(MP_ETIMEDOUT);
+        default:
+            umqtt_raise_code(-1, text);
+    }
+}
+
+// The text of why a connection ended, as error_register_cb and DEBUG see it.
+mp_obj_t umqtt_cause_text(UmqttStatus cause, uint8_t code) {
+    const char *text = cause == UMQTT_STATUS_CONNECTION_REFUSED
+        ? umqtt_core_connack_text(code) : umqtt_core_strerror(cause);
+    return mp_obj_new_str(text, strlen(text));
+}
+
+// The connection is gone and no reconnect is coming: OSError with the
+// transport's errno when it failed, else MQTTException naming the cause.
+NORETURN void umqtt_raise_lost(umqtt_client_obj_t *self, UmqttStatus cause) {
+    if (cause == UMQTT_STATUS_IO && self->last_errno != 0) {
+        mp_raise_OSError(self->last_errno);
+    }
+    if (cause == UMQTT_STATUS_TIMEOUT) {
+        mp_raise_OSError(MP_ETIMEDOUT);
+    }
+    if (cause == UMQTT_STATUS_OK) {
+        cause = UMQTT_STATUS_NOT_CONNECTED;
+    }
+    umqtt_raise_code(-1, umqtt_core_strerror(cause));
+}
+
+// Tell error_register_cb, if any; its own exceptions are printed, not raised.
+void umqtt_notify(umqtt_client_obj_t *self, mp_obj_t text) {
+    if (self->err_cb != mp_const_none) {
+        mp_call_function_1_protected(self->err_cb, text);
+    }
+}
+
+#endif // MICROPY_PY_UMQTT

@@ -1,0 +1,593 @@
+// The connection pump of an MQTTClient: the client mutex, and one pass of
+// the loop around the Rust driver (read what the transport has, feed the
+// driver, write what it asks for, collect its events), then waiting until
+// the driver's next deadline in short slices. Every decision is the
+// driver's; Python callbacks run only once Rust has returned and the mutex
+// is free.
+
+#include <string.h>
+#include <assert.h>
+
+#include "py/runtime.h"
+#include "py/stream.h"
+#include "py/mphal.h"
+#include "py/mperrno.h"
+#include "py/objstr.h"
+#include "umqtt_config.h"
+
+#if MICROPY_PY_UMQTT
+
+#include "umqtt.h"
+
+// Longest sleep between looks at Ctrl-C and the driver's deadlines; shorter
+// while another thread waits on the same connection and may take what we wait for.
+#define WAIT_SLICE_MS (100)
+#define SHARED_WAIT_SLICE_MS (2)
+
+// ---------------------------------------------------------------------------
+// The client mutex. A jump callback releases it if anything raises (memory
+// error, Ctrl-C inside a stream call) while it is held.
+
+#if MICROPY_PY_THREAD && (MICROPY_DEBUG_VERBOSE || !defined(NDEBUG))
+#define UMQTT_TRACK_OWNER (1)
+#else
+#define UMQTT_TRACK_OWNER (0)
+#endif
+
+static void guard_release(void *ctx) {
+    #if MICROPY_PY_THREAD
+    umqtt_guard_t *guard = ctx;
+    #if UMQTT_TRACK_OWNER
+    guard->self->owner = 0;
+    #endif
+    mp_thread_mutex_unlock(&guard->self->mutex);
+    #else
+    (void)ctx;
+    #endif
+}
+
+void umqtt_lock(umqtt_client_obj_t *self, umqtt_guard_t *guard) {
+    #if MICROPY_PY_THREAD
+    MP_THREAD_GIL_EXIT();
+    mp_thread_mutex_lock(&self->mutex, 1);
+    MP_THREAD_GIL_ENTER();
+    #if UMQTT_TRACK_OWNER
+    self->owner = (mp_uint_t)mp_thread_get_state();
+    #endif
+    #endif
+    guard->self = self;
+    nlr_push_jump_callback(&guard->node, guard_release);
+}
+
+void umqtt_unlock(umqtt_guard_t *guard) {
+    (void)guard;
+    nlr_pop_jump_callback(true);
+}
+
+// The driver, for a call into the core: debug builds check that this
+// thread holds the client mutex (the core is not thread-safe).
+void *umqtt_core(umqtt_client_obj_t *self) {
+    #if UMQTT_TRACK_OWNER
+    assert(self->owner == (mp_uint_t)mp_thread_get_state());
+    #endif
+    return self->core;
+}
+
+#define CORE(self) umqtt_core(self)
+
+uint32_t umqtt_now_ms(void) {
+    return (uint32_t)mp_hal_ticks_ms();
+}
+
+bool umqtt_deadline_passed(uint32_t deadline) {
+    return (int32_t)(deadline - umqtt_now_ms()) <= 0;
+}
+
+// ---------------------------------------------------------------------------
+// Buffers (mutex held). Both grow and never shrink, so steady-state
+// publishing and receiving allocate nothing.
+
+void umqtt_tx_reserve(umqtt_client_obj_t *self, size_t len) {
+    if (len > self->tx_cap) {
+        self->tx_buf = m_renew(uint8_t, self->tx_buf, self->tx_cap, len);
+        self->tx_cap = len;
+    }
+}
+
+// Room for a packet of `need` bytes from rx_start; false when over max_packet.
+static bool rx_reserve(umqtt_client_obj_t *self, size_t need) {
+    if (need > self->max_packet) {
+        return false;
+    }
+    if (self->rx_start > 0 && self->rx_cap - self->rx_start < need) {
+        size_t avail = self->rx_end - self->rx_start;
+        memmove(self->rx_buf, self->rx_buf + self->rx_start, avail);
+        self->rx_start = 0;
+        self->rx_end = avail;
+    }
+    if (need > self->rx_cap) {
+        size_t cap = self->rx_cap * 2;
+        cap = cap < need ? need : cap;
+        cap = cap > self->max_packet ? self->max_packet : cap;
+        self->rx_buf = m_renew(uint8_t, self->rx_buf, self->rx_cap, cap);
+        self->rx_cap = cap;
+    }
+    return true;
+}
+
+// A bytes object for a received payload. Its hash is left to be computed on
+// demand (0 means "not yet" to MicroPython), not over every byte of every
+// message as mp_obj_new_bytes does.
+static mp_obj_t new_payload_bytes(const uint8_t *data, size_t len) {
+    mp_obj_str_t *o = mp_obj_malloc(mp_obj_str_t, &mp_type_bytes);
+    byte *p = m_new(byte, len + 1);
+    memcpy(p, data, len);
+    p[len] = '\0';
+    o->len = len;
+    o->hash = 0;
+    o->data = p;
+    return MP_OBJ_FROM_PTR(o);
+}
+
+// ---------------------------------------------------------------------------
+// Writing, and losing the transport (mutex held).
+
+void umqtt_transport_lost(umqtt_client_obj_t *self, UmqttStatus cause) {
+    umqtt_core_handle_transport_down(CORE(self), umqtt_now_ms(), cause);
+    umqtt_io_close(self);
+}
+
+bool umqtt_write_locked(umqtt_client_obj_t *self, const uint8_t *buf, size_t len) {
+    int e = umqtt_io_write_all(self, buf, len, umqtt_now_ms() + self->timeout_ms);
+    if (e != 0) {
+        self->last_errno = e;
+        umqtt_transport_lost(self, e == MP_ETIMEDOUT ? UMQTT_STATUS_TIMEOUT : UMQTT_STATUS_IO);
+        return false;
+    }
+    return true;
+}
+
+static UmqttBytes bytes_of(mp_obj_t obj) {
+    UmqttBytes b = { NULL, 0 };
+    if (obj != MP_OBJ_NULL && obj != mp_const_none) {
+        mp_buffer_info_t info;
+        mp_get_buffer_raise(obj, &info, MP_BUFFER_READ);
+        b.ptr = info.buf;
+        b.len = info.len;
+    }
+    return b;
+}
+
+// The bytes of a CONNECT, re-send or restore the driver asked for, from the
+// objects the client keeps.
+static UmqttStatus encode_request(umqtt_client_obj_t *self, const UmqttTransmit *tx, size_t *len) {
+    uint32_t now = umqtt_now_ms();
+    if (tx->kind == UMQTT_TRANSMIT_KIND_CONNECT) {
+        static const uint8_t empty = 0;
+        UmqttIdentity id = {
+            .client_id = bytes_of(self->client_id),
+            .user = bytes_of(self->user),
+            .password = bytes_of(self->password),
+            .will_topic = bytes_of(self->will_topic),
+            .will_payload = bytes_of(self->will_msg),
+            .will_qos = self->will_qos,
+            .will_retain = self->will_retain,
+        };
+        if (id.password.ptr == NULL && self->password != mp_const_none) {
+            id.password.ptr = &empty;
+        }
+        return umqtt_core_encode_connect(CORE(self), &id, now, self->tx_buf, self->tx_cap, len);
+    }
+    if (tx->kind == UMQTT_TRANSMIT_KIND_PUBLISH) {
+        UmqttBytes topic = bytes_of(self->slot_topic[tx->slot]);
+        UmqttBytes msg = bytes_of(self->slot_msg[tx->slot]);
+        return umqtt_core_encode_publish(CORE(self), tx->slot, topic.ptr, topic.len, msg.ptr, msg.len, now,
+            self->tx_buf, self->tx_cap, len);
+    }
+    UmqttBytes filter = bytes_of(self->sub_filter[tx->slot]);
+    return umqtt_core_encode_subscribe(CORE(self), tx->slot, filter.ptr, filter.len, now,
+        self->tx_buf, self->tx_cap, len);
+}
+
+// Write everything the driver has to send, until it has nothing or the
+// transport fails.
+static void drain_transmit(umqtt_client_obj_t *self) {
+    while (self->stream != MP_OBJ_NULL) {
+        UmqttTransmit tx;
+        UmqttStatus st = umqtt_core_poll_transmit(CORE(self), umqtt_now_ms(), self->tx_buf, self->tx_cap, &tx);
+        if (st == UMQTT_STATUS_BUFFER_TOO_SMALL) {
+            umqtt_tx_reserve(self, tx.len);
+            continue;
+        }
+        if (st != UMQTT_STATUS_OK || tx.kind == UMQTT_TRANSMIT_KIND_NOTHING) {
+            return;
+        }
+        size_t len = tx.len;
+        if (tx.kind != UMQTT_TRANSMIT_KIND_BYTES) {
+            st = encode_request(self, &tx, &len);
+            if (st == UMQTT_STATUS_BUFFER_TOO_SMALL) {
+                umqtt_tx_reserve(self, len);
+                continue;
+            }
+            if (st != UMQTT_STATUS_OK) {
+                if (tx.kind == UMQTT_TRANSMIT_KIND_CONNECT) {
+                    umqtt_io_close(self);       // the driver ended the attempt (bad identity)
+                }
+                return;
+            }
+        }
+        if (!umqtt_write_locked(self, self->tx_buf, len)) {
+            return;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Receiving (mutex held).
+
+// Read what the transport has, without blocking, behind what is buffered.
+static void read_transport(umqtt_client_obj_t *self) {
+    if (self->stream == MP_OBJ_NULL) {
+        return;
+    }
+    if (self->rx_start == self->rx_end) {
+        self->rx_start = self->rx_end = 0;
+    }
+    if (self->rx_end == self->rx_cap && !rx_reserve(self, self->rx_end - self->rx_start + 1)) {
+        return;     // full of unread packets: the broker waits (TCP flow control)
+    }
+    int err = 0;
+    mp_int_t n = umqtt_io_read_some(self, self->rx_buf + self->rx_end, self->rx_cap - self->rx_end, &err);
+    if (n > 0) {
+        self->rx_end += n;
+        umqtt_core_handle_data_received(CORE(self), umqtt_now_ms());
+    } else if (n == 0) {
+        umqtt_transport_lost(self, UMQTT_STATUS_PEER_CLOSED);
+    } else if (!mp_is_nonblocking_error(err)) {
+        self->last_errno = err;
+        umqtt_transport_lost(self, UMQTT_STATUS_IO);
+    }
+}
+
+// The driver holds every incoming QoS 2 id a broker may leave awaiting
+// PUBREL once it has a map of all 65,535 (8 KiB, taken only from a broker
+// whose window outgrows the core's table).
+static bool lend_inbound_map(umqtt_client_obj_t *self) {
+    if (self->inbound_map == NULL) {
+        self->inbound_map = m_new_maybe(uint8_t, UMQTT_INBOUND_MAP_BYTES);
+        if (self->inbound_map == NULL) {
+            return false;
+        }
+    }
+    return umqtt_core_lend_inbound_map(CORE(self), self->inbound_map, UMQTT_INBOUND_MAP_BYTES) == UMQTT_STATUS_OK;
+}
+
+// Two-phase delivery: the objects first (a MemoryError here leaves the
+// message undelivered and in the buffer), then the driver counts it delivered.
+static void take_message(umqtt_client_obj_t *self, umqtt_pass_t *pass, const UmqttRx *rx) {
+    mp_obj_t topic = mp_obj_new_bytes(rx->topic, rx->topic_len);
+    mp_obj_t msg = new_payload_bytes(rx->payload, rx->payload_len);
+    size_t consumed = 0;
+    UmqttStatus st = umqtt_core_accept_message(CORE(self), umqtt_now_ms(), &consumed);
+    if (st == UMQTT_STATUS_INBOUND_FULL && lend_inbound_map(self)) {
+        st = umqtt_core_accept_message(CORE(self), umqtt_now_ms(), &consumed);
+    }
+    if (st != UMQTT_STATUS_OK) {
+        umqtt_transport_lost(self, UMQTT_STATUS_INBOUND_FULL);
+        return;
+    }
+    self->rx_start += consumed;
+    pass->topic = topic;
+    pass->msg = msg;
+}
+
+// Hand the driver the buffered packets one by one, until it needs more bytes
+// or a message is taken (deliver) or left for the application (!deliver).
+static void feed(umqtt_client_obj_t *self, umqtt_pass_t *pass, bool deliver) {
+    while (self->stream != MP_OBJ_NULL) {
+        UmqttRx rx;
+        UmqttStatus st = umqtt_core_handle_rx(CORE(self), self->rx_buf + self->rx_start,
+            self->rx_end - self->rx_start, umqtt_now_ms(), &rx);
+        if (st != UMQTT_STATUS_OK) {
+            self->last_errno = 0;
+            umqtt_io_close(self);           // the driver has declared the connection lost
+            return;
+        }
+        switch (rx.kind) {
+            case UMQTT_RX_KIND_CONSUMED:
+                self->rx_start += rx.n;
+                continue;
+            case UMQTT_RX_KIND_BUSY:
+                drain_transmit(self);
+                continue;
+            case UMQTT_RX_KIND_NEED_MORE:
+                if (!rx_reserve(self, rx.n)) {
+                    umqtt_transport_lost(self, UMQTT_STATUS_PACKET_TOO_LARGE);
+                }
+                return;
+            case UMQTT_RX_KIND_MESSAGE:
+                if (deliver) {
+                    take_message(self, pass, &rx);
+                }
+                return;
+            default:
+                return;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// One pass.
+
+static void add_notice(umqtt_pass_t *pass, mp_obj_t text) {
+    if (pass->n_notices < UMQTT_MAX_NOTICES) {
+        pass->notices[pass->n_notices++] = text;
+    }
+}
+
+static void drain_events(umqtt_client_obj_t *self, umqtt_pass_t *pass) {
+    UmqttEvent ev;
+    while (umqtt_core_poll_event(CORE(self), &ev)) {
+        switch (ev.kind) {
+            case UMQTT_EVENT_KIND_OPEN_TRANSPORT:
+                pass->open = true;
+                break;
+            case UMQTT_EVENT_KIND_CONNECTION_LOST: {
+                umqtt_io_close(self);
+                mp_obj_t text = umqtt_cause_text(ev.cause, ev.code);
+                if (mp_obj_is_true(self->debug)) {
+                    mp_printf(&mp_plat_print, "umqtt: connection lost: %s (errno %d)\n",
+                        mp_obj_str_get_str(text), self->last_errno);
+                }
+                if (!self->reconn) {
+                    add_notice(pass, text);
+                }
+                break;
+            }
+            case UMQTT_EVENT_KIND_RECONNECT_START:
+                add_notice(pass, MP_OBJ_NEW_QSTR(MP_QSTR_reconnect_start));
+                break;
+            case UMQTT_EVENT_KIND_RECONNECT_SUCCESS:
+                add_notice(pass, MP_OBJ_NEW_QSTR(MP_QSTR_reconnect_success));
+                break;
+            default:
+                break;
+        }
+    }
+}
+
+// Bytes already received (a PINGRESP among them) are handled before the
+// driver judges its deadlines.
+void umqtt_pump_locked(umqtt_client_obj_t *self, umqtt_pass_t *pass, bool deliver) {
+    read_transport(self);
+    feed(self, pass, deliver);
+    uint32_t now = umqtt_now_ms();
+    if (umqtt_core_poll_timeout(CORE(self), now) == 0
+        && umqtt_core_handle_timeout(CORE(self), now) != UMQTT_STATUS_OK) {
+        umqtt_io_close(self);
+    }
+    drain_transmit(self);
+    drain_events(self, pass);
+}
+
+static bool is_exception(mp_obj_t exc, const mp_obj_type_t *type) {
+    return mp_obj_is_subclass_fast(MP_OBJ_FROM_PTR(mp_obj_get_type(exc)), MP_OBJ_FROM_PTR(type));
+}
+
+static int errno_of(mp_obj_t exc) {
+    if (!is_exception(exc, &mp_type_OSError)) {
+        return 0;
+    }
+    mp_obj_t v = mp_obj_exception_get_value(exc);
+    return mp_obj_is_small_int(v) ? MP_OBJ_SMALL_INT_VALUE(v) : 0;
+}
+
+// Open the transport the driver asked for, without the mutex (name lookup,
+// TCP and TLS block), bounded by what is left of the attempt's deadline.
+static void open_transport(umqtt_client_obj_t *self) {
+    umqtt_guard_t guard;
+    umqtt_lock(self, &guard);
+    uint32_t timeout = umqtt_core_open_timeout(CORE(self), umqtt_now_ms());
+    umqtt_unlock(&guard);
+    if (timeout == 0) {
+        return;
+    }
+    umqtt_link_t link;
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        umqtt_io_open(self, timeout, &link);
+        nlr_pop();
+    } else {
+        mp_obj_t exc = MP_OBJ_FROM_PTR(nlr.ret_val);
+        int err = errno_of(exc);
+        umqtt_lock(self, &guard);
+        self->open_error = exc;
+        self->last_errno = err;
+        umqtt_core_handle_transport_down(CORE(self), umqtt_now_ms(),
+            err == MP_ETIMEDOUT ? UMQTT_STATUS_TIMEOUT : UMQTT_STATUS_IO);
+        umqtt_unlock(&guard);
+        if (!is_exception(exc, &mp_type_Exception)) {
+            nlr_jump(nlr.ret_val);          // KeyboardInterrupt, SystemExit
+        }
+        return;
+    }
+    umqtt_lock(self, &guard);
+    self->stream = link.stream;
+    self->sock = link.sock;
+    self->fd = link.fd;
+    self->rx_start = self->rx_end = 0;
+    if (umqtt_core_handle_transport_up(CORE(self), umqtt_now_ms())) {
+        drain_transmit(self);               // CONNECT
+    } else {
+        umqtt_io_close(self);               // the attempt ended meanwhile
+    }
+    umqtt_unlock(&guard);
+}
+
+// What a pass left for this thread, mutex free: notices, then the transport.
+void umqtt_after_pass(umqtt_client_obj_t *self, umqtt_pass_t *pass) {
+    for (size_t i = 0; i < pass->n_notices; ++i) {
+        umqtt_notify(self, pass->notices[i]);
+    }
+    if (pass->open) {
+        open_transport(self);
+    }
+}
+
+// One pass in an application thread; true when it delivered a message (the
+// callback has run; its exception propagates, the message stays delivered).
+bool umqtt_pump(umqtt_client_obj_t *self, bool deliver) {
+    umqtt_pass_t pass = { 0 };
+    umqtt_guard_t guard;
+    umqtt_lock(self, &guard);
+    umqtt_pump_locked(self, &pass, deliver);
+    umqtt_unlock(&guard);
+    umqtt_after_pass(self, &pass);
+    if (pass.topic == MP_OBJ_NULL) {
+        return false;
+    }
+    if (self->msg_cb != mp_const_none) {
+        mp_call_function_2(self->msg_cb, pass.topic, pass.msg);
+    }
+    return true;
+}
+
+// Wait until the driver's next deadline, `deadline`, bytes to read, or one
+// slice, whichever is first; then let Ctrl-C in (no Rust frame below, no
+// lock held).
+void umqtt_wait(umqtt_client_obj_t *self, uint32_t deadline) {
+    umqtt_guard_t guard;
+    umqtt_lock(self, &guard);
+    uint32_t now = umqtt_now_ms();
+    uint32_t wait = umqtt_core_poll_timeout(CORE(self), now);
+    int32_t left = (int32_t)(deadline - now);
+    uint32_t slice = self->waiters > 0 ? SHARED_WAIT_SLICE_MS : WAIT_SLICE_MS;
+    wait = left <= 0 ? 0 : (wait < (uint32_t)left ? wait : (uint32_t)left);
+    wait = wait < slice ? wait : slice;
+    mp_obj_t stream = self->stream;
+    int fd = self->fd;
+    self->waiters++;
+    umqtt_unlock(&guard);
+    void *raised = NULL;
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        if (wait > 0) {
+            umqtt_io_wait(self, stream, fd, false, wait);
+        }
+        nlr_pop();
+    } else {
+        raised = nlr.ret_val;       // Ctrl-C inside a stream's ioctl
+    }
+    umqtt_lock(self, &guard);
+    self->waiters--;
+    umqtt_unlock(&guard);
+    if (raised != NULL) {
+        nlr_jump(raised);
+    }
+    mp_handle_pending(true);
+}
+
+// ---------------------------------------------------------------------------
+// connect(): one attempt, its failure raised (and told to error_register_cb
+// once, with reconn=False).
+
+NORETURN static void connect_failed(umqtt_client_obj_t *self, UmqttStatus st, uint8_t code) {
+    mp_obj_t exc;
+    if (st == UMQTT_STATUS_CONNECTION_REFUSED) {
+        const char *text = umqtt_core_connack_text(code);
+        mp_obj_t args[2] = { MP_OBJ_NEW_SMALL_INT(code), mp_obj_new_str(text, strlen(text)) };
+        exc = mp_obj_new_exception_args(&mp_type_MQTTException, 2, args);
+    } else if (st == UMQTT_STATUS_IO && self->open_error != MP_OBJ_NULL) {
+        exc = self->open_error;
+    } else if (st == UMQTT_STATUS_TIMEOUT || (st == UMQTT_STATUS_IO && self->last_errno != 0)) {
+        exc = mp_obj_new_exception_arg1(&mp_type_OSError,
+            MP_OBJ_NEW_SMALL_INT(st == UMQTT_STATUS_TIMEOUT ? MP_ETIMEDOUT : self->last_errno));
+    } else {
+        nlr_buf_t nlr;
+        if (nlr_push(&nlr) == 0) {
+            umqtt_raise_status(st);
+        }
+        exc = MP_OBJ_FROM_PTR(nlr.ret_val);
+    }
+    self->open_error = MP_OBJ_NULL;
+    if (!self->reconn) {
+        umqtt_notify(self, mp_obj_str_make_new(&mp_type_str, 1, 0, &exc));
+    }
+    nlr_raise(exc);
+}
+
+void umqtt_connect(umqtt_client_obj_t *self, bool clean_session) {
+    umqtt_keepalive_stop(self);
+    umqtt_guard_t guard;
+    umqtt_lock(self, &guard);
+    umqtt_io_close(self);
+    self->open_error = MP_OBJ_NULL;
+    self->last_errno = 0;
+    umqtt_core_connect(CORE(self), clean_session, umqtt_now_ms());
+    umqtt_unlock(&guard);
+    // The driver bounds the attempt by the timeout; this bound only guards it.
+    uint32_t deadline = umqtt_now_ms() + self->timeout_ms + 1000;
+    for (;;) {
+        bool delivered = umqtt_pump(self, true);
+        bool session_present;
+        uint8_t code;
+        umqtt_lock(self, &guard);
+        UmqttStatus st = umqtt_core_connect_result(CORE(self), &session_present, &code);
+        if (st == UMQTT_STATUS_PENDING && umqtt_deadline_passed(deadline)) {
+            umqtt_core_close(CORE(self));
+            umqtt_io_close(self);
+            st = UMQTT_STATUS_TIMEOUT;
+        }
+        umqtt_unlock(&guard);
+        if (st == UMQTT_STATUS_OK) {
+            break;
+        }
+        if (st != UMQTT_STATUS_PENDING) {
+            connect_failed(self, st, code);
+        }
+        if (!delivered) {
+            umqtt_wait(self, deadline);
+        }
+    }
+    if (self->keepalive > 0) {
+        umqtt_keepalive_start(self);
+    }
+}
+
+// Wait for `ticket` (of the publish in `slot`, or -1) until `deadline`: OK
+// (with *code, the SUBACK code) or
+// UNKNOWN_TICKET (dropped with a connection: issue it again). Raises when
+// the connection is closed for good, and OSError(ETIMEDOUT) at the deadline
+// (the ticket is forgotten; a publish stays in flight).
+UmqttStatus umqtt_wait_ticket(umqtt_client_obj_t *self, uint32_t ticket, int slot, uint32_t deadline, uint8_t *code) {
+    for (;;) {
+        umqtt_guard_t guard;
+        umqtt_lock(self, &guard);
+        UmqttStatus st = umqtt_core_ticket_result(CORE(self), ticket, code);
+        if (st == UMQTT_STATUS_OK && slot >= 0) {
+            // The driver freed the slot just now: let its objects go.
+            self->slot_topic[slot] = MP_OBJ_NULL;
+            self->slot_msg[slot] = MP_OBJ_NULL;
+        }
+        if (st == UMQTT_STATUS_PENDING && umqtt_deadline_passed(deadline)) {
+            umqtt_core_forget(CORE(self), ticket);
+            st = UMQTT_STATUS_TIMEOUT;
+        }
+        UmqttStatus cause = umqtt_core_cause(CORE(self));
+        umqtt_unlock(&guard);
+        if (st == UMQTT_STATUS_LOST) {
+            umqtt_raise_lost(self, cause);
+        }
+        if (st == UMQTT_STATUS_TIMEOUT) {
+            mp_raise_OSError(MP_ETIMEDOUT);
+        }
+        if (st != UMQTT_STATUS_PENDING) {
+            return st;
+        }
+        if (!umqtt_pump(self, true)) {
+            umqtt_wait(self, deadline);
+        }
+    }
+}
+
+#endif // MICROPY_PY_UMQTT
