@@ -465,8 +465,14 @@ impl<'m> Driver<'m> {
     }
 
     /// The transport failed to open, broke or was closed by the broker
-    /// (`cause`: [`Error::Io`], [`Error::PeerClosed`], ...).
+    /// (`cause`: [`Error::Io`], [`Error::PeerClosed`], ...). Ignored while
+    /// no transport is open or opening (closed, or waiting to retry): a late
+    /// report, such as the end of stream after a refused CONNACK, changes
+    /// neither the cause, the status nor the back-off.
     pub fn handle_transport_down(&mut self, now: u32, cause: Error) {
+        if matches!(self.link, Link::Closed | Link::Backoff { .. }) {
+            return;
+        }
         self.lost(now, cause);
     }
 

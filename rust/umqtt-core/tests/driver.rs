@@ -18,13 +18,15 @@ mod driver_pair;
 
 use common::ack;
 use driver_pair::{
-    connack, connect_clean, dup_of, incoming, kinds, payload_of, pid_of, refused, settings,
-    suback, topic_of, Open, Shim, PINGREQ, PINGRESP, START,
+    connack, connect_clean, dup_of, incoming, kinds, payload_of, pid_of, refused, settings, suback,
+    topic_of, Open, Shim, PINGREQ, PINGRESP, START,
 };
 use umqtt_core::driver::{ConnectResult, Event, Settings, Status, Transmit};
 use umqtt_core::inbound::INBOUND_MAP_BYTES;
 use umqtt_core::reconnect::{BACKOFF_BASE_MS, BACKOFF_CAP_MS};
-use umqtt_core::{ConnState, Error, TicketResult, MAX_INBOUND_QOS2, MAX_INFLIGHT, MAX_SUBSCRIPTIONS};
+use umqtt_core::{
+    ConnState, Error, TicketResult, MAX_INBOUND_QOS2, MAX_INFLIGHT, MAX_SUBSCRIPTIONS,
+};
 
 const CONNECT: u8 = 1;
 const PUBLISH: u8 = 3;
@@ -98,15 +100,19 @@ fn connect_opens_the_transport_writes_connect_and_a_connack_connects() {
     assert_eq!(sh.d.open_timeout(sh.now), 10_000);
     assert_eq!(sh.d.poll_timeout(sh.now), 10_000);
     sh.now += 40;
-    sh.d.handle_transport_up(sh.now);
-    sh.up = true;
+    sh.up = sh.d.handle_transport_up(sh.now);
+    assert!(sh.up);
     assert_eq!(sh.d.poll_transmit(sh.now, &mut out), Ok(Transmit::Connect));
     sh.pump();
     assert_eq!(kinds(&sh.wire), [CONNECT]);
     assert!(connect_clean(&sh.wire[0]));
     assert_eq!(sh.d.connect_result(), ConnectResult::Pending);
-    assert_eq!(sh.d.poll_timeout(sh.now), 10_000 - 40, "one deadline for the attempt");
-    sh.from_broker(&connack(false));
+    assert_eq!(
+        sh.d.poll_timeout(sh.now),
+        10_000 - 40,
+        "one deadline for the attempt"
+    );
+    sh.broker_sends(&connack(false));
     assert_eq!(
         sh.take_events(),
         [Event::Connected {
@@ -165,8 +171,8 @@ fn opening_and_connack_together_are_bounded_by_timeout_ms() {
     sh.advance(1_000);
     // The transport opens late; the attempt keeps its deadline.
     assert_eq!(sh.d.open_timeout(sh.now), 2_000);
-    sh.d.handle_transport_up(sh.now);
-    sh.up = true;
+    sh.up = sh.d.handle_transport_up(sh.now);
+    assert!(sh.up);
     sh.pump();
     assert_eq!(kinds(&sh.take_wire()), [CONNECT]);
     assert_eq!(sh.d.poll_timeout(sh.now), 2_000);
@@ -185,7 +191,10 @@ fn opening_and_connack_together_are_bounded_by_timeout_ms() {
     assert_eq!(sh.errors, [(START + 3_000, Error::Timeout)]);
     assert_eq!(sh.d.connect_result(), ConnectResult::Failed(Error::Timeout));
     // A transport reported up after the attempt ended is ignored.
-    sh.d.handle_transport_up(sh.now);
+    assert!(
+        !sh.d.handle_transport_up(sh.now),
+        "too late: close it again"
+    );
     let mut out = [0u8; 64];
     assert_eq!(sh.d.poll_transmit(sh.now, &mut out), Ok(Transmit::Nothing));
     assert_eq!(sh.d.status(), Status::Closed);
@@ -211,7 +220,7 @@ fn a_refused_connack_fails_the_connect_with_its_code_and_reports_no_connection_l
         for code in 1..=5u8 {
             let mut sh = Shim::new(settings(60, reconnect));
             sh.connect(true);
-            sh.from_broker(&refused(code));
+            sh.broker_sends(&refused(code));
             assert_eq!(sh.errors, [(START, Error::Refused(code))]);
             assert_eq!(
                 sh.d.connect_result(),
@@ -233,10 +242,13 @@ fn a_transport_down_reported_after_a_refused_connack_changes_nothing() {
     for reconnect in [false, true] {
         let mut sh = Shim::new(settings(60, reconnect));
         sh.connect(true);
-        sh.from_broker(&refused(5));
+        sh.broker_sends(&refused(5));
         sh.d.handle_transport_down(sh.now, Error::PeerClosed);
         sh.pump();
-        assert_eq!(sh.d.connect_result(), ConnectResult::Failed(Error::Refused(5)));
+        assert_eq!(
+            sh.d.connect_result(),
+            ConnectResult::Failed(Error::Refused(5))
+        );
         assert_eq!(sh.d.status(), Status::Closed);
         assert_eq!(sh.take_events(), [Event::OpenTransport]);
     }
@@ -297,7 +309,11 @@ fn a_publish_while_reconnecting_would_block_and_never_waits_past_the_timeout() {
             }
         });
         assert_eq!(r, Err(Error::Timeout), "QoS {qos}");
-        assert_eq!(sh.now, start + 2_000, "QoS {qos}: waited exactly its timeout");
+        assert_eq!(
+            sh.now,
+            start + 2_000,
+            "QoS {qos}: waited exactly its timeout"
+        );
         assert!(tries >= 2);
     }
     assert_eq!(sh.subscribe(b"s/#", 1), Err(Error::WouldBlock));
@@ -337,10 +353,7 @@ fn with_reconnect_on_and_the_broker_gone_poll_timeout_is_always_finite() {
         sh.advance(t.max(1));
     }
     assert!(sh.opens.len() > 90, "{} attempts", sh.opens.len());
-    assert!(sh
-        .errors
-        .iter()
-        .all(|&(_, e)| e == Error::Timeout));
+    assert!(sh.errors.iter().all(|&(_, e)| e == Error::Timeout));
 }
 
 #[test]
@@ -378,7 +391,7 @@ fn back_off_delays_grow_from_1_s_to_a_30_s_cap_within_their_jitter_and_reset_aft
 
         // A success resets the back-off.
         until_connect_written(&mut sh);
-        sh.from_broker(&connack(true));
+        sh.broker_sends(&connack(true));
         assert!(sh.take_events().ends_with(&[
             Event::Connected {
                 session_present: true
@@ -416,7 +429,10 @@ fn each_reconnect_attempt_is_bounded_by_timeout_ms() {
         let opened = sh.now;
         assert_eq!(sh.d.poll_timeout(sh.now), timeout_ms);
         sh.advance(timeout_ms);
-        assert_eq!(sh.errors.last(), Some(&(opened + timeout_ms, Error::Timeout)));
+        assert_eq!(
+            sh.errors.last(),
+            Some(&(opened + timeout_ms, Error::Timeout))
+        );
         assert_eq!(sh.d.status(), Status::Connecting);
         // And the next delay follows the back-off.
         let (lo, hi) = backoff_bounds(k + 1);
@@ -474,7 +490,7 @@ fn close_and_disconnect_stop_reconnecting() {
     assert!(sh.d.open_timeout(sh.now) > 0);
     sh.disconnect();
     assert!(sh.wire.is_empty());
-    sh.d.handle_transport_up(sh.now);
+    assert!(!sh.d.handle_transport_up(sh.now), "closed: close it again");
     let mut out = [0u8; 64];
     assert_eq!(sh.d.poll_transmit(sh.now, &mut out), Ok(Transmit::Nothing));
     assert_eq!(sh.d.open_timeout(sh.now), 0);
@@ -503,13 +519,17 @@ fn qos1_and_qos2_publishes_get_distinct_slots_up_to_max_inflight() {
     pids.dedup();
     assert_eq!(pids.len(), MAX_INFLIGHT);
     assert_eq!(sh.publish(b"t", b"x", 1), Err(Error::InflightFull));
-    assert_eq!(sh.publish(b"t", b"x", 0).unwrap().ticket, 0, "QoS 0 takes no slot");
+    assert_eq!(
+        sh.publish(b"t", b"x", 0).unwrap().ticket,
+        0,
+        "QoS 0 takes no slot"
+    );
     // Slot 5 acknowledged (QoS 2 here) frees it for the next publish.
     let five = ops[5];
     let pid = pid_of(&sh.wire[5]);
-    sh.from_broker(&ack(0x50, pid));
+    sh.broker_sends(&ack(0x50, pid));
     assert_eq!(sh.publish(b"t", b"x", 1), Err(Error::InflightFull));
-    sh.from_broker(&ack(0x70, pid));
+    sh.broker_sends(&ack(0x70, pid));
     assert_eq!(sh.d.ticket_result(five.ticket), TicketResult::Done(0));
     assert_eq!(sh.publish(b"t", b"y", 2).unwrap().slot, five.slot);
 }
@@ -528,7 +548,7 @@ fn a_publish_whose_write_failed_is_lost_and_frees_its_slot_with_reconnect_off() 
         assert_eq!(sh.d.ticket_result(op.ticket), TicketResult::Lost);
         // A resumed session has nothing to re-send: it was never sent.
         sh.connect(false);
-        sh.from_broker(&connack(true));
+        sh.broker_sends(&connack(true));
         assert_eq!(kinds(&sh.take_wire()), [CONNECT], "failure {i}");
         sh.events.clear();
     }
@@ -542,7 +562,7 @@ fn a_publish_whose_write_failed_is_lost_and_frees_its_slot_with_reconnect_off() 
     assert_eq!(sh.d.ticket_result(a.ticket), TicketResult::Lost);
     assert_eq!(sh.d.ticket_result(b.ticket), TicketResult::Lost);
     sh.connect(false);
-    sh.from_broker(&connack(true));
+    sh.broker_sends(&connack(true));
     let w = sh.take_wire();
     assert_eq!(kinds(&w), [CONNECT, PUBLISH, PUBLISH]);
     for (resent, first) in w[1..].iter().zip(&sent) {
@@ -552,7 +572,7 @@ fn a_publish_whose_write_failed_is_lost_and_frees_its_slot_with_reconnect_off() 
     }
     // The failed one's slot is free again.
     assert_eq!(sh.publish(b"n", b"4", 1).unwrap().slot, 2);
-    sh.from_broker(&ack(0x40, pid_of(&sent[0])));
+    sh.broker_sends(&ack(0x40, pid_of(&sent[0])));
     assert_eq!(sh.d.ticket_result(c.ticket), TicketResult::Pending);
 }
 
@@ -562,12 +582,12 @@ fn after_a_reconnect_unsent_messages_go_without_dup_sent_ones_with_dup_in_publis
     let mut sh = Shim::connected(settings(0, true));
     let x = sh.publish(b"x", b"0", 1).unwrap();
     let a = sh.publish(b"a", b"1", 1).unwrap();
-    sh.from_broker(&ack(0x40, pid_of(&sh.wire[0])));
+    sh.broker_sends(&ack(0x40, pid_of(&sh.wire[0])));
     assert_eq!(sh.d.ticket_result(x.ticket), TicketResult::Done(0));
     let b = sh.publish(b"b", b"2", 2).unwrap();
     assert_eq!((a.slot, b.slot), (1, 0), "slot order is not publish order");
     let pid_b = pid_of(sh.wire.last().unwrap());
-    sh.from_broker(&ack(0x50, pid_b));
+    sh.broker_sends(&ack(0x50, pid_b));
     assert_eq!(sh.wire.last().unwrap(), &ack(0x62, pid_b));
     let c = sh.publish(b"c", b"3", 2).unwrap();
     let sent = sh.take_wire();
@@ -581,7 +601,11 @@ fn after_a_reconnect_unsent_messages_go_without_dup_sent_ones_with_dup_in_publis
         ]
     );
     for t in [a.ticket, b.ticket, c.ticket, d.ticket] {
-        assert_eq!(sh.d.ticket_result(t), TicketResult::Pending, "kept while reconnecting");
+        assert_eq!(
+            sh.d.ticket_result(t),
+            TicketResult::Pending,
+            "kept while reconnecting"
+        );
     }
     assert_eq!(sh.publish(b"e", b"5", 1), Err(Error::WouldBlock));
 
@@ -645,7 +669,7 @@ fn an_unaccepted_message_does_not_stop_pingreqs() {
     let mut sh = Shim::connected(settings(2, true));
     sh.accept = false;
     sh.now += 500;
-    sh.from_broker(&incoming("busy", b"m", 1, 9, false));
+    sh.broker_sends(&incoming("busy", b"m", 1, 9, false));
     assert_eq!(sh.offered.len(), 1);
     let mut pings = Vec::new();
     // The application is busy for 6 s; the broker answers every PINGREQ.
@@ -654,7 +678,7 @@ fn an_unaccepted_message_does_not_stop_pingreqs() {
         for p in sh.take_wire() {
             assert_eq!(p, PINGREQ, "nothing but PINGREQ while the message waits");
             pings.push(sh.now);
-            assert!(sh.from_broker(&PINGRESP));
+            assert!(sh.broker_sends(&PINGRESP));
         }
     }
     assert!(pings.len() >= 5, "{pings:?}");
@@ -676,7 +700,7 @@ fn bytes_arriving_behind_an_unread_message_keep_the_link_alive() {
     sh.accept = false;
     // The broker never answers a PINGREQ, but sends a message every 500 ms.
     for i in 0..40u16 {
-        sh.from_broker(&incoming("flood", b"m", 1, i + 1, false));
+        sh.broker_sends(&incoming("flood", b"m", 1, i + 1, false));
         sh.advance(500);
     }
     assert!(sh.errors.is_empty(), "{:?}", sh.errors);
@@ -723,7 +747,7 @@ fn a_pingresp_answers_the_pingreq_and_the_link_stays_up() {
         assert!(sh.wire.is_empty());
         sh.advance(600);
         assert_eq!(sh.take_wire(), [PINGREQ.to_vec()]);
-        sh.from_broker(&PINGRESP);
+        sh.broker_sends(&PINGRESP);
     }
     assert!(sh.errors.is_empty());
     assert_eq!(sh.d.status(), Status::Connected);
@@ -759,13 +783,21 @@ fn ping_max_missed_resends_pingreq_before_the_connection_counts_as_dead() {
         ..settings(2, false)
     });
     sh.advance(2_000);
-    assert_eq!(sh.take_wire(), [PINGREQ.to_vec(), PINGREQ.to_vec()], "one retry");
+    assert_eq!(
+        sh.take_wire(),
+        [PINGREQ.to_vec(), PINGREQ.to_vec()],
+        "one retry"
+    );
     sh.advance(500);
-    sh.from_broker(&PINGRESP);
+    sh.broker_sends(&PINGRESP);
     sh.advance(1_000);
     assert_eq!(sh.take_wire(), [PINGREQ.to_vec()]);
     sh.advance(1_000);
-    assert_eq!(sh.take_wire(), [PINGREQ.to_vec()], "the retry is allowed again");
+    assert_eq!(
+        sh.take_wire(),
+        [PINGREQ.to_vec()],
+        "the retry is allowed again"
+    );
     assert!(sh.errors.is_empty());
     sh.advance(1_000);
     assert_eq!(sh.errors.len(), 1);
@@ -787,7 +819,7 @@ fn an_ack_queued_but_not_yet_written_does_not_delay_the_pingreq() {
     // Written, it counts as sent.
     let mut sh = Shim::connected(settings(2, false));
     sh.now += 900;
-    sh.from_broker(&incoming("t", b"m", 1, 9, false));
+    sh.broker_sends(&incoming("t", b"m", 1, 9, false));
     assert_eq!(sh.take_wire(), [ack(0x40, 9).to_vec()]);
     assert_eq!(sh.d.poll_timeout(sh.now), 1_000);
 }
@@ -799,7 +831,7 @@ fn a_qos2_message_not_accepted_is_offered_again_and_nothing_is_acknowledged() {
     let mut sh = Shim::connected(settings(0, true));
     let publish = incoming("a/b", b"payload", 2, 7, false);
     sh.accept = false;
-    sh.from_broker(&publish);
+    sh.broker_sends(&publish);
     // The shim ran out of memory building the objects: nothing was recorded.
     assert_eq!(sh.offered.len(), 1);
     assert!(sh.wire.is_empty(), "no PUBREC");
@@ -809,7 +841,11 @@ fn a_qos2_message_not_accepted_is_offered_again_and_nothing_is_acknowledged() {
     assert_eq!(sh.offered.len(), 2);
     assert_eq!(sh.offered[0], sh.offered[1]);
     assert_eq!(
-        (&sh.offered[0].topic[..], &sh.offered[0].payload[..], sh.offered[0].qos),
+        (
+            &sh.offered[0].topic[..],
+            &sh.offered[0].payload[..],
+            sh.offered[0].qos
+        ),
         (&b"a/b"[..], &b"payload"[..], 2)
     );
     assert!(sh.wire.is_empty(), "no PUBREC");
@@ -826,13 +862,13 @@ fn a_qos2_message_not_accepted_is_offered_again_and_nothing_is_acknowledged() {
     assert_eq!(sh.take_wire(), [ack(0x50, 7).to_vec()]);
     // The broker's re-send (DUP) is answered, not delivered.
     let dup = incoming("a/b", b"payload", 2, 7, true);
-    sh.from_broker(&dup);
+    sh.broker_sends(&dup);
     assert_eq!(sh.delivered.len(), 1);
     assert_eq!(sh.take_wire(), [ack(0x50, 7).to_vec()]);
     // PUBREL: PUBCOMP, and the id is free again.
-    sh.from_broker(&ack(0x62, 7));
+    sh.broker_sends(&ack(0x62, 7));
     assert_eq!(sh.take_wire(), [ack(0x70, 7).to_vec()]);
-    sh.from_broker(&publish);
+    sh.broker_sends(&publish);
     assert_eq!(sh.delivered.len(), 2);
     assert_eq!(sh.take_wire(), [ack(0x50, 7).to_vec()]);
     assert!(sh.errors.is_empty());
@@ -842,7 +878,7 @@ fn a_qos2_message_not_accepted_is_offered_again_and_nothing_is_acknowledged() {
 fn a_qos1_message_not_accepted_is_offered_again_and_acknowledged_once_accepted() {
     let mut sh = Shim::connected(settings(0, true));
     sh.accept = false;
-    sh.from_broker(&incoming("q1", b"m", 1, 3, false));
+    sh.broker_sends(&incoming("q1", b"m", 1, 3, false));
     sh.process();
     sh.pump();
     assert_eq!(sh.offered.len(), 2);
@@ -853,7 +889,7 @@ fn a_qos1_message_not_accepted_is_offered_again_and_acknowledged_once_accepted()
     assert_eq!(sh.delivered.len(), 1);
     assert_eq!(sh.take_wire(), [ack(0x40, 3).to_vec()]);
     // QoS 1 is at least once: a re-send is delivered again.
-    sh.from_broker(&incoming("q1", b"m", 1, 3, true));
+    sh.broker_sends(&incoming("q1", b"m", 1, 3, true));
     assert_eq!(sh.delivered.len(), 2);
     assert!(sh.delivered[1].dup);
     assert_eq!(sh.take_wire(), [ack(0x40, 3).to_vec()]);
@@ -863,7 +899,7 @@ fn a_qos1_message_not_accepted_is_offered_again_and_acknowledged_once_accepted()
 fn a_qos0_message_is_delivered_once_accepted_with_no_reply() {
     let mut sh = Shim::connected(settings(0, true));
     sh.accept = false;
-    sh.from_broker(&incoming("q0", b"m", 0, 0, false));
+    sh.broker_sends(&incoming("q0", b"m", 0, 0, false));
     assert_eq!(sh.offered.len(), 1);
     sh.accept = true;
     sh.process();
@@ -881,18 +917,20 @@ fn a_full_window_refuses_a_publish_until_an_ack_frees_it() {
         max_inflight: 3,
         ..settings(0, true)
     });
-    let ops: Vec<_> = (0..3).map(|i| sh.publish(b"t", b"x", 1 + i % 2).unwrap()).collect();
+    let ops: Vec<_> = (0..3)
+        .map(|i| sh.publish(b"t", b"x", 1 + i % 2).unwrap())
+        .collect();
     assert_eq!(sh.publish(b"t", b"x", 1), Err(Error::InflightFull));
     assert_eq!(sh.publish(b"t", b"x", 2), Err(Error::InflightFull));
     assert!(sh.publish(b"t", b"x", 0).is_ok(), "QoS 0 is not windowed");
     // The QoS 2 message past PUBREC still counts; its PUBCOMP frees it.
     let pid = pid_of(&sh.wire[1]);
-    sh.from_broker(&ack(0x50, pid));
+    sh.broker_sends(&ack(0x50, pid));
     assert_eq!(sh.publish(b"t", b"x", 1), Err(Error::InflightFull));
-    sh.from_broker(&ack(0x70, pid));
+    sh.broker_sends(&ack(0x70, pid));
     assert!(sh.publish(b"t", b"x", 1).is_ok());
     assert_eq!(sh.publish(b"t", b"x", 1), Err(Error::InflightFull));
-    sh.from_broker(&ack(0x40, pid_of(&sh.wire[0])));
+    sh.broker_sends(&ack(0x40, pid_of(&sh.wire[0])));
     assert!(sh.publish(b"t", b"x", 2).is_ok());
     assert_eq!(sh.d.ticket_result(ops[0].ticket), TicketResult::Done(0));
     assert_eq!(sh.d.ticket_result(ops[1].ticket), TicketResult::Done(0));
@@ -903,7 +941,7 @@ fn a_full_window_refuses_a_publish_until_an_ack_frees_it() {
         sh.publish(b"t", b"x", 1).unwrap();
     }
     assert_eq!(sh.publish(b"t", b"x", 1), Err(Error::InflightFull));
-    sh.from_broker(&ack(0x40, pid_of(&sh.wire[9])));
+    sh.broker_sends(&ack(0x40, pid_of(&sh.wire[9])));
     assert!(sh.publish(b"t", b"x", 1).is_ok());
 }
 
@@ -913,7 +951,7 @@ fn a_full_window_refuses_a_publish_until_an_ack_frees_it() {
 fn two_hundred_qos2_messages_awaiting_pubrel_are_delivered_once_each_with_a_lent_map() {
     let mut sh = Shim::connected(settings(0, true));
     for pid in 1..=200u16 {
-        sh.from_broker(&incoming("flood", &pid.to_be_bytes(), 2, pid, false));
+        sh.broker_sends(&incoming("flood", &pid.to_be_bytes(), 2, pid, false));
         if usize::from(pid) == MAX_INBOUND_QOS2 + 1 {
             // The 129th: no room to remember its id, and nothing recorded.
             assert_eq!(sh.accept_errors, [Error::InboundFull]);
@@ -930,10 +968,13 @@ fn two_hundred_qos2_messages_awaiting_pubrel_are_delivered_once_each_with_a_lent
     let pids: Vec<u16> = sh.delivered.iter().map(|m| m.packet_id).collect();
     assert_eq!(pids, (1..=200).collect::<Vec<_>>());
     let w = sh.take_wire();
-    assert_eq!(w, (1..=200).map(|p| ack(0x50, p).to_vec()).collect::<Vec<_>>());
+    assert_eq!(
+        w,
+        (1..=200).map(|p| ack(0x50, p).to_vec()).collect::<Vec<_>>()
+    );
     // The broker re-sends every one of them: none is delivered again.
     for pid in 1..=200u16 {
-        sh.from_broker(&incoming("flood", &pid.to_be_bytes(), 2, pid, true));
+        sh.broker_sends(&incoming("flood", &pid.to_be_bytes(), 2, pid, true));
     }
     assert_eq!(sh.delivered.len(), 200);
     assert_eq!(
@@ -941,7 +982,7 @@ fn two_hundred_qos2_messages_awaiting_pubrel_are_delivered_once_each_with_a_lent
         (1..=200).map(|p| ack(0x50, p).to_vec()).collect::<Vec<_>>()
     );
     for pid in 1..=200u16 {
-        sh.from_broker(&ack(0x62, pid));
+        sh.broker_sends(&ack(0x62, pid));
     }
     assert_eq!(
         sh.take_wire(),
@@ -962,7 +1003,7 @@ fn two_hundred_qos2_messages_in_one_read_are_all_delivered_with_a_lent_map() {
     let bytes: Vec<u8> = (1..=200u16)
         .flat_map(|p| incoming("f", b"x", 2, p, false))
         .collect();
-    sh.from_broker(&bytes);
+    sh.broker_sends(&bytes);
     assert_eq!(sh.delivered.len(), 200);
     assert_eq!(
         sh.take_wire(),
@@ -981,8 +1022,8 @@ fn a_subscription_takes_a_slot_a_refused_suback_frees_it_and_a_granted_one_stays
     assert_eq!((a.slot, b.slot), (0, 1));
     let w = sh.take_wire();
     assert_eq!(kinds(&w), [SUBSCRIBE, SUBSCRIBE]);
-    sh.from_broker(&suback(pid_of(&w[0]), 1));
-    sh.from_broker(&suback(pid_of(&w[1]), 0x80));
+    sh.broker_sends(&suback(pid_of(&w[0]), 1));
+    sh.broker_sends(&suback(pid_of(&w[1]), 0x80));
     assert_eq!(sh.d.ticket_result(a.ticket), TicketResult::Done(1));
     assert_eq!(sh.d.ticket_result(b.ticket), TicketResult::Done(0x80));
     // The refused slot is free, the granted one is not.
@@ -992,7 +1033,7 @@ fn a_subscription_takes_a_slot_a_refused_suback_frees_it_and_a_granted_one_stays
     sh.take_wire();
     sh.transport_down(Error::Io);
     until_connect_written(&mut sh);
-    sh.from_broker(&connack(false));
+    sh.broker_sends(&connack(false));
     let w = sh.take_wire();
     assert_eq!(kinds(&w), [SUBSCRIBE, SUBSCRIBE]);
     assert_eq!(topic_of(&w[0]), b"a/#");
@@ -1009,14 +1050,17 @@ fn after_a_reconnect_without_session_every_subscription_is_restored() {
         assert_eq!(usize::from(op.slot), i);
         let w = sh.take_wire();
         if i < 5 {
-            sh.from_broker(&suback(pid_of(&w[0]), (i % 3) as u8));
-            assert_eq!(sh.d.ticket_result(op.ticket), TicketResult::Done((i % 3) as u8));
+            sh.broker_sends(&suback(pid_of(&w[0]), (i % 3) as u8));
+            assert_eq!(
+                sh.d.ticket_result(op.ticket),
+                TicketResult::Done((i % 3) as u8)
+            );
         }
     }
     // The last one never got its SUBACK.
     sh.transport_down(Error::Io);
     until_connect_written(&mut sh);
-    sh.from_broker(&connack(false));
+    sh.broker_sends(&connack(false));
     let mut restored = Vec::new();
     for _ in 0..10 {
         let w = sh.take_wire();
@@ -1030,7 +1074,7 @@ fn after_a_reconnect_without_session_every_subscription_is_restored() {
             restored.push((topic_of(p), *p.last().unwrap()));
         }
         for p in &w {
-            sh.from_broker(&suback(pid_of(p), *p.last().unwrap()));
+            sh.broker_sends(&suback(pid_of(p), *p.last().unwrap()));
         }
     }
     let expected: Vec<_> = filters
@@ -1042,8 +1086,11 @@ fn after_a_reconnect_without_session_every_subscription_is_restored() {
     // Restored once: the next loss restores them again, no more.
     sh.transport_down(Error::Io);
     until_connect_written(&mut sh);
-    sh.from_broker(&connack(true));
-    assert!(sh.take_wire().is_empty(), "all acknowledged, session present");
+    sh.broker_sends(&connack(true));
+    assert!(
+        sh.take_wire().is_empty(),
+        "all acknowledged, session present"
+    );
 }
 
 #[test]
@@ -1052,10 +1099,10 @@ fn after_a_reconnect_with_session_only_unacknowledged_subscriptions_are_restored
     sh.subscribe(b"acked", 1).unwrap();
     sh.subscribe(b"pending", 2).unwrap();
     let w = sh.take_wire();
-    sh.from_broker(&suback(pid_of(&w[0]), 1));
+    sh.broker_sends(&suback(pid_of(&w[0]), 1));
     sh.transport_down(Error::Io);
     until_connect_written(&mut sh);
-    sh.from_broker(&connack(true));
+    sh.broker_sends(&connack(true));
     let w = sh.take_wire();
     assert_eq!(kinds(&w), [SUBSCRIBE]);
     assert_eq!(topic_of(&w[0]), b"pending");
@@ -1068,22 +1115,22 @@ fn unsubscribe_forgets_the_slot_and_it_is_not_restored() {
     let a = sh.subscribe(b"a", 1).unwrap();
     let b = sh.subscribe(b"b", 1).unwrap();
     let w = sh.take_wire();
-    sh.from_broker(&suback(pid_of(&w[0]), 1));
-    sh.from_broker(&suback(pid_of(&w[1]), 1));
+    sh.broker_sends(&suback(pid_of(&w[0]), 1));
+    sh.broker_sends(&suback(pid_of(&w[1]), 1));
     let u = sh.unsubscribe(b"a", Some(a.slot)).unwrap();
     assert_eq!(u.slot, a.slot);
     let w = sh.take_wire();
     assert_eq!(w[0][0], 0xa2);
-    sh.from_broker(&[0xb0, 2, w[0][2], w[0][3]]);
+    sh.broker_sends(&[0xb0, 2, w[0][2], w[0][3]]);
     assert_eq!(sh.d.ticket_result(u.ticket), TicketResult::Done(0));
     // Its slot is the first free one again.
     sh.transport_down(Error::Io);
     until_connect_written(&mut sh);
-    sh.from_broker(&connack(false));
+    sh.broker_sends(&connack(false));
     let w = sh.take_wire();
     assert_eq!(kinds(&w), [SUBSCRIBE]);
     assert_eq!(topic_of(&w[0]), b"b");
-    sh.from_broker(&suback(pid_of(&w[0]), 1));
+    sh.broker_sends(&suback(pid_of(&w[0]), 1));
     assert_eq!(sh.subscribe(b"c", 0).unwrap().slot, a.slot);
     assert_ne!(a.slot, b.slot);
 }
@@ -1095,7 +1142,7 @@ fn subscribing_beyond_max_subscriptions_is_refused_with_subscriptions_full() {
         let op = sh.subscribe(format!("s/{i}").as_bytes(), 0).unwrap();
         assert_eq!(usize::from(op.slot), i);
         let w = sh.take_wire();
-        sh.from_broker(&suback(pid_of(&w[0]), 0));
+        sh.broker_sends(&suback(pid_of(&w[0]), 0));
         assert_eq!(sh.d.ticket_result(op.ticket), TicketResult::Done(0));
     }
     assert_eq!(sh.subscribe(b"one/more", 0), Err(Error::SubscriptionsFull));
@@ -1122,14 +1169,18 @@ fn connect_with_clean_session_forgets_in_flight_messages_and_subscriptions() {
     let p2 = sh.publish(b"t", b"2", 2).unwrap();
     let s = sh.subscribe(b"s", 1).unwrap();
     let w = sh.take_wire();
-    sh.from_broker(&suback(pid_of(&w[2]), 1));
+    sh.broker_sends(&suback(pid_of(&w[2]), 1));
     sh.close();
     sh.connect(true);
     for t in [p1.ticket, p2.ticket] {
         assert_eq!(sh.d.ticket_result(t), TicketResult::Unknown);
     }
-    sh.from_broker(&connack(false));
-    assert_eq!(kinds(&sh.take_wire()), [CONNECT], "nothing re-sent or restored");
+    sh.broker_sends(&connack(false));
+    assert_eq!(
+        kinds(&sh.take_wire()),
+        [CONNECT],
+        "nothing re-sent or restored"
+    );
     assert_eq!(sh.d.client().inflight_count(), 0);
     assert_eq!(sh.subscribe(b"new", 0).unwrap().slot, s.slot);
     assert_eq!(sh.publish(b"t", b"3", 1).unwrap().slot, 0);
@@ -1142,7 +1193,7 @@ fn connect_with_clean_session_forgets_in_flight_messages_and_subscriptions() {
     sh.close();
     sh.connect(false);
     assert!(!connect_clean(&sh.wire[0]));
-    sh.from_broker(&connack(false));
+    sh.broker_sends(&connack(false));
     let w = sh.take_wire();
     assert_eq!(kinds(&w), [CONNECT, PUBLISH, SUBSCRIBE]);
     assert_eq!(sh.d.ticket_result(p.ticket), TicketResult::Pending);
@@ -1155,16 +1206,16 @@ fn an_automatic_reconnect_keeps_the_session_even_when_the_first_connect_was_clea
     let p2 = sh.publish(b"t", b"2", 2).unwrap();
     sh.subscribe(b"s/#", 1).unwrap();
     let w = sh.take_wire();
-    sh.from_broker(&suback(pid_of(&w[2]), 1));
+    sh.broker_sends(&suback(pid_of(&w[2]), 1));
     sh.transport_down(Error::Io);
     until_connect_written(&mut sh);
-    sh.from_broker(&connack(false));
+    sh.broker_sends(&connack(false));
     let w = sh.take_wire();
     assert_eq!(kinds(&w), [PUBLISH, PUBLISH, SUBSCRIBE]);
     assert!(dup_of(&w[0]) && dup_of(&w[1]));
     assert_eq!(topic_of(&w[2]), b"s/#");
     assert_eq!(sh.d.ticket_result(p1.ticket), TicketResult::Pending);
-    sh.from_broker(&ack(0x40, pid_of(&w[0])));
+    sh.broker_sends(&ack(0x40, pid_of(&w[0])));
     assert_eq!(sh.d.ticket_result(p1.ticket), TicketResult::Done(0));
     assert_eq!(sh.d.ticket_result(p2.ticket), TicketResult::Pending);
 }
@@ -1178,18 +1229,18 @@ fn status_is_connecting_while_opening_or_backing_off_then_connected_closed_or_se
     sh.open = Open::Hang;
     sh.connect(true);
     assert_eq!(sh.d.status(), Status::Connecting, "opening");
-    sh.d.handle_transport_up(sh.now);
-    sh.up = true;
+    sh.up = sh.d.handle_transport_up(sh.now);
+    assert!(sh.up);
     sh.pump();
     assert_eq!(sh.d.status(), Status::Connecting, "awaiting CONNACK");
-    sh.from_broker(&connack(false));
+    sh.broker_sends(&connack(false));
     assert_eq!(sh.d.status(), Status::Connected);
     sh.transport_down(Error::PeerClosed);
     assert_eq!(sh.d.status(), Status::ServerClosed);
     assert_eq!(sh.d.cause(), Some(Error::PeerClosed));
     sh.open = Open::Up;
     sh.connect(false);
-    sh.from_broker(&connack(true));
+    sh.broker_sends(&connack(true));
     assert_eq!(sh.d.status(), Status::Connected);
     sh.transport_down(Error::Io);
     assert_eq!(sh.d.status(), Status::Closed);
@@ -1236,7 +1287,10 @@ fn deadlines_across_the_u32_wrap_work() {
     assert!(sh.errors.is_empty());
     sh.open = Open::Fail;
     sh.advance(1);
-    assert_eq!(sh.errors, [(start.wrapping_add(2_000), Error::KeepaliveTimeout)]);
+    assert_eq!(
+        sh.errors,
+        [(start.wrapping_add(2_000), Error::KeepaliveTimeout)]
+    );
 
     // Back-off.
     let lost = u32::MAX - 100;
@@ -1263,15 +1317,33 @@ mod random {
 
     #[derive(Clone, Debug)]
     enum Step {
-        Publish { qos: u8, fails: bool },
+        Publish {
+            qos: u8,
+            fails: bool,
+        },
         /// The broker acknowledges the `idx`-th message it holds, maybe twice.
-        Ack { first: u8, idx: usize, twice: bool },
+        Ack {
+            first: u8,
+            idx: usize,
+            twice: bool,
+        },
         /// An acknowledgement for any id.
-        StrayAck { first: u8, pid: u16 },
-        Incoming { qos: u8, pid: u16, dup: bool },
-        Pubrel { pid: u16 },
+        StrayAck {
+            first: u8,
+            pid: u16,
+        },
+        Incoming {
+            qos: u8,
+            pid: u16,
+            dup: bool,
+        },
+        Pubrel {
+            pid: u16,
+        },
         Lose,
-        Reconnect { session_present: bool },
+        Reconnect {
+            session_present: bool,
+        },
         Jump(u32),
         ReadTicket(usize),
     }
@@ -1287,9 +1359,9 @@ mod random {
             3 => (first(), any::<usize>(), any::<bool>())
                 .prop_map(|(first, idx, twice)| Step::Ack { first, idx, twice }),
             1 => (first(), 1u16..40).prop_map(|(first, pid)| Step::StrayAck { first, pid }),
-            2 => (0u8..=2, 1u16..12, any::<bool>())
+            2 => (0u8..=2, 1u16..6, any::<bool>())
                 .prop_map(|(qos, pid, dup)| Step::Incoming { qos, pid, dup }),
-            1 => (1u16..12).prop_map(|pid| Step::Pubrel { pid }),
+            1 => (1u16..6).prop_map(|pid| Step::Pubrel { pid }),
             1 => Just(Step::Lose),
             2 => any::<bool>().prop_map(|session_present| Step::Reconnect { session_present }),
             1 => prop_oneof![0u32..3_000, 0u32..120_000].prop_map(Step::Jump),
@@ -1399,7 +1471,11 @@ mod random {
                             m.out.push(Out {
                                 ticket: op.ticket,
                                 pid: op.ticket as u16,
-                                stage: if qos == 1 { Stage::Puback } else { Stage::Pubrec },
+                                stage: if qos == 1 {
+                                    Stage::Puback
+                                } else {
+                                    Stage::Pubrec
+                                },
                                 sent: !fails,
                             });
                         }
@@ -1408,19 +1484,19 @@ mod random {
                 Step::Ack { first, idx, twice } if connected && !m.out.is_empty() => {
                     let pid = m.out[idx % m.out.len()].pid;
                     for _ in 0..=usize::from(twice) {
-                        assert!(sh.from_broker(&ack(first, pid)));
+                        assert!(sh.broker_sends(&ack(first, pid)));
                         m.on_ack(first, pid);
                     }
                 }
                 Step::StrayAck { first, pid } if connected => {
-                    assert!(sh.from_broker(&ack(first, pid)));
+                    assert!(sh.broker_sends(&ack(first, pid)));
                     m.on_ack(first, pid);
                 }
                 Step::Incoming { qos, pid, dup } if connected => {
                     let before = sh.delivered.len();
                     sh.take_wire();
                     let dup = dup && qos > 0;
-                    assert!(sh.from_broker(&incoming("in", b"m", qos, pid, dup)));
+                    assert!(sh.broker_sends(&incoming("in", b"m", qos, pid, dup)));
                     let fresh = qos < 2 || !m.delivered2.contains(&pid);
                     assert_eq!(sh.delivered.len(), before + usize::from(fresh), "{step:?}");
                     if qos == 2 {
@@ -1435,14 +1511,14 @@ mod random {
                 }
                 Step::Pubrel { pid } if connected => {
                     sh.take_wire();
-                    assert!(sh.from_broker(&ack(0x62, pid)));
+                    assert!(sh.broker_sends(&ack(0x62, pid)));
                     assert_eq!(sh.take_wire(), [ack(0x70, pid).to_vec()]);
                     m.delivered2.remove(&pid);
                 }
                 Step::Lose if sh.up => sh.transport_down(Error::Io),
                 Step::Reconnect { session_present } if !connected => {
                     until_connect_written(&mut sh);
-                    sh.from_broker(&connack(session_present));
+                    sh.broker_sends(&connack(session_present));
                     let w = sh.take_wire();
                     let expected: Vec<(u8, u16, bool)> = m
                         .out

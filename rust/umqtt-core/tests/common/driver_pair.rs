@@ -8,7 +8,7 @@
 //! (answering `Connect`/`Publish`/`Subscribe` from the objects it keeps per
 //! slot) and `poll_event` (answering `OpenTransport` as the scenario wants).
 //! The test plays the broker: it reads what the client wrote from
-//! [`Shim::wire`] and answers with bytes ([`Shim::from_broker`]).
+//! [`Shim::wire`] and answers with bytes ([`Shim::broker_sends`]).
 #![allow(
     dead_code,
     clippy::unwrap_used,
@@ -127,7 +127,7 @@ impl Shim {
         let mut sh = Self::at(s, now);
         sh.connect(true);
         assert_eq!(kinds(&sh.wire), [1], "CONNECT");
-        sh.from_broker(&connack(false));
+        sh.broker_sends(&connack(false));
         assert_eq!(
             sh.events,
             [
@@ -257,7 +257,7 @@ impl Shim {
     }
 
     /// [`Shim::rx`], then the outputs are drained.
-    pub fn from_broker(&mut self, bytes: &[u8]) -> bool {
+    pub fn broker_sends(&mut self, bytes: &[u8]) -> bool {
         let r = self.rx(bytes);
         self.pump();
         r
@@ -378,8 +378,8 @@ impl Shim {
                     assert!(self.d.open_timeout(self.now) > 0);
                     match self.open {
                         Open::Up => {
-                            self.up = true;
-                            self.d.handle_transport_up(self.now);
+                            self.up = self.d.handle_transport_up(self.now);
+                            assert!(self.up, "opening was asked for");
                         }
                         Open::Fail => self.d.handle_transport_down(self.now, Error::Io),
                         Open::Hang => {}
@@ -444,8 +444,16 @@ pub fn refused(code: u8) -> [u8; 4] {
 /// A PUBLISH from the broker.
 pub fn incoming(topic: &str, payload: &[u8], qos: u8, pid: u16, dup: bool) -> Vec<u8> {
     let mut out = vec![0u8; topic.len() + payload.len() + 16];
-    let n = codec::encode_publish(topic, payload, qos, PacketId::new(pid), false, dup, &mut out)
-        .unwrap();
+    let n = codec::encode_publish(
+        topic,
+        payload,
+        qos,
+        PacketId::new(pid),
+        false,
+        dup,
+        &mut out,
+    )
+    .unwrap();
     out.truncate(n);
     out
 }
