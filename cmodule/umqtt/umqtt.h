@@ -88,12 +88,14 @@ typedef struct {
     mp_obj_t msg;
     mp_obj_t notices[UMQTT_MAX_NOTICES];
     size_t n_notices;
+    size_t packets;                 // packets handled
     bool open;                      // the driver asked this thread to open the transport
 } umqtt_pass_t;
 
 // Errors (umqtt_error.c).
 NORETURN void umqtt_raise_code(mp_int_t code, const char *text);
 NORETURN void umqtt_raise_status(UmqttStatus status);
+mp_obj_t umqtt_lost_exception(umqtt_client_obj_t *self, UmqttStatus cause, uint8_t code);
 NORETURN void umqtt_raise_lost(umqtt_client_obj_t *self, UmqttStatus cause);
 mp_obj_t umqtt_cause_text(UmqttStatus cause, uint8_t code);
 void umqtt_notify(umqtt_client_obj_t *self, mp_obj_t text);
@@ -109,7 +111,7 @@ bool umqtt_write_locked(umqtt_client_obj_t *self, const uint8_t *buf, size_t len
 void umqtt_transport_lost(umqtt_client_obj_t *self, UmqttStatus cause);
 void umqtt_pump_locked(umqtt_client_obj_t *self, umqtt_pass_t *pass, bool deliver);
 void umqtt_after_pass(umqtt_client_obj_t *self, umqtt_pass_t *pass);
-bool umqtt_pump(umqtt_client_obj_t *self, bool deliver);
+size_t umqtt_pump(umqtt_client_obj_t *self, bool deliver);
 void umqtt_wait(umqtt_client_obj_t *self, uint32_t deadline);
 void umqtt_connect(umqtt_client_obj_t *self, bool clean_session);
 UmqttStatus umqtt_wait_ticket(umqtt_client_obj_t *self, uint32_t ticket, int slot, uint32_t deadline, uint8_t *code);

@@ -285,7 +285,7 @@ static UmqttOp issue(umqtt_client_obj_t *self, command_fn_t fn, const command_ar
         if (umqtt_deadline_passed(deadline)) {
             mp_raise_OSError(MP_ETIMEDOUT);
         }
-        if (!umqtt_pump(self, true)) {
+        if (umqtt_pump(self, true) == 0) {
             umqtt_wait(self, deadline);
         }
     }
@@ -492,10 +492,11 @@ static void check_open(umqtt_client_obj_t *self) {
     }
 }
 
-// Blocks until a message has been handed to the callback.
+// Blocks until a packet from the broker has been handled (a message handed
+// to the callback, or an acknowledgement or PINGRESP).
 static mp_obj_t umqtt_client_wait_msg(mp_obj_t self_in) {
     umqtt_client_obj_t *self = client_of(self_in);
-    while (!umqtt_pump(self, true)) {
+    while (umqtt_pump(self, true) == 0) {
         check_open(self);
         umqtt_wait(self, umqtt_now_ms() + 1000);
     }
@@ -505,7 +506,7 @@ static MP_DEFINE_CONST_FUN_OBJ_1(umqtt_client_wait_msg_obj, umqtt_client_wait_ms
 
 static mp_obj_t umqtt_client_check_msg(mp_obj_t self_in) {
     umqtt_client_obj_t *self = client_of(self_in);
-    if (!umqtt_pump(self, true)) {
+    if (umqtt_pump(self, true) == 0) {
         check_open(self);
     }
     return mp_const_none;

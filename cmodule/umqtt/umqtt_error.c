@@ -53,19 +53,33 @@ mp_obj_t umqtt_cause_text(UmqttStatus cause, uint8_t code) {
     return mp_obj_new_str(text, strlen(text));
 }
 
-// The connection is gone and no reconnect is coming: OSError with the
-// transport's errno when it failed, else MQTTException naming the cause.
-NORETURN void umqtt_raise_lost(umqtt_client_obj_t *self, UmqttStatus cause) {
-    if (cause == UMQTT_STATUS_IO && self->last_errno != 0) {
-        mp_raise_OSError(self->last_errno);
+// Why the connection is gone, as the exception a script expects: OSError
+// for the transport (its errno; ECONNRESET when the broker closed it, as
+// umqtt.simple raises OSError on a closed socket; ETIMEDOUT), MQTTException
+// for the protocol (a refusal carries the CONNACK code).
+mp_obj_t umqtt_lost_exception(umqtt_client_obj_t *self, UmqttStatus cause, uint8_t code) {
+    int err = 0;
+    if (cause == UMQTT_STATUS_IO) {
+        err = self->last_errno != 0 ? self->last_errno : MP_ECONNRESET;
+    } else if (cause == UMQTT_STATUS_PEER_CLOSED) {
+        err = MP_ECONNRESET;
+    } else if (cause == UMQTT_STATUS_TIMEOUT) {
+        err = MP_ETIMEDOUT;
     }
-    if (cause == UMQTT_STATUS_TIMEOUT) {
-        mp_raise_OSError(MP_ETIMEDOUT);
+    if (err != 0) {
+        return mp_obj_new_exception_arg1(&mp_type_OSError, MP_OBJ_NEW_SMALL_INT(err));
+    }
+    if (cause == UMQTT_STATUS_CONNECTION_REFUSED) {
+        return new_mqtt_exception(code, umqtt_core_connack_text(code));
     }
     if (cause == UMQTT_STATUS_OK) {
         cause = UMQTT_STATUS_NOT_CONNECTED;
     }
-    umqtt_raise_code(-1, umqtt_core_strerror(cause));
+    return new_mqtt_exception(-1, umqtt_core_strerror(cause));
+}
+
+NORETURN void umqtt_raise_lost(umqtt_client_obj_t *self, UmqttStatus cause) {
+    nlr_raise(umqtt_lost_exception(self, cause, 0));
 }
 
 // Tell error_register_cb, if any; its own exceptions are printed, not raised.

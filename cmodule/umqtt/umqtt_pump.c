@@ -277,6 +277,7 @@ static void take_message(umqtt_client_obj_t *self, umqtt_pass_t *pass, const Umq
         return;
     }
     self->rx_start += consumed;
+    pass->packets++;
     pass->topic = topic;
     pass->msg = msg;
 }
@@ -296,6 +297,7 @@ static void feed(umqtt_client_obj_t *self, umqtt_pass_t *pass, bool deliver) {
         switch (rx.kind) {
             case UMQTT_RX_KIND_CONSUMED:
                 self->rx_start += rx.n;
+                pass->packets++;
                 continue;
             case UMQTT_RX_KIND_BUSY:
                 drain_transmit(self);
@@ -434,22 +436,20 @@ void umqtt_after_pass(umqtt_client_obj_t *self, umqtt_pass_t *pass) {
     }
 }
 
-// One pass in an application thread; true when it delivered a message (the
-// callback has run; its exception propagates, the message stays delivered).
-bool umqtt_pump(umqtt_client_obj_t *self, bool deliver) {
+// One pass in an application thread; returns the packets it handled. A
+// message among them has been handed to the callback (whose exception
+// propagates; the message stays delivered).
+size_t umqtt_pump(umqtt_client_obj_t *self, bool deliver) {
     umqtt_pass_t pass = { 0 };
     umqtt_guard_t guard;
     umqtt_lock(self, &guard);
     umqtt_pump_locked(self, &pass, deliver);
     umqtt_unlock(&guard);
     umqtt_after_pass(self, &pass);
-    if (pass.topic == MP_OBJ_NULL) {
-        return false;
-    }
-    if (self->msg_cb != mp_const_none) {
+    if (pass.topic != MP_OBJ_NULL && self->msg_cb != mp_const_none) {
         mp_call_function_2(self->msg_cb, pass.topic, pass.msg);
     }
-    return true;
+    return pass.packets;
 }
 
 // Wait until the driver's next deadline, `deadline`, bytes to read, or one
@@ -493,21 +493,13 @@ void umqtt_wait(umqtt_client_obj_t *self, uint32_t deadline) {
 
 NORETURN static void connect_failed(umqtt_client_obj_t *self, UmqttStatus st, uint8_t code) {
     mp_obj_t exc;
-    if (st == UMQTT_STATUS_CONNECTION_REFUSED) {
-        const char *text = umqtt_core_connack_text(code);
-        mp_obj_t args[2] = { MP_OBJ_NEW_SMALL_INT(code), mp_obj_new_str(text, strlen(text)) };
-        exc = mp_obj_new_exception_args(&mp_type_MQTTException, 2, args);
-    } else if (st == UMQTT_STATUS_IO && self->open_error != MP_OBJ_NULL) {
-        exc = self->open_error;
-    } else if (st == UMQTT_STATUS_TIMEOUT || (st == UMQTT_STATUS_IO && self->last_errno != 0)) {
-        exc = mp_obj_new_exception_arg1(&mp_type_OSError,
-            MP_OBJ_NEW_SMALL_INT(st == UMQTT_STATUS_TIMEOUT ? MP_ETIMEDOUT : self->last_errno));
+    if (st == UMQTT_STATUS_IO && self->open_error != MP_OBJ_NULL) {
+        exc = self->open_error;             // as the socket or TLS layer raised it
+    } else if (st == UMQTT_STATUS_BAD_ARGUMENT || st == UMQTT_STATUS_PACKET_TOO_LARGE) {
+        const char *text = umqtt_core_strerror(st);
+        exc = mp_obj_new_exception_arg1(&mp_type_ValueError, mp_obj_new_str(text, strlen(text)));
     } else {
-        nlr_buf_t nlr;
-        if (nlr_push(&nlr) == 0) {
-            umqtt_raise_status(st);
-        }
-        exc = MP_OBJ_FROM_PTR(nlr.ret_val);
+        exc = umqtt_lost_exception(self, st, code);
     }
     self->open_error = MP_OBJ_NULL;
     if (!self->reconn) {
@@ -528,7 +520,7 @@ void umqtt_connect(umqtt_client_obj_t *self, bool clean_session) {
     // The driver bounds the attempt by the timeout; this bound only guards it.
     uint32_t deadline = umqtt_now_ms() + self->timeout_ms + 1000;
     for (;;) {
-        bool delivered = umqtt_pump(self, true);
+        bool handled = umqtt_pump(self, true) > 0;
         bool session_present;
         uint8_t code;
         umqtt_lock(self, &guard);
@@ -545,7 +537,7 @@ void umqtt_connect(umqtt_client_obj_t *self, bool clean_session) {
         if (st != UMQTT_STATUS_PENDING) {
             connect_failed(self, st, code);
         }
-        if (!delivered) {
+        if (!handled) {
             umqtt_wait(self, deadline);
         }
     }

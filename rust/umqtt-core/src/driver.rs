@@ -230,6 +230,9 @@ pub struct Driver<'m> {
     auto: bool,
     /// Between `ReconnectStart` and `ReconnectSuccess`.
     reconnecting: bool,
+    /// The attempt started by `connect` got its CONNACK (even if the
+    /// connection was lost right after: that is the next call's news).
+    accepted: bool,
     backoff: Backoff,
     send_connect: bool,
     ping_due: bool,
@@ -277,6 +280,7 @@ impl<'m> Driver<'m> {
             clean_session: true,
             auto: false,
             reconnecting: false,
+            accepted: false,
             backoff: Backoff::new(),
             send_connect: false,
             ping_due: false,
@@ -328,6 +332,7 @@ impl<'m> Driver<'m> {
         self.clean_session = clean_session;
         self.auto = false;
         self.reconnecting = false;
+        self.accepted = false;
         self.backoff.reset();
         self.cause = None;
         self.open(now);
@@ -336,7 +341,7 @@ impl<'m> Driver<'m> {
     /// Where the connection started by [`Driver::connect`] stands.
     pub fn connect_result(&self) -> ConnectResult {
         match self.link {
-            Link::Up => ConnectResult::Connected {
+            _ if self.accepted => ConnectResult::Connected {
                 session_present: self.session_present,
             },
             Link::Closed => ConnectResult::Failed(self.cause.unwrap_or(Error::NotConnected)),
@@ -830,6 +835,7 @@ impl<'m> Driver<'m> {
 
     fn on_connack(&mut self, session_present: bool) {
         self.link = Link::Up;
+        self.accepted = true;
         self.session_present = session_present;
         self.auto = self.settings.reconnect;
         self.cause = None;
