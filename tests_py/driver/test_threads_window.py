@@ -1,0 +1,42 @@
+"""Defect 9 of issue 10: a full in-flight window waits for a free slot.
+
+Before the fix a QoS 1/2 publish beyond the in-flight window (16) raised
+"too many messages in flight" at once: with 20 threads publishing, hundreds of
+2,000 calls raised. Now a full window makes the call wait for a free slot,
+bounded by ``timeout``.
+
+threads_window.py: 20 ``_thread``s each publish 100 QoS 1 messages on one
+client (max_inflight=16, timeout=10). Pass: no call raises and all 2,000
+distinct payloads reach the paho peer.
+
+(tests_py/limits/window_full.py expects the old behaviour, an immediate
+MQTTException on a full window; it is left as it is for the fix to change.)
+"""
+
+import pytest
+
+N_THREADS = 20
+PER_THREAD = 100
+
+
+@pytest.mark.umqtt_timeout(90)
+def test_twenty_threads_publishing_2000_qos1_messages_through_a_16_message_window_all_succeed(broker, mpy, ids,
+                                                                                                paho_peer):
+    peer = paho_peer(broker)
+    peer.subscribe(ids.topic, qos=1)
+    dev = mpy.start("threads_window.py", env=mpy.env(broker, ids, N_THREADS=N_THREADS, PER_THREAD=PER_THREAD))
+    m = dev.wait_line(r"^DONE (\d+) (\d+) (\d+)$", timeout=75)
+    dev.wait_line(r"^END$", timeout=10)
+    assert dev.wait(timeout=10) == 0, dev.describe()
+    finished, raised, ms = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    assert finished == N_THREADS, "only {} of {} threads finished within 60 s\n{}".format(
+        finished, N_THREADS, dev.describe())
+    assert raised == 0, "{} of {} publish() calls raised with the window full:\n{}".format(
+        raised, N_THREADS * PER_THREAD, dev.describe())
+    expected = {"t{:02d}:{:03d}".format(k, i).encode() for k in range(N_THREADS) for i in range(PER_THREAD)}
+    peer.wait_for(lambda msgs: expected <= {x.payload for x in msgs}, timeout=15)
+    got = {x.payload for x in peer.messages()}
+    missing = expected - got
+    assert not missing, "{} of {} messages never reached the peer (first: {})".format(
+        len(missing), len(expected), sorted(missing)[:5])
+    assert got <= expected, "unexpected payloads at the peer: {}".format(sorted(got - expected)[:5])
