@@ -556,8 +556,8 @@ UmqttStatus umqtt_wait_ticket(umqtt_client_obj_t *self, uint32_t ticket, int slo
         umqtt_guard_t guard;
         umqtt_lock(self, &guard);
         UmqttStatus st = umqtt_core_ticket_result(CORE(self), ticket, code);
-        if (st == UMQTT_STATUS_OK && slot >= 0) {
-            // The driver freed the slot just now: let its objects go.
+        if (st == UMQTT_STATUS_OK && slot >= 0 && !umqtt_core_slot_in_use(CORE(self), (uint8_t)slot)) {
+            // The driver has freed the slot: let its objects go.
             self->slot_topic[slot] = MP_OBJ_NULL;
             self->slot_msg[slot] = MP_OBJ_NULL;
         }

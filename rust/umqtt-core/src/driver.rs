@@ -760,6 +760,12 @@ impl<'m> Driver<'m> {
         TicketResult::Lost
     }
 
+    /// Whether the objects kept for `slot` are still needed (a message in
+    /// flight, or acknowledged and not yet read, holds it).
+    pub fn slot_in_use(&self, slot: u8) -> bool {
+        self.client.session().slot_in_use(slot)
+    }
+
     /// Nobody waits for `ticket` any more (a publish stays in flight).
     pub fn forget(&mut self, ticket: u32) {
         self.client.forget(ticket);

@@ -23,7 +23,11 @@
 use crate::pid::{PacketId, PidAllocator};
 use crate::inbound::Inbound;
 use crate::{Error, MAX_INFLIGHT, MAX_PENDING_OPS};
-use heapless::Vec;
+use heapless::{Deque, Vec};
+
+/// Acknowledged tickets remembered after their entry was reused (at least
+/// one per thread that may wait on a publish at once, beyond the window).
+const COMPLETED_TICKETS: usize = 16;
 
 const _: () = assert!(MAX_INFLIGHT > 0 && MAX_INFLIGHT <= u8::MAX as usize);
 
@@ -131,6 +135,9 @@ pub enum TicketResult {
 /// The bounded session tables.
 pub struct Session<'m> {
     outgoing: Vec<Outgoing, MAX_INFLIGHT>,
+    /// Tickets of acknowledged publishes whose entry made room for a new one
+    /// before their waiter read them (many threads publishing at once).
+    completed: Deque<u32, COMPLETED_TICKETS>,
     inbound: Inbound<'m>,
     ops: Vec<PendingOp, MAX_PENDING_OPS>,
     pids: PidAllocator,
@@ -166,6 +173,7 @@ impl<'m> Session<'m> {
     pub const fn new() -> Self {
         Session {
             outgoing: Vec::new(),
+            completed: Deque::new(),
             inbound: Inbound::new(),
             ops: Vec::new(),
             pids: PidAllocator::START,
@@ -177,6 +185,7 @@ impl<'m> Session<'m> {
     /// Forgets everything (a clean session); every ticket turns unknown.
     pub fn clear(&mut self) {
         self.outgoing.clear();
+        self.completed.clear();
         self.inbound.clear();
         self.ops.clear();
         self.seq = self.seq.wrapping_add(1);
@@ -257,7 +266,11 @@ impl<'m> Session<'m> {
         if self.outgoing.is_full() {
             match self.outgoing.iter().position(|o| o.state == OutState::Done) {
                 Some(i) => {
-                    self.outgoing.remove(i);
+                    let o = self.outgoing.remove(i);
+                    if self.completed.is_full() {
+                        self.completed.pop_front();
+                    }
+                    let _ = self.completed.push_back(ticket(o.seq, o.pid));
                 }
                 None => return Err(Error::InflightFull),
             }
@@ -421,7 +434,23 @@ impl<'m> Session<'m> {
                 None => TicketResult::Pending,
             };
         }
+        if self.completed.iter().any(|&c| c == t) {
+            // Rotate the ring to drop entry i, keeping the others' order.
+            for _ in 0..self.completed.len() {
+                if let Some(c) = self.completed.pop_front() {
+                    if c != t {
+                        let _ = self.completed.push_back(c);
+                    }
+                }
+            }
+            return TicketResult::Done(0);
+        }
         TicketResult::Unknown
+    }
+
+    /// Whether an outgoing entry holds `slot` (its objects are still needed).
+    pub fn slot_in_use(&self, slot: u8) -> bool {
+        self.outgoing.iter().any(|o| o.slot == slot)
     }
 
     /// Nobody waits for `t` any more: an operation is dropped, a publish
@@ -608,6 +637,25 @@ mod tests {
         assert!(s.can_publish());
         let Added { pid, .. } = s.add_publish(1, false).unwrap();
         assert_eq!(pid.get(), 17);
+    }
+
+    #[test]
+    fn an_acknowledged_ticket_whose_entry_was_reused_before_it_was_read_still_reads_done() {
+        let mut s = Session::new();
+        let mut tickets = std::vec::Vec::new();
+        for _ in 0..MAX_INFLIGHT {
+            let a = s.add_publish(1, false).unwrap();
+            tickets.push(a.ticket);
+            s.on_puback(a.pid.get()).unwrap();
+        }
+        // Sixteen more publishes reuse the sixteen done entries, unread.
+        for _ in 0..MAX_INFLIGHT {
+            s.add_publish(1, false).unwrap();
+        }
+        for t in tickets {
+            assert_eq!(s.ticket_result(t), TicketResult::Done(0));
+            assert_eq!(s.ticket_result(t), TicketResult::Unknown, "read once");
+        }
     }
 
     #[test]

@@ -449,6 +449,12 @@ uint32_t umqtt_core_open_timeout(const void *core, uint32_t now_ms);
 // `core` from umqtt_core_init; `code` NULL or writable.
 enum UmqttStatus umqtt_core_ticket_result(void *core, uint32_t ticket, uint8_t *code);
 
+// Whether the objects kept for publish slot `slot` are still needed (false: let them go).
+//
+// # Safety
+// `core` from umqtt_core_init (NULL: false).
+bool umqtt_core_slot_in_use(const void *core, uint8_t slot);
+
 // Nobody waits for `ticket` any more (a publish stays in flight until acknowledged).
 //
 // # Safety

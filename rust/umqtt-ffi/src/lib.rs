@@ -721,6 +721,16 @@ pub unsafe extern "C" fn umqtt_core_ticket_result(core: *mut c_void, ticket: u32
     }
 }
 
+/// Whether the objects kept for publish slot `slot` are still needed (false: let them go).
+///
+/// # Safety
+/// `core` from umqtt_core_init (NULL: false).
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_core_slot_in_use(core: *const c_void, slot: u8) -> bool {
+    // SAFETY: the caller's promise.
+    unsafe { ptr::driver_ref(core) }.is_some_and(|d| d.slot_in_use(slot))
+}
+
 /// Nobody waits for `ticket` any more (a publish stays in flight until acknowledged).
 ///
 /// # Safety
