@@ -24,7 +24,7 @@ PYTEST_ARGS ?=
 UNIX_FLAGS := MICROPY_PY_BTREE=0 MICROPY_SSL_AXTLS=0 MICROPY_SSL_MBEDTLS=1 \
 	FROZEN_MANIFEST=$(ROOT)/firmware/unix/manifest.py
 
-.PHONY: all firmware firmware-plain cmake-firmware demo test test-rust test-py check-header deps deps-demo size bench clean
+.PHONY: all firmware firmware-debug firmware-plain cmake-firmware demo test test-rust test-py check-header deps deps-demo size bench clean
 all: firmware
 
 # What `make demo` needs (unix firmware, Mosquitto, paho-mqtt); `deps` adds
@@ -47,6 +47,13 @@ firmware: $(MICROPY_DIR)/py/mpconfig.h $(MICROPY_DIR)/mpy-cross/build/mpy-cross
 	@cmp -s $(BUILD_DIR)/unix/micropython $(FIRMWARE) || \
 		{ cp -p $(BUILD_DIR)/unix/micropython $(FIRMWARE).tmp && mv -f $(FIRMWARE).tmp $(FIRMWARE); }
 	@echo "firmware: $(FIRMWARE)"
+
+# The same firmware built with DEBUG=1 (-O0, assert() on): the shim checks
+# that every call into the Rust core holds the client's mutex.
+firmware-debug: $(MICROPY_DIR)/py/mpconfig.h $(MICROPY_DIR)/mpy-cross/build/mpy-cross
+	$(MAKE) -C $(MICROPY_DIR)/ports/unix -j$(JOBS) $(UNIX_FLAGS) DEBUG=1 STRIP=true \
+		USER_C_MODULES=$(ROOT)/cmodule BUILD=$(BUILD_DIR)/unix-debug
+	@echo "firmware: $(BUILD_DIR)/unix-debug/micropython"
 
 # The same firmware without umqtt, for size comparisons.
 firmware-plain: $(MICROPY_DIR)/py/mpconfig.h $(MICROPY_DIR)/mpy-cross/build/mpy-cross
