@@ -93,9 +93,10 @@ endif()
 message(STATUS "umqtt: Rust core for ${UMQTT_RUST_TARGET_PICKED}")
 
 # Runs on every build (cargo decides what is stale; the object is rewritten
-# only when the library changed).
+# only when the library changed). MAKEFLAGS is dropped: cmake's makefiles do
+# not hand make's jobserver to custom commands, and cargo would warn.
 add_custom_target(umqtt_rust
-    COMMAND ${CMAKE_COMMAND} -E env ${UMQTT_BUILD_ENV}
+    COMMAND ${CMAKE_COMMAND} -E env --unset=MAKEFLAGS ${UMQTT_BUILD_ENV}
         ${UMQTT_ROOT}/tools/build-rust-object.sh --out ${UMQTT_RUST_O} --cargo-dir ${UMQTT_CARGO_DIR}
     BYPRODUCTS ${UMQTT_RUST_O}
     WORKING_DIRECTORY ${UMQTT_ROOT}

@@ -19,7 +19,7 @@ after them), with USER_C_MODULES=<repo>/micropython.cmake. Then:
   the link).
 
 Builds go to build/cmake-host and build/cmake-without-<fix>, once per session;
-the Rust core is built once (cargo's target directory build/cmake-cargo).
+the Rust core is the unix firmware's (cargo's target directory build/unix/umqtt-cargo).
 """
 
 import os
@@ -35,7 +35,9 @@ ROOT = HERE.parent.parent
 MICROPY_DIR = Path(os.environ.get("MICROPY_DIR") or ROOT / "deps" / "micropython").resolve()
 PORT_DIR = ROOT / "firmware" / "cmake"
 BUILD = ROOT / "build"
-CARGO_DIR = BUILD / "cmake-cargo"
+# cargo's target directory: the unix firmware's (make firmware builds the same
+# host library there first, so cargo finds it fresh).
+CARGO_DIR = Path(os.environ.get("UMQTT_CMAKE_CARGO_DIR") or BUILD / "unix" / "umqtt-cargo")
 ON_TARGET = ROOT / "tests_py" / "on_target"
 SCRIPTS = sorted(p.name for p in ON_TARGET.glob("*.py") if not p.name.startswith(("test_", "conftest")))
 JOBS = os.environ.get("JOBS", "2")
