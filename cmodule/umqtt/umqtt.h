@@ -99,6 +99,9 @@ mp_obj_t umqtt_lost_exception(umqtt_client_obj_t *self, UmqttStatus cause, uint8
 NORETURN void umqtt_raise_lost(umqtt_client_obj_t *self, UmqttStatus cause);
 mp_obj_t umqtt_cause_text(UmqttStatus cause, uint8_t code);
 void umqtt_notify(umqtt_client_obj_t *self, mp_obj_t text);
+NORETURN void umqtt_connect_failed(umqtt_client_obj_t *self, UmqttStatus st, uint8_t code);
+bool umqtt_is_exception(mp_obj_t exc, const mp_obj_type_t *type);
+int umqtt_errno_of(mp_obj_t exc);
 
 // The connection pump (umqtt_pump.c).
 void umqtt_lock(umqtt_client_obj_t *self, umqtt_guard_t *guard);
@@ -113,6 +116,27 @@ void umqtt_pump_locked(umqtt_client_obj_t *self, umqtt_pass_t *pass, bool delive
 void umqtt_after_pass(umqtt_client_obj_t *self, umqtt_pass_t *pass);
 size_t umqtt_pump(umqtt_client_obj_t *self, bool deliver);
 void umqtt_wait(umqtt_client_obj_t *self, uint32_t deadline);
+
+// Commands (umqtt_command.c): the objects and bytes of one command, and the
+// function that encodes it with the mutex held.
+typedef struct {
+    mp_obj_t topic;                 // topic or filter object
+    mp_obj_t msg;
+    const uint8_t *topic_buf;
+    size_t topic_len;
+    const uint8_t *payload;
+    size_t payload_len;
+    uint8_t qos;
+    bool retain;
+    int slot;                       // subscribe/unsubscribe: the slot holding an equal filter, or -1
+} umqtt_command_t;
+typedef UmqttStatus (*umqtt_command_fn_t)(umqtt_client_obj_t *self, const umqtt_command_t *a, UmqttOp *op);
+UmqttStatus umqtt_publish_command(umqtt_client_obj_t *self, const umqtt_command_t *a, UmqttOp *op);
+UmqttStatus umqtt_subscribe_command(umqtt_client_obj_t *self, const umqtt_command_t *a, UmqttOp *op);
+UmqttStatus umqtt_unsubscribe_command(umqtt_client_obj_t *self, const umqtt_command_t *a, UmqttOp *op);
+UmqttStatus umqtt_ping_command(umqtt_client_obj_t *self, const umqtt_command_t *a, UmqttOp *op);
+UmqttOp umqtt_issue(umqtt_client_obj_t *self, umqtt_command_fn_t fn, const umqtt_command_t *a, uint32_t deadline);
+uint8_t umqtt_filter_request(umqtt_client_obj_t *self, umqtt_command_fn_t fn, umqtt_command_t *a);
 void umqtt_connect(umqtt_client_obj_t *self, bool clean_session);
 UmqttStatus umqtt_wait_ticket(umqtt_client_obj_t *self, uint32_t ticket, int slot, uint32_t deadline, uint8_t *code);
 

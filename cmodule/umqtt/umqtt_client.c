@@ -199,99 +199,6 @@ static void umqtt_client_print(const mp_print_t *print, mp_obj_t self_in, mp_pri
 }
 
 // ---------------------------------------------------------------------------
-// Issuing a command: encode under the mutex (growing the buffer if the
-// driver asks), keep the objects its slot stands for, write; while the
-// driver says "not now" (connecting, reconnecting, window full), pump the
-// connection until the call's deadline.
-
-typedef struct {
-    mp_obj_t topic;             // topic or filter object
-    mp_obj_t msg;
-    const uint8_t *topic_buf;
-    size_t topic_len;
-    const uint8_t *payload;
-    size_t payload_len;
-    uint8_t qos;
-    bool retain;
-    int slot;                   // subscribe/unsubscribe: the slot holding an equal filter, or -1
-} command_args_t;
-
-typedef UmqttStatus (*command_fn_t)(umqtt_client_obj_t *self, const command_args_t *a, UmqttOp *op);
-
-static UmqttStatus publish_command(umqtt_client_obj_t *self, const command_args_t *a, UmqttOp *op) {
-    UmqttStatus st = umqtt_core_publish(CORE(self), a->topic_buf, a->topic_len, a->payload, a->payload_len,
-        a->qos, a->retain, umqtt_now_ms(), self->tx_buf, self->tx_cap, op);
-    if (st == UMQTT_STATUS_OK && op->ticket != 0) {
-        self->slot_topic[op->slot] = a->topic;
-        self->slot_msg[op->slot] = a->msg;
-    }
-    return st;
-}
-
-static UmqttStatus subscribe_command(umqtt_client_obj_t *self, const command_args_t *a, UmqttOp *op) {
-    UmqttStatus st = umqtt_core_subscribe(CORE(self), a->topic_buf, a->topic_len, a->qos, a->slot,
-        umqtt_now_ms(), self->tx_buf, self->tx_cap, op);
-    if (st == UMQTT_STATUS_OK) {
-        self->sub_filter[op->slot] = a->topic;
-    }
-    return st;
-}
-
-static UmqttStatus unsubscribe_command(umqtt_client_obj_t *self, const command_args_t *a, UmqttOp *op) {
-    UmqttStatus st = umqtt_core_unsubscribe(CORE(self), a->topic_buf, a->topic_len, a->slot,
-        umqtt_now_ms(), self->tx_buf, self->tx_cap, op);
-    if (st == UMQTT_STATUS_OK && a->slot >= 0) {
-        self->sub_filter[a->slot] = MP_OBJ_NULL;
-    }
-    return st;
-}
-
-static UmqttStatus ping_command(umqtt_client_obj_t *self, const command_args_t *a, UmqttOp *op) {
-    (void)a;
-    op->ticket = 0;
-    op->slot = 0;
-    return umqtt_core_ping(CORE(self), umqtt_now_ms(), self->tx_buf, self->tx_cap, &op->len);
-}
-
-static UmqttOp issue(umqtt_client_obj_t *self, command_fn_t fn, const command_args_t *a, uint32_t deadline) {
-    for (;;) {
-        UmqttOp op;
-        umqtt_guard_t guard;
-        umqtt_lock(self, &guard);
-        UmqttStatus st = fn(self, a, &op);
-        if (st == UMQTT_STATUS_BUFFER_TOO_SMALL) {
-            umqtt_tx_reserve(self, op.len);
-            st = fn(self, a, &op);
-        }
-        bool written = st == UMQTT_STATUS_OK && umqtt_write_locked(self, self->tx_buf, op.len);
-        if (st == UMQTT_STATUS_OK && !written && op.ticket != 0) {
-            umqtt_core_mark_unsent(CORE(self), op.ticket);
-        }
-        UmqttConnStatus status = umqtt_core_status(CORE(self));
-        UmqttStatus cause = umqtt_core_cause(CORE(self));
-        umqtt_unlock(&guard);
-        if (written || (st == UMQTT_STATUS_OK && op.ticket != 0)) {
-            return op;      // a ticket's waiter learns what became of an unwritten one
-        }
-        if (st == UMQTT_STATUS_OK) {
-            st = status == UMQTT_CONN_STATUS_CONNECTING ? UMQTT_STATUS_WOULD_BLOCK : UMQTT_STATUS_LOST;
-        }
-        if (st == UMQTT_STATUS_NOT_CONNECTED || st == UMQTT_STATUS_LOST) {
-            umqtt_raise_lost(self, cause);
-        }
-        if (st != UMQTT_STATUS_WOULD_BLOCK && st != UMQTT_STATUS_INFLIGHT_FULL) {
-            umqtt_raise_status(st);
-        }
-        if (umqtt_deadline_passed(deadline)) {
-            mp_raise_OSError(MP_ETIMEDOUT);
-        }
-        if (umqtt_pump(self, true) == 0) {
-            umqtt_wait(self, deadline);
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------
 // Methods.
 
 static mp_obj_t umqtt_client_set_callback(mp_obj_t self_in, mp_obj_t f) {
@@ -366,7 +273,7 @@ static mp_obj_t umqtt_client_publish(size_t n_args, const mp_obj_t *pos_args, mp
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
     mp_arg_parse_all(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
     check_str_or_bytes(args[ARG_topic].u_obj, MP_QSTR_topic, false);
-    command_args_t a;
+    umqtt_command_t a;
     a.topic = args[ARG_topic].u_obj;
     a.msg = args[ARG_msg].u_obj;
     a.topic_buf = (const uint8_t *)mp_obj_str_get_data(a.topic, &a.topic_len);
@@ -381,7 +288,7 @@ static mp_obj_t umqtt_client_publish(size_t n_args, const mp_obj_t *pos_args, mp
     a.slot = -1;
     uint32_t deadline = umqtt_now_ms() + self->timeout_ms;
     for (;;) {
-        UmqttOp op = issue(self, publish_command, &a, deadline);
+        UmqttOp op = umqtt_issue(self, umqtt_publish_command, &a, deadline);
         uint8_t code;
         if (a.qos == 0 || umqtt_wait_ticket(self, op.ticket, op.slot, deadline, &code) == UMQTT_STATUS_OK) {
             return mp_const_none;
@@ -392,53 +299,7 @@ static mp_obj_t umqtt_client_publish(size_t n_args, const mp_obj_t *pos_args, mp
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(umqtt_client_publish_obj, 3, umqtt_client_publish);
 
-// The subscription slot that holds a filter equal to `a`'s, or -1. Filters
-// are compared by their bytes, so "a/b" and b"a/b" are one subscription.
-static int find_subscription(umqtt_client_obj_t *self, const command_args_t *a) {
-    for (int i = 0; i < UMQTT_MAX_SUBSCRIPTIONS; ++i) {
-        if (self->sub_filter[i] != MP_OBJ_NULL) {
-            size_t len;
-            const char *f = mp_obj_str_get_data(self->sub_filter[i], &len);
-            if (len == a->topic_len && memcmp(f, a->topic_buf, len) == 0) {
-                return i;
-            }
-        }
-    }
-    return -1;
-}
-
-// SUBSCRIBE or UNSUBSCRIBE, then its acknowledgement; issued again when a
-// reconnect dropped it on the way. Returns the SUBACK code.
-static uint8_t filter_request(umqtt_client_obj_t *self, command_fn_t fn, command_args_t *a) {
-    uint32_t deadline = umqtt_now_ms() + self->timeout_ms;
-    for (;;) {
-        umqtt_guard_t guard;
-        umqtt_lock(self, &guard);
-        a->slot = find_subscription(self, a);
-        umqtt_unlock(&guard);
-        UmqttOp op = issue(self, fn, a, deadline);
-        uint8_t code = 0;
-        UmqttStatus st = UMQTT_STATUS_UNKNOWN_TICKET;
-        nlr_buf_t nlr;
-        if (nlr_push(&nlr) == 0) {
-            st = umqtt_wait_ticket(self, op.ticket, -1, deadline, &code);
-            nlr_pop();
-        } else {
-            if (fn == subscribe_command) {
-                umqtt_lock(self, &guard);
-                umqtt_core_abandon_subscribe(CORE(self), op.ticket, op.slot);
-                self->sub_filter[op.slot] = MP_OBJ_NULL;
-                umqtt_unlock(&guard);
-            }
-            nlr_jump(nlr.ret_val);
-        }
-        if (st == UMQTT_STATUS_OK) {
-            return code;
-        }
-    }
-}
-
-static void filter_args(command_args_t *a, mp_obj_t topic) {
+static void filter_args(umqtt_command_t *a, mp_obj_t topic) {
     check_str_or_bytes(topic, MP_QSTR_topic, false);
     a->topic_buf = (const uint8_t *)mp_obj_str_get_data(topic, &a->topic_len);
     // Kept as bytes: the same filter as str or bytes is one subscription.
@@ -456,14 +317,14 @@ static mp_obj_t umqtt_client_subscribe(size_t n_args, const mp_obj_t *pos_args, 
     umqtt_client_obj_t *self = client_of(pos_args[0]);
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
     mp_arg_parse_all(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
-    command_args_t a;
+    umqtt_command_t a;
     filter_args(&a, args[ARG_topic].u_obj);
     a.qos = (uint8_t)check_qos(args[ARG_qos].u_int);
     UmqttStatus st = umqtt_core_check_topic(a.topic_buf, a.topic_len, true);
     if (st != UMQTT_STATUS_OK) {
         umqtt_raise_status(st);
     }
-    if (filter_request(self, subscribe_command, &a) == 0x80) {
+    if (umqtt_filter_request(self, umqtt_subscribe_command, &a) == 0x80) {
         umqtt_raise_code(0x80, "subscription refused by the broker");
     }
     return mp_const_none;
@@ -472,10 +333,10 @@ static MP_DEFINE_CONST_FUN_OBJ_KW(umqtt_client_subscribe_obj, 2, umqtt_client_su
 
 static mp_obj_t umqtt_client_unsubscribe(mp_obj_t self_in, mp_obj_t topic) {
     umqtt_client_obj_t *self = client_of(self_in);
-    command_args_t a;
+    umqtt_command_t a;
     filter_args(&a, topic);
     a.qos = 0;
-    filter_request(self, unsubscribe_command, &a);
+    umqtt_filter_request(self, umqtt_unsubscribe_command, &a);
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(umqtt_client_unsubscribe_obj, umqtt_client_unsubscribe);
@@ -515,7 +376,7 @@ static MP_DEFINE_CONST_FUN_OBJ_1(umqtt_client_check_msg_obj, umqtt_client_check_
 
 static mp_obj_t umqtt_client_ping(mp_obj_t self_in) {
     umqtt_client_obj_t *self = client_of(self_in);
-    issue(self, ping_command, NULL, umqtt_now_ms() + self->timeout_ms);
+    umqtt_issue(self, umqtt_ping_command, NULL, umqtt_now_ms() + self->timeout_ms);
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(umqtt_client_ping_obj, umqtt_client_ping);

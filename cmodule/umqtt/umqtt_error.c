@@ -26,6 +26,19 @@ static mp_obj_t new_mqtt_exception(mp_int_t code, const char *text) {
     return mp_obj_new_exception_args(&mp_type_MQTTException, n, args);
 }
 
+bool umqtt_is_exception(mp_obj_t exc, const mp_obj_type_t *type) {
+    return mp_obj_is_subclass_fast(MP_OBJ_FROM_PTR(mp_obj_get_type(exc)), MP_OBJ_FROM_PTR(type));
+}
+
+// The errno of an OSError, else 0.
+int umqtt_errno_of(mp_obj_t exc) {
+    if (!umqtt_is_exception(exc, &mp_type_OSError)) {
+        return 0;
+    }
+    mp_obj_t v = mp_obj_exception_get_value(exc);
+    return mp_obj_is_small_int(v) ? MP_OBJ_SMALL_INT_VALUE(v) : 0;
+}
+
 NORETURN void umqtt_raise_code(mp_int_t code, const char *text) {
     nlr_raise(new_mqtt_exception(code, text));
 }
@@ -80,6 +93,25 @@ mp_obj_t umqtt_lost_exception(umqtt_client_obj_t *self, UmqttStatus cause, uint8
 
 NORETURN void umqtt_raise_lost(umqtt_client_obj_t *self, UmqttStatus cause) {
     nlr_raise(umqtt_lost_exception(self, cause, 0));
+}
+
+// connect() failed: the exception as the socket, TLS or the broker gave it,
+// told to error_register_cb once (reconn=False), then raised.
+NORETURN void umqtt_connect_failed(umqtt_client_obj_t *self, UmqttStatus st, uint8_t code) {
+    mp_obj_t exc;
+    if (st == UMQTT_STATUS_IO && self->open_error != MP_OBJ_NULL) {
+        exc = self->open_error;             // as the socket or TLS layer raised it
+    } else if (st == UMQTT_STATUS_BAD_ARGUMENT || st == UMQTT_STATUS_PACKET_TOO_LARGE) {
+        const char *text = umqtt_core_strerror(st);
+        exc = mp_obj_new_exception_arg1(&mp_type_ValueError, mp_obj_new_str(text, strlen(text)));
+    } else {
+        exc = umqtt_lost_exception(self, st, code);
+    }
+    self->open_error = MP_OBJ_NULL;
+    if (!self->reconn) {
+        umqtt_notify(self, mp_obj_str_make_new(&mp_type_str, 1, 0, &exc));
+    }
+    nlr_raise(exc);
 }
 
 // Tell error_register_cb, if any; its own exceptions are printed, not raised.

@@ -45,10 +45,6 @@ static inline mp_obj_t timeout_seconds(uint32_t ms) {
     #endif
 }
 
-static bool is_exception(mp_obj_t exc, const mp_obj_type_t *type) {
-    return mp_obj_is_subclass_fast(MP_OBJ_FROM_PTR(mp_obj_get_type(exc)), MP_OBJ_FROM_PTR(type));
-}
-
 #if MICROPY_PY_UMQTT_NET
 // The port's TLS module: `tls` on MicroPython >= 1.23, `ssl`/`ussl` before.
 static mp_obj_t import_tls(void) {
@@ -143,11 +139,10 @@ static mp_obj_t wrap_tls(umqtt_client_obj_t *self, mp_obj_t sock) {
 // port cannot name (EPIPE). Timeouts stay OSError(ETIMEDOUT).
 NORETURN static void raise_tls_failure(mp_obj_t exc) {
     const char *prefix = NULL;
-    if (is_exception(exc, &mp_type_ValueError)) {
+    if (umqtt_is_exception(exc, &mp_type_ValueError)) {
         prefix = "TLS: server certificate rejected: ";
-    } else if (is_exception(exc, &mp_type_OSError)) {
-        mp_obj_t value = mp_obj_exception_get_value(exc);
-        mp_int_t err = mp_obj_is_small_int(value) ? MP_OBJ_SMALL_INT_VALUE(value) : 0;
+    } else if (umqtt_is_exception(exc, &mp_type_OSError)) {
+        int err = umqtt_errno_of(exc);
         if (err == MP_EPIPE || err == MP_ECONNRESET || err == MP_ECONNABORTED) {
             prefix = "TLS handshake failed: connection closed by the broker: ";
         }
@@ -222,16 +217,11 @@ static mp_uint_t stream_call(mp_obj_t stream, bool protect, stream_call_t op, vo
         return ret;
     }
     mp_obj_t exc = MP_OBJ_FROM_PTR(nlr.ret_val);
-    if (!is_exception(exc, &mp_type_Exception)) {
+    if (!umqtt_is_exception(exc, &mp_type_Exception)) {
         nlr_jump(nlr.ret_val);
     }
-    *errcode = MP_EIO;
-    if (is_exception(exc, &mp_type_OSError)) {
-        mp_obj_t value = mp_obj_exception_get_value(exc);
-        if (mp_obj_is_small_int(value)) {
-            *errcode = MP_OBJ_SMALL_INT_VALUE(value);
-        }
-    }
+    int err = umqtt_errno_of(exc);
+    *errcode = err != 0 ? err : MP_EIO;
     return MP_STREAM_ERROR;
 }
 

@@ -372,18 +372,6 @@ void umqtt_pump_locked(umqtt_client_obj_t *self, umqtt_pass_t *pass, bool delive
     drain_events(self, pass);
 }
 
-static bool is_exception(mp_obj_t exc, const mp_obj_type_t *type) {
-    return mp_obj_is_subclass_fast(MP_OBJ_FROM_PTR(mp_obj_get_type(exc)), MP_OBJ_FROM_PTR(type));
-}
-
-static int errno_of(mp_obj_t exc) {
-    if (!is_exception(exc, &mp_type_OSError)) {
-        return 0;
-    }
-    mp_obj_t v = mp_obj_exception_get_value(exc);
-    return mp_obj_is_small_int(v) ? MP_OBJ_SMALL_INT_VALUE(v) : 0;
-}
-
 // Open the transport the driver asked for, without the mutex (name lookup,
 // TCP and TLS block), bounded by what is left of the attempt's deadline.
 static void open_transport(umqtt_client_obj_t *self) {
@@ -401,14 +389,14 @@ static void open_transport(umqtt_client_obj_t *self) {
         nlr_pop();
     } else {
         mp_obj_t exc = MP_OBJ_FROM_PTR(nlr.ret_val);
-        int err = errno_of(exc);
+        int err = umqtt_errno_of(exc);
         umqtt_lock(self, &guard);
         self->open_error = exc;
         self->last_errno = err;
         umqtt_core_handle_transport_down(CORE(self), umqtt_now_ms(),
             err == MP_ETIMEDOUT ? UMQTT_STATUS_TIMEOUT : UMQTT_STATUS_IO);
         umqtt_unlock(&guard);
-        if (!is_exception(exc, &mp_type_Exception)) {
+        if (!umqtt_is_exception(exc, &mp_type_Exception)) {
             nlr_jump(nlr.ret_val);          // KeyboardInterrupt, SystemExit
         }
         return;
@@ -485,101 +473,6 @@ void umqtt_wait(umqtt_client_obj_t *self, uint32_t deadline) {
         nlr_jump(raised);
     }
     mp_handle_pending(true);
-}
-
-// ---------------------------------------------------------------------------
-// connect(): one attempt, its failure raised (and told to error_register_cb
-// once, with reconn=False).
-
-NORETURN static void connect_failed(umqtt_client_obj_t *self, UmqttStatus st, uint8_t code) {
-    mp_obj_t exc;
-    if (st == UMQTT_STATUS_IO && self->open_error != MP_OBJ_NULL) {
-        exc = self->open_error;             // as the socket or TLS layer raised it
-    } else if (st == UMQTT_STATUS_BAD_ARGUMENT || st == UMQTT_STATUS_PACKET_TOO_LARGE) {
-        const char *text = umqtt_core_strerror(st);
-        exc = mp_obj_new_exception_arg1(&mp_type_ValueError, mp_obj_new_str(text, strlen(text)));
-    } else {
-        exc = umqtt_lost_exception(self, st, code);
-    }
-    self->open_error = MP_OBJ_NULL;
-    if (!self->reconn) {
-        umqtt_notify(self, mp_obj_str_make_new(&mp_type_str, 1, 0, &exc));
-    }
-    nlr_raise(exc);
-}
-
-void umqtt_connect(umqtt_client_obj_t *self, bool clean_session) {
-    umqtt_keepalive_stop(self);
-    umqtt_guard_t guard;
-    umqtt_lock(self, &guard);
-    umqtt_io_close(self);
-    self->open_error = MP_OBJ_NULL;
-    self->last_errno = 0;
-    umqtt_core_connect(CORE(self), clean_session, umqtt_now_ms());
-    umqtt_unlock(&guard);
-    // The driver bounds the attempt by the timeout; this bound only guards it.
-    uint32_t deadline = umqtt_now_ms() + self->timeout_ms + 1000;
-    for (;;) {
-        bool handled = umqtt_pump(self, true) > 0;
-        bool session_present;
-        uint8_t code;
-        umqtt_lock(self, &guard);
-        UmqttStatus st = umqtt_core_connect_result(CORE(self), &session_present, &code);
-        if (st == UMQTT_STATUS_PENDING && umqtt_deadline_passed(deadline)) {
-            umqtt_core_close(CORE(self));
-            umqtt_io_close(self);
-            st = UMQTT_STATUS_TIMEOUT;
-        }
-        umqtt_unlock(&guard);
-        if (st == UMQTT_STATUS_OK) {
-            break;
-        }
-        if (st != UMQTT_STATUS_PENDING) {
-            connect_failed(self, st, code);
-        }
-        if (!handled) {
-            umqtt_wait(self, deadline);
-        }
-    }
-    if (self->keepalive > 0) {
-        umqtt_keepalive_start(self);
-    }
-}
-
-// Wait for `ticket` (of the publish in `slot`, or -1) until `deadline`: OK
-// (with *code, the SUBACK code) or
-// UNKNOWN_TICKET (dropped with a connection: issue it again). Raises when
-// the connection is closed for good, and OSError(ETIMEDOUT) at the deadline
-// (the ticket is forgotten; a publish stays in flight).
-UmqttStatus umqtt_wait_ticket(umqtt_client_obj_t *self, uint32_t ticket, int slot, uint32_t deadline, uint8_t *code) {
-    for (;;) {
-        umqtt_guard_t guard;
-        umqtt_lock(self, &guard);
-        UmqttStatus st = umqtt_core_ticket_result(CORE(self), ticket, code);
-        if (st == UMQTT_STATUS_OK && slot >= 0 && !umqtt_core_slot_in_use(CORE(self), (uint8_t)slot)) {
-            // The driver has freed the slot: let its objects go.
-            self->slot_topic[slot] = MP_OBJ_NULL;
-            self->slot_msg[slot] = MP_OBJ_NULL;
-        }
-        if (st == UMQTT_STATUS_PENDING && umqtt_deadline_passed(deadline)) {
-            umqtt_core_forget(CORE(self), ticket);
-            st = UMQTT_STATUS_TIMEOUT;
-        }
-        UmqttStatus cause = umqtt_core_cause(CORE(self));
-        umqtt_unlock(&guard);
-        if (st == UMQTT_STATUS_LOST) {
-            umqtt_raise_lost(self, cause);
-        }
-        if (st == UMQTT_STATUS_TIMEOUT) {
-            mp_raise_OSError(MP_ETIMEDOUT);
-        }
-        if (st != UMQTT_STATUS_PENDING) {
-            return st;
-        }
-        if (!umqtt_pump(self, true)) {
-            umqtt_wait(self, deadline);
-        }
-    }
 }
 
 #endif // MICROPY_PY_UMQTT

@@ -1,0 +1,220 @@
+// Commands through the pump: connect(), and issuing a publish, subscribe,
+// unsubscribe or ping, then waiting for its acknowledgement. The driver
+// says "not now" (connecting, reconnecting, re-sends first, window full)
+// and this side pumps the connection until the call's own deadline.
+
+#include <string.h>
+
+#include "py/runtime.h"
+#include "py/mperrno.h"
+#include "umqtt_config.h"
+
+#if MICROPY_PY_UMQTT
+
+#include "umqtt.h"
+
+#define CORE(self) umqtt_core(self)
+
+// ---------------------------------------------------------------------------
+// connect(): one attempt, its failure raised (umqtt_connect_failed).
+
+void umqtt_connect(umqtt_client_obj_t *self, bool clean_session) {
+    umqtt_keepalive_stop(self);
+    umqtt_guard_t guard;
+    umqtt_lock(self, &guard);
+    umqtt_io_close(self);
+    self->open_error = MP_OBJ_NULL;
+    self->last_errno = 0;
+    umqtt_core_connect(CORE(self), clean_session, umqtt_now_ms());
+    umqtt_unlock(&guard);
+    // The driver bounds the attempt by the timeout; this bound only guards it.
+    uint32_t deadline = umqtt_now_ms() + self->timeout_ms + 1000;
+    for (;;) {
+        bool handled = umqtt_pump(self, true) > 0;
+        bool session_present;
+        uint8_t code;
+        umqtt_lock(self, &guard);
+        UmqttStatus st = umqtt_core_connect_result(CORE(self), &session_present, &code);
+        if (st == UMQTT_STATUS_PENDING && umqtt_deadline_passed(deadline)) {
+            umqtt_core_close(CORE(self));
+            umqtt_io_close(self);
+            st = UMQTT_STATUS_TIMEOUT;
+        }
+        umqtt_unlock(&guard);
+        if (st == UMQTT_STATUS_OK) {
+            break;
+        }
+        if (st != UMQTT_STATUS_PENDING) {
+            umqtt_connect_failed(self, st, code);
+        }
+        if (!handled) {
+            umqtt_wait(self, deadline);
+        }
+    }
+    if (self->keepalive > 0) {
+        umqtt_keepalive_start(self);
+    }
+}
+
+// Wait for `ticket` (of the publish in `slot`, or -1) until `deadline`: OK
+// (with *code, the SUBACK code) or
+// UNKNOWN_TICKET (dropped with a connection: issue it again). Raises when
+// the connection is closed for good, and OSError(ETIMEDOUT) at the deadline
+// (the ticket is forgotten; a publish stays in flight).
+UmqttStatus umqtt_wait_ticket(umqtt_client_obj_t *self, uint32_t ticket, int slot, uint32_t deadline, uint8_t *code) {
+    for (;;) {
+        umqtt_guard_t guard;
+        umqtt_lock(self, &guard);
+        UmqttStatus st = umqtt_core_ticket_result(CORE(self), ticket, code);
+        if (st == UMQTT_STATUS_OK && slot >= 0 && !umqtt_core_slot_in_use(CORE(self), (uint8_t)slot)) {
+            // The driver has freed the slot: let its objects go.
+            self->slot_topic[slot] = MP_OBJ_NULL;
+            self->slot_msg[slot] = MP_OBJ_NULL;
+        }
+        if (st == UMQTT_STATUS_PENDING && umqtt_deadline_passed(deadline)) {
+            umqtt_core_forget(CORE(self), ticket);
+            st = UMQTT_STATUS_TIMEOUT;
+        }
+        UmqttStatus cause = umqtt_core_cause(CORE(self));
+        umqtt_unlock(&guard);
+        if (st == UMQTT_STATUS_LOST) {
+            umqtt_raise_lost(self, cause);
+        }
+        if (st == UMQTT_STATUS_TIMEOUT) {
+            mp_raise_OSError(MP_ETIMEDOUT);
+        }
+        if (st != UMQTT_STATUS_PENDING) {
+            return st;
+        }
+        if (!umqtt_pump(self, true)) {
+            umqtt_wait(self, deadline);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Issuing a command: encode under the mutex (growing the buffer if the
+// driver asks), keep the objects its slot stands for, write; while the
+// driver says "not now" (connecting, reconnecting, window full), pump the
+// connection until the call's deadline.
+
+UmqttStatus umqtt_publish_command(umqtt_client_obj_t *self, const umqtt_command_t *a, UmqttOp *op) {
+    UmqttStatus st = umqtt_core_publish(CORE(self), a->topic_buf, a->topic_len, a->payload, a->payload_len,
+        a->qos, a->retain, umqtt_now_ms(), self->tx_buf, self->tx_cap, op);
+    if (st == UMQTT_STATUS_OK && op->ticket != 0) {
+        self->slot_topic[op->slot] = a->topic;
+        self->slot_msg[op->slot] = a->msg;
+    }
+    return st;
+}
+
+UmqttStatus umqtt_subscribe_command(umqtt_client_obj_t *self, const umqtt_command_t *a, UmqttOp *op) {
+    UmqttStatus st = umqtt_core_subscribe(CORE(self), a->topic_buf, a->topic_len, a->qos, a->slot,
+        umqtt_now_ms(), self->tx_buf, self->tx_cap, op);
+    if (st == UMQTT_STATUS_OK) {
+        self->sub_filter[op->slot] = a->topic;
+    }
+    return st;
+}
+
+UmqttStatus umqtt_unsubscribe_command(umqtt_client_obj_t *self, const umqtt_command_t *a, UmqttOp *op) {
+    UmqttStatus st = umqtt_core_unsubscribe(CORE(self), a->topic_buf, a->topic_len, a->slot,
+        umqtt_now_ms(), self->tx_buf, self->tx_cap, op);
+    if (st == UMQTT_STATUS_OK && a->slot >= 0) {
+        self->sub_filter[a->slot] = MP_OBJ_NULL;
+    }
+    return st;
+}
+
+UmqttStatus umqtt_ping_command(umqtt_client_obj_t *self, const umqtt_command_t *a, UmqttOp *op) {
+    (void)a;
+    op->ticket = 0;
+    op->slot = 0;
+    return umqtt_core_ping(CORE(self), umqtt_now_ms(), self->tx_buf, self->tx_cap, &op->len);
+}
+
+UmqttOp umqtt_issue(umqtt_client_obj_t *self, umqtt_command_fn_t fn, const umqtt_command_t *a, uint32_t deadline) {
+    for (;;) {
+        UmqttOp op;
+        umqtt_guard_t guard;
+        umqtt_lock(self, &guard);
+        UmqttStatus st = fn(self, a, &op);
+        if (st == UMQTT_STATUS_BUFFER_TOO_SMALL) {
+            umqtt_tx_reserve(self, op.len);
+            st = fn(self, a, &op);
+        }
+        bool written = st == UMQTT_STATUS_OK && umqtt_write_locked(self, self->tx_buf, op.len);
+        if (st == UMQTT_STATUS_OK && !written && op.ticket != 0) {
+            umqtt_core_mark_unsent(CORE(self), op.ticket);
+        }
+        UmqttConnStatus status = umqtt_core_status(CORE(self));
+        UmqttStatus cause = umqtt_core_cause(CORE(self));
+        umqtt_unlock(&guard);
+        if (written || (st == UMQTT_STATUS_OK && op.ticket != 0)) {
+            return op;      // a ticket's waiter learns what became of an unwritten one
+        }
+        if (st == UMQTT_STATUS_OK) {
+            st = status == UMQTT_CONN_STATUS_CONNECTING ? UMQTT_STATUS_WOULD_BLOCK : UMQTT_STATUS_LOST;
+        }
+        if (st == UMQTT_STATUS_NOT_CONNECTED || st == UMQTT_STATUS_LOST) {
+            umqtt_raise_lost(self, cause);
+        }
+        if (st != UMQTT_STATUS_WOULD_BLOCK && st != UMQTT_STATUS_INFLIGHT_FULL) {
+            umqtt_raise_status(st);
+        }
+        if (umqtt_deadline_passed(deadline)) {
+            mp_raise_OSError(MP_ETIMEDOUT);
+        }
+        if (umqtt_pump(self, true) == 0) {
+            umqtt_wait(self, deadline);
+        }
+    }
+}
+
+// The subscription slot that holds a filter equal to `a`'s, or -1. Filters
+// are compared by their bytes, so "a/b" and b"a/b" are one subscription.
+static int find_subscription(umqtt_client_obj_t *self, const umqtt_command_t *a) {
+    for (int i = 0; i < UMQTT_MAX_SUBSCRIPTIONS; ++i) {
+        if (self->sub_filter[i] != MP_OBJ_NULL) {
+            size_t len;
+            const char *f = mp_obj_str_get_data(self->sub_filter[i], &len);
+            if (len == a->topic_len && memcmp(f, a->topic_buf, len) == 0) {
+                return i;
+            }
+        }
+    }
+    return -1;
+}
+
+// SUBSCRIBE or UNSUBSCRIBE, then its acknowledgement; issued again when a
+// reconnect dropped it on the way. Returns the SUBACK code.
+uint8_t umqtt_filter_request(umqtt_client_obj_t *self, umqtt_command_fn_t fn, umqtt_command_t *a) {
+    uint32_t deadline = umqtt_now_ms() + self->timeout_ms;
+    for (;;) {
+        umqtt_guard_t guard;
+        umqtt_lock(self, &guard);
+        a->slot = find_subscription(self, a);
+        umqtt_unlock(&guard);
+        UmqttOp op = umqtt_issue(self, fn, a, deadline);
+        uint8_t code = 0;
+        UmqttStatus st = UMQTT_STATUS_UNKNOWN_TICKET;
+        nlr_buf_t nlr;
+        if (nlr_push(&nlr) == 0) {
+            st = umqtt_wait_ticket(self, op.ticket, -1, deadline, &code);
+            nlr_pop();
+        } else {
+            if (fn == umqtt_subscribe_command) {
+                umqtt_lock(self, &guard);
+                umqtt_core_abandon_subscribe(CORE(self), op.ticket, op.slot);
+                self->sub_filter[op.slot] = MP_OBJ_NULL;
+                umqtt_unlock(&guard);
+            }
+            nlr_jump(nlr.ret_val);
+        }
+        if (st == UMQTT_STATUS_OK) {
+            return code;
+        }
+    }
+}
+
+#endif // MICROPY_PY_UMQTT
