@@ -466,8 +466,17 @@ pub unsafe extern "C" fn umqtt_core_accept_message(core: *mut c_void, now_ms: u3
 /// `map` NULL or `len` writable bytes that outlive the core and are not used by anyone else.
 #[no_mangle]
 pub unsafe extern "C" fn umqtt_core_lend_inbound_map(core: *mut c_void, map: *mut u8, len: usize) -> UmqttStatus {
+    // SAFETY: the caller's promise.
+    let Some(d) = (unsafe { ptr::driver_mut(core) }) else {
+        return UmqttStatus::BadArgument;
+    };
+    // Refused before the bytes become a slice: a second call may pass the map the core already holds,
+    // and a new `&mut` over it would alias the one the core keeps (UB by Rust's aliasing rules).
+    if d.client().session().has_inbound_map() {
+        return UmqttStatus::BadArgument;
+    }
     // SAFETY: the caller's promise: the bytes live as long as the core.
-    let (Some(d), Some(m)) = (unsafe { ptr::driver_mut(core) }, unsafe { ptr::out_bytes(map, len) }) else {
+    let Some(m) = (unsafe { ptr::out_bytes(map, len) }) else {
         return UmqttStatus::BadArgument;
     };
     match d.lend_inbound_map(m) {
