@@ -201,22 +201,27 @@ static void umqtt_client_print(const mp_print_t *print, mp_obj_t self_in, mp_pri
 // ---------------------------------------------------------------------------
 // Methods.
 
-static mp_obj_t umqtt_client_set_callback(mp_obj_t self_in, mp_obj_t f) {
-    umqtt_client_obj_t *self = client_of(self_in);
+// Stores a callback (or None) under the mutex: other threads read it there.
+static void set_field(umqtt_client_obj_t *self, mp_obj_t *field, mp_obj_t f) {
     if (f != mp_const_none && !mp_obj_is_callable(f)) {
         mp_raise_TypeError(MP_ERROR_TEXT("callback must be callable or None"));
     }
-    self->msg_cb = f;
+    umqtt_guard_t guard;
+    umqtt_lock(self, &guard);
+    *field = f;
+    umqtt_unlock(&guard);
+}
+
+static mp_obj_t umqtt_client_set_callback(mp_obj_t self_in, mp_obj_t f) {
+    umqtt_client_obj_t *self = client_of(self_in);
+    set_field(self, &self->msg_cb, f);
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(umqtt_client_set_callback_obj, umqtt_client_set_callback);
 
 static mp_obj_t umqtt_client_error_register_cb(mp_obj_t self_in, mp_obj_t f) {
     umqtt_client_obj_t *self = client_of(self_in);
-    if (f != mp_const_none && !mp_obj_is_callable(f)) {
-        mp_raise_TypeError(MP_ERROR_TEXT("callback must be callable or None"));
-    }
-    self->err_cb = f;
+    set_field(self, &self->err_cb, f);
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(umqtt_client_error_register_cb_obj, umqtt_client_error_register_cb);
@@ -439,12 +444,17 @@ static void umqtt_client_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
     }
     if (field == NULL) {
         dest[1] = MP_OBJ_SENTINEL;      // look further, in locals_dict
-    } else if (dest[0] == MP_OBJ_NULL) {
+        return;
+    }
+    umqtt_guard_t guard;
+    umqtt_lock(self, &guard);
+    if (dest[0] == MP_OBJ_NULL) {
         dest[0] = *field;
     } else if (dest[1] != MP_OBJ_NULL) {
         *field = dest[1];
         dest[0] = MP_OBJ_NULL;
     }
+    umqtt_unlock(&guard);
 }
 
 static const mp_rom_map_elem_t umqtt_client_locals_dict_table[] = {

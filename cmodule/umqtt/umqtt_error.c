@@ -116,8 +116,12 @@ NORETURN void umqtt_connect_failed(umqtt_client_obj_t *self, UmqttStatus st, uin
 
 // Tell error_register_cb, if any; its own exceptions are printed, not raised.
 void umqtt_notify(umqtt_client_obj_t *self, mp_obj_t text) {
-    if (self->err_cb != mp_const_none) {
-        mp_call_function_1_protected(self->err_cb, text);
+    umqtt_guard_t guard;
+    umqtt_lock(self, &guard);
+    mp_obj_t cb = self->err_cb;
+    umqtt_unlock(&guard);
+    if (cb != mp_const_none) {
+        mp_call_function_1_protected(cb, text);
     }
 }
 

@@ -432,10 +432,11 @@ size_t umqtt_pump(umqtt_client_obj_t *self, bool deliver) {
     umqtt_guard_t guard;
     umqtt_lock(self, &guard);
     umqtt_pump_locked(self, &pass, deliver);
+    mp_obj_t cb = self->msg_cb;
     umqtt_unlock(&guard);
     umqtt_after_pass(self, &pass);
-    if (pass.topic != MP_OBJ_NULL && self->msg_cb != mp_const_none) {
-        mp_call_function_2(self->msg_cb, pass.topic, pass.msg);
+    if (pass.topic != MP_OBJ_NULL && cb != mp_const_none) {
+        mp_call_function_2(cb, pass.topic, pass.msg);
     }
     return pass.packets;
 }
