@@ -239,6 +239,9 @@ pub struct Driver<'m> {
     session_present: bool,
     /// Why the link last went down.
     cause: Option<Error>,
+    /// An accepted connection ended by the broker's end of stream
+    /// (`get_mqttsta()` 2); a failed attempt is plain `Closed`.
+    server_closed: bool,
     acks: Deque<[u8; 4], ACK_QUEUE>,
     events: Deque<Event, EVENT_QUEUE>,
     pending: Option<PendingMessage>,
@@ -286,6 +289,7 @@ impl<'m> Driver<'m> {
             ping_due: false,
             session_present: false,
             cause: None,
+            server_closed: false,
             acks: Deque::new(),
             events: Deque::new(),
             pending: None,
@@ -333,6 +337,7 @@ impl<'m> Driver<'m> {
         self.auto = false;
         self.reconnecting = false;
         self.accepted = false;
+        self.server_closed = false;
         self.backoff.reset();
         self.cause = None;
         self.open(now);
@@ -449,6 +454,7 @@ impl<'m> Driver<'m> {
     pub fn close(&mut self) {
         self.drop_link();
         self.link = Link::Closed;
+        self.server_closed = false;
         self.auto = false;
         self.reconnecting = false;
     }
@@ -779,7 +785,7 @@ impl<'m> Driver<'m> {
     pub fn status(&self) -> Status {
         match self.link {
             Link::Up => Status::Connected,
-            Link::Closed if self.cause == Some(Error::PeerClosed) => Status::ServerClosed,
+            Link::Closed if self.server_closed => Status::ServerClosed,
             Link::Closed => Status::Closed,
             _ => Status::Connecting,
         }
@@ -863,6 +869,7 @@ impl<'m> Driver<'m> {
         let was = self.link;
         self.drop_link();
         self.cause = Some(cause);
+        self.server_closed = was == Link::Up && cause == Error::PeerClosed;
         self.link = Link::Closed;
         match was {
             Link::Closed => {}

@@ -1256,6 +1256,26 @@ fn status_is_connecting_while_opening_or_backing_off_then_connected_closed_or_se
     assert_eq!(sh.d.status(), Status::Closed);
 }
 
+#[test]
+fn a_broker_closing_before_its_connack_leaves_the_status_closed_not_server_closed() {
+    // get_mqttsta() 2 means an accepted connection the broker ended; a
+    // failed attempt is -1, as QuecPython reports it.
+    let mut sh = Shim::new(settings(0, false));
+    sh.open = Open::Hang;
+    sh.connect(true);
+    sh.up = sh.d.handle_transport_up(sh.now);
+    sh.pump();
+    sh.transport_down(Error::PeerClosed);
+    assert_eq!(sh.d.status(), Status::Closed);
+    assert_eq!(sh.d.connect_result(), ConnectResult::Failed(Error::PeerClosed));
+    // A server-closed connection that the application closes reads Closed.
+    let mut sh = Shim::connected(settings(0, false));
+    sh.transport_down(Error::PeerClosed);
+    assert_eq!(sh.d.status(), Status::ServerClosed);
+    sh.close();
+    assert_eq!(sh.d.status(), Status::Closed);
+}
+
 // ---- the clock wraps ----------------------------------------------------------------
 
 #[test]
