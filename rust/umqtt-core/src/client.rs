@@ -163,6 +163,24 @@ pub enum Rx<'a> {
     Refused { consumed: usize, code: u8 },
 }
 
+/// Who a SUBSCRIBE/UNSUBSCRIBE is for ([`Client::op`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(any(test, feature = "debug"), derive(Debug))]
+pub struct OpOwner {
+    /// The subscription slot it is about (SUBSCRIBE).
+    pub sub: Option<u8>,
+    /// Nobody waits for its ticket (a restore): dropped once acknowledged.
+    pub forgotten: bool,
+}
+
+impl OpOwner {
+    /// An application call that waits for the ticket, about no slot.
+    pub const WAITER: OpOwner = OpOwner {
+        sub: None,
+        forgotten: false,
+    };
+}
+
 /// A PUBLISH encoded by [`Client::publish`].
 #[derive(Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(any(test, feature = "debug"), derive(Debug))]
@@ -394,15 +412,14 @@ impl<'m> Client<'m> {
         self.session.set_max_inflight(max)
     }
 
-    /// Encodes SUBSCRIBE or UNSUBSCRIBE for one filter; `sub` names the
-    /// subscription slot it is about, `forgotten` that nobody will wait.
+    /// Encodes SUBSCRIBE or UNSUBSCRIBE for one filter; `owner` says which
+    /// subscription slot it is about and whether anyone will wait.
     pub fn op(
         &mut self,
         kind: OpKind,
         filter: &[u8],
         qos: u8,
-        sub: Option<u8>,
-        forgotten: bool,
+        owner: OpOwner,
         now: u32,
         out: &mut [u8],
     ) -> Result<(usize, u32), Error> {
@@ -419,7 +436,7 @@ impl<'m> Client<'m> {
         if out.len() < size {
             return Err(Error::BufferTooSmall(size));
         }
-        let (pid, ticket) = self.session.add_op(kind, sub, forgotten)?;
+        let (pid, ticket) = self.session.add_op(kind, owner.sub, owner.forgotten)?;
         let n = match kind {
             OpKind::Subscribe => codec::encode_subscribe(pid, filter, qos, out)?,
             OpKind::Unsubscribe => codec::encode_unsubscribe(pid, filter, out)?,
@@ -436,7 +453,7 @@ impl<'m> Client<'m> {
         now: u32,
         out: &mut [u8],
     ) -> Result<(usize, u32), Error> {
-        self.op(OpKind::Subscribe, filter, qos, None, false, now, out)
+        self.op(OpKind::Subscribe, filter, qos, OpOwner::WAITER, now, out)
     }
 
     /// Encodes UNSUBSCRIBE for one filter; returns the length and a ticket.
@@ -446,7 +463,7 @@ impl<'m> Client<'m> {
         now: u32,
         out: &mut [u8],
     ) -> Result<(usize, u32), Error> {
-        self.op(OpKind::Unsubscribe, filter, 0, None, false, now, out)
+        self.op(OpKind::Unsubscribe, filter, 0, OpOwner::WAITER, now, out)
     }
 
     /// A packet was handed to the transport (keep-alive's quiet interval).
@@ -591,14 +608,16 @@ impl<'m> Client<'m> {
                     }
                 }
             }
-            Packet::Puback(pid) => {
-                self.ack_event(EventKind::PublishDone, pid.get(), |s, p| s.on_puback(p).map(|t| (t, None)))
-            }
-            Packet::Pubcomp(pid) => {
-                self.ack_event(EventKind::PublishDone, pid.get(), |s, p| s.on_pubcomp(p).map(|t| (t, None)))
-            }
+            Packet::Puback(pid) => self.ack_event(EventKind::PublishDone, pid.get(), |s, p| {
+                s.on_puback(p).map(|t| (t, None))
+            }),
+            Packet::Pubcomp(pid) => self.ack_event(EventKind::PublishDone, pid.get(), |s, p| {
+                s.on_pubcomp(p).map(|t| (t, None))
+            }),
             Packet::Pubrec(pid) => {
-                let ev = self.ack_event(EventKind::Pubrec, pid.get(), |s, p| s.on_pubrec(p).map(|t| (t, None)));
+                let ev = self.ack_event(EventKind::Pubrec, pid.get(), |s, p| {
+                    s.on_pubrec(p).map(|t| (t, None))
+                });
                 if ev.kind == EventKind::Pubrec {
                     ev.with_reply(codec::PUBREL, pid.get())
                 } else {

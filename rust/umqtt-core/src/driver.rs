@@ -51,7 +51,7 @@
 //!   any received byte proves the broker alive (so an unread message does not
 //!   stop it); only packets handed out by `poll_transmit` count as sent.
 
-use crate::client::{Client, ConnectOptions, EventKind, Rx as ClientRx, Sent, Will};
+use crate::client::{Client, ConnectOptions, EventKind, OpOwner, Rx as ClientRx, Sent, Will};
 use crate::codec;
 use crate::keepalive::Due;
 use crate::reconnect::Backoff;
@@ -205,12 +205,18 @@ pub struct Op {
 enum Link {
     Closed,
     /// `OpenTransport` handed out; the caller is opening it.
-    Opening { deadline: u32 },
+    Opening {
+        deadline: u32,
+    },
     /// Transport up, CONNECT due or sent, CONNACK awaited.
-    Connecting { deadline: u32 },
+    Connecting {
+        deadline: u32,
+    },
     Up,
     /// Waiting to retry.
-    Backoff { until: u32 },
+    Backoff {
+        until: u32,
+    },
 }
 
 #[derive(Clone, Copy)]
@@ -394,9 +400,17 @@ impl<'m> Driver<'m> {
             return Err(Error::WouldBlock);
         }
         let slot = self.subs.choose(slot).ok_or(Error::SubscriptionsFull)?;
-        let r = self
-            .client
-            .op(OpKind::Subscribe, filter, qos, Some(slot), false, now, out);
+        let r = self.client.op(
+            OpKind::Subscribe,
+            filter,
+            qos,
+            OpOwner {
+                sub: Some(slot),
+                forgotten: false,
+            },
+            now,
+            out,
+        );
         let (len, ticket) = r.map_err(|e| self.unless_up(e))?;
         self.subs.subscribed(slot, qos);
         Ok(Op { len, ticket, slot })
@@ -415,7 +429,7 @@ impl<'m> Driver<'m> {
         }
         let r = self
             .client
-            .op(OpKind::Unsubscribe, filter, 0, None, false, now, out);
+            .op(OpKind::Unsubscribe, filter, 0, OpOwner::WAITER, now, out);
         let (len, ticket) = r.map_err(|e| self.unless_up(e))?;
         if let Some(s) = slot {
             self.subs.remove(s);
@@ -705,9 +719,17 @@ impl<'m> Driver<'m> {
         out: &mut [u8],
     ) -> Result<usize, Error> {
         let qos = self.subs.qos(slot).ok_or(Error::UnknownTicket)?;
-        let r = self
-            .client
-            .op(OpKind::Subscribe, filter, qos, Some(slot), true, now, out);
+        let r = self.client.op(
+            OpKind::Subscribe,
+            filter,
+            qos,
+            OpOwner {
+                sub: Some(slot),
+                forgotten: true,
+            },
+            now,
+            out,
+        );
         match r {
             Ok((n, _)) => {
                 self.subs.subscribed(slot, qos);
@@ -756,7 +778,8 @@ impl<'m> Driver<'m> {
     /// for a resumed session; an operation is dropped.
     pub fn ticket_result(&mut self, ticket: u32) -> TicketResult {
         let r = self.client.ticket_result(ticket);
-        if self.link != Link::Closed || !matches!(r, TicketResult::Pending | TicketResult::Unknown) {
+        if self.link != Link::Closed || !matches!(r, TicketResult::Pending | TicketResult::Unknown)
+        {
             return r;
         }
         let session = self.client.session_mut();

@@ -31,15 +31,15 @@
 )]
 
 pub mod client;
-pub mod driver;
-pub mod inbound;
-pub mod subs;
 pub mod codec;
+pub mod driver;
 pub mod frame;
+pub mod inbound;
 pub mod keepalive;
 pub mod pid;
 pub mod reconnect;
 pub mod session;
+pub mod subs;
 pub mod topic;
 
 pub use client::{Client, ConnState, ConnectOptions, Event, EventKind, Rx, Sent, Will};

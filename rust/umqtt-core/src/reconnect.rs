@@ -87,8 +87,15 @@ mod tests {
     fn successive_delays_double_within_their_jitter_and_reset_starts_over() {
         let mut b = Backoff::new();
         b.seed(12345);
-        let bounds = [(500, 1000), (1000, 2000), (2000, 4000), (4000, 8000), (8000, 16_000),
-            (15_000, 30_000), (15_000, 30_000)];
+        let bounds = [
+            (500, 1000),
+            (1000, 2000),
+            (2000, 4000),
+            (4000, 8000),
+            (8000, 16_000),
+            (15_000, 30_000),
+            (15_000, 30_000),
+        ];
         for (lo, hi) in bounds {
             let d = b.next_delay();
             assert!((lo..=hi).contains(&d), "{d} not in {lo}..={hi}");

@@ -20,8 +20,8 @@
 //! ticket handed out, so a ticket stays unique even when its packet id is
 //! reused. Tickets are never 0 (packet ids are never 0).
 
-use crate::pid::{PacketId, PidAllocator};
 use crate::inbound::Inbound;
+use crate::pid::{PacketId, PidAllocator};
 use crate::{Error, MAX_INFLIGHT, MAX_PENDING_OPS};
 use heapless::{Deque, Vec};
 
@@ -711,7 +711,10 @@ mod tests {
         let mut s = Session::new();
         let (pid, t) = s.add_op(OpKind::Subscribe, None, false).unwrap();
         assert_eq!(s.on_op_ack(OpKind::Unsubscribe, pid.get(), 0), None);
-        assert_eq!(s.on_op_ack(OpKind::Subscribe, pid.get(), 0x80), Some((t, None)));
+        assert_eq!(
+            s.on_op_ack(OpKind::Subscribe, pid.get(), 0x80),
+            Some((t, None))
+        );
         assert_eq!(s.ticket_result(t), TicketResult::Done(0x80));
         assert_eq!(s.ticket_result(t), TicketResult::Unknown);
     }
@@ -737,9 +740,15 @@ mod tests {
     fn the_resend_list_keeps_publish_order_and_skips_acknowledged_ones() {
         let mut s = Session::new();
         s.set_next_pid(PacketId::new(65_534).unwrap());
-        let Added { pid: a, ticket: ta, .. } = s.add_publish(2, false).unwrap();
-        let Added { pid: b, ticket: tb, .. } = s.add_publish(1, false).unwrap();
-        let Added { pid: c, ticket: tc, .. } = s.add_publish(1, false).unwrap();
+        let Added {
+            pid: a, ticket: ta, ..
+        } = s.add_publish(2, false).unwrap();
+        let Added {
+            pid: b, ticket: tb, ..
+        } = s.add_publish(1, false).unwrap();
+        let Added {
+            pid: c, ticket: tc, ..
+        } = s.add_publish(1, false).unwrap();
         assert_eq!((a.get(), b.get(), c.get()), (65_534, 65_535, 1));
         s.on_pubrec(a.get()).unwrap();
         s.on_puback(b.get()).unwrap();
@@ -795,11 +804,19 @@ mod tests {
     #[test]
     fn tickets_differ_when_a_packet_id_is_reused() {
         let mut s = Session::new();
-        let Added { pid: p1, ticket: t1, .. } = s.add_publish(1, false).unwrap();
+        let Added {
+            pid: p1,
+            ticket: t1,
+            ..
+        } = s.add_publish(1, false).unwrap();
         s.on_puback(p1.get());
         assert_eq!(s.ticket_result(t1), TicketResult::Done(0));
         s.set_next_pid(p1);
-        let Added { pid: p2, ticket: t2, .. } = s.add_publish(1, false).unwrap();
+        let Added {
+            pid: p2,
+            ticket: t2,
+            ..
+        } = s.add_publish(1, false).unwrap();
         assert_eq!(p1, p2);
         assert_ne!(t1, t2);
         assert_eq!(s.ticket_result(t1), TicketResult::Unknown);

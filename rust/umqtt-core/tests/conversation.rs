@@ -517,7 +517,10 @@ fn encode_resend_needs_a_connection_and_reports_the_size_it_needs() {
         p.client.encode_resend(slot, b"a", b"1", p.now, &mut out),
         Ok(8)
     );
-    assert_eq!(out[0], 0x3a, "DUP, QoS 1, the retain flag it was published with");
+    assert_eq!(
+        out[0], 0x3a,
+        "DUP, QoS 1, the retain flag it was published with"
+    );
 }
 
 #[test]

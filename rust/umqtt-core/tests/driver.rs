@@ -1267,7 +1267,10 @@ fn a_broker_closing_before_its_connack_leaves_the_status_closed_not_server_close
     sh.pump();
     sh.transport_down(Error::PeerClosed);
     assert_eq!(sh.d.status(), Status::Closed);
-    assert_eq!(sh.d.connect_result(), ConnectResult::Failed(Error::PeerClosed));
+    assert_eq!(
+        sh.d.connect_result(),
+        ConnectResult::Failed(Error::PeerClosed)
+    );
     // A server-closed connection that the application closes reads Closed.
     let mut sh = Shim::connected(settings(0, false));
     sh.transport_down(Error::PeerClosed);

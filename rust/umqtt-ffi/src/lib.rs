@@ -156,7 +156,11 @@ pub unsafe extern "C" fn umqtt_core_seed(core: *mut c_void, seed: u32) {
 /// # Safety
 /// `core` from umqtt_core_init.
 #[no_mangle]
-pub unsafe extern "C" fn umqtt_core_connect(core: *mut c_void, clean_session: bool, now_ms: u32) -> UmqttStatus {
+pub unsafe extern "C" fn umqtt_core_connect(
+    core: *mut c_void,
+    clean_session: bool,
+    now_ms: u32,
+) -> UmqttStatus {
     // SAFETY: the caller's promise.
     match unsafe { ptr::driver_mut(core) } {
         Some(d) => {
@@ -179,9 +183,11 @@ pub unsafe extern "C" fn umqtt_core_connect_result(
     refused_code: *mut u8,
 ) -> UmqttStatus {
     // SAFETY: the caller's promise.
-    let (Some(d), Some(sp), Some(code)) = (unsafe { ptr::driver_ref(core) }, unsafe { out(session_present) }, unsafe {
-        out(refused_code)
-    }) else {
+    let (Some(d), Some(sp), Some(code)) = (
+        unsafe { ptr::driver_ref(core) },
+        unsafe { out(session_present) },
+        unsafe { out(refused_code) },
+    ) else {
         return UmqttStatus::BadArgument;
     };
     *sp = false;
@@ -258,7 +264,12 @@ pub unsafe extern "C" fn umqtt_core_subscribe(
 ) -> UmqttStatus {
     // SAFETY: the caller's promise.
     let (Some(d), Some(f), Some(o), Some(op)) = (unsafe {
-        (ptr::driver_mut(core), bytes(filter, filter_len), ptr::out_bytes(out_buf, out_cap), out(op))
+        (
+            ptr::driver_mut(core),
+            bytes(filter, filter_len),
+            ptr::out_bytes(out_buf, out_cap),
+            out(op),
+        )
     }) else {
         return UmqttStatus::BadArgument;
     };
@@ -282,7 +293,12 @@ pub unsafe extern "C" fn umqtt_core_unsubscribe(
 ) -> UmqttStatus {
     // SAFETY: the caller's promise.
     let (Some(d), Some(f), Some(o), Some(op)) = (unsafe {
-        (ptr::driver_mut(core), bytes(filter, filter_len), ptr::out_bytes(out_buf, out_cap), out(op))
+        (
+            ptr::driver_mut(core),
+            bytes(filter, filter_len),
+            ptr::out_bytes(out_buf, out_cap),
+            out(op),
+        )
     }) else {
         return UmqttStatus::BadArgument;
     };
@@ -369,7 +385,11 @@ pub unsafe extern "C" fn umqtt_core_handle_transport_up(core: *mut c_void, now_m
 /// # Safety
 /// `core` from umqtt_core_init (NULL ignored).
 #[no_mangle]
-pub unsafe extern "C" fn umqtt_core_handle_transport_down(core: *mut c_void, now_ms: u32, cause: UmqttStatus) {
+pub unsafe extern "C" fn umqtt_core_handle_transport_down(
+    core: *mut c_void,
+    now_ms: u32,
+    cause: UmqttStatus,
+) {
     // SAFETY: the caller's promise.
     if let Some(d) = unsafe { ptr::driver_mut(core) } {
         d.handle_transport_down(now_ms, cause.as_cause());
@@ -402,7 +422,11 @@ pub unsafe extern "C" fn umqtt_core_handle_rx(
     rx: *mut UmqttRx,
 ) -> UmqttStatus {
     // SAFETY: the caller's promise.
-    let (Some(d), Some(b), Some(rx)) = (unsafe { ptr::driver_mut(core) }, unsafe { bytes(buf, len) }, unsafe { out(rx) }) else {
+    let (Some(d), Some(b), Some(rx)) = (
+        unsafe { ptr::driver_mut(core) },
+        unsafe { bytes(buf, len) },
+        unsafe { out(rx) },
+    ) else {
         return UmqttStatus::BadArgument;
     };
     *rx = UmqttRx {
@@ -450,7 +474,11 @@ pub unsafe extern "C" fn umqtt_core_handle_rx(
 /// # Safety
 /// `core` from umqtt_core_init; `consumed` NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn umqtt_core_accept_message(core: *mut c_void, now_ms: u32, consumed: *mut usize) -> UmqttStatus {
+pub unsafe extern "C" fn umqtt_core_accept_message(
+    core: *mut c_void,
+    now_ms: u32,
+    consumed: *mut usize,
+) -> UmqttStatus {
     // SAFETY: the caller's promise.
     let (Some(d), Some(c)) = (unsafe { ptr::driver_mut(core) }, unsafe { out(consumed) }) else {
         return UmqttStatus::BadArgument;
@@ -465,7 +493,11 @@ pub unsafe extern "C" fn umqtt_core_accept_message(core: *mut c_void, now_ms: u3
 /// # Safety
 /// `map` NULL or `len` writable bytes that outlive the core and are not used by anyone else.
 #[no_mangle]
-pub unsafe extern "C" fn umqtt_core_lend_inbound_map(core: *mut c_void, map: *mut u8, len: usize) -> UmqttStatus {
+pub unsafe extern "C" fn umqtt_core_lend_inbound_map(
+    core: *mut c_void,
+    map: *mut u8,
+    len: usize,
+) -> UmqttStatus {
     // SAFETY: the caller's promise.
     let Some(d) = (unsafe { ptr::driver_mut(core) }) else {
         return UmqttStatus::BadArgument;
@@ -517,9 +549,11 @@ pub unsafe extern "C" fn umqtt_core_poll_transmit(
     tx: *mut UmqttTransmit,
 ) -> UmqttStatus {
     // SAFETY: the caller's promise.
-    let (Some(d), Some(o), Some(tx)) =
-        (unsafe { ptr::driver_mut(core) }, unsafe { ptr::out_bytes(out_buf, out_cap) }, unsafe { out(tx) })
-    else {
+    let (Some(d), Some(o), Some(tx)) = (
+        unsafe { ptr::driver_mut(core) },
+        unsafe { ptr::out_bytes(out_buf, out_cap) },
+        unsafe { out(tx) },
+    ) else {
         return UmqttStatus::BadArgument;
     };
     *tx = UmqttTransmit {
@@ -567,7 +601,10 @@ pub unsafe extern "C" fn umqtt_core_encode_connect(
     out_len: *mut usize,
 ) -> UmqttStatus {
     // SAFETY: the caller's promise.
-    let (Some((d, o, len)), Some(id)) = (unsafe { encoder(core, out_buf, out_cap, out_len) }, unsafe { input(id) }) else {
+    let (Some((d, o, len)), Some(id)) = (
+        unsafe { encoder(core, out_buf, out_cap, out_len) },
+        unsafe { input(id) },
+    ) else {
         return UmqttStatus::BadArgument;
     };
     // SAFETY: the caller's promise on the identity's byte pointers.
@@ -615,11 +652,11 @@ pub unsafe extern "C" fn umqtt_core_encode_publish(
     out_len: *mut usize,
 ) -> UmqttStatus {
     // SAFETY: the caller's promise.
-    let (Some((d, o, len)), Some(t), Some(p)) =
-        (unsafe { encoder(core, out_buf, out_cap, out_len) }, unsafe { bytes(topic, topic_len) }, unsafe {
-            bytes(payload, payload_len)
-        })
-    else {
+    let (Some((d, o, len)), Some(t), Some(p)) = (
+        unsafe { encoder(core, out_buf, out_cap, out_len) },
+        unsafe { bytes(topic, topic_len) },
+        unsafe { bytes(payload, payload_len) },
+    ) else {
         return UmqttStatus::BadArgument;
     };
     finish(d.encode_publish(slot, t, p, now_ms, o), len)
@@ -641,7 +678,10 @@ pub unsafe extern "C" fn umqtt_core_encode_subscribe(
     out_len: *mut usize,
 ) -> UmqttStatus {
     // SAFETY: the caller's promise.
-    let (Some((d, o, len)), Some(f)) = (unsafe { encoder(core, out_buf, out_cap, out_len) }, unsafe { bytes(filter, filter_len) }) else {
+    let (Some((d, o, len)), Some(f)) = (
+        unsafe { encoder(core, out_buf, out_cap, out_len) },
+        unsafe { bytes(filter, filter_len) },
+    ) else {
         return UmqttStatus::BadArgument;
     };
     finish(d.encode_subscribe(slot, f, now_ms, o), len)
@@ -713,7 +753,11 @@ pub unsafe extern "C" fn umqtt_core_open_timeout(core: *const c_void, now_ms: u3
 /// # Safety
 /// `core` from umqtt_core_init; `code` NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn umqtt_core_ticket_result(core: *mut c_void, ticket: u32, code: *mut u8) -> UmqttStatus {
+pub unsafe extern "C" fn umqtt_core_ticket_result(
+    core: *mut c_void,
+    ticket: u32,
+    code: *mut u8,
+) -> UmqttStatus {
     // SAFETY: the caller's promise.
     let (Some(d), Some(c)) = (unsafe { ptr::driver_mut(core) }, unsafe { out(code) }) else {
         return UmqttStatus::BadArgument;
@@ -791,7 +835,9 @@ pub unsafe extern "C" fn umqtt_core_session_present(core: *const c_void) -> bool
 #[no_mangle]
 pub unsafe extern "C" fn umqtt_core_cause(core: *const c_void) -> UmqttStatus {
     // SAFETY: the caller's promise.
-    unsafe { ptr::driver_ref(core) }.and_then(|d| d.cause()).map_or(UmqttStatus::Ok, |e| e.into())
+    unsafe { ptr::driver_ref(core) }
+        .and_then(|d| d.cause())
+        .map_or(UmqttStatus::Ok, |e| e.into())
 }
 
 /// Validate a topic name (`is_filter` false) or filter without encoding anything.
@@ -799,7 +845,11 @@ pub unsafe extern "C" fn umqtt_core_cause(core: *const c_void) -> UmqttStatus {
 /// # Safety
 /// `topic` NULL (length 0) or readable for `len`.
 #[no_mangle]
-pub unsafe extern "C" fn umqtt_core_check_topic(topic: *const u8, len: usize, is_filter: bool) -> UmqttStatus {
+pub unsafe extern "C" fn umqtt_core_check_topic(
+    topic: *const u8,
+    len: usize,
+    is_filter: bool,
+) -> UmqttStatus {
     // SAFETY: the caller's promise.
     let Some(t) = (unsafe { bytes(topic, len) }) else {
         return UmqttStatus::BadArgument;

@@ -120,7 +120,11 @@ impl Pair {
 
     /// Re-encodes the PUBLISH of ticket `t` (by its slot).
     pub fn resend(&mut self, t: u32, topic: &[u8], payload: &[u8]) -> Result<Vec<u8>, Error> {
-        let slot = self.client.session().slot_of(t).ok_or(Error::UnknownTicket)?;
+        let slot = self
+            .client
+            .session()
+            .slot_of(t)
+            .ok_or(Error::UnknownTicket)?;
         let mut out = vec![0u8; 64 + payload.len()];
         let n = self
             .client
