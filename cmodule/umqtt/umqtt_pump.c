@@ -284,7 +284,10 @@ static void take_message(umqtt_client_obj_t *self, umqtt_pass_t *pass, const Umq
 
 // Hand the driver the buffered packets one by one, until it needs more bytes
 // or a message is taken (deliver) or left for the application (!deliver).
-static void feed(umqtt_client_obj_t *self, umqtt_pass_t *pass, bool deliver) {
+// Returns whether reading the transport is worth it: the buffer holds no
+// whole packet, or only a message left for the application (the keep-alive
+// still needs to see bytes arrive behind it).
+static bool feed(umqtt_client_obj_t *self, umqtt_pass_t *pass, bool deliver) {
     while (self->stream != MP_OBJ_NULL) {
         UmqttRx rx;
         UmqttStatus st = umqtt_core_handle_rx(CORE(self), self->rx_buf + self->rx_start,
@@ -292,7 +295,7 @@ static void feed(umqtt_client_obj_t *self, umqtt_pass_t *pass, bool deliver) {
         if (st != UMQTT_STATUS_OK) {
             self->last_errno = 0;
             umqtt_io_close(self);           // the driver has declared the connection lost
-            return;
+            return false;
         }
         switch (rx.kind) {
             case UMQTT_RX_KIND_CONSUMED:
@@ -305,17 +308,20 @@ static void feed(umqtt_client_obj_t *self, umqtt_pass_t *pass, bool deliver) {
             case UMQTT_RX_KIND_NEED_MORE:
                 if (!rx_reserve(self, rx.n)) {
                     umqtt_transport_lost(self, UMQTT_STATUS_PACKET_TOO_LARGE);
+                    return false;
                 }
-                return;
+                return true;
             case UMQTT_RX_KIND_MESSAGE:
                 if (deliver) {
                     take_message(self, pass, &rx);
+                    return false;
                 }
-                return;
+                return true;
             default:
-                return;
+                return false;
         }
     }
+    return false;
 }
 
 // ---------------------------------------------------------------------------
@@ -361,8 +367,12 @@ static void drain_events(umqtt_client_obj_t *self, umqtt_pass_t *pass) {
 // Bytes already received (a PINGRESP among them) are handled before the
 // driver judges its deadlines.
 void umqtt_pump_locked(umqtt_client_obj_t *self, umqtt_pass_t *pass, bool deliver) {
-    read_transport(self);
-    feed(self, pass, deliver);
+    // The transport is read only when the buffer has nothing whole to act
+    // on: one read fills the buffer with many small packets.
+    if (feed(self, pass, deliver)) {
+        read_transport(self);
+        feed(self, pass, deliver);
+    }
     uint32_t now = umqtt_now_ms();
     if (umqtt_core_poll_timeout(CORE(self), now) == 0
         && umqtt_core_handle_timeout(CORE(self), now) != UMQTT_STATUS_OK) {

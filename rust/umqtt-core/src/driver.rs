@@ -245,6 +245,10 @@ pub struct Driver<'m> {
     session_present: bool,
     /// Why the link last went down.
     cause: Option<Error>,
+    /// Re-sends may be left on this connection (cheap check before the table).
+    resend_left: bool,
+    /// Subscription restores may be left on this connection.
+    restoring: bool,
     /// An accepted connection ended by the broker's end of stream
     /// (`get_mqttsta()` 2); a failed attempt is plain `Closed`.
     server_closed: bool,
@@ -295,6 +299,8 @@ impl<'m> Driver<'m> {
             ping_due: false,
             session_present: false,
             cause: None,
+            resend_left: false,
+            restoring: false,
             server_closed: false,
             acks: Deque::new(),
             events: Deque::new(),
@@ -370,7 +376,7 @@ impl<'m> Driver<'m> {
         now: u32,
         out: &mut [u8],
     ) -> Result<Op, Error> {
-        if self.client.session().resend_pending() {
+        if self.resending() {
             return Err(Error::WouldBlock);
         }
         match self
@@ -396,7 +402,7 @@ impl<'m> Driver<'m> {
         if qos > 2 {
             return Err(Error::BadArgument);
         }
-        if self.client.session().resend_pending() {
+        if self.resending() {
             return Err(Error::WouldBlock);
         }
         let slot = self.subs.choose(slot).ok_or(Error::SubscriptionsFull)?;
@@ -424,7 +430,7 @@ impl<'m> Driver<'m> {
         now: u32,
         out: &mut [u8],
     ) -> Result<Op, Error> {
-        if self.client.session().resend_pending() {
+        if self.resending() {
             return Err(Error::WouldBlock);
         }
         let r = self
@@ -632,7 +638,7 @@ impl<'m> Driver<'m> {
             self.acks.pop_front();
             return Ok(Transmit::Bytes(ack.len()));
         }
-        if let Some(item) = self.client.session().next_resend() {
+        if let Some(item) = self.next_resend() {
             if item.kind != Resend::Pubrel {
                 return Ok(Transmit::Publish { slot: item.slot });
             }
@@ -640,9 +646,10 @@ impl<'m> Driver<'m> {
             self.client.session_mut().resent(item.slot);
             return Ok(Transmit::Bytes(4));
         }
-        if self.client.session().can_add_op() {
-            if let Some((slot, _)) = self.subs.next_restore() {
-                return Ok(Transmit::Subscribe { slot });
+        if self.restoring && self.client.session().can_add_op() {
+            match self.subs.next_restore() {
+                Some((slot, _)) => return Ok(Transmit::Subscribe { slot }),
+                None => self.restoring = false,
             }
         }
         if self.ping_due {
@@ -816,7 +823,7 @@ impl<'m> Driver<'m> {
 
     /// The connection is accepted and nothing is left to re-send first.
     pub fn is_ready(&self) -> bool {
-        self.link == Link::Up && !self.client.session().resend_pending()
+        self.link == Link::Up && !self.resending()
     }
 
     /// The last CONNACK's session-present flag.
@@ -835,6 +842,21 @@ impl<'m> Driver<'m> {
     }
 
     // ----- internals --------------------------------------------------------
+
+    /// Re-sends of the accepted connection are still to go (checks the
+    /// table only while the cheap flag says there may be some).
+    fn resending(&self) -> bool {
+        self.resend_left && self.client.session().resend_pending()
+    }
+
+    fn next_resend(&mut self) -> Option<crate::session::ResendItem> {
+        if !self.resend_left {
+            return None;
+        }
+        let item = self.client.session().next_resend();
+        self.resend_left = item.is_some();
+        item
+    }
 
     fn unless_up(&self, e: Error) -> Error {
         match (e, self.link) {
@@ -866,6 +888,8 @@ impl<'m> Driver<'m> {
         self.send_connect = false;
         self.pending = None;
         self.subs.cancel_restore();
+        self.resend_left = false;
+        self.restoring = false;
     }
 
     fn on_connack(&mut self, session_present: bool) {
@@ -876,6 +900,8 @@ impl<'m> Driver<'m> {
         self.cause = None;
         self.backoff.reset();
         self.client.session_mut().mark_all_for_resend();
+        self.resend_left = true;
+        self.restoring = true;
         if session_present {
             self.subs.mark_pending_for_restore();
         } else {
