@@ -114,6 +114,7 @@ bool umqtt_write_locked(umqtt_client_obj_t *self, const uint8_t *buf, size_t len
 void umqtt_transport_lost(umqtt_client_obj_t *self, UmqttStatus cause);
 void umqtt_pump_locked(umqtt_client_obj_t *self, umqtt_pass_t *pass, bool deliver);
 void umqtt_after_pass(umqtt_client_obj_t *self, umqtt_pass_t *pass);
+void umqtt_finish_pass(umqtt_client_obj_t *self, umqtt_pass_t *pass, mp_obj_t cb);
 size_t umqtt_pump(umqtt_client_obj_t *self, bool deliver);
 void umqtt_wait(umqtt_client_obj_t *self, uint32_t deadline);
 
@@ -152,7 +153,7 @@ typedef struct {
 } umqtt_link_t;
 void umqtt_io_open(umqtt_client_obj_t *self, uint32_t timeout_ms, umqtt_link_t *link);  // raises
 void umqtt_io_close(umqtt_client_obj_t *self);      // never raises
-int umqtt_io_write_all(umqtt_client_obj_t *self, const uint8_t *buf, size_t len, uint32_t deadline);
+int umqtt_io_write_all(umqtt_client_obj_t *self, const uint8_t *buf, size_t len, uint32_t timeout_ms);
 mp_int_t umqtt_io_read_some(umqtt_client_obj_t *self, uint8_t *buf, size_t len, int *errcode);
 void umqtt_io_wait(umqtt_client_obj_t *self, mp_obj_t stream, int fd, bool for_write, uint32_t wait_ms);
 

@@ -394,7 +394,7 @@ static mp_obj_t umqtt_client_disconnect(mp_obj_t self_in) {
     umqtt_lock(self, &guard);
     size_t len = 0;
     if (umqtt_core_disconnect(CORE(self), self->tx_buf, self->tx_cap, &len) == UMQTT_STATUS_OK && len > 0) {
-        umqtt_io_write_all(self, self->tx_buf, len, umqtt_now_ms() + self->timeout_ms);
+        umqtt_io_write_all(self, self->tx_buf, len, self->timeout_ms);
     }
     umqtt_io_close(self);
     umqtt_unlock(&guard);

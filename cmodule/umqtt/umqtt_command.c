@@ -63,8 +63,11 @@ void umqtt_connect(umqtt_client_obj_t *self, bool clean_session) {
 // (the ticket is forgotten; a publish stays in flight).
 UmqttStatus umqtt_wait_ticket(umqtt_client_obj_t *self, uint32_t ticket, int slot, uint32_t deadline, uint8_t *code) {
     for (;;) {
+        // One pass of the pump and the ticket's news under one lock.
+        umqtt_pass_t pass = { 0 };
         umqtt_guard_t guard;
         umqtt_lock(self, &guard);
+        umqtt_pump_locked(self, &pass, true);
         UmqttStatus st = umqtt_core_ticket_result(CORE(self), ticket, code);
         if (st == UMQTT_STATUS_OK && slot >= 0 && !umqtt_core_slot_in_use(CORE(self), (uint8_t)slot)) {
             // The driver has freed the slot: let its objects go.
@@ -75,8 +78,10 @@ UmqttStatus umqtt_wait_ticket(umqtt_client_obj_t *self, uint32_t ticket, int slo
             umqtt_core_forget(CORE(self), ticket);
             st = UMQTT_STATUS_TIMEOUT;
         }
-        UmqttStatus cause = umqtt_core_cause(CORE(self));
+        UmqttStatus cause = st == UMQTT_STATUS_LOST ? umqtt_core_cause(CORE(self)) : UMQTT_STATUS_OK;
+        mp_obj_t cb = self->msg_cb;
         umqtt_unlock(&guard);
+        umqtt_finish_pass(self, &pass, cb);
         if (st == UMQTT_STATUS_LOST) {
             umqtt_raise_lost(self, cause);
         }
@@ -86,7 +91,7 @@ UmqttStatus umqtt_wait_ticket(umqtt_client_obj_t *self, uint32_t ticket, int slo
         if (st != UMQTT_STATUS_PENDING) {
             return st;
         }
-        if (!umqtt_pump(self, true)) {
+        if (pass.packets == 0) {
             umqtt_wait(self, deadline);
         }
     }

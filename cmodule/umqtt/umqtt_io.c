@@ -364,12 +364,15 @@ void umqtt_io_wait(umqtt_client_obj_t *self, mp_obj_t stream, int fd, bool for_w
 }
 
 // Write the whole packet; with the mutex held, so packets never interleave.
-// Returns 0 or an errno (MP_ETIMEDOUT when the peer stops reading).
-int umqtt_io_write_all(umqtt_client_obj_t *self, const uint8_t *buf, size_t len, uint32_t deadline) {
+// Returns 0 or an errno (MP_ETIMEDOUT when the peer stops reading for
+// `timeout_ms`).
+int umqtt_io_write_all(umqtt_client_obj_t *self, const uint8_t *buf, size_t len, uint32_t timeout_ms) {
     if (self->stream == MP_OBJ_NULL) {
         return MP_ENOTCONN;
     }
     bool protect = is_app_stream(self);
+    bool waited = false;
+    uint32_t deadline = 0;
     while (len > 0) {
         int err = 0;
         mp_uint_t n = stream_call(self->stream, protect, CALL_WRITE, (void *)buf, len, &err);
@@ -377,7 +380,11 @@ int umqtt_io_write_all(umqtt_client_obj_t *self, const uint8_t *buf, size_t len,
             if (!mp_is_nonblocking_error(err)) {
                 return err;
             }
-            if (umqtt_deadline_passed(deadline)) {
+            if (!waited) {
+                // The clock is read only when the peer stops reading.
+                waited = true;
+                deadline = umqtt_now_ms() + timeout_ms;
+            } else if (umqtt_deadline_passed(deadline)) {
                 return MP_ETIMEDOUT;
             }
             umqtt_io_wait(self, self->stream, self->fd, true, 20);

@@ -138,7 +138,7 @@ void umqtt_transport_lost(umqtt_client_obj_t *self, UmqttStatus cause) {
 }
 
 bool umqtt_write_locked(umqtt_client_obj_t *self, const uint8_t *buf, size_t len) {
-    int e = umqtt_io_write_all(self, buf, len, umqtt_now_ms() + self->timeout_ms);
+    int e = umqtt_io_write_all(self, buf, len, self->timeout_ms);
     if (e != 0) {
         self->last_errno = e;
         umqtt_transport_lost(self, e == MP_ETIMEDOUT ? UMQTT_STATUS_TIMEOUT : UMQTT_STATUS_IO);
@@ -191,10 +191,10 @@ static UmqttStatus encode_request(umqtt_client_obj_t *self, const UmqttTransmit 
 
 // Write everything the driver has to send, until it has nothing or the
 // transport fails.
-static void drain_transmit(umqtt_client_obj_t *self) {
+static void drain_transmit(umqtt_client_obj_t *self, uint32_t now) {
     while (self->stream != MP_OBJ_NULL) {
         UmqttTransmit tx;
-        UmqttStatus st = umqtt_core_poll_transmit(CORE(self), umqtt_now_ms(), self->tx_buf, self->tx_cap, &tx);
+        UmqttStatus st = umqtt_core_poll_transmit(CORE(self), now, self->tx_buf, self->tx_cap, &tx);
         if (st == UMQTT_STATUS_BUFFER_TOO_SMALL) {
             umqtt_tx_reserve(self, tx.len);
             continue;
@@ -226,7 +226,7 @@ static void drain_transmit(umqtt_client_obj_t *self) {
 // Receiving (mutex held).
 
 // Read what the transport has, without blocking, behind what is buffered.
-static void read_transport(umqtt_client_obj_t *self) {
+static void read_transport(umqtt_client_obj_t *self, uint32_t now) {
     if (self->stream == MP_OBJ_NULL) {
         return;
     }
@@ -240,7 +240,7 @@ static void read_transport(umqtt_client_obj_t *self) {
     mp_int_t n = umqtt_io_read_some(self, self->rx_buf + self->rx_end, self->rx_cap - self->rx_end, &err);
     if (n > 0) {
         self->rx_end += n;
-        umqtt_core_handle_data_received(CORE(self), umqtt_now_ms());
+        umqtt_core_handle_data_received(CORE(self), now);
     } else if (n == 0) {
         umqtt_transport_lost(self, UMQTT_STATUS_PEER_CLOSED);
     } else if (!mp_is_nonblocking_error(err)) {
@@ -287,11 +287,14 @@ static void take_message(umqtt_client_obj_t *self, umqtt_pass_t *pass, const Umq
 // Returns whether reading the transport is worth it: the buffer holds no
 // whole packet, or only a message left for the application (the keep-alive
 // still needs to see bytes arrive behind it).
-static bool feed(umqtt_client_obj_t *self, umqtt_pass_t *pass, bool deliver) {
+static bool feed(umqtt_client_obj_t *self, umqtt_pass_t *pass, bool deliver, uint32_t now) {
     while (self->stream != MP_OBJ_NULL) {
+        if (self->rx_start == self->rx_end) {
+            return true;                    // nothing buffered: no need to ask the driver
+        }
         UmqttRx rx;
         UmqttStatus st = umqtt_core_handle_rx(CORE(self), self->rx_buf + self->rx_start,
-            self->rx_end - self->rx_start, umqtt_now_ms(), &rx);
+            self->rx_end - self->rx_start, now, &rx);
         if (st != UMQTT_STATUS_OK) {
             self->last_errno = 0;
             umqtt_io_close(self);           // the driver has declared the connection lost
@@ -303,7 +306,7 @@ static bool feed(umqtt_client_obj_t *self, umqtt_pass_t *pass, bool deliver) {
                 pass->packets++;
                 continue;
             case UMQTT_RX_KIND_BUSY:
-                drain_transmit(self);
+                drain_transmit(self, now);
                 continue;
             case UMQTT_RX_KIND_NEED_MORE:
                 if (!rx_reserve(self, rx.n)) {
@@ -369,16 +372,16 @@ static void drain_events(umqtt_client_obj_t *self, umqtt_pass_t *pass) {
 void umqtt_pump_locked(umqtt_client_obj_t *self, umqtt_pass_t *pass, bool deliver) {
     // The transport is read only when the buffer has nothing whole to act
     // on: one read fills the buffer with many small packets.
-    if (feed(self, pass, deliver)) {
-        read_transport(self);
-        feed(self, pass, deliver);
-    }
     uint32_t now = umqtt_now_ms();
+    if (feed(self, pass, deliver, now)) {
+        read_transport(self, now);
+        feed(self, pass, deliver, now);
+    }
     if (umqtt_core_poll_timeout(CORE(self), now) == 0
         && umqtt_core_handle_timeout(CORE(self), now) != UMQTT_STATUS_OK) {
         umqtt_io_close(self);
     }
-    drain_transmit(self);
+    drain_transmit(self, now);
     drain_events(self, pass);
 }
 
@@ -416,8 +419,9 @@ static void open_transport(umqtt_client_obj_t *self) {
     self->sock = link.sock;
     self->fd = link.fd;
     self->rx_start = self->rx_end = 0;
-    if (umqtt_core_handle_transport_up(CORE(self), umqtt_now_ms())) {
-        drain_transmit(self);               // CONNECT
+    uint32_t now = umqtt_now_ms();
+    if (umqtt_core_handle_transport_up(CORE(self), now)) {
+        drain_transmit(self, now);          // CONNECT
     } else {
         umqtt_io_close(self);               // the attempt ended meanwhile
     }
@@ -444,11 +448,17 @@ size_t umqtt_pump(umqtt_client_obj_t *self, bool deliver) {
     umqtt_pump_locked(self, &pass, deliver);
     mp_obj_t cb = self->msg_cb;
     umqtt_unlock(&guard);
-    umqtt_after_pass(self, &pass);
-    if (pass.topic != MP_OBJ_NULL && cb != mp_const_none) {
-        mp_call_function_2(cb, pass.topic, pass.msg);
-    }
+    umqtt_finish_pass(self, &pass, cb);
     return pass.packets;
+}
+
+// The rest of a pass, mutex free: notices, the transport, then the message
+// to the callback `cb` (read under the mutex).
+void umqtt_finish_pass(umqtt_client_obj_t *self, umqtt_pass_t *pass, mp_obj_t cb) {
+    umqtt_after_pass(self, pass);
+    if (pass->topic != MP_OBJ_NULL && cb != mp_const_none) {
+        mp_call_function_2(cb, pass->topic, pass->msg);
+    }
 }
 
 // Wait until the driver's next deadline, `deadline`, bytes to read, or one
