@@ -35,8 +35,9 @@ pub use types::*;
 use umqtt_core::driver::{Event, Rx};
 use umqtt_core::{ConnectResult, Error, Identity, Op, Settings, TicketResult, Transmit, Will};
 
-/// Storage the caller provides for one core, in bytes (checked at compile time).
-pub const UMQTT_CORE_SIZE: usize = 1024;
+/// Storage the caller provides for one core, in bytes (checked at compile time: the driver is 960 bytes on
+/// 64-bit hosts, 816 on 32-bit ARM).
+pub const UMQTT_CORE_SIZE: usize = 960;
 /// Alignment of that storage.
 pub const UMQTT_CORE_ALIGN: usize = 8;
 /// Outgoing QoS 1/2 publishes in flight at once (slots 0..UMQTT_MAX_INFLIGHT-1).
