@@ -15,11 +15,10 @@
 //! into a slice the caller lends; a short slice gives
 //! [`Error::BufferTooSmall`] with the exact size and changes nothing.
 
-use crate::codec::{self, ConnectFields, Decoded, WillFields};
+use crate::codec::{self, ConnectFields, Decoded, Incoming, WillFields};
 use crate::keepalive::{Due, KeepAlive};
 use crate::session::{Added, OpKind, ResendItem, Session, TicketResult};
 use crate::{topic, Error, ACK_MAX};
-use mqttrs::{ConnectReturnCode, Packet, QosPid, SubscribeReturnCodes};
 
 /// Connection state.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -551,96 +550,84 @@ impl<'m> Client<'m> {
             Decoded::Packet { consumed, packet } => (consumed, packet),
         };
         let connecting = self.state == ConnState::Connecting;
-        if connecting != matches!(packet, Packet::Connack(_)) {
+        if connecting != matches!(packet, Incoming::Connack { .. }) {
             // CONNACK only (and first) while connecting.
             return Err(Error::ProtocolError);
         }
         self.keepalive.on_received(now);
         let ev = match packet {
-            Packet::Connack(c) => {
-                let code = match c.code {
-                    ConnectReturnCode::Accepted => 0,
-                    ConnectReturnCode::RefusedProtocolVersion => 1,
-                    ConnectReturnCode::RefusedIdentifierRejected => 2,
-                    ConnectReturnCode::ServerUnavailable => 3,
-                    ConnectReturnCode::BadUsernamePassword => 4,
-                    ConnectReturnCode::NotAuthorized => 5,
-                };
+            Incoming::Connack {
+                session_present,
+                code,
+            } => {
                 if code != 0 {
                     self.connection_lost();
                     return Ok(Rx::Refused { consumed, code });
                 }
-                if !c.session_present {
+                if !session_present {
                     // The broker forgot the incoming QoS 2 ids; our outgoing
                     // publishes are kept and re-sent (see `connect`).
                     self.session.clear_inbound_qos2();
                 }
                 self.state = ConnState::Connected;
                 let mut ev = Event::new(EventKind::Connack);
-                ev.session_present = c.session_present;
+                ev.session_present = session_present;
                 ev
             }
-            Packet::Publish(p) => {
-                let topic_bytes = p.topic_name.as_bytes();
+            Incoming::Publish {
+                dup,
+                qos,
+                retain,
+                topic: topic_bytes,
+                pid,
+                payload,
+            } => {
                 if topic::topic_name(topic_bytes).is_err() {
                     return Err(Error::ProtocolError);
                 }
                 let mut ev = Event::new(EventKind::Message);
-                ev.retain = p.retain;
-                ev.dup = p.dup;
+                ev.retain = retain;
+                ev.dup = dup;
                 ev.topic = topic_bytes;
-                ev.payload = p.payload;
+                ev.payload = payload;
+                ev.qos = qos;
+                ev.packet_id = pid;
                 ev.deliver = true;
-                match p.qospid {
-                    QosPid::AtMostOnce => ev,
-                    QosPid::AtLeastOnce(pid) => {
-                        ev.qos = 1;
-                        ev.packet_id = pid.get();
-                        ev.with_reply(codec::PUBACK, pid.get())
-                    }
-                    QosPid::ExactlyOnce(pid) => {
-                        ev.qos = 2;
-                        ev.packet_id = pid.get();
+                match qos {
+                    0 => ev,
+                    1 => ev.with_reply(codec::PUBACK, pid),
+                    _ => {
                         // Recorded only once the caller has taken the
                         // message (`Session::on_incoming_qos2`).
-                        ev.deliver = !self.session.inbound_contains(pid.get());
-                        ev.with_reply(codec::PUBREC, pid.get())
+                        ev.deliver = !self.session.inbound_contains(pid);
+                        ev.with_reply(codec::PUBREC, pid)
                     }
                 }
             }
-            Packet::Puback(pid) => self.ack_event(EventKind::PublishDone, pid.get(), |s, p| {
+            Incoming::Puback(pid) => self.ack_event(EventKind::PublishDone, pid, |s, p| {
                 s.on_puback(p).map(|t| (t, None))
             }),
-            Packet::Pubcomp(pid) => self.ack_event(EventKind::PublishDone, pid.get(), |s, p| {
+            Incoming::Pubcomp(pid) => self.ack_event(EventKind::PublishDone, pid, |s, p| {
                 s.on_pubcomp(p).map(|t| (t, None))
             }),
-            Packet::Pubrec(pid) => {
-                let ev = self.ack_event(EventKind::Pubrec, pid.get(), |s, p| {
+            Incoming::Pubrec(pid) => {
+                let ev = self.ack_event(EventKind::Pubrec, pid, |s, p| {
                     s.on_pubrec(p).map(|t| (t, None))
                 });
                 if ev.kind == EventKind::Pubrec {
-                    ev.with_reply(codec::PUBREL, pid.get())
+                    ev.with_reply(codec::PUBREL, pid)
                 } else {
                     ev
                 }
             }
-            Packet::Pubrel(pid) => {
-                self.session.on_pubrel(pid.get());
+            Incoming::Pubrel(pid) => {
+                self.session.on_pubrel(pid);
                 let mut ev = Event::new(EventKind::Pubrel);
-                ev.packet_id = pid.get();
-                ev.with_reply(codec::PUBCOMP, pid.get())
+                ev.packet_id = pid;
+                ev.with_reply(codec::PUBCOMP, pid)
             }
-            Packet::Suback(s) => {
-                let code = match s.return_codes.first() {
-                    Some(SubscribeReturnCodes::Success(q)) => match q {
-                        mqttrs::QoS::AtMostOnce => 0,
-                        mqttrs::QoS::AtLeastOnce => 1,
-                        mqttrs::QoS::ExactlyOnce => 2,
-                    },
-                    Some(SubscribeReturnCodes::Failure) => 0x80,
-                    None => return Err(Error::ProtocolError),
-                };
-                let mut ev = self.ack_event(EventKind::Suback, s.pid.get(), |se, p| {
+            Incoming::Suback { pid, code } => {
+                let mut ev = self.ack_event(EventKind::Suback, pid, |se, p| {
                     se.on_op_ack(OpKind::Subscribe, p, code)
                 });
                 if ev.kind == EventKind::Suback {
@@ -648,12 +635,10 @@ impl<'m> Client<'m> {
                 }
                 ev
             }
-            Packet::Unsuback(pid) => self.ack_event(EventKind::Unsuback, pid.get(), |s, p| {
+            Incoming::Unsuback(pid) => self.ack_event(EventKind::Unsuback, pid, |s, p| {
                 s.on_op_ack(OpKind::Unsubscribe, p, 0)
             }),
-            Packet::Pingresp => Event::new(EventKind::Pingresp),
-            // Framing refuses every packet a client never receives.
-            _ => return Err(Error::ProtocolError),
+            Incoming::Pingresp => Event::new(EventKind::Pingresp),
         };
         Ok(Rx::Event {
             consumed,

@@ -1,23 +1,22 @@
-//! Encoding into caller slices (size first) and the guarded mqttrs decoder.
+//! Encoding into caller slices (size first) and the decoder of what a client receives.
 //!
 //! Every encoder computes the exact packet size before writing anything, so a
 //! short slice gives [`Error::BufferTooSmall`] with the size needed and leaves
 //! the slice untouched. Strings longer than 65 535 bytes are refused here
 //! (mqttrs would write `len as u16`).
 //!
-//! PUBLISH is encoded by mqttrs. CONNECT, SUBSCRIBE and UNSUBSCRIBE are
-//! encoded here: mqttrs 0.4.1 writes a wrong MQTT 3.1 CONNECT (`00 04 MQisdp`
+//! Every packet is encoded here. mqttrs 0.4.1 writes a wrong MQTT 3.1 CONNECT (`00 04 MQisdp`
 //! with level 4) and its SUBSCRIBE/UNSUBSCRIBE copy each filter into a
 //! 256-byte `heapless::String` (1.3 KiB of stack, filters > 256 bytes
 //! impossible); the acknowledgements are four fixed bytes.
 //!
-//! Decoding hands mqttrs exactly one packet that [`crate::frame`] framed and
-//! length-checked, never more bytes.
+//! Decoding reads exactly one packet that [`crate::frame`] framed and
+//! length-checked, never more bytes, into [`Incoming`] (the packets a client
+//! receives; mqttrs is the oracle of the tests, not a dependency).
 
 use crate::frame::{self, Frame, Framed};
 use crate::pid::PacketId;
 use crate::{Error, MAX_REMAINING_LENGTH, MAX_STRING};
-use mqttrs::Packet;
 
 /// Bytes the remaining-length varint takes.
 pub fn varint_len(remaining: usize) -> usize {
@@ -310,30 +309,132 @@ pub fn encode_fixed(bytes: [u8; 2], out: &mut [u8]) -> Result<usize, Error> {
     Ok(2)
 }
 
-/// Result of [`decode`]. (`Packet` is large because mqttrs's SUBSCRIBE
-/// variant holds five 256-byte strings: about 1.4 KiB of stack.)
-#[allow(clippy::large_enum_variant)]
-pub enum Decoded<'a> {
-    NeedMore(usize),
-    Packet { consumed: usize, packet: Packet<'a> },
+/// A packet a client receives, decoded in place: topic and payload borrow
+/// from the buffer.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(any(test, feature = "debug"), derive(Debug))]
+pub enum Incoming<'a> {
+    Connack {
+        session_present: bool,
+        /// 0 accepted, 1..=5 refused.
+        code: u8,
+    },
+    Publish {
+        dup: bool,
+        qos: u8,
+        retain: bool,
+        /// Valid UTF-8 (checked here); the topic-name rules are the caller's.
+        topic: &'a [u8],
+        /// 0 for QoS 0.
+        pid: u16,
+        payload: &'a [u8],
+    },
+    Puback(u16),
+    Pubrec(u16),
+    Pubrel(u16),
+    Pubcomp(u16),
+    /// The first return code: the granted QoS (0..=2) or 0x80.
+    Suback {
+        pid: u16,
+        code: u8,
+    },
+    Unsuback(u16),
+    Pingresp,
 }
 
-/// Frames the packet at the start of `buf` and, once whole and length-checked,
-/// decodes exactly its bytes with mqttrs.
+/// Result of [`decode`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(any(test, feature = "debug"), derive(Debug))]
+pub enum Decoded<'a> {
+    NeedMore(usize),
+    Packet { consumed: usize, packet: Incoming<'a> },
+}
+
+/// Frames the packet at the start of `buf` and, once whole and length-checked
+/// ([`crate::frame`]), decodes exactly its bytes. The decoder knows only the
+/// nine packets a client receives (mqttrs, a general codec, costs about a
+/// kilobyte more on a Cortex-M and a 1.4 KiB `Packet` on the stack; it stays
+/// the test oracle). What framing proved is not checked twice; what it
+/// leaves is refused here as mqttrs refuses it: a packet id 0, a CONNACK
+/// code above 5, a SUBACK code other than 0, 1, 2 or 0x80 or more than five
+/// of them, a topic that is not UTF-8.
 pub fn decode(buf: &[u8]) -> Result<Decoded<'_>, Error> {
     let f: Framed = match frame::parse(buf)? {
         Frame::NeedMore(n) => return Ok(Decoded::NeedMore(n)),
         Frame::Packet(f) => f,
     };
     let total = f.total();
-    let bytes = buf.get(..total).ok_or(Error::ProtocolError)?;
-    match mqttrs::decode_slice(bytes) {
-        Ok(Some(packet)) => Ok(Decoded::Packet {
-            consumed: total,
-            packet,
-        }),
+    let body = buf.get(f.header_len..total).ok_or(Error::ProtocolError)?;
+    Ok(Decoded::Packet {
+        consumed: total,
+        packet: decode_body(f.header, body)?,
+    })
+}
+
+/// A non-zero packet id at `at`.
+fn pid_at(body: &[u8], at: usize) -> Result<u16, Error> {
+    match (body.get(at), body.get(at.wrapping_add(1))) {
+        (Some(&hi), Some(&lo)) if hi | lo != 0 => Ok(u16::from_be_bytes([hi, lo])),
         _ => Err(Error::ProtocolError),
     }
+}
+
+fn decode_body(header: u8, body: &[u8]) -> Result<Incoming<'_>, Error> {
+    let packet = match header >> 4 {
+        frame::ty::CONNACK => match body {
+            [flags, code] if *code <= 5 => Incoming::Connack {
+                session_present: flags & 1 == 1,
+                code: *code,
+            },
+            _ => return Err(Error::ProtocolError),
+        },
+        frame::ty::PUBLISH => return decode_publish(header, body),
+        frame::ty::PUBACK => Incoming::Puback(pid_at(body, 0)?),
+        frame::ty::PUBREC => Incoming::Pubrec(pid_at(body, 0)?),
+        frame::ty::PUBREL => Incoming::Pubrel(pid_at(body, 0)?),
+        frame::ty::PUBCOMP => Incoming::Pubcomp(pid_at(body, 0)?),
+        frame::ty::UNSUBACK => Incoming::Unsuback(pid_at(body, 0)?),
+        frame::ty::SUBACK => {
+            let codes = body.get(2..).unwrap_or(&[]);
+            let valid = |c: &u8| matches!(c, 0 | 1 | 2 | 0x80);
+            match codes.first() {
+                Some(&code) if codes.len() <= 5 && codes.iter().all(valid) => Incoming::Suback {
+                    pid: pid_at(body, 0)?,
+                    code,
+                },
+                _ => return Err(Error::ProtocolError),
+            }
+        }
+        frame::ty::PINGRESP => Incoming::Pingresp,
+        _ => return Err(Error::ProtocolError),
+    };
+    Ok(packet)
+}
+
+fn decode_publish(header: u8, body: &[u8]) -> Result<Incoming<'_>, Error> {
+    let qos = (header >> 1) & 0x03;
+    let topic_len = match body {
+        [hi, lo, ..] => usize::from(u16::from_be_bytes([*hi, *lo])),
+        _ => return Err(Error::ProtocolError),
+    };
+    let topic_end = 2usize.saturating_add(topic_len);
+    let topic = body.get(2..topic_end).ok_or(Error::ProtocolError)?;
+    if core::str::from_utf8(topic).is_err() {
+        return Err(Error::ProtocolError);
+    }
+    let (pid, payload_at) = if qos == 0 {
+        (0, topic_end)
+    } else {
+        (pid_at(body, topic_end)?, topic_end.saturating_add(2))
+    };
+    Ok(Incoming::Publish {
+        dup: header & 0x08 != 0,
+        qos,
+        retain: header & 0x01 != 0,
+        topic,
+        pid,
+        payload: body.get(payload_at..).ok_or(Error::ProtocolError)?,
+    })
 }
 
 #[cfg(test)]
@@ -399,7 +500,7 @@ mod tests {
         );
         // mqttrs decodes what we wrote.
         match mqttrs::decode_slice(&out[..n]).unwrap().unwrap() {
-            Packet::Connect(c) => {
+            mqttrs::Packet::Connect(c) => {
                 assert_eq!(c.client_id, "cid");
                 assert_eq!(c.username, Some("u"));
                 assert_eq!(c.password, Some(&b""[..]));
@@ -476,11 +577,11 @@ mod tests {
         match decode(&bytes).unwrap() {
             Decoded::Packet {
                 consumed,
-                packet: Packet::Publish(p),
+                packet: Incoming::Publish { topic, payload, .. },
             } => {
                 assert_eq!(consumed, 5);
-                assert_eq!(p.topic_name, "t");
-                assert!(p.payload.is_empty());
+                assert_eq!(topic, b"t");
+                assert!(payload.is_empty());
             }
             _ => panic!("not a publish"),
         }
