@@ -1196,24 +1196,18 @@ def findings(ctx, results, cpu, prof, ratios):
                 " The broker's own CPU time alone caps the ratio near {:.1f}× on this machine.".format(
                     (1e6 / cpu_med("pub0", 1024, "ours", 1)) / median(results[("pub0", 1024)]["simple"]))
                 if cpu_med("pub0", 1024, "ours", 1) * rate / 1e6 > 0.7 else ""))
-    # The 64 KiB publish: per-byte copy.
+    # The 64 KiB publish: the copy into the transmit buffer.
     key = ("ours", "pub0", 65536)
     if key in ir:
-        copy = fsum(key, r"mqttrs::encoder|Publish.*to_buffer|encode_publish")
+        copy = fsum(key, r"encode_publish|memcpy|memmove")
         out.append(
-            "**64 KiB publishes: ours copies the payload one byte at a time.** Ours executes {:,.0f} "
-            "instructions per 64 KiB publish ({:.1f} per payload byte) against umqtt.simple's {:,.0f} and "
-            "libmosquitto's {:,.0f}; {:,.0f} of them are in the PUBLISH encoder "
-            "(`umqtt_core::codec::encode_publish` → `mqttrs::encode_slice` → `Publish::to_buffer`, "
-            "which copies the topic and the payload with `for &byte in payload {{ write_u8(...) }}`: a "
-            "bounds check and a store per byte). umqtt.simple hands its bytes object to `write()` "
-            "without copying; libmosquitto copies with `memcpy`. Fix (rust/umqtt-core/src/codec.rs, "
-            "`encode_publish`): write the fixed header, topic and packet id with the module's own "
-            "`Writer` (its `bytes()` is `copy_from_slice`, i.e. `memcpy`) instead of "
-            "`mqttrs::encode_slice`; that removes about {:,.0f} instructions per 64 KiB publish (and "
-            "{:.0f} per 16 B one, where `write_bytes` also copies the topic byte by byte).".format(
+            "**64 KiB publishes: one copy of the payload.** Ours executes {:,.0f} instructions per 64 KiB "
+            "publish ({:.1f} per payload byte) against umqtt.simple's {:,.0f} and libmosquitto's {:,.0f}; "
+            "{:,.0f} of them are the PUBLISH encoder and the copy into the transmit buffer "
+            "(`encode_publish`, `memcpy`). umqtt.simple hands its bytes object to `write()` without "
+            "copying; libmosquitto copies it too.".format(
                 ir[key], ir[key] / 65536, ir.get(("simple", "pub0", 65536), 0), ir.get(("c", "pub0", 65536), 0),
-                copy, copy, fsum(("ours", "pub0", 16), r"mqttrs::encoder::write_bytes")))
+                copy))
         co, cc = cpu_med("pub0", 65536, "ours"), cpu_med("pub0", 65536, "c")
         if co and cc:
             out.append(
@@ -1222,29 +1216,20 @@ def findings(ctx, results, cpu, prof, ratios):
                 "libmosquitto's {} µs.".format(
                     fmt_ratio(ratios[("pub0", 65536)]["c"]), fmt_ratio(ratios[("pub1", 65536)]["c"]),
                     fmt_ratio(ratios[("rtt", 65536)]["c"]), fmt_us(co), fmt_us(cc)))
-    # The 64 KiB receive: hashing the payload.
+    # The 64 KiB receive: the cost of a 64 KiB bytes object.
     key = ("ours", "flood", 65536)
     if key in ir:
         hsh = fsum(key, r"qstr_compute_hash")
         alloc = fsum(key, r"gc_alloc|gc_collect|memset|gc_sweep|gc_mark")
         out.append(
-            "**64 KiB messages received: MicroPython hashes every payload it is given.** Ours executes "
+            "**64 KiB messages received: the heap's cost of a 64 KiB bytes object.** Ours executes "
             "{:,.0f} instructions per 64 KiB message received (umqtt.simple {:,.0f}, libmosquitto "
-            "{:,.0f}). {:,.0f} of them ({:.0f}%) are `qstr_compute_hash`: `mp_obj_new_bytes()` "
-            "(py/objstr.c, `mp_obj_new_str_copy`) computes the hash of the whole payload when it creates "
-            "the bytes object, though nothing here ever hashes it; another {:,.0f} are the heap "
-            "allocator finding, zeroing and later collecting 64 KiB blocks. umqtt.simple pays the same "
-            "(its `sock.read(n)` makes the same kind of object), so both clients are held to MicroPython's "
-            "cost of creating a 64 KiB bytes object, and a 5× ratio cannot be reached at this size "
-            "while the callback receives a new bytes object per message. Fix that halves our cost "
-            "({}, `take_packet`, where the callback's topic and payload "
-            "are made with `mp_obj_new_bytes`): build them with hash 0, which MicroPython defines as \"not computed yet\" "
-            "(py/objstr.h `GET_STR_HASH`; `mp_unary_op(MP_UNARY_OP_HASH)` and `mp_obj_str_equal` "
-            "compute it on demand): `mp_obj_str_t *o = mp_obj_malloc(mp_obj_str_t, &mp_type_bytes); "
-            "o->len = n; o->hash = 0; byte *d = m_new(byte, n + 1); memcpy(d, src, n); d[n] = 0; "
-            "o->data = d;`.".format(
+            "{:,.0f}). {:,.0f} of them are the heap allocator finding, zeroing and later collecting 64 KiB "
+            "blocks; {:,.0f} ({:.1f}%) are `qstr_compute_hash` (the shim makes the payload with hash 0, "
+            "\"not computed yet\", so only the topic is hashed). Both MicroPython clients pay for a new "
+            "bytes object per message, which bounds the ratio to the C client at this size.".format(
                 ir[key], ir.get(("simple", "flood", 65536), 0), ir.get(("c", "flood", 65536), 0),
-                hsh, 100 * hsh / ir[key], alloc, shim_file("take_packet")))
+                alloc, hsh, 100 * hsh / ir[key]))
     # QoS 1 and round trip: latency bound.
     r1 = ratios[("pub1", 16)]
     if r1["simple"] is not None:

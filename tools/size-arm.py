@@ -187,7 +187,7 @@ def board_report(board, ram):
     row("firmware with umqtt − without", whole)
     row("  board clock the qemu port lacks (qemu_hal.c, not part of the module)", parts["hal"])
     row("**whole module** (the difference less the board clock)", module)
-    row("  Rust core (umqtt_rust.o: core, mqttrs, FFI, the compiler_builtins it uses)", parts["rust"])
+    row("  Rust core (umqtt_rust.o: core, FFI, the compiler_builtins it uses)", parts["rust"])
     row("  C shim (cmodule/umqtt/*.c)", parts["shim"])
     rest = {k: module[k] - parts["rust"][k] - parts["shim"][k] for k in KINDS}
     row("  in MicroPython's own objects (QSTRs, module table)", rest)
