@@ -1330,10 +1330,12 @@ def params_for(args):
 
 
 def with_arm_sizes(md):
-    """Append the on-target size table (bench/size-arm.md, written by `make size-arm`)."""
-    arm = REPO / "bench" / "size-arm.md"
-    if arm.exists():
-        md = md.rstrip("\n") + "\n\n" + arm.read_text()
+    """Append the on-target size tables: bench/size-arm.md (written by `make size-arm`) and
+    bench/size-rp2.md (a board built by hand, README "rp2 by hand")."""
+    for name in ("size-arm.md", "size-rp2.md"):
+        part = REPO / "bench" / name
+        if part.exists():
+            md = md.rstrip("\n") + "\n\n" + part.read_text()
     return md
 
 
