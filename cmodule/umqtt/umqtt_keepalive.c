@@ -56,7 +56,9 @@ static umqtt_client_obj_t *claim(keepalive_ctl_t *ctl) {
     return self;
 }
 
-static void keepalive_tick(umqtt_client_obj_t *self) {
+// One tick; false once the connection is closed for good (nothing left to
+// keep alive until the next connect(), which starts a new thread).
+static bool keepalive_tick(umqtt_client_obj_t *self) {
     umqtt_pass_t pass = { 0 };
     umqtt_guard_t guard;
     umqtt_lock(self, &guard);
@@ -64,10 +66,12 @@ static void keepalive_tick(umqtt_client_obj_t *self) {
     if (idle) {
         umqtt_pump_locked(self, &pass, false);
     }
+    UmqttConnStatus status = umqtt_core_status(umqtt_core(self));
     umqtt_unlock(&guard);
     if (idle) {
         umqtt_after_pass(self, &pass);
     }
+    return status != UMQTT_CONN_STATUS_CLOSED && status != UMQTT_CONN_STATUS_SERVER_CLOSED;
 }
 
 static mp_obj_t keepalive_loop(mp_obj_t ctl_in) {
@@ -78,13 +82,17 @@ static mp_obj_t keepalive_loop(mp_obj_t ctl_in) {
         if (self == NULL) {
             break;
         }
+        bool go_on = true;
         nlr_buf_t nlr;
         if (nlr_push(&nlr) == 0) {
-            keepalive_tick(self);
+            go_on = keepalive_tick(self);
             nlr_pop();
         }
         // An exception here has nobody to go to: the next tick tries again.
         self = NULL;
+        if (!go_on) {
+            break;
+        }
     }
     return mp_const_none;
 }
