@@ -2,8 +2,8 @@
 //! against the rules MQTT 3.1.1 sets for a packet a *client* receives, before
 //! any decoder looks at it.
 //!
-//! mqttrs 0.4.1 indexes without bounds checks (`40 00` panics it), so every
-//! length it will rely on is proven here: CONNACK, PUBACK, PUBREC, PUBREL,
+//! Every length the decoder relies on is proven here (mqttrs 0.4.1, the tests'
+//! oracle, indexes without bounds checks: `40 00` panics it): CONNACK, PUBACK, PUBREC, PUBREL,
 //! PUBCOMP and UNSUBACK have exactly 2 bytes after the header, PINGRESP none,
 //! SUBACK at least 3, and a PUBLISH holds its topic length, topic and (QoS > 0)
 //! packet id. Reserved flag bits must have their fixed values (PUBREL `0x62`),

@@ -9,15 +9,18 @@
 //!
 //! Layers, each testable alone (coreMQTT's split):
 //! - [`frame`]: fixed header and the per-type remaining-length rules of 3.1.1,
-//!   checked before mqttrs sees a byte;
-//! - [`codec`]: encoders (size first, into a caller slice) and the guarded
-//!   mqttrs decoder;
+//!   checked before any decoder sees a byte;
+//! - [`codec`]: encoders (size first, into a caller slice) and the decoder of
+//!   the nine packets a client receives ([`codec::Incoming`]);
 //! - [`topic`], [`pid`]: topic names / filters and packet identifiers;
-//! - [`session`]: in-flight QoS 1/2 publishes, incoming QoS 2 ids, pending
-//!   SUBSCRIBE/UNSUBSCRIBE, tickets;
+//! - [`session`]: in-flight QoS 1/2 publishes and their slots, pending
+//!   SUBSCRIBE/UNSUBSCRIBE, tickets; [`inbound`]: incoming QoS 2 ids;
+//!   [`subs`]: subscriptions to restore;
 //! - [`keepalive`]: PINGREQ / PINGRESP deadlines;
-//! - [`reconnect`]: the reconnect policy (back-off delay, a pure function);
-//! - [`client`]: the connection state machine on top, [`Client`].
+//! - [`reconnect`]: the reconnect policy (back-off formula and state);
+//! - [`client`]: the connection state machine, [`Client`];
+//! - [`driver`]: the session on top, [`Driver`]: every decision, sans-IO
+//!   (`handle_*` in, `poll_*` out). Callers use this one.
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 #![cfg_attr(
