@@ -29,6 +29,15 @@ void umqtt_connect(umqtt_client_obj_t *self, bool clean_session) {
     umqtt_unlock(&guard);
     // The driver bounds the attempt by the timeout; this bound only guards it.
     uint32_t deadline = umqtt_now_ms() + self->timeout_ms + 1000;
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) != 0) {
+        // Ctrl-C, or a callback's exception: no half-open attempt is left behind.
+        umqtt_lock(self, &guard);
+        umqtt_core_close(CORE(self));
+        umqtt_io_close(self);
+        umqtt_unlock(&guard);
+        nlr_jump(nlr.ret_val);
+    }
     for (;;) {
         bool handled = umqtt_pump(self, true) > 0;
         bool session_present;
@@ -51,6 +60,7 @@ void umqtt_connect(umqtt_client_obj_t *self, bool clean_session) {
             umqtt_wait(self, deadline);
         }
     }
+    nlr_pop();
     if (self->keepalive > 0) {
         umqtt_keepalive_start(self);
     }
