@@ -181,6 +181,10 @@ pub enum Rx<'a> {
     Consumed(usize),
     /// A message to deliver; nothing consumed until `accept_message`.
     Message(Message<'a>),
+    /// The PINGRESP to the driver's own keep-alive PINGREQ, of this many
+    /// bytes, was handled: nothing for the application (a blocking
+    /// `wait_msg()` goes on waiting).
+    KeepAlive(usize),
     /// Drain `poll_transmit` first, then call again.
     Busy,
     /// No connection to receive on: leave the bytes.
@@ -242,6 +246,8 @@ pub struct Driver<'m> {
     backoff: Backoff,
     send_connect: bool,
     ping_due: bool,
+    /// PINGREQs of the application's own `ping` whose PINGRESP has not come.
+    user_pings: u8,
     session_present: bool,
     /// Why the link last went down.
     cause: Option<Error>,
@@ -297,6 +303,7 @@ impl<'m> Driver<'m> {
             backoff: Backoff::new(),
             send_connect: false,
             ping_due: false,
+            user_pings: 0,
             session_present: false,
             cause: None,
             resend_left: false,
@@ -455,7 +462,9 @@ impl<'m> Driver<'m> {
 
     /// Encodes PINGREQ.
     pub fn ping(&mut self, now: u32, out: &mut [u8]) -> Result<usize, Error> {
-        self.client.ping(now, out).map_err(|e| self.unless_up(e))
+        let n = self.client.ping(now, out).map_err(|e| self.unless_up(e))?;
+        self.user_pings = self.user_pings.saturating_add(1);
+        Ok(n)
     }
 
     /// Encodes DISCONNECT when connected (else writes nothing) and closes:
@@ -557,6 +566,10 @@ impl<'m> Driver<'m> {
                             self.subs.acknowledged(slot, event.code != 0x80);
                         }
                     }
+                    EventKind::Pingresp if self.user_pings == 0 => {
+                        return Ok(Rx::KeepAlive(consumed));
+                    }
+                    EventKind::Pingresp => self.user_pings -= 1,
                     _ => {}
                 }
                 // PUBREC for a re-sent QoS 2 message, PUBREL, PUBCOMP.
@@ -781,8 +794,11 @@ impl<'m> Driver<'m> {
     // ----- tickets and state ------------------------------------------------
 
     /// Where a ticket stands. On a closed connection a pending one is `Lost`:
-    /// its publish is withdrawn if it was never sent, else it stays in flight
-    /// for a resumed session; an operation is dropped.
+    /// its publish is withdrawn if it was never sent (the ticket is then
+    /// unknown), else it stays in flight for a resumed session and its
+    /// ticket stays valid: a caller that waits on after a reconnect (as
+    /// umqtt.robust retries) learns of its acknowledgement, one that gives
+    /// up calls [`Driver::forget`]. A pending operation is dropped.
     pub fn ticket_result(&mut self, ticket: u32) -> TicketResult {
         let r = self.client.ticket_result(ticket);
         if self.link != Link::Closed || !matches!(r, TicketResult::Pending | TicketResult::Unknown)
@@ -790,7 +806,7 @@ impl<'m> Driver<'m> {
             return r;
         }
         let session = self.client.session_mut();
-        if !session.withdraw_unsent(ticket) {
+        if !session.withdraw_unsent(ticket) && !session.holds_publish(ticket) {
             session.forget(ticket);
         }
         TicketResult::Lost
@@ -885,6 +901,7 @@ impl<'m> Driver<'m> {
         self.client.connection_lost();
         self.acks.clear();
         self.ping_due = false;
+        self.user_pings = 0;
         self.send_connect = false;
         self.pending = None;
         self.subs.cancel_restore();

@@ -331,6 +331,11 @@ impl<'m> Session<'m> {
             .position(|o| o.pid == pid && o.state == state)
     }
 
+    /// Whether `t` is a publish still held (in flight, or done and unread).
+    pub fn holds_publish(&self, t: u32) -> bool {
+        self.find_ticket(t).is_some()
+    }
+
     fn find_ticket(&self, t: u32) -> Option<usize> {
         let (seq, pid) = split(t);
         self.outgoing

@@ -754,6 +754,48 @@ fn a_pingresp_answers_the_pingreq_and_the_link_stays_up() {
 }
 
 #[test]
+fn only_the_pingresp_to_the_applications_own_ping_is_news_for_it() {
+    // wait_msg() must not return for the driver's own keep-alive traffic
+    // (issue 12), but does for the answer to the script's ping(), as in
+    // umqtt.simple.
+    let mut sh = Shim::connected(settings(2, false));
+    sh.advance(1000);
+    assert_eq!(sh.take_wire(), [PINGREQ.to_vec()]);
+    sh.broker_sends(&PINGRESP);
+    assert_eq!(sh.keepalive_pingresps, 1);
+    sh.ping().unwrap();
+    assert_eq!(sh.take_wire(), [PINGREQ.to_vec()]);
+    sh.broker_sends(&PINGRESP);
+    assert_eq!(sh.keepalive_pingresps, 1, "the user's PINGRESP is Consumed, not KeepAlive");
+    sh.advance(1000);
+    assert_eq!(sh.take_wire(), [PINGREQ.to_vec()]);
+    sh.broker_sends(&PINGRESP);
+    assert_eq!(sh.keepalive_pingresps, 2);
+    assert!(sh.errors.is_empty());
+}
+
+#[test]
+fn a_sent_publishs_ticket_outlives_a_lost_connection_and_completes_after_a_resumed_session() {
+    // umqtt.robust retries a publish by waiting on the message already in
+    // flight: its ticket must stay valid while the connection is down.
+    let mut sh = Shim::connected(settings(0, false));
+    let op = sh.publish(b"t", b"m", 1).unwrap();
+    let first = sh.take_wire();
+    sh.transport_down(Error::PeerClosed);
+    assert_eq!(sh.d.ticket_result(op.ticket), TicketResult::Lost);
+    assert_eq!(sh.d.ticket_result(op.ticket), TicketResult::Lost, "still held");
+    sh.connect(false);
+    sh.broker_sends(&connack(false));
+    let w = sh.take_wire();
+    assert_eq!(kinds(&w), [CONNECT, PUBLISH]);
+    assert!(dup_of(&w[1]));
+    assert_eq!(pid_of(&w[1]), pid_of(&first[0]));
+    assert_eq!(sh.d.ticket_result(op.ticket), TicketResult::Pending);
+    sh.broker_sends(&ack(0x40, pid_of(&w[1])));
+    assert_eq!(sh.d.ticket_result(op.ticket), TicketResult::Done(0));
+}
+
+#[test]
 fn ping_max_missed_resends_pingreq_before_the_connection_counts_as_dead() {
     let mut sh = Shim::connected(Settings {
         ping_max_missed: 2,

@@ -90,6 +90,9 @@ typedef enum UmqttRxKind {
   UMQTT_RX_KIND_BUSY = 3,
   // No connection to receive on: leave the bytes.
   UMQTT_RX_KIND_IDLE = 4,
+  // The PINGRESP to the driver's own keep-alive PINGREQ (`n` bytes) was handled: consume them;
+  // nothing for the application (a blocking wait for messages goes on).
+  UMQTT_RX_KIND_KEEP_ALIVE = 5,
 } UmqttRxKind;
 
 // What to write next (umqtt_core_poll_transmit).

@@ -451,6 +451,10 @@ pub unsafe extern "C" fn umqtt_core_handle_rx(
             rx.kind = UmqttRxKind::Consumed;
             rx.n = n;
         }
+        Ok(Rx::KeepAlive(n)) => {
+            rx.kind = UmqttRxKind::KeepAlive;
+            rx.n = n;
+        }
         Ok(Rx::Message(m)) => {
             rx.kind = UmqttRxKind::Message;
             rx.topic = m.topic.as_ptr();

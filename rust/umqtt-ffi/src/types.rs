@@ -164,6 +164,9 @@ pub enum UmqttRxKind {
     Busy = 3,
     /// No connection to receive on: leave the bytes.
     Idle = 4,
+    /// The PINGRESP to the driver's own keep-alive PINGREQ (`n` bytes) was handled: consume them;
+    /// nothing for the application (a blocking wait for messages goes on).
+    KeepAlive = 5,
 }
 
 #[repr(C)]

@@ -68,6 +68,8 @@ pub struct Shim {
     pub errors: Vec<(u32, Error)>,
     /// `Err`s of `accept_message`.
     pub accept_errors: Vec<Error>,
+    /// PINGRESPs to the driver's own keep-alive pings (`Rx::KeepAlive`).
+    pub keepalive_pingresps: usize,
     /// Messages accepted (delivered to the application).
     pub delivered: Vec<Msg>,
     /// Messages returned by `handle_rx` and not accepted.
@@ -110,6 +112,7 @@ impl Shim {
             opens: Vec::new(),
             errors: Vec::new(),
             accept_errors: Vec::new(),
+            keepalive_pingresps: 0,
             delivered: Vec::new(),
             offered: Vec::new(),
             pub_objs: vec![None; MAX_INFLIGHT],
@@ -275,6 +278,11 @@ impl Shim {
                 Ok(Rx::Consumed(n)) => {
                     assert!(n > 0 && n <= self.rxbuf.len(), "consumed {n}");
                     self.rxbuf.drain(..n);
+                }
+                Ok(Rx::KeepAlive(n)) => {
+                    assert!(n == 2 && n <= self.rxbuf.len(), "consumed {n}");
+                    self.rxbuf.drain(..n);
+                    self.keepalive_pingresps += 1;
                 }
                 Ok(Rx::Busy) => self.drain_transmit(),
                 Ok(Rx::Message(m)) => {
