@@ -1,0 +1,93 @@
+# Type stubs for the `umqtt` module (QuecPython's face): `from umqtt import MQTTClient`.
+# The module is native (C shim over a Rust core); these stubs describe its
+# Python surface for editors and type checkers on the host. Checked by
+# `mypy --strict stubs/` and compared with dir() on the firmware
+# (tests_py/api/test_stubs.py).
+from typing import Any, Callable, Final, Protocol
+
+from . import robust as robust
+from . import simple as simple
+
+__version__: Final[str]
+
+_Text = str | bytes
+# Topics: str, bytes or bytearray. Payloads: str or any buffer.
+_Topic = str | bytes | bytearray
+_Payload = str | bytes | bytearray | memoryview
+_QoS = int  # 0, 1 or 2 (ValueError otherwise)
+
+class _SSLContextLike(Protocol):
+    # ssl.SSLContext / tls.SSLContext: anything with wrap_socket().
+    def wrap_socket(self, sock: Any, *, server_hostname: Any = ...) -> Any: ...
+
+class MQTTException(Exception):
+    """A refusal or a protocol error from the broker; args[0] is the MQTT
+    return/reason code where there is one."""
+
+class MQTTClient:
+    """QuecPython's client: reconn=True by default, connect() returns 0,
+    publish() returns True/False."""
+
+    DELAY: int
+    DEBUG: bool
+    session_present: bool
+    sock: Any
+    server: _Text
+    port: int
+    client_id: _Text
+    cb: Callable[[bytes, bytes], object] | None
+    lw_topic: _Topic | None
+    lw_msg: _Payload | None
+    lw_qos: int
+    lw_retain: bool
+    keepalive: int
+    pid: int
+    ssl: bool | _SSLContextLike
+    ssl_params: dict[str, Any]
+    user: _Text | None
+    pswd: _Text | None
+    reconn: bool
+    pingmaxnum: int
+    mqttversion: int
+    topic_list: list[Any]
+    manage: bool
+    ipvtype: int
+    def __init__(
+        self,
+        client_id: _Text,
+        server: _Text,
+        port: int = 0,
+        user: _Text | None = None,
+        password: _Text | None = None,
+        keepalive: int = 0,
+        ssl: bool | _SSLContextLike = False,
+        ssl_params: dict[str, Any] = ...,
+        reconn: bool = True,
+        version: int = 4,  # 3: MQTT 3.1, 4: MQTT 3.1.1
+        pingmaxnum: int = 0,
+        manage: bool = False,
+        ipvtype: int = 0,
+        *,
+        timeout: float | None = None,
+        max_packet: int = ...,
+        max_inflight: int = ...,
+        transport: Callable[[], Any] | None = None,
+    ) -> None: ...
+    def set_callback(self, f: Callable[[bytes, bytes], object]) -> None: ...
+    def error_register_cb(self, f: Callable[[str], object]) -> None: ...
+    def set_last_will(self, topic: _Topic, msg: _Payload, retain: bool = False, qos: _QoS = 0) -> None: ...
+    def connect(self, clean_session: bool = True, timeout: float | None = None) -> int:
+        """0 once the broker accepted the connection; raises MQTTException(code) if refused."""
+    def disconnect(self) -> None: ...
+    def close(self) -> None: ...
+    def ping(self) -> None: ...
+    def publish(self, topic: _Topic, msg: _Payload, retain: bool = False, qos: _QoS = 0) -> bool:
+        """True: written (QoS 0) or acknowledged (QoS 1/2). False: no
+        acknowledgement within timeout, the message stays in flight."""
+    def subscribe(self, topic: _Topic, qos: _QoS = 0) -> None: ...
+    def unsubscribe(self, topic: _Topic) -> None: ...
+    def wait_msg(self) -> None: ...
+    def check_msg(self) -> None: ...
+    def get_mqttsta(self) -> int:
+        """0 connected, 1 connecting, 2 closed by the server, -1 error/closed."""
+    def delay(self, i: int) -> None: ...
