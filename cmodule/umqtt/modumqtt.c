@@ -1,10 +1,13 @@
-// Module `umqtt`: MQTTClient and MQTTException, also importable as
-// `umqtt.simple` and `umqtt.robust` so micropython-lib scripts run unchanged.
+// Module `umqtt` and its faces: `umqtt.MQTTClient` (QuecPython's),
+// `umqtt.simple.MQTTClient` and `umqtt.robust.MQTTClient` (micropython-lib's),
+// all from this C module alone (no frozen Python: USER_C_MODULES is the
+// only step a port needs).
 
 #include <stdlib.h>
 
 #include "py/runtime.h"
 #include "py/mphal.h"
+#include "py/objstr.h"
 #include "umqtt_config.h"
 
 #if MICROPY_PY_UMQTT
@@ -12,6 +15,9 @@
 #include "umqtt.h"
 
 MP_DEFINE_EXCEPTION(MQTTException, Exception)
+
+#define UMQTT_VERSION "0.3.0"
+static MP_DEFINE_STR_OBJ(umqtt_version_obj, UMQTT_VERSION);
 
 // The Rust core is built with panic = "abort" and written never to panic;
 // this hook only exists so that a bug stops the device loudly, not silently.
@@ -26,13 +32,10 @@ NORETURN void umqtt_port_panic(void) {
     #endif
 }
 
-#define UMQTT_CLIENT_GLOBALS \
-    { MP_ROM_QSTR(MP_QSTR_MQTTClient), MP_ROM_PTR(&umqtt_client_type) }, \
-    { MP_ROM_QSTR(MP_QSTR_MQTTException), MP_ROM_PTR(&mp_type_MQTTException) }
-
 static const mp_rom_map_elem_t umqtt_simple_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR_umqtt_dot_simple) },
-    UMQTT_CLIENT_GLOBALS,
+    { MP_ROM_QSTR(MP_QSTR_MQTTClient), MP_ROM_PTR(&umqtt_simple_client_type) },
+    { MP_ROM_QSTR(MP_QSTR_MQTTException), MP_ROM_PTR(&mp_type_MQTTException) },
 };
 static MP_DEFINE_CONST_DICT(umqtt_simple_globals, umqtt_simple_globals_table);
 
@@ -41,9 +44,21 @@ static const mp_obj_module_t umqtt_simple_module = {
     .globals = (mp_obj_dict_t *)&umqtt_simple_globals,
 };
 
+// umqtt.robust's MQTTClient is a class made on first use (umqtt_robust.c);
+// the module answers for it through __getattr__.
+static mp_obj_t umqtt_robust_getattr(mp_obj_t attr) {
+    if (mp_obj_str_get_qstr(attr) == MP_QSTR_MQTTClient) {
+        return umqtt_robust_class();
+    }
+    mp_raise_msg_varg(&mp_type_AttributeError, MP_ERROR_TEXT("module 'umqtt.robust' has no attribute '%q'"),
+        mp_obj_str_get_qstr(attr));
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(umqtt_robust_getattr_obj, umqtt_robust_getattr);
+
 static const mp_rom_map_elem_t umqtt_robust_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR_umqtt_dot_robust) },
-    UMQTT_CLIENT_GLOBALS,
+    { MP_ROM_QSTR(MP_QSTR___getattr__), MP_ROM_PTR(&umqtt_robust_getattr_obj) },
+    { MP_ROM_QSTR(MP_QSTR_MQTTException), MP_ROM_PTR(&mp_type_MQTTException) },
 };
 static MP_DEFINE_CONST_DICT(umqtt_robust_globals, umqtt_robust_globals_table);
 
@@ -54,7 +69,9 @@ static const mp_obj_module_t umqtt_robust_module = {
 
 static const mp_rom_map_elem_t umqtt_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR_umqtt) },
-    UMQTT_CLIENT_GLOBALS,
+    { MP_ROM_QSTR(MP_QSTR___version__), MP_ROM_PTR(&umqtt_version_obj) },
+    { MP_ROM_QSTR(MP_QSTR_MQTTClient), MP_ROM_PTR(&umqtt_client_type) },
+    { MP_ROM_QSTR(MP_QSTR_MQTTException), MP_ROM_PTR(&mp_type_MQTTException) },
     { MP_ROM_QSTR(MP_QSTR_simple), MP_ROM_PTR(&umqtt_simple_module) },
     { MP_ROM_QSTR(MP_QSTR_robust), MP_ROM_PTR(&umqtt_robust_module) },
 };

@@ -18,6 +18,12 @@
 
 typedef struct _umqtt_client_obj_t umqtt_client_obj_t;
 
+// The face a client was made through: its defaults and return values.
+typedef enum {
+    UMQTT_FACE_QUECPYTHON = 0,      // umqtt.MQTTClient
+    UMQTT_FACE_SIMPLE = 1,          // umqtt.simple.MQTTClient (and umqtt.robust's base)
+} umqtt_face_t;
+
 struct _umqtt_client_obj_t {
     mp_obj_base_t base;
     // Configuration, kept as the objects the script passed (GC-scanned here).
@@ -57,9 +63,17 @@ struct _umqtt_client_obj_t {
     mp_uint_t port;
     uint32_t timeout_ms;            // bound on each call's network waits
     uint16_t keepalive;
+    uint16_t pid;                   // packet identifier of the last publish/subscribe (umqtt.simple's `pid`)
     uint8_t will_qos;
     bool will_retain;
     bool reconn;
+    uint8_t face;                   // umqtt_face_t
+    uint8_t version;                // 3 or 4
+    uint8_t pingmaxnum;
+    uint8_t max_inflight;
+    uint8_t ipvtype;                // 0 IPv4 (or whatever the name resolves to), 1 IPv6
+    bool manage;                    // QuecPython's flag, kept for scripts that read it
+    bool clean_session;             // of the last connect()
     uint16_t waiters;               // application threads waiting on the connection
     #if MICROPY_PY_THREAD
     mp_thread_mutex_t mutex;        // guards the driver, the buffers, the stream and the fields above
@@ -71,8 +85,28 @@ struct _umqtt_client_obj_t {
     uint64_t core[(UMQTT_CORE_SIZE + 7) / 8];
 };
 
-extern const mp_obj_type_t umqtt_client_type;
+extern const mp_obj_type_t umqtt_client_type;           // umqtt.MQTTClient
+extern const mp_obj_type_t umqtt_simple_client_type;    // umqtt.simple.MQTTClient
 extern const mp_obj_type_t mp_type_MQTTException;
+
+// The client under `obj`: one of the faces, or an instance of a Python
+// subclass of one (umqtt.robust's, a script's).
+umqtt_client_obj_t *umqtt_client_of(mp_obj_t obj);
+
+// Arguments (umqtt_args.c).
+void umqtt_parse_args(size_t n_pos, const mp_obj_t *pos, mp_map_t *kw_args,
+    size_t n_allowed, const mp_arg_t *allowed, mp_arg_val_t *out);
+void umqtt_parse_args_kw_array(size_t n_pos, size_t n_kw, const mp_obj_t *args,
+    size_t n_allowed, const mp_arg_t *allowed, mp_arg_val_t *out);
+void umqtt_check_str_or_bytes(mp_obj_t obj, qstr name, bool none_ok);
+mp_obj_t umqtt_topic_arg(mp_obj_t obj);
+uint8_t umqtt_check_qos(mp_int_t qos);
+void umqtt_check_ssl_params(mp_obj_t params);
+
+// Attributes (umqtt_attrs.c).
+void umqtt_client_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest);
+
+
 
 // Holds the client mutex; released by a jump callback if anything raises.
 typedef struct {
@@ -139,7 +173,20 @@ UmqttStatus umqtt_ping_command(umqtt_client_obj_t *self, const umqtt_command_t *
 UmqttOp umqtt_issue(umqtt_client_obj_t *self, umqtt_command_fn_t fn, const umqtt_command_t *a, uint32_t deadline);
 uint8_t umqtt_filter_request(umqtt_client_obj_t *self, umqtt_command_fn_t fn, umqtt_command_t *a);
 void umqtt_connect(umqtt_client_obj_t *self, bool clean_session);
-UmqttStatus umqtt_wait_ticket(umqtt_client_obj_t *self, uint32_t ticket, int slot, uint32_t deadline, uint8_t *code);
+UmqttStatus umqtt_wait_ticket(umqtt_client_obj_t *self, uint32_t ticket, int slot, uint32_t deadline, uint8_t *code,
+    bool keep);
+void umqtt_forget(umqtt_client_obj_t *self, uint32_t ticket);
+void umqtt_apply_settings(umqtt_client_obj_t *self);
+
+// The face methods umqtt.robust builds on (umqtt_client.c), and the robust
+// class, made on first use (umqtt_robust.c).
+mp_obj_t umqtt_connect_method(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args);
+mp_obj_t umqtt_publish_method(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args);
+mp_obj_t umqtt_wait_msg_method(mp_obj_t self_in);
+mp_obj_t umqtt_check_msg_method(mp_obj_t self_in);
+mp_obj_t umqtt_delay_method(mp_obj_t self_in, mp_obj_t i);
+void umqtt_publish_args(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args, umqtt_command_t *a);
+mp_obj_t umqtt_robust_class(void);
 
 // Background keep-alive (umqtt_keepalive.c).
 void umqtt_keepalive_start(umqtt_client_obj_t *self);

@@ -1,5 +1,8 @@
-// MQTTClient: the type, its arguments and its methods. The connection loop
-// is umqtt_pump.c; every MQTT decision is the Rust driver's (umqtt_core.h).
+// MQTTClient: the two native faces (umqtt.MQTTClient, QuecPython's, and
+// umqtt.simple.MQTTClient, micropython-lib's), their constructor and
+// methods. One object and one set of methods serve both; the face decides
+// defaults and return values only. The connection loop is umqtt_pump.c;
+// every MQTT decision is the Rust driver's (umqtt_core.h).
 
 #include <string.h>
 
@@ -23,34 +26,92 @@
 
 #define CORE(self) umqtt_core(self)
 
-// ---------------------------------------------------------------------------
-// Argument helpers.
-
-static void check_str_or_bytes(mp_obj_t obj, qstr name, bool none_ok) {
-    if ((none_ok && obj == mp_const_none) || mp_obj_is_str_or_bytes(obj)) {
-        return;
+umqtt_client_obj_t *umqtt_client_of(mp_obj_t obj) {
+    const mp_obj_type_t *type = mp_obj_get_type(obj);
+    if (type == &umqtt_client_type || type == &umqtt_simple_client_type) {
+        return MP_OBJ_TO_PTR(obj);
     }
-    mp_raise_msg_varg(&mp_type_TypeError, MP_ERROR_TEXT("%q must be str or bytes"), name);
-}
-
-static mp_int_t check_qos(mp_int_t qos) {
-    if (qos < 0 || qos > 2) {
-        mp_raise_ValueError(MP_ERROR_TEXT("qos must be 0, 1 or 2"));
+    mp_obj_t native = mp_obj_cast_to_native_base(obj, MP_OBJ_FROM_PTR(&umqtt_simple_client_type));
+    if (native == MP_OBJ_NULL) {
+        native = mp_obj_cast_to_native_base(obj, MP_OBJ_FROM_PTR(&umqtt_client_type));
     }
-    return qos;
-}
-
-static umqtt_client_obj_t *client_of(mp_obj_t self_in) {
-    return MP_OBJ_TO_PTR(mp_obj_cast_to_native_base(self_in, MP_OBJ_FROM_PTR(&umqtt_client_type)));
+    if (native == MP_OBJ_NULL || !mp_obj_is_obj(native)
+        || (mp_obj_get_type(native) != &umqtt_client_type && mp_obj_get_type(native) != &umqtt_simple_client_type)) {
+        mp_raise_TypeError(MP_ERROR_TEXT("not an MQTTClient (call super().__init__() first)"));
+    }
+    return MP_OBJ_TO_PTR(native);
 }
 
 // ---------------------------------------------------------------------------
 // Constructor.
 
+static mp_int_t int_in_range(mp_int_t v, mp_int_t lo, mp_int_t hi, qstr name) {
+    if (v < lo || v > hi) {
+        mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("%q must be %d..%d"), name, (int)lo, (int)hi);
+    }
+    return v;
+}
+
+// Seconds (int or float) as milliseconds, for timeout=.
+static uint32_t timeout_arg(mp_obj_t t_in) {
+    #if MICROPY_PY_BUILTINS_FLOAT
+    mp_float_t t = mp_obj_get_float(t_in);
+    if (!(t > 0 && t <= 86400)) {
+        mp_raise_ValueError(MP_ERROR_TEXT("timeout must be > 0 seconds"));
+    }
+    return (uint32_t)(int32_t)(t * 1000);   // via int: no libgcc float-to-unsigned helper
+    #else
+    mp_int_t t = mp_obj_get_int(t_in);
+    if (t <= 0 || t > 86400) {
+        mp_raise_ValueError(MP_ERROR_TEXT("timeout must be > 0 seconds"));
+    }
+    return (uint32_t)t * 1000;
+    #endif
+}
+
+static mp_obj_t ssl_arg(mp_obj_t ssl) {
+    if (ssl == mp_const_none || ssl == MP_OBJ_NEW_SMALL_INT(0)) {
+        return mp_const_false;
+    }
+    if (ssl == MP_OBJ_NEW_SMALL_INT(1)) {
+        return mp_const_true;
+    }
+    if (!mp_obj_is_bool(ssl)) {
+        mp_obj_t dest[2];
+        mp_load_method_maybe(ssl, MP_QSTR_wrap_socket, dest);
+        if (dest[0] == MP_OBJ_NULL) {
+            mp_raise_TypeError(MP_ERROR_TEXT("ssl must be a bool or an SSLContext"));
+        }
+    }
+    return ssl;
+}
+
+// The driver's settings from the client's fields (at construction, and when
+// connect(timeout=...) changes the timeout).
+void umqtt_apply_settings(umqtt_client_obj_t *self) {
+    UmqttSettings settings = {
+        .keepalive_s = self->keepalive,
+        .ping_max_missed = self->pingmaxnum,
+        .protocol_level = self->version,
+        .timeout_ms = self->timeout_ms,
+        .reconnect = self->reconn,
+        .max_inflight = self->max_inflight,
+    };
+    umqtt_guard_t guard;
+    umqtt_lock(self, &guard);
+    UmqttStatus st = umqtt_core_configure(CORE(self), &settings);
+    umqtt_unlock(&guard);
+    if (st != UMQTT_STATUS_OK) {
+        umqtt_raise_status(st);
+    }
+}
+
+// QuecPython's signature, then umqtt.simple's, then our keyword-only tuning.
+// The faces differ only in reconn's default.
 static mp_obj_t umqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *all_args) {
     enum { ARG_client_id, ARG_server, ARG_port, ARG_user, ARG_password, ARG_keepalive, ARG_ssl,
-           ARG_ssl_params, ARG_reconn, ARG_version, ARG_pingmaxnum, ARG_timeout, ARG_max_packet,
-           ARG_max_inflight, ARG_transport };
+           ARG_ssl_params, ARG_reconn, ARG_version, ARG_pingmaxnum, ARG_manage, ARG_ipvtype, ARG_timeout,
+           ARG_max_packet, ARG_max_inflight, ARG_transport };
     static const mp_arg_t allowed_args[] = {
         { MP_QSTR_client_id, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
         { MP_QSTR_server, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
@@ -60,90 +121,56 @@ static mp_obj_t umqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, 
         { MP_QSTR_keepalive, MP_ARG_INT, {.u_int = 0} },
         { MP_QSTR_ssl, MP_ARG_OBJ, {.u_rom_obj = MP_ROM_FALSE} },
         { MP_QSTR_ssl_params, MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
-        { MP_QSTR_reconn, MP_ARG_BOOL, {.u_bool = true} },
+        { MP_QSTR_reconn, MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
         { MP_QSTR_version, MP_ARG_INT, {.u_int = 4} },
         { MP_QSTR_pingmaxnum, MP_ARG_INT, {.u_int = 0} },
+        { MP_QSTR_manage, MP_ARG_BOOL, {.u_bool = false} },
+        { MP_QSTR_ipvtype, MP_ARG_INT, {.u_int = 0} },
         { MP_QSTR_timeout, MP_ARG_KW_ONLY | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
         { MP_QSTR_max_packet, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = DEFAULT_MAX_PACKET} },
         { MP_QSTR_max_inflight, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = UMQTT_MAX_INFLIGHT} },
         { MP_QSTR_transport, MP_ARG_KW_ONLY | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
     };
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
-    mp_arg_parse_all_kw_array(n_args, n_kw, all_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
+    umqtt_parse_args_kw_array(n_args, n_kw, all_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
 
-    check_str_or_bytes(args[ARG_client_id].u_obj, MP_QSTR_client_id, false);
-    check_str_or_bytes(args[ARG_server].u_obj, MP_QSTR_server, false);
-    check_str_or_bytes(args[ARG_user].u_obj, MP_QSTR_user, true);
-    check_str_or_bytes(args[ARG_password].u_obj, MP_QSTR_password, true);
+    umqtt_check_str_or_bytes(args[ARG_client_id].u_obj, MP_QSTR_client_id, false);
+    umqtt_check_str_or_bytes(args[ARG_server].u_obj, MP_QSTR_server, false);
+    umqtt_check_str_or_bytes(args[ARG_user].u_obj, MP_QSTR_user, true);
+    umqtt_check_str_or_bytes(args[ARG_password].u_obj, MP_QSTR_password, true);
     if (args[ARG_password].u_obj != mp_const_none && args[ARG_user].u_obj == mp_const_none) {
         // MQTT 3.1.1 section 3.1.2.9: no password without a user name.
         mp_raise_ValueError(MP_ERROR_TEXT("password needs a user name (MQTT 3.1.1 3.1.2.9)"));
     }
-    mp_int_t port = args[ARG_port].u_int;
-    if (port < 0 || port > 65535) {
-        mp_raise_ValueError(MP_ERROR_TEXT("port must be 0..65535"));
-    }
-    mp_int_t keepalive = args[ARG_keepalive].u_int;
-    if (keepalive < 0 || keepalive > 65535) {
-        mp_raise_ValueError(MP_ERROR_TEXT("keepalive must be 0..65535"));
-    }
+    mp_int_t port = int_in_range(args[ARG_port].u_int, 0, 65535, MP_QSTR_port);
+    mp_int_t keepalive = int_in_range(args[ARG_keepalive].u_int, 0, 65535, MP_QSTR_keepalive);
     mp_int_t version = args[ARG_version].u_int;
     if (version != 3 && version != 4) {
         mp_raise_ValueError(MP_ERROR_TEXT("version must be 3 (MQTT 3.1) or 4 (MQTT 3.1.1)"));
     }
-    mp_int_t pingmaxnum = args[ARG_pingmaxnum].u_int;
-    if (pingmaxnum < 0 || pingmaxnum > 255) {
-        mp_raise_ValueError(MP_ERROR_TEXT("pingmaxnum must be 0..255"));
-    }
-    mp_obj_t ssl = args[ARG_ssl].u_obj;
-    if (ssl == mp_const_none || ssl == MP_OBJ_NEW_SMALL_INT(0)) {
-        ssl = mp_const_false;
-    } else if (ssl == MP_OBJ_NEW_SMALL_INT(1)) {
-        ssl = mp_const_true;
-    } else if (!mp_obj_is_bool(ssl)) {
-        mp_obj_t dest[2];
-        mp_load_method_maybe(ssl, MP_QSTR_wrap_socket, dest);
-        if (dest[0] == MP_OBJ_NULL) {
-            mp_raise_TypeError(MP_ERROR_TEXT("ssl must be a bool or an SSLContext"));
-        }
-    }
+    mp_int_t pingmaxnum = int_in_range(args[ARG_pingmaxnum].u_int, 0, 255, MP_QSTR_pingmaxnum);
+    mp_int_t ipvtype = int_in_range(args[ARG_ipvtype].u_int, 0, 1, MP_QSTR_ipvtype);
+    mp_obj_t ssl = ssl_arg(args[ARG_ssl].u_obj);
     mp_obj_t ssl_params = args[ARG_ssl_params].u_obj;
-    if (ssl_params != mp_const_none && !mp_obj_is_dict_or_ordereddict(ssl_params)) {
-        mp_raise_TypeError(MP_ERROR_TEXT("ssl_params must be a dict"));
-    }
-    uint32_t timeout_ms = DEFAULT_TIMEOUT_MS;
-    if (args[ARG_timeout].u_obj != mp_const_none) {
-        #if MICROPY_PY_BUILTINS_FLOAT
-        mp_float_t t = mp_obj_get_float(args[ARG_timeout].u_obj);
-        if (!(t > 0 && t <= 86400)) {
-            mp_raise_ValueError(MP_ERROR_TEXT("timeout must be > 0 seconds"));
-        }
-        timeout_ms = (uint32_t)(int32_t)(t * 1000);   // via int: no libgcc float-to-unsigned helper
-        #else
-        mp_int_t t = mp_obj_get_int(args[ARG_timeout].u_obj);
-        if (t <= 0 || t > 86400) {
-            mp_raise_ValueError(MP_ERROR_TEXT("timeout must be > 0 seconds"));
-        }
-        timeout_ms = (uint32_t)t * 1000;
-        #endif
-    }
+    umqtt_check_ssl_params(ssl_params);
+    uint32_t timeout_ms = args[ARG_timeout].u_obj == mp_const_none ? DEFAULT_TIMEOUT_MS : timeout_arg(args[ARG_timeout].u_obj);
     mp_int_t max_packet = args[ARG_max_packet].u_int;
     if (max_packet < 64) {
         mp_raise_ValueError(MP_ERROR_TEXT("max_packet must be >= 64"));
     }
-
-    mp_int_t max_inflight = args[ARG_max_inflight].u_int;
-    if (max_inflight < 1 || max_inflight > UMQTT_MAX_INFLIGHT) {
-        mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("max_inflight must be 1..%d"), UMQTT_MAX_INFLIGHT);
-    }
-
+    mp_int_t max_inflight = int_in_range(args[ARG_max_inflight].u_int, 1, UMQTT_MAX_INFLIGHT, MP_QSTR_max_inflight);
     mp_obj_t transport = args[ARG_transport].u_obj;
     if (transport != mp_const_none && !mp_obj_is_callable(transport)) {
         mp_raise_TypeError(MP_ERROR_TEXT("transport must be a callable returning a stream"));
     }
+    bool simple = type == &umqtt_simple_client_type;
+    // QuecPython reconnects by itself; umqtt.simple leaves it to the script
+    // (a lost connection raises OSError), and umqtt.robust to its reconnect().
+    bool reconn = args[ARG_reconn].u_obj == mp_const_none ? !simple : mp_obj_is_true(args[ARG_reconn].u_obj);
 
     umqtt_client_obj_t *self = mp_obj_malloc_with_finaliser(umqtt_client_obj_t, type);
     memset((uint8_t *)self + sizeof(mp_obj_base_t), 0, sizeof(*self) - sizeof(mp_obj_base_t));
+    self->face = simple ? UMQTT_FACE_SIMPLE : UMQTT_FACE_QUECPYTHON;
     self->client_id = args[ARG_client_id].u_obj;
     self->server = args[ARG_server].u_obj;
     self->user = args[ARG_user].u_obj;
@@ -163,33 +190,29 @@ static mp_obj_t umqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, 
     self->port = port != 0 ? (mp_uint_t)port : (ssl != mp_const_false ? DEFAULT_TLS_PORT : DEFAULT_PORT);
     self->timeout_ms = timeout_ms;
     self->keepalive = (uint16_t)keepalive;
-    self->reconn = args[ARG_reconn].u_bool;
+    self->reconn = reconn;
+    self->version = (uint8_t)version;
+    self->pingmaxnum = (uint8_t)pingmaxnum;
+    self->max_inflight = (uint8_t)max_inflight;
+    self->ipvtype = (uint8_t)ipvtype;
+    self->manage = args[ARG_manage].u_bool;
+    self->clean_session = true;
     self->transport = transport;
     #if MICROPY_PY_THREAD
     mp_thread_mutex_init(&self->mutex);
     #endif
-    UmqttSettings settings = {
-        .keepalive_s = (uint16_t)keepalive,
-        .ping_max_missed = (uint8_t)pingmaxnum,
-        .protocol_level = (uint8_t)version,
-        .timeout_ms = timeout_ms,
-        .reconnect = self->reconn,
-        .max_inflight = (uint8_t)max_inflight,
-    };
     UmqttStatus st = umqtt_core_init(self->core, sizeof(self->core));
-    if (st == UMQTT_STATUS_OK) {
-        st = umqtt_core_configure(self->core, &settings);
-    }
     if (st != UMQTT_STATUS_OK) {
         umqtt_raise_status(st);
     }
+    umqtt_apply_settings(self);
     umqtt_core_seed(self->core, (uint32_t)mp_hal_ticks_us() ^ (uint32_t)(uintptr_t)self);
     return MP_OBJ_FROM_PTR(self);
 }
 
 static void umqtt_client_print(const mp_print_t *print, mp_obj_t self_in, mp_print_kind_t kind) {
     (void)kind;
-    umqtt_client_obj_t *self = client_of(self_in);
+    umqtt_client_obj_t *self = umqtt_client_of(self_in);
     umqtt_guard_t guard;
     umqtt_lock(self, &guard);
     bool connected = umqtt_core_status(CORE(self)) == UMQTT_CONN_STATUS_CONNECTED;
@@ -213,14 +236,14 @@ static void set_field(umqtt_client_obj_t *self, mp_obj_t *field, mp_obj_t f) {
 }
 
 static mp_obj_t umqtt_client_set_callback(mp_obj_t self_in, mp_obj_t f) {
-    umqtt_client_obj_t *self = client_of(self_in);
+    umqtt_client_obj_t *self = umqtt_client_of(self_in);
     set_field(self, &self->msg_cb, f);
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(umqtt_client_set_callback_obj, umqtt_client_set_callback);
 
 static mp_obj_t umqtt_client_error_register_cb(mp_obj_t self_in, mp_obj_t f) {
-    umqtt_client_obj_t *self = client_of(self_in);
+    umqtt_client_obj_t *self = umqtt_client_of(self_in);
     set_field(self, &self->err_cb, f);
     return mp_const_none;
 }
@@ -234,39 +257,54 @@ static mp_obj_t umqtt_client_set_last_will(size_t n_args, const mp_obj_t *pos_ar
         { MP_QSTR_retain, MP_ARG_BOOL, {.u_bool = false} },
         { MP_QSTR_qos, MP_ARG_INT, {.u_int = 0} },
     };
-    umqtt_client_obj_t *self = client_of(pos_args[0]);
+    umqtt_client_obj_t *self = umqtt_client_of(pos_args[0]);
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
-    mp_arg_parse_all(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
-    check_str_or_bytes(args[ARG_topic].u_obj, MP_QSTR_topic, false);
-    check_str_or_bytes(args[ARG_msg].u_obj, MP_QSTR_msg, false);
+    umqtt_parse_args(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
+    mp_obj_t topic = umqtt_topic_arg(args[ARG_topic].u_obj);
+    umqtt_check_str_or_bytes(args[ARG_msg].u_obj, MP_QSTR_msg, false);
     size_t topic_len;
-    const char *topic = mp_obj_str_get_data(args[ARG_topic].u_obj, &topic_len);
-    UmqttStatus st = umqtt_core_check_topic((const uint8_t *)topic, topic_len, false);
+    const char *topic_buf = mp_obj_str_get_data(topic, &topic_len);
+    UmqttStatus st = umqtt_core_check_topic((const uint8_t *)topic_buf, topic_len, false);
     if (st != UMQTT_STATUS_OK) {
         umqtt_raise_status(st);
     }
-    self->will_qos = (uint8_t)check_qos(args[ARG_qos].u_int);
-    self->will_topic = args[ARG_topic].u_obj;
+    self->will_qos = umqtt_check_qos(args[ARG_qos].u_int);
+    self->will_topic = topic;
     self->will_msg = args[ARG_msg].u_obj;
     self->will_retain = args[ARG_retain].u_bool;
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(umqtt_client_set_last_will_obj, 3, umqtt_client_set_last_will);
 
-static mp_obj_t umqtt_client_connect(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
-    enum { ARG_clean_session };
+// connect(clean_session=True, timeout=None): QuecPython's returns 0,
+// umqtt.simple's the session-present flag. `timeout` (newer umqtt.simple)
+// becomes the client's bound on each network wait from now on.
+mp_obj_t umqtt_connect_method(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
+    enum { ARG_clean_session, ARG_timeout };
     static const mp_arg_t allowed_args[] = {
         { MP_QSTR_clean_session, MP_ARG_BOOL, {.u_bool = true} },
+        { MP_QSTR_timeout, MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
     };
-    umqtt_client_obj_t *self = client_of(pos_args[0]);
+    umqtt_client_obj_t *self = umqtt_client_of(pos_args[0]);
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
-    mp_arg_parse_all(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
+    umqtt_parse_args(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
+    if (args[ARG_timeout].u_obj != mp_const_none) {
+        self->timeout_ms = timeout_arg(args[ARG_timeout].u_obj);
+        umqtt_apply_settings(self);
+    }
     umqtt_connect(self, args[ARG_clean_session].u_bool);
-    return MP_OBJ_NEW_SMALL_INT(0);
+    if (self->face == UMQTT_FACE_QUECPYTHON) {
+        return MP_OBJ_NEW_SMALL_INT(0);
+    }
+    umqtt_guard_t guard;
+    umqtt_lock(self, &guard);
+    bool session_present = umqtt_core_session_present(CORE(self));
+    umqtt_unlock(&guard);
+    return mp_obj_new_bool(session_present);
 }
-static MP_DEFINE_CONST_FUN_OBJ_KW(umqtt_client_connect_obj, 1, umqtt_client_connect);
+static MP_DEFINE_CONST_FUN_OBJ_KW(umqtt_client_connect_obj, 1, umqtt_connect_method);
 
-static mp_obj_t umqtt_client_publish(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
+void umqtt_publish_args(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args, umqtt_command_t *a) {
     enum { ARG_topic, ARG_msg, ARG_retain, ARG_qos };
     static const mp_arg_t allowed_args[] = {
         { MP_QSTR_topic, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
@@ -274,38 +312,56 @@ static mp_obj_t umqtt_client_publish(size_t n_args, const mp_obj_t *pos_args, mp
         { MP_QSTR_retain, MP_ARG_BOOL, {.u_bool = false} },
         { MP_QSTR_qos, MP_ARG_INT, {.u_int = 0} },
     };
-    umqtt_client_obj_t *self = client_of(pos_args[0]);
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
-    mp_arg_parse_all(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
-    check_str_or_bytes(args[ARG_topic].u_obj, MP_QSTR_topic, false);
-    umqtt_command_t a;
-    a.topic = args[ARG_topic].u_obj;
-    a.msg = args[ARG_msg].u_obj;
-    a.topic_buf = (const uint8_t *)mp_obj_str_get_data(a.topic, &a.topic_len);
+    umqtt_parse_args(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
+    a->topic = umqtt_topic_arg(args[ARG_topic].u_obj);
+    a->msg = args[ARG_msg].u_obj;
+    a->topic_buf = (const uint8_t *)mp_obj_str_get_data(a->topic, &a->topic_len);
     mp_buffer_info_t msg;
-    if (!mp_get_buffer(a.msg, &msg, MP_BUFFER_READ)) {
+    if (!mp_get_buffer(a->msg, &msg, MP_BUFFER_READ)) {
         mp_raise_TypeError(MP_ERROR_TEXT("msg must be str, bytes or a buffer"));
     }
-    a.payload = msg.buf;
-    a.payload_len = msg.len;
-    a.qos = (uint8_t)check_qos(args[ARG_qos].u_int);
-    a.retain = args[ARG_retain].u_bool;
-    a.slot = -1;
-    uint32_t deadline = umqtt_now_ms() + self->timeout_ms;
-    for (;;) {
-        UmqttOp op = umqtt_issue(self, umqtt_publish_command, &a, deadline);
-        uint8_t code;
-        if (a.qos == 0 || umqtt_wait_ticket(self, op.ticket, op.slot, deadline, &code) == UMQTT_STATUS_OK) {
-            return mp_const_none;
-        }
-        // UNKNOWN_TICKET: a connect(clean_session=True) elsewhere forgot it.
-        umqtt_raise_code(-1, "message lost: the session was cleared before the acknowledgement");
-    }
+    a->payload = msg.buf;
+    a->payload_len = msg.len;
+    a->qos = umqtt_check_qos(args[ARG_qos].u_int);
+    a->retain = args[ARG_retain].u_bool;
+    a->slot = -1;
 }
-static MP_DEFINE_CONST_FUN_OBJ_KW(umqtt_client_publish_obj, 3, umqtt_client_publish);
+
+// publish(): QoS 0 returns once written, QoS 1/2 on the acknowledgement.
+// Late (the timeout passed, the message still in flight): QuecPython's face
+// returns False when a re-send is coming (reconn, or a persistent session),
+// else raises OSError(ETIMEDOUT), as umqtt.simple's face always does. No
+// message is given up silently.
+mp_obj_t umqtt_publish_method(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
+    umqtt_client_obj_t *self = umqtt_client_of(pos_args[0]);
+    umqtt_command_t a;
+    umqtt_publish_args(n_args, pos_args, kw_args, &a);
+    uint32_t deadline = umqtt_now_ms() + self->timeout_ms;
+    UmqttOp op = umqtt_issue(self, umqtt_publish_command, &a, deadline);
+    UmqttStatus st = UMQTT_STATUS_OK;
+    if (a.qos > 0) {
+        self->pid = (uint16_t)op.ticket;
+        uint8_t code;
+        st = umqtt_wait_ticket(self, op.ticket, op.slot, deadline, &code, false);
+    }
+    bool quec = self->face == UMQTT_FACE_QUECPYTHON;
+    if (st == UMQTT_STATUS_OK) {
+        return quec ? mp_const_true : mp_const_none;
+    }
+    if (st == UMQTT_STATUS_TIMEOUT) {
+        if (quec && (self->reconn || !self->clean_session)) {
+            return mp_const_false;
+        }
+        mp_raise_OSError(MP_ETIMEDOUT);
+    }
+    // UNKNOWN_TICKET: a connect(clean_session=True) elsewhere forgot it.
+    umqtt_raise_code(-1, "message lost: the session was cleared before the acknowledgement");
+}
+static MP_DEFINE_CONST_FUN_OBJ_KW(umqtt_client_publish_obj, 3, umqtt_publish_method);
 
 static void filter_args(umqtt_command_t *a, mp_obj_t topic) {
-    check_str_or_bytes(topic, MP_QSTR_topic, false);
+    topic = umqtt_topic_arg(topic);
     a->topic_buf = (const uint8_t *)mp_obj_str_get_data(topic, &a->topic_len);
     // Kept as bytes: the same filter as str or bytes is one subscription.
     a->topic = mp_obj_new_bytes(a->topic_buf, a->topic_len);
@@ -319,15 +375,19 @@ static mp_obj_t umqtt_client_subscribe(size_t n_args, const mp_obj_t *pos_args, 
         { MP_QSTR_topic, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
         { MP_QSTR_qos, MP_ARG_INT, {.u_int = 0} },
     };
-    umqtt_client_obj_t *self = client_of(pos_args[0]);
+    umqtt_client_obj_t *self = umqtt_client_of(pos_args[0]);
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
-    mp_arg_parse_all(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
+    umqtt_parse_args(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
     umqtt_command_t a;
     filter_args(&a, args[ARG_topic].u_obj);
-    a.qos = (uint8_t)check_qos(args[ARG_qos].u_int);
+    a.qos = umqtt_check_qos(args[ARG_qos].u_int);
     UmqttStatus st = umqtt_core_check_topic(a.topic_buf, a.topic_len, true);
     if (st != UMQTT_STATUS_OK) {
         umqtt_raise_status(st);
+    }
+    if (self->msg_cb == mp_const_none) {
+        // As umqtt.simple asserts: its messages would have nowhere to go.
+        mp_raise_msg(&mp_type_AssertionError, MP_ERROR_TEXT("Subscribe callback is not set: call set_callback() first"));
     }
     if (umqtt_filter_request(self, umqtt_subscribe_command, &a) == 0x80) {
         umqtt_raise_code(0x80, "subscription refused by the broker");
@@ -337,7 +397,7 @@ static mp_obj_t umqtt_client_subscribe(size_t n_args, const mp_obj_t *pos_args, 
 static MP_DEFINE_CONST_FUN_OBJ_KW(umqtt_client_subscribe_obj, 2, umqtt_client_subscribe);
 
 static mp_obj_t umqtt_client_unsubscribe(mp_obj_t self_in, mp_obj_t topic) {
-    umqtt_client_obj_t *self = client_of(self_in);
+    umqtt_client_obj_t *self = umqtt_client_of(self_in);
     umqtt_command_t a;
     filter_args(&a, topic);
     a.qos = 0;
@@ -358,29 +418,30 @@ static void check_open(umqtt_client_obj_t *self) {
     }
 }
 
-// Blocks until a packet from the broker has been handled (a message handed
-// to the callback, or an acknowledgement or PINGRESP).
-static mp_obj_t umqtt_client_wait_msg(mp_obj_t self_in) {
-    umqtt_client_obj_t *self = client_of(self_in);
+// Blocks until a packet from the broker has been handled: a message handed
+// to the callback, an acknowledgement, or the PINGRESP to the script's own
+// ping(); the client's keep-alive traffic does not count.
+mp_obj_t umqtt_wait_msg_method(mp_obj_t self_in) {
+    umqtt_client_obj_t *self = umqtt_client_of(self_in);
     while (umqtt_pump(self, true) == 0) {
         check_open(self);
         umqtt_wait(self, umqtt_now_ms() + 1000);
     }
     return mp_const_none;
 }
-static MP_DEFINE_CONST_FUN_OBJ_1(umqtt_client_wait_msg_obj, umqtt_client_wait_msg);
+static MP_DEFINE_CONST_FUN_OBJ_1(umqtt_client_wait_msg_obj, umqtt_wait_msg_method);
 
-static mp_obj_t umqtt_client_check_msg(mp_obj_t self_in) {
-    umqtt_client_obj_t *self = client_of(self_in);
+mp_obj_t umqtt_check_msg_method(mp_obj_t self_in) {
+    umqtt_client_obj_t *self = umqtt_client_of(self_in);
     if (umqtt_pump(self, true) == 0) {
         check_open(self);
     }
     return mp_const_none;
 }
-static MP_DEFINE_CONST_FUN_OBJ_1(umqtt_client_check_msg_obj, umqtt_client_check_msg);
+static MP_DEFINE_CONST_FUN_OBJ_1(umqtt_client_check_msg_obj, umqtt_check_msg_method);
 
 static mp_obj_t umqtt_client_ping(mp_obj_t self_in) {
-    umqtt_client_obj_t *self = client_of(self_in);
+    umqtt_client_obj_t *self = umqtt_client_of(self_in);
     umqtt_issue(self, umqtt_ping_command, NULL, umqtt_now_ms() + self->timeout_ms);
     return mp_const_none;
 }
@@ -388,7 +449,7 @@ static MP_DEFINE_CONST_FUN_OBJ_1(umqtt_client_ping_obj, umqtt_client_ping);
 
 // DISCONNECT (no will is published), then close; stops reconnecting.
 static mp_obj_t umqtt_client_disconnect(mp_obj_t self_in) {
-    umqtt_client_obj_t *self = client_of(self_in);
+    umqtt_client_obj_t *self = umqtt_client_of(self_in);
     umqtt_keepalive_stop(self);
     umqtt_guard_t guard;
     umqtt_lock(self, &guard);
@@ -405,7 +466,7 @@ static MP_DEFINE_CONST_FUN_OBJ_1(umqtt_client_disconnect_obj, umqtt_client_disco
 // Close the socket only (the will is published), for scripts that reconnect
 // by hand; also the finaliser.
 static mp_obj_t umqtt_client_close(mp_obj_t self_in) {
-    umqtt_client_obj_t *self = client_of(self_in);
+    umqtt_client_obj_t *self = umqtt_client_of(self_in);
     umqtt_keepalive_stop(self);
     umqtt_guard_t guard;
     umqtt_lock(self, &guard);
@@ -417,7 +478,7 @@ static mp_obj_t umqtt_client_close(mp_obj_t self_in) {
 static MP_DEFINE_CONST_FUN_OBJ_1(umqtt_client_close_obj, umqtt_client_close);
 
 static mp_obj_t umqtt_client_get_mqttsta(mp_obj_t self_in) {
-    umqtt_client_obj_t *self = client_of(self_in);
+    umqtt_client_obj_t *self = umqtt_client_of(self_in);
     umqtt_guard_t guard;
     umqtt_lock(self, &guard);
     UmqttConnStatus status = umqtt_core_status(CORE(self));
@@ -426,36 +487,24 @@ static mp_obj_t umqtt_client_get_mqttsta(mp_obj_t self_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(umqtt_client_get_mqttsta_obj, umqtt_client_get_mqttsta);
 
-// DELAY and DEBUG (settable per instance, as scripts for umqtt.robust and
-// QuecPython do) and the read-only session_present of the last CONNACK.
-static void umqtt_client_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
-    umqtt_client_obj_t *self = client_of(self_in);
-    mp_obj_t *field = NULL;
-    if (attr == MP_QSTR_DELAY) {
-        field = &self->delay;
-    } else if (attr == MP_QSTR_DEBUG) {
-        field = &self->debug;
-    } else if (attr == MP_QSTR_session_present && dest[0] == MP_OBJ_NULL) {
-        umqtt_guard_t guard;
-        umqtt_lock(self, &guard);
-        dest[0] = mp_obj_new_bool(umqtt_core_session_present(CORE(self)));
-        umqtt_unlock(&guard);
-        return;
+// delay(i): sleeps DELAY seconds, as QuecPython's and umqtt.robust's do
+// between reconnect attempts (`i`, the attempt number, is for overrides).
+// DELAY is read through the object, so a subclass's or instance's wins.
+mp_obj_t umqtt_delay_method(mp_obj_t self_in, mp_obj_t i) {
+    (void)i;
+    mp_obj_t delay = mp_load_attr(self_in, MP_QSTR_DELAY);
+    #if MICROPY_PY_BUILTINS_FLOAT
+    mp_float_t s = mp_obj_get_float(delay);
+    mp_int_t ms = s > 0 ? (mp_int_t)(s * 1000) : 0;
+    #else
+    mp_int_t ms = mp_obj_get_int(delay) * 1000;
+    #endif
+    if (ms > 0) {
+        mp_hal_delay_ms((mp_uint_t)ms);
     }
-    if (field == NULL) {
-        dest[1] = MP_OBJ_SENTINEL;      // look further, in locals_dict
-        return;
-    }
-    umqtt_guard_t guard;
-    umqtt_lock(self, &guard);
-    if (dest[0] == MP_OBJ_NULL) {
-        dest[0] = *field;
-    } else if (dest[1] != MP_OBJ_NULL) {
-        *field = dest[1];
-        dest[0] = MP_OBJ_NULL;
-    }
-    umqtt_unlock(&guard);
+    return mp_const_none;
 }
+static MP_DEFINE_CONST_FUN_OBJ_2(umqtt_client_delay_obj, umqtt_delay_method);
 
 static const mp_rom_map_elem_t umqtt_client_locals_dict_table[] = {
     { MP_ROM_QSTR(MP_QSTR___del__), MP_ROM_PTR(&umqtt_client_close_obj) },
@@ -472,11 +521,23 @@ static const mp_rom_map_elem_t umqtt_client_locals_dict_table[] = {
     { MP_ROM_QSTR(MP_QSTR_wait_msg), MP_ROM_PTR(&umqtt_client_wait_msg_obj) },
     { MP_ROM_QSTR(MP_QSTR_check_msg), MP_ROM_PTR(&umqtt_client_check_msg_obj) },
     { MP_ROM_QSTR(MP_QSTR_get_mqttsta), MP_ROM_PTR(&umqtt_client_get_mqttsta_obj) },
+    { MP_ROM_QSTR(MP_QSTR_delay), MP_ROM_PTR(&umqtt_client_delay_obj) },
 };
 static MP_DEFINE_CONST_DICT(umqtt_client_locals_dict, umqtt_client_locals_dict_table);
 
+// Two types over one object: the face is picked by the type make_new gets.
 MP_DEFINE_CONST_OBJ_TYPE(
     umqtt_client_type,
+    MP_QSTR_MQTTClient,
+    MP_TYPE_FLAG_NONE,
+    make_new, umqtt_client_make_new,
+    print, umqtt_client_print,
+    attr, umqtt_client_attr,
+    locals_dict, &umqtt_client_locals_dict
+    );
+
+MP_DEFINE_CONST_OBJ_TYPE(
+    umqtt_simple_client_type,
     MP_QSTR_MQTTClient,
     MP_TYPE_FLAG_NONE,
     make_new, umqtt_client_make_new,

@@ -25,6 +25,7 @@ void umqtt_connect(umqtt_client_obj_t *self, bool clean_session) {
     umqtt_io_close(self);
     self->open_error = MP_OBJ_NULL;
     self->last_errno = 0;
+    self->clean_session = clean_session;
     umqtt_core_connect(CORE(self), clean_session, umqtt_now_ms());
     umqtt_unlock(&guard);
     // The driver bounds the attempt by the timeout; this bound only guards it.
@@ -67,11 +68,13 @@ void umqtt_connect(umqtt_client_obj_t *self, bool clean_session) {
 }
 
 // Wait for `ticket` (of the publish in `slot`, or -1) until `deadline`: OK
-// (with *code, the SUBACK code) or
-// UNKNOWN_TICKET (dropped with a connection: issue it again). Raises when
-// the connection is closed for good, and OSError(ETIMEDOUT) at the deadline
-// (the ticket is forgotten; a publish stays in flight).
-UmqttStatus umqtt_wait_ticket(umqtt_client_obj_t *self, uint32_t ticket, int slot, uint32_t deadline, uint8_t *code) {
+// (with *code, the SUBACK code), UNKNOWN_TICKET (dropped with a connection,
+// or a publish withdrawn unsent: issue it again) or TIMEOUT. Raises when the
+// connection is closed for good. Unless `keep`, a ticket given up on (at the
+// deadline, or by an exception) is forgotten; a publish stays in flight
+// either way, to be re-sent on a resumed session.
+UmqttStatus umqtt_wait_ticket(umqtt_client_obj_t *self, uint32_t ticket, int slot, uint32_t deadline, uint8_t *code,
+    bool keep) {
     for (;;) {
         // One pass of the pump and the ticket's news under one lock.
         umqtt_pass_t pass = { 0 };
@@ -85,8 +88,10 @@ UmqttStatus umqtt_wait_ticket(umqtt_client_obj_t *self, uint32_t ticket, int slo
             self->slot_msg[slot] = MP_OBJ_NULL;
         }
         if (st == UMQTT_STATUS_PENDING && umqtt_deadline_passed(deadline)) {
-            umqtt_core_forget(CORE(self), ticket);
             st = UMQTT_STATUS_TIMEOUT;
+        }
+        if (!keep && (st == UMQTT_STATUS_TIMEOUT || st == UMQTT_STATUS_LOST)) {
+            umqtt_core_forget(CORE(self), ticket);
         }
         UmqttStatus cause = st == UMQTT_STATUS_LOST ? umqtt_core_cause(CORE(self)) : UMQTT_STATUS_OK;
         mp_obj_t cb = self->msg_cb;
@@ -95,9 +100,6 @@ UmqttStatus umqtt_wait_ticket(umqtt_client_obj_t *self, uint32_t ticket, int slo
         if (st == UMQTT_STATUS_LOST) {
             umqtt_raise_lost(self, cause);
         }
-        if (st == UMQTT_STATUS_TIMEOUT) {
-            mp_raise_OSError(MP_ETIMEDOUT);
-        }
         if (st != UMQTT_STATUS_PENDING) {
             return st;
         }
@@ -105,6 +107,13 @@ UmqttStatus umqtt_wait_ticket(umqtt_client_obj_t *self, uint32_t ticket, int slo
             umqtt_wait(self, deadline);
         }
     }
+}
+
+void umqtt_forget(umqtt_client_obj_t *self, uint32_t ticket) {
+    umqtt_guard_t guard;
+    umqtt_lock(self, &guard);
+    umqtt_core_forget(CORE(self), ticket);
+    umqtt_unlock(&guard);
 }
 
 // ---------------------------------------------------------------------------
@@ -215,7 +224,10 @@ uint8_t umqtt_filter_request(umqtt_client_obj_t *self, umqtt_command_fn_t fn, um
         UmqttStatus st = UMQTT_STATUS_UNKNOWN_TICKET;
         nlr_buf_t nlr;
         if (nlr_push(&nlr) == 0) {
-            st = umqtt_wait_ticket(self, op.ticket, -1, deadline, &code);
+            st = umqtt_wait_ticket(self, op.ticket, -1, deadline, &code, false);
+            if (st == UMQTT_STATUS_TIMEOUT) {
+                mp_raise_OSError(MP_ETIMEDOUT);     // given up: the handler below frees the slot
+            }
             nlr_pop();
         } else {
             if (fn == umqtt_subscribe_command) {

@@ -68,8 +68,9 @@ mp_obj_t umqtt_cause_text(UmqttStatus cause, uint8_t code) {
 
 // Why the connection is gone, as the exception a script expects: OSError
 // for the transport (its errno; ECONNRESET when the broker closed it, as
-// umqtt.simple raises OSError on a closed socket; ETIMEDOUT), MQTTException
-// for the protocol (a refusal carries the CONNACK code).
+// umqtt.simple raises OSError on a closed socket; ETIMEDOUT; ENOTCONN when
+// there is no connection), MQTTException for the protocol (a refusal
+// carries the CONNACK code, a malformed packet says so).
 mp_obj_t umqtt_lost_exception(umqtt_client_obj_t *self, UmqttStatus cause, uint8_t code) {
     int err = 0;
     if (cause == UMQTT_STATUS_IO) {
@@ -78,15 +79,14 @@ mp_obj_t umqtt_lost_exception(umqtt_client_obj_t *self, UmqttStatus cause, uint8
         err = MP_ECONNRESET;
     } else if (cause == UMQTT_STATUS_TIMEOUT) {
         err = MP_ETIMEDOUT;
+    } else if (cause == UMQTT_STATUS_OK || cause == UMQTT_STATUS_NOT_CONNECTED) {
+        err = MP_ENOTCONN;          // never connected, or closed by the script: a socket's error
     }
     if (err != 0) {
         return mp_obj_new_exception_arg1(&mp_type_OSError, MP_OBJ_NEW_SMALL_INT(err));
     }
     if (cause == UMQTT_STATUS_CONNECTION_REFUSED) {
         return new_mqtt_exception(code, umqtt_core_connack_text(code));
-    }
-    if (cause == UMQTT_STATUS_OK) {
-        cause = UMQTT_STATUS_NOT_CONNECTED;
     }
     return new_mqtt_exception(-1, umqtt_core_strerror(cause));
 }

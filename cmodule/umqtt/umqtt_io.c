@@ -271,8 +271,14 @@ void umqtt_io_open(umqtt_client_obj_t *self, uint32_t timeout_ms, umqtt_link_t *
     }
     #if MICROPY_PY_UMQTT_NET
     mp_obj_t socket = import_module(MP_QSTR_socket);
+    // ipvtype=1 (QuecPython): the server's IPv6 address; else whatever the
+    // name resolves to first.
     mp_obj_t args[3] = { self->server, MP_OBJ_NEW_SMALL_INT(self->port) };
-    mp_obj_t infos = mp_call_function_n_kw(mp_load_attr(socket, MP_QSTR_getaddrinfo), 2, 0, args);
+    size_t n_args = 2;
+    if (self->ipvtype == 1) {
+        args[n_args++] = mp_load_attr(socket, MP_QSTR_AF_INET6);
+    }
+    mp_obj_t infos = mp_call_function_n_kw(mp_load_attr(socket, MP_QSTR_getaddrinfo), n_args, 0, args);
     size_t n_infos;
     mp_obj_t *info_list;
     mp_obj_get_array(infos, &n_infos, &info_list);

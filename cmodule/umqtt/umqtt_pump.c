@@ -305,6 +305,9 @@ static bool feed(umqtt_client_obj_t *self, umqtt_pass_t *pass, bool deliver, uin
                 self->rx_start += rx.n;
                 pass->packets++;
                 continue;
+            case UMQTT_RX_KIND_KEEP_ALIVE:
+                self->rx_start += rx.n;     // the driver's own traffic: no news for wait_msg()
+                continue;
             case UMQTT_RX_KIND_BUSY:
                 drain_transmit(self, now);
                 continue;

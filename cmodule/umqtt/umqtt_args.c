@@ -1,0 +1,141 @@
+// Arguments of the client's methods: keyword parsing that names a misspelt
+// keyword, and the checks every face shares (str/bytes, topics, QoS,
+// ssl_params). Each raises TypeError/ValueError naming the argument.
+
+#include <string.h>
+
+#include "py/runtime.h"
+#include "py/objstr.h"
+#include "umqtt_config.h"
+
+#if MICROPY_PY_UMQTT
+
+#include "umqtt.h"
+
+// A keyword the method does not take, named (MicroPython's own parser only
+// says "extra keyword arguments given").
+static void check_keywords(const mp_map_t *kw_args, size_t n_allowed, const mp_arg_t *allowed) {
+    for (size_t i = 0; i < kw_args->alloc; ++i) {
+        if (!mp_map_slot_is_filled(kw_args, i)) {
+            continue;
+        }
+        qstr key = mp_obj_str_get_qstr(kw_args->table[i].key);
+        bool known = false;
+        for (size_t j = 0; j < n_allowed && !known; ++j) {
+            known = allowed[j].qst == key;
+        }
+        if (!known) {
+            mp_raise_msg_varg(&mp_type_TypeError, MP_ERROR_TEXT("unexpected keyword argument '%q'"), key);
+        }
+    }
+}
+
+void umqtt_parse_args(size_t n_pos, const mp_obj_t *pos, mp_map_t *kw_args,
+    size_t n_allowed, const mp_arg_t *allowed, mp_arg_val_t *out) {
+    check_keywords(kw_args, n_allowed, allowed);
+    mp_arg_parse_all(n_pos, pos, kw_args, n_allowed, allowed, out);
+}
+
+void umqtt_parse_args_kw_array(size_t n_pos, size_t n_kw, const mp_obj_t *args,
+    size_t n_allowed, const mp_arg_t *allowed, mp_arg_val_t *out) {
+    mp_map_t kw_args;
+    mp_map_init_fixed_table(&kw_args, n_kw, args + n_pos);
+    umqtt_parse_args(n_pos, args, &kw_args, n_allowed, allowed, out);
+}
+
+void umqtt_check_str_or_bytes(mp_obj_t obj, qstr name, bool none_ok) {
+    if ((none_ok && obj == mp_const_none) || mp_obj_is_str_or_bytes(obj)) {
+        return;
+    }
+    mp_raise_msg_varg(&mp_type_TypeError, MP_ERROR_TEXT("%q must be str or bytes"), name);
+}
+
+// A topic or filter as a str or bytes the client may keep: a bytearray or
+// other buffer is copied (umqtt.simple takes any bytes-like topic; a
+// mutable one could change before a re-send).
+mp_obj_t umqtt_topic_arg(mp_obj_t obj) {
+    if (mp_obj_is_str_or_bytes(obj)) {
+        return obj;
+    }
+    mp_buffer_info_t info;
+    if (!mp_get_buffer(obj, &info, MP_BUFFER_READ)) {
+        mp_raise_TypeError(MP_ERROR_TEXT("topic must be str, bytes or bytearray"));
+    }
+    return mp_obj_new_bytes(info.buf, info.len);
+}
+
+uint8_t umqtt_check_qos(mp_int_t qos) {
+    if (qos < 0 || qos > 2) {
+        mp_raise_ValueError(MP_ERROR_TEXT("qos must be 0, 1 or 2"));
+    }
+    return (uint8_t)qos;
+}
+
+// Certificates and keys are data (PEM text or DER bytes); a file name is the
+// usual mistake (the data is read from the file by the script).
+static void check_cert_data(qstr key, mp_obj_t value) {
+    mp_buffer_info_t info;
+    if (!mp_get_buffer(value, &info, MP_BUFFER_READ)) {
+        mp_raise_msg_varg(&mp_type_TypeError, MP_ERROR_TEXT("ssl_params['%q'] must be str or bytes"), key);
+    }
+    const uint8_t *p = info.buf;
+    bool der = info.len > 1 && p[0] == 0x30;
+    static const char pem[] = "-----BEGIN";
+    bool is_pem = false;
+    for (size_t i = 0; !is_pem && i + sizeof(pem) - 1 <= info.len; ++i) {
+        is_pem = memcmp(p + i, pem, sizeof(pem) - 1) == 0;
+    }
+    if (!der && !is_pem) {
+        mp_raise_msg_varg(&mp_type_ValueError,
+            MP_ERROR_TEXT("ssl_params['%q'] must be PEM or DER data, not a file name: read the file and pass its contents"), key);
+    }
+}
+
+// ssl_params: QuecPython's keys and the keywords umqtt.simple passes to
+// wrap_socket. An unknown key is refused: ignoring "cafile" would connect
+// without authenticating the server.
+void umqtt_check_ssl_params(mp_obj_t params) {
+    if (params == mp_const_none) {
+        return;
+    }
+    if (!mp_obj_is_dict_or_ordereddict(params)) {
+        mp_raise_TypeError(MP_ERROR_TEXT("ssl_params must be a dict"));
+    }
+    static const uint16_t cert_keys[] = { MP_QSTR_ca, MP_QSTR_cadata, MP_QSTR_cert, MP_QSTR_key };
+    static const uint16_t other_keys[] = { MP_QSTR_cert_reqs, MP_QSTR_server_hostname, MP_QSTR_server_side,
+                                           MP_QSTR_do_handshake };
+    mp_map_t *map = mp_obj_dict_get_map(params);
+    for (size_t i = 0; i < map->alloc; ++i) {
+        if (!mp_map_slot_is_filled(map, i)) {
+            continue;
+        }
+        mp_obj_t k = map->table[i].key;
+        mp_obj_t v = map->table[i].value;
+        if (!mp_obj_is_str(k)) {
+            mp_raise_TypeError(MP_ERROR_TEXT("ssl_params keys must be str"));
+        }
+        qstr key = mp_obj_str_get_qstr(k);
+        bool known = false;
+        for (size_t j = 0; j < MP_ARRAY_SIZE(cert_keys); ++j) {
+            if (key == cert_keys[j]) {
+                known = true;
+                if (v != mp_const_none) {
+                    check_cert_data(key, v);
+                }
+            }
+        }
+        for (size_t j = 0; j < MP_ARRAY_SIZE(other_keys); ++j) {
+            known = known || key == other_keys[j];
+        }
+        if (!known) {
+            mp_raise_msg_varg(&mp_type_ValueError,
+                MP_ERROR_TEXT("ssl_params: unknown key '%s' (known: ca, cadata, cert, key, cert_reqs, server_hostname)"),
+                mp_obj_str_get_str(k));
+        }
+        if (key == MP_QSTR_server_side && mp_obj_is_true(v)) {
+            mp_raise_ValueError(MP_ERROR_TEXT("ssl_params: server_side must be False for a client"));
+        }
+    }
+}
+
+#endif // MICROPY_PY_UMQTT

@@ -1,0 +1,225 @@
+// umqtt.robust.MQTTClient: micropython-lib's robust client, a subclass of
+// umqtt.simple.MQTTClient that recovers from OSError through its own
+// reconnect(), log() and delay().
+//
+// It is made at run time as a Python class (mp_obj_new_type) whose methods
+// are the C functions below, not as a native type: a native method gets the
+// native object, so `self.reconnect()` inside it would never reach a
+// script's subclass that overrides reconnect() or log(). A class made this
+// way hands its methods the instance itself, so overrides are the ones
+// called, and DELAY/DEBUG are ordinary class attributes a script may set on
+// the class or the instance. No compiler or frozen code is needed: the
+// module comes with USER_C_MODULES alone.
+
+#include "py/runtime.h"
+#include "py/objtuple.h"
+#include "py/mperrno.h"
+#include "umqtt_config.h"
+
+#if MICROPY_PY_UMQTT
+
+#include "umqtt.h"
+
+#define CORE(self) umqtt_core(self)
+
+static void call_self(mp_obj_t self, qstr name, size_t n_args, const mp_obj_t *args) {
+    mp_obj_t dest[2 + 2];
+    mp_load_method(self, name, dest);
+    for (size_t i = 0; i < n_args; ++i) {
+        dest[2 + i] = args[i];
+    }
+    mp_call_method_n_kw(n_args, 0, dest);
+}
+
+// self.log(in_reconnect, e), as robust.py calls it on each OSError.
+static void log_error(mp_obj_t self, bool in_reconnect, mp_obj_t exc) {
+    mp_obj_t args[2] = { mp_obj_new_bool(in_reconnect), exc };
+    call_self(self, MP_QSTR_log, 2, args);
+}
+
+static void reconnect(mp_obj_t self) {
+    call_self(self, MP_QSTR_reconnect, 0, NULL);
+}
+
+// Runs `nlr` set up by the caller: returns the OSError caught, or re-raises
+// anything else (MQTTException, KeyboardInterrupt, MemoryError).
+static mp_obj_t os_error_or_raise(nlr_buf_t *nlr) {
+    mp_obj_t exc = MP_OBJ_FROM_PTR(nlr->ret_val);
+    if (!umqtt_is_exception(exc, &mp_type_OSError)) {
+        nlr_jump(nlr->ret_val);
+    }
+    return exc;
+}
+
+// log(in_reconnect, e): prints when DEBUG is true.
+static mp_obj_t robust_log(mp_obj_t self, mp_obj_t in_reconnect, mp_obj_t e) {
+    if (mp_obj_is_true(mp_load_attr(self, MP_QSTR_DEBUG))) {
+        mp_printf(&mp_plat_print, mp_obj_is_true(in_reconnect) ? "mqtt reconnect: %r\n" : "mqtt: %r\n", e);
+    }
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_3(robust_log_obj, robust_log);
+
+// reconnect(): connect(clean_session=False) until it works, logging and
+// delaying after each OSError; returns the session-present flag.
+static mp_obj_t robust_reconnect(mp_obj_t self) {
+    for (mp_int_t i = 1;; ++i) {
+        nlr_buf_t nlr;
+        if (nlr_push(&nlr) == 0) {
+            mp_obj_t args[2] = { self, mp_const_false };
+            mp_obj_t present = umqtt_connect_method(2, args, (mp_map_t *)&mp_const_empty_map);
+            nlr_pop();
+            return present;
+        }
+        log_error(self, true, os_error_or_raise(&nlr));
+        mp_obj_t n = MP_OBJ_NEW_SMALL_INT(i);
+        call_self(self, MP_QSTR_delay, 1, &n);
+    }
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(robust_reconnect_obj, robust_reconnect);
+
+// One try of a retried publish: issue it once, then wait on that same
+// message (its packet identifier) across reconnects; a message withdrawn
+// unsent is issued again. Returns true when done.
+static bool publish_try(umqtt_client_obj_t *c, const umqtt_command_t *a, UmqttOp *op, bool *issued) {
+    uint32_t deadline = umqtt_now_ms() + c->timeout_ms;
+    if (!*issued) {
+        *op = umqtt_issue(c, umqtt_publish_command, a, deadline);
+        *issued = a->qos > 0;
+        if (a->qos == 0) {
+            return true;
+        }
+        c->pid = (uint16_t)op->ticket;
+    }
+    uint8_t code;
+    UmqttStatus st = umqtt_wait_ticket(c, op->ticket, op->slot, deadline, &code, true);
+    if (st == UMQTT_STATUS_OK) {
+        return true;
+    }
+    if (st == UMQTT_STATUS_UNKNOWN_TICKET) {
+        *issued = false;            // withdrawn unsent, or dropped: issue it again
+        return false;
+    }
+    mp_raise_OSError(MP_ETIMEDOUT); // no acknowledgement in time: reconnect and wait on
+}
+
+// publish(): as umqtt.simple's, retried through reconnect() on OSError,
+// without ever sending a second copy of a message already in flight.
+static mp_obj_t robust_publish(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
+    mp_obj_t self = pos_args[0];
+    umqtt_client_obj_t *c = umqtt_client_of(self);
+    umqtt_command_t a;
+    umqtt_publish_args(n_args, pos_args, kw_args, &a);
+    UmqttOp op = { 0 };
+    bool issued = false;
+    for (;;) {
+        nlr_buf_t nlr;
+        if (nlr_push(&nlr) == 0) {
+            bool done = publish_try(c, &a, &op, &issued);
+            nlr_pop();
+            if (done) {
+                return mp_const_none;
+            }
+            continue;
+        }
+        if (!umqtt_is_exception(MP_OBJ_FROM_PTR(nlr.ret_val), &mp_type_OSError) && issued) {
+            umqtt_forget(c, op.ticket);     // given up: the message stays in flight
+        }
+        log_error(self, false, os_error_or_raise(&nlr));
+        reconnect(self);
+    }
+}
+static MP_DEFINE_CONST_FUN_OBJ_KW(robust_publish_obj, 3, robust_publish);
+
+// wait_msg(): retried through reconnect() on OSError.
+static mp_obj_t robust_wait_msg(mp_obj_t self) {
+    for (;;) {
+        nlr_buf_t nlr;
+        if (nlr_push(&nlr) == 0) {
+            mp_obj_t r = umqtt_wait_msg_method(self);
+            nlr_pop();
+            return r;
+        }
+        log_error(self, false, os_error_or_raise(&nlr));
+        reconnect(self);
+    }
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(robust_wait_msg_obj, robust_wait_msg);
+
+// check_msg(attempts=2): up to `attempts` tries, reconnecting after each
+// OSError; None when they are spent.
+static mp_obj_t robust_check_msg(size_t n_args, const mp_obj_t *args) {
+    mp_int_t attempts = n_args > 1 ? mp_obj_get_int(args[1]) : 2;
+    for (; attempts > 0; --attempts) {
+        nlr_buf_t nlr;
+        if (nlr_push(&nlr) == 0) {
+            mp_obj_t r = umqtt_check_msg_method(args[0]);
+            nlr_pop();
+            return r;
+        }
+        log_error(args[0], false, os_error_or_raise(&nlr));
+        reconnect(args[0]);
+    }
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(robust_check_msg_obj, 1, 2, robust_check_msg);
+
+static MP_DEFINE_CONST_FUN_OBJ_2(robust_delay_obj, umqtt_delay_method);
+
+// MicroPython calls a built-in function found in a Python class as a
+// staticmethod (no self). These methods need the instance, so each is
+// wrapped in an object of a type that binds self, as a Python def does.
+typedef struct {
+    mp_obj_base_t base;
+    const mp_obj_base_t *fun;
+} robust_method_t;
+
+static mp_obj_t robust_method_call(mp_obj_t self_in, size_t n_args, size_t n_kw, const mp_obj_t *args) {
+    robust_method_t *m = MP_OBJ_TO_PTR(self_in);
+    return mp_call_function_n_kw(MP_OBJ_FROM_PTR(m->fun), n_args, n_kw, args);
+}
+
+static MP_DEFINE_CONST_OBJ_TYPE(robust_method_type, MP_QSTR_function, MP_TYPE_FLAG_BINDS_SELF, call, robust_method_call);
+
+#define ROBUST_METHOD(name, fun_obj) \
+    static const robust_method_t name = { { &robust_method_type }, &fun_obj.base }
+ROBUST_METHOD(robust_delay_method, robust_delay_obj);
+ROBUST_METHOD(robust_log_method, robust_log_obj);
+ROBUST_METHOD(robust_reconnect_method, robust_reconnect_obj);
+ROBUST_METHOD(robust_publish_method, robust_publish_obj);
+ROBUST_METHOD(robust_wait_msg_method, robust_wait_msg_obj);
+ROBUST_METHOD(robust_check_msg_method, robust_check_msg_obj);
+
+// The class lives in a module made on first use and registered in
+// sys.modules as "umqtt.robust" (where later imports find it): a soft reset
+// starts a new sys.modules, so nothing outlives the heap it was made on.
+mp_obj_t umqtt_robust_class(void) {
+    mp_map_elem_t *loaded = mp_map_lookup(&MP_STATE_VM(mp_loaded_modules_dict).map,
+        MP_OBJ_NEW_QSTR(MP_QSTR_umqtt_dot_robust), MP_MAP_LOOKUP);
+    if (loaded != NULL && mp_obj_is_type(loaded->value, &mp_type_module)) {
+        mp_map_elem_t *cls = mp_map_lookup(mp_obj_dict_get_map(MP_OBJ_FROM_PTR(mp_obj_module_get_globals(loaded->value))),
+            MP_OBJ_NEW_QSTR(MP_QSTR_MQTTClient), MP_MAP_LOOKUP);
+        if (cls != NULL) {
+            return cls->value;
+        }
+    }
+    mp_obj_t locals = mp_obj_new_dict(9);
+    mp_obj_dict_store(locals, MP_OBJ_NEW_QSTR(MP_QSTR___module__), MP_OBJ_NEW_QSTR(MP_QSTR_umqtt_dot_robust));
+    mp_obj_dict_store(locals, MP_OBJ_NEW_QSTR(MP_QSTR_DELAY), MP_OBJ_NEW_SMALL_INT(2));
+    mp_obj_dict_store(locals, MP_OBJ_NEW_QSTR(MP_QSTR_DEBUG), mp_const_false);
+    mp_obj_dict_store(locals, MP_OBJ_NEW_QSTR(MP_QSTR_delay), MP_OBJ_FROM_PTR(&robust_delay_method));
+    mp_obj_dict_store(locals, MP_OBJ_NEW_QSTR(MP_QSTR_log), MP_OBJ_FROM_PTR(&robust_log_method));
+    mp_obj_dict_store(locals, MP_OBJ_NEW_QSTR(MP_QSTR_reconnect), MP_OBJ_FROM_PTR(&robust_reconnect_method));
+    mp_obj_dict_store(locals, MP_OBJ_NEW_QSTR(MP_QSTR_publish), MP_OBJ_FROM_PTR(&robust_publish_method));
+    mp_obj_dict_store(locals, MP_OBJ_NEW_QSTR(MP_QSTR_wait_msg), MP_OBJ_FROM_PTR(&robust_wait_msg_method));
+    mp_obj_dict_store(locals, MP_OBJ_NEW_QSTR(MP_QSTR_check_msg), MP_OBJ_FROM_PTR(&robust_check_msg_method));
+    mp_obj_t base = MP_OBJ_FROM_PTR(&umqtt_simple_client_type);
+    mp_obj_t cls = mp_obj_new_type(MP_QSTR_MQTTClient, mp_obj_new_tuple(1, &base), locals);
+    mp_obj_t module = mp_obj_new_module(MP_QSTR_umqtt_dot_robust);
+    mp_obj_t globals = MP_OBJ_FROM_PTR(mp_obj_module_get_globals(module));
+    mp_obj_dict_store(globals, MP_OBJ_NEW_QSTR(MP_QSTR_MQTTClient), cls);
+    mp_obj_dict_store(globals, MP_OBJ_NEW_QSTR(MP_QSTR_MQTTException), MP_OBJ_FROM_PTR(&mp_type_MQTTException));
+    return cls;
+}
+
+#endif // MICROPY_PY_UMQTT
