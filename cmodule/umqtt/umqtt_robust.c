@@ -78,29 +78,54 @@ static mp_obj_t robust_reconnect(mp_obj_t self) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(robust_reconnect_obj, robust_reconnect);
 
-// One try of a retried publish: issue it once, then wait on that same
-// message (its packet identifier) across reconnects; a message withdrawn
-// unsent is issued again. Returns true when done.
-static bool publish_try(umqtt_client_obj_t *c, const umqtt_command_t *a, UmqttOp *op, bool *issued) {
+// A retried publish: the message, and the ticket once it is issued.
+typedef struct {
+    umqtt_command_t a;
+    UmqttOp op;
+    bool issued;
+} robust_publish_t;
+
+// One try: issue the message once, then wait on that same message (its
+// packet identifier) across reconnects; a message withdrawn unsent is
+// issued again. True when done.
+static bool publish_try(umqtt_client_obj_t *c, robust_publish_t *p) {
     uint32_t deadline = umqtt_now_ms() + c->timeout_ms;
-    if (!*issued) {
-        *op = umqtt_issue(c, umqtt_publish_command, a, deadline);
-        *issued = a->qos > 0;
-        if (a->qos == 0) {
+    if (!p->issued) {
+        p->op = umqtt_issue(c, umqtt_publish_command, &p->a, deadline);
+        if (p->a.qos == 0) {
             return true;
         }
-        c->pid = (uint16_t)op->ticket;
+        p->issued = true;
+        c->pid = (uint16_t)p->op.ticket;
     }
     uint8_t code;
-    UmqttStatus st = umqtt_wait_ticket(c, op->ticket, op->slot, deadline, &code, true);
+    UmqttStatus st = umqtt_wait_ticket(c, p->op.ticket, p->op.slot, deadline, &code, true);
     if (st == UMQTT_STATUS_OK) {
         return true;
     }
     if (st == UMQTT_STATUS_UNKNOWN_TICKET) {
-        *issued = false;            // withdrawn unsent, or dropped: issue it again
+        p->issued = false;          // withdrawn unsent, or dropped: issue it again
         return false;
     }
     mp_raise_OSError(MP_ETIMEDOUT); // no acknowledgement in time: reconnect and wait on
+}
+
+// One try under an exception handler, its state kept in the caller's frame
+// (locals changed between nlr_push and a jump are not to be trusted):
+// mp_const_true when done, mp_const_false to try again at once, else the
+// OSError to log before reconnecting. Other exceptions propagate, the
+// message staying in flight.
+static mp_obj_t publish_attempt(umqtt_client_obj_t *c, robust_publish_t *p) {
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        bool done = publish_try(c, p);
+        nlr_pop();
+        return mp_obj_new_bool(done);
+    }
+    if (!umqtt_is_exception(MP_OBJ_FROM_PTR(nlr.ret_val), &mp_type_OSError) && p->issued) {
+        umqtt_forget(c, p->op.ticket);
+    }
+    return os_error_or_raise(&nlr);
 }
 
 // publish(): as umqtt.simple's, retried through reconnect() on OSError,
@@ -108,25 +133,17 @@ static bool publish_try(umqtt_client_obj_t *c, const umqtt_command_t *a, UmqttOp
 static mp_obj_t robust_publish(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
     mp_obj_t self = pos_args[0];
     umqtt_client_obj_t *c = umqtt_client_of(self);
-    umqtt_command_t a;
-    umqtt_publish_args(n_args, pos_args, kw_args, &a);
-    UmqttOp op = { 0 };
-    bool issued = false;
+    robust_publish_t p = { .issued = false };
+    umqtt_publish_args(n_args, pos_args, kw_args, &p.a);
     for (;;) {
-        nlr_buf_t nlr;
-        if (nlr_push(&nlr) == 0) {
-            bool done = publish_try(c, &a, &op, &issued);
-            nlr_pop();
-            if (done) {
-                return mp_const_none;
-            }
-            continue;
+        mp_obj_t r = publish_attempt(c, &p);
+        if (r == mp_const_true) {
+            return mp_const_none;
         }
-        if (!umqtt_is_exception(MP_OBJ_FROM_PTR(nlr.ret_val), &mp_type_OSError) && issued) {
-            umqtt_forget(c, op.ticket);     // given up: the message stays in flight
+        if (r != mp_const_false) {
+            log_error(self, false, r);
+            reconnect(self);
         }
-        log_error(self, false, os_error_or_raise(&nlr));
-        reconnect(self);
     }
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(robust_publish_obj, 3, robust_publish);
