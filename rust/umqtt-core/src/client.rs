@@ -600,6 +600,10 @@ impl<'m> Client<'m> {
                         // Recorded only once the caller has taken the
                         // message (`Session::on_incoming_qos2`).
                         ev.deliver = !self.session.inbound_contains(pid);
+                        #[cfg(feature = "fuzz-plant-qos2-dup")]
+                        if pid == 7 {
+                            ev.deliver = true; // planted bug (tools/fuzz-planted.sh)
+                        }
                         ev.with_reply(codec::PUBREC, pid)
                     }
                 }
