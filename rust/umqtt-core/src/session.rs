@@ -356,6 +356,11 @@ impl<'m> Session<'m> {
 
     pub fn on_puback(&mut self, pid: u16) -> Option<u32> {
         let i = self.find_out(pid, OutState::AwaitPuback)?;
+        #[cfg(feature = "fuzz-plant-wrong-ack")] // planted bug (tools/fuzz-planted.sh)
+        let i = match self.outgoing.iter().position(|o| o.state == OutState::AwaitPuback) {
+            Some(first) if self.inflight_count() >= 3 => first,
+            _ => i,
+        };
         self.complete(i)
     }
 

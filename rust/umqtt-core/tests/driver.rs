@@ -1623,7 +1623,8 @@ mod random {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+        // Miri (make miri) interprets every case: a few are enough there.
+        #![proptest_config(ProptestConfig { cases: if cfg!(miri) { 4 } else { 200 }, ..ProptestConfig::default() })]
 
         #[test]
         fn random_conversations_keep_the_session_invariants(
