@@ -29,14 +29,25 @@ static mp_obj_t topic_list(umqtt_client_obj_t *self) {
     return list;
 }
 
-// The value of a read-only attribute, or MP_OBJ_NULL if there is none by
-// that name. Called with the mutex held (the fields change under it).
-static mp_obj_t read_only(umqtt_client_obj_t *self, qstr attr) {
+// Attributes that follow the session: read under the mutex.
+static mp_obj_t session_attr(umqtt_client_obj_t *self, qstr attr) {
     switch (attr) {
         case MP_QSTR_session_present:
             return mp_obj_new_bool(umqtt_core_session_present(CORE(self)));
         case MP_QSTR_sock:
             return or_none(self->sock);
+        case MP_QSTR_pid:
+            return MP_OBJ_NEW_SMALL_INT(self->pid);
+        case MP_QSTR_topic_list:
+            return topic_list(self);
+        default:
+            return MP_OBJ_NULL;
+    }
+}
+
+// The configuration: fixed once the constructor has returned.
+static mp_obj_t config_attr(umqtt_client_obj_t *self, qstr attr) {
+    switch (attr) {
         case MP_QSTR_server:
             return self->server;
         case MP_QSTR_port:
@@ -52,7 +63,8 @@ static mp_obj_t read_only(umqtt_client_obj_t *self, qstr attr) {
         case MP_QSTR_ssl:
             return self->ssl;
         case MP_QSTR_ssl_params:
-            return self->ssl_params;
+            // umqtt.simple's default is {}.
+            return self->ssl_params == mp_const_none ? mp_obj_new_dict(0) : self->ssl_params;
         case MP_QSTR_lw_topic:
             return or_none(self->will_topic);
         case MP_QSTR_lw_msg:
@@ -61,8 +73,6 @@ static mp_obj_t read_only(umqtt_client_obj_t *self, qstr attr) {
             return MP_OBJ_NEW_SMALL_INT(self->will_qos);
         case MP_QSTR_lw_retain:
             return mp_obj_new_bool(self->will_retain);
-        case MP_QSTR_pid:
-            return MP_OBJ_NEW_SMALL_INT(self->pid);
         case MP_QSTR_reconn:
             return mp_obj_new_bool(self->reconn);
         case MP_QSTR_pingmaxnum:
@@ -73,8 +83,6 @@ static mp_obj_t read_only(umqtt_client_obj_t *self, qstr attr) {
             return mp_obj_new_bool(self->manage);
         case MP_QSTR_ipvtype:
             return MP_OBJ_NEW_SMALL_INT(self->ipvtype);
-        case MP_QSTR_topic_list:
-            return topic_list(self);
         default:
             return MP_OBJ_NULL;
     }
@@ -93,27 +101,37 @@ static mp_obj_t *settable(umqtt_client_obj_t *self, qstr attr) {
     }
 }
 
+static bool is_session_attr(qstr attr) {
+    return attr == MP_QSTR_session_present || attr == MP_QSTR_sock || attr == MP_QSTR_pid
+           || attr == MP_QSTR_topic_list;
+}
+
+// Names that are no attribute of ours (methods; __del__ while the GC
+// finalises) pass through without taking the mutex.
 void umqtt_client_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
     umqtt_client_obj_t *self = umqtt_client_of(self_in);
-    bool load = dest[0] == MP_OBJ_NULL;
     mp_obj_t *field = settable(self, attr);
-    if (field == NULL && !load) {
-        return;                         // read-only or unknown: AttributeError
-    }
     umqtt_guard_t guard;
-    umqtt_lock(self, &guard);
-    if (field != NULL && load) {
-        dest[0] = *field;
-    } else if (field != NULL && dest[1] != MP_OBJ_NULL) {
-        *field = dest[1];
-        dest[0] = MP_OBJ_NULL;          // stored
-    } else if (load) {
-        dest[0] = read_only(self, attr);
-        if (dest[0] == MP_OBJ_NULL) {
-            dest[1] = MP_OBJ_SENTINEL;  // look further, in locals_dict
+    if (dest[0] != MP_OBJ_NULL) {           // store (or delete): settable ones only
+        if (field != NULL && dest[1] != MP_OBJ_NULL) {
+            umqtt_lock(self, &guard);
+            *field = dest[1];
+            umqtt_unlock(&guard);
+            dest[0] = MP_OBJ_NULL;          // stored
         }
+        return;
     }
-    umqtt_unlock(&guard);
+    mp_obj_t value = config_attr(self, attr);
+    if (field != NULL || is_session_attr(attr)) {
+        umqtt_lock(self, &guard);
+        value = field != NULL ? *field : session_attr(self, attr);
+        umqtt_unlock(&guard);
+    }
+    if (value == MP_OBJ_NULL) {
+        dest[1] = MP_OBJ_SENTINEL;          // look further, in locals_dict
+    } else {
+        dest[0] = value;
+    }
 }
 
 #endif // MICROPY_PY_UMQTT

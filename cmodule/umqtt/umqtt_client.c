@@ -106,6 +106,19 @@ void umqtt_apply_settings(umqtt_client_obj_t *self) {
     }
 }
 
+// Zeroes the stack below the caller's frame. umqtt_core_init builds the
+// driver on the stack and copies it into the client, its unused bytes
+// (padding, empty queues) included: on a cleared stack those are zeros, not
+// stale pointers that the conservative GC would find in the client and keep
+// dead objects alive by (an earlier client dropped by the script, with its
+// keep-alive thread and socket: tests_py/driver/test_abandoned_clients.py).
+static MP_NOINLINE void clear_stack_below(void) {
+    volatile uint8_t area[UMQTT_CORE_SIZE * 4];
+    for (size_t i = 0; i < sizeof(area); ++i) {
+        area[i] = 0;
+    }
+}
+
 // QuecPython's signature, then umqtt.simple's, then our keyword-only tuning.
 // The faces differ only in reconn's default.
 static mp_obj_t umqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *all_args) {
@@ -201,6 +214,7 @@ static mp_obj_t umqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, 
     #if MICROPY_PY_THREAD
     mp_thread_mutex_init(&self->mutex);
     #endif
+    clear_stack_below();
     UmqttStatus st = umqtt_core_init(self->core, sizeof(self->core));
     if (st != UMQTT_STATUS_OK) {
         umqtt_raise_status(st);

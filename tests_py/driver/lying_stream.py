@@ -62,6 +62,7 @@ def honest_setup(c):
     lie_off()
     try:
         c.connect()
+        c.set_callback(lambda t, m: None)
         c.subscribe(T, 0)
         return True
     except Exception as e:

@@ -4,7 +4,7 @@
 # the broker is there, prints READY, waits for a line on stdin (the test
 # takes the broker away meanwhile), then makes N_PUB publishes at QOS, each
 # timed with time.ticks_ms:
-#   PUB <i> <ms> OK | PUB <i> <ms> OSError <errno> | PUB <i> <ms> <Type> <args>
+#   PUB <i> <ms> RETURNED <value> | PUB <i> <ms> OSError <errno> | PUB <i> <ms> <Type> <args>
 # then END.
 # Env: MQTT_HOST, MQTT_PORT, MQTT_CLIENT_ID, MQTT_TOPIC, QOS, TIMEOUT, N_PUB.
 import os
@@ -25,8 +25,7 @@ sys.stdin.readline()
 for i in range(N_PUB):
     t0 = time.ticks_ms()
     try:
-        c.publish(T, "offline %d" % i, qos=QOS)
-        out = "OK"
+        out = "RETURNED %r" % c.publish(T, "offline %d" % i, qos=QOS)
     except OSError as e:
         out = "OSError %s" % (e.args[0] if e.args else "-")
     except Exception as e:

@@ -66,8 +66,11 @@ def test_publish_comes_back_within_timeout_plus_1_5_s_while_the_broker_is_gone(m
     slow = [(i + 1, ms, out) for i, (ms, out) in enumerate(results) if ms > BOUND_MS]
     assert not slow, "publish at QoS {} took longer than {} ms: {}\n{}".format(qos, BOUND_MS, slow, dev.describe())
     if qos == 1:
-        wrong = [(i + 1, out) for i, (ms, out) in enumerate(results) if out != "OSError 110"]
-        assert not wrong, "QoS 1 publish while offline must raise OSError(ETIMEDOUT): {}\n{}".format(
+        # QuecPython's face: OSError(ETIMEDOUT) when the message could not be
+        # sent, False when it was written (before the loss was noticed) and
+        # stays in flight for the reconnect. Never True, never silence.
+        wrong = [(i + 1, out) for i, (ms, out) in enumerate(results) if out not in ("OSError 110", "RETURNED False")]
+        assert not wrong, "QoS 1 publish while offline must raise OSError(ETIMEDOUT) or return False: {}\n{}".format(
             wrong, dev.describe())
     dev.wait_line(r"^END$", timeout=5)
     assert dev.wait(timeout=10) == 0, dev.describe()

@@ -23,6 +23,7 @@ def case(name, f):
 
 # Not connected yet.
 fresh = MQTTClient(CID + "-fresh", HOST, PORT)
+fresh.set_callback(lambda t, m: None)
 case("publish_before_connect", lambda: fresh.publish(T + "/x", "x"))
 case("subscribe_before_connect", lambda: fresh.subscribe(T + "/x"))
 

@@ -31,10 +31,12 @@ def _connect(make_broker, make_agent, ids, **env):
     return broker, dev
 
 
-def _freeze_after_pings(broker, dev):
-    """Freeze once two keep-alive exchanges went through; return (wall, monotonic) of the SIGSTOP."""
-    dev.proc.wait_line(r"^PKT ", timeout=10)
-    dev.proc.wait_line(r"^PKT ", timeout=10)
+def _freeze_after_pings(broker, dev, client_id):
+    """Freeze once two keep-alive exchanges went through; return (wall, monotonic) of the SIGSTOP.
+    (Counted in the broker's log: the client's own PINGRESPs no longer end wait_msg().)"""
+    pingreq = "Received PINGREQ from {}".format(client_id)
+    assert h.wait_until(lambda: broker.log_text().count(pingreq) >= 2, 10), broker.new_log()
+    time.sleep(0.1)     # the PINGRESP on its way back
     t_wall, t_mono = time.time(), time.monotonic()
     broker.freeze()
     return t_wall, t_mono
@@ -43,7 +45,7 @@ def _freeze_after_pings(broker, dev):
 def test_frozen_broker_makes_wait_msg_raise_with_reconn_false(make_broker, make_agent, ids, figures):
     broker, dev = _connect(make_broker, make_agent, ids, RECONN=0)
     dev.send("waitloop")
-    t_wall, t_mono = _freeze_after_pings(broker, dev)
+    t_wall, t_mono = _freeze_after_pings(broker, dev, ids.client_id)
     m = dev.proc.wait_line(r"^RAISED ", timeout=15)
     seen = time.monotonic() - t_mono
     _, t_raised, exc = m.string.split(" ", 2)
@@ -64,7 +66,7 @@ def test_frozen_broker_makes_wait_msg_raise_with_reconn_false(make_broker, make_
 def test_frozen_broker_starts_reconnect_with_reconn_true(make_broker, make_agent, ids, figures):
     broker, dev = _connect(make_broker, make_agent, ids, RECONN=1, PKT=1)
     dev.ok("listen")
-    t_wall, t_mono = _freeze_after_pings(broker, dev)
+    t_wall, t_mono = _freeze_after_pings(broker, dev, ids.client_id)
     t_sta = float(dev.ok("watchsta 0 1 15000", timeout=20))
     detection = t_sta - t_wall
     dev.wait_errcb("reconnect_start", timeout=5)

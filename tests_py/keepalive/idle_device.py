@@ -26,7 +26,8 @@ if mode == "idle":
     time.sleep(7)               # 3.5 x keepalive without a single call into the client
     print("STA", c.get_mqttsta())
     c.publish(topic, b"after idle", qos=1)
-    c.wait_msg()
+    while not got:              # it may come while publish() waits for its PUBACK
+        c.wait_msg()
     print("GOT", got, "EVENTS", [e[1] for e in events])
 else:
     t0 = time.ticks_ms()

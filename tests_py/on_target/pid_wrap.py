@@ -131,6 +131,7 @@ def on_packet(b, pkt):
 b = Broker(on_packet)
 c = MQTTClient("wrap", "unused", transport=lambda: b)
 c.connect()
+c.set_callback(lambda t, m: None)
 c.subscribe("w/1", 1)                      # id 1
 for i in range(65532):                      # ids 2..65533
     c.publish("w", b"x", qos=1)
