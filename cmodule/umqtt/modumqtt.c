@@ -67,6 +67,38 @@ static const mp_obj_module_t umqtt_robust_module = {
     .globals = (mp_obj_dict_t *)&umqtt_robust_globals,
 };
 
+// umqtt.aio: the asyncio client, Python frozen from python/_umqtt_aio.py
+// (a port adds it with one manifest line); this module answers for it.
+static mp_obj_t umqtt_aio_getattr(mp_obj_t attr) {
+    mp_obj_t aio;
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        aio = mp_import_name(MP_QSTR__umqtt_aio, mp_const_none, MP_OBJ_NEW_SMALL_INT(0));
+        nlr_pop();
+    } else {
+        if (!mp_obj_is_subclass_fast(MP_OBJ_FROM_PTR(((mp_obj_base_t *)nlr.ret_val)->type),
+            MP_OBJ_FROM_PTR(&mp_type_ImportError))) {
+            nlr_jump(nlr.ret_val);
+        }
+        mp_raise_msg(&mp_type_ImportError,
+            MP_ERROR_TEXT("umqtt.aio needs _umqtt_aio frozen in: add include(\"<umqtt>/python/manifest.py\") to the port's manifest"));
+    }
+    return mp_load_attr(aio, mp_obj_str_get_qstr(attr));
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(umqtt_aio_getattr_obj, umqtt_aio_getattr);
+
+static const mp_rom_map_elem_t umqtt_aio_globals_table[] = {
+    { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR_umqtt_dot_aio) },
+    { MP_ROM_QSTR(MP_QSTR___getattr__), MP_ROM_PTR(&umqtt_aio_getattr_obj) },
+    { MP_ROM_QSTR(MP_QSTR_MQTTException), MP_ROM_PTR(&mp_type_MQTTException) },
+};
+static MP_DEFINE_CONST_DICT(umqtt_aio_globals, umqtt_aio_globals_table);
+
+static const mp_obj_module_t umqtt_aio_module = {
+    .base = { &mp_type_module },
+    .globals = (mp_obj_dict_t *)&umqtt_aio_globals,
+};
+
 static const mp_rom_map_elem_t umqtt_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR_umqtt) },
     { MP_ROM_QSTR(MP_QSTR___version__), MP_ROM_PTR(&umqtt_version_obj) },
@@ -74,6 +106,7 @@ static const mp_rom_map_elem_t umqtt_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_MQTTException), MP_ROM_PTR(&mp_type_MQTTException) },
     { MP_ROM_QSTR(MP_QSTR_simple), MP_ROM_PTR(&umqtt_simple_module) },
     { MP_ROM_QSTR(MP_QSTR_robust), MP_ROM_PTR(&umqtt_robust_module) },
+    { MP_ROM_QSTR(MP_QSTR_aio), MP_ROM_PTR(&umqtt_aio_module) },
 };
 static MP_DEFINE_CONST_DICT(umqtt_module_globals, umqtt_module_globals_table);
 

@@ -7,6 +7,7 @@
 #include "py/obj.h"
 #include "py/mpthread.h"
 #include "py/nlr.h"
+#include "py/stream.h"
 #include "umqtt_config.h"
 #include "umqtt_core.h"
 
@@ -74,6 +75,10 @@ struct _umqtt_client_obj_t {
     uint8_t ipvtype;                // 0 IPv4 (or whatever the name resolves to), 1 IPv6
     bool manage;                    // QuecPython's flag, kept for scripts that read it
     bool clean_session;             // of the last connect()
+    bool nb;                        // asyncio mode: an external opener, no blocking waits (umqtt_aio.c)
+    bool want_open;                 // asyncio mode: the driver asked for a transport
+    bool rx_whole;                  // the receive buffer holds a whole packet not yet handled
+    bool msg_objects;               // set_callback(f, message=True): f(message)
     uint16_t waiters;               // application threads waiting on the connection
     #if MICROPY_PY_THREAD
     mp_thread_mutex_t mutex;        // guards the driver, the buffers, the stream and the fields above
@@ -120,6 +125,7 @@ typedef struct {
 typedef struct {
     mp_obj_t topic;                 // a message to hand to the callback, else MP_OBJ_NULL
     mp_obj_t msg;
+    mp_obj_t message;               // the same as a message object (set_callback(f, message=True))
     mp_obj_t notices[UMQTT_MAX_NOTICES];
     size_t n_notices;
     size_t packets;                 // packets handled
@@ -203,5 +209,21 @@ void umqtt_io_close(umqtt_client_obj_t *self);      // never raises
 int umqtt_io_write_all(umqtt_client_obj_t *self, const uint8_t *buf, size_t len, uint32_t timeout_ms);
 mp_int_t umqtt_io_read_some(umqtt_client_obj_t *self, uint8_t *buf, size_t len, int *errcode);
 void umqtt_io_wait(umqtt_client_obj_t *self, mp_obj_t stream, int fd, bool for_write, uint32_t wait_ms);
+int umqtt_io_fileno(mp_obj_t sock);                 // -1 when it has none
+
+// The asyncio primitives and the message object (umqtt_aio.c, umqtt_message.c).
+void umqtt_attach_locked(umqtt_client_obj_t *self, mp_obj_t stream, mp_obj_t sock, int fd);
+mp_obj_t umqtt_message_new(const UmqttRx *rx, mp_obj_t topic, mp_obj_t payload);
+extern const mp_obj_type_t umqtt_message_type;
+extern const mp_obj_fun_builtin_fixed_t umqtt_nb_obj, umqtt_want_open_obj, umqtt_attach_obj, umqtt_attach_failed_obj,
+    umqtt_step_obj, umqtt_next_timeout_obj, umqtt_connect_start_obj, umqtt_connect_result_obj, umqtt_ticket_obj,
+    umqtt_forget_obj, umqtt_unsubscribe_start_obj;
+extern const mp_obj_fun_builtin_var_t umqtt_publish_start_obj, umqtt_subscribe_start_obj;
+extern const mp_stream_p_t umqtt_client_stream_p;
+UmqttOp umqtt_issue_once(umqtt_client_obj_t *self, umqtt_command_fn_t fn, const umqtt_command_t *a, bool *issued);
+int umqtt_find_subscription(umqtt_client_obj_t *self, const umqtt_command_t *a);
+void umqtt_filter_args(umqtt_command_t *a, mp_obj_t topic);
+void umqtt_subscribe_args(umqtt_client_obj_t *self, mp_obj_t topic, mp_int_t qos, umqtt_command_t *a);
+void umqtt_release_done_slots(umqtt_client_obj_t *self);
 
 #endif // MICROPY_INCLUDED_UMQTT_H

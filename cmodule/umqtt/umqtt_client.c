@@ -249,12 +249,23 @@ static void set_field(umqtt_client_obj_t *self, mp_obj_t *field, mp_obj_t f) {
     umqtt_unlock(&guard);
 }
 
-static mp_obj_t umqtt_client_set_callback(mp_obj_t self_in, mp_obj_t f) {
-    umqtt_client_obj_t *self = umqtt_client_of(self_in);
-    set_field(self, &self->msg_cb, f);
+// set_callback(f, message=False): f(topic, msg), or with message=True
+// f(message), one object with .topic, .payload, .qos, .retain, .dup and
+// .properties (an explicit opt-in: never guessed from f's arguments).
+static mp_obj_t umqtt_client_set_callback(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
+    enum { ARG_f, ARG_message };
+    static const mp_arg_t allowed_args[] = {
+        { MP_QSTR_f, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
+        { MP_QSTR_message, MP_ARG_KW_ONLY | MP_ARG_BOOL, {.u_bool = false} },
+    };
+    umqtt_client_obj_t *self = umqtt_client_of(pos_args[0]);
+    mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
+    umqtt_parse_args(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
+    set_field(self, &self->msg_cb, args[ARG_f].u_obj);
+    self->msg_objects = args[ARG_message].u_bool;
     return mp_const_none;
 }
-static MP_DEFINE_CONST_FUN_OBJ_2(umqtt_client_set_callback_obj, umqtt_client_set_callback);
+static MP_DEFINE_CONST_FUN_OBJ_KW(umqtt_client_set_callback_obj, 2, umqtt_client_set_callback);
 
 static mp_obj_t umqtt_client_error_register_cb(mp_obj_t self_in, mp_obj_t f) {
     umqtt_client_obj_t *self = umqtt_client_of(self_in);
@@ -374,13 +385,27 @@ mp_obj_t umqtt_publish_method(size_t n_args, const mp_obj_t *pos_args, mp_map_t 
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(umqtt_client_publish_obj, 3, umqtt_publish_method);
 
-static void filter_args(umqtt_command_t *a, mp_obj_t topic) {
+void umqtt_filter_args(umqtt_command_t *a, mp_obj_t topic) {
     topic = umqtt_topic_arg(topic);
     a->topic_buf = (const uint8_t *)mp_obj_str_get_data(topic, &a->topic_len);
     // Kept as bytes: the same filter as str or bytes is one subscription.
     a->topic = mp_obj_new_bytes(a->topic_buf, a->topic_len);
     a->topic_buf = (const uint8_t *)mp_obj_str_get_data(a->topic, &a->topic_len);
     a->slot = -1;
+}
+
+// subscribe()'s checks: the filter, the QoS, and a callback to deliver to
+// (as umqtt.simple asserts: its messages would have nowhere to go).
+void umqtt_subscribe_args(umqtt_client_obj_t *self, mp_obj_t topic, mp_int_t qos, umqtt_command_t *a) {
+    umqtt_filter_args(a, topic);
+    a->qos = umqtt_check_qos(qos);
+    UmqttStatus st = umqtt_core_check_topic(a->topic_buf, a->topic_len, true);
+    if (st != UMQTT_STATUS_OK) {
+        umqtt_raise_status(st);
+    }
+    if (self->msg_cb == mp_const_none) {
+        mp_raise_msg(&mp_type_AssertionError, MP_ERROR_TEXT("Subscribe callback is not set: call set_callback() first"));
+    }
 }
 
 static mp_obj_t umqtt_client_subscribe(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
@@ -393,16 +418,7 @@ static mp_obj_t umqtt_client_subscribe(size_t n_args, const mp_obj_t *pos_args, 
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
     umqtt_parse_args(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
     umqtt_command_t a;
-    filter_args(&a, args[ARG_topic].u_obj);
-    a.qos = umqtt_check_qos(args[ARG_qos].u_int);
-    UmqttStatus st = umqtt_core_check_topic(a.topic_buf, a.topic_len, true);
-    if (st != UMQTT_STATUS_OK) {
-        umqtt_raise_status(st);
-    }
-    if (self->msg_cb == mp_const_none) {
-        // As umqtt.simple asserts: its messages would have nowhere to go.
-        mp_raise_msg(&mp_type_AssertionError, MP_ERROR_TEXT("Subscribe callback is not set: call set_callback() first"));
-    }
+    umqtt_subscribe_args(self, args[ARG_topic].u_obj, args[ARG_qos].u_int, &a);
     if (umqtt_filter_request(self, umqtt_subscribe_command, &a) == 0x80) {
         umqtt_raise_code(0x80, "subscription refused by the broker");
     }
@@ -413,7 +429,7 @@ static MP_DEFINE_CONST_FUN_OBJ_KW(umqtt_client_subscribe_obj, 2, umqtt_client_su
 static mp_obj_t umqtt_client_unsubscribe(mp_obj_t self_in, mp_obj_t topic) {
     umqtt_client_obj_t *self = umqtt_client_of(self_in);
     umqtt_command_t a;
-    filter_args(&a, topic);
+    umqtt_filter_args(&a, topic);
     a.qos = 0;
     umqtt_filter_request(self, umqtt_unsubscribe_command, &a);
     return mp_const_none;
@@ -536,6 +552,20 @@ static const mp_rom_map_elem_t umqtt_client_locals_dict_table[] = {
     { MP_ROM_QSTR(MP_QSTR_check_msg), MP_ROM_PTR(&umqtt_client_check_msg_obj) },
     { MP_ROM_QSTR(MP_QSTR_get_mqttsta), MP_ROM_PTR(&umqtt_client_get_mqttsta_obj) },
     { MP_ROM_QSTR(MP_QSTR_delay), MP_ROM_PTR(&umqtt_client_delay_obj) },
+    // The asyncio client's primitives (umqtt_aio.c).
+    { MP_ROM_QSTR(MP_QSTR__nb), MP_ROM_PTR(&umqtt_nb_obj) },
+    { MP_ROM_QSTR(MP_QSTR__want_open), MP_ROM_PTR(&umqtt_want_open_obj) },
+    { MP_ROM_QSTR(MP_QSTR__attach), MP_ROM_PTR(&umqtt_attach_obj) },
+    { MP_ROM_QSTR(MP_QSTR__attach_failed), MP_ROM_PTR(&umqtt_attach_failed_obj) },
+    { MP_ROM_QSTR(MP_QSTR__step), MP_ROM_PTR(&umqtt_step_obj) },
+    { MP_ROM_QSTR(MP_QSTR__next_timeout), MP_ROM_PTR(&umqtt_next_timeout_obj) },
+    { MP_ROM_QSTR(MP_QSTR__connect_start), MP_ROM_PTR(&umqtt_connect_start_obj) },
+    { MP_ROM_QSTR(MP_QSTR__connect_result), MP_ROM_PTR(&umqtt_connect_result_obj) },
+    { MP_ROM_QSTR(MP_QSTR__publish_start), MP_ROM_PTR(&umqtt_publish_start_obj) },
+    { MP_ROM_QSTR(MP_QSTR__subscribe_start), MP_ROM_PTR(&umqtt_subscribe_start_obj) },
+    { MP_ROM_QSTR(MP_QSTR__unsubscribe_start), MP_ROM_PTR(&umqtt_unsubscribe_start_obj) },
+    { MP_ROM_QSTR(MP_QSTR__ticket), MP_ROM_PTR(&umqtt_ticket_obj) },
+    { MP_ROM_QSTR(MP_QSTR__forget), MP_ROM_PTR(&umqtt_forget_obj) },
 };
 static MP_DEFINE_CONST_DICT(umqtt_client_locals_dict, umqtt_client_locals_dict_table);
 
@@ -547,6 +577,7 @@ MP_DEFINE_CONST_OBJ_TYPE(
     make_new, umqtt_client_make_new,
     print, umqtt_client_print,
     attr, umqtt_client_attr,
+    protocol, &umqtt_client_stream_p,
     locals_dict, &umqtt_client_locals_dict
     );
 
@@ -557,6 +588,7 @@ MP_DEFINE_CONST_OBJ_TYPE(
     make_new, umqtt_client_make_new,
     print, umqtt_client_print,
     attr, umqtt_client_attr,
+    protocol, &umqtt_client_stream_p,
     locals_dict, &umqtt_client_locals_dict
     );
 

@@ -157,34 +157,49 @@ UmqttStatus umqtt_ping_command(umqtt_client_obj_t *self, const umqtt_command_t *
     return umqtt_core_ping(CORE(self), umqtt_now_ms(), self->tx_buf, self->tx_cap, &op->len);
 }
 
+// One try: *issued and the op when the command went out (written, or a
+// publish whose waiter learns what became of an unwritten one); !*issued
+// when the driver says "not now" (connecting, reconnecting, re-sends first,
+// window full). Raises when the connection is closed for good or the
+// command is refused.
+UmqttOp umqtt_issue_once(umqtt_client_obj_t *self, umqtt_command_fn_t fn, const umqtt_command_t *a, bool *issued) {
+    UmqttOp op;
+    umqtt_guard_t guard;
+    umqtt_lock(self, &guard);
+    UmqttStatus st = fn(self, a, &op);
+    if (st == UMQTT_STATUS_BUFFER_TOO_SMALL) {
+        umqtt_tx_reserve(self, op.len);
+        st = fn(self, a, &op);
+    }
+    bool written = st == UMQTT_STATUS_OK && umqtt_write_locked(self, self->tx_buf, op.len);
+    if (st == UMQTT_STATUS_OK && !written && op.ticket != 0) {
+        umqtt_core_mark_unsent(CORE(self), op.ticket);
+    }
+    UmqttConnStatus status = umqtt_core_status(CORE(self));
+    UmqttStatus cause = umqtt_core_cause(CORE(self));
+    umqtt_unlock(&guard);
+    *issued = written || (st == UMQTT_STATUS_OK && op.ticket != 0);
+    if (*issued) {
+        return op;
+    }
+    if (st == UMQTT_STATUS_OK) {
+        st = status == UMQTT_CONN_STATUS_CONNECTING ? UMQTT_STATUS_WOULD_BLOCK : UMQTT_STATUS_LOST;
+    }
+    if (st == UMQTT_STATUS_NOT_CONNECTED || st == UMQTT_STATUS_LOST) {
+        umqtt_raise_lost(self, cause);
+    }
+    if (st != UMQTT_STATUS_WOULD_BLOCK && st != UMQTT_STATUS_INFLIGHT_FULL) {
+        umqtt_raise_status(st);
+    }
+    return op;
+}
+
 UmqttOp umqtt_issue(umqtt_client_obj_t *self, umqtt_command_fn_t fn, const umqtt_command_t *a, uint32_t deadline) {
     for (;;) {
-        UmqttOp op;
-        umqtt_guard_t guard;
-        umqtt_lock(self, &guard);
-        UmqttStatus st = fn(self, a, &op);
-        if (st == UMQTT_STATUS_BUFFER_TOO_SMALL) {
-            umqtt_tx_reserve(self, op.len);
-            st = fn(self, a, &op);
-        }
-        bool written = st == UMQTT_STATUS_OK && umqtt_write_locked(self, self->tx_buf, op.len);
-        if (st == UMQTT_STATUS_OK && !written && op.ticket != 0) {
-            umqtt_core_mark_unsent(CORE(self), op.ticket);
-        }
-        UmqttConnStatus status = umqtt_core_status(CORE(self));
-        UmqttStatus cause = umqtt_core_cause(CORE(self));
-        umqtt_unlock(&guard);
-        if (written || (st == UMQTT_STATUS_OK && op.ticket != 0)) {
-            return op;      // a ticket's waiter learns what became of an unwritten one
-        }
-        if (st == UMQTT_STATUS_OK) {
-            st = status == UMQTT_CONN_STATUS_CONNECTING ? UMQTT_STATUS_WOULD_BLOCK : UMQTT_STATUS_LOST;
-        }
-        if (st == UMQTT_STATUS_NOT_CONNECTED || st == UMQTT_STATUS_LOST) {
-            umqtt_raise_lost(self, cause);
-        }
-        if (st != UMQTT_STATUS_WOULD_BLOCK && st != UMQTT_STATUS_INFLIGHT_FULL) {
-            umqtt_raise_status(st);
+        bool issued;
+        UmqttOp op = umqtt_issue_once(self, fn, a, &issued);
+        if (issued) {
+            return op;
         }
         if (umqtt_deadline_passed(deadline)) {
             mp_raise_OSError(MP_ETIMEDOUT);
@@ -197,7 +212,7 @@ UmqttOp umqtt_issue(umqtt_client_obj_t *self, umqtt_command_fn_t fn, const umqtt
 
 // The subscription slot that holds a filter equal to `a`'s, or -1. Filters
 // are compared by their bytes, so "a/b" and b"a/b" are one subscription.
-static int find_subscription(umqtt_client_obj_t *self, const umqtt_command_t *a) {
+int umqtt_find_subscription(umqtt_client_obj_t *self, const umqtt_command_t *a) {
     for (int i = 0; i < UMQTT_MAX_SUBSCRIPTIONS; ++i) {
         if (self->sub_filter[i] != MP_OBJ_NULL) {
             size_t len;
@@ -217,7 +232,7 @@ uint8_t umqtt_filter_request(umqtt_client_obj_t *self, umqtt_command_fn_t fn, um
     for (;;) {
         umqtt_guard_t guard;
         umqtt_lock(self, &guard);
-        a->slot = find_subscription(self, a);
+        a->slot = umqtt_find_subscription(self, a);
         umqtt_unlock(&guard);
         UmqttOp op = umqtt_issue(self, fn, a, deadline);
         uint8_t code = 0;

@@ -229,7 +229,7 @@ static bool is_app_stream(umqtt_client_obj_t *self) {
     return self->transport != mp_const_none;
 }
 
-static inline int stream_fileno(mp_obj_t sock) {
+int umqtt_io_fileno(mp_obj_t sock) {
     const mp_stream_p_t *p = mp_get_stream(sock);
     if (p == NULL || p->ioctl == NULL) {
         return -1;
@@ -312,7 +312,7 @@ void umqtt_io_open(umqtt_client_obj_t *self, uint32_t timeout_ms, umqtt_link_t *
         nlr_pop();
         link->sock = sock;
         link->stream = stream;
-        link->fd = stream_fileno(sock);
+        link->fd = umqtt_io_fileno(sock);
     } else {
         const mp_stream_p_t *p = mp_get_stream(sock);
         int err;

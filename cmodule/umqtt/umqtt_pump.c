@@ -267,6 +267,7 @@ static bool lend_inbound_map(umqtt_client_obj_t *self) {
 static void take_message(umqtt_client_obj_t *self, umqtt_pass_t *pass, const UmqttRx *rx) {
     mp_obj_t topic = mp_obj_new_bytes(rx->topic, rx->topic_len);
     mp_obj_t msg = new_payload_bytes(rx->payload, rx->payload_len);
+    mp_obj_t message = self->msg_objects ? umqtt_message_new(rx, topic, msg) : MP_OBJ_NULL;
     size_t consumed = 0;
     UmqttStatus st = umqtt_core_accept_message(CORE(self), umqtt_now_ms(), &consumed);
     if (st == UMQTT_STATUS_INBOUND_FULL && lend_inbound_map(self)) {
@@ -280,6 +281,7 @@ static void take_message(umqtt_client_obj_t *self, umqtt_pass_t *pass, const Umq
     pass->packets++;
     pass->topic = topic;
     pass->msg = msg;
+    pass->message = message;
 }
 
 // Hand the driver the buffered packets one by one, until it needs more bytes
@@ -288,8 +290,12 @@ static void take_message(umqtt_client_obj_t *self, umqtt_pass_t *pass, const Umq
 // whole packet, or only a message left for the application (the keep-alive
 // still needs to see bytes arrive behind it).
 static bool feed(umqtt_client_obj_t *self, umqtt_pass_t *pass, bool deliver, uint32_t now) {
+    // Until the driver says it needs more, what is buffered may be whole:
+    // the client polls readable (umqtt_aio.c) while it is.
+    self->rx_whole = self->rx_start != self->rx_end;
     while (self->stream != MP_OBJ_NULL) {
         if (self->rx_start == self->rx_end) {
+            self->rx_whole = false;
             return true;                    // nothing buffered: no need to ask the driver
         }
         UmqttRx rx;
@@ -312,6 +318,7 @@ static bool feed(umqtt_client_obj_t *self, umqtt_pass_t *pass, bool deliver, uin
                 drain_transmit(self, now);
                 continue;
             case UMQTT_RX_KIND_NEED_MORE:
+                self->rx_whole = false;
                 if (!rx_reserve(self, rx.n)) {
                     umqtt_transport_lost(self, UMQTT_STATUS_PACKET_TOO_LARGE);
                     return false;
@@ -418,9 +425,16 @@ static void open_transport(umqtt_client_obj_t *self) {
         return;
     }
     umqtt_lock(self, &guard);
-    self->stream = link.stream;
-    self->sock = link.sock;
-    self->fd = link.fd;
+    umqtt_attach_locked(self, link.stream, link.sock, link.fd);
+    umqtt_unlock(&guard);
+}
+
+// A transport opened for the driver's attempt: CONNECT goes out on it, or it
+// is closed again if the attempt ended meanwhile (mutex held).
+void umqtt_attach_locked(umqtt_client_obj_t *self, mp_obj_t stream, mp_obj_t sock, int fd) {
+    self->stream = stream;
+    self->sock = sock;
+    self->fd = fd;
     self->rx_start = self->rx_end = 0;
     uint32_t now = umqtt_now_ms();
     if (umqtt_core_handle_transport_up(CORE(self), now)) {
@@ -428,7 +442,6 @@ static void open_transport(umqtt_client_obj_t *self) {
     } else {
         umqtt_io_close(self);               // the attempt ended meanwhile
     }
-    umqtt_unlock(&guard);
 }
 
 // What a pass left for this thread, mutex free: notices, then the transport.
@@ -436,7 +449,9 @@ void umqtt_after_pass(umqtt_client_obj_t *self, umqtt_pass_t *pass) {
     for (size_t i = 0; i < pass->n_notices; ++i) {
         umqtt_notify(self, pass->notices[i]);
     }
-    if (pass->open) {
+    if (pass->open && self->nb) {
+        self->want_open = true;     // the asyncio client opens it (umqtt_aio.c)
+    } else if (pass->open) {
         open_transport(self);
     }
 }
@@ -459,7 +474,9 @@ size_t umqtt_pump(umqtt_client_obj_t *self, bool deliver) {
 // to the callback `cb` (read under the mutex).
 void umqtt_finish_pass(umqtt_client_obj_t *self, umqtt_pass_t *pass, mp_obj_t cb) {
     umqtt_after_pass(self, pass);
-    if (pass->topic != MP_OBJ_NULL && cb != mp_const_none) {
+    if (pass->message != MP_OBJ_NULL && cb != mp_const_none) {
+        mp_call_function_1(cb, pass->message);
+    } else if (pass->topic != MP_OBJ_NULL && cb != mp_const_none) {
         mp_call_function_2(cb, pass->topic, pass->msg);
     }
 }

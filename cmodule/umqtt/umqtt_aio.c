@@ -1,0 +1,254 @@
+// What the asyncio client (python/_umqtt_aio.py, umqtt.aio) drives the
+// native client with: single steps that never wait. In asyncio mode
+// (_nb(True)) the client does not open its transport itself: the driver's
+// request shows in _want_open(), the event loop opens a socket without
+// blocking and hands it over with _attach(). Commands are started
+// (_connect_start, _publish_start, ...) and their tickets looked at
+// (_ticket) between _step()s, while the loop awaits the client's
+// readability (the client is pollable) or the driver's next deadline
+// (_next_timeout). Every decision stays the driver's.
+
+#include "py/runtime.h"
+#include "py/stream.h"
+#include "py/mperrno.h"
+#include "umqtt_config.h"
+
+#if MICROPY_PY_UMQTT
+
+#include "umqtt.h"
+
+#define CORE(self) umqtt_core(self)
+
+// _nb(on): asyncio mode (no transport opened by the client, no keep-alive thread).
+static mp_obj_t umqtt_nb(mp_obj_t self_in, mp_obj_t on) {
+    umqtt_client_obj_t *self = umqtt_client_of(self_in);
+    self->nb = mp_obj_is_true(on);
+    return mp_const_none;
+}
+MP_DEFINE_CONST_FUN_OBJ_2(umqtt_nb_obj, umqtt_nb);
+
+// _want_open(): None, or (server, port, timeout_ms) while the driver waits
+// for a transport.
+static mp_obj_t umqtt_want_open(mp_obj_t self_in) {
+    umqtt_client_obj_t *self = umqtt_client_of(self_in);
+    umqtt_guard_t guard;
+    umqtt_lock(self, &guard);
+    uint32_t timeout = self->want_open ? umqtt_core_open_timeout(CORE(self), umqtt_now_ms()) : 0;
+    self->want_open = timeout > 0;      // 0: the attempt ended meanwhile
+    umqtt_unlock(&guard);
+    if (timeout == 0) {
+        return mp_const_none;
+    }
+    mp_obj_t items[3] = { self->server, mp_obj_new_int_from_uint(self->port), mp_obj_new_int_from_uint(timeout) };
+    return mp_obj_new_tuple(3, items);
+}
+MP_DEFINE_CONST_FUN_OBJ_1(umqtt_want_open_obj, umqtt_want_open);
+
+// _attach(stream): the transport asked for, connected and non-blocking.
+static mp_obj_t umqtt_attach(mp_obj_t self_in, mp_obj_t stream) {
+    umqtt_client_obj_t *self = umqtt_client_of(self_in);
+    mp_get_stream_raise(stream, MP_STREAM_OP_READ | MP_STREAM_OP_WRITE | MP_STREAM_OP_IOCTL);
+    int fd = umqtt_io_fileno(stream);
+    umqtt_guard_t guard;
+    umqtt_lock(self, &guard);
+    self->want_open = false;
+    umqtt_io_close(self);
+    umqtt_attach_locked(self, stream, stream, fd);
+    umqtt_unlock(&guard);
+    return mp_const_none;
+}
+MP_DEFINE_CONST_FUN_OBJ_2(umqtt_attach_obj, umqtt_attach);
+
+// _attach_failed(exc): opening the transport failed; the driver decides
+// what comes next (the attempt fails, or the back-off runs).
+static mp_obj_t umqtt_attach_failed(mp_obj_t self_in, mp_obj_t exc) {
+    umqtt_client_obj_t *self = umqtt_client_of(self_in);
+    int err = umqtt_errno_of(exc);
+    umqtt_guard_t guard;
+    umqtt_lock(self, &guard);
+    self->want_open = false;
+    self->open_error = exc;
+    self->last_errno = err;
+    umqtt_core_handle_transport_down(CORE(self), umqtt_now_ms(),
+        err == MP_ETIMEDOUT ? UMQTT_STATUS_TIMEOUT : UMQTT_STATUS_IO);
+    umqtt_unlock(&guard);
+    return mp_const_none;
+}
+MP_DEFINE_CONST_FUN_OBJ_2(umqtt_attach_failed_obj, umqtt_attach_failed);
+
+// _step(): one pass that never waits; the packets it handled.
+static mp_obj_t umqtt_step(mp_obj_t self_in) {
+    return MP_OBJ_NEW_SMALL_INT(umqtt_pump(umqtt_client_of(self_in), true));
+}
+MP_DEFINE_CONST_FUN_OBJ_1(umqtt_step_obj, umqtt_step);
+
+// _next_timeout(): ms until the driver's next deadline, -1 for none.
+static mp_obj_t umqtt_next_timeout(mp_obj_t self_in) {
+    umqtt_client_obj_t *self = umqtt_client_of(self_in);
+    umqtt_guard_t guard;
+    umqtt_lock(self, &guard);
+    uint32_t t = umqtt_core_poll_timeout(CORE(self), umqtt_now_ms());
+    umqtt_unlock(&guard);
+    return t >= 0x80000000u ? MP_OBJ_NEW_SMALL_INT(-1) : mp_obj_new_int_from_uint(t);
+}
+MP_DEFINE_CONST_FUN_OBJ_1(umqtt_next_timeout_obj, umqtt_next_timeout);
+
+// _connect_start(clean_session): a new attempt; nothing waits for it.
+static mp_obj_t umqtt_connect_start(mp_obj_t self_in, mp_obj_t clean_in) {
+    umqtt_client_obj_t *self = umqtt_client_of(self_in);
+    bool clean = mp_obj_is_true(clean_in);
+    umqtt_guard_t guard;
+    umqtt_lock(self, &guard);
+    umqtt_io_close(self);
+    self->want_open = false;
+    self->open_error = MP_OBJ_NULL;
+    self->last_errno = 0;
+    self->clean_session = clean;
+    umqtt_core_connect(CORE(self), clean, umqtt_now_ms());
+    umqtt_unlock(&guard);
+    return mp_const_none;
+}
+MP_DEFINE_CONST_FUN_OBJ_2(umqtt_connect_start_obj, umqtt_connect_start);
+
+// _connect_result(): None while pending, the session-present flag once
+// connected; raises the attempt's failure.
+static mp_obj_t umqtt_connect_result(mp_obj_t self_in) {
+    umqtt_client_obj_t *self = umqtt_client_of(self_in);
+    bool session_present = false;
+    uint8_t code = 0;
+    umqtt_guard_t guard;
+    umqtt_lock(self, &guard);
+    UmqttStatus st = umqtt_core_connect_result(CORE(self), &session_present, &code);
+    umqtt_unlock(&guard);
+    if (st == UMQTT_STATUS_PENDING) {
+        return mp_const_none;
+    }
+    if (st != UMQTT_STATUS_OK) {
+        umqtt_connect_failed(self, st, code);
+    }
+    return mp_obj_new_bool(session_present);
+}
+MP_DEFINE_CONST_FUN_OBJ_1(umqtt_connect_result_obj, umqtt_connect_result);
+
+static mp_obj_t ticket_or_none(bool issued, const UmqttOp *op) {
+    return issued ? mp_obj_new_int_from_uint(op->ticket) : mp_const_none;
+}
+
+// _publish_start(topic, msg, retain=False, qos=0): the ticket (0 for QoS 0,
+// written), or None when it cannot go now.
+static mp_obj_t umqtt_publish_start(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
+    umqtt_client_obj_t *self = umqtt_client_of(pos_args[0]);
+    umqtt_command_t a;
+    umqtt_publish_args(n_args, pos_args, kw_args, &a);
+    bool issued;
+    UmqttOp op = umqtt_issue_once(self, umqtt_publish_command, &a, &issued);
+    if (issued && a.qos > 0) {
+        self->pid = (uint16_t)op.ticket;
+    }
+    return ticket_or_none(issued, &op);
+}
+MP_DEFINE_CONST_FUN_OBJ_KW(umqtt_publish_start_obj, 3, umqtt_publish_start);
+
+static mp_obj_t filter_start(umqtt_client_obj_t *self, umqtt_command_fn_t fn, umqtt_command_t *a) {
+    umqtt_guard_t guard;
+    umqtt_lock(self, &guard);
+    a->slot = umqtt_find_subscription(self, a);
+    umqtt_unlock(&guard);
+    bool issued;
+    UmqttOp op = umqtt_issue_once(self, fn, a, &issued);
+    return ticket_or_none(issued, &op);
+}
+
+// _subscribe_start(topic, qos=0) / _unsubscribe_start(topic): ticket or None.
+static mp_obj_t umqtt_subscribe_start(size_t n_args, const mp_obj_t *args) {
+    umqtt_client_obj_t *self = umqtt_client_of(args[0]);
+    umqtt_command_t a;
+    umqtt_subscribe_args(self, args[1], n_args > 2 ? mp_obj_get_int(args[2]) : 0, &a);
+    return filter_start(self, umqtt_subscribe_command, &a);
+}
+MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(umqtt_subscribe_start_obj, 2, 3, umqtt_subscribe_start);
+
+static mp_obj_t umqtt_unsubscribe_start(mp_obj_t self_in, mp_obj_t topic) {
+    umqtt_client_obj_t *self = umqtt_client_of(self_in);
+    umqtt_command_t a;
+    umqtt_filter_args(&a, topic);
+    a.qos = 0;
+    return filter_start(self, umqtt_unsubscribe_command, &a);
+}
+MP_DEFINE_CONST_FUN_OBJ_2(umqtt_unsubscribe_start_obj, umqtt_unsubscribe_start);
+
+// The objects of publish slots the driver has freed are let go.
+void umqtt_release_done_slots(umqtt_client_obj_t *self) {
+    for (uint8_t k = 0; k < UMQTT_MAX_INFLIGHT; ++k) {
+        if (self->slot_topic[k] != MP_OBJ_NULL && !umqtt_core_slot_in_use(CORE(self), k)) {
+            self->slot_topic[k] = MP_OBJ_NULL;
+            self->slot_msg[k] = MP_OBJ_NULL;
+        }
+    }
+}
+
+// _ticket(t): None while pending; the result code when done (0, or the
+// SUBACK code); -1 when dropped (issue it again); raises when the
+// connection is closed for good (a sent publish stays in flight).
+static mp_obj_t umqtt_ticket(mp_obj_t self_in, mp_obj_t t_in) {
+    umqtt_client_obj_t *self = umqtt_client_of(self_in);
+    uint32_t ticket = (uint32_t)mp_obj_get_int_truncated(t_in);
+    uint8_t code = 0;
+    umqtt_guard_t guard;
+    umqtt_lock(self, &guard);
+    UmqttStatus st = umqtt_core_ticket_result(CORE(self), ticket, &code);
+    if (st == UMQTT_STATUS_OK) {
+        umqtt_release_done_slots(self);
+    }
+    UmqttStatus cause = umqtt_core_cause(CORE(self));
+    umqtt_unlock(&guard);
+    switch (st) {
+        case UMQTT_STATUS_PENDING:
+            return mp_const_none;
+        case UMQTT_STATUS_OK:
+            return MP_OBJ_NEW_SMALL_INT(code);
+        case UMQTT_STATUS_LOST:
+            umqtt_raise_lost(self, cause);
+        default:
+            return MP_OBJ_NEW_SMALL_INT(-1);
+    }
+}
+MP_DEFINE_CONST_FUN_OBJ_2(umqtt_ticket_obj, umqtt_ticket);
+
+static mp_obj_t umqtt_forget_ticket(mp_obj_t self_in, mp_obj_t t_in) {
+    umqtt_forget(umqtt_client_of(self_in), (uint32_t)mp_obj_get_int_truncated(t_in));
+    return mp_const_none;
+}
+MP_DEFINE_CONST_FUN_OBJ_2(umqtt_forget_obj, umqtt_forget_ticket);
+
+// The stream poll request, so select.poll() and asyncio wait on the client:
+// readable when a whole packet is already buffered, else as its transport
+// (a TLS stream counts what it holds decrypted).
+static mp_uint_t umqtt_client_ioctl(mp_obj_t self_in, mp_uint_t request, uintptr_t arg, int *errcode) {
+    if (request != MP_STREAM_POLL) {
+        *errcode = MP_EINVAL;
+        return MP_STREAM_ERROR;
+    }
+    umqtt_client_obj_t *self = umqtt_client_of(self_in);
+    umqtt_guard_t guard;
+    umqtt_lock(self, &guard);
+    bool buffered = self->rx_whole;        // a message left unread counts: it is whole
+    mp_obj_t stream = self->stream;
+    umqtt_unlock(&guard);
+    mp_uint_t ready = buffered ? (arg & MP_STREAM_POLL_RD) : 0;
+    const mp_stream_p_t *p = stream != MP_OBJ_NULL ? mp_get_stream(stream) : NULL;
+    if (p != NULL && p->ioctl != NULL) {
+        mp_uint_t r = p->ioctl(stream, MP_STREAM_POLL, arg, errcode);
+        if (r == MP_STREAM_ERROR) {
+            return ready != 0 ? ready : MP_STREAM_ERROR;
+        }
+        ready |= r;
+    }
+    return ready;
+}
+
+const mp_stream_p_t umqtt_client_stream_p = {
+    .ioctl = umqtt_client_ioctl,
+};
+
+#endif // MICROPY_PY_UMQTT
