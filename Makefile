@@ -124,3 +124,23 @@ size-arm: qemu
 	$(if $(UMQTT_SIMPLE_DIR),MICROPY_DIR=$(MICROPY_DIR) JOBS=$(JOBS) UMQTT_SIMPLE_DIR=$(UMQTT_SIMPLE_DIR) \
 		$(ROOT)/firmware/qemu/build.sh --variant simple $(QEMU_BOARDS))
 	MICROPY_DIR=$(MICROPY_DIR) UMQTT_SIMPLE_DIR=$(UMQTT_SIMPLE_DIR) $(PYTHON) $(ROOT)/tools/size-arm.py --out $(ROOT)/bench/size-arm.md $(QEMU_BOARDS)
+
+# --- Fuzzing and Miri (RELIABILITY.md) ----------------------------------------
+#   make fuzz          both fuzz targets of rust/fuzz, FUZZ_SECONDS each (default
+#                      600), side by side; prints executions, coverage, time
+#   make fuzz-ci       60 s each, then the planted-bug check (tools/fuzz-planted.sh)
+#   make miri          umqtt-core's and umqtt-ffi's tests under Miri (nightly;
+#                      MIRI_SKIP="name ..." skips tests)
+# Built with cargo on the stable toolchain; no cargo-fuzz needed.
+FUZZ_SECONDS ?= 600
+
+.PHONY: fuzz fuzz-ci miri
+fuzz:
+	$(ROOT)/tools/fuzz.sh run $(FUZZ_SECONDS) driver_model split_rx
+
+fuzz-ci:
+	$(ROOT)/tools/fuzz.sh run 60 driver_model split_rx
+	$(ROOT)/tools/fuzz-planted.sh
+
+miri:
+	$(ROOT)/tools/miri.sh
