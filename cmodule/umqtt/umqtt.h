@@ -61,6 +61,8 @@ struct _umqtt_client_obj_t {
     uint8_t *tx_buf;
     size_t tx_cap;
     size_t max_packet;              // largest packet accepted from the broker
+    uint64_t bytes_sent;            // for stats(): what the transport took and gave
+    uint64_t bytes_received;
     mp_uint_t port;
     uint32_t timeout_ms;            // bound on each call's network waits
     uint16_t keepalive;
@@ -217,7 +219,7 @@ mp_obj_t umqtt_message_new(const UmqttRx *rx, mp_obj_t topic, mp_obj_t payload);
 extern const mp_obj_type_t umqtt_message_type;
 extern const mp_obj_fun_builtin_fixed_t umqtt_nb_obj, umqtt_want_open_obj, umqtt_attach_obj, umqtt_attach_failed_obj,
     umqtt_step_obj, umqtt_next_timeout_obj, umqtt_connect_start_obj, umqtt_connect_result_obj, umqtt_ticket_obj,
-    umqtt_forget_obj, umqtt_unsubscribe_start_obj;
+    umqtt_forget_obj, umqtt_unsubscribe_start_obj, umqtt_stats_obj;
 extern const mp_obj_fun_builtin_var_t umqtt_publish_start_obj, umqtt_subscribe_start_obj;
 extern const mp_stream_p_t umqtt_client_stream_p;
 UmqttOp umqtt_issue_once(umqtt_client_obj_t *self, umqtt_command_fn_t fn, const umqtt_command_t *a, bool *issued);

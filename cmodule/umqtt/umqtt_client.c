@@ -552,6 +552,7 @@ static const mp_rom_map_elem_t umqtt_client_locals_dict_table[] = {
     { MP_ROM_QSTR(MP_QSTR_check_msg), MP_ROM_PTR(&umqtt_client_check_msg_obj) },
     { MP_ROM_QSTR(MP_QSTR_get_mqttsta), MP_ROM_PTR(&umqtt_client_get_mqttsta_obj) },
     { MP_ROM_QSTR(MP_QSTR_delay), MP_ROM_PTR(&umqtt_client_delay_obj) },
+    { MP_ROM_QSTR(MP_QSTR_stats), MP_ROM_PTR(&umqtt_stats_obj) },
     // The asyncio client's primitives (umqtt_aio.c).
     { MP_ROM_QSTR(MP_QSTR__nb), MP_ROM_PTR(&umqtt_nb_obj) },
     { MP_ROM_QSTR(MP_QSTR__want_open), MP_ROM_PTR(&umqtt_want_open_obj) },

@@ -139,7 +139,9 @@ void umqtt_transport_lost(umqtt_client_obj_t *self, UmqttStatus cause) {
 
 bool umqtt_write_locked(umqtt_client_obj_t *self, const uint8_t *buf, size_t len) {
     int e = umqtt_io_write_all(self, buf, len, self->timeout_ms);
-    if (e != 0) {
+    if (e == 0) {
+        self->bytes_sent += len;
+    } else {
         self->last_errno = e;
         umqtt_transport_lost(self, e == MP_ETIMEDOUT ? UMQTT_STATUS_TIMEOUT : UMQTT_STATUS_IO);
         return false;
@@ -240,6 +242,7 @@ static void read_transport(umqtt_client_obj_t *self, uint32_t now) {
     mp_int_t n = umqtt_io_read_some(self, self->rx_buf + self->rx_end, self->rx_cap - self->rx_end, &err);
     if (n > 0) {
         self->rx_end += n;
+        self->bytes_received += (mp_uint_t)n;
         umqtt_core_handle_data_received(CORE(self), now);
     } else if (n == 0) {
         umqtt_transport_lost(self, UMQTT_STATUS_PEER_CLOSED);

@@ -262,6 +262,7 @@ pub struct Driver<'m> {
     events: Deque<Event, EVENT_QUEUE>,
     pending: Option<PendingMessage>,
     subs: Subs,
+    counters: crate::stats::Counters,
 }
 
 impl Default for Driver<'_> {
@@ -313,6 +314,7 @@ impl<'m> Driver<'m> {
             events: Deque::new(),
             pending: None,
             subs: Subs::new(),
+            counters: crate::stats::Counters::new(),
         }
     }
 
@@ -390,7 +392,10 @@ impl<'m> Driver<'m> {
             .client
             .publish(topic_name, payload, qos, retain, now, out)
         {
-            Ok(Sent { len, ticket, slot }) => Ok(Op { len, ticket, slot }),
+            Ok(Sent { len, ticket, slot }) => {
+                self.counters.published(qos);
+                Ok(Op { len, ticket, slot })
+            }
             Err(e) => Err(self.unless_up(e)),
         }
     }
@@ -464,6 +469,7 @@ impl<'m> Driver<'m> {
     pub fn ping(&mut self, now: u32, out: &mut [u8]) -> Result<usize, Error> {
         let n = self.client.ping(now, out).map_err(|e| self.unless_up(e))?;
         self.user_pings = self.user_pings.saturating_add(1);
+        self.counters.ping_sent(now);
         Ok(n)
     }
 
@@ -544,6 +550,10 @@ impl<'m> Driver<'m> {
                 Err(Error::Refused(code))
             }
             Ok(ClientRx::Event { consumed, event }) => {
+                if event.kind == EventKind::Message && !event.deliver {
+                    let d = &mut self.counters.stats.duplicates_dropped;
+                    *d = d.wrapping_add(1);
+                }
                 if event.kind == EventKind::Message && event.deliver {
                     self.pending = Some(PendingMessage {
                         consumed,
@@ -566,10 +576,13 @@ impl<'m> Driver<'m> {
                             self.subs.acknowledged(slot, event.code != 0x80);
                         }
                     }
-                    EventKind::Pingresp if self.user_pings == 0 => {
-                        return Ok(Rx::KeepAlive(consumed));
+                    EventKind::Pingresp => {
+                        self.counters.pingresp(now);
+                        if self.user_pings == 0 {
+                            return Ok(Rx::KeepAlive(consumed));
+                        }
+                        self.user_pings -= 1;
                     }
-                    EventKind::Pingresp => self.user_pings -= 1,
                     _ => {}
                 }
                 // PUBREC for a re-sent QoS 2 message, PUBREL, PUBCOMP.
@@ -596,6 +609,7 @@ impl<'m> Driver<'m> {
             }
         };
         self.pending = None;
+        self.counters.received(p.qos);
         if let Some(f) = first {
             let _ = self.acks.push_back(codec::ack(f, p.pid));
         }
@@ -624,10 +638,14 @@ impl<'m> Driver<'m> {
             Link::Up => match self.client.keepalive().due(now) {
                 Due::Wait(_) => Ok(()),
                 Due::Ping => {
+                    if self.client.keepalive().outstanding() && !self.ping_due {
+                        self.pings_missed();
+                    }
                     self.ping_due = true;
                     Ok(())
                 }
                 Due::Timeout => {
+                    self.pings_missed();
                     self.lost(now, Error::KeepaliveTimeout);
                     Err(Error::KeepaliveTimeout)
                 }
@@ -668,6 +686,7 @@ impl<'m> Driver<'m> {
         if self.ping_due {
             let n = self.client.ping(now, out)?;
             self.ping_due = false;
+            self.counters.ping_sent(now);
             return Ok(Transmit::Bytes(n));
         }
         Ok(Transmit::Nothing)
@@ -726,8 +745,11 @@ impl<'m> Driver<'m> {
         now: u32,
         out: &mut [u8],
     ) -> Result<usize, Error> {
-        self.client
-            .encode_resend(slot, topic_name, payload, now, out)
+        let n = self
+            .client
+            .encode_resend(slot, topic_name, payload, now, out)?;
+        self.counters.stats.resent = self.counters.stats.resent.wrapping_add(1);
+        Ok(n)
     }
 
     /// Encodes the restore that `Transmit::Subscribe { slot }` asked for.
@@ -852,12 +874,22 @@ impl<'m> Driver<'m> {
         self.cause
     }
 
+    /// What the driver has done so far ([`crate::Stats`]).
+    pub fn stats(&self) -> crate::Stats {
+        self.counters.stats
+    }
+
     /// A message awaits `accept_message`.
     pub fn message_pending(&self) -> bool {
         self.pending.is_some()
     }
 
     // ----- internals --------------------------------------------------------
+
+    fn pings_missed(&mut self) {
+        let m = &mut self.counters.stats.pings_missed;
+        *m = m.wrapping_add(1);
+    }
 
     /// Re-sends of the accepted connection are still to go (checks the
     /// table only while the cheap flag says there may be some).
@@ -902,6 +934,7 @@ impl<'m> Driver<'m> {
         self.acks.clear();
         self.ping_due = false;
         self.user_pings = 0;
+        self.counters.link_down();
         self.send_connect = false;
         self.pending = None;
         self.subs.cancel_restore();
@@ -925,7 +958,10 @@ impl<'m> Driver<'m> {
             self.subs.mark_all_for_restore();
         }
         self.push(Event::Connected { session_present });
+        let st = &mut self.counters.stats;
+        st.connects = st.connects.wrapping_add(1);
         if self.reconnecting {
+            st.reconnects = st.reconnects.wrapping_add(1);
             self.reconnecting = false;
             self.push(Event::ReconnectSuccess);
         }

@@ -42,6 +42,7 @@ pub mod keepalive;
 pub mod pid;
 pub mod reconnect;
 pub mod session;
+pub mod stats;
 pub mod subs;
 pub mod topic;
 
@@ -49,6 +50,7 @@ pub use client::{Client, ConnState, ConnectOptions, Event, EventKind, Rx, Sent, 
 pub use driver::{ConnectResult, Driver, Identity, Message, Op, Settings, Status, Transmit};
 pub use reconnect::backoff_ms;
 pub use session::{Resend, ResendItem, TicketResult};
+pub use stats::Stats;
 
 /// Outgoing QoS 1/2 publishes in flight at once.
 pub const MAX_INFLIGHT: usize = 16;

@@ -796,6 +796,40 @@ fn a_sent_publishs_ticket_outlives_a_lost_connection_and_completes_after_a_resum
 }
 
 #[test]
+fn stats_count_what_the_driver_did() {
+    // client.stats() (issue 13): counters kept by the driver on its own paths.
+    let mut sh = Shim::connected(settings(2, true));
+    sh.publish(b"t", b"0", 0).unwrap();
+    let q1 = sh.publish(b"t", b"1", 1).unwrap();
+    sh.publish(b"t", b"2", 2).unwrap();
+    let sent = sh.take_wire();
+    sh.broker_sends(&ack(0x40, pid_of(&sent[1])));
+    assert_eq!(sh.d.ticket_result(q1.ticket), TicketResult::Done(0));
+    sh.broker_sends(&incoming("in", b"a", 1, 7, false));
+    sh.broker_sends(&incoming("in", b"b", 2, 8, false));
+    sh.broker_sends(&incoming("in", b"b", 2, 8, true));     // the broker sends it again
+    sh.advance(1000);                                       // keep-alive PINGREQ
+    sh.take_wire();
+    sh.advance(40);
+    sh.broker_sends(&PINGRESP);
+    let s = sh.d.stats();
+    assert_eq!((s.published, s.received), ([1, 1, 1], [0, 1, 1]));
+    assert_eq!((s.duplicates_dropped, s.pings, s.pings_missed, s.last_ping_rtt_ms), (1, 1, 0, 40));
+    assert_eq!((s.connects, s.reconnects, s.resent), (1, 0, 0));
+    // A lost link, the automatic reconnect, and the QoS 2 message re-sent.
+    sh.transport_down(Error::PeerClosed);
+    until_connect_written(&mut sh);
+    sh.broker_sends(&connack(true));
+    assert_eq!(kinds(&sh.take_wire()), [PUBLISH]);
+    let s = sh.d.stats();
+    assert_eq!((s.connects, s.reconnects, s.resent), (2, 1, 1));
+    // No PINGRESP: missed, then the link is dead.
+    sh.advance(1000);
+    sh.advance(1000);
+    assert_eq!(sh.d.stats().pings_missed, 1);
+}
+
+#[test]
 fn ping_max_missed_resends_pingreq_before_the_connection_counts_as_dead() {
     let mut sh = Shim::connected(Settings {
         ping_max_missed: 2,

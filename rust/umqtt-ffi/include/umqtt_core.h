@@ -7,9 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-// Storage the caller provides for one core, in bytes (checked at compile time: the driver is 960 bytes on
-// 64-bit hosts, 816 on 32-bit ARM).
-#define UMQTT_CORE_SIZE 960
+// Storage the caller provides for one core, in bytes (checked at compile time: the core is 1024 bytes
+// on 64-bit hosts, less on 32-bit ARM).
+#define UMQTT_CORE_SIZE 1024
 
 // Alignment of that storage.
 #define UMQTT_CORE_ALIGN 8
@@ -209,6 +209,26 @@ typedef struct UmqttEvent {
   // CONNACK code when `cause` is CONNECTION_REFUSED.
   uint8_t code;
 } UmqttEvent;
+
+// What the driver has done (umqtt_core_stats): wrapping counters.
+typedef struct UmqttStats {
+  // Connections accepted, and automatic reconnects among them.
+  uint32_t connects;
+  uint32_t reconnects;
+  // Messages published, by QoS.
+  uint32_t published[3];
+  // Messages delivered to the application, by QoS.
+  uint32_t received[3];
+  // PUBLISH packets sent again after a reconnect.
+  uint32_t resent;
+  // Incoming QoS 2 messages sent again by the broker and not delivered twice.
+  uint32_t duplicates_dropped;
+  // PINGREQs sent, and PINGRESPs that did not come in time.
+  uint32_t pings;
+  uint32_t pings_missed;
+  // Round trip of the last answered PINGREQ, ms (0xFFFFFFFF: none yet).
+  uint32_t last_ping_rtt_ms;
+} UmqttStats;
 
 #ifdef __cplusplus
 extern "C" {
@@ -482,6 +502,12 @@ enum UmqttConnStatus umqtt_core_status(const void *core);
 // # Safety
 // `core` from umqtt_core_init (NULL: false).
 bool umqtt_core_session_present(const void *core);
+
+// The driver's counters into `*out`: BAD_ARGUMENT for a NULL pointer.
+//
+// # Safety
+// `core` from umqtt_core_init; `stats` NULL or writable.
+enum UmqttStatus umqtt_core_stats(const void *core, struct UmqttStats *stats);
 
 // Why the link last went down (OK if it has not).
 //

@@ -35,9 +35,9 @@ pub use types::*;
 use umqtt_core::driver::{Event, Rx};
 use umqtt_core::{ConnectResult, Error, Identity, Op, Settings, TicketResult, Transmit, Will};
 
-/// Storage the caller provides for one core, in bytes (checked at compile time: the driver is 960 bytes on
-/// 64-bit hosts, 816 on 32-bit ARM).
-pub const UMQTT_CORE_SIZE: usize = 960;
+/// Storage the caller provides for one core, in bytes (checked at compile time: the core is 1024 bytes
+/// on 64-bit hosts, less on 32-bit ARM).
+pub const UMQTT_CORE_SIZE: usize = 1024;
 /// Alignment of that storage.
 pub const UMQTT_CORE_ALIGN: usize = 8;
 /// Outgoing QoS 1/2 publishes in flight at once (slots 0..UMQTT_MAX_INFLIGHT-1).
@@ -831,6 +831,31 @@ pub unsafe extern "C" fn umqtt_core_status(core: *const c_void) -> UmqttConnStat
 pub unsafe extern "C" fn umqtt_core_session_present(core: *const c_void) -> bool {
     // SAFETY: the caller's promise.
     unsafe { ptr::driver_ref(core) }.is_some_and(|d| d.session_present())
+}
+
+/// The driver's counters into `*out`: BAD_ARGUMENT for a NULL pointer.
+///
+/// # Safety
+/// `core` from umqtt_core_init; `stats` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_core_stats(core: *const c_void, stats: *mut UmqttStats) -> UmqttStatus {
+    // SAFETY: the caller's promise.
+    let (Some(d), Some(o)) = (unsafe { ptr::driver_ref(core) }, unsafe { out(stats) }) else {
+        return UmqttStatus::BadArgument;
+    };
+    let s = d.stats();
+    *o = UmqttStats {
+        connects: s.connects,
+        reconnects: s.reconnects,
+        published: s.published,
+        received: s.received,
+        resent: s.resent,
+        duplicates_dropped: s.duplicates_dropped,
+        pings: s.pings,
+        pings_missed: s.pings_missed,
+        last_ping_rtt_ms: s.last_ping_rtt_ms,
+    };
+    UmqttStatus::Ok
 }
 
 /// Why the link last went down (OK if it has not).

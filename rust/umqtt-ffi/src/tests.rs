@@ -387,6 +387,7 @@ struct Scratch {
     ev: UmqttEvent,
     code: u8,
     flag: bool,
+    stats: UmqttStats,
 }
 
 impl Scratch {
@@ -400,6 +401,7 @@ impl Scratch {
             ev: blank_event(),
             code: 0,
             flag: false,
+            stats: UmqttStats::default(),
         }
     }
 
@@ -668,6 +670,12 @@ fn null_table() -> Vec<Row> {
         }),
         row("umqtt_core_session_present", CORE, Bool(false), |c, _| unsafe {
             Bool(umqtt_core_session_present(c))
+        }),
+        row("umqtt_core_stats", CORE, BAD, |c, s| unsafe {
+            Status(umqtt_core_stats(c, &mut s.stats))
+        }),
+        row("umqtt_core_stats", "NULL stats", BAD, |c, _| unsafe {
+            Status(umqtt_core_stats(c, null_mut()))
         }),
         row("umqtt_core_cause", CORE, Status(UmqttStatus::Ok), |c, _| unsafe {
             Status(umqtt_core_cause(c))

@@ -51,6 +51,29 @@ pub enum UmqttStatus {
     Lost = 20,
 }
 
+/// What the driver has done (umqtt_core_stats): wrapping counters.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+#[cfg_attr(test, derive(Debug, PartialEq, Eq))]
+pub struct UmqttStats {
+    /// Connections accepted, and automatic reconnects among them.
+    pub connects: u32,
+    pub reconnects: u32,
+    /// Messages published, by QoS.
+    pub published: [u32; 3],
+    /// Messages delivered to the application, by QoS.
+    pub received: [u32; 3],
+    /// PUBLISH packets sent again after a reconnect.
+    pub resent: u32,
+    /// Incoming QoS 2 messages sent again by the broker and not delivered twice.
+    pub duplicates_dropped: u32,
+    /// PINGREQs sent, and PINGRESPs that did not come in time.
+    pub pings: u32,
+    pub pings_missed: u32,
+    /// Round trip of the last answered PINGREQ, ms (0xFFFFFFFF: none yet).
+    pub last_ping_rtt_ms: u32,
+}
+
 /// How the session is run (umqtt_core_configure).
 #[repr(C)]
 #[derive(Clone, Copy)]
