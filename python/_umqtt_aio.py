@@ -1,0 +1,449 @@
+# umqtt.aio: the asyncio face of the umqtt client.
+#
+#     from umqtt.aio import MQTTClient
+#     async with MQTTClient("dev1", "192.0.2.10", keepalive=30) as client:
+#         await client.subscribe("cmd/#", qos=1)
+#         await client.publish("state", b"up", qos=1)
+#         async for message in client.messages:
+#             print(message.topic, message.payload)
+#
+# The protocol is the native client's (the same Rust driver as the blocking
+# faces, in asyncio mode: `_nb(True)`). This file is only the loop around it:
+# one background task (the "pump") steps the native client whenever its
+# transport is readable or the driver's next deadline comes, opens the
+# transport without blocking when the driver asks for one, and wakes the
+# tasks that wait on a command. No call here waits on the network: every
+# wait is an await. The one blocking step is name resolution
+# (socket.getaddrinfo), as in asyncio's own open_connection: give the broker
+# as an IP address where that matters.
+#
+# Frozen into the firmware by python/manifest.py; umqtt.aio (in the C
+# module) answers for this module's names.
+
+import asyncio
+from asyncio import core
+from time import ticks_ms, ticks_add, ticks_diff
+
+import umqtt
+from umqtt import MQTTException
+
+_ETIMEDOUT = 110
+_ENOTCONN = 107
+_EISCONN = 106
+_EALREADY = 114
+_EINPROGRESS = 115
+
+# An alarm with nothing to wait for is re-armed this often (ms): well inside
+# the half period of ticks_ms() on every port.
+_FOREVER_MS = 3600000
+# Received messages held for `client.messages` before the pump stops reading
+# the transport (TCP then holds the broker back); timers still run.
+_QUEUE_MAX = 64
+# Packets the pump handles in one go before it lets other tasks run: each
+# step hands over at most one message, and going back to the event loop for
+# every one of them would cost a poll() each.
+_BURST = 16
+
+
+class _Messages:
+    """``async for message in client.messages``: received messages in order.
+
+    Ends (StopAsyncIteration) once the application has disconnected and
+    everything received has been read; raises the connection's exception
+    once it is lost for good (reconn=False)."""
+
+    def __init__(self, client):
+        self._client = client
+        self._queue = []
+        self._ready = asyncio.Event()
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        while not self._queue:
+            end = self._client._end
+            if end is True:
+                raise StopAsyncIteration
+            if end is not None:
+                raise end
+            self._ready.clear()
+            await self._ready.wait()
+        if len(self._queue) == _QUEUE_MAX:
+            self._client._kick()    # the pump stopped reading: room again
+        return self._queue.pop(0)
+
+    def _put(self, message):
+        self._queue.append(message)
+        self._ready.set()
+
+    def _full(self):
+        return len(self._queue) >= _QUEUE_MAX
+
+
+class MQTTClient:
+    """The asyncio client. Same constructor as umqtt.MQTTClient."""
+
+    def __init__(self, client_id, server, port=0, user=None, password=None, keepalive=0, ssl=False,
+                 ssl_params={}, reconn=True, version=4, pingmaxnum=0, **kw):
+        c = umqtt.MQTTClient(client_id, server, port=port, user=user, password=password, keepalive=keepalive,
+                             ssl=ssl, ssl_params=ssl_params, reconn=reconn, version=version,
+                             pingmaxnum=pingmaxnum, **kw)
+        c._nb(True)
+        self._c = c
+        self.messages = _Messages(self)
+        c.set_callback(self.messages._put, message=True)
+        # Level events: exactly one of them is set at any time.
+        self.up = asyncio.Event()
+        self.down = asyncio.Event()
+        self.down.set()
+        # Set after every step of the pump: command waiters look again.
+        self._progress = asyncio.Event()
+        self._pump_task = None
+        self._alarm_task = None
+        self._alarm_at = 0
+        self._parked = False
+        # None while running (or never started), True once disconnected by
+        # the application, else the exception that ended the connection.
+        self._end = None
+
+    # ----------------------------------------------------------------- API
+
+    async def connect(self, clean_session=True):
+        """Connect; returns the session-present flag. Raises what the
+        attempt failed with (OSError, MQTTException for a refusal)."""
+        c = self._c
+        self._end = None
+        c._connect_start(clean_session)
+        self._start()
+        try:
+            while True:
+                present = c._connect_result()
+                if present is not None:
+                    return present
+                await self._wait_progress()
+        except Exception as e:
+            self._stop(e)
+            raise
+
+    async def publish(self, topic, msg, retain=False, qos=0):
+        """Complete once written (QoS 0) or acknowledged (QoS 1: PUBACK,
+        QoS 2: PUBCOMP). Through a reconnect (reconn=True) the message stays
+        in flight and the call keeps waiting: bound it with asyncio.wait_for
+        if needed (a timed-out message is still re-sent)."""
+        while True:
+            t = await self._issue(self._c._publish_start, topic, msg, retain, qos)
+            if qos == 0 or await self._result(t) != -1:
+                return
+            # -1: the driver dropped the unwritten message with a
+            # connection; it was never sent, so it goes again.
+
+    async def subscribe(self, topic, qos=0):
+        """Complete on SUBACK; returns the granted QoS. A refusal (0x80)
+        raises MQTTException(0x80)."""
+        while True:
+            t = await self._issue(self._c._subscribe_start, topic, qos)
+            code = await self._result(t)
+            if code == -1:
+                continue
+            if code >= 0x80:
+                raise MQTTException(code, "subscription refused by the broker")
+            return code
+
+    async def unsubscribe(self, topic):
+        """Complete on UNSUBACK."""
+        while await self._result(await self._issue(self._c._unsubscribe_start, topic)) == -1:
+            pass
+
+    async def disconnect(self):
+        """Send DISCONNECT (no will is published) and close the connection.
+        Pending calls raise OSError; `client.messages` ends once read."""
+        try:
+            if self._c.get_mqttsta() == 0:
+                self._c.disconnect()
+        finally:
+            self._c.close()
+            self._stop(True)
+
+    def close(self):
+        """Close the transport without DISCONNECT (the will is published)."""
+        self._c.close()
+        self._stop(True)
+
+    async def __aenter__(self):
+        await self.connect()
+        return self
+
+    async def __aexit__(self, exc_type, exc, tb):
+        try:
+            await self.disconnect()
+        except OSError:
+            if exc_type is None:
+                raise       # else the body's own exception says more
+
+    def __getattr__(self, name):
+        # The native client's configuration and non-blocking helpers
+        # (client_id, server, keepalive, set_last_will, get_mqttsta, stats,
+        # error_register_cb, ...). Its blocking calls are not for asyncio.
+        if name in _BLOCKING or name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._c, name)
+
+    # ------------------------------------------------- commands and waiting
+
+    async def _issue(self, start, *args):
+        """Start a command; while the driver says "not now" (connecting,
+        re-sending first, window full), wait for the pump's next step."""
+        while True:
+            t = start(*args)
+            if t is not None:
+                self._kick()    # its deadline may come before the pump's
+                return t
+            await self._wait_progress()
+
+    async def _result(self, t):
+        """The ticket's result code (-1: dropped, issue again); raises when
+        the connection is closed for good."""
+        c = self._c
+        try:
+            while True:
+                r = c._ticket(t)
+                if r is not None:
+                    return r
+                await self._wait_progress()
+        except core.CancelledError:
+            c._forget(t)    # nobody waits now; a publish stays in flight
+            raise
+
+    async def _wait_progress(self):
+        """Wait for the pump's next step (or its end)."""
+        if self._pump_task is None:
+            # Not running: the native call that follows raises (or, if it
+            # does not, nothing would ever wake us).
+            raise self._end if isinstance(self._end, Exception) else OSError(_ENOTCONN)
+        # No await between the caller's look and this wait: nothing is missed.
+        self._progress.clear()
+        await self._progress.wait()
+
+    # --------------------------------------------------------------- pump
+
+    def _start(self):
+        if self._pump_task is None:
+            self._alarm_at = ticks_add(ticks_ms(), _FOREVER_MS)
+            self._alarm_task = asyncio.create_task(self._alarm())
+            self._pump_task = asyncio.create_task(self._pump())
+
+    def _stop(self, end):
+        """End the pump (from any task): `end` is True (disconnected) or the
+        exception; waiters are woken to see it."""
+        if not isinstance(self._end, Exception):
+            self._end = end
+        pump, alarm = self._pump_task, self._alarm_task
+        self._pump_task = self._alarm_task = None
+        for t in (alarm, pump):
+            if t is not None and t is not core.cur_task:
+                t.cancel()
+        self._set_up(False)
+        self._progress.set()
+        self.messages._ready.set()
+
+    async def _pump(self):
+        c = self._c
+        try:
+            while True:
+                n = 1
+                while n < _BURST and c._step():
+                    n += 1
+                self._set_up(c.get_mqttsta() == 0)
+                self._progress.set()
+                if c.get_mqttsta() in (-1, 2):
+                    # Closed for good (reconn=False, or the broker closed).
+                    self._stop(_lost(c))
+                    return
+                want = c._want_open()
+                if want is not None:
+                    await self._open(*want)
+                    continue
+                ms = c._next_timeout()
+                s = None if self.messages._full() else c.sock
+                await self._park(ms, None if s is None else c)
+        except core.CancelledError:
+            raise
+        except Exception as e:      # a bug here must not leave waiters hanging
+            self._stop(e)
+
+    def _set_up(self, up):
+        if up != self.up.is_set():
+            if up:
+                self.down.clear()
+                self.up.set()
+            else:
+                self.up.clear()
+                self.down.set()
+
+    # ------------------------------------------- waiting without blocking
+    #
+    # The pump waits on one stream (the client, or the socket being
+    # opened) and at the same time for a deadline. asyncio has no such wait
+    # without making tasks, so a second task, the alarm, sleeps until the
+    # deadline and then reschedules the parked pump (_kick), exactly as
+    # Task.cancel() reschedules a task, minus the exception. Other tasks kick
+    # the pump too when they start a command (its deadline may be earlier).
+
+    async def _park(self, ms, stream=None, write=False):
+        """Wait until `stream` is ready, `ms` passed (-1: no deadline) or a
+        kick came."""
+        if ms == 0:
+            await asyncio.sleep_ms(0)
+            return
+        self._parked = True
+        try:
+            if stream is None:
+                await asyncio.sleep_ms(_FOREVER_MS if ms < 0 else ms)
+            else:
+                self._set_alarm(ms)
+                await _io_wait(stream, write)
+        finally:
+            self._parked = False
+
+    def _kick(self):
+        """Reschedule the parked pump now (safe from any other task)."""
+        t = self._pump_task
+        if t is None or not self._parked or t is core.cur_task:
+            return
+        self._parked = False
+        if t.data is core._io_queue:            # waiting on a stream
+            core._io_queue.remove(t)
+            core._task_queue.push(t)
+        elif t.data is None:                    # sleeping: bring it forward
+            core._task_queue.remove(t)
+            core._task_queue.push(t)
+
+    def _set_alarm(self, ms):
+        # Called by the pump only; the alarm task then sits in the task
+        # queue (it never waits on anything but its sleep).
+        self._alarm_at = ticks_add(ticks_ms(), _FOREVER_MS if ms < 0 else ms)
+        a = self._alarm_task
+        if a is not None:
+            core._task_queue.remove(a)
+            core._task_queue.push(a, self._alarm_at)
+
+    async def _alarm(self):
+        while True:
+            dt = ticks_diff(self._alarm_at, ticks_ms())
+            if dt > 0:
+                await asyncio.sleep_ms(dt)
+                continue
+            self._alarm_at = ticks_add(ticks_ms(), _FOREVER_MS)
+            self._kick()
+
+    # ----------------------------------------------------- the transport
+
+    async def _open(self, server, port, timeout_ms):
+        """Open the transport the driver asked for, within timeout_ms, and
+        hand it over (or the reason it failed)."""
+        c = self._c
+        try:
+            stream = await self._open_stream(server, port, timeout_ms)
+        except Exception as e:
+            c._attach_failed(e)
+            return
+        c._attach(stream)
+
+    async def _open_stream(self, server, port, timeout_ms):
+        import socket
+
+        deadline = ticks_add(ticks_ms(), timeout_ms)
+        c = self._c
+        family = socket.AF_INET6 if getattr(c, "ipvtype", 0) == 1 else 0
+        # The one blocking step: asyncio has no non-blocking resolver.
+        ai = socket.getaddrinfo(server, port, family, socket.SOCK_STREAM)
+        if not ai:
+            raise OSError(113)          # EHOSTUNREACH, as the blocking faces
+        ai = ai[0]
+        s = socket.socket(ai[0], socket.SOCK_STREAM)
+        try:
+            s.setblocking(False)
+            try:
+                # One write per packet: Nagle would only hold them back.
+                s.setsockopt(6, 1, 1)   # IPPROTO_TCP, TCP_NODELAY
+            except (OSError, AttributeError):
+                pass
+            await self._tcp_connect(s, ai[-1], deadline)
+            if c.ssl is not False and c.ssl is not None:
+                # The handshake runs as the first packets are written and
+                # read (do_handshake_on_connect=False).
+                tls = _tls_context(c.ssl, c.ssl_params).wrap_socket(
+                    s, server_hostname=c.ssl_params.get("server_hostname") or server,
+                    do_handshake_on_connect=False)
+                tls.setblocking(False)
+                return tls
+            return s
+        except BaseException:
+            s.close()
+            raise
+
+    async def _tcp_connect(self, s, addr, deadline):
+        """A non-blocking connect(), waited for until writable or deadline."""
+        try:
+            s.connect(addr)
+            return
+        except OSError as e:
+            if e.errno != _EINPROGRESS:
+                raise
+        while True:
+            left = ticks_diff(deadline, ticks_ms())
+            if left <= 0:
+                raise OSError(_ETIMEDOUT)
+            await self._park(left, s, True)
+            # Asking again tells how it went: EISCONN once connected, the
+            # failure (ECONNREFUSED...) otherwise, EALREADY while pending.
+            try:
+                s.connect(addr)
+                return
+            except OSError as e:
+                if e.errno == _EISCONN:
+                    return
+                if e.errno not in (_EALREADY, _EINPROGRESS):
+                    raise
+
+
+_BLOCKING = ("connect", "publish", "subscribe", "unsubscribe", "wait_msg", "check_msg", "ping", "disconnect",
+             "close", "set_callback", "sock", "cb")
+
+
+def _io_wait(stream, write):
+    # asyncio's own way to wait for a stream (see asyncio/stream.py).
+    yield core._io_queue.queue_write(stream) if write else core._io_queue.queue_read(stream)
+
+
+def _lost(c):
+    """The exception of a connection closed for good, as the native client
+    raises it for a waiter (OSError, or MQTTException for the broker's)."""
+    try:
+        c._ticket(0)
+    except Exception as e:
+        return e
+    return OSError(_ENOTCONN)
+
+
+def _tls_context(ssl, params):
+    """An SSLContext from ssl=True and ssl_params (as the blocking faces
+    build it in C), or the SSLContext the application gave."""
+    if ssl is not True:
+        return ssl
+    try:
+        import tls
+    except ImportError:
+        import ssl as tls
+    ctx = tls.SSLContext(tls.PROTOCOL_TLS_CLIENT)
+    ca = params.get("cadata") or params.get("ca")
+    if ca is not None:
+        ctx.load_verify_locations(ca)
+    cert, key = params.get("cert"), params.get("key")
+    if cert is not None or key is not None:
+        ctx.load_cert_chain(cert, key)
+    reqs = params.get("cert_reqs")
+    # Verification is on whenever a CA is given or cert_reqs asks for it.
+    ctx.verify_mode = reqs if reqs is not None else (tls.CERT_REQUIRED if ca is not None else tls.CERT_NONE)
+    return ctx
