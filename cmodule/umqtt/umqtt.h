@@ -19,6 +19,14 @@
 
 typedef struct _umqtt_client_obj_t umqtt_client_obj_t;
 
+// The receive and transmit buffers: their size at rest, and the most they
+// keep once grown (a larger packet grows them for itself; they return to
+// their size at rest after it, so one large message does not hold its RAM
+// for good, while steady traffic up to the kept size allocates nothing).
+#define UMQTT_RX_INITIAL (512)
+#define UMQTT_TX_INITIAL (256)
+#define UMQTT_BUFFER_KEPT (2048)
+
 // The face a client was made through: its defaults and return values.
 typedef enum {
     UMQTT_FACE_QUECPYTHON = 0,      // umqtt.MQTTClient
@@ -152,6 +160,7 @@ void *umqtt_core(umqtt_client_obj_t *self);     // the driver; asserts the mutex
 uint32_t umqtt_now_ms(void);
 bool umqtt_deadline_passed(uint32_t deadline);
 void umqtt_tx_reserve(umqtt_client_obj_t *self, size_t len);
+void umqtt_settle_buffers(umqtt_client_obj_t *self);
 bool umqtt_write_locked(umqtt_client_obj_t *self, const uint8_t *buf, size_t len);
 void umqtt_transport_lost(umqtt_client_obj_t *self, UmqttStatus cause);
 void umqtt_pump_locked(umqtt_client_obj_t *self, umqtt_pass_t *pass, bool deliver);

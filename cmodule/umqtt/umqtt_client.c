@@ -21,8 +21,6 @@
 #define DEFAULT_TLS_PORT (8883)
 #define DEFAULT_TIMEOUT_MS (10000)
 #define DEFAULT_MAX_PACKET (128 * 1024)
-#define RX_INITIAL (512)
-#define TX_INITIAL (256)
 
 #define CORE(self) umqtt_core(self)
 
@@ -195,10 +193,10 @@ static mp_obj_t umqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, 
     self->delay = MP_OBJ_NEW_SMALL_INT(2);
     self->debug = mp_const_false;
     self->fd = -1;
-    self->rx_buf = m_new(uint8_t, RX_INITIAL);
-    self->rx_cap = RX_INITIAL;
-    self->tx_buf = m_new(uint8_t, TX_INITIAL);
-    self->tx_cap = TX_INITIAL;
+    self->rx_buf = m_new(uint8_t, UMQTT_RX_INITIAL);
+    self->rx_cap = UMQTT_RX_INITIAL;
+    self->tx_buf = m_new(uint8_t, UMQTT_TX_INITIAL);
+    self->tx_cap = UMQTT_TX_INITIAL;
     self->max_packet = (size_t)max_packet;
     self->port = port != 0 ? (mp_uint_t)port : (ssl != mp_const_false ? DEFAULT_TLS_PORT : DEFAULT_PORT);
     self->timeout_ms = timeout_ms;

@@ -94,6 +94,27 @@ void umqtt_tx_reserve(umqtt_client_obj_t *self, size_t len) {
     }
 }
 
+// Buffers grown past UMQTT_BUFFER_KEPT for a large packet return to their
+// size at rest once it is handled (mutex held). Shrinking in place never
+// allocates; under heap_lock() it may fail, and the buffer stays as it is.
+void umqtt_settle_buffers(umqtt_client_obj_t *self) {
+    if (self->rx_cap > UMQTT_BUFFER_KEPT && self->rx_start == self->rx_end) {
+        uint8_t *p = m_renew_maybe(uint8_t, self->rx_buf, self->rx_cap, UMQTT_RX_INITIAL, false);
+        if (p != NULL) {
+            self->rx_buf = p;
+            self->rx_cap = UMQTT_RX_INITIAL;
+            self->rx_start = self->rx_end = 0;
+        }
+    }
+    if (self->tx_cap > UMQTT_BUFFER_KEPT) {
+        uint8_t *p = m_renew_maybe(uint8_t, self->tx_buf, self->tx_cap, UMQTT_TX_INITIAL, false);
+        if (p != NULL) {
+            self->tx_buf = p;
+            self->tx_cap = UMQTT_TX_INITIAL;
+        }
+    }
+}
+
 // Room for a packet of `need` bytes from rx_start; false when over max_packet.
 static bool rx_reserve(umqtt_client_obj_t *self, size_t need) {
     if (need > self->max_packet) {
@@ -396,6 +417,7 @@ void umqtt_pump_locked(umqtt_client_obj_t *self, umqtt_pass_t *pass, bool delive
     }
     drain_transmit(self, now);
     drain_events(self, pass);
+    umqtt_settle_buffers(self);
 }
 
 // Open the transport the driver asked for, without the mutex (name lookup,

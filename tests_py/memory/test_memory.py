@@ -55,3 +55,17 @@ def test_received_message_allocates_only_topic_and_payload(broker, mpy, ids, pah
         "{} messages took {} bytes of heap; their topic and payload objects take {}:\n{}".format(
             n, measured, expected, dev.describe()))
     assert "BAD 0" in dev.lines, dev.describe()
+
+
+def test_buffers_return_to_their_size_at_rest_after_a_64k_message_each_way(broker, mpy, ids, paho_peer):
+    # Issue 13: one large message used to keep 132 KB of buffers for good.
+    peer = paho_peer(broker)
+    peer.subscribe(ids.topic + "/out", qos=1)
+    p = mpy.start("large_message_ram.py", env=mpy.env(broker, ids))
+    p.wait_line("^READY$", timeout=15)
+    peer.publish(ids.topic + "/big", bytes(range(256)) * 256, qos=1)
+    assert p.wait(timeout=20) == 0, p.describe()
+    out = p.stdout.splitlines()
+    assert out[1] == "GOT [65536]", p.describe()
+    assert out[2].endswith("True"), p.describe()
+    assert [len(m.payload) for m in peer.wait_messages(1, topic=ids.topic + "/out")] == [65536]
