@@ -104,6 +104,7 @@ static const mp_rom_map_elem_t umqtt_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR___version__), MP_ROM_PTR(&umqtt_version_obj) },
     { MP_ROM_QSTR(MP_QSTR_MQTTClient), MP_ROM_PTR(&umqtt_client_type) },
     { MP_ROM_QSTR(MP_QSTR_MQTTException), MP_ROM_PTR(&mp_type_MQTTException) },
+    { MP_ROM_QSTR(MP_QSTR_Message), MP_ROM_PTR(&umqtt_message_type) },
     { MP_ROM_QSTR(MP_QSTR_simple), MP_ROM_PTR(&umqtt_simple_module) },
     { MP_ROM_QSTR(MP_QSTR_robust), MP_ROM_PTR(&umqtt_robust_module) },
     { MP_ROM_QSTR(MP_QSTR_aio), MP_ROM_PTR(&umqtt_aio_module) },

@@ -3,8 +3,9 @@
 # Python surface for editors and type checkers on the host. Checked by
 # `mypy --strict stubs/` and compared with dir() on the firmware
 # (tests_py/api/test_stubs.py).
-from typing import Any, Callable, Final, Protocol
+from typing import Any, Callable, Final, Literal, Protocol, overload
 
+from . import aio as aio
 from . import robust as robust
 from . import simple as simple
 
@@ -20,6 +21,24 @@ class _SSLContextLike(Protocol):
     # ssl.SSLContext / tls.SSLContext: anything with wrap_socket().
     def wrap_socket(self, sock: Any, *, server_hostname: Any = ...) -> Any: ...
 
+class Message:
+    """A received message (set_callback(f, message=True), umqtt.aio's client.messages)."""
+
+    @property
+    def topic(self) -> bytes: ...
+    @property
+    def payload(self) -> bytes: ...
+    @property
+    def qos(self) -> int: ...
+    @property
+    def retain(self) -> bool:
+        """True for a retained message the broker sent on subscribing."""
+    @property
+    def dup(self) -> bool: ...
+    @property
+    def properties(self) -> dict[str, Any]:
+        """MQTT 5 properties; {} before MQTT 5."""
+
 class MQTTException(Exception):
     """A refusal or a protocol error from the broker; args[0] is the MQTT
     return/reason code where there is one."""
@@ -31,7 +50,7 @@ class MQTTClient:
     # Settable, as in QuecPython's and umqtt.robust's clients.
     DELAY: int
     DEBUG: bool
-    cb: Callable[[bytes, bytes], object] | None
+    cb: Callable[[bytes, bytes], object] | Callable[[Message], object] | None
     # Read-only: the client's configuration and state (AttributeError on assignment).
     @property
     def session_present(self) -> bool: ...
@@ -58,7 +77,7 @@ class MQTTClient:
     @property
     def ssl(self) -> bool | _SSLContextLike: ...
     @property
-    def ssl_params(self) -> dict[str, Any] | None: ...
+    def ssl_params(self) -> dict[str, Any]: ...
     @property
     def user(self) -> _Text | None: ...
     @property
@@ -96,7 +115,13 @@ class MQTTClient:
         max_inflight: int = ...,
         transport: Callable[[], Any] | None = None,
     ) -> None: ...
-    def set_callback(self, f: Callable[[bytes, bytes], object]) -> None: ...
+    @overload
+    def set_callback(self, f: Callable[[bytes, bytes], object] | None) -> None: ...
+    @overload
+    def set_callback(self, f: Callable[[bytes, bytes], object] | None, *, message: Literal[False]) -> None: ...
+    @overload
+    def set_callback(self, f: Callable[[Message], object] | None, *, message: Literal[True]) -> None:
+        """message=True: f gets one Message (topic, payload, qos, retain, dup, properties)."""
     def error_register_cb(self, f: Callable[[str], object]) -> None: ...
     def set_last_will(self, topic: _Topic, msg: _Text, retain: bool = False, qos: _QoS = 0) -> None: ...
     def connect(self, clean_session: bool = True, timeout: float | None = None) -> int:
@@ -114,3 +139,7 @@ class MQTTClient:
     def get_mqttsta(self) -> int:
         """0 connected, 1 connecting, 2 closed by the server, -1 error/closed."""
     def delay(self, i: int) -> None: ...
+    def stats(self) -> dict[str, Any]:
+        """Counters: connects, reconnects, published, published_by_qos, received,
+        received_by_qos, resent, duplicates_dropped, bytes_sent, bytes_received,
+        pings, pings_missed, ping_rtt_ms (None before any)."""

@@ -1,7 +1,8 @@
 # Type stubs for `umqtt.simple` (micropython-lib's face):
 # `from umqtt.simple import MQTTClient`.
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Literal, Protocol, overload
 
+from umqtt import Message
 from umqtt import MQTTException as MQTTException
 
 _Text = str | bytes
@@ -19,7 +20,7 @@ class MQTTClient:
     # Settable, as in QuecPython's and umqtt.robust's clients.
     DELAY: int
     DEBUG: bool
-    cb: Callable[[bytes, bytes], object] | None
+    cb: Callable[[bytes, bytes], object] | Callable[[Message], object] | None
     # Read-only: the client's configuration and state (AttributeError on assignment).
     @property
     def session_present(self) -> bool: ...
@@ -46,7 +47,7 @@ class MQTTClient:
     @property
     def ssl(self) -> bool | _SSLContextLike: ...
     @property
-    def ssl_params(self) -> dict[str, Any] | None: ...
+    def ssl_params(self) -> dict[str, Any]: ...
     @property
     def user(self) -> _Text | None: ...
     @property
@@ -84,7 +85,13 @@ class MQTTClient:
         max_inflight: int = ...,
         transport: Callable[[], Any] | None = None,
     ) -> None: ...
-    def set_callback(self, f: Callable[[bytes, bytes], object]) -> None: ...
+    @overload
+    def set_callback(self, f: Callable[[bytes, bytes], object] | None) -> None: ...
+    @overload
+    def set_callback(self, f: Callable[[bytes, bytes], object] | None, *, message: Literal[False]) -> None: ...
+    @overload
+    def set_callback(self, f: Callable[[Message], object] | None, *, message: Literal[True]) -> None:
+        """message=True: f gets one Message (topic, payload, qos, retain, dup, properties)."""
     def error_register_cb(self, f: Callable[[str], object]) -> None: ...
     def set_last_will(self, topic: _Topic, msg: _Text, retain: bool = False, qos: _QoS = 0) -> None: ...
     def connect(self, clean_session: bool = True, timeout: float | None = None) -> bool:
@@ -99,3 +106,7 @@ class MQTTClient:
     def check_msg(self) -> None: ...
     def get_mqttsta(self) -> int: ...
     def delay(self, i: int) -> None: ...
+    def stats(self) -> dict[str, Any]:
+        """Counters: connects, reconnects, published, published_by_qos, received,
+        received_by_qos, resent, duplicates_dropped, bytes_sent, bytes_received,
+        pings, pings_missed, ping_rtt_ms (None before any)."""

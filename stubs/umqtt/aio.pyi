@@ -1,0 +1,50 @@
+# Type stubs for `umqtt.aio` (the asyncio client): `from umqtt.aio import MQTTClient`.
+# Its attributes come from the frozen Python module _umqtt_aio
+# (python/_umqtt_aio.py); a port adds it with include("<repo>/python/manifest.py").
+from typing import Any, AsyncIterator, Callable
+
+from umqtt import Message
+from umqtt import MQTTException as MQTTException
+
+_Text = str | bytes
+_Topic = str | bytes | bytearray
+_Payload = str | bytes | bytearray | memoryview
+
+class _Event:
+    def is_set(self) -> bool: ...
+    async def wait(self) -> Any: ...
+
+class MQTTClient:
+    """The asyncio client: the same constructor as umqtt.MQTTClient."""
+
+    up: _Event
+    down: _Event
+    messages: AsyncIterator[Message]
+    def __init__(
+        self,
+        client_id: _Text,
+        server: _Text,
+        port: int = 0,
+        user: _Text | None = None,
+        password: _Text | None = None,
+        keepalive: int = 0,
+        ssl: Any = False,
+        ssl_params: dict[str, Any] = ...,
+        reconn: bool = True,
+        version: int = 4,
+        pingmaxnum: int = 0,
+        manage: bool = False,
+        ipvtype: int = 0,
+        *,
+        timeout: float | None = None,
+        max_packet: int = ...,
+        max_inflight: int = ...,
+    ) -> None: ...
+    async def connect(self, clean_session: bool = True) -> bool: ...
+    async def publish(self, topic: _Topic, msg: _Payload, retain: bool = False, qos: int = 0) -> None: ...
+    async def subscribe(self, topic: _Topic, qos: int = 0) -> None: ...
+    async def unsubscribe(self, topic: _Topic) -> None: ...
+    async def disconnect(self) -> None: ...
+    def stats(self) -> dict[str, Any]: ...
+    async def __aenter__(self) -> "MQTTClient": ...
+    async def __aexit__(self, *exc: object) -> None: ...
