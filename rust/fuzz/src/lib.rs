@@ -28,7 +28,7 @@ use umqtt_core::{Error, Resend, TicketResult, MAX_INBOUND_QOS2, MAX_INFLIGHT, MA
 /// (`COMPLETED_TICKETS` in session.rs).
 const COMPLETED_TICKETS: usize = 16;
 /// Ops per input (bounds the time of one execution).
-pub const MAX_OPS: usize = 160;
+pub const MAX_OPS: usize = 100;
 
 pub const TOPICS: [&[u8]; 5] = [b"a", b"a/b", b"sensors/t1", b"x/y/z", b"t"];
 pub const FILTERS: [&[u8]; 5] = [b"a/#", b"+/b", b"a/b", b"#", b"sensors/+"];
@@ -377,6 +377,9 @@ pub struct Sim {
     pub tickets: Vec<u32>,
     pub log: Vec<Obs>,
     pub record: bool,
+    /// Run [`Sim::check`] after every step (split_rx's second sim skips it:
+    /// it must only match the first).
+    pub checks: bool,
     pub m: Model,
 }
 
@@ -411,6 +414,7 @@ impl Sim {
             tickets: Vec::new(),
             log: Vec::new(),
             record,
+            checks: true,
             m: Model {
                 window: usize::from(settings.max_inflight),
                 ..Model::default()
@@ -574,7 +578,9 @@ impl Sim {
                 }
             }
         }
-        self.check();
+        if self.checks {
+            self.check();
+        }
     }
 
     fn publish(&mut self, topic: &[u8], payload: &[u8], qos: u8, retain: bool, cap: usize, write_fails: bool) {
@@ -1139,8 +1145,12 @@ impl Sim {
             }
         }
         assert_eq!(s.inbound_qos2_count(), self.m.inbound.len(), "incoming QoS 2 ids");
-        for &p in &self.m.inbound {
-            assert!(s.inbound_contains(p), "incoming QoS 2 id {p} forgotten");
+        // The sweep costs a scan of the table per id: only for small sets
+        // (a re-sent QoS 2 PUBLISH checks its own id whenever it comes).
+        if self.m.inbound.len() <= 16 {
+            for &p in &self.m.inbound {
+                assert!(s.inbound_contains(p), "incoming QoS 2 id {p} forgotten");
+            }
         }
     }
 }
@@ -1446,6 +1456,7 @@ pub fn run_split(data: &[u8]) {
     let Ok((settings, start, seed)) = gen_setup(&mut u) else { return };
     let mut whole = Sim::new(settings, start, seed, true);
     let mut split = Sim::new(settings, start, seed, true);
+    split.checks = false;
     for _ in 0..MAX_OPS {
         if u.is_empty() {
             break;
