@@ -371,17 +371,51 @@ class MQTTClient:
                 pass
             await self._tcp_connect(s, ai[-1], deadline)
             if c.ssl is not False and c.ssl is not None:
-                # The handshake runs as the first packets are written and
-                # read (do_handshake_on_connect=False).
                 tls = _tls_context(c.ssl, c.ssl_params).wrap_socket(
                     s, server_hostname=c.ssl_params.get("server_hostname") or server,
                     do_handshake_on_connect=False)
                 tls.setblocking(False)
+                await self._tls_handshake(tls, s, deadline)
                 return tls
             return s
         except BaseException:
             s.close()
             raise
+
+    async def _tls_handshake(self, tls, raw, deadline):
+        """Run the TLS handshake here, so that a certificate that fails
+        verification is a failed open (MQTTException, as the blocking faces
+        raise it) and the native client's first write does not wait on the
+        handshake. A read (of application data, which no broker sends
+        before CONNECT) drives it. The TLS module cannot say when it is
+        over; the server's certificate shows once its first flight is
+        handled, and its last flight (ChangeCipherSpec, Finished) follows
+        within about a round trip, so that long is waited for it. Should it
+        come later, the native client's first write finishes the handshake
+        (blocking for the rest of that round trip). Without getpeercert()
+        the whole handshake happens there."""
+        if not hasattr(tls, "getpeercert"):
+            return
+        buf = bytearray(1)
+        sent = ticks_ms()
+        rtt = None
+        grace = False
+        while True:
+            _tls_read(tls, buf)
+            if grace:
+                return
+            if tls.getpeercert(True) is not None:
+                # One more read after about a round trip (or as soon as
+                # the last flight is there), then the handshake is over.
+                grace = True
+                wait = 2 * rtt + 20
+            else:
+                wait = ticks_diff(deadline, ticks_ms())
+                if wait <= 0:
+                    raise OSError(_ETIMEDOUT)
+            await self._park(min(wait, max(1, ticks_diff(deadline, ticks_ms()))), raw)
+            if rtt is None:
+                rtt = ticks_diff(ticks_ms(), sent)
 
     async def _tcp_connect(self, s, addr, deadline):
         """A non-blocking connect(), waited for until writable or deadline."""
@@ -425,6 +459,25 @@ def _lost(c):
     except Exception as e:
         return e
     return OSError(_ENOTCONN)
+
+
+def _tls_read(tls, buf):
+    # One step of the handshake; its failures as the blocking faces raise them.
+    try:
+        n = tls.readinto(buf)
+    except ValueError as e:
+        raise MQTTException("TLS: server certificate rejected: " + _text(e))
+    except OSError as e:
+        if e.errno in (32, 103, 104):       # EPIPE, ECONNABORTED, ECONNRESET
+            raise MQTTException("TLS handshake failed: connection closed by the broker: " + _text(e))
+        raise
+    if n is not None:
+        raise OSError(104)      # end of stream, or bytes before CONNECT
+
+
+def _text(e):
+    # The TLS module's message, without the blank lines around it.
+    return str(e).strip()
 
 
 def _tls_context(ssl, params):

@@ -13,8 +13,8 @@ out = print     # unbuffered on the unix port: pytest sees each line at once
 
 
 class Ticker:
-    """A task that wakes every 10 ms; `gap` is the longest time between two
-    wake-ups (10 ms when nothing ever held the event loop)."""
+    """A task that wakes every 10 ms; `gap` is the longest time without a
+    wake-up, up to stop() (10 ms when nothing ever held the event loop)."""
 
     def __init__(self, period_ms=10):
         self.period = period_ms
@@ -23,22 +23,25 @@ class Ticker:
         self._task = None
 
     def start(self):
+        self._last = ticks_ms()
         self._task = asyncio.create_task(self._run())
         return self
 
     async def _run(self):
-        last = ticks_ms()
+        self._last = ticks_ms()
         while True:
             await asyncio.sleep_ms(self.period)
-            now = ticks_ms()
-            d = ticks_diff(now, last)
-            if d > self.gap:
-                self.gap = d
+            self._tick()
             self.ticks += 1
-            last = now
+
+    def _tick(self):
+        now = ticks_ms()
+        self.gap = max(self.gap, ticks_diff(now, self._last))
+        self._last = now
 
     def stop(self):
         self._task.cancel()
+        self._tick()
         return self.gap
 
 

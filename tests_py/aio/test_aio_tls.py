@@ -1,0 +1,59 @@
+"""The asyncio client over TLS: a pinned CA (ssl=True + ssl_params, or an
+SSLContext), the event loop kept running through the handshake, and a
+certificate that fails verification refusing the connection."""
+
+import pytest
+
+import mqtt_harness as h
+
+GAP_LIMIT_MS = 150
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    try:
+        return h.Pki(tmp_path_factory.mktemp("aio-pki")).generate()
+    except (OSError, RuntimeError) as e:
+        pytest.fail("could not make the test certificates with openssl: {}".format(e), pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def tls_broker(tmp_path_factory, pki):
+    b = h.TlsBroker(tmp_path_factory.mktemp("aio-mosquitto-tls"), pki)
+    try:
+        b.start()
+    except RuntimeError as e:
+        pytest.fail(str(e), pytrace=False)
+    yield b
+    b.stop()
+
+
+def run(mpy, tls_broker, pki, ids, listener="tls", **extra):
+    env = mpy.env(tls_broker, ids, CA_FILE=pki.path("ca"), **extra)
+    env["MQTT_PORT"] = tls_broker.tls_ports[listener]
+    r = mpy.run("aio_tls.py", env=env, timeout=40)
+    assert r.returncode == 0, r.describe()
+    lines = r.stdout.splitlines()
+    gaps = [l for l in lines if l.startswith("GAP ")]
+    assert len(gaps) == 1, r.describe()
+    return [l for l in lines if not l.startswith("GAP ")], int(gaps[0].split()[1])
+
+
+@pytest.mark.parametrize("context", ["0", "1"])
+def test_tls_with_a_pinned_ca(tls_broker, pki, mpy, ids, figures, context):
+    lines, gap = run(mpy, tls_broker, pki, ids, TLS_CONTEXT=context)
+    figures("TLS ({}): largest ticker gap {} ms".format("SSLContext" if context == "1" else "ssl_params", gap))
+    assert lines == ["CONNECT False", "GOT [(b'tls 0', 0), (b'tls 1', 1), (b'tls 2', 2)]"]
+    assert gap <= GAP_LIMIT_MS
+
+
+@pytest.mark.parametrize("listener,why", [
+    ("expired", "The certificate validity has expired"),
+    ("wrong_host", "The certificate Common Name (CN) does not match with the expected CN"),
+])
+def test_a_certificate_that_fails_verification_refuses(tls_broker, pki, mpy, ids, figures, listener, why):
+    lines, gap = run(mpy, tls_broker, pki, ids, listener=listener)
+    figures("TLS refused ({}): largest ticker gap {} ms".format(listener, gap))
+    # As the blocking faces raise it (umqtt_io.c raise_tls_failure).
+    assert lines == ["FAILED MQTTException TLS: server certificate rejected: " + why]
+    assert gap <= GAP_LIMIT_MS
