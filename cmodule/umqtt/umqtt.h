@@ -56,6 +56,7 @@ struct _umqtt_client_obj_t {
     int fd;                         // -1 when the transport has none to poll
     int last_errno;                 // of the last transport failure, for OSError
     mp_obj_t open_error;            // why the last transport open failed
+    mp_obj_t deferred_exc;          // a callback's exception raised while a command waited (umqtt_pump.c)
     // Objects the driver's slots stand for: the topic and payload of each
     // in-flight QoS 1/2 message, the filter of each subscription.
     mp_obj_t slot_topic[UMQTT_MAX_INFLIGHT];
@@ -167,6 +168,9 @@ void umqtt_pump_locked(umqtt_client_obj_t *self, umqtt_pass_t *pass, bool delive
 void umqtt_after_pass(umqtt_client_obj_t *self, umqtt_pass_t *pass);
 void umqtt_finish_pass(umqtt_client_obj_t *self, umqtt_pass_t *pass, mp_obj_t cb);
 size_t umqtt_pump(umqtt_client_obj_t *self, bool deliver);
+size_t umqtt_pump_deferring(umqtt_client_obj_t *self);
+void umqtt_finish_pass_deferring(umqtt_client_obj_t *self, umqtt_pass_t *pass, mp_obj_t cb);
+void umqtt_raise_deferred(umqtt_client_obj_t *self);
 void umqtt_wait(umqtt_client_obj_t *self, uint32_t deadline);
 
 // Commands (umqtt_command.c): the objects and bytes of one command, and the

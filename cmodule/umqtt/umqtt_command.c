@@ -96,7 +96,7 @@ UmqttStatus umqtt_wait_ticket(umqtt_client_obj_t *self, uint32_t ticket, int slo
         UmqttStatus cause = st == UMQTT_STATUS_LOST ? umqtt_core_cause(CORE(self)) : UMQTT_STATUS_OK;
         mp_obj_t cb = self->msg_cb;
         umqtt_unlock(&guard);
-        umqtt_finish_pass(self, &pass, cb);
+        umqtt_finish_pass_deferring(self, &pass, cb);
         if (st == UMQTT_STATUS_LOST) {
             umqtt_raise_lost(self, cause);
         }
@@ -205,7 +205,7 @@ UmqttOp umqtt_issue(umqtt_client_obj_t *self, umqtt_command_fn_t fn, const umqtt
         if (umqtt_deadline_passed(deadline)) {
             mp_raise_OSError(MP_ETIMEDOUT);
         }
-        if (umqtt_pump(self, true) == 0) {
+        if (umqtt_pump_deferring(self) == 0) {
             umqtt_wait(self, deadline);
         }
     }

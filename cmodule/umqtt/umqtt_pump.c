@@ -495,6 +495,53 @@ size_t umqtt_pump(umqtt_client_obj_t *self, bool deliver) {
     return pass.packets;
 }
 
+// As umqtt_pump, for a thread waiting on its own command (publish(),
+// subscribe(), ...): an exception from the message callback is kept for the
+// next wait_msg()/check_msg() instead of ending the command. The command has
+// done what it was asked (a QoS 2 publish went out exactly once): raising
+// from it would make a script that retries on an exception send it again.
+size_t umqtt_pump_deferring(umqtt_client_obj_t *self) {
+    umqtt_pass_t pass = { 0 };
+    umqtt_guard_t guard;
+    umqtt_lock(self, &guard);
+    umqtt_pump_locked(self, &pass, true);
+    mp_obj_t cb = self->msg_cb;
+    umqtt_unlock(&guard);
+    umqtt_finish_pass_deferring(self, &pass, cb);
+    return pass.packets;
+}
+
+void umqtt_finish_pass_deferring(umqtt_client_obj_t *self, umqtt_pass_t *pass, mp_obj_t cb) {
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        umqtt_finish_pass(self, pass, cb);
+        nlr_pop();
+        return;
+    }
+    mp_obj_t exc = MP_OBJ_FROM_PTR(nlr.ret_val);
+    if (!umqtt_is_exception(exc, &mp_type_Exception)) {
+        nlr_jump(nlr.ret_val);      // KeyboardInterrupt, SystemExit: the script's own stop
+    }
+    umqtt_guard_t guard;
+    umqtt_lock(self, &guard);
+    if (self->deferred_exc == MP_OBJ_NULL) {
+        self->deferred_exc = exc;   // the first one; later ones while it waits are dropped
+    }
+    umqtt_unlock(&guard);
+}
+
+// wait_msg()/check_msg() raise first what a callback raised while a command waited.
+void umqtt_raise_deferred(umqtt_client_obj_t *self) {
+    umqtt_guard_t guard;
+    umqtt_lock(self, &guard);
+    mp_obj_t exc = self->deferred_exc;
+    self->deferred_exc = MP_OBJ_NULL;
+    umqtt_unlock(&guard);
+    if (exc != MP_OBJ_NULL) {
+        nlr_raise(exc);
+    }
+}
+
 // The rest of a pass, mutex free: notices, the transport, then the message
 // to the callback `cb` (read under the mutex).
 void umqtt_finish_pass(umqtt_client_obj_t *self, umqtt_pass_t *pass, mp_obj_t cb) {
