@@ -15,6 +15,9 @@ peer slowed by a loaded machine loses messages at the broker, not ours.
 ``timeout``, then raises OSError(ETIMEDOUT) with the message unsent.)
 """
 
+import threading
+import time
+
 import pytest
 
 N_THREADS = 20
@@ -43,3 +46,52 @@ def test_twenty_threads_publishing_2000_qos1_messages_through_a_16_message_windo
     assert not missing, "{} of {} messages never reached the peer (first: {})".format(
         len(missing), len(expected), sorted(missing)[:5])
     assert got <= expected, "unexpected payloads at the peer: {}".format(sorted(got - expected)[:5])
+
+
+@pytest.mark.umqtt_timeout(120)
+def test_more_threads_than_the_window_through_connection_cuts_lose_no_accepted_message(make_broker, make_proxy, mpy,
+                                                                                        ids, paho_peer, figures):
+    # Issue 14, part 4: every message publish() accepted (returned True, or
+    # False: in flight, re-sent after the reconnect) reaches the peer; only
+    # those whose publish() raised were not sent.
+    broker = make_broker(extra_config=["max_queued_messages 0"])
+    proxy = make_proxy(broker)
+    peer = paho_peer(broker)
+    peer.subscribe(ids.topic, qos=1)
+    env = mpy.env(broker, ids, N_THREADS=N_THREADS, PER_THREAD=PER_THREAD, TIMEOUT=3, SETTLE_MS=4000)
+    env["MQTT_PORT"] = proxy.port
+    dev = mpy.start("threads_window.py", env=env)
+    stop = threading.Event()
+
+    def cutter():
+        # Five cuts, each once the client is back (a connection that got its CONNACK).
+        for _ in range(5):
+            while not stop.is_set() and not any(c.packets["down"]["CONNACK"] for c in proxy.connections
+                                                 if not c.closed):
+                time.sleep(0.02)
+            if stop.wait(0.25):
+                return
+            proxy.cut("reset")
+
+    t = threading.Thread(target=cutter, daemon=True)
+    t.start()
+    try:
+        m = dev.wait_line(r"^DONE (\d+) (\d+) (\d+)$", timeout=90)
+        dev.wait_line(r"^END$", timeout=20)
+        assert dev.wait(timeout=10) == 0, dev.describe()
+    finally:
+        stop.set()
+        t.join(5)
+    finished, raised = int(m.group(1)), int(m.group(2))
+    assert finished == N_THREADS, dev.describe()
+    lines = dev.stdout.splitlines()
+    unsent = {l.split()[1].encode() for l in lines if l.startswith("UNSENT ")}
+    in_flight = [int(l.split()[1]) for l in lines if l.startswith("INFLIGHT ")][0]
+    assert len(unsent) == raised
+    expected = {"t{:02d}:{:03d}".format(k, i).encode() for k in range(N_THREADS) for i in range(PER_THREAD)} - unsent
+    peer.wait_for(lambda msgs: expected <= {x.payload for x in msgs}, timeout=20)
+    missing = expected - {x.payload for x in peer.messages()}
+    figures("threads through cuts: {} cuts, {} calls raised (unsent), {} returned False (in flight), "
+            "{} accepted messages missing".format(len(proxy.cuts), raised, in_flight, len(missing)))
+    assert not missing, "{} accepted messages never reached the peer (first: {})".format(
+        len(missing), sorted(missing)[:5])
