@@ -91,6 +91,7 @@ class MQTTClient:
                              pingmaxnum=pingmaxnum, **kw)
         c._nb(True)
         self._c = c
+        self._tls = ssl is not False and ssl is not None
         self.messages = _Messages(self)
         c.set_callback(self.messages._put, message=True)
         # Level events: exactly one of them is set at any time.
@@ -251,12 +252,13 @@ class MQTTClient:
         c = self._c
         try:
             while True:
-                n = 1
-                while n < _BURST and c._step():
-                    n += 1
-                self._set_up(c.get_mqttsta() == 0)
+                handled = 0
+                while handled < _BURST and c._step():
+                    handled += 1
+                sta = c.get_mqttsta()
+                self._set_up(sta == 0)
                 self._progress.set()
-                if c.get_mqttsta() in (-1, 2):
+                if sta == -1 or sta == 2:
                     # Closed for good (reconn=False, or the broker closed).
                     self._stop(_lost(c))
                     return
@@ -264,13 +266,26 @@ class MQTTClient:
                 if want is not None:
                     await self._open(*want)
                     continue
-                ms = c._next_timeout()
-                s = None if self.messages._full() else c.sock
-                await self._park(ms, None if s is None else c)
+                await self._park(0 if handled == _BURST else c._next_timeout(), self._wait_on())
         except core.CancelledError:
             raise
         except Exception as e:      # a bug here must not leave waiters hanging
             self._stop(e)
+
+    def _wait_on(self):
+        """What the parked pump waits on besides its deadline: nothing while
+        `messages` is full or there is no transport; else the client, which
+        polls readable on a whole packet it holds or as its transport (a TLS
+        stream counts what it holds decrypted). A plain socket is waited on
+        directly when the last step left no whole packet behind: the event
+        loop's poll() then sleeps in the kernel instead of asking the client
+        every millisecond (it has no file descriptor of its own)."""
+        if self.messages._full():
+            return None
+        sock = self._c.sock
+        if sock is None:
+            return None
+        return self._c if self._tls else sock
 
     def _set_up(self, up):
         if up != self.up.is_set():
