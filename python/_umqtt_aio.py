@@ -252,9 +252,13 @@ class MQTTClient:
         c = self._c
         try:
             while True:
+                # At least one step (timers), then more while packets come,
+                # up to a burst or a full `messages`.
                 handled = 0
-                while handled < _BURST and c._step():
+                while c._step():
                     handled += 1
+                    if handled == _BURST or self.messages._full():
+                        break
                 sta = c.get_mqttsta()
                 self._set_up(sta == 0)
                 self._progress.set()
@@ -266,7 +270,8 @@ class MQTTClient:
                 if want is not None:
                     await self._open(*want)
                     continue
-                await self._park(0 if handled == _BURST else c._next_timeout(), self._wait_on())
+                busy = handled == _BURST and not self.messages._full()
+                await self._park(0 if busy else c._next_timeout(), self._wait_on())
         except core.CancelledError:
             raise
         except Exception as e:      # a bug here must not leave waiters hanging

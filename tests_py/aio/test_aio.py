@@ -121,13 +121,13 @@ def test_the_event_loop_is_never_held_up(make_broker, make_proxy, mpy, ids, paho
         lst, fillers = _never_accepting_listener()
         closers = [lst] + fillers
         port = lst.getsockname()[1]
-    env = env_for(mpy, b, ids, port=port, SCENARIO=scenario, COUNT=500)
+    env = env_for(mpy, b, ids, port=port, SCENARIO=scenario, COUNT=2000)
     p = mpy.start("aio_gaps.py", env=env)
     try:
         if scenario == "receive":
             peer = paho_peer(b)
             p.wait_line("^READY$", timeout=15)
-            _flood(peer, ids.topic, 500)
+            _flood(peer, ids.topic, 2000)
         elif scenario == "cut":
             p.wait_line("^READY$", timeout=15)
             time.sleep(0.3)
@@ -150,7 +150,7 @@ def test_the_event_loop_is_never_held_up(make_broker, make_proxy, mpy, ids, paho
     if scenario == "publish":
         assert body == ["CONNECTED True False", "PUBLISHED 300"]
     elif scenario == "receive":
-        assert body == ["CONNECTED True False", "READY", "RECEIVED 500"]
+        assert body == ["CONNECTED True False", "READY", "RECEIVED 2000"]
     elif scenario in ("blackhole", "noaccept"):
         assert len(body) == 2 and body[0].startswith("FAILED OSError 110 "), lines
         # The connect gave up at its timeout (2 s), not before, not much after.
@@ -267,3 +267,37 @@ def test_a_refused_connect_raises_mqttexception(auth_broker, mpy, ids):
     env = env_for(mpy, auth_broker, ids, SCENARIO="refused", GOOD_PASSWORD=auth_broker.users["alice"])
     lines = lines_of(mpy.run("aio_failures.py", env=env, timeout=30))
     assert lines == ["REFUSED MQTTException 5", "STATE False True", "GOOD False", "DONE"]
+
+
+def test_keepalive_runs_while_the_application_sleeps(broker, mpy, ids, figures):
+    lines = lines_of(mpy.run("aio_flow.py", env=env_for(mpy, broker, ids, SCENARIO="idle"), timeout=30))
+    gap = gap_of(lines)
+    pings = broker.new_log().count("Received PINGREQ from {}\n".format(ids.client_id))
+    figures("idle 4.5 s, keepalive 1 s: {} PINGREQs, largest ticker gap {} ms".format(pings, gap))
+    assert [l for l in lines if not l.startswith("GAP ")] == ["DOWNS 0 True", "PUBLISHED"]
+    assert pings >= 4, broker.new_log()
+    assert "exceeded timeout" not in broker.new_log()
+    assert gap <= GAP_LIMIT_MS
+
+
+def test_a_slow_reader_loses_nothing_and_holds_a_bounded_queue(make_broker, mpy, ids, figures):
+    b = make_broker()
+    peer = h.PahoPeer(b.host, b.port)
+    peer.connect()
+    try:
+        p = mpy.start("aio_flow.py", env=env_for(mpy, b, ids, SCENARIO="slow", COUNT=300))
+        p.wait_line("^READY$", timeout=15)
+        infos = [peer.publish(ids.topic, b"%04d" % i, qos=1, wait=False) for i in range(300)]
+        assert p.wait(timeout=60) == 0, p.describe()
+        for info in infos:
+            peer.wait_published(info, timeout=10)
+    finally:
+        peer.close()
+    lines = p.stdout.splitlines()
+    held = int([l for l in lines if l.startswith("HELD ")][0].split()[1])
+    figures("slow reader (5 ms/message, 300 messages): at most {} messages held, largest ticker gap {} ms".format(
+        held, gap_of(lines)))
+    assert "RECEIVED 300 True" in lines, p.describe()
+    # 64 queued (the pump then stops reading) plus what one burst of steps hands over.
+    assert held <= 64 + 16, lines
+    assert gap_of(lines) <= GAP_LIMIT_MS
