@@ -21,6 +21,7 @@
 # module) answers for this module's names.
 
 import asyncio
+import select
 from asyncio import core
 from time import ticks_ms, ticks_add, ticks_diff
 
@@ -98,6 +99,10 @@ class MQTTClient:
         self.up = asyncio.Event()
         self.down = asyncio.Event()
         self.down.set()
+        # The socket's room for commands (_room).
+        self._poller = select.poll()
+        self._room_waiter = False
+        self._room_event = asyncio.Event()
         # Set after every step of the pump: command waiters look again.
         self._progress = asyncio.Event()
         self._pump_task = None
@@ -196,6 +201,7 @@ class MQTTClient:
         """Start a command; while the driver says "not now" (connecting,
         re-sending first, window full), wait for the pump's next step."""
         while True:
+            await self._room()
             t = start(*args)
             if t is not None:
                 self._kick()    # its deadline may come before the pump's
@@ -215,6 +221,29 @@ class MQTTClient:
         except core.CancelledError:
             c._forget(t)    # nobody waits now; a publish stays in flight
             raise
+
+    async def _room(self):
+        """Wait until the transport takes more bytes. The native client
+        writes a packet whole, waiting (up to `timeout`) while the socket
+        is full: a broker that stops reading would hold the event loop
+        that long. So commands wait here, in asyncio, until the socket polls
+        writable (the kernel then has room for a third of its buffer or
+        more). One task waits on the socket (asyncio lets one task wait
+        to write on a stream), the others on an event it sets."""
+        while True:
+            sock = self._c.sock
+            if sock is None or _writable(self._poller, sock):
+                return
+            if self._room_waiter:
+                self._room_event.clear()
+                await self._room_event.wait()
+                continue
+            self._room_waiter = True
+            try:
+                await _io_wait(sock, True)
+            finally:
+                self._room_waiter = False
+                self._room_event.set()
 
     async def _wait_progress(self):
         """Wait for the pump's next step (or its end)."""
@@ -469,6 +498,18 @@ _BLOCKING = ("connect", "publish", "subscribe", "unsubscribe", "wait_msg", "chec
 def _io_wait(stream, write):
     # asyncio's own way to wait for a stream (see asyncio/stream.py).
     yield core._io_queue.queue_write(stream) if write else core._io_queue.queue_read(stream)
+
+
+def _writable(poller, sock):
+    # poll(0) on the socket alone: it takes bytes now, or has failed (the
+    # write then tells the native client so).
+    poller.register(sock, select.POLLOUT)
+    try:
+        for _ in poller.ipoll(0):
+            return True
+        return False
+    finally:
+        poller.unregister(sock)
 
 
 def _lost(c):

@@ -6,6 +6,8 @@
 #   noaccept   connect to a listener that never accepts
 #   cut        the fault proxy cuts the connection (reconn=True)
 #   killed     the broker is killed, then restarted (reconn=True)
+#   stalled    the broker stops reading (the proxy stalls): QoS 0 publishes
+#              of 64 KiB fill the socket buffers, then wait
 import asyncio
 import os
 from time import ticks_ms, ticks_diff
@@ -46,6 +48,24 @@ async def goes_away(client):
     out("PUBLISHED after")
 
 
+async def stalled(client):
+    out("READY")
+    await asyncio.sleep_ms(300)         # the test stalls the proxy meanwhile
+    payload = b"s" * 65536
+    sent = 0
+
+    async def flood():
+        nonlocal sent
+        while True:
+            await client.publish(TOPIC, payload, qos=0)
+            sent += 1
+
+    t = asyncio.create_task(flood())
+    await asyncio.sleep_ms(3000)
+    t.cancel()
+    out("STALLED", sent > 0)
+
+
 async def never_answers(client):
     t0 = ticks_ms()
     try:
@@ -69,6 +89,11 @@ async def main():
             await publish(client)
         elif SCENARIO == "receive":
             await receive(client)
+        elif SCENARIO == "stalled":
+            await stalled(client)
+            client.close()
+            out("GAP", ticker.stop(), ticker.ticks)
+            return
         else:
             await goes_away(client)
         await bounded(client.disconnect(), 10, "disconnect")

@@ -106,13 +106,13 @@ def _never_accepting_listener():
     return lst, fillers
 
 
-@pytest.mark.parametrize("scenario", ["publish", "receive", "blackhole", "noaccept", "cut", "killed"])
+@pytest.mark.parametrize("scenario", ["publish", "receive", "blackhole", "noaccept", "cut", "killed", "stalled"])
 def test_the_event_loop_is_never_held_up(make_broker, make_proxy, mpy, ids, paho_peer, figures, scenario):
     b = make_broker()
     port = None
     closers = []
     expected_tail = []
-    if scenario in ("blackhole", "cut"):
+    if scenario in ("blackhole", "cut", "stalled"):
         proxy = make_proxy(b)
         port = proxy.port
         if scenario == "blackhole":
@@ -132,6 +132,9 @@ def test_the_event_loop_is_never_held_up(make_broker, make_proxy, mpy, ids, paho
             p.wait_line("^READY$", timeout=15)
             time.sleep(0.3)
             assert proxy.cut() == 1
+        elif scenario == "stalled":
+            p.wait_line("^READY$", timeout=15)
+            proxy.stall("up")       # the broker's side stops reading
         elif scenario == "killed":
             p.wait_line("^READY$", timeout=15)
             time.sleep(0.3)
@@ -151,6 +154,8 @@ def test_the_event_loop_is_never_held_up(make_broker, make_proxy, mpy, ids, paho
         assert body == ["CONNECTED True False", "PUBLISHED 300"]
     elif scenario == "receive":
         assert body == ["CONNECTED True False", "READY", "RECEIVED 2000"]
+    elif scenario == "stalled":
+        assert body == ["CONNECTED True False", "READY", "STALLED True"]
     elif scenario in ("blackhole", "noaccept"):
         assert len(body) == 2 and body[0].startswith("FAILED OSError 110 "), lines
         # The connect gave up at its timeout (2 s), not before, not much after.
