@@ -81,7 +81,7 @@ static mp_obj_t umqtt_aio_getattr(mp_obj_t attr) {
             nlr_jump(nlr.ret_val);
         }
         mp_raise_msg(&mp_type_ImportError,
-            MP_ERROR_TEXT("umqtt.aio needs _umqtt_aio frozen in: add include(\"<umqtt>/python/manifest.py\") to the port's manifest"));
+            MP_ERROR_TEXT("umqtt.aio: freeze python/manifest.py into the firmware"));
     }
     return mp_load_attr(aio, mp_obj_str_get_qstr(attr));
 }
