@@ -12,10 +12,14 @@
 # one background task (the "pump") steps the native client whenever its
 # transport is readable or the driver's next deadline comes, opens the
 # transport without blocking when the driver asks for one, and wakes the
-# tasks that wait on a command. No call here waits on the network: every
-# wait is an await. The one blocking step is name resolution
-# (socket.getaddrinfo), as in asyncio's own open_connection: give the broker
-# as an IP address where that matters.
+# tasks that wait on a command. Every wait on the network is an await: the
+# TCP connect and the TLS handshake run record by record in the event loop,
+# and commands wait for room in the socket before the native client writes
+# their packet (whole, as it always does). What can still hold the event
+# loop: name resolution (socket.getaddrinfo, as in asyncio's own
+# open_connection: give the broker as an IP address where that matters),
+# the crypto of one TLS handshake flight, and a packet larger than the room
+# the socket had (at most `timeout`, if the broker stops reading).
 #
 # Frozen into the firmware by python/manifest.py; umqtt.aio (in the C
 # module) answers for this module's names.
@@ -23,27 +27,31 @@
 import asyncio
 import select
 from asyncio import core
+from micropython import const
 from time import ticks_ms, ticks_add, ticks_diff
 
 import umqtt
 from umqtt import MQTTException
 
-_ETIMEDOUT = 110
-_ENOTCONN = 107
-_EISCONN = 106
-_EALREADY = 114
-_EINPROGRESS = 115
+# errno values as MicroPython numbers them on every port (py/mperrno.h).
+_ETIMEDOUT = const(110)
+_ENOTCONN = const(107)
+_EISCONN = const(106)
+_EALREADY = const(114)
+_EINPROGRESS = const(115)
+_EHOSTUNREACH = const(113)
+_ECONNRESET = const(104)
 
 # An alarm with nothing to wait for is re-armed this often (ms): well inside
 # the half period of ticks_ms() on every port.
-_FOREVER_MS = 3600000
+_FOREVER_MS = const(3600000)
 # Received messages held for `client.messages` before the pump stops reading
 # the transport (TCP then holds the broker back); timers still run.
-_QUEUE_MAX = 64
+_QUEUE_MAX = const(64)
 # Packets the pump handles in one go before it lets other tasks run: each
 # step hands over at most one message, and going back to the event loop for
 # every one of them would cost a poll() each.
-_BURST = 16
+_BURST = const(16)
 
 
 class _Messages:
@@ -128,8 +136,11 @@ class MQTTClient:
                 if present is not None:
                     return present
                 await self._wait_progress()
-        except Exception as e:
-            self._stop(e)
+        except BaseException as e:
+            # Failed, or cancelled (asyncio.wait_for): no attempt goes on
+            # in the background.
+            c.close()
+            self._stop(e if isinstance(e, Exception) else True)
             raise
 
     async def publish(self, topic, msg, retain=False, qos=0):
@@ -284,7 +295,7 @@ class MQTTClient:
                 # At least one step (timers), then more while packets come,
                 # up to a burst or a full `messages`.
                 handled = 0
-                while c._step():
+                while self._step():
                     handled += 1
                     if handled == _BURST or self.messages._full():
                         break
@@ -305,6 +316,16 @@ class MQTTClient:
             raise
         except Exception as e:      # a bug here must not leave waiters hanging
             self._stop(e)
+
+    def _step(self):
+        """One step of the native client. Only a TLS stream raises from it,
+        when the rest of its handshake fails in the client's first reads or
+        writes: that is a failed transport, as the blocking faces see it."""
+        try:
+            return self._c._step()
+        except Exception as e:
+            self._c._attach_failed(_tls_failure(e))
+            return 0
 
     def _wait_on(self):
         """What the parked pump waits on besides its deadline: nothing while
@@ -397,7 +418,10 @@ class MQTTClient:
         except Exception as e:
             c._attach_failed(e)
             return
-        c._attach(stream)
+        try:
+            c._attach(stream)       # writes CONNECT
+        except Exception as e:      # the rest of a TLS handshake failed
+            c._attach_failed(_tls_failure(e))
 
     async def _open_stream(self, server, port, timeout_ms):
         import socket
@@ -408,7 +432,7 @@ class MQTTClient:
         # The one blocking step: asyncio has no non-blocking resolver.
         ai = socket.getaddrinfo(server, port, family, socket.SOCK_STREAM)
         if not ai:
-            raise OSError(113)          # EHOSTUNREACH, as the blocking faces
+            raise OSError(_EHOSTUNREACH)    # as the blocking faces
         ai = ai[0]
         s = socket.socket(ai[0], socket.SOCK_STREAM)
         try:
@@ -457,7 +481,7 @@ class MQTTClient:
                 # One more read after about a round trip (or as soon as
                 # the last flight is there), then the handshake is over.
                 grace = True
-                wait = 2 * rtt + 20
+                wait = 2 * (rtt or 25) + 20
             else:
                 wait = ticks_diff(deadline, ticks_ms())
                 if wait <= 0:
@@ -523,22 +547,25 @@ def _lost(c):
 
 
 def _tls_read(tls, buf):
-    # One step of the handshake; its failures as the blocking faces raise them.
+    # One step of the handshake.
     try:
         n = tls.readinto(buf)
-    except ValueError as e:
-        raise MQTTException("TLS: server certificate rejected: " + _text(e))
-    except OSError as e:
-        if e.errno in (32, 103, 104):       # EPIPE, ECONNABORTED, ECONNRESET
-            raise MQTTException("TLS handshake failed: connection closed by the broker: " + _text(e))
-        raise
+    except Exception as e:
+        raise _tls_failure(e)
     if n is not None:
-        raise OSError(104)      # end of stream, or bytes before CONNECT
+        raise OSError(_ECONNRESET)      # end of stream, or bytes before CONNECT
 
 
-def _text(e):
-    # The TLS module's message, without the blank lines around it.
-    return str(e).strip()
+def _tls_failure(e):
+    """A TLS module's exception as the blocking faces raise it (umqtt_io.c,
+    raise_tls_failure): MQTTException naming the cause for a certificate
+    that fails verification (the module raises a bare ValueError) or a
+    broker that hangs up during the handshake; anything else as it is."""
+    if isinstance(e, ValueError):
+        return MQTTException("TLS: server certificate rejected: " + str(e).strip())
+    if isinstance(e, OSError) and e.errno in (32, 103, 104):   # EPIPE, ECONNABORTED, ECONNRESET
+        return MQTTException("TLS handshake failed: connection closed by the broker: " + str(e).strip())
+    return e
 
 
 def _tls_context(ssl, params):
