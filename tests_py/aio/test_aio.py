@@ -306,3 +306,31 @@ def test_a_slow_reader_loses_nothing_and_holds_a_bounded_queue(make_broker, mpy,
     # 64 queued (the pump then stops reading) plus what one burst of steps hands over.
     assert held <= 64 + 16, lines
     assert gap_of(lines) <= GAP_LIMIT_MS
+
+
+def test_a_publish_given_up_on_stays_in_flight(make_broker, make_proxy, mpy, ids, paho_peer):
+    b = make_broker()
+    proxy = make_proxy(b)
+    peer = paho_peer(b)
+    peer.subscribe(ids.topic, qos=1)
+    proxy.hold_on_packet("down", "PUBACK")
+    p = mpy.start("aio_cancel.py", env=env_for(mpy, b, ids, port=proxy.port, SCENARIO="publish"))
+    p.wait_line("^READY$", timeout=15)
+    proxy.resume()
+    proxy.cut()
+    assert p.wait(timeout=30) == 0, p.describe()
+    assert p.stdout.splitlines() == ["TIMEOUT True", "READY", "AFTER", "DONE"]
+    msgs = peer.wait_for(lambda ms: b"after" in [m.payload for m in ms], timeout=10)
+    payloads = [m.payload for m in peer.messages(ids.topic)]
+    # Written once before the cut (its PUBACK held back), re-sent after it.
+    assert payloads.count(b"held") >= 1 and payloads[-1] == b"after", payloads
+    assert any(r.dup for _, r in proxy.records("up", "PUBLISH")), "no re-sent (DUP) PUBLISH went up"
+
+
+def test_a_connect_given_up_on_leaves_nothing_running(make_broker, make_proxy, mpy, ids):
+    b = make_broker()
+    proxy = make_proxy(b)
+    proxy.set_mode("blackhole")
+    r = mpy.run("aio_cancel.py", env=env_for(mpy, b, ids, port=proxy.port, SCENARIO="connect"), timeout=30)
+    assert lines_of(r) == ["TIMEOUT False True -1", "LATER -1", "DONE"]
+    assert len(proxy.attempts) == 1, proxy.attempts
