@@ -116,6 +116,7 @@ class MQTTClient:
         self._pump_task = None
         self._alarm_task = None
         self._alarm_at = 0
+        self._wake_at = 0           # when the parked pump wakes unless kicked
         self._parked = False
         # None while running (or never started), True once disconnected by
         # the application, else the exception that ended the connection.
@@ -150,7 +151,12 @@ class MQTTClient:
         if needed (a timed-out message is still re-sent)."""
         while True:
             t = await self._issue(self._c._publish_start, topic, msg, retain, qos)
-            if qos == 0 or await self._result(t) != -1:
+            if qos == 0:
+                # Written; yield once all the same (as asyncio's drain()
+                # does), so a loop of publishes cannot starve other tasks.
+                await asyncio.sleep_ms(0)
+                return
+            if await self._result(t) != -1:
                 return
             # -1: the driver dropped the unwritten message with a
             # connection; it was never sent, so it goes again.
@@ -215,7 +221,7 @@ class MQTTClient:
             await self._room()
             t = start(*args)
             if t is not None:
-                self._kick()    # its deadline may come before the pump's
+                self._deadline_moved()
                 return t
             await self._wait_progress()
 
@@ -366,6 +372,7 @@ class MQTTClient:
         if ms == 0:
             await asyncio.sleep_ms(0)
             return
+        self._wake_at = ticks_add(ticks_ms(), _FOREVER_MS if ms < 0 else ms)
         self._parked = True
         try:
             if stream is None:
@@ -375,6 +382,15 @@ class MQTTClient:
                 await _io_wait(stream, write)
         finally:
             self._parked = False
+
+    def _deadline_moved(self):
+        """A command started: its acknowledgement's deadline may come
+        before the time the parked pump will wake at; if so, wake it now
+        (it parks again with the new deadline)."""
+        if self._parked:
+            ms = self._c._next_timeout()
+            if ms >= 0 and ticks_diff(ticks_add(ticks_ms(), ms), self._wake_at) < 0:
+                self._kick()
 
     def _kick(self):
         """Reschedule the parked pump now (safe from any other task)."""
