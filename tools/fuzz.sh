@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the fuzz targets of rust/fuzz with cargo alone (no cargo-fuzz, no
 # nightly: libFuzzer comes from the libfuzzer-sys crate, the coverage
-# instrumentation from stable rustc's LLVM passes) and runs them.
+# instrumentation of umqtt-core from stable rustc's LLVM passes) and runs them.
 #
 #   tools/fuzz.sh build [FEATURES]          build both targets
 #   tools/fuzz.sh run SECONDS TARGET...     build, then run each TARGET for
@@ -25,16 +25,19 @@ LOG_DIR="${FUZZ_LOG_DIR:-$FUZZ/artifacts/logs}"
 
 # What `cargo fuzz build --sanitizer none` passes, minus its nightly-only -Z
 # flags: sancov's inline 8-bit counters and PC table feed libFuzzer's
-# coverage, trace-compares its value profile; --cfg fuzzing as cargo-fuzz.
-SANCOV="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
+# coverage, trace-compares its value profile. Given (by tools/fuzz-rustc.sh,
+# the RUSTC_WRAPPER) to umqtt-core only; FUZZ_INSTRUMENT="umqtt_core
+# umqtt_fuzz ..." widens it. --cfg fuzzing (all crates) as cargo-fuzz.
+export FUZZ_SANCOV="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
 -Cllvm-args=-sanitizer-coverage-inline-8bit-counters \
 -Cllvm-args=-sanitizer-coverage-pc-table \
--Cllvm-args=-sanitizer-coverage-trace-compares --cfg fuzzing"
+-Cllvm-args=-sanitizer-coverage-trace-compares"
 
 build() {
     local features="${1:-}"
-    # --target keeps the instrumentation off build scripts and proc-macros.
-    (cd "$FUZZ" && RUSTFLAGS="$SANCOV" CARGO_TARGET_DIR="$TARGET_DIR" \
+    # --target keeps RUSTFLAGS off build scripts and proc-macros.
+    (cd "$FUZZ" && RUSTFLAGS="--cfg fuzzing" RUSTC_WRAPPER="$ROOT/tools/fuzz-rustc.sh" \
+        CARGO_TARGET_DIR="$TARGET_DIR" \
         cargo build --locked --release --target "$TRIPLE" --bins \
         ${features:+--features "$features"})
 }
