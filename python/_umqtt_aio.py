@@ -109,6 +109,7 @@ class MQTTClient:
         self.down.set()
         # The socket's room for commands (_room).
         self._poller = select.poll()
+        self._polled = None
         self._room_waiter = False
         self._room_event = asyncio.Event()
         # Set after every step of the pump: command waiters look again.
@@ -249,7 +250,7 @@ class MQTTClient:
         to write on a stream), the others on an event it sets."""
         while True:
             sock = self._c.sock
-            if sock is None or _writable(self._poller, sock):
+            if sock is None or self._writable(sock):
                 return
             if self._room_waiter:
                 self._room_event.clear()
@@ -261,6 +262,19 @@ class MQTTClient:
             finally:
                 self._room_waiter = False
                 self._room_event.set()
+
+    def _writable(self, sock):
+        """poll(0) on the socket alone: it takes bytes now, or has failed
+        (the write then tells the native client so). The socket stays
+        registered until the next one, so a command allocates nothing here."""
+        if sock is not self._polled:
+            if self._polled is not None:
+                self._poller.unregister(self._polled)
+            self._poller.register(sock, select.POLLOUT)
+            self._polled = sock
+        for _ in self._poller.ipoll(0):
+            return True
+        return False
 
     async def _wait_progress(self):
         """Wait for the pump's next step (or its end)."""
@@ -538,18 +552,6 @@ _BLOCKING = ("connect", "publish", "subscribe", "unsubscribe", "wait_msg", "chec
 def _io_wait(stream, write):
     # asyncio's own way to wait for a stream (see asyncio/stream.py).
     yield core._io_queue.queue_write(stream) if write else core._io_queue.queue_read(stream)
-
-
-def _writable(poller, sock):
-    # poll(0) on the socket alone: it takes bytes now, or has failed (the
-    # write then tells the native client so).
-    poller.register(sock, select.POLLOUT)
-    try:
-        for _ in poller.ipoll(0):
-            return True
-        return False
-    finally:
-        poller.unregister(sock)
 
 
 def _lost(c):

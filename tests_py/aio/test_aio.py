@@ -316,8 +316,9 @@ def test_a_publish_given_up_on_stays_in_flight(make_broker, make_proxy, mpy, ids
     proxy.hold_on_packet("down", "PUBACK")
     p = mpy.start("aio_cancel.py", env=env_for(mpy, b, ids, port=proxy.port, SCENARIO="publish"))
     p.wait_line("^READY$", timeout=15)
-    proxy.resume()
-    proxy.cut()
+    proxy.cut()                 # the held PUBACK is discarded with the connection
+    assert proxy.wait_for(lambda px: not px.open_connections(), timeout=5) is True
+    proxy.resume()              # new connections forward both ways
     assert p.wait(timeout=30) == 0, p.describe()
     assert p.stdout.splitlines() == ["TIMEOUT True", "READY", "AFTER", "DONE"]
     msgs = peer.wait_for(lambda ms: b"after" in [m.payload for m in ms], timeout=10)
