@@ -24,7 +24,7 @@ PYTEST_ARGS ?=
 UNIX_FLAGS := MICROPY_PY_BTREE=0 MICROPY_SSL_AXTLS=0 MICROPY_SSL_MBEDTLS=1 \
 	FROZEN_MANIFEST=$(ROOT)/firmware/unix/manifest.py
 
-.PHONY: all firmware firmware-debug firmware-asan test-asan firmware-plain cmake-firmware demo test test-rust test-py check-header deps deps-demo size bench clean
+.PHONY: all firmware firmware-debug firmware-asan test-asan soak firmware-plain cmake-firmware demo test test-rust test-py check-header deps deps-demo size bench clean
 all: firmware
 
 # What `make demo` needs (unix firmware, Mosquitto, paho-mqtt); `deps` adds
@@ -79,6 +79,13 @@ test-asan: firmware-asan
 	cd $(ROOT) && $(ASAN_ENV) UMQTT_FIRMWARE=$(BUILD_DIR)/unix-asan/micropython \
 		$(PYTHON) -m pytest tests_py --ignore=tests_py/on_target --ignore=tests_py/cmake \
 		--deselect tests_py/threads/test_debug_firmware.py $(PYTEST_ARGS)
+
+# The soak (tests_py/soak): mixed traffic both ways, churn, cuts and a broker
+# restart for SOAK_SECONDS (60 in make test), heap/RSS/fds/threads sampled.
+SOAK_SECONDS ?= 600
+soak: firmware
+	cd $(ROOT) && SOAK_SECONDS=$(SOAK_SECONDS) UMQTT_FIRMWARE=$(FIRMWARE) \
+		$(PYTHON) -m pytest tests_py/soak -rA $(PYTEST_ARGS)
 
 # The same firmware without umqtt, for size comparisons.
 firmware-plain: $(MICROPY_DIR)/py/mpconfig.h $(MICROPY_DIR)/mpy-cross/build/mpy-cross
