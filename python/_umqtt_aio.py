@@ -101,6 +101,7 @@ class MQTTClient:
         c._nb(True)
         self._c = c
         self._tls = ssl is not False and ssl is not None
+        self._transport = kw.get("transport")
         self.messages = _Messages(self)
         c.set_callback(self.messages._put, message=True)
         # Level events: exactly one of them is set at any time.
@@ -454,10 +455,21 @@ class MQTTClient:
             c._attach_failed(_tls_failure(e))
 
     async def _open_stream(self, server, port, timeout_ms):
-        import socket
-
         deadline = ticks_add(ticks_ms(), timeout_ms)
         c = self._c
+        if self._transport is not None:
+            # The application's transport: a connected stream, opened as
+            # it sees fit (it runs in the event loop: it should not block).
+            s = self._transport()
+            try:
+                if hasattr(s, "setblocking"):
+                    s.setblocking(False)
+                return await self._wrap_tls(s, server, deadline)
+            except BaseException:
+                s.close()
+                raise
+        import socket
+
         family = socket.AF_INET6 if getattr(c, "ipvtype", 0) == 1 else 0
         # The one blocking step: asyncio has no non-blocking resolver.
         ai = socket.getaddrinfo(server, port, family, socket.SOCK_STREAM)
@@ -473,17 +485,21 @@ class MQTTClient:
             except (OSError, AttributeError):
                 pass
             await self._tcp_connect(s, ai[-1], deadline)
-            if c.ssl is not False and c.ssl is not None:
-                tls = _tls_context(c.ssl, c.ssl_params).wrap_socket(
-                    s, server_hostname=c.ssl_params.get("server_hostname") or server,
-                    do_handshake_on_connect=False)
-                tls.setblocking(False)
-                await self._tls_handshake(tls, s, deadline)
-                return tls
-            return s
+            return await self._wrap_tls(s, server, deadline)
         except BaseException:
             s.close()
             raise
+
+    async def _wrap_tls(self, s, server, deadline):
+        """The stream itself, or TLS over it (ssl=True/SSLContext)."""
+        if not self._tls:
+            return s
+        c = self._c
+        tls = _tls_context(c.ssl, c.ssl_params).wrap_socket(
+            s, server_hostname=c.ssl_params.get("server_hostname") or server, do_handshake_on_connect=False)
+        tls.setblocking(False)
+        await self._tls_handshake(tls, s, deadline)
+        return tls
 
     async def _tls_handshake(self, tls, raw, deadline):
         """Run the TLS handshake here, so that a certificate that fails

@@ -335,3 +335,15 @@ def test_a_connect_given_up_on_leaves_nothing_running(make_broker, make_proxy, m
     r = mpy.run("aio_cancel.py", env=env_for(mpy, b, ids, port=proxy.port, SCENARIO="connect"), timeout=30)
     assert lines_of(r) == ["TIMEOUT False True -1", "LATER -1", "DONE"]
     assert len(proxy.attempts) == 1, proxy.attempts
+
+
+def test_an_application_transport_is_used_and_reopened(make_broker, make_proxy, mpy, ids):
+    b = make_broker()
+    proxy = make_proxy(b)
+    p = mpy.start("aio_transport.py", env=env_for(mpy, b, ids, port=proxy.port))
+    p.wait_line("^READY$", timeout=15)
+    proxy.cut()
+    assert p.wait(timeout=30) == 0, p.describe()
+    assert p.stdout.splitlines() == [
+        'GOT b"over the application\'s stream" 1', "READY", "GOT b'again' 1", "OPENED 2"]
+    assert len(proxy.connections) == 2
