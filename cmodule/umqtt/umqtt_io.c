@@ -46,14 +46,23 @@ static inline mp_obj_t timeout_seconds(uint32_t ms) {
 }
 
 #if MICROPY_PY_UMQTT_NET
+// `name` imported, or MP_OBJ_NULL if the import raised.
+static mp_obj_t try_import(qstr name) {
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        mp_obj_t mod = import_module(name);
+        nlr_pop();
+        return mod;
+    }
+    return MP_OBJ_NULL;
+}
+
 // The port's TLS module: `tls` on MicroPython >= 1.23, `ssl`/`ussl` before.
 static mp_obj_t import_tls(void) {
     static const qstr names[] = { MP_QSTR_tls, MP_QSTR_ssl, MP_QSTR_ussl };
     for (size_t i = 0; i < MP_ARRAY_SIZE(names); ++i) {
-        nlr_buf_t nlr;
-        if (nlr_push(&nlr) == 0) {
-            mp_obj_t mod = import_module(names[i]);
-            nlr_pop();
+        mp_obj_t mod = try_import(names[i]);
+        if (mod != MP_OBJ_NULL) {
             return mod;
         }
     }

@@ -74,6 +74,17 @@ static bool keepalive_tick(umqtt_client_obj_t *self) {
     return status != UMQTT_CONN_STATUS_CLOSED && status != UMQTT_CONN_STATUS_SERVER_CLOSED;
 }
 
+// A tick whose exception has nobody to go to: the next tick tries again.
+static bool keepalive_tick_protected(umqtt_client_obj_t *self) {
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        bool go_on = keepalive_tick(self);
+        nlr_pop();
+        return go_on;
+    }
+    return true;
+}
+
 static mp_obj_t keepalive_loop(mp_obj_t ctl_in) {
     keepalive_ctl_t *ctl = ctl_of(ctl_in);
     for (;;) {
@@ -82,13 +93,7 @@ static mp_obj_t keepalive_loop(mp_obj_t ctl_in) {
         if (self == NULL) {
             break;
         }
-        bool go_on = true;
-        nlr_buf_t nlr;
-        if (nlr_push(&nlr) == 0) {
-            go_on = keepalive_tick(self);
-            nlr_pop();
-        }
-        // An exception here has nobody to go to: the next tick tries again.
+        bool go_on = keepalive_tick_protected(self);
         self = NULL;
         if (!go_on) {
             break;

@@ -51,6 +51,28 @@ static mp_obj_t os_error_or_raise(nlr_buf_t *nlr) {
     return exc;
 }
 
+typedef mp_obj_t (*self_fn_t)(mp_obj_t self);
+
+// fn(self) under an exception handler: true with *out its result, or false
+// with *out the OSError it raised; anything else propagates. The retry loops
+// call this and keep no handler of their own, so no local of theirs changes
+// between setting up a handler and a jump back to it.
+static bool attempt(self_fn_t fn, mp_obj_t self, mp_obj_t *out) {
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        *out = fn(self);
+        nlr_pop();
+        return true;
+    }
+    *out = os_error_or_raise(&nlr);
+    return false;
+}
+
+static mp_obj_t connect_resuming(mp_obj_t self) {
+    mp_obj_t args[2] = { self, mp_const_false };
+    return umqtt_connect_method(2, args, (mp_map_t *)&mp_const_empty_map);
+}
+
 // log(in_reconnect, e): prints when DEBUG is true.
 static mp_obj_t robust_log(mp_obj_t self, mp_obj_t in_reconnect, mp_obj_t e) {
     if (mp_obj_is_true(mp_load_attr(self, MP_QSTR_DEBUG))) {
@@ -64,14 +86,11 @@ static MP_DEFINE_CONST_FUN_OBJ_3(robust_log_obj, robust_log);
 // delaying after each OSError; returns the session-present flag.
 static mp_obj_t robust_reconnect(mp_obj_t self) {
     for (mp_int_t i = 1;; ++i) {
-        nlr_buf_t nlr;
-        if (nlr_push(&nlr) == 0) {
-            mp_obj_t args[2] = { self, mp_const_false };
-            mp_obj_t present = umqtt_connect_method(2, args, (mp_map_t *)&mp_const_empty_map);
-            nlr_pop();
-            return present;
+        mp_obj_t r;
+        if (attempt(connect_resuming, self, &r)) {
+            return r;
         }
-        log_error(self, true, os_error_or_raise(&nlr));
+        log_error(self, true, r);
         mp_obj_t n = MP_OBJ_NEW_SMALL_INT(i);
         call_self(self, MP_QSTR_delay, 1, &n);
     }
@@ -151,13 +170,11 @@ static MP_DEFINE_CONST_FUN_OBJ_KW(robust_publish_obj, 3, robust_publish);
 // wait_msg(): retried through reconnect() on OSError.
 static mp_obj_t robust_wait_msg(mp_obj_t self) {
     for (;;) {
-        nlr_buf_t nlr;
-        if (nlr_push(&nlr) == 0) {
-            mp_obj_t r = umqtt_wait_msg_method(self);
-            nlr_pop();
+        mp_obj_t r;
+        if (attempt(umqtt_wait_msg_method, self, &r)) {
             return r;
         }
-        log_error(self, false, os_error_or_raise(&nlr));
+        log_error(self, false, r);
         reconnect(self);
     }
 }
@@ -168,13 +185,11 @@ static MP_DEFINE_CONST_FUN_OBJ_1(robust_wait_msg_obj, robust_wait_msg);
 static mp_obj_t robust_check_msg(size_t n_args, const mp_obj_t *args) {
     mp_int_t attempts = n_args > 1 ? mp_obj_get_int(args[1]) : 2;
     for (; attempts > 0; --attempts) {
-        nlr_buf_t nlr;
-        if (nlr_push(&nlr) == 0) {
-            mp_obj_t r = umqtt_check_msg_method(args[0]);
-            nlr_pop();
+        mp_obj_t r;
+        if (attempt(umqtt_check_msg_method, args[0], &r)) {
             return r;
         }
-        log_error(args[0], false, os_error_or_raise(&nlr));
+        log_error(args[0], false, r);
         reconnect(args[0]);
     }
     return mp_const_none;
