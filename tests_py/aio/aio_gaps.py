@@ -31,11 +31,18 @@ async def receive(client):
     await bounded(client.subscribe(TOPIC, 1), 10, "subscribe")
     out("READY")
     n = 0
-    async for m in client.messages:
-        n += 1
-        if n == COUNT:
-            break
-    out("RECEIVED", n)
+
+    async def read():
+        nonlocal n
+        async for m in client.messages:
+            n += 1
+            if n == COUNT:
+                break
+
+    try:
+        await bounded(read(), 40, "messages", client)
+    finally:
+        out("RECEIVED", n)
 
 
 async def goes_away(client):
