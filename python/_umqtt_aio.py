@@ -561,8 +561,9 @@ class MQTTClient:
                     raise
 
 
-_BLOCKING = ("connect", "publish", "subscribe", "unsubscribe", "wait_msg", "check_msg", "ping", "disconnect",
-             "close", "set_callback", "sock", "cb")
+# The native client's names that are not for asyncio: blocking calls, and
+# the callback and socket that this module owns.
+_BLOCKING = ("wait_msg", "check_msg", "ping", "set_callback", "cb", "sock")
 
 
 def _io_wait(stream, write):
