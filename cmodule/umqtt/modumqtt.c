@@ -76,8 +76,12 @@ static mp_obj_t umqtt_aio_getattr(mp_obj_t attr) {
         aio = mp_import_name(MP_QSTR__umqtt_aio, mp_const_none, MP_OBJ_NEW_SMALL_INT(0));
         nlr_pop();
     } else {
-        if (!mp_obj_is_subclass_fast(MP_OBJ_FROM_PTR(((mp_obj_base_t *)nlr.ret_val)->type),
-            MP_OBJ_FROM_PTR(&mp_type_ImportError))) {
+        // Only the frozen module's own absence gets the hint; an ImportError
+        // from inside it (no asyncio on this port) is raised as it is.
+        mp_obj_t exc = MP_OBJ_FROM_PTR(nlr.ret_val);
+        mp_obj_t name = mp_obj_new_str("_umqtt_aio", 10);
+        if (!umqtt_is_exception(exc, &mp_type_ImportError)
+            || mp_binary_op(MP_BINARY_OP_CONTAINS, mp_obj_str_make_new(&mp_type_str, 1, 0, &exc), name) == mp_const_false) {
             nlr_jump(nlr.ret_val);
         }
         mp_raise_msg(&mp_type_ImportError,
