@@ -117,7 +117,15 @@ gc.collect()
 print("SAMPLE", time.ticks_diff(time.ticks_ms(), t0), gc.mem_alloc())
 print("PUBLISHED", seq, "UNSENT", unsent, "CHURNED", churned)
 for q in (1, 2):
-    print("ACCEPTED%d" % q, " ".join(str(i) for i in range(seq) if accepted[q][i]))
+    # In lines of 200: one line of them all would not fit a small heap.
+    chunk = []
+    for i in range(seq):
+        if accepted[q][i]:
+            chunk.append(i)
+            if len(chunk) == 200:
+                print("ACCEPTED%d" % q, " ".join(str(x) for x in chunk))
+                chunk = []
+    print("ACCEPTED%d" % q, " ".join(str(x) for x in chunk))
 print("RECEIVED", st["rx1"], st["rx2"], "DUP", st["dup1"], st["dup2"], "BAD", st["bad"])
 print("RECONNECTS", st["rs"], st["rok"])
 print("STATS", c.stats())
