@@ -1,6 +1,6 @@
 //! Defects the fuzzer found in the driver, as minimal tests on the public
-//! API (RELIABILITY.md, "Findings"). Each is `#[ignore]`d while the defect
-//! stands: `cargo test -- --ignored` in rust/fuzz shows it failing.
+//! API (RELIABILITY.md, "Findings"). A defect's test was `#[ignore]`d while
+//! it stood; each runs now that it is fixed.
 use umqtt_core::driver::{Driver, Event, Identity, Rx, Settings, Transmit};
 use umqtt_core::Error;
 
@@ -38,7 +38,6 @@ fn rx(d: &mut Driver<'static>, bytes: &[u8]) -> usize {
 /// behind it and `publish()` answers `WouldBlock`, until the first
 /// message's ticket is read (or forgotten).
 #[test]
-#[ignore = "driver defect, finding 1 in RELIABILITY.md"]
 fn an_acknowledgement_ahead_of_its_resend_does_not_block_the_other_resends() {
     let mut d = Driver::new();
     d.configure(Settings::default()).expect("settings");
@@ -61,29 +60,4 @@ fn an_acknowledgement_ahead_of_its_resend_does_not_block_the_other_resends() {
     assert_eq!(d.encode_publish(1, b"b", b"2", NOW, &mut out).map(|n| out[0] & 0x08 != 0 && n > 0), Ok(true));
     assert_eq!(d.poll_transmit(NOW, &mut out), Ok(Transmit::Nothing));
     assert!(d.is_ready());
-}
-
-/// What the driver does today (kept passing so a change is noticed).
-#[test]
-fn finding_1_as_it_stands() {
-    let mut d = Driver::new();
-    d.configure(Settings::default()).expect("settings");
-    open(&mut d, true);
-    rx(&mut d, &[0x20, 2, 0, 0]);
-    let mut out = [0u8; 64];
-    let a = d.publish(b"a", b"1", 1, false, NOW, &mut out).expect("publish a");
-    d.publish(b"b", b"2", 1, false, NOW, &mut out).expect("publish b");
-    open(&mut d, false);
-    let read = [0x20, 2, 1, 0, 0x40, 2, 0, 1];
-    let n = rx(&mut d, &read);
-    rx(&mut d, &read[n..]);
-    for _ in 0..3 {
-        assert_eq!(d.poll_transmit(NOW, &mut out), Ok(Transmit::Publish { slot: 0 }));
-        assert_eq!(d.encode_publish(0, b"a", b"1", NOW, &mut out), Err(Error::UnknownTicket));
-        assert!(!d.is_ready());
-        assert_eq!(d.publish(b"c", b"3", 0, false, NOW, &mut out), Err(Error::WouldBlock));
-    }
-    // Reading a's ticket releases its entry and unblocks b's re-send.
-    assert_eq!(d.ticket_result(a.ticket), umqtt_core::TicketResult::Done(0));
-    assert_eq!(d.poll_transmit(NOW, &mut out), Ok(Transmit::Publish { slot: 1 }));
 }

@@ -346,6 +346,10 @@ impl<'m> Session<'m> {
     fn complete(&mut self, i: usize) -> Option<u32> {
         let o = self.outgoing.get_mut(i)?;
         let t = ticket(o.seq, o.pid);
+        // Acknowledged before its re-send went out (a broker that answers
+        // the first copy after a reconnect): nothing is owed any more, and a
+        // re-send left marked would hold every later one behind it.
+        o.resend = false;
         if o.forgotten {
             self.outgoing.remove(i);
         } else {

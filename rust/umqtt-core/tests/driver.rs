@@ -754,6 +754,29 @@ fn a_pingresp_answers_the_pingreq_and_the_link_stays_up() {
 }
 
 #[test]
+fn an_acknowledgement_ahead_of_its_resend_does_not_hold_the_other_resends() {
+    // Finding 1 of the fuzzer (RELIABILITY.md): the broker acknowledges the
+    // first copy in the same read as the CONNACK, before the client re-sent
+    // it; only the second message is still owed, and nothing waits behind it.
+    let mut sh = Shim::connected(settings(0, false));
+    let a = sh.publish(b"a", b"1", 1).unwrap();
+    sh.publish(b"b", b"2", 1).unwrap();
+    let first = sh.take_wire();
+    sh.transport_down(Error::PeerClosed);
+    sh.connect(false);
+    let mut read = connack(true).to_vec();
+    read.extend_from_slice(&ack(0x40, pid_of(&first[0])));
+    sh.broker_sends(&read);
+    let w = sh.take_wire();
+    assert_eq!(kinds(&w), [CONNECT, PUBLISH]);
+    assert_eq!(pid_of(&w[1]), pid_of(&first[1]));
+    assert!(dup_of(&w[1]));
+    assert!(sh.d.is_ready());
+    assert_eq!(sh.d.ticket_result(a.ticket), TicketResult::Done(0));
+    assert!(sh.publish(b"c", b"3", 0).is_ok(), "a new publish is not held back");
+}
+
+#[test]
 fn only_the_pingresp_to_the_applications_own_ping_is_news_for_it() {
     // wait_msg() must not return for the driver's own keep-alive traffic
     // (issue 12), but does for the answer to the script's ping(), as in
