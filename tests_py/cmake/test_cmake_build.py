@@ -48,7 +48,7 @@ from umqtt import MQTTClient, MQTTException
 from umqtt.simple import MQTTClient as SimpleClient
 from umqtt.robust import MQTTClient as RobustClient
 print(umqtt.__name__, umqtt.simple.__name__, umqtt.robust.__name__)
-print(SimpleClient is MQTTClient, RobustClient is MQTTClient, issubclass(MQTTException, Exception))
+print(SimpleClient is not MQTTClient, issubclass(RobustClient, SimpleClient), issubclass(MQTTException, Exception))
 """
 SMOKE_EXP = "umqtt umqtt.simple umqtt.robust\nTrue True True\n"
 
