@@ -20,12 +20,14 @@
 typedef struct _umqtt_client_obj_t umqtt_client_obj_t;
 
 // The receive and transmit buffers: their size at rest, and the most they
-// keep once grown (a larger packet grows them for itself; they return to
-// their size at rest after it, so one large message does not hold its RAM
-// for good, while steady traffic up to the kept size allocates nothing).
+// keep once grown. A larger packet grows them for itself; they return to
+// their size at rest once no packet has needed more for UMQTT_BUFFER_REST_MS,
+// so one large message does not hold its RAM for good, while a stream of
+// large ones (or steady traffic up to the kept size) allocates nothing.
 #define UMQTT_RX_INITIAL (512)
 #define UMQTT_TX_INITIAL (256)
 #define UMQTT_BUFFER_KEPT (2048)
+#define UMQTT_BUFFER_REST_MS (1000)
 
 // The face a client was made through: its defaults and return values.
 typedef enum {
@@ -70,6 +72,7 @@ struct _umqtt_client_obj_t {
     uint8_t *tx_buf;
     size_t tx_cap;
     size_t max_packet;              // largest packet accepted from the broker
+    uint32_t big_at;                // when a packet last needed more than UMQTT_BUFFER_KEPT
     uint64_t bytes_sent;            // for stats(): what the transport took and gave
     uint64_t bytes_received;
     mp_uint_t port;

@@ -88,16 +88,24 @@ bool umqtt_deadline_passed(uint32_t deadline) {
 // publishing and receiving allocate nothing.
 
 void umqtt_tx_reserve(umqtt_client_obj_t *self, size_t len) {
+    if (len > UMQTT_BUFFER_KEPT) {
+        self->big_at = umqtt_now_ms();
+    }
     if (len > self->tx_cap) {
         self->tx_buf = m_renew(uint8_t, self->tx_buf, self->tx_cap, len);
         self->tx_cap = len;
     }
 }
 
-// Buffers grown past UMQTT_BUFFER_KEPT for a large packet return to their
-// size at rest once it is handled (mutex held). Shrinking in place never
-// allocates; under heap_lock() it may fail, and the buffer stays as it is.
+// Buffers grown past UMQTT_BUFFER_KEPT return to their size at rest once no
+// packet has needed them for UMQTT_BUFFER_REST_MS (mutex held; every pass
+// of the pump, the keep-alive thread's included, looks). Shrinking in place
+// never allocates; under heap_lock() it may fail, and the buffer stays.
 void umqtt_settle_buffers(umqtt_client_obj_t *self) {
+    if ((self->rx_cap <= UMQTT_BUFFER_KEPT && self->tx_cap <= UMQTT_BUFFER_KEPT)
+        || (uint32_t)(umqtt_now_ms() - self->big_at) < UMQTT_BUFFER_REST_MS) {
+        return;
+    }
     if (self->rx_cap > UMQTT_BUFFER_KEPT && self->rx_start == self->rx_end) {
         uint8_t *p = m_renew_maybe(uint8_t, self->rx_buf, self->rx_cap, UMQTT_RX_INITIAL, false);
         if (p != NULL) {
@@ -119,6 +127,9 @@ void umqtt_settle_buffers(umqtt_client_obj_t *self) {
 static bool rx_reserve(umqtt_client_obj_t *self, size_t need) {
     if (need > self->max_packet) {
         return false;
+    }
+    if (need > UMQTT_BUFFER_KEPT) {
+        self->big_at = umqtt_now_ms();
     }
     if (self->rx_start > 0 && self->rx_cap - self->rx_start < need) {
         size_t avail = self->rx_end - self->rx_start;
