@@ -166,8 +166,12 @@ def test_will_published_when_the_client_dies(ibroker, mpy, ids, paho_peer, will_
             later = paho_peer(ibroker)
             later.subscribe(will, qos=2)
             got = later.wait_messages(1, timeout=5)
-            assert [(m.topic, m.payload, m.retain) for m in got] == [
-                (will, "offline: {}".format(ids.client_id).encode(), True)], got
+            # Between two paho clients and the broker (the device is gone): amqtt
+            # 0.12.1 once handed the new subscriber its retained message twice
+            # (QoS 0 and QoS 2, in CI under load). What matters here is that the
+            # will was retained: every copy is that message.
+            assert got and {(m.topic, m.payload, m.retain) for m in got} == {
+                (will, "offline: {}".format(ids.client_id).encode(), True)}, got
     finally:
         if will_retain:
             peer.publish(will, b"", qos=1, retain=True)
