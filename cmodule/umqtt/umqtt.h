@@ -165,6 +165,8 @@ uint32_t umqtt_now_ms(void);
 bool umqtt_deadline_passed(uint32_t deadline);
 void umqtt_tx_reserve(umqtt_client_obj_t *self, size_t len);
 void umqtt_settle_buffers(umqtt_client_obj_t *self);
+bool umqtt_rx_reserve(umqtt_client_obj_t *self, size_t need);    // umqtt_buffers.c
+mp_obj_t umqtt_new_payload_bytes(const uint8_t *data, size_t len);
 bool umqtt_write_locked(umqtt_client_obj_t *self, const uint8_t *buf, size_t len);
 void umqtt_transport_lost(umqtt_client_obj_t *self, UmqttStatus cause);
 void umqtt_pump_locked(umqtt_client_obj_t *self, umqtt_pass_t *pass, bool deliver);

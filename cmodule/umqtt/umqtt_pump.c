@@ -84,84 +84,6 @@ bool umqtt_deadline_passed(uint32_t deadline) {
 }
 
 // ---------------------------------------------------------------------------
-// Buffers (mutex held). Both grow and never shrink, so steady-state
-// publishing and receiving allocate nothing.
-
-void umqtt_tx_reserve(umqtt_client_obj_t *self, size_t len) {
-    if (len > UMQTT_BUFFER_KEPT) {
-        self->big_at = umqtt_now_ms();
-    }
-    if (len > self->tx_cap) {
-        self->tx_buf = m_renew(uint8_t, self->tx_buf, self->tx_cap, len);
-        self->tx_cap = len;
-    }
-}
-
-// Buffers grown past UMQTT_BUFFER_KEPT return to their size at rest once no
-// packet has needed them for UMQTT_BUFFER_REST_MS (mutex held; every pass
-// of the pump, the keep-alive thread's included, looks). Shrinking in place
-// never allocates; under heap_lock() it may fail, and the buffer stays.
-void umqtt_settle_buffers(umqtt_client_obj_t *self) {
-    if ((self->rx_cap <= UMQTT_BUFFER_KEPT && self->tx_cap <= UMQTT_BUFFER_KEPT)
-        || (uint32_t)(umqtt_now_ms() - self->big_at) < UMQTT_BUFFER_REST_MS) {
-        return;
-    }
-    if (self->rx_cap > UMQTT_BUFFER_KEPT && self->rx_start == self->rx_end) {
-        uint8_t *p = m_renew_maybe(uint8_t, self->rx_buf, self->rx_cap, UMQTT_RX_INITIAL, false);
-        if (p != NULL) {
-            self->rx_buf = p;
-            self->rx_cap = UMQTT_RX_INITIAL;
-            self->rx_start = self->rx_end = 0;
-        }
-    }
-    if (self->tx_cap > UMQTT_BUFFER_KEPT) {
-        uint8_t *p = m_renew_maybe(uint8_t, self->tx_buf, self->tx_cap, UMQTT_TX_INITIAL, false);
-        if (p != NULL) {
-            self->tx_buf = p;
-            self->tx_cap = UMQTT_TX_INITIAL;
-        }
-    }
-}
-
-// Room for a packet of `need` bytes from rx_start; false when over max_packet.
-static bool rx_reserve(umqtt_client_obj_t *self, size_t need) {
-    if (need > self->max_packet) {
-        return false;
-    }
-    if (need > UMQTT_BUFFER_KEPT) {
-        self->big_at = umqtt_now_ms();
-    }
-    if (self->rx_start > 0 && self->rx_cap - self->rx_start < need) {
-        size_t avail = self->rx_end - self->rx_start;
-        memmove(self->rx_buf, self->rx_buf + self->rx_start, avail);
-        self->rx_start = 0;
-        self->rx_end = avail;
-    }
-    if (need > self->rx_cap) {
-        size_t cap = self->rx_cap * 2;
-        cap = cap < need ? need : cap;
-        cap = cap > self->max_packet ? self->max_packet : cap;
-        self->rx_buf = m_renew(uint8_t, self->rx_buf, self->rx_cap, cap);
-        self->rx_cap = cap;
-    }
-    return true;
-}
-
-// A bytes object for a received payload. Its hash is left to be computed on
-// demand (0 means "not yet" to MicroPython), not over every byte of every
-// message as mp_obj_new_bytes does.
-static mp_obj_t new_payload_bytes(const uint8_t *data, size_t len) {
-    mp_obj_str_t *o = mp_obj_malloc(mp_obj_str_t, &mp_type_bytes);
-    byte *p = m_new(byte, len + 1);
-    memcpy(p, data, len);
-    p[len] = '\0';
-    o->len = len;
-    o->hash = 0;
-    o->data = p;
-    return MP_OBJ_FROM_PTR(o);
-}
-
-// ---------------------------------------------------------------------------
 // Writing, and losing the transport (mutex held).
 
 void umqtt_transport_lost(umqtt_client_obj_t *self, UmqttStatus cause) {
@@ -267,7 +189,7 @@ static void read_transport(umqtt_client_obj_t *self, uint32_t now) {
     if (self->rx_start == self->rx_end) {
         self->rx_start = self->rx_end = 0;
     }
-    if (self->rx_end == self->rx_cap && !rx_reserve(self, self->rx_end - self->rx_start + 1)) {
+    if (self->rx_end == self->rx_cap && !umqtt_rx_reserve(self, self->rx_end - self->rx_start + 1)) {
         return;     // full of unread packets: the broker waits (TCP flow control)
     }
     int err = 0;
@@ -301,7 +223,7 @@ static bool lend_inbound_map(umqtt_client_obj_t *self) {
 // message undelivered and in the buffer), then the driver counts it delivered.
 static void take_message(umqtt_client_obj_t *self, umqtt_pass_t *pass, const UmqttRx *rx) {
     mp_obj_t topic = mp_obj_new_bytes(rx->topic, rx->topic_len);
-    mp_obj_t msg = new_payload_bytes(rx->payload, rx->payload_len);
+    mp_obj_t msg = umqtt_new_payload_bytes(rx->payload, rx->payload_len);
     mp_obj_t message = self->msg_objects ? umqtt_message_new(rx, topic, msg) : MP_OBJ_NULL;
     size_t consumed = 0;
     UmqttStatus st = umqtt_core_accept_message(CORE(self), umqtt_now_ms(), &consumed);
@@ -354,7 +276,7 @@ static bool feed(umqtt_client_obj_t *self, umqtt_pass_t *pass, bool deliver, uin
                 continue;
             case UMQTT_RX_KIND_NEED_MORE:
                 self->rx_whole = false;
-                if (!rx_reserve(self, rx.n)) {
+                if (!umqtt_rx_reserve(self, rx.n)) {
                     umqtt_transport_lost(self, UMQTT_STATUS_PACKET_TOO_LARGE);
                     return false;
                 }
