@@ -15,7 +15,7 @@
 //! into a slice the caller lends; a short slice gives
 //! [`Error::BufferTooSmall`] with the exact size and changes nothing.
 
-use crate::codec::{self, ConnectFields, Decoded, Incoming, WillFields};
+use crate::codec::{self, ConnectFields, Decoded, DecodedHead, Incoming, WillFields};
 use crate::keepalive::{Due, KeepAlive};
 use crate::session::{Added, OpKind, ResendItem, Session, TicketResult};
 use crate::{topic, Error, ACK_MAX};
@@ -544,11 +544,43 @@ impl<'m> Client<'m> {
         r
     }
 
-    fn handle_packet<'a>(&mut self, buf: &'a [u8], now: u32) -> Result<Rx<'a>, Error> {
-        let (consumed, packet) = match codec::decode(buf)? {
-            Decoded::NeedMore(n) => return Ok(Rx::NeedMore(n)),
-            Decoded::Packet { consumed, packet } => (consumed, packet),
+    /// As [`Client::handle_rx`], but a PUBLISH whose payload is not all in
+    /// `buf` is handled from its head: the event's payload is empty, the
+    /// head's bytes are consumed, and the second value says how many payload
+    /// bytes follow them on the stream (0 for a packet handled whole).
+    pub fn handle_rx_head<'a>(&mut self, buf: &'a [u8], now: u32) -> Result<(Rx<'a>, usize), Error> {
+        if self.state == ConnState::Disconnected {
+            return Err(Error::NotConnected);
+        }
+        let r = match codec::decode_head(buf) {
+            Ok(DecodedHead::NeedMore(n)) => return Ok((Rx::NeedMore(n), 0)),
+            Ok(DecodedHead::Whole) => return self.handle_rx(buf, now).map(|r| (r, 0)),
+            Ok(DecodedHead::Publish {
+                consumed,
+                packet,
+                body_len,
+            }) => self.handle_packet_decoded(consumed, packet, now).map(|r| (r, body_len)),
+            Err(e) => Err(e),
         };
+        if matches!(r, Err(Error::ProtocolError | Error::InboundFull)) {
+            self.connection_lost();
+        }
+        r
+    }
+
+    fn handle_packet<'a>(&mut self, buf: &'a [u8], now: u32) -> Result<Rx<'a>, Error> {
+        match codec::decode(buf)? {
+            Decoded::NeedMore(n) => Ok(Rx::NeedMore(n)),
+            Decoded::Packet { consumed, packet } => self.handle_packet_decoded(consumed, packet, now),
+        }
+    }
+
+    fn handle_packet_decoded<'a>(
+        &mut self,
+        consumed: usize,
+        packet: Incoming<'a>,
+        now: u32,
+    ) -> Result<Rx<'a>, Error> {
         let connecting = self.state == ConnState::Connecting;
         if connecting != matches!(packet, Incoming::Connack { .. }) {
             // CONNACK only (and first) while connecting.

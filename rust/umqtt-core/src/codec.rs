@@ -371,6 +371,38 @@ pub fn decode(buf: &[u8]) -> Result<Decoded<'_>, Error> {
     })
 }
 
+/// Result of [`decode_head`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(any(test, feature = "debug"), derive(Debug))]
+pub enum DecodedHead<'a> {
+    NeedMore(usize),
+    /// Not a PUBLISH, or whole: use [`decode`].
+    Whole,
+    /// A PUBLISH's head of `consumed` bytes, decoded with an empty payload;
+    /// `body_len` payload bytes follow it.
+    Publish {
+        consumed: usize,
+        packet: Incoming<'a>,
+        body_len: usize,
+    },
+}
+
+/// Decodes the head of a PUBLISH whose payload is not all in `buf`
+/// ([`frame::parse_head`]), checked as [`decode`] checks a whole one.
+pub fn decode_head(buf: &[u8]) -> Result<DecodedHead<'_>, Error> {
+    let (f, head_len) = match frame::parse_head(buf)? {
+        frame::Head::NeedMore(n) => return Ok(DecodedHead::NeedMore(n)),
+        frame::Head::Whole => return Ok(DecodedHead::Whole),
+        frame::Head::Publish { framed, head_len } => (framed, head_len),
+    };
+    let body = buf.get(f.header_len..head_len).ok_or(Error::ProtocolError)?;
+    Ok(DecodedHead::Publish {
+        consumed: head_len,
+        packet: decode_publish(f.header, body)?,
+        body_len: f.total().saturating_sub(head_len),
+    })
+}
+
 /// A non-zero packet id at `at`.
 fn pid_at(body: &[u8], at: usize) -> Result<u16, Error> {
     match (body.get(at), body.get(at.wrapping_add(1))) {

@@ -532,14 +532,46 @@ impl<'m> Driver<'m> {
 
     /// Handles the packet at the start of `buf`.
     pub fn handle_rx<'a>(&mut self, buf: &'a [u8], now: u32) -> Result<Rx<'a>, Error> {
+        self.receive(buf, now, false).map(|(rx, _)| rx)
+    }
+
+    /// As [`Driver::handle_rx`], but a PUBLISH whose payload is not all in
+    /// `buf` is handled once its head (fixed header, topic, packet id) is
+    /// there, so that its payload can go from the transport straight into
+    /// the object or buffer the application gets. The second value is how
+    /// many payload bytes follow the head on the stream: the caller reads
+    /// them itself (into the message's payload for [`Rx::Message`], to
+    /// nowhere for the [`Rx::Consumed`] of a QoS 2 duplicate) and calls
+    /// [`Driver::accept_message`] for a message once it holds them all,
+    /// feeding nothing else meanwhile. The message's `payload` is the empty
+    /// slice; `consumed` counts the head only. A transport lost meanwhile
+    /// forgets the message (the broker sends it again, QoS 1/2).
+    pub fn handle_rx_head<'a>(&mut self, buf: &'a [u8], now: u32) -> Result<(Rx<'a>, usize), Error> {
+        self.receive(buf, now, true)
+    }
+
+    fn receive<'a>(&mut self, buf: &'a [u8], now: u32, head: bool) -> Result<(Rx<'a>, usize), Error> {
         self.pending = None;
         if !matches!(self.link, Link::Up | Link::Connecting { .. }) || self.send_connect {
-            return Ok(Rx::Idle);
+            return Ok((Rx::Idle, 0));
         }
         if self.acks.is_full() {
-            return Ok(Rx::Busy);
+            return Ok((Rx::Busy, 0));
         }
-        match self.client.handle_rx(buf, now) {
+        let (handled, body_len) = if head {
+            match self.client.handle_rx_head(buf, now) {
+                Ok((rx, body_len)) => (Ok(rx), body_len),
+                Err(e) => (Err(e), 0),
+            }
+        } else {
+            (self.client.handle_rx(buf, now), 0)
+        };
+        self.on_handled(handled, now).map(|rx| (rx, body_len))
+    }
+
+    /// What the client's handling of one packet means for the driver.
+    fn on_handled<'a>(&mut self, handled: Result<ClientRx<'a>, Error>, now: u32) -> Result<Rx<'a>, Error> {
+        match handled {
             Err(e) => {
                 self.lost(now, e);
                 Err(e)

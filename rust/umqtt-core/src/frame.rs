@@ -160,6 +160,59 @@ pub fn parse(buf: &[u8]) -> Result<Frame, Error> {
     Ok(Frame::Packet(f))
 }
 
+/// Result of [`parse_head`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(any(test, feature = "debug"), derive(Debug))]
+pub enum Head {
+    /// The head is not complete yet: it needs this many bytes in total.
+    NeedMore(usize),
+    /// Not a PUBLISH, or one already whole in the buffer: frame it with [`parse`].
+    Whole,
+    /// A PUBLISH whose first `head_len` bytes (fixed header, topic, packet
+    /// id) are in the buffer and whose payload is not all there yet.
+    Publish { framed: Framed, head_len: usize },
+}
+
+/// Frames only the head of a PUBLISH, so that its payload can go from the
+/// transport straight to where the application wants it instead of through
+/// a buffer the size of the packet. The same rules as [`parse`] apply to
+/// what the head holds; the payload is opaque bytes to MQTT 3.1.1.
+pub fn parse_head(buf: &[u8]) -> Result<Head, Error> {
+    let Some(&header) = buf.first() else {
+        return Ok(Head::NeedMore(2));
+    };
+    check_fixed_type(header)?;
+    let (remaining, header_len) = match read_length(buf)? {
+        Ok(v) => v,
+        Err(need) => return Ok(Head::NeedMore(need)),
+    };
+    check_fixed(header, remaining)?;
+    let framed = Framed {
+        header,
+        header_len,
+        remaining,
+    };
+    if framed.packet_type() != ty::PUBLISH || buf.len() >= framed.total() {
+        return Ok(Head::Whole);
+    }
+    let body = buf.get(header_len..).unwrap_or(&[]);
+    let (Some(&hi), Some(&lo)) = (body.first(), body.get(1)) else {
+        return Ok(Head::NeedMore(header_len.saturating_add(2)));
+    };
+    let pid_len = if header & 0x06 == 0 { 0 } else { 2 };
+    let head_len = header_len
+        .saturating_add(2)
+        .saturating_add(usize::from(u16::from_be_bytes([hi, lo])))
+        .saturating_add(pid_len);
+    if head_len > framed.total() {
+        return Err(Error::ProtocolError); // as check_body: the topic overruns the packet
+    }
+    if buf.len() < head_len {
+        return Ok(Head::NeedMore(head_len));
+    }
+    Ok(Head::Publish { framed, head_len })
+}
+
 /// The type/flag part of [`check_fixed`], usable before the length is known.
 fn check_fixed_type(header: u8) -> Result<(), Error> {
     let flags = header & 0x0f;
@@ -185,6 +238,46 @@ fn check_fixed_type(header: u8) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_publish_head_is_framed_without_its_payload() {
+        // QoS 1, remaining 200: topic "a/b", pid 7, 193 payload bytes to come.
+        let buf = [0x32, 0xc8, 0x01, 0x00, 0x03, b'a', b'/', b'b', 0x00, 0x07, 0xAA];
+        let framed = Framed {
+            header: 0x32,
+            header_len: 3,
+            remaining: 200,
+        };
+        assert_eq!(
+            parse_head(&buf),
+            Ok(Head::Publish {
+                framed,
+                head_len: 10
+            })
+        );
+        assert_eq!(parse_head(&buf[..9]), Ok(Head::NeedMore(10)));
+        assert_eq!(parse_head(&buf[..4]), Ok(Head::NeedMore(5)));
+        assert_eq!(parse_head(&buf[..2]), Ok(Head::NeedMore(3)));
+    }
+
+    #[test]
+    fn a_head_that_is_whole_or_not_a_publish_is_left_to_parse() {
+        assert_eq!(parse_head(&[0x30, 0x03, 0x00, 0x01, b'a']), Ok(Head::Whole));
+        assert_eq!(parse_head(&[0x90, 0x03, 0x00]), Ok(Head::Whole));
+        assert_eq!(parse_head(&[0x40, 0x02]), Ok(Head::Whole));
+    }
+
+    #[test]
+    fn a_head_is_refused_as_parse_refuses_it() {
+        // The topic length overruns the packet.
+        assert_eq!(parse_head(&[0x30, 0x05, 0x00, 0x09]), Err(Error::ProtocolError));
+        // QoS 3, a server's packet, a fifth length byte.
+        assert_eq!(parse_head(&[0x36, 0x05]), Err(Error::ProtocolError));
+        assert_eq!(parse_head(&[0x10, 0x05]), Err(Error::ProtocolError));
+        assert_eq!(parse_head(&[0x30, 0x80, 0x80, 0x80, 0x80, 0x01]), Err(Error::ProtocolError));
+        // QoS 1 without room for the packet id.
+        assert_eq!(parse_head(&[0x32, 0x03, 0x00, 0x01]), Err(Error::ProtocolError));
+    }
 
     fn err(bytes: &[u8]) -> bool {
         parse(bytes) == Err(Error::ProtocolError)

@@ -21,7 +21,7 @@ use driver_pair::{
     connack, connect_clean, dup_of, incoming, kinds, payload_of, pid_of, refused, settings, suback,
     topic_of, Open, Shim, PINGREQ, PINGRESP, START,
 };
-use umqtt_core::driver::{ConnectResult, Event, Settings, Status, Transmit};
+use umqtt_core::driver::{ConnectResult, Event, Rx, Settings, Status, Transmit};
 use umqtt_core::inbound::INBOUND_MAP_BYTES;
 use umqtt_core::reconnect::{BACKOFF_BASE_MS, BACKOFF_CAP_MS};
 use umqtt_core::{
@@ -1006,6 +1006,100 @@ fn a_qos0_message_is_delivered_once_accepted_with_no_reply() {
     assert_eq!(sh.delivered.len(), 1);
     assert!(sh.wire.is_empty());
     assert!(sh.rxbuf.is_empty());
+}
+
+// ---- a payload read past the buffer (issue 13: one copy) ------------------------
+
+#[derive(Debug, PartialEq)]
+enum Head {
+    Message,
+    Consumed(usize),
+}
+
+/// A PUBLISH handed to `handle_rx_head` with only its first `have` bytes.
+fn head_of(sh: &mut Shim, packet: &[u8], have: usize) -> (Head, usize) {
+    let (rx, body_len) = sh.d.handle_rx_head(&packet[..have], sh.now).unwrap();
+    match rx {
+        Rx::Message(m) => {
+            assert!(m.payload.is_empty(), "the payload is the caller's to read");
+            (Head::Message, body_len)
+        }
+        Rx::Consumed(n) => (Head::Consumed(n), body_len),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_long_publish_is_handled_from_its_head_and_acknowledged_once_its_payload_is_held() {
+    let mut sh = Shim::connected(settings(0, true));
+    let packet = incoming("big/t", &[0xAB; 5000], 1, 9, false);
+    let head = packet.len() - 5000;
+    let (rx, body_len) = sh.d.handle_rx_head(&packet[..head + 100], sh.now).unwrap();
+    let Rx::Message(m) = rx else { panic!("{rx:?}") };
+    assert_eq!((m.topic, m.payload, m.qos, m.packet_id), (&b"big/t"[..], &b""[..], 1, 9));
+    assert_eq!(body_len, 5000, "every payload byte follows the head");
+    sh.drain_transmit();
+    assert!(sh.wire.is_empty(), "no PUBACK before the payload is held");
+    assert!(sh.d.message_pending());
+    assert_eq!(sh.d.accept_message(sh.now), Ok(head));
+    sh.drain_transmit();
+    assert_eq!(sh.take_wire(), [ack(0x40, 9).to_vec()]);
+    assert_eq!(sh.d.stats().received, [0, 1, 0]);
+}
+
+#[test]
+fn a_head_with_its_whole_payload_or_of_another_packet_is_handled_as_by_handle_rx() {
+    let mut sh = Shim::connected(settings(0, true));
+    let packet = incoming("t", b"abc", 1, 4, false);
+    let (rx, body_len) = sh.d.handle_rx_head(&packet, sh.now).unwrap();
+    let Rx::Message(m) = rx else { panic!("{rx:?}") };
+    assert_eq!((m.payload, body_len), (&b"abc"[..], 0));
+    assert_eq!(sh.d.accept_message(sh.now), Ok(packet.len()));
+    let (rx, body_len) = sh.d.handle_rx_head(&PINGRESP, sh.now).unwrap();
+    assert_eq!((rx, body_len), (Rx::KeepAlive(2), 0), "an unasked PINGRESP");
+    let (rx, _) = sh.d.handle_rx_head(&packet[..3], sh.now).unwrap();
+    assert!(matches!(rx, Rx::NeedMore(n) if n > 3), "{rx:?}");
+}
+
+#[test]
+fn a_qos2_duplicate_seen_by_its_head_is_answered_and_its_payload_skipped() {
+    let mut sh = Shim::connected(settings(0, true));
+    let first = incoming("q2", &[1; 3000], 2, 5, false);
+    let head = first.len() - 3000;
+    let (rx, _) = head_of(&mut sh, &first, head);
+    assert_eq!(rx, Head::Message);
+    assert_eq!(sh.d.accept_message(sh.now), Ok(head));
+    sh.drain_transmit();
+    assert_eq!(sh.take_wire(), [ack(0x50, 5).to_vec()]);
+    let again = incoming("q2", &[1; 3000], 2, 5, true);
+    let (rx, body_len) = head_of(&mut sh, &again, head + 10);
+    assert_eq!((rx, body_len), (Head::Consumed(head), 3000), "skip the payload, deliver nothing");
+    sh.drain_transmit();
+    assert_eq!(sh.take_wire(), [ack(0x50, 5).to_vec()]);
+    assert_eq!(sh.d.stats().duplicates_dropped, 1);
+}
+
+#[test]
+fn a_connection_lost_while_the_payload_is_read_forgets_the_message_unacknowledged() {
+    let mut sh = Shim::connected(settings(0, true));
+    let packet = incoming("q2", &[7; 4000], 2, 6, false);
+    let (rx, _) = head_of(&mut sh, &packet, 40);
+    assert_eq!(rx, Head::Message);
+    sh.transport_down(Error::PeerClosed);
+    assert_eq!(sh.d.accept_message(sh.now), Err(Error::BadArgument));
+    sh.drain_transmit();
+    assert!(sh.wire.iter().all(|p| p[0] >> 4 != 5), "no PUBREC for a message not held");
+}
+
+#[test]
+fn a_head_is_refused_as_a_whole_packet_would_be() {
+    let mut sh = Shim::connected(settings(0, true));
+    // The topic length runs past the packet: the connection is lost.
+    assert_eq!(sh.d.handle_rx_head(&[0x30, 0x05, 0x00, 0x09], sh.now), Err(Error::ProtocolError));
+    let mut sh = Shim::connected(settings(0, true));
+    // A topic with a wildcard, in a packet whose payload is still to come.
+    let packet = incoming("a/+", &[0; 500], 0, 0, false);
+    assert_eq!(sh.d.handle_rx_head(&packet[..10], sh.now), Err(Error::ProtocolError));
 }
 
 // ---- the window (defect 9) -----------------------------------------------------

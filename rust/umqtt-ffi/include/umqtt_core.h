@@ -172,6 +172,10 @@ typedef struct UmqttRx {
   bool retain;
   bool dup;
   uint16_t packet_id;
+  // umqtt_core_handle_rx_head: payload bytes that follow the `n` consumed on the stream, not in
+  // the buffer given (MESSAGE: read them into the message's payload, then accept it; CONSUMED: a
+  // QoS 2 duplicate's, to skip). 0 from umqtt_core_handle_rx.
+  size_t body_len;
 } UmqttRx;
 
 typedef struct UmqttTransmit {
@@ -373,6 +377,20 @@ enum UmqttStatus umqtt_core_handle_rx(void *core,
                                       size_t len,
                                       uint32_t now_ms,
                                       struct UmqttRx *rx);
+
+// As umqtt_core_handle_rx, but a PUBLISH whose payload is not all in `buf` is handled once its head
+// (fixed header, topic, packet id) is there: `rx->n` counts the head, `rx->payload_len` is 0 and
+// `rx->body_len` payload bytes follow on the stream. The caller reads them itself (MESSAGE: into the
+// payload object, then umqtt_core_accept_message; CONSUMED: a QoS 2 duplicate's, skipped) and feeds
+// nothing else meanwhile. A packet whole in `buf`, or not a PUBLISH, is handled as by handle_rx.
+//
+// # Safety
+// As umqtt_core_handle_rx.
+enum UmqttStatus umqtt_core_handle_rx_head(void *core,
+                                           const uint8_t *buf,
+                                           size_t len,
+                                           uint32_t now_ms,
+                                           struct UmqttRx *rx);
 
 // The message handle_rx returned is held by the caller: deliver it (*consumed = bytes to drop from the
 // buffer). INBOUND_FULL: nothing recorded; lend a map and accept again, or drop the connection.

@@ -423,6 +423,42 @@ pub unsafe extern "C" fn umqtt_core_handle_rx(
     rx: *mut UmqttRx,
 ) -> UmqttStatus {
     // SAFETY: the caller's promise.
+    unsafe { receive(core, buf, len, now_ms, rx, false) }
+}
+
+/// As umqtt_core_handle_rx, but a PUBLISH whose payload is not all in `buf` is handled once its head
+/// (fixed header, topic, packet id) is there: `rx->n` counts the head, `rx->payload_len` is 0 and
+/// `rx->body_len` payload bytes follow on the stream. The caller reads them itself (MESSAGE: into the
+/// payload object, then umqtt_core_accept_message; CONSUMED: a QoS 2 duplicate's, skipped) and feeds
+/// nothing else meanwhile. A packet whole in `buf`, or not a PUBLISH, is handled as by handle_rx.
+///
+/// # Safety
+/// As umqtt_core_handle_rx.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_core_handle_rx_head(
+    core: *mut c_void,
+    buf: *const u8,
+    len: usize,
+    now_ms: u32,
+    rx: *mut UmqttRx,
+) -> UmqttStatus {
+    // SAFETY: the caller's promise.
+    unsafe { receive(core, buf, len, now_ms, rx, true) }
+}
+
+/// umqtt_core_handle_rx and umqtt_core_handle_rx_head.
+///
+/// # Safety
+/// As umqtt_core_handle_rx.
+unsafe fn receive(
+    core: *mut c_void,
+    buf: *const u8,
+    len: usize,
+    now_ms: u32,
+    rx: *mut UmqttRx,
+    head: bool,
+) -> UmqttStatus {
+    // SAFETY: the caller's promise.
     let (Some(d), Some(b), Some(rx)) = (
         unsafe { ptr::driver_mut(core) },
         unsafe { bytes(buf, len) },
@@ -441,21 +477,38 @@ pub unsafe extern "C" fn umqtt_core_handle_rx(
         retain: false,
         dup: false,
         packet_id: 0,
+        body_len: 0,
     };
-    match d.handle_rx(b, now_ms) {
-        Ok(Rx::NeedMore(n)) => {
+    let handled = if head {
+        d.handle_rx_head(b, now_ms)
+    } else {
+        d.handle_rx(b, now_ms).map(|r| (r, 0))
+    };
+    match handled {
+        Ok((r, body_len)) => {
+            rx.body_len = body_len;
+            fill_rx(rx, r);
+            UmqttStatus::Ok
+        }
+        Err(e) => e.into(),
+    }
+}
+
+fn fill_rx(rx: &mut UmqttRx, r: Rx<'_>) {
+    match r {
+        Rx::NeedMore(n) => {
             rx.kind = UmqttRxKind::NeedMore;
             rx.n = n;
         }
-        Ok(Rx::Consumed(n)) => {
+        Rx::Consumed(n) => {
             rx.kind = UmqttRxKind::Consumed;
             rx.n = n;
         }
-        Ok(Rx::KeepAlive(n)) => {
+        Rx::KeepAlive(n) => {
             rx.kind = UmqttRxKind::KeepAlive;
             rx.n = n;
         }
-        Ok(Rx::Message(m)) => {
+        Rx::Message(m) => {
             rx.kind = UmqttRxKind::Message;
             rx.topic = m.topic.as_ptr();
             rx.topic_len = m.topic.len();
@@ -466,11 +519,9 @@ pub unsafe extern "C" fn umqtt_core_handle_rx(
             rx.dup = m.dup;
             rx.packet_id = m.packet_id;
         }
-        Ok(Rx::Busy) => rx.kind = UmqttRxKind::Busy,
-        Ok(Rx::Idle) => rx.kind = UmqttRxKind::Idle,
-        Err(e) => return e.into(),
+        Rx::Busy => rx.kind = UmqttRxKind::Busy,
+        Rx::Idle => rx.kind = UmqttRxKind::Idle,
     }
-    UmqttStatus::Ok
 }
 
 /// The message handle_rx returned is held by the caller: deliver it (*consumed = bytes to drop from the

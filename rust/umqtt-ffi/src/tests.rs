@@ -115,6 +115,7 @@ fn blank_rx() -> UmqttRx {
         retain: true,
         dup: true,
         packet_id: 99,
+        body_len: 99,
     }
 }
 
@@ -559,6 +560,15 @@ fn null_table() -> Vec<Row> {
         }),
         row("umqtt_core_handle_rx", "NULL rx", BAD, |c, _| unsafe {
             Status(umqtt_core_handle_rx(c, [0xd0u8, 0].as_ptr(), 2, 0, null_mut()))
+        }),
+        row("umqtt_core_handle_rx_head", CORE, BAD, |c, s| unsafe {
+            Status(umqtt_core_handle_rx_head(c, [0xd0u8, 0].as_ptr(), 2, 0, &mut s.rx))
+        }),
+        row("umqtt_core_handle_rx_head", "NULL buf of length 2", BAD, |c, s| unsafe {
+            Status(umqtt_core_handle_rx_head(c, null(), 2, 0, &mut s.rx))
+        }),
+        row("umqtt_core_handle_rx_head", "NULL rx", BAD, |c, _| unsafe {
+            Status(umqtt_core_handle_rx_head(c, [0xd0u8, 0].as_ptr(), 2, 0, null_mut()))
         }),
         row("umqtt_core_accept_message", CORE, BAD, |c, s| unsafe {
             Status(umqtt_core_accept_message(c, 0, &mut s.len))

@@ -206,6 +206,10 @@ pub struct UmqttRx {
     pub retain: bool,
     pub dup: bool,
     pub packet_id: u16,
+    /// umqtt_core_handle_rx_head: payload bytes that follow the `n` consumed on the stream, not in
+    /// the buffer given (MESSAGE: read them into the message's payload, then accept it; CONSUMED: a
+    /// QoS 2 duplicate's, to skip). 0 from umqtt_core_handle_rx.
+    pub body_len: usize,
 }
 
 /// A command that went out (publish, subscribe, unsubscribe).
