@@ -29,6 +29,25 @@ typedef struct _umqtt_client_obj_t umqtt_client_obj_t;
 #define UMQTT_BUFFER_KEPT (2048)
 #define UMQTT_BUFFER_REST_MS (1000)
 
+// A received PUBLISH whose payload goes from the transport straight to where
+// the application wants it (umqtt_body.c), instead of through a receive
+// buffer the size of the packet.
+typedef enum {
+    UMQTT_BODY_NONE = 0,
+    UMQTT_BODY_BYTES,               // into the bytes object the callback gets (one copy)
+    UMQTT_BODY_CHUNKS,              // into the application's buffer, a chunk at a time
+    UMQTT_BODY_SKIP,                // nowhere: a QoS 2 duplicate's
+} umqtt_body_mode_t;
+typedef struct {
+    mp_obj_t topic;                 // the message's topic (bytes)
+    mp_obj_t payload;               // BYTES: the bytes object being filled
+    mp_obj_t message;               // its message object (message=True; CHUNKS)
+    size_t len;                     // payload bytes in all
+    size_t have;                    // of them read so far
+    size_t fill;                    // CHUNKS: bytes in the chunk buffer not handed out yet
+    uint8_t mode;                   // umqtt_body_mode_t
+} umqtt_body_t;
+
 // The face a client was made through: its defaults and return values.
 typedef enum {
     UMQTT_FACE_QUECPYTHON = 0,      // umqtt.MQTTClient
@@ -65,6 +84,9 @@ struct _umqtt_client_obj_t {
     mp_obj_t slot_msg[UMQTT_MAX_INFLIGHT];
     mp_obj_t sub_filter[UMQTT_MAX_SUBSCRIPTIONS];
     uint8_t *inbound_map;           // lent to the driver when a broker's QoS 2 window needs it
+    umqtt_body_t body;              // a payload being read past the receive buffer
+    mp_obj_t chunk_cb;              // set_chunk_callback(f, buf): f(message, chunk, offset, total)
+    mp_obj_t chunk_buf;             // its buffer (writable)
     mp_obj_t keepalive_ctl;         // the background keep-alive thread's control block
     // Buffers on the GC heap, reused: nothing is allocated per publish.
     uint8_t *rx_buf;
@@ -93,6 +115,7 @@ struct _umqtt_client_obj_t {
     bool want_open;                 // asyncio mode: the driver asked for a transport
     bool rx_whole;                  // the receive buffer holds a whole packet not yet handled
     bool msg_objects;               // set_callback(f, message=True): f(message)
+    bool chunk_lent;                // the chunk buffer is with the chunk callback
     uint16_t waiters;               // application threads waiting on the connection
     #if MICROPY_PY_THREAD
     mp_thread_mutex_t mutex;        // guards the driver, the buffers, the stream and the fields above
@@ -140,6 +163,10 @@ typedef struct {
     mp_obj_t topic;                 // a message to hand to the callback, else MP_OBJ_NULL
     mp_obj_t msg;
     mp_obj_t message;               // the same as a message object (set_callback(f, message=True))
+    mp_obj_t chunk;                 // a chunk of a long message (memoryview), for chunk_cb
+    mp_obj_t chunk_cb;
+    size_t chunk_at;                // its offset in the payload
+    size_t chunk_total;             // the payload's length
     mp_obj_t notices[UMQTT_MAX_NOTICES];
     size_t n_notices;
     size_t packets;                 // packets handled
@@ -167,6 +194,21 @@ void umqtt_tx_reserve(umqtt_client_obj_t *self, size_t len);
 void umqtt_settle_buffers(umqtt_client_obj_t *self);
 bool umqtt_rx_reserve(umqtt_client_obj_t *self, size_t need);    // umqtt_buffers.c
 mp_obj_t umqtt_new_payload_bytes(const uint8_t *data, size_t len);
+bool umqtt_accept_locked(umqtt_client_obj_t *self, size_t *consumed);
+
+// A payload read past the receive buffer (umqtt_body.c, mutex held).
+typedef enum {
+    UMQTT_BODY_READ,                // read the transport for it
+    UMQTT_BODY_NEXT,                // done with it: feed the next packet
+    UMQTT_BODY_STOP,                // nothing more now (a message or chunk taken, or held for the application)
+} umqtt_body_step_t;
+bool umqtt_body_begin(umqtt_client_obj_t *self, const UmqttRx *rx, bool deliver);
+umqtt_body_step_t umqtt_body_advance(umqtt_client_obj_t *self, umqtt_pass_t *pass, bool deliver);
+uint8_t *umqtt_body_room(umqtt_client_obj_t *self, size_t *room);
+void umqtt_body_got(umqtt_client_obj_t *self, size_t n);
+void umqtt_body_clear(umqtt_client_obj_t *self);
+void umqtt_body_deliver_chunk(umqtt_client_obj_t *self, umqtt_pass_t *pass);
+MP_DECLARE_CONST_FUN_OBJ_3(umqtt_client_set_chunk_callback_obj);
 bool umqtt_write_locked(umqtt_client_obj_t *self, const uint8_t *buf, size_t len);
 void umqtt_transport_lost(umqtt_client_obj_t *self, UmqttStatus cause);
 void umqtt_pump_locked(umqtt_client_obj_t *self, umqtt_pass_t *pass, bool deliver);

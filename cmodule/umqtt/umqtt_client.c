@@ -539,6 +539,7 @@ static MP_DEFINE_CONST_FUN_OBJ_2(umqtt_client_delay_obj, umqtt_delay_method);
 static const mp_rom_map_elem_t umqtt_client_locals_dict_table[] = {
     { MP_ROM_QSTR(MP_QSTR___del__), MP_ROM_PTR(&umqtt_client_close_obj) },
     { MP_ROM_QSTR(MP_QSTR_set_callback), MP_ROM_PTR(&umqtt_client_set_callback_obj) },
+    { MP_ROM_QSTR(MP_QSTR_set_chunk_callback), MP_ROM_PTR(&umqtt_client_set_chunk_callback_obj) },
     { MP_ROM_QSTR(MP_QSTR_error_register_cb), MP_ROM_PTR(&umqtt_client_error_register_cb_obj) },
     { MP_ROM_QSTR(MP_QSTR_set_last_will), MP_ROM_PTR(&umqtt_client_set_last_will_obj) },
     { MP_ROM_QSTR(MP_QSTR_connect), MP_ROM_PTR(&umqtt_client_connect_obj) },

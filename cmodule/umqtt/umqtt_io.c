@@ -349,6 +349,7 @@ void umqtt_io_close(umqtt_client_obj_t *self) {
     self->sock = MP_OBJ_NULL;
     self->fd = -1;
     self->rx_start = self->rx_end = 0;
+    umqtt_body_clear(self);         // a payload cut short: the broker sends its message again
 }
 
 // Wait until the transport is probably readable (or writable) or wait_ms has

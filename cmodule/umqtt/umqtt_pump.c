@@ -189,13 +189,21 @@ static void read_transport(umqtt_client_obj_t *self, uint32_t now) {
     if (self->rx_start == self->rx_end) {
         self->rx_start = self->rx_end = 0;
     }
-    if (self->rx_end == self->rx_cap && !umqtt_rx_reserve(self, self->rx_end - self->rx_start + 1)) {
+    size_t room;
+    uint8_t *body = umqtt_body_room(self, &room);
+    if (body == NULL && self->rx_end == self->rx_cap && !umqtt_rx_reserve(self, self->rx_end - self->rx_start + 1)) {
         return;     // full of unread packets: the broker waits (TCP flow control)
     }
     int err = 0;
-    mp_int_t n = umqtt_io_read_some(self, self->rx_buf + self->rx_end, self->rx_cap - self->rx_end, &err);
+    mp_int_t n = body != NULL
+        ? umqtt_io_read_some(self, body, room, &err)     // a payload straight into place
+        : umqtt_io_read_some(self, self->rx_buf + self->rx_end, self->rx_cap - self->rx_end, &err);
     if (n > 0) {
-        self->rx_end += n;
+        if (body != NULL) {
+            umqtt_body_got(self, (size_t)n);
+        } else {
+            self->rx_end += n;
+        }
         self->bytes_received += (mp_uint_t)n;
         umqtt_core_handle_data_received(CORE(self), now);
     } else if (n == 0) {
@@ -219,19 +227,30 @@ static bool lend_inbound_map(umqtt_client_obj_t *self) {
     return umqtt_core_lend_inbound_map(CORE(self), self->inbound_map, UMQTT_INBOUND_MAP_BYTES) == UMQTT_STATUS_OK;
 }
 
+// The driver counts the message it offered delivered (its objects exist).
+// False: no room to remember a QoS 2 id, and the connection was dropped
+// instead (the broker sends the message again).
+bool umqtt_accept_locked(umqtt_client_obj_t *self, size_t *consumed) {
+    *consumed = 0;
+    UmqttStatus st = umqtt_core_accept_message(CORE(self), umqtt_now_ms(), consumed);
+    if (st == UMQTT_STATUS_INBOUND_FULL && lend_inbound_map(self)) {
+        st = umqtt_core_accept_message(CORE(self), umqtt_now_ms(), consumed);
+    }
+    if (st != UMQTT_STATUS_OK) {
+        umqtt_transport_lost(self, UMQTT_STATUS_INBOUND_FULL);
+        return false;
+    }
+    return true;
+}
+
 // Two-phase delivery: the objects first (a MemoryError here leaves the
 // message undelivered and in the buffer), then the driver counts it delivered.
 static void take_message(umqtt_client_obj_t *self, umqtt_pass_t *pass, const UmqttRx *rx) {
     mp_obj_t topic = mp_obj_new_bytes(rx->topic, rx->topic_len);
     mp_obj_t msg = umqtt_new_payload_bytes(rx->payload, rx->payload_len);
     mp_obj_t message = self->msg_objects ? umqtt_message_new(rx, topic, msg) : MP_OBJ_NULL;
-    size_t consumed = 0;
-    UmqttStatus st = umqtt_core_accept_message(CORE(self), umqtt_now_ms(), &consumed);
-    if (st == UMQTT_STATUS_INBOUND_FULL && lend_inbound_map(self)) {
-        st = umqtt_core_accept_message(CORE(self), umqtt_now_ms(), &consumed);
-    }
-    if (st != UMQTT_STATUS_OK) {
-        umqtt_transport_lost(self, UMQTT_STATUS_INBOUND_FULL);
+    size_t consumed;
+    if (!umqtt_accept_locked(self, &consumed)) {
         return;
     }
     self->rx_start += consumed;
@@ -239,6 +258,30 @@ static void take_message(umqtt_client_obj_t *self, umqtt_pass_t *pass, const Umq
     pass->topic = topic;
     pass->msg = msg;
     pass->message = message;
+}
+
+// A packet too long to be worth buffering whole: if it is a PUBLISH, the
+// driver handles it from its head and its payload is read straight into
+// place (umqtt_body.c). Returns feed()'s result, or -1 to go on feeding.
+static int feed_head(umqtt_client_obj_t *self, uint32_t now, bool deliver) {
+    UmqttRx rx;
+    UmqttStatus st = umqtt_core_handle_rx_head(CORE(self), self->rx_buf + self->rx_start,
+        self->rx_end - self->rx_start, now, &rx);
+    if (st != UMQTT_STATUS_OK) {
+        self->last_errno = 0;
+        umqtt_io_close(self);               // the driver has declared the connection lost
+        return 0;
+    }
+    if (rx.kind == UMQTT_RX_KIND_NEED_MORE) {
+        // The head is still coming, or it is not a PUBLISH: buffer it.
+        if (!umqtt_rx_reserve(self, rx.n)) {
+            umqtt_transport_lost(self, UMQTT_STATUS_PACKET_TOO_LARGE);
+            return 0;
+        }
+        return 1;
+    }
+    bool body = rx.body_len > 0 && (rx.kind == UMQTT_RX_KIND_MESSAGE || rx.kind == UMQTT_RX_KIND_CONSUMED);
+    return body && umqtt_body_begin(self, &rx, deliver) ? -1 : 0;
 }
 
 // Hand the driver the buffered packets one by one, until it needs more bytes
@@ -251,6 +294,15 @@ static bool feed(umqtt_client_obj_t *self, umqtt_pass_t *pass, bool deliver, uin
     // the client polls readable (umqtt_aio.c) while it is.
     self->rx_whole = self->rx_start != self->rx_end;
     while (self->stream != MP_OBJ_NULL) {
+        if (self->body.mode != UMQTT_BODY_NONE) {
+            self->rx_whole = false;
+            umqtt_body_step_t step = umqtt_body_advance(self, pass, deliver);
+            if (step != UMQTT_BODY_NEXT) {
+                return step == UMQTT_BODY_READ;
+            }
+            pass->packets++;
+            continue;
+        }
         if (self->rx_start == self->rx_end) {
             self->rx_whole = false;
             return true;                    // nothing buffered: no need to ask the driver
@@ -276,6 +328,14 @@ static bool feed(umqtt_client_obj_t *self, umqtt_pass_t *pass, bool deliver, uin
                 continue;
             case UMQTT_RX_KIND_NEED_MORE:
                 self->rx_whole = false;
+                // Past max_packet only a chunk callback can take it.
+                if (rx.n > UMQTT_BUFFER_KEPT && (rx.n <= self->max_packet || self->chunk_cb != MP_OBJ_NULL)) {
+                    int go = feed_head(self, now, deliver);
+                    if (go >= 0) {
+                        return go;
+                    }
+                    continue;
+                }
                 if (!umqtt_rx_reserve(self, rx.n)) {
                     umqtt_transport_lost(self, UMQTT_STATUS_PACKET_TOO_LARGE);
                     return false;
@@ -479,7 +539,9 @@ void umqtt_raise_deferred(umqtt_client_obj_t *self) {
 // to the callback `cb` (read under the mutex).
 void umqtt_finish_pass(umqtt_client_obj_t *self, umqtt_pass_t *pass, mp_obj_t cb) {
     umqtt_after_pass(self, pass);
-    if (pass->message != MP_OBJ_NULL && cb != mp_const_none) {
+    if (pass->chunk != MP_OBJ_NULL) {
+        umqtt_body_deliver_chunk(self, pass);
+    } else if (pass->message != MP_OBJ_NULL && cb != mp_const_none) {
         mp_call_function_1(cb, pass->message);
     } else if (pass->topic != MP_OBJ_NULL && cb != mp_const_none) {
         mp_call_function_2(cb, pass->topic, pass->msg);

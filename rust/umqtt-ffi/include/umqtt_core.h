@@ -84,7 +84,8 @@ typedef enum UmqttRxKind {
   UMQTT_RX_KIND_NEED_MORE = 0,
   // One packet of `n` bytes was handled: consume them.
   UMQTT_RX_KIND_CONSUMED = 1,
-  // A message to deliver (topic, payload, ...): make its objects, then umqtt_core_accept_message.
+  // A message to deliver (topic, payload, ...; `n` bytes of the buffer, its head only from
+  // umqtt_core_handle_rx_head): make its objects, then umqtt_core_accept_message.
   UMQTT_RX_KIND_MESSAGE = 2,
   // Drain umqtt_core_poll_transmit first, then call again.
   UMQTT_RX_KIND_BUSY = 3,
