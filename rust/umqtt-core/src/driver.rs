@@ -163,6 +163,9 @@ pub enum ConnectResult {
 #[derive(Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(any(test, feature = "debug"), derive(Debug))]
 pub struct Message<'a> {
+    /// Bytes of the buffer the packet takes (its head only, from
+    /// [`Driver::handle_rx_head`]); consumed once accepted.
+    pub consumed: usize,
     pub topic: &'a [u8],
     pub payload: &'a [u8],
     pub qos: u8,
@@ -593,6 +596,7 @@ impl<'m> Driver<'m> {
                         pid: event.packet_id,
                     });
                     return Ok(Rx::Message(Message {
+                        consumed,
                         topic: event.topic,
                         payload: event.payload,
                         qos: event.qos,

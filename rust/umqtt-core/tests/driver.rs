@@ -1037,6 +1037,7 @@ fn a_long_publish_is_handled_from_its_head_and_acknowledged_once_its_payload_is_
     let (rx, body_len) = sh.d.handle_rx_head(&packet[..head + 100], sh.now).unwrap();
     let Rx::Message(m) = rx else { panic!("{rx:?}") };
     assert_eq!((m.topic, m.payload, m.qos, m.packet_id), (&b"big/t"[..], &b""[..], 1, 9));
+    assert_eq!(m.consumed, head, "the head is what the buffer gives up");
     assert_eq!(body_len, 5000, "every payload byte follows the head");
     sh.drain_transmit();
     assert!(sh.wire.is_empty(), "no PUBACK before the payload is held");

@@ -510,6 +510,7 @@ fn fill_rx(rx: &mut UmqttRx, r: Rx<'_>) {
         }
         Rx::Message(m) => {
             rx.kind = UmqttRxKind::Message;
+            rx.n = m.consumed;
             rx.topic = m.topic.as_ptr();
             rx.topic_len = m.topic.len();
             rx.payload = m.payload.as_ptr();

@@ -181,7 +181,8 @@ pub enum UmqttRxKind {
     NeedMore = 0,
     /// One packet of `n` bytes was handled: consume them.
     Consumed = 1,
-    /// A message to deliver (topic, payload, ...): make its objects, then umqtt_core_accept_message.
+    /// A message to deliver (topic, payload, ...; `n` bytes of the buffer, its head only from
+    /// umqtt_core_handle_rx_head): make its objects, then umqtt_core_accept_message.
     Message = 2,
     /// Drain umqtt_core_poll_transmit first, then call again.
     Busy = 3,
