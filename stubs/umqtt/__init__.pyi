@@ -27,7 +27,8 @@ class Message:
     @property
     def topic(self) -> bytes: ...
     @property
-    def payload(self) -> bytes: ...
+    def payload(self) -> bytes | None:
+        """None for a message delivered in chunks (set_chunk_callback)."""
     @property
     def qos(self) -> int: ...
     @property
@@ -122,6 +123,12 @@ class MQTTClient:
     @overload
     def set_callback(self, f: Callable[[Message], object] | None, *, message: Literal[True]) -> None:
         """message=True: f gets one Message (topic, payload, qos, retain, dup, properties)."""
+    def set_chunk_callback(
+        self, f: Callable[[Message, memoryview, int, int], object] | None, buf: bytearray | memoryview | None
+    ) -> None:
+        """Messages longer than buf (or than max_packet) come to f(message, chunk, offset, total) in
+        buf-sized chunks, in order; chunk is a memoryview of buf, valid until f returns, and
+        message.payload is None. Delivered (acknowledged) once the last chunk is handed over."""
     def error_register_cb(self, f: Callable[[str], object]) -> None: ...
     def set_last_will(self, topic: _Topic, msg: _Text, retain: bool = False, qos: _QoS = 0) -> None: ...
     def connect(self, clean_session: bool = True, timeout: float | None = None) -> int:
