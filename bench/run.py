@@ -62,7 +62,11 @@ SIMPLE_VERSION = "1.1"
 SIMPLE_PKG = "micropython-umqtt.simple"
 SIZES = (16, 1024, 65536)
 CLIENTS = ("ours", "simple", "c")
-CLIENT_NAMES = {"ours": "umqtt (ours)", "simple": "umqtt.simple 1.1", "c": "libmosquitto (C)"}
+# The asyncio client (umqtt.aio.MQTTClient, bench/mpy/aio_device.py) is
+# measured in the same runs, interleaved with the three above; its own table.
+KINDS = CLIENTS + ("aio",)
+CLIENT_NAMES = {"ours": "umqtt (ours)", "simple": "umqtt.simple 1.1", "c": "libmosquitto (C)",
+                "aio": "umqtt.aio (asyncio)"}
 CASES = ("pub0", "pub1", "pub2", "rtt", "flood")
 CASE_NAMES = {
     "pub0": "QoS 0 publish",
@@ -71,6 +75,18 @@ CASE_NAMES = {
     "rtt": "publish→receive round trip",
     "flood": "receive flood",
 }
+# Cases of the asyncio client only: AIO_TASKS tasks publishing at QoS 1 at
+# once, against the run's broker; then QoS 1 one by one and from AIO_TASKS
+# tasks against a second broker with `set_tcp_nodelay true` ("nd": with
+# several PUBACKs due at once, the default broker's Nagle holds the later ones
+# until the client's delayed ACK).
+AIO_TASKS = 8
+AIO_EXTRA = ("pub1t{}".format(AIO_TASKS), "pub1nd", "pub1t{}nd".format(AIO_TASKS))
+CASE_NAMES.update({
+    "pub1t{}".format(AIO_TASKS): "QoS 1 publish, {} tasks at once".format(AIO_TASKS),
+    "pub1nd": "QoS 1 publish (sync), broker with TCP_NODELAY",
+    "pub1t{}nd".format(AIO_TASKS): "QoS 1 publish, {} tasks at once, broker with TCP_NODELAY".format(AIO_TASKS),
+})
 
 
 def log(*a):
@@ -217,6 +233,15 @@ class BenchBroker(h.Broker):
         self.conf_path.write_text(text + "max_queued_messages 0\n")
 
 
+class NoDelayBroker(BenchBroker):
+    """The same broker with `set_tcp_nodelay true` (for the asyncio client's
+    cases with several QoS 1 messages in flight)."""
+
+    def _write_config(self, port):
+        super()._write_config(port)
+        self.conf_path.write_text(self.conf_path.read_text() + "set_tcp_nodelay true\n")
+
+
 class Ctx:
     pass
 
@@ -227,9 +252,13 @@ def mpy_env(ctx, extra, mpypath=None):
     return e
 
 
-def start_client(ctx, kind, client_id):
+def start_client(ctx, kind, client_id, broker=None):
+    broker = broker or ctx.broker
     if kind == "c":
         proc = h.MpyProcess(ctx.mosq_bench, "serve", args=(ctx.broker.host, ctx.broker.port, client_id))
+    elif kind == "aio":
+        env = mpy_env(ctx, {"BENCH_ID": client_id, "MQTT_HOST": broker.host, "MQTT_PORT": broker.port})
+        proc = h.MpyProcess(ctx.firmware, MPY_DIR / "aio_device.py", env=env)
     else:
         env = mpy_env(ctx, {"BENCH_CLIENT": kind, "BENCH_ID": client_id,
                             "MQTT_HOST": ctx.broker.host, "MQTT_PORT": ctx.broker.port})
@@ -308,11 +337,13 @@ def settle(pid, remote_port, timeout=3.0):
         time.sleep(0.02)
 
 
-def run_case(ctx, proc, kind, client_id, case, size):
+def run_case(ctx, proc, kind, client_id, case, size, broker=None):
     """One measurement; returns (messages per second or None for n/a,
     client CPU µs per message, broker CPU µs per message)."""
     p = ctx.params
+    broker = broker or ctx.broker
     pid = proc.proc.pid
+    answer = case[:-2] if case.endswith("nd") else case     # what the client calls the case
     if case == "flood":
         k = p.flood_count[size]
         proc.send_line("floodprep {}".format(size))
@@ -322,42 +353,59 @@ def run_case(ctx, proc, kind, client_id, case, size):
         cmd = "flood {} {}".format(size, k)
     elif case == "rtt":
         cmd = "rtt {} {} {}".format(size, p.count[size], p.max_ms)
+    elif "t" in answer[3:]:
+        cmd = "pubtasks {} {} {} {} {}".format(answer[3], size, p.count[size], p.max_ms, answer.split("t")[1])
     else:
         cmd = "pub {} {} {} {}".format(case[3], size, p.count[size], p.max_ms)
-    c0, b0, t0 = cpu_ns(pid), cpu_ns(ctx.broker.proc.pid), user_sys_ticks(pid)
+    c0, b0, t0 = cpu_ns(pid), cpu_ns(broker.proc.pid), user_sys_ticks(pid)
     proc.send_line(cmd)
     m = proc.wait_line(r"^RESULT (\S+) (\d+) (.*)$", timeout=300)
-    c1, b1, t1 = cpu_ns(pid), cpu_ns(ctx.broker.proc.pid), user_sys_ticks(pid)
+    c1, b1, t1 = cpu_ns(pid), cpu_ns(broker.proc.pid), user_sys_ticks(pid)
     if t0 and t1:
         ctx.ticks[(case, size, kind)][0] += t1[0] - t0[0]
         ctx.ticks[(case, size, kind)][1] += t1[1] - t0[1]
-    if m.group(1) != case or int(m.group(2)) != size:
+    if m.group(1) != answer or int(m.group(2)) != size:
         raise RuntimeError("{}: unexpected answer {!r}".format(kind, m.group(0)))
     rest = m.group(3).split()
     if rest == ["na"]:
         return None, None, None
     n, us, warm = int(rest[0]), int(rest[1]), int(rest[2])
+    if len(rest) > 3:       # the asyncio client: its event loop's largest gap (ms)
+        ctx.gaps.setdefault((case, size), []).append(int(rest[3]))
     ops = n + warm
     cpu_c = (c1 - c0) / 1000 / ops if None not in (c0, c1) else None
     cpu_b = (b1 - b0) / 1000 / ops if None not in (b0, b1) else None
     return n * 1e6 / max(us, 1), cpu_c, cpu_b
 
 
+def empty_results(ctx):
+    """Empty results, cpu and ctx.ticks / ctx.gaps, for every case and client
+    (the asyncio-only cases have empty lists for the others)."""
+    keys = [(c, s) for c in CASES + AIO_EXTRA for s in SIZES]
+    results = {key: {k: [] for k in KINDS} for key in keys}
+    cpu = {key: {k: [] for k in KINDS} for key in keys}
+    ctx.ticks = {(c, s, k): [0, 0] for c, s in keys for k in KINDS}
+    ctx.gaps = {}
+    return results, cpu
+
+
 def throughput(ctx):
     """results[(case, size)][kind] -> list of rates (one per run);
-    cpu[(case, size)][kind] -> list of (client µs, broker µs) per message."""
-    results = {(c, s): {k: [] for k in CLIENTS} for c in CASES for s in SIZES}
-    cpu = {(c, s): {k: [] for k in CLIENTS} for c in CASES for s in SIZES}
-    ctx.ticks = {(c, s, k): [0, 0] for c in CASES for s in SIZES for k in CLIENTS}
+    cpu[(case, size)][kind] -> list of (client µs, broker µs) per message;
+    ctx.gaps[(case, size)] -> the asyncio client's largest event-loop gaps (ms)."""
+    results, cpu = empty_results(ctx)
     runs = ctx.params.runs
     for run in range(runs):
         t0 = time.monotonic()
         procs = {}
         try:
-            for kind in CLIENTS:
+            for kind in KINDS:
                 cid = "{}-r{}-{}".format(kind, run, os.getpid())
                 procs[kind] = (start_client(ctx, kind, cid), cid)
-            order = CLIENTS[run % 3:] + CLIENTS[:run % 3]     # who goes first rotates
+            cid = "aio-nd-r{}-{}".format(run, os.getpid())
+            procs["aio-nd"] = (start_client(ctx, "aio", cid, ctx.broker_nd), cid)
+            first = run % len(KINDS)
+            order = KINDS[first:] + KINDS[:first]     # who goes first rotates
             for case in CASES:
                 for size in SIZES:
                     for kind in order:
@@ -365,6 +413,13 @@ def throughput(ctx):
                         rate, cc, cb = run_case(ctx, proc, kind, cid, case, size)
                         results[(case, size)][kind].append(rate)
                         cpu[(case, size)][kind].append((cc, cb))
+            for case in AIO_EXTRA:
+                for size in SIZES:
+                    nd = case.endswith("nd")
+                    proc, cid = procs["aio-nd" if nd else "aio"]
+                    rate, cc, cb = run_case(ctx, proc, "aio", cid, case, size, ctx.broker_nd if nd else None)
+                    results[(case, size)]["aio"].append(rate)
+                    cpu[(case, size)]["aio"].append((cc, cb))
             for kind, (proc, _) in procs.items():
                 proc.send_line("quit")
                 proc.wait_line(r"^BYE$", timeout=20)
@@ -948,6 +1003,7 @@ def report(ctx, info, results, cpu, mem, heap, sz, prof, elapsed):
                 " / ".join(fmt_us(vals[k][1]) for k in CLIENTS),
                 " / ".join(kernel_share(ctx, case, size, k) for k in CLIENTS)))
     w("")
+    aio_report(ctx, w, results, cpu)
     w("## Goals (ratios from this run)")
     w("")
     w("| goal | payload | rate ratio | met? | client CPU per message, other ÷ ours |")
@@ -1149,6 +1205,94 @@ def report(ctx, info, results, cpu, mem, heap, sz, prof, elapsed):
     return "\n".join(L) + "\n", goal_rows
 
 
+def ratio_lists(xs, ys):
+    """Per-run ratios of two lists of rates (one per run)."""
+    return [x / y for x, y in zip(xs, ys) if x is not None and y is not None and y > 0]
+
+
+def aio_report(ctx, w, results, cpu):
+    """The asyncio client's section (when this run measured it)."""
+    p = ctx.params
+    gaps = getattr(ctx, "gaps", {}) or {}
+
+    def rates(case, size, kind):
+        return results.get((case, size), {}).get(kind) or []
+
+    def cpu_of(case, size, kind):
+        return median([c for c, _ in (cpu.get((case, size), {}).get(kind) or [])])
+
+    def gap(case, size):
+        g = gaps.get((case, size))
+        return "{} ms".format(max(g)) if g else "n/a"
+
+    if not any(rates(c, s, "aio") for c in CASES + AIO_EXTRA for s in SIZES):
+        return
+    w("## The asyncio client (`umqtt.aio`, messages per second, median of {} runs)".format(p.runs))
+    w("")
+    w("`from umqtt.aio import MQTTClient`, on the same firmware, in the same runs: a fourth "
+      "client process (bench/mpy/aio_device.py) interleaved with the three above, case by case, "
+      "against the same broker. The ratios are medians of the per-run ratios, against our "
+      "blocking client (`umqtt.MQTTClient`, the \"ours\" column above) and libmosquitto.")
+    w("")
+    w("| case | payload | {} | {} | {} | aio ÷ blocking | aio ÷ C | client CPU µs per message, aio / blocking | largest event-loop gap (aio) |".format(
+        CLIENT_NAMES["aio"], "umqtt (ours, blocking)", CLIENT_NAMES["c"]))
+    w("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for case in CASES:
+        for size in SIZES:
+            ra = rates(case, size, "aio")
+            if not any(x is not None for x in ra):
+                continue
+            ro, rc = rates(case, size, "ours"), rates(case, size, "c")
+            w("| {} | {} | {}{} | {}{} | {}{} | {} | {} | {} / {} | {} |".format(
+                CASE_NAMES[case], size_label(size),
+                fmt_rate(median(ra)), fmt_spread(ra), fmt_rate(median(ro)), fmt_spread(ro),
+                fmt_rate(median(rc)), fmt_spread(rc),
+                fmt_ratio(median(ratio_lists(ra, ro))), fmt_ratio(median(ratio_lists(ra, rc))),
+                fmt_us(cpu_of(case, size, "aio")), fmt_us(cpu_of(case, size, "ours")), gap(case, size)))
+    w("")
+    extra = [c for c in AIO_EXTRA if any(rates(c, s, "aio") for s in SIZES)]
+    if extra:
+        w("Several tasks publishing at once (asyncio client only; `asyncio.gather` of {} tasks "
+          "that each await their QoS 1 publishes one after the other, so up to {} messages are in "
+          "flight):".format(AIO_TASKS, AIO_TASKS))
+        w("")
+        w("| case | payload | {} | ÷ the asyncio client's QoS 1 one by one, same broker | client CPU µs per message | largest event-loop gap |".format(
+            CLIENT_NAMES["aio"]))
+        w("| --- | --- | ---: | ---: | ---: | ---: |")
+        base = {"pub1t{}".format(AIO_TASKS): "pub1", "pub1t{}nd".format(AIO_TASKS): "pub1nd"}
+        for case in extra:
+            for size in SIZES:
+                ra = rates(case, size, "aio")
+                rb = rates(base[case], size, "aio") if case in base else []
+                w("| {} | {} | {}{} | {} | {} | {} |".format(
+                    CASE_NAMES[case], size_label(size), fmt_rate(median(ra)), fmt_spread(ra),
+                    fmt_ratio(median(ratio_lists(ra, rb))) if rb else "—",
+                    fmt_us(cpu_of(case, size, "aio")), gap(case, size)))
+        w("")
+    w("How the asyncio client is measured (bench/mpy/aio_device.py):")
+    w("")
+    w("- The same commands, warm-up rule and timing as the blocking clients, with `await` in "
+      "the loop: `await client.publish(...)` one after the other (QoS 1 / 2: each returns once "
+      "acknowledged); round trip: publish at QoS 0, then `await` the next message of "
+      "`client.messages`; receive flood: `client.messages` until K messages, from the same "
+      "pre-loaded broker.")
+    w("- Between commands the script blocks in `sys.stdin.readline()`, so its event loop "
+      "(the client's pump task included) does not run, as the blocking clients read nothing "
+      "between commands.")
+    w("- The asyncio client sets TCP_NODELAY on its socket (python/_umqtt_aio.py); the blocking "
+      "clients and libmosquitto leave it off.")
+    w("- A second task sleeps 10 ms in a loop during every command; the gap column is the "
+      "largest time between two of its wake-ups over the runs (warm-up included; 10 ms is "
+      "the floor): the work held the event loop for at most that minus 10 ms. Its wake-ups (about 100 per second) are part of the "
+      "measured work.")
+    w("- \"Broker with TCP_NODELAY\": a second private Mosquitto of the same run, configured "
+      "the same plus `set_tcp_nodelay true`, and a second asyncio client connected to it. "
+      "Mosquitto's default leaves Nagle's algorithm on for its sockets, which can hold a "
+      "PUBACK back while an earlier one waits for the client's (delayed) ACK, as happens when "
+      "several are due at once; the rows against both brokers show the difference in this run.")
+    w("")
+
+
 def findings(ctx, results, cpu, prof, ratios):
     """The profile's reading, from this run's numbers (each paragraph only when
     the data shows what it says)."""
@@ -1303,6 +1447,25 @@ def console_table(results):
     return "\n".join(rows)
 
 
+def console_aio_table(ctx, results):
+    rows = []
+    hdr = "{:<58} {:>7} {:>12} {:>12} {:>12} {:>9} {:>8} {:>7}".format(
+        "case (asyncio client)", "payload", "aio", "ours", "C", "aio/ours", "aio/C", "gap ms")
+    rows.append(hdr)
+    rows.append("-" * len(hdr))
+    for case in CASES + AIO_EXTRA:
+        for size in SIZES:
+            rs = results[(case, size)]
+            if not any(x is not None for x in rs["aio"]):
+                continue
+            g = ctx.gaps.get((case, size))
+            rows.append("{:<58} {:>7} {:>12} {:>12} {:>12} {:>9} {:>8} {:>7}".format(
+                CASE_NAMES[case], size_label(size), fmt_rate(median(rs["aio"])), fmt_rate(median(rs["ours"])),
+                fmt_rate(median(rs["c"])), fmt_ratio(median(ratio_lists(rs["aio"], rs["ours"]))),
+                fmt_ratio(median(ratio_lists(rs["aio"], rs["c"]))), max(g) if g else "n/a"))
+    return "\n".join(rows)
+
+
 class Params:
     pass
 
@@ -1347,6 +1510,7 @@ def rerender(args):
     vars(ctx.params).update(d["params"])
     ctx.command = d["command"]
     ctx.ticks = d["ticks"]
+    ctx.gaps = d.get("gaps", {})
     ctx.firmware = str(Path(args.firmware).resolve())
     output = Path(args.output) if args.output else (
         OUT / "BENCHMARKS-quick.md" if ctx.params.quick else REPO / "BENCHMARKS.md")
@@ -1410,14 +1574,16 @@ def main():
     ctx.broker = BenchBroker(OUT / "broker", name="mosquitto")
     ctx.broker.start()
     log("mosquitto on port", ctx.broker.port)
-    results = {(c, s): {k: [] for k in CLIENTS} for c in CASES for s in SIZES}
-    cpu = {(c, s): {k: [] for k in CLIENTS} for c in CASES for s in SIZES}
-    ctx.ticks = {(c, s, k): [0, 0] for c in CASES for s in SIZES for k in CLIENTS}
+    ctx.broker_nd = NoDelayBroker(OUT / "broker-nodelay", name="mosquitto")
+    ctx.broker_nd.start()
+    log("mosquitto with set_tcp_nodelay on port", ctx.broker_nd.port)
+    results, cpu = empty_results(ctx)
     mem = heap = prof = None
     try:
         if "throughput" not in skip:
             results, cpu = throughput(ctx)
             print(console_table(results), flush=True)
+            print(console_aio_table(ctx, results), flush=True)
         if "memory" not in skip:
             mem = memory(ctx)
             log("memory done")
@@ -1425,13 +1591,14 @@ def main():
             prof = profile(ctx)
     finally:
         ctx.broker.stop()
+        ctx.broker_nd.stop()
     if "minheap" not in skip:
         heap = min_heap(ctx)
         log("min heap: " + ", ".join("{} {} B".format(k, v["hi"]) for k, v in heap.items()))
     sz = sizes(ctx)
     info = machine_info(ctx)
     with open(OUT / "last-run.pickle", "wb") as f:
-        pickle.dump({"info": info, "results": results, "cpu": cpu, "ticks": ctx.ticks, "mem": mem,
+        pickle.dump({"info": info, "results": results, "cpu": cpu, "ticks": ctx.ticks, "gaps": ctx.gaps, "mem": mem,
                      "heap": heap, "sz": sz, "prof": prof, "elapsed": time.monotonic() - t_start,
                      "command": ctx.command, "params": vars(ctx.params)}, f)
     md, goal_rows = report(ctx, info, results, cpu, mem, heap, sz, prof, time.monotonic() - t_start)
