@@ -440,7 +440,7 @@ def memory(ctx):
     """Per-client heap figures from bench/mpy/memory.py."""
     out = {}
     p = ctx.params
-    for kind in ("ours", "simple"):
+    for kind in ("ours", "simple", "aio"):
         cid = "mem-{}-{}".format(kind, os.getpid())
         env = mpy_env(ctx, {"BENCH_CLIENT": kind, "BENCH_ID": cid, "MQTT_HOST": ctx.broker.host,
                             "MQTT_PORT": ctx.broker.port, "PUB_N": p.mem_pub_n, "RECV_WARM": 5,
@@ -448,9 +448,13 @@ def memory(ctx):
         wrapper = heap_wrapper(ctx.firmware, 64 * 1024 * 1024, OUT / "mpy-heap64m.sh")
         proc = h.MpyProcess(wrapper, MPY_DIR / "memory.py", env=env)
         try:
-            for size in SIZES:
-                proc.wait_line(r"^READY {}$".format(size), timeout=120)
-                flood_broker(ctx, "bench/{}/flood/{}".format(cid, size), size, 5 + p.mem_recv_n)
+            if kind != "aio":       # the asyncio client: RAM figures only
+                for size in SIZES:
+                    proc.wait_line(r"^READY {}$".format(size), timeout=120)
+                    flood_broker(ctx, "bench/{}/flood/{}".format(cid, size), size, 5 + p.mem_recv_n)
+            # One 64 KiB message to receive, from buffers at rest.
+            proc.wait_line(r"^READY big$", timeout=120)
+            flood_broker(ctx, "bench/{}/flood/big".format(cid), 65536, 1)
             proc.wait_line(r"^END$", timeout=120)
             rc = proc.wait(timeout=20)
             if rc != 0:
@@ -1074,12 +1078,35 @@ def report(ctx, info, results, cpu, mem, heap, sz, prof, elapsed):
         w("")
         w("(The collector is conservative: a figure can be off by a block or two of 32 B.)")
         w("")
-        w("| | umqtt (ours) | umqtt.simple 1.1 |")
-        w("| --- | ---: | ---: |")
-        w("| `MQTTClient(...)` constructed | {} B | {} B |".format(mo["ram"].get("constructed"), ms["ram"].get("constructed")))
-        w("| connected (socket object included) | {} B | {} B |".format(mo["ram"].get("connected"), ms["ram"].get("connected")))
-        w("| after publishing and receiving 64 KiB messages | {} B | {} B |".format(mo["ram"].get("after"), ms["ram"].get("after")))
+        ma = parse_memory(mem["aio"]) if mem.get("aio") else {"ram": {}}
+        ctx.mem_aio = ma
+        rams = [mo["ram"], ms["ram"], ma["ram"]]
+
+        def ram_row(label, key):
+            w("| {} | {} |".format(label, " | ".join(
+                "{} B".format(r[key]) if r.get(key) is not None else "—" for r in rams)))
+
+        w("| | umqtt (ours) | umqtt.simple 1.1 | umqtt.aio (asyncio) |")
+        w("| --- | ---: | ---: | ---: |")
+        ram_row("`MQTTClient(...)` constructed", "constructed")
+        ram_row("connected (socket object included)", "connected")
+        ram_row("after publishing and receiving 64 KiB messages (the measurements above)", "after")
+        ram_row("then 1.1 s later, after one 16 B QoS 0 publish", "rest0")
+        ram_row("after receiving one 64 KiB message (QoS 0)", "recv64")
+        ram_row("and publishing one 64 KiB message (QoS 0)", "pub64")
+        ram_row("1.1 s later, after one 16 B QoS 0 publish", "rest")
         w("")
+        if mo["ram"].get("rest") is not None:
+            w("The last four rows take one large message at a time (bench/mpy/memory.py): the "
+              "received message and the published payload are dropped before each figure, so what "
+              "remains is the client's. The 16 B publish after 1.1 s is there because the client "
+              "looks at its buffers on each call (and on each pass of its pump): it returns a buffer "
+              "grown past {} B to its initial size once no packet has needed more for {} ms "
+              "(`umqtt_settle_buffers`, cmodule/umqtt/umqtt_buffers.c). The asyncio client's column "
+              "is the whole `umqtt.aio.MQTTClient` (the native client it wraps, its events, poller "
+              "and pump tasks).".format(buffer_constant("UMQTT_BUFFER_KEPT"),
+                                        buffer_constant("UMQTT_BUFFER_REST_MS")))
+            w("")
     if heap:
         w("### Smallest heap for the seed's example (`-X heapsize=`)")
         w("")
@@ -1135,11 +1162,19 @@ def report(ctx, info, results, cpu, mem, heap, sz, prof, elapsed):
           "others are the C shim.")
         w("")
     if mem:
-        w("RAM of one connected client object: {} B of MicroPython heap for the object with its "
-          "receive/transmit buffers ({} B once connected, with the socket object; {} B after it has "
-          "published and received 64 KiB messages, since its buffers keep their largest size); see "
-          "the memory section. The module has no static RAM (no .data or .bss of its own).".format(
-              mo["ram"].get("constructed"), mo["ram"].get("connected"), mo["ram"].get("after")))
+        if mo["ram"].get("rest") is not None:
+            w("RAM of one connected client object: {} B of MicroPython heap for the object with its "
+              "receive/transmit buffers ({} B once connected, with the socket object; {} B after it "
+              "has received and published one 64 KiB message, {} B 1.1 s later); see the memory "
+              "section. The module has no static RAM (no .data or .bss of its own).".format(
+                  mo["ram"].get("constructed"), mo["ram"].get("connected"), mo["ram"].get("pub64"),
+                  mo["ram"].get("rest")))
+        else:
+            w("RAM of one connected client object: {} B of MicroPython heap for the object with its "
+              "receive/transmit buffers ({} B once connected, with the socket object; {} B after it has "
+              "published and received 64 KiB messages); see the memory section. The module has no "
+              "static RAM (no .data or .bss of its own).".format(
+                  mo["ram"].get("constructed"), mo["ram"].get("connected"), mo["ram"].get("after")))
         w("")
 
     # ---- profile
@@ -1406,7 +1441,21 @@ def findings(ctx, results, cpu, prof, ratios):
                 "it never pays this.".format(ir[key], ga))
     # RAM after large messages.
     ram = ctx.mem_ours.get("ram", {}) if getattr(ctx, "mem_ours", None) else {}
-    if ram.get("after") and ram.get("connected") and ram["after"] > 4 * ram["connected"]:
+    aram = ctx.mem_aio.get("ram", {}) if getattr(ctx, "mem_aio", None) else {}
+    if None not in (ram.get(k) for k in ("connected", "rest0", "recv64", "pub64", "rest")):
+        back = ram["rest"] <= ram["rest0"] + 64
+        out.append(
+            "**RAM after large messages.** From {:,} B of heap at rest (connected, subscribed, "
+            "1.1 s after the measurements above), the client holds {:,} B after receiving one "
+            "64 KiB message, {:,} B after publishing one as well, and 1.1 s later (after one 16 B "
+            "publish) {:,} B: {}.{}".format(
+                ram["rest0"], ram["recv64"], ram["pub64"], ram["rest"],
+                "back within 64 B of where it started" if back else
+                "{:,} B more than where it started".format(ram["rest"] - ram["rest0"]),
+                "" if aram.get("rest") is None else
+                " The asyncio client, the same steps: {:,} B, {:,} B, {:,} B, {:,} B.".format(
+                    aram["rest0"], aram["recv64"], aram["pub64"], aram["rest"])))
+    elif ram.get("after") and ram.get("connected") and ram["after"] > 4 * ram["connected"]:
         out.append(
             "**RAM: the client's buffers keep their largest size.** One connected client takes {:,} B of "
             "heap; after it has sent and received 64 KiB messages it holds {:,} B, for good: the "
@@ -1421,6 +1470,12 @@ def findings(ctx, results, cpu, prof, ratios):
             "header's small write would wait for Nagle's algorithm as umqtt.simple's do).".format(
                 ram["connected"], ram["after"], shim_file("rx_reserve")))
     return out
+
+
+def buffer_constant(name):
+    """A #define of cmodule/umqtt/umqtt.h (the buffer sizes at rest), or "?"."""
+    m = re.search(r"^#define {} \((\d+)\)".format(name), (REPO / "cmodule" / "umqtt" / "umqtt.h").read_text(), re.M)
+    return m.group(1) if m else "?"
 
 
 def shim_file(function):
