@@ -14,7 +14,11 @@ the same broker, with the three clients interleaved case by case:
   MICROPYPATH as package ``usimple11`` (cached under build/bench/, never
   committed);
 - a C client on libmosquitto (bench/c/mosq_bench.c), same work, same
-  synchronous semantics.
+  synchronous semantics;
+- the asyncio client, ``from umqtt.aio import MQTTClient``
+  (bench/mpy/aio_device.py), same commands with ``await``, interleaved with
+  the three others; plus, asyncio only, QoS 1 from 8 tasks at once (also
+  against a second broker with ``set_tcp_nodelay true``).
 
 Cases (payloads 16 B, 1 KiB, 64 KiB): QoS 0 publish rate; QoS 1 and QoS 2
 synchronous publish rate (each call waits for its PUBACK / PUBCOMP);
@@ -26,7 +30,8 @@ medians and the median of the per-run ratios.
 Then: heap allocation per publish and per received message (gc.mem_alloc()
 deltas; heap_lock() around ours), the smallest -X heapsize on which the seed
 application note's example runs (ours vs umqtt.simple), the size the module
-adds to the firmware, the RAM of one connected client, and callgrind
+adds to the firmware, the RAM of one connected client (also after one
+64 KiB message received, one published, and 1.1 s later), and callgrind
 instruction counts / strace system-call counts per publish.
 
 Installs what it needs when missing: umqtt.simple 1.1 (pip download into
