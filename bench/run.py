@@ -14,7 +14,11 @@ the same broker, with the three clients interleaved case by case:
   MICROPYPATH as package ``usimple11`` (cached under build/bench/, never
   committed);
 - a C client on libmosquitto (bench/c/mosq_bench.c), same work, same
-  synchronous semantics.
+  synchronous semantics;
+- the asyncio client, ``from umqtt.aio import MQTTClient``
+  (bench/mpy/aio_device.py), same commands with ``await``, interleaved with
+  the three others; plus, asyncio only, QoS 1 from 8 tasks at once (also
+  against a second broker with ``set_tcp_nodelay true``).
 
 Cases (payloads 16 B, 1 KiB, 64 KiB): QoS 0 publish rate; QoS 1 and QoS 2
 synchronous publish rate (each call waits for its PUBACK / PUBCOMP);
@@ -26,7 +30,8 @@ medians and the median of the per-run ratios.
 Then: heap allocation per publish and per received message (gc.mem_alloc()
 deltas; heap_lock() around ours), the smallest -X heapsize on which the seed
 application note's example runs (ours vs umqtt.simple), the size the module
-adds to the firmware, the RAM of one connected client, and callgrind
+adds to the firmware, the RAM of one connected client (also after one
+64 KiB message received, one published, and 1.1 s later), and callgrind
 instruction counts / strace system-call counts per publish.
 
 Installs what it needs when missing: umqtt.simple 1.1 (pip download into
@@ -62,7 +67,11 @@ SIMPLE_VERSION = "1.1"
 SIMPLE_PKG = "micropython-umqtt.simple"
 SIZES = (16, 1024, 65536)
 CLIENTS = ("ours", "simple", "c")
-CLIENT_NAMES = {"ours": "umqtt (ours)", "simple": "umqtt.simple 1.1", "c": "libmosquitto (C)"}
+# The asyncio client (umqtt.aio.MQTTClient, bench/mpy/aio_device.py) is
+# measured in the same runs, interleaved with the three above; its own table.
+KINDS = CLIENTS + ("aio",)
+CLIENT_NAMES = {"ours": "umqtt (ours)", "simple": "umqtt.simple 1.1", "c": "libmosquitto (C)",
+                "aio": "umqtt.aio (asyncio)"}
 CASES = ("pub0", "pub1", "pub2", "rtt", "flood")
 CASE_NAMES = {
     "pub0": "QoS 0 publish",
@@ -71,6 +80,18 @@ CASE_NAMES = {
     "rtt": "publish→receive round trip",
     "flood": "receive flood",
 }
+# Cases of the asyncio client only: AIO_TASKS tasks publishing at QoS 1 at
+# once, against the run's broker; then QoS 1 one by one and from AIO_TASKS
+# tasks against a second broker with `set_tcp_nodelay true` ("nd": with
+# several PUBACKs due at once, the default broker's Nagle holds the later ones
+# until the client's delayed ACK).
+AIO_TASKS = 8
+AIO_EXTRA = ("pub1t{}".format(AIO_TASKS), "pub1nd", "pub1t{}nd".format(AIO_TASKS))
+CASE_NAMES.update({
+    "pub1t{}".format(AIO_TASKS): "QoS 1 publish, {} tasks at once".format(AIO_TASKS),
+    "pub1nd": "QoS 1 publish (sync), broker with TCP_NODELAY",
+    "pub1t{}nd".format(AIO_TASKS): "QoS 1 publish, {} tasks at once, broker with TCP_NODELAY".format(AIO_TASKS),
+})
 
 
 def log(*a):
@@ -217,6 +238,15 @@ class BenchBroker(h.Broker):
         self.conf_path.write_text(text + "max_queued_messages 0\n")
 
 
+class NoDelayBroker(BenchBroker):
+    """The same broker with `set_tcp_nodelay true` (for the asyncio client's
+    cases with several QoS 1 messages in flight)."""
+
+    def _write_config(self, port):
+        super()._write_config(port)
+        self.conf_path.write_text(self.conf_path.read_text() + "set_tcp_nodelay true\n")
+
+
 class Ctx:
     pass
 
@@ -227,9 +257,13 @@ def mpy_env(ctx, extra, mpypath=None):
     return e
 
 
-def start_client(ctx, kind, client_id):
+def start_client(ctx, kind, client_id, broker=None):
+    broker = broker or ctx.broker
     if kind == "c":
         proc = h.MpyProcess(ctx.mosq_bench, "serve", args=(ctx.broker.host, ctx.broker.port, client_id))
+    elif kind == "aio":
+        env = mpy_env(ctx, {"BENCH_ID": client_id, "MQTT_HOST": broker.host, "MQTT_PORT": broker.port})
+        proc = h.MpyProcess(ctx.firmware, MPY_DIR / "aio_device.py", env=env)
     else:
         env = mpy_env(ctx, {"BENCH_CLIENT": kind, "BENCH_ID": client_id,
                             "MQTT_HOST": ctx.broker.host, "MQTT_PORT": ctx.broker.port})
@@ -308,11 +342,13 @@ def settle(pid, remote_port, timeout=3.0):
         time.sleep(0.02)
 
 
-def run_case(ctx, proc, kind, client_id, case, size):
+def run_case(ctx, proc, kind, client_id, case, size, broker=None):
     """One measurement; returns (messages per second or None for n/a,
     client CPU µs per message, broker CPU µs per message)."""
     p = ctx.params
+    broker = broker or ctx.broker
     pid = proc.proc.pid
+    answer = case[:-2] if case.endswith("nd") else case     # what the client calls the case
     if case == "flood":
         k = p.flood_count[size]
         proc.send_line("floodprep {}".format(size))
@@ -322,42 +358,59 @@ def run_case(ctx, proc, kind, client_id, case, size):
         cmd = "flood {} {}".format(size, k)
     elif case == "rtt":
         cmd = "rtt {} {} {}".format(size, p.count[size], p.max_ms)
+    elif "t" in answer[3:]:
+        cmd = "pubtasks {} {} {} {} {}".format(answer[3], size, p.count[size], p.max_ms, answer.split("t")[1])
     else:
         cmd = "pub {} {} {} {}".format(case[3], size, p.count[size], p.max_ms)
-    c0, b0, t0 = cpu_ns(pid), cpu_ns(ctx.broker.proc.pid), user_sys_ticks(pid)
+    c0, b0, t0 = cpu_ns(pid), cpu_ns(broker.proc.pid), user_sys_ticks(pid)
     proc.send_line(cmd)
     m = proc.wait_line(r"^RESULT (\S+) (\d+) (.*)$", timeout=300)
-    c1, b1, t1 = cpu_ns(pid), cpu_ns(ctx.broker.proc.pid), user_sys_ticks(pid)
+    c1, b1, t1 = cpu_ns(pid), cpu_ns(broker.proc.pid), user_sys_ticks(pid)
     if t0 and t1:
         ctx.ticks[(case, size, kind)][0] += t1[0] - t0[0]
         ctx.ticks[(case, size, kind)][1] += t1[1] - t0[1]
-    if m.group(1) != case or int(m.group(2)) != size:
+    if m.group(1) != answer or int(m.group(2)) != size:
         raise RuntimeError("{}: unexpected answer {!r}".format(kind, m.group(0)))
     rest = m.group(3).split()
     if rest == ["na"]:
         return None, None, None
     n, us, warm = int(rest[0]), int(rest[1]), int(rest[2])
+    if len(rest) > 3:       # the asyncio client: its event loop's largest gap (ms)
+        ctx.gaps.setdefault((case, size), []).append(int(rest[3]))
     ops = n + warm
     cpu_c = (c1 - c0) / 1000 / ops if None not in (c0, c1) else None
     cpu_b = (b1 - b0) / 1000 / ops if None not in (b0, b1) else None
     return n * 1e6 / max(us, 1), cpu_c, cpu_b
 
 
+def empty_results(ctx):
+    """Empty results, cpu and ctx.ticks / ctx.gaps, for every case and client
+    (the asyncio-only cases have empty lists for the others)."""
+    keys = [(c, s) for c in CASES + AIO_EXTRA for s in SIZES]
+    results = {key: {k: [] for k in KINDS} for key in keys}
+    cpu = {key: {k: [] for k in KINDS} for key in keys}
+    ctx.ticks = {(c, s, k): [0, 0] for c, s in keys for k in KINDS}
+    ctx.gaps = {}
+    return results, cpu
+
+
 def throughput(ctx):
     """results[(case, size)][kind] -> list of rates (one per run);
-    cpu[(case, size)][kind] -> list of (client µs, broker µs) per message."""
-    results = {(c, s): {k: [] for k in CLIENTS} for c in CASES for s in SIZES}
-    cpu = {(c, s): {k: [] for k in CLIENTS} for c in CASES for s in SIZES}
-    ctx.ticks = {(c, s, k): [0, 0] for c in CASES for s in SIZES for k in CLIENTS}
+    cpu[(case, size)][kind] -> list of (client µs, broker µs) per message;
+    ctx.gaps[(case, size)] -> the asyncio client's largest event-loop gaps (ms)."""
+    results, cpu = empty_results(ctx)
     runs = ctx.params.runs
     for run in range(runs):
         t0 = time.monotonic()
         procs = {}
         try:
-            for kind in CLIENTS:
+            for kind in KINDS:
                 cid = "{}-r{}-{}".format(kind, run, os.getpid())
                 procs[kind] = (start_client(ctx, kind, cid), cid)
-            order = CLIENTS[run % 3:] + CLIENTS[:run % 3]     # who goes first rotates
+            cid = "aio-nd-r{}-{}".format(run, os.getpid())
+            procs["aio-nd"] = (start_client(ctx, "aio", cid, ctx.broker_nd), cid)
+            first = run % len(KINDS)
+            order = KINDS[first:] + KINDS[:first]     # who goes first rotates
             for case in CASES:
                 for size in SIZES:
                     for kind in order:
@@ -365,6 +418,13 @@ def throughput(ctx):
                         rate, cc, cb = run_case(ctx, proc, kind, cid, case, size)
                         results[(case, size)][kind].append(rate)
                         cpu[(case, size)][kind].append((cc, cb))
+            for case in AIO_EXTRA:
+                for size in SIZES:
+                    nd = case.endswith("nd")
+                    proc, cid = procs["aio-nd" if nd else "aio"]
+                    rate, cc, cb = run_case(ctx, proc, "aio", cid, case, size, ctx.broker_nd if nd else None)
+                    results[(case, size)]["aio"].append(rate)
+                    cpu[(case, size)]["aio"].append((cc, cb))
             for kind, (proc, _) in procs.items():
                 proc.send_line("quit")
                 proc.wait_line(r"^BYE$", timeout=20)
@@ -385,7 +445,7 @@ def memory(ctx):
     """Per-client heap figures from bench/mpy/memory.py."""
     out = {}
     p = ctx.params
-    for kind in ("ours", "simple"):
+    for kind in ("ours", "simple", "aio"):
         cid = "mem-{}-{}".format(kind, os.getpid())
         env = mpy_env(ctx, {"BENCH_CLIENT": kind, "BENCH_ID": cid, "MQTT_HOST": ctx.broker.host,
                             "MQTT_PORT": ctx.broker.port, "PUB_N": p.mem_pub_n, "RECV_WARM": 5,
@@ -393,9 +453,13 @@ def memory(ctx):
         wrapper = heap_wrapper(ctx.firmware, 64 * 1024 * 1024, OUT / "mpy-heap64m.sh")
         proc = h.MpyProcess(wrapper, MPY_DIR / "memory.py", env=env)
         try:
-            for size in SIZES:
-                proc.wait_line(r"^READY {}$".format(size), timeout=120)
-                flood_broker(ctx, "bench/{}/flood/{}".format(cid, size), size, 5 + p.mem_recv_n)
+            if kind != "aio":       # the asyncio client: RAM figures only
+                for size in SIZES:
+                    proc.wait_line(r"^READY {}$".format(size), timeout=120)
+                    flood_broker(ctx, "bench/{}/flood/{}".format(cid, size), size, 5 + p.mem_recv_n)
+            # One 64 KiB message to receive, from buffers at rest.
+            proc.wait_line(r"^READY big$", timeout=120)
+            flood_broker(ctx, "bench/{}/flood/big".format(cid), 65536, 1)
             proc.wait_line(r"^END$", timeout=120)
             rc = proc.wait(timeout=20)
             if rc != 0:
@@ -948,6 +1012,7 @@ def report(ctx, info, results, cpu, mem, heap, sz, prof, elapsed):
                 " / ".join(fmt_us(vals[k][1]) for k in CLIENTS),
                 " / ".join(kernel_share(ctx, case, size, k) for k in CLIENTS)))
     w("")
+    aio_report(ctx, w, results, cpu)
     w("## Goals (ratios from this run)")
     w("")
     w("| goal | payload | rate ratio | met? | client CPU per message, other ÷ ours |")
@@ -1018,12 +1083,35 @@ def report(ctx, info, results, cpu, mem, heap, sz, prof, elapsed):
         w("")
         w("(The collector is conservative: a figure can be off by a block or two of 32 B.)")
         w("")
-        w("| | umqtt (ours) | umqtt.simple 1.1 |")
-        w("| --- | ---: | ---: |")
-        w("| `MQTTClient(...)` constructed | {} B | {} B |".format(mo["ram"].get("constructed"), ms["ram"].get("constructed")))
-        w("| connected (socket object included) | {} B | {} B |".format(mo["ram"].get("connected"), ms["ram"].get("connected")))
-        w("| after publishing and receiving 64 KiB messages | {} B | {} B |".format(mo["ram"].get("after"), ms["ram"].get("after")))
+        ma = parse_memory(mem["aio"]) if mem.get("aio") else {"ram": {}}
+        ctx.mem_aio = ma
+        rams = [mo["ram"], ms["ram"], ma["ram"]]
+
+        def ram_row(label, key):
+            w("| {} | {} |".format(label, " | ".join(
+                "{} B".format(r[key]) if r.get(key) is not None else "—" for r in rams)))
+
+        w("| | umqtt (ours) | umqtt.simple 1.1 | umqtt.aio (asyncio) |")
+        w("| --- | ---: | ---: | ---: |")
+        ram_row("`MQTTClient(...)` constructed", "constructed")
+        ram_row("connected (socket object included)", "connected")
+        ram_row("after publishing and receiving 64 KiB messages (the measurements above)", "after")
+        ram_row("then 1.1 s later, after one 16 B QoS 0 publish", "rest0")
+        ram_row("after receiving one 64 KiB message (QoS 0)", "recv64")
+        ram_row("and publishing one 64 KiB message (QoS 0)", "pub64")
+        ram_row("1.1 s later, after one 16 B QoS 0 publish", "rest")
         w("")
+        if mo["ram"].get("rest") is not None:
+            w("The last four rows take one large message at a time (bench/mpy/memory.py): the "
+              "received message and the published payload are dropped before each figure, so what "
+              "remains is the client's. The 16 B publish after 1.1 s is there because the client "
+              "looks at its buffers on each call (and on each pass of its pump): it returns a buffer "
+              "grown past {} B to its initial size once no packet has needed more for {} ms "
+              "(`umqtt_settle_buffers`, cmodule/umqtt/umqtt_buffers.c). The asyncio client's column "
+              "is the whole `umqtt.aio.MQTTClient` (the native client it wraps, its events, poller "
+              "and pump tasks).".format(buffer_constant("UMQTT_BUFFER_KEPT"),
+                                        buffer_constant("UMQTT_BUFFER_REST_MS")))
+            w("")
     if heap:
         w("### Smallest heap for the seed's example (`-X heapsize=`)")
         w("")
@@ -1079,11 +1167,19 @@ def report(ctx, info, results, cpu, mem, heap, sz, prof, elapsed):
           "others are the C shim.")
         w("")
     if mem:
-        w("RAM of one connected client object: {} B of MicroPython heap for the object with its "
-          "receive/transmit buffers ({} B once connected, with the socket object; {} B after it has "
-          "published and received 64 KiB messages, since its buffers keep their largest size); see "
-          "the memory section. The module has no static RAM (no .data or .bss of its own).".format(
-              mo["ram"].get("constructed"), mo["ram"].get("connected"), mo["ram"].get("after")))
+        if mo["ram"].get("rest") is not None:
+            w("RAM of one connected client object: {} B of MicroPython heap for the object with its "
+              "receive/transmit buffers ({} B once connected, with the socket object; {} B after it "
+              "has received and published one 64 KiB message, {} B 1.1 s later); see the memory "
+              "section. The module has no static RAM (no .data or .bss of its own).".format(
+                  mo["ram"].get("constructed"), mo["ram"].get("connected"), mo["ram"].get("pub64"),
+                  mo["ram"].get("rest")))
+        else:
+            w("RAM of one connected client object: {} B of MicroPython heap for the object with its "
+              "receive/transmit buffers ({} B once connected, with the socket object; {} B after it has "
+              "published and received 64 KiB messages); see the memory section. The module has no "
+              "static RAM (no .data or .bss of its own).".format(
+                  mo["ram"].get("constructed"), mo["ram"].get("connected"), mo["ram"].get("after")))
         w("")
 
     # ---- profile
@@ -1147,6 +1243,94 @@ def report(ctx, info, results, cpu, mem, heap, sz, prof, elapsed):
         elapsed, p.runs, p.max_ms, dict((size_label(k), v) for k, v in p.count.items()),
         dict((size_label(k), v) for k, v in p.flood_count.items())))
     return "\n".join(L) + "\n", goal_rows
+
+
+def ratio_lists(xs, ys):
+    """Per-run ratios of two lists of rates (one per run)."""
+    return [x / y for x, y in zip(xs, ys) if x is not None and y is not None and y > 0]
+
+
+def aio_report(ctx, w, results, cpu):
+    """The asyncio client's section (when this run measured it)."""
+    p = ctx.params
+    gaps = getattr(ctx, "gaps", {}) or {}
+
+    def rates(case, size, kind):
+        return results.get((case, size), {}).get(kind) or []
+
+    def cpu_of(case, size, kind):
+        return median([c for c, _ in (cpu.get((case, size), {}).get(kind) or [])])
+
+    def gap(case, size):
+        g = gaps.get((case, size))
+        return "{} ms".format(max(g)) if g else "n/a"
+
+    if not any(rates(c, s, "aio") for c in CASES + AIO_EXTRA for s in SIZES):
+        return
+    w("## The asyncio client (`umqtt.aio`, messages per second, median of {} runs)".format(p.runs))
+    w("")
+    w("`from umqtt.aio import MQTTClient`, on the same firmware, in the same runs: a fourth "
+      "client process (bench/mpy/aio_device.py) interleaved with the three above, case by case, "
+      "against the same broker. The ratios are medians of the per-run ratios, against our "
+      "blocking client (`umqtt.MQTTClient`, the \"ours\" column above) and libmosquitto.")
+    w("")
+    w("| case | payload | {} | {} | {} | aio ÷ blocking | aio ÷ C | client CPU µs per message, aio / blocking | largest event-loop gap (aio) |".format(
+        CLIENT_NAMES["aio"], "umqtt (ours, blocking)", CLIENT_NAMES["c"]))
+    w("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for case in CASES:
+        for size in SIZES:
+            ra = rates(case, size, "aio")
+            if not any(x is not None for x in ra):
+                continue
+            ro, rc = rates(case, size, "ours"), rates(case, size, "c")
+            w("| {} | {} | {}{} | {}{} | {}{} | {} | {} | {} / {} | {} |".format(
+                CASE_NAMES[case], size_label(size),
+                fmt_rate(median(ra)), fmt_spread(ra), fmt_rate(median(ro)), fmt_spread(ro),
+                fmt_rate(median(rc)), fmt_spread(rc),
+                fmt_ratio(median(ratio_lists(ra, ro))), fmt_ratio(median(ratio_lists(ra, rc))),
+                fmt_us(cpu_of(case, size, "aio")), fmt_us(cpu_of(case, size, "ours")), gap(case, size)))
+    w("")
+    extra = [c for c in AIO_EXTRA if any(rates(c, s, "aio") for s in SIZES)]
+    if extra:
+        w("Several tasks publishing at once (asyncio client only; `asyncio.gather` of {} tasks "
+          "that each await their QoS 1 publishes one after the other, so up to {} messages are in "
+          "flight):".format(AIO_TASKS, AIO_TASKS))
+        w("")
+        w("| case | payload | {} | ÷ the asyncio client's QoS 1 one by one, same broker | client CPU µs per message | largest event-loop gap |".format(
+            CLIENT_NAMES["aio"]))
+        w("| --- | --- | ---: | ---: | ---: | ---: |")
+        base = {"pub1t{}".format(AIO_TASKS): "pub1", "pub1t{}nd".format(AIO_TASKS): "pub1nd"}
+        for case in extra:
+            for size in SIZES:
+                ra = rates(case, size, "aio")
+                rb = rates(base[case], size, "aio") if case in base else []
+                w("| {} | {} | {}{} | {} | {} | {} |".format(
+                    CASE_NAMES[case], size_label(size), fmt_rate(median(ra)), fmt_spread(ra),
+                    fmt_ratio(median(ratio_lists(ra, rb))) if rb else "—",
+                    fmt_us(cpu_of(case, size, "aio")), gap(case, size)))
+        w("")
+    w("How the asyncio client is measured (bench/mpy/aio_device.py):")
+    w("")
+    w("- The same commands, warm-up rule and timing as the blocking clients, with `await` in "
+      "the loop: `await client.publish(...)` one after the other (QoS 1 / 2: each returns once "
+      "acknowledged); round trip: publish at QoS 0, then `await` the next message of "
+      "`client.messages`; receive flood: `client.messages` until K messages, from the same "
+      "pre-loaded broker.")
+    w("- Between commands the script blocks in `sys.stdin.readline()`, so its event loop "
+      "(the client's pump task included) does not run, as the blocking clients read nothing "
+      "between commands.")
+    w("- The asyncio client sets TCP_NODELAY on its socket (python/_umqtt_aio.py); the blocking "
+      "clients and libmosquitto leave it off.")
+    w("- A second task sleeps 10 ms in a loop during every command; the gap column is the "
+      "largest time between two of its wake-ups over the runs (warm-up included; 10 ms is "
+      "the floor): the work held the event loop for at most that minus 10 ms. Its wake-ups (about 100 per second) are part of the "
+      "measured work.")
+    w("- \"Broker with TCP_NODELAY\": a second private Mosquitto of the same run, configured "
+      "the same plus `set_tcp_nodelay true`, and a second asyncio client connected to it. "
+      "Mosquitto's default leaves Nagle's algorithm on for its sockets, which can hold a "
+      "PUBACK back while an earlier one waits for the client's (delayed) ACK, as happens when "
+      "several are due at once; the rows against both brokers show the difference in this run.")
+    w("")
 
 
 def findings(ctx, results, cpu, prof, ratios):
@@ -1262,7 +1446,21 @@ def findings(ctx, results, cpu, prof, ratios):
                 "it never pays this.".format(ir[key], ga))
     # RAM after large messages.
     ram = ctx.mem_ours.get("ram", {}) if getattr(ctx, "mem_ours", None) else {}
-    if ram.get("after") and ram.get("connected") and ram["after"] > 4 * ram["connected"]:
+    aram = ctx.mem_aio.get("ram", {}) if getattr(ctx, "mem_aio", None) else {}
+    if None not in (ram.get(k) for k in ("connected", "rest0", "recv64", "pub64", "rest")):
+        back = ram["rest"] <= ram["rest0"] + 64
+        out.append(
+            "**RAM after large messages.** From {:,} B of heap at rest (connected, subscribed, "
+            "1.1 s after the measurements above), the client holds {:,} B after receiving one "
+            "64 KiB message, {:,} B after publishing one as well, and 1.1 s later (after one 16 B "
+            "publish) {:,} B: {}.{}".format(
+                ram["rest0"], ram["recv64"], ram["pub64"], ram["rest"],
+                "back within 64 B of where it started" if back else
+                "{:,} B more than where it started".format(ram["rest"] - ram["rest0"]),
+                "" if aram.get("rest") is None else
+                " The asyncio client, the same steps: {:,} B, {:,} B, {:,} B, {:,} B.".format(
+                    aram["rest0"], aram["recv64"], aram["pub64"], aram["rest"])))
+    elif ram.get("after") and ram.get("connected") and ram["after"] > 4 * ram["connected"]:
         out.append(
             "**RAM: the client's buffers keep their largest size.** One connected client takes {:,} B of "
             "heap; after it has sent and received 64 KiB messages it holds {:,} B, for good: the "
@@ -1277,6 +1475,12 @@ def findings(ctx, results, cpu, prof, ratios):
             "header's small write would wait for Nagle's algorithm as umqtt.simple's do).".format(
                 ram["connected"], ram["after"], shim_file("rx_reserve")))
     return out
+
+
+def buffer_constant(name):
+    """A #define of cmodule/umqtt/umqtt.h (the buffer sizes at rest), or "?"."""
+    m = re.search(r"^#define {} \((\d+)\)".format(name), (REPO / "cmodule" / "umqtt" / "umqtt.h").read_text(), re.M)
+    return m.group(1) if m else "?"
 
 
 def shim_file(function):
@@ -1300,6 +1504,25 @@ def console_table(results):
                 CASE_NAMES[case], size_label(size), fmt_rate(median(rs["ours"])), fmt_rate(median(rs["simple"])),
                 fmt_rate(median(rs["c"])), fmt_ratio(median(ratio_runs(rs, "ours", "simple"))),
                 fmt_ratio(median(ratio_runs(rs, "ours", "c")))))
+    return "\n".join(rows)
+
+
+def console_aio_table(ctx, results):
+    rows = []
+    hdr = "{:<58} {:>7} {:>12} {:>12} {:>12} {:>9} {:>8} {:>7}".format(
+        "case (asyncio client)", "payload", "aio", "ours", "C", "aio/ours", "aio/C", "gap ms")
+    rows.append(hdr)
+    rows.append("-" * len(hdr))
+    for case in CASES + AIO_EXTRA:
+        for size in SIZES:
+            rs = results[(case, size)]
+            if not any(x is not None for x in rs["aio"]):
+                continue
+            g = ctx.gaps.get((case, size))
+            rows.append("{:<58} {:>7} {:>12} {:>12} {:>12} {:>9} {:>8} {:>7}".format(
+                CASE_NAMES[case], size_label(size), fmt_rate(median(rs["aio"])), fmt_rate(median(rs["ours"])),
+                fmt_rate(median(rs["c"])), fmt_ratio(median(ratio_lists(rs["aio"], rs["ours"]))),
+                fmt_ratio(median(ratio_lists(rs["aio"], rs["c"]))), max(g) if g else "n/a"))
     return "\n".join(rows)
 
 
@@ -1347,6 +1570,7 @@ def rerender(args):
     vars(ctx.params).update(d["params"])
     ctx.command = d["command"]
     ctx.ticks = d["ticks"]
+    ctx.gaps = d.get("gaps", {})
     ctx.firmware = str(Path(args.firmware).resolve())
     output = Path(args.output) if args.output else (
         OUT / "BENCHMARKS-quick.md" if ctx.params.quick else REPO / "BENCHMARKS.md")
@@ -1410,14 +1634,16 @@ def main():
     ctx.broker = BenchBroker(OUT / "broker", name="mosquitto")
     ctx.broker.start()
     log("mosquitto on port", ctx.broker.port)
-    results = {(c, s): {k: [] for k in CLIENTS} for c in CASES for s in SIZES}
-    cpu = {(c, s): {k: [] for k in CLIENTS} for c in CASES for s in SIZES}
-    ctx.ticks = {(c, s, k): [0, 0] for c in CASES for s in SIZES for k in CLIENTS}
+    ctx.broker_nd = NoDelayBroker(OUT / "broker-nodelay", name="mosquitto")
+    ctx.broker_nd.start()
+    log("mosquitto with set_tcp_nodelay on port", ctx.broker_nd.port)
+    results, cpu = empty_results(ctx)
     mem = heap = prof = None
     try:
         if "throughput" not in skip:
             results, cpu = throughput(ctx)
             print(console_table(results), flush=True)
+            print(console_aio_table(ctx, results), flush=True)
         if "memory" not in skip:
             mem = memory(ctx)
             log("memory done")
@@ -1425,13 +1651,14 @@ def main():
             prof = profile(ctx)
     finally:
         ctx.broker.stop()
+        ctx.broker_nd.stop()
     if "minheap" not in skip:
         heap = min_heap(ctx)
         log("min heap: " + ", ".join("{} {} B".format(k, v["hi"]) for k, v in heap.items()))
     sz = sizes(ctx)
     info = machine_info(ctx)
     with open(OUT / "last-run.pickle", "wb") as f:
-        pickle.dump({"info": info, "results": results, "cpu": cpu, "ticks": ctx.ticks, "mem": mem,
+        pickle.dump({"info": info, "results": results, "cpu": cpu, "ticks": ctx.ticks, "gaps": ctx.gaps, "mem": mem,
                      "heap": heap, "sz": sz, "prof": prof, "elapsed": time.monotonic() - t_start,
                      "command": ctx.command, "params": vars(ctx.params)}, f)
     md, goal_rows = report(ctx, info, results, cpu, mem, heap, sz, prof, time.monotonic() - t_start)

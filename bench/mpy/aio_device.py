@@ -1,108 +1,195 @@
-# The asyncio client's benchmark, device side (run by bench/aio_bench.py):
-# one case, one client kind, on the firmware; prints one RESULT line.
+# The benchmark's device script for the asyncio client (umqtt.aio.MQTTClient),
+# driven by bench/run.py over stdin/stdout with the same line protocol as
+# bench/mpy/device.py and bench/c/mosq_bench.c, so that it is measured in the
+# same run, on the same broker, interleaved with the other clients.
 #
-# Env: BENCH_KIND  "blocking" (umqtt.MQTTClient) or "aio" (umqtt.aio.MQTTClient)
-#      BENCH_CASE  pub0 | pub1 | pub1x8 (aio only: 8 tasks) | flood
-#      BENCH_SIZE, BENCH_COUNT, BENCH_ID, MQTT_HOST, MQTT_PORT
-# Output: READY (flood: subscribed, the host may publish now), then
-#         RESULT <case> <size> <count> <microseconds> <largest ticker gap ms, aio; -1 blocking>
+# Env: MQTT_HOST, MQTT_PORT, BENCH_ID (client id; topics are bench/<id>/...).
+#
+# Commands (one per line) and answers (as device.py, plus `pubtasks`):
+#   pub QOS SIZE COUNT MAXMS   -> RESULT pub<QOS> SIZE N MICROSECONDS WARMUP GAPMS
+#   pubtasks QOS SIZE COUNT MAXMS TASKS
+#                              -> RESULT pub<QOS>t<TASKS> SIZE N MICROSECONDS WARMUP GAPMS
+#   rtt SIZE COUNT MAXMS       -> RESULT rtt SIZE N MICROSECONDS WARMUP GAPMS
+#   floodprep SIZE             -> READY
+#   flood SIZE COUNT           -> RESULT flood SIZE COUNT MICROSECONDS 0 GAPMS
+#   quit                       -> BYE
+# pub: `await client.publish(...)` one after the other (QoS 1 / 2: each
+# returns once acknowledged). pubtasks: TASKS tasks publish at once, N in all
+# (asyncio.gather), so up to TASKS messages are in flight. rtt: publish at
+# QoS 0 to the client's own subscribed topic, then the next message of
+# `client.messages`. flood: `client.messages` until COUNT messages.
+# GAPMS: the largest gap (ms) between two wake-ups of a task that sleeps
+# 10 ms in a loop all along (the longest the work held the event loop), over
+# the whole command (warm-up included). The ticker runs during every command.
+#
+# Between commands the script blocks in sys.stdin.readline(), so the event
+# loop (the client's pump task included) does not run: like the blocking
+# clients, the client reads nothing while it waits for the next command.
+# Timing and the warm-up rule are device.py's (time.ticks_us() around the
+# loop; a warm-up batch sets its length to about MAXMS).
+import asyncio
 import os
+import sys
 import time
 
-KIND = os.getenv("BENCH_KIND")
-CASE = os.getenv("BENCH_CASE")
-SIZE = int(os.getenv("BENCH_SIZE"))
-COUNT = int(os.getenv("BENCH_COUNT"))
+from umqtt.aio import MQTTClient
+
 ID = os.getenv("BENCH_ID")
-HOST = os.getenv("MQTT_HOST")
-PORT = int(os.getenv("MQTT_PORT"))
-TOPIC = "bench/" + ID
-PAYLOAD = bytes((i * 31 + 7) & 0xFF for i in range(SIZE))
-ticks_us, ticks_diff = time.ticks_us, time.ticks_diff
+PREFIX = "bench/" + ID
+
+ticks_us = time.ticks_us
+ticks_diff = time.ticks_diff
+ticks_ms = time.ticks_ms
+
+_payloads = {}
 
 
-def result(us, gap):
-    print("RESULT", CASE, SIZE, COUNT, us, gap)
+def payload(size):
+    p = _payloads.get(size)
+    if p is None:
+        b = bytearray(size)
+        for i in range(size):
+            b[i] = (i * 31 + 7) & 0xFF
+        p = _payloads[size] = bytes(b)
+    return p
 
 
-def blocking():
-    from umqtt import MQTTClient
+gap = [0, 0]        # largest gap (ms), last wake-up
 
-    got = [0, 0]
 
-    def on_message(topic, msg):
-        if got[0] == 0:
-            got[1] = ticks_us()
-        got[0] += 1
+def tick():
+    now = ticks_ms()
+    d = ticks_diff(now, gap[1])
+    if d > gap[0]:
+        gap[0] = d
+    gap[1] = now
 
-    c = MQTTClient(ID, HOST, PORT, keepalive=60)
-    c.set_callback(on_message)
-    c.connect()
-    if CASE == "flood":
-        c.subscribe(TOPIC, 0)
-        print("READY")
-        while got[0] < COUNT:
-            c.wait_msg()
-        result(ticks_diff(ticks_us(), got[1]), -1)
+
+def gap_reset():
+    gap[0] = 0
+    gap[1] = ticks_ms()
+
+
+async def ticker():
+    while True:
+        await asyncio.sleep_ms(10)
+        tick()
+
+
+async def measure(loop, count, max_ms, step=1):
+    # device.py's rule: warm up (at most max(2, count/20) batches of `step`
+    # iterations, or a quarter of the budget), estimate the rate, then time
+    # min(count, rate * max_ms) iterations in one call.
+    w = max(2, min(200, count // 20 // step))
+    budget = max_ms * 250
+    i = 0
+    t0 = ticks_us()
+    while i < w * step:
+        await loop(step)
+        i += step
+        if ticks_diff(ticks_us(), t0) > budget:
+            break
+    warm_us = max(1, ticks_diff(ticks_us(), t0))
+    n = min(count, max(3, i * max_ms * 1000 // warm_us))
+    n = max(step, n // step * step)
+    t0 = ticks_us()
+    await loop(n)
+    return n, ticks_diff(ticks_us(), t0), i
+
+
+async def cmd_pub(c, qos, size, count, max_ms, tasks=0):
+    gap_reset()
+    topic = "%s/pub%d/%d" % (PREFIX, qos, size)
+    p = payload(size)
+    pub = c.publish
+
+    async def publisher(k):
+        for _ in range(k):
+            await pub(topic, p, False, qos)
+
+    if tasks:
+        async def loop(n):
+            await asyncio.gather(*[publisher(n // tasks) for _ in range(tasks)])
     else:
-        qos = 1 if CASE == "pub1" else 0
-        t0 = ticks_us()
-        for _ in range(COUNT):
-            c.publish(TOPIC, PAYLOAD, qos=qos)
-        result(ticks_diff(ticks_us(), t0), -1)
-    c.disconnect()
+        loop = publisher
+
+    n, dt, w = await measure(loop, count, max_ms, tasks or 1)
+    await pub(PREFIX + "/sync", b"", False, 1)    # untimed: the broker has caught up
+    tick()
+    name = "pub%d" % qos if not tasks else "pub%dt%d" % (qos, tasks)
+    print("RESULT", name, size, n, dt, w, gap[0])
 
 
-def aio():
-    import asyncio
-    from umqtt.aio import MQTTClient
+rtt_subscribed = [False]
 
-    gap = [0, time.ticks_ms()]      # largest gap, last tick
 
-    def tick():
-        now = time.ticks_ms()
-        gap[0] = max(gap[0], time.ticks_diff(now, gap[1]))
-        gap[1] = now
+async def cmd_rtt(c, size, count, max_ms):
+    gap_reset()
+    topic = PREFIX + "/rtt"
+    if not rtt_subscribed[0]:
+        await c.subscribe(topic, 0)
+        rtt_subscribed[0] = True
+    p = payload(size)
+    pub = c.publish
+    nxt = c.messages.__anext__
 
-    async def ticker():
-        gap[1] = time.ticks_ms()
-        while True:
-            await asyncio.sleep_ms(10)
-            tick()
-
-    async def publisher(c, qos, n):
+    async def loop(n):
         for _ in range(n):
-            await c.publish(TOPIC, PAYLOAD, qos=qos)
+            await pub(topic, p)
+            await nxt()
 
-    async def main():
-        c = MQTTClient(ID, HOST, PORT, keepalive=60)
-        await c.connect()
-        ticking = asyncio.create_task(ticker())
-        await asyncio.sleep_ms(0)   # the ticker starts before the work
-        if CASE == "flood":
-            await c.subscribe(TOPIC, 0)
-            print("READY")
-            n, t0 = 0, 0
-            async for m in c.messages:
-                if n == 0:
-                    t0 = ticks_us()
-                n += 1
-                if n == COUNT:
-                    break
-            us = ticks_diff(ticks_us(), t0)
+    n, dt, w = await measure(loop, count, max_ms)
+    tick()
+    print("RESULT rtt", size, n, dt, w, gap[0])
+
+
+async def cmd_floodprep(c, size):
+    await c.subscribe("%s/flood/%d" % (PREFIX, size), 0)
+    print("READY")
+
+
+async def cmd_flood(c, size, count):
+    gap_reset()
+    nxt = c.messages.__anext__
+    t0 = ticks_us()
+    for _ in range(count):
+        await nxt()
+    dt = ticks_diff(ticks_us(), t0)
+    tick()
+    print("RESULT flood", size, count, dt, 0, gap[0])
+
+
+async def main():
+    c = MQTTClient(ID, os.getenv("MQTT_HOST"), int(os.getenv("MQTT_PORT")))
+    await c.connect()
+    asyncio.create_task(ticker())
+    await asyncio.sleep_ms(0)       # the ticker starts before the first command
+    print("HELLO")
+    while True:
+        line = sys.stdin.readline()     # blocks the event loop: see the top
+        if not line:
+            break
+        f = line.split()
+        if not f:
+            continue
+        cmd, a = f[0], [int(x) for x in f[1:]]
+        if cmd == "pub":
+            await cmd_pub(c, *a)
+        elif cmd == "pubtasks":
+            await cmd_pub(c, *a[:4], tasks=a[4])
+        elif cmd == "rtt":
+            await cmd_rtt(c, *a)
+        elif cmd == "floodprep":
+            await cmd_floodprep(c, *a)
+        elif cmd == "flood":
+            await cmd_flood(c, *a)
+        elif cmd == "quit":
+            break
         else:
-            t0 = ticks_us()
-            if CASE == "pub1x8":
-                await asyncio.gather(*(publisher(c, 1, COUNT // 8) for _ in range(8)))
-            else:
-                await publisher(c, 1 if CASE == "pub1" else 0, COUNT)
-            us = ticks_diff(ticks_us(), t0)
-        ticking.cancel()
-        tick()                      # the stall up to the end counts too
-        result(us, gap[0])
-        await c.disconnect()
-
-    asyncio.run(main())
+            print("ERROR bad command", line)
+            sys.exit(2)
+    await c.disconnect()
+    print("BYE")
 
 
-blocking() if KIND == "blocking" else aio()
+asyncio.run(main())

@@ -2,8 +2,10 @@
 # all as gc.mem_alloc() deltas on the firmware (run with a large -X heapsize
 # so the collector can stay disabled while counting).
 #
-# Env: BENCH_CLIENT ("ours" / "simple"), MQTT_HOST, MQTT_PORT, BENCH_ID,
+# Env: BENCH_CLIENT ("ours" / "simple" / "aio"), MQTT_HOST, MQTT_PORT, BENCH_ID,
 #      PUB_N (publishes counted per case), RECV_WARM, RECV_N, SIZES.
+# The asyncio client ("aio": umqtt.aio.MQTTClient) gives the RAM figures
+# only (constructed, connected, then the large-message steps below).
 # Prints:
 #   RAM constructed <bytes>          MQTTClient(...) with its buffers
 #   RAM connected <bytes>            ... after connect() (socket included)
@@ -12,15 +14,28 @@
 #   READY <size>                     then the driver floods RECV_WARM+RECV_N messages
 #   RECV <size> <bytes per message> <topic+payload objects per message>
 #   RAM after <bytes>                the client after the largest publish/receive
+# then one large message at a time (RAM: the client's heap, as above):
+#   RAM rest0 <bytes>                1.1 s later, after one 16 B QoS 0 publish (the
+#                                    client looks at its buffers on every call; it
+#                                    returns those grown past 2 KiB once no packet has
+#                                    needed them for 1 s, cmodule/umqtt/umqtt_buffers.c)
+#   READY big                        the driver publishes one 64 KiB message (QoS 0)
+#   RAM recv64 <bytes>               after receiving it (the message object dropped)
+#   RAM pub64 <bytes>                after publishing one 64 KiB message (QoS 0; the
+#                                    payload object dropped)
+#   RAM rest <bytes>                 1.1 s later, after one 16 B QoS 0 publish
 #   END
 import gc
 import micropython
 import os
 import sys
+import time
 
 CLIENT = os.getenv("BENCH_CLIENT")
 if CLIENT == "ours":
     from umqtt import MQTTClient
+elif CLIENT == "aio":
+    from umqtt.aio import MQTTClient
 else:
     from usimple11.simple import MQTTClient
 
@@ -110,6 +125,59 @@ def recv_alloc(c, target_warm, target):
     return b - a
 
 
+BIG = 65536
+REST_MS = 1100          # UMQTT_BUFFER_REST_MS (1000) and a margin
+
+
+def heap(base):
+    gc.collect()
+    return gc.mem_alloc() - base
+
+
+def aio_main():
+    import asyncio
+
+    # The message and the payload live in these coroutines' frames only, so
+    # no stale reference in main's frame keeps them (the collector is
+    # conservative).
+    async def recv_one(c):
+        m = await c.messages.__anext__()
+        return len(m.payload)
+
+    async def pub_one(c):
+        await c.publish(PREFIX + "/big", payload(BIG))
+
+    async def main():
+        gc.collect()
+        a = gc.mem_alloc()
+        c = MQTTClient(ID, os.getenv("MQTT_HOST"), int(os.getenv("MQTT_PORT")))
+        print("RAM constructed", heap(a))
+        await c.connect()
+        await asyncio.sleep_ms(0)
+        print("RAM connected", heap(a))
+        topic = "%s/flood/big" % PREFIX
+        await c.subscribe(topic, 0)
+        await asyncio.sleep_ms(REST_MS)
+        await c.publish(PREFIX + "/rest", b"0123456789abcdef")
+        print("RAM rest0", heap(a))
+        print("READY big")
+        assert await recv_one(c) == BIG
+        print("RAM recv64", heap(a))
+        await pub_one(c)
+        print("RAM pub64", heap(a))
+        await asyncio.sleep_ms(REST_MS)
+        await c.publish(PREFIX + "/rest", b"0123456789abcdef")
+        print("RAM rest", heap(a))
+        await c.disconnect()
+        print("END")
+
+    asyncio.run(main())
+
+
+if CLIENT == "aio":
+    aio_main()
+    sys.exit(0)
+
 c, base, constructed, connected = new_client()
 print("RAM constructed", constructed)
 print("RAM connected", connected)
@@ -135,5 +203,31 @@ for size in SIZES:
     print("RECV", size, d / RECV_N, objects_of(len(topic), size))
 gc.collect()
 print("RAM after", gc.mem_alloc() - base)
+# One large message at a time, from buffers at rest.
+topic = "%s/flood/big" % PREFIX
+c.subscribe(topic, 0)
+time.sleep_ms(REST_MS)
+c.publish(PREFIX + "/rest", b"0123456789abcdef")
+print("RAM rest0", heap(base))
+count[0] = 0
+print("READY big")
+
+
+def recv_one():
+    while count[0] < 1:
+        c.wait_msg()
+
+
+def pub_one():
+    c.publish(PREFIX + "/big", payload(BIG))
+
+
+recv_one()
+print("RAM recv64", heap(base))
+pub_one()
+print("RAM pub64", heap(base))
+time.sleep_ms(REST_MS)
+c.publish(PREFIX + "/rest", b"0123456789abcdef")
+print("RAM rest", heap(base))
 c.disconnect()
 print("END")
