@@ -79,7 +79,12 @@ CASE_NAMES = {
     "pub2": "QoS 2 publish (sync)",
     "rtt": "publish→receive round trip",
     "flood": "receive flood",
+    "floodbuf": "receive flood into the script's buffer",
 }
+# Ours only, at 64 KiB: the flood received through set_chunk_callback into a
+# 32 KiB bytearray the script owns (two chunks a message), instead of a new
+# bytes object each; compared with the other clients' ordinary flood.
+BUF_CASE = ("floodbuf", 65536)
 # Cases of the asyncio client only: AIO_TASKS tasks publishing at QoS 1 at
 # once, against the run's broker; then QoS 1 one by one and from AIO_TASKS
 # tasks against a second broker with `set_tcp_nodelay true` ("nd": with
@@ -349,13 +354,13 @@ def run_case(ctx, proc, kind, client_id, case, size, broker=None):
     broker = broker or ctx.broker
     pid = proc.proc.pid
     answer = case[:-2] if case.endswith("nd") else case     # what the client calls the case
-    if case == "flood":
+    if case in ("flood", "floodbuf"):
         k = p.flood_count[size]
         proc.send_line("floodprep {}".format(size))
         proc.wait_line(r"^READY$", timeout=30)
         flood_broker(ctx, "bench/{}/flood/{}".format(client_id, size), size, k)
         settle(pid, ctx.broker.port)
-        cmd = "flood {} {}".format(size, k)
+        cmd = "{} {} {}".format(case, size, k)
     elif case == "rtt":
         cmd = "rtt {} {} {}".format(size, p.count[size], p.max_ms)
     elif "t" in answer[3:]:
@@ -386,7 +391,7 @@ def run_case(ctx, proc, kind, client_id, case, size, broker=None):
 def empty_results(ctx):
     """Empty results, cpu and ctx.ticks / ctx.gaps, for every case and client
     (the asyncio-only cases have empty lists for the others)."""
-    keys = [(c, s) for c in CASES + AIO_EXTRA for s in SIZES]
+    keys = [(c, s) for c in CASES + AIO_EXTRA + (BUF_CASE[0],) for s in SIZES]
     results = {key: {k: [] for k in KINDS} for key in keys}
     cpu = {key: {k: [] for k in KINDS} for key in keys}
     ctx.ticks = {(c, s, k): [0, 0] for c, s in keys for k in KINDS}
@@ -418,6 +423,10 @@ def throughput(ctx):
                         rate, cc, cb = run_case(ctx, proc, kind, cid, case, size)
                         results[(case, size)][kind].append(rate)
                         cpu[(case, size)][kind].append((cc, cb))
+            proc, cid = procs["ours"]
+            rate, cc, cb = run_case(ctx, proc, "ours", cid, *BUF_CASE)
+            results[BUF_CASE]["ours"].append(rate)
+            cpu[BUF_CASE]["ours"].append((cc, cb))
             for case in AIO_EXTRA:
                 for size in SIZES:
                     nd = case.endswith("nd")
@@ -702,11 +711,11 @@ def profiled_case(ctx, tool_prefix, kind, case, size, n, firmware):
     cid = "prof-{}-{}-{}-{}-{}".format(kind, case, size, n, os.getpid())
     proc = profiled_client(ctx, tool_prefix, kind, cid, firmware)
     try:
-        if case == "flood":
+        if case in ("flood", "floodbuf"):
             proc.send_line("floodprep {}".format(size))
             proc.wait_line(r"^READY$", timeout=120)
             flood_broker(ctx, "bench/{}/flood/{}".format(cid, size), size, n)
-            proc.send_line("flood {} {}".format(size, n))
+            proc.send_line("{} {} {}".format(case, size, n))
         else:
             proc.send_line("pub {} {} {} 100000000".format(case[3], size, n))
         m = proc.wait_line(r"^RESULT \S+ \d+ (\d+) \d+ (\d+)$", timeout=900)
@@ -772,6 +781,7 @@ PROFILES = [
     ("ours", "flood", 16), ("simple", "flood", 16), ("c", "flood", 16),
     ("ours", "pub0", 65536), ("simple", "pub0", 65536), ("c", "pub0", 65536),
     ("ours", "flood", 65536), ("simple", "flood", 65536), ("c", "flood", 65536),
+    ("ours", "floodbuf", 65536),
 ]
 STRACES = [("ours", "pub0", 16), ("simple", "pub0", 16), ("c", "pub0", 16),
            ("ours", "pub1", 16), ("simple", "pub1", 16), ("c", "pub1", 16)]
@@ -969,6 +979,16 @@ def report(ctx, info, results, cpu, mem, heap, sz, prof, elapsed):
                 fmt_rate(median(rs["simple"])), fmt_spread(rs["simple"]),
                 fmt_rate(median(rs["c"])), fmt_spread(rs["c"]),
                 fmt_ratio(rsimple), fmt_ratio(rc)))
+    rb, rf = results[BUF_CASE], results[("flood", BUF_CASE[1])]
+    pair = {"ours": rb["ours"], "simple": rf["simple"], "c": rf["c"]}
+    rbs, rbc = median(ratio_runs(pair, "ours", "simple")), median(ratio_runs(pair, "ours", "c"))
+    ratios[BUF_CASE] = {"simple": rbs, "c": rbc}
+    w("| {} (ours; the others' ordinary flood) | {} | {}{} | {}{} | {}{} | {} | {} |".format(
+        CASE_NAMES[BUF_CASE[0]], size_label(BUF_CASE[1]),
+        fmt_rate(median(rb["ours"])), fmt_spread(rb["ours"]),
+        fmt_rate(median(rf["simple"])), fmt_spread(rf["simple"]),
+        fmt_rate(median(rf["c"])), fmt_spread(rf["c"]),
+        fmt_ratio(rbs), fmt_ratio(rbc)))
     w("")
     w("How each case is measured (bench/mpy/device.py, bench/c/mosq_bench.c):")
     w("")
@@ -984,6 +1004,10 @@ def report(ctx, info, results, cpu, mem, heap, sz, prof, elapsed):
     w("- Receive flood: a C publisher pre-loads the broker with K QoS 0 messages for the "
       "client's topic (K = {}); the client then loops `wait_msg()` until its callback has "
       "seen K.".format(", ".join("{} for {}".format(p.flood_count[s], size_label(s)) for s in SIZES)))
+    w("- Receive flood into the script's buffer (ours only): the same flood, the client having "
+      "`set_chunk_callback(f, bytearray(32768))`, so each 64 KiB payload is read from the socket into "
+      "that buffer in two chunks instead of into a new bytes object; `f` counts a message at its last "
+      "chunk. The other columns repeat the ordinary flood of the same run.")
     w("- The C client uses libmosquitto single-threaded: no `loop_start()`, it calls "
       "`mosquitto_loop()` itself; `mosquitto_publish()` writes the packet at once, QoS 1/2 then "
       "loops until `on_publish` reports that message id; TCP_NODELAY is left off, as in both "
@@ -1218,7 +1242,8 @@ def report(ctx, info, results, cpu, mem, heap, sz, prof, elapsed):
         w("")
         for key in [("ours", "pub0", 16), ("ours", "pub1", 16), ("ours", "flood", 16), ("simple", "pub0", 16),
                     ("c", "pub1", 16), ("ours", "pub0", 65536), ("simple", "pub0", 65536),
-                    ("ours", "flood", 65536), ("simple", "flood", 65536), ("c", "flood", 65536)]:
+                    ("ours", "flood", 65536), ("simple", "flood", 65536), ("c", "flood", 65536),
+                    ("ours", "floodbuf", 65536)]:
             funcs = prof["funcs"].get(key)
             if not funcs:
                 continue
@@ -1414,6 +1439,14 @@ def findings(ctx, results, cpu, prof, ratios):
             "bytes object per message, which bounds the ratio to the C client at this size.".format(
                 ir[key], ir.get(("simple", "flood", 65536), 0), ir.get(("c", "flood", 65536), 0),
                 alloc, hsh, 100 * hsh / ir[key]))
+        kb = ("ours", "floodbuf", 65536)
+        if kb in ir:
+            out.append(
+                "**64 KiB messages received into the script's own buffer** (`set_chunk_callback`, "
+                "a 32 KiB bytearray): {:,.0f} instructions per message, {:.2f}× libmosquitto's count: no "
+                "bytes object is made, and the payload goes from the socket into the buffer with no copy "
+                "in user space.".format(ir[kb], ir[kb] / ir[("c", "flood", 65536)]
+                                        if ir.get(("c", "flood", 65536)) else float("nan")))
     # QoS 1 and round trip: latency bound.
     r1 = ratios[("pub1", 16)]
     if r1["simple"] is not None:
@@ -1544,10 +1577,10 @@ def params_for(args):
     p.heap_precision = 4096 if args.quick else 512
     if args.quick:
         p.prof_n = {("pub0", 16): (500, 1500), ("pub1", 16): (300, 900), ("flood", 16): (500, 1500),
-                    ("pub0", 65536): (20, 60), ("flood", 65536): (20, 60)}
+                    ("pub0", 65536): (20, 60), ("flood", 65536): (20, 60), ("floodbuf", 65536): (20, 60)}
     else:
         p.prof_n = {("pub0", 16): (2000, 6000), ("pub1", 16): (1000, 3000), ("flood", 16): (2000, 6000),
-                    ("pub0", 65536): (40, 120), ("flood", 65536): (40, 120)}
+                    ("pub0", 65536): (40, 120), ("flood", 65536): (40, 120), ("floodbuf", 65536): (40, 120)}
     p.prof_top = 12
     return p
 

@@ -11,6 +11,9 @@
 #   rtt SIZE COUNT MAXMS       -> RESULT rtt SIZE N MICROSECONDS WARMUP
 #   floodprep SIZE             -> READY
 #   flood SIZE COUNT           -> RESULT flood SIZE COUNT MICROSECONDS 0
+#   floodbuf SIZE COUNT        -> RESULT floodbuf SIZE COUNT MICROSECONDS 0 (ours only: the
+#                                 messages read into a 32 KiB buffer the script owns through
+#                                 set_chunk_callback, instead of a bytes object each; "na" else)
 #   quit                       -> BYE
 # COUNT is an upper bound: a timed warm-up batch estimates the rate and the
 # measured loop runs min(COUNT, rate * MAXMS) iterations (at least 3), so the
@@ -125,7 +128,27 @@ def cmd_floodprep(size):
     print("READY")
 
 
-def cmd_flood(size, count):
+_chunk_buf = bytearray(32768)
+
+
+def on_chunk(message, chunk, offset, total):
+    global got
+    if offset + len(chunk) == total:
+        got += 1
+
+
+def cmd_floodbuf(size, count):
+    if CLIENT != "ours":
+        print("RESULT floodbuf", size, "na")
+        return
+    c.set_chunk_callback(on_chunk, _chunk_buf)
+    try:
+        cmd_flood(size, count, "floodbuf")
+    finally:
+        c.set_chunk_callback(None, None)
+
+
+def cmd_flood(size, count, name="flood"):
     global got
     wait = c.wait_msg
     target = got + count
@@ -133,7 +156,7 @@ def cmd_flood(size, count):
     while got < target:
         wait()
     dt = ticks_diff(ticks_us(), t0)
-    print("RESULT flood", size, count, dt, 0)
+    print("RESULT", name, size, count, dt, 0)
 
 
 while True:
@@ -152,6 +175,8 @@ while True:
         cmd_floodprep(*a)
     elif cmd == "flood":
         cmd_flood(*a)
+    elif cmd == "floodbuf":
+        cmd_floodbuf(*a)
     elif cmd == "quit":
         break
     else:
