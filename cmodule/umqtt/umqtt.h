@@ -143,6 +143,9 @@ void umqtt_parse_args_kw_array(size_t n_pos, size_t n_kw, const mp_obj_t *args,
 void umqtt_check_str_or_bytes(mp_obj_t obj, qstr name, bool none_ok);
 mp_obj_t umqtt_topic_arg(mp_obj_t obj);
 uint8_t umqtt_check_qos(mp_int_t qos);
+mp_int_t umqtt_int_in_range(mp_int_t v, mp_int_t lo, mp_int_t hi, qstr name);
+uint32_t umqtt_timeout_arg(mp_obj_t t_in);
+mp_obj_t umqtt_ssl_arg(mp_obj_t ssl);
 void umqtt_check_ssl_params(mp_obj_t params);
 
 // Attributes (umqtt_attrs.c).

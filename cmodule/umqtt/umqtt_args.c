@@ -141,4 +141,47 @@ void umqtt_check_ssl_params(mp_obj_t params) {
     }
 }
 
+// The constructor's checks (umqtt_client.c): an int within bounds, the
+// timeout in seconds, the ssl argument (a bool, 0/1, or an SSLContext).
+mp_int_t umqtt_int_in_range(mp_int_t v, mp_int_t lo, mp_int_t hi, qstr name) {
+    if (v < lo || v > hi) {
+        mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("%q must be %d..%d"), name, (int)lo, (int)hi);
+    }
+    return v;
+}
+
+// Seconds (int or float) as milliseconds, for timeout=.
+uint32_t umqtt_timeout_arg(mp_obj_t t_in) {
+    #if MICROPY_PY_BUILTINS_FLOAT
+    mp_float_t t = mp_obj_get_float(t_in);
+    if (!(t > 0 && t <= 86400)) {
+        mp_raise_ValueError(MP_ERROR_TEXT("timeout must be > 0 seconds"));
+    }
+    return (uint32_t)(int32_t)(t * 1000);   // via int: no libgcc float-to-unsigned helper
+    #else
+    mp_int_t t = mp_obj_get_int(t_in);
+    if (t <= 0 || t > 86400) {
+        mp_raise_ValueError(MP_ERROR_TEXT("timeout must be > 0 seconds"));
+    }
+    return (uint32_t)t * 1000;
+    #endif
+}
+
+mp_obj_t umqtt_ssl_arg(mp_obj_t ssl) {
+    if (ssl == mp_const_none || ssl == MP_OBJ_NEW_SMALL_INT(0)) {
+        return mp_const_false;
+    }
+    if (ssl == MP_OBJ_NEW_SMALL_INT(1)) {
+        return mp_const_true;
+    }
+    if (!mp_obj_is_bool(ssl)) {
+        mp_obj_t dest[2];
+        mp_load_method_maybe(ssl, MP_QSTR_wrap_socket, dest);
+        if (dest[0] == MP_OBJ_NULL) {
+            mp_raise_TypeError(MP_ERROR_TEXT("ssl must be a bool or an SSLContext"));
+        }
+    }
+    return ssl;
+}
+
 #endif // MICROPY_PY_UMQTT

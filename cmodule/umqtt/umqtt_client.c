@@ -43,67 +43,6 @@ umqtt_client_obj_t *umqtt_client_of(mp_obj_t obj) {
 // ---------------------------------------------------------------------------
 // Constructor.
 
-static mp_int_t int_in_range(mp_int_t v, mp_int_t lo, mp_int_t hi, qstr name) {
-    if (v < lo || v > hi) {
-        mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("%q must be %d..%d"), name, (int)lo, (int)hi);
-    }
-    return v;
-}
-
-// Seconds (int or float) as milliseconds, for timeout=.
-static uint32_t timeout_arg(mp_obj_t t_in) {
-    #if MICROPY_PY_BUILTINS_FLOAT
-    mp_float_t t = mp_obj_get_float(t_in);
-    if (!(t > 0 && t <= 86400)) {
-        mp_raise_ValueError(MP_ERROR_TEXT("timeout must be > 0 seconds"));
-    }
-    return (uint32_t)(int32_t)(t * 1000);   // via int: no libgcc float-to-unsigned helper
-    #else
-    mp_int_t t = mp_obj_get_int(t_in);
-    if (t <= 0 || t > 86400) {
-        mp_raise_ValueError(MP_ERROR_TEXT("timeout must be > 0 seconds"));
-    }
-    return (uint32_t)t * 1000;
-    #endif
-}
-
-static mp_obj_t ssl_arg(mp_obj_t ssl) {
-    if (ssl == mp_const_none || ssl == MP_OBJ_NEW_SMALL_INT(0)) {
-        return mp_const_false;
-    }
-    if (ssl == MP_OBJ_NEW_SMALL_INT(1)) {
-        return mp_const_true;
-    }
-    if (!mp_obj_is_bool(ssl)) {
-        mp_obj_t dest[2];
-        mp_load_method_maybe(ssl, MP_QSTR_wrap_socket, dest);
-        if (dest[0] == MP_OBJ_NULL) {
-            mp_raise_TypeError(MP_ERROR_TEXT("ssl must be a bool or an SSLContext"));
-        }
-    }
-    return ssl;
-}
-
-// The driver's settings from the client's fields (at construction, and when
-// connect(timeout=...) changes the timeout).
-void umqtt_apply_settings(umqtt_client_obj_t *self) {
-    UmqttSettings settings = {
-        .keepalive_s = self->keepalive,
-        .ping_max_missed = self->pingmaxnum,
-        .protocol_level = self->version,
-        .timeout_ms = self->timeout_ms,
-        .reconnect = self->reconn,
-        .max_inflight = self->max_inflight,
-    };
-    umqtt_guard_t guard;
-    umqtt_lock(self, &guard);
-    UmqttStatus st = umqtt_core_configure(CORE(self), &settings);
-    umqtt_unlock(&guard);
-    if (st != UMQTT_STATUS_OK) {
-        umqtt_raise_status(st);
-    }
-}
-
 // Zeroes the stack below the caller's frame. umqtt_core_init builds the
 // driver on the stack and copies it into the client, its unused bytes
 // (padding, empty queues) included: on a cleared stack those are zeros, not
@@ -153,23 +92,23 @@ static mp_obj_t umqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, 
         // MQTT 3.1.1 section 3.1.2.9: no password without a user name.
         mp_raise_ValueError(MP_ERROR_TEXT("password needs a user name (MQTT 3.1.1 3.1.2.9)"));
     }
-    mp_int_t port = int_in_range(args[ARG_port].u_int, 0, 65535, MP_QSTR_port);
-    mp_int_t keepalive = int_in_range(args[ARG_keepalive].u_int, 0, 65535, MP_QSTR_keepalive);
+    mp_int_t port = umqtt_int_in_range(args[ARG_port].u_int, 0, 65535, MP_QSTR_port);
+    mp_int_t keepalive = umqtt_int_in_range(args[ARG_keepalive].u_int, 0, 65535, MP_QSTR_keepalive);
     mp_int_t version = args[ARG_version].u_int;
     if (version != 3 && version != 4) {
         mp_raise_ValueError(MP_ERROR_TEXT("version must be 3 (MQTT 3.1) or 4 (MQTT 3.1.1)"));
     }
-    mp_int_t pingmaxnum = int_in_range(args[ARG_pingmaxnum].u_int, 0, 255, MP_QSTR_pingmaxnum);
-    mp_int_t ipvtype = int_in_range(args[ARG_ipvtype].u_int, 0, 1, MP_QSTR_ipvtype);
-    mp_obj_t ssl = ssl_arg(args[ARG_ssl].u_obj);
+    mp_int_t pingmaxnum = umqtt_int_in_range(args[ARG_pingmaxnum].u_int, 0, 255, MP_QSTR_pingmaxnum);
+    mp_int_t ipvtype = umqtt_int_in_range(args[ARG_ipvtype].u_int, 0, 1, MP_QSTR_ipvtype);
+    mp_obj_t ssl = umqtt_ssl_arg(args[ARG_ssl].u_obj);
     mp_obj_t ssl_params = args[ARG_ssl_params].u_obj;
     umqtt_check_ssl_params(ssl_params);
-    uint32_t timeout_ms = args[ARG_timeout].u_obj == mp_const_none ? DEFAULT_TIMEOUT_MS : timeout_arg(args[ARG_timeout].u_obj);
+    uint32_t timeout_ms = args[ARG_timeout].u_obj == mp_const_none ? DEFAULT_TIMEOUT_MS : umqtt_timeout_arg(args[ARG_timeout].u_obj);
     mp_int_t max_packet = args[ARG_max_packet].u_int;
     if (max_packet < 64) {
         mp_raise_ValueError(MP_ERROR_TEXT("max_packet must be >= 64"));
     }
-    mp_int_t max_inflight = int_in_range(args[ARG_max_inflight].u_int, 1, UMQTT_MAX_INFLIGHT, MP_QSTR_max_inflight);
+    mp_int_t max_inflight = umqtt_int_in_range(args[ARG_max_inflight].u_int, 1, UMQTT_MAX_INFLIGHT, MP_QSTR_max_inflight);
     mp_obj_t transport = args[ARG_transport].u_obj;
     if (transport != mp_const_none && !mp_obj_is_callable(transport)) {
         mp_raise_TypeError(MP_ERROR_TEXT("transport must be a callable returning a stream"));
@@ -312,7 +251,7 @@ mp_obj_t umqtt_connect_method(size_t n_args, const mp_obj_t *pos_args, mp_map_t 
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
     umqtt_parse_args(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
     if (args[ARG_timeout].u_obj != mp_const_none) {
-        self->timeout_ms = timeout_arg(args[ARG_timeout].u_obj);
+        self->timeout_ms = umqtt_timeout_arg(args[ARG_timeout].u_obj);
         umqtt_apply_settings(self);
     }
     umqtt_connect(self, args[ARG_clean_session].u_bool);

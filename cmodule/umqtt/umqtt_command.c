@@ -109,6 +109,26 @@ UmqttStatus umqtt_wait_ticket(umqtt_client_obj_t *self, uint32_t ticket, int slo
     }
 }
 
+// The driver's settings from the client's fields (at construction, and when
+// connect(timeout=...) changes the timeout).
+void umqtt_apply_settings(umqtt_client_obj_t *self) {
+    UmqttSettings settings = {
+        .keepalive_s = self->keepalive,
+        .ping_max_missed = self->pingmaxnum,
+        .protocol_level = self->version,
+        .timeout_ms = self->timeout_ms,
+        .reconnect = self->reconn,
+        .max_inflight = self->max_inflight,
+    };
+    umqtt_guard_t guard;
+    umqtt_lock(self, &guard);
+    UmqttStatus st = umqtt_core_configure(CORE(self), &settings);
+    umqtt_unlock(&guard);
+    if (st != UMQTT_STATUS_OK) {
+        umqtt_raise_status(st);
+    }
+}
+
 void umqtt_forget(umqtt_client_obj_t *self, uint32_t ticket) {
     umqtt_guard_t guard;
     umqtt_lock(self, &guard);
