@@ -8,7 +8,8 @@
 # SABRELITE (Cortex-A9, ARMv7-A, armv7a-none-eabi); default both. The Rust
 # target is picked by cmodule/umqtt/micropython.mk from the board's CPU flags.
 # Variants (for size comparisons):
-#   umqtt   the module built in              -> build/qemu-<BOARD>/firmware.elf
+#   umqtt   the module built in, with asyncio and umqtt.aio frozen
+#           (firmware/qemu/manifest.py)      -> build/qemu-<BOARD>/firmware.elf
 #   plain   the same firmware without it     -> build/qemu-<BOARD>-plain/firmware.elf
 #   simple  without it, micropython-lib's umqtt.simple frozen as bytecode
 #           (UMQTT_SIMPLE_DIR=<folder holding umqtt/simple.py>)
@@ -47,7 +48,10 @@ done
 args=(USER_C_MODULES="$ROOT/firmware/qemu/modules" FROZEN_MANIFEST=
       UMQTT_CARGO_DIR="$ROOT/build/qemu-cargo")
 case "$variant" in
-    umqtt) suffix= ;;
+    umqtt)
+        suffix=
+        args+=(FROZEN_MANIFEST="$ROOT/firmware/qemu/manifest.py")
+        ;;
     plain) suffix=-plain; args+=(UMQTT_QEMU_WITHOUT=1) ;;
     simple)
         suffix=-simple
@@ -56,11 +60,13 @@ case "$variant" in
         export UMQTT_SIMPLE_DIR=$(cd "$UMQTT_SIMPLE_DIR" && pwd)
         args+=(UMQTT_QEMU_WITHOUT=1 FROZEN_MANIFEST="$ROOT/firmware/qemu/manifest_simple.py"
                UMQTT_SIMPLE_DIR="$UMQTT_SIMPLE_DIR")
-        # Freezing needs mpy-cross.
-        [ -x "$MICROPY_DIR/mpy-cross/build/mpy-cross" ] || make -C "$MICROPY_DIR/mpy-cross" -j"$JOBS"
         ;;
     *) echo "build.sh: unknown variant $variant" >&2; exit 2 ;;
 esac
+# Freezing needs mpy-cross.
+if [ "$variant" != plain ] && [ ! -x "$MICROPY_DIR/mpy-cross/build/mpy-cross" ]; then
+    make -C "$MICROPY_DIR/mpy-cross" -j"$JOBS"
+fi
 
 for board in "${boards[@]}"; do
     build="$ROOT/build/qemu-$board$suffix"

@@ -23,6 +23,8 @@ JOBS=${JOBS:-2}
 boards=("$@")
 [ ${#boards[@]} -gt 0 ] || boards=(MPS2_AN385 SABRELITE)
 [ -f "$MICROPY_DIR/py/mpconfig.h" ] || "$ROOT/tools/fetch-micropython.sh" "$MICROPY_DIR"
+# asyncio and umqtt.aio are frozen, as in firmware/qemu/build.sh: that needs mpy-cross.
+[ -x "$MICROPY_DIR/mpy-cross/build/mpy-cross" ] || make -C "$MICROPY_DIR/mpy-cross" -j"$JOBS"
 
 CC=arm-none-eabi-gcc
 NM=arm-none-eabi-nm
@@ -41,7 +43,7 @@ for board in "${boards[@]}"; do
 
     # 1. The port: compile, archive. Same objects as firmware/qemu/build.sh.
     port_args=(-C "$PORT" -f Makefile -f "$ROOT/tools/vendor/archive.mk" BOARD="$board" BUILD="$build/port"
-               USER_C_MODULES="$ROOT/firmware/qemu/modules" FROZEN_MANIFEST=
+               USER_C_MODULES="$ROOT/firmware/qemu/modules" FROZEN_MANIFEST="$ROOT/firmware/qemu/manifest.py"
                UMQTT_CARGO_DIR="$ROOT/build/qemu-cargo")
     make "${port_args[@]}" -j"$JOBS" "$build/port/firmware.a"
     startup=$(make -s "${port_args[@]}" vendor-startup-o | tail -n1)
