@@ -163,6 +163,7 @@ test-target: firmware qemu qemu-vendor
 		$(PYTHON) -m pytest tests_py/on_target $(PYTEST_ARGS)
 
 size-arm: qemu
+	MICROPY_DIR=$(MICROPY_DIR) JOBS=$(JOBS) $(ROOT)/firmware/qemu/build.sh --variant module $(QEMU_BOARDS)
 	MICROPY_DIR=$(MICROPY_DIR) JOBS=$(JOBS) $(ROOT)/firmware/qemu/build.sh --variant plain $(QEMU_BOARDS)
 	$(if $(UMQTT_SIMPLE_DIR),MICROPY_DIR=$(MICROPY_DIR) JOBS=$(JOBS) UMQTT_SIMPLE_DIR=$(UMQTT_SIMPLE_DIR) \
 		$(ROOT)/firmware/qemu/build.sh --variant simple $(QEMU_BOARDS))

@@ -10,6 +10,9 @@
 # Variants (for size comparisons):
 #   umqtt   the module built in, with asyncio and umqtt.aio frozen
 #           (firmware/qemu/manifest.py)      -> build/qemu-<BOARD>/firmware.elf
+#   module  the module alone: no asyncio, umqtt.aio, time or select frozen or
+#           added (what make size-arm measures)
+#                                            -> build/qemu-<BOARD>-module/firmware.elf
 #   plain   the same firmware without it     -> build/qemu-<BOARD>-plain/firmware.elf
 #   simple  without it, micropython-lib's umqtt.simple frozen as bytecode
 #           (UMQTT_SIMPLE_DIR=<folder holding umqtt/simple.py>)
@@ -52,6 +55,7 @@ case "$variant" in
         suffix=
         args+=(FROZEN_MANIFEST="$ROOT/firmware/qemu/manifest.py")
         ;;
+    module) suffix=-module; args+=(UMQTT_QEMU_NO_AIO=1) ;;
     plain) suffix=-plain; args+=(UMQTT_QEMU_WITHOUT=1) ;;
     simple)
         suffix=-simple
