@@ -230,7 +230,9 @@ def test_pubacks_and_pings_behind_a_broker_that_stops_reading(stalling_broker, m
     assert b.puback_ids() == list(range(1, COUNT + 1)), b.puback_ids()
     kinds = b.kinds()
     assert 12 in kinds, "no PINGREQ went out: {}".format(kinds)    # keep-alive ran through the stall
-    assert kinds[-1] == 14 and 3 in kinds[-3:], kinds      # the QoS 1 "done", then DISCONNECT
+    # The QoS 1 "done" (maybe ahead of the last PUBACKs and a PINGREQ: the
+    # driver's own packets need no order against a new PUBLISH), then DISCONNECT.
+    assert kinds.count(3) == 1 and kinds[-1] == 14, kinds
     assert gap <= GAP_LIMIT_MS, lines
 
 
@@ -248,9 +250,11 @@ def test_a_broker_that_never_reads_again_loses_the_connection_at_timeout(stallin
     body = [l for l in lines if not l.startswith("GAP ")]
     assert len(body) == 3 and body[0] == "CONNECTED" and body[2] == "DOWN False True", lines
     # ETIMEDOUT once the unwritten packet has waited `timeout` (3 s), not
-    # before, not much after: timed from the last message the client got
-    # (it stops reading once its acknowledgements cannot go).
+    # before, not much after: timed from the last message the client got.
+    # The packet that sticks is a PUBACK (the client stops reading once its
+    # acknowledgements cannot go) or the PINGREQ due 1.5 s after the last
+    # message came (keepalive 3 s): 3 to 4.5 s, and slack for a loaded machine.
     assert body[1].startswith("LOST OSError 110 "), lines
-    assert 2.5 <= float(body[1].split()[-1]) <= 4.5, lines
+    assert 2.5 <= float(body[1].split()[-1]) <= 6.0, lines
     assert b.connections == 1
     assert gap <= GAP_LIMIT_MS, lines
