@@ -36,12 +36,23 @@ async def main():
                         reconn=False)
     await bounded(client.connect(), 10, "connect")
     out("CONNECTED")
-    last = [ticks_ms()]
     got = []
+    tail = [False, None]        # a tail pending at the last look; when the last one began
+
+    async def watch():
+        # The native client's private state, looked at every 10 ms: when
+        # did the packet that sticks start waiting for room?
+        while True:
+            t = client._c._tail()
+            if t and not tail[0]:
+                tail[1] = ticks_ms()
+            tail[0] = t
+            await asyncio.sleep_ms(10)
+
+    watcher = asyncio.create_task(watch())
 
     async def read():
         async for m in client.messages:
-            last[0] = ticks_ms()
             got.append(m.payload)
             if len(got) == COUNT:
                 break
@@ -58,9 +69,10 @@ async def main():
             await bounded(read(), 40, "messages", client)
             out("RECEIVED ALL?!")
         except OSError as e:
-            # s since the last message came: the acknowledgements stopped going out about then
-            out("LOST OSError", e.errno, ticks_diff(ticks_ms(), last[0]) // 100 / 10)
+            # s since the packet that stuck began to wait for room
+            out("LOST OSError", e.errno, -1 if tail[1] is None else ticks_diff(ticks_ms(), tail[1]) // 100 / 10)
         out("DOWN", client.up.is_set(), client.down.is_set())
+    watcher.cancel()
     out("GAP", ticker.stop(), ticker.ticks)
 
 

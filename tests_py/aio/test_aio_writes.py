@@ -249,12 +249,13 @@ def test_a_broker_that_never_reads_again_loses_the_connection_at_timeout(stallin
     figures("broker never reads again (timeout 3 s): {}, largest ticker gap {} ms".format(lost, gap))
     body = [l for l in lines if not l.startswith("GAP ")]
     assert len(body) == 3 and body[0] == "CONNECTED" and body[2] == "DOWN False True", lines
-    # ETIMEDOUT once the unwritten packet has waited `timeout` (3 s), not
-    # before, not much after: timed from the last message the client got.
-    # The packet that sticks is a PUBACK (the client stops reading once its
-    # acknowledgements cannot go) or the PINGREQ due 1.5 s after the last
-    # message came (keepalive 3 s): 3 to 4.5 s, and slack for a loaded machine.
+    # ETIMEDOUT once the packet that stuck has waited `timeout` (3 s) for
+    # room: not before 3 s after a tail first waited (the script looks at
+    # the client's `_tail()` every 10 ms). Each packet has its own 3 s, as a
+    # blocking write had: the kernel may still take a few bytes now and then
+    # (a PUBACK's tail goes, the next one waits), and a PINGREQ falls due
+    # 1.5 s after the last message; seen 3.0 to 4.5 s. Bounded either way.
     assert body[1].startswith("LOST OSError 110 "), lines
-    assert 2.5 <= float(body[1].split()[-1]) <= 6.0, lines
+    assert 2.8 <= float(body[1].split()[-1]) <= 8.0, lines
     assert b.connections == 1
     assert gap <= GAP_LIMIT_MS, lines
