@@ -15,11 +15,14 @@
 # tasks that wait on a command. Every wait on the network is an await: the
 # TCP connect and the TLS handshake run record by record in the event loop,
 # and commands wait for room in the socket before the native client writes
-# their packet (whole, as it always does). What can still hold the event
-# loop: name resolution (socket.getaddrinfo, as in asyncio's own
-# open_connection: give the broker as an IP address where that matters),
-# the crypto of one TLS handshake flight, and a packet larger than the room
-# the socket had (at most `timeout`, if the broker stops reading).
+# their packet. In asyncio mode the native client never waits to write: what
+# the socket cannot take of a packet (its own acknowledgements and PINGREQs
+# too) stays in the client as a tail, written first on the next step, and
+# the pump waits for the socket to take more (`_tail()`); a tail stuck for
+# `timeout` loses the connection, as a blocking write would. What can still
+# hold the event loop: name resolution (socket.getaddrinfo, as in asyncio's
+# own open_connection: give the broker as an IP address where that
+# matters) and the crypto of one TLS handshake flight or record.
 #
 # Frozen into the firmware by python/manifest.py; umqtt.aio (in the C
 # module) answers for this module's names.
@@ -111,6 +114,12 @@ class MQTTClient:
         # The socket's room for commands (_room).
         self._poller = select.poll()
         self._polled = None
+        # TLS: the socket under the TLS stream (_wait_on), the TLS stream it
+        # is under, and a poller on the client (readable) and it (writable).
+        self._raw = None
+        self._raw_of = None
+        self._tls_poller = None
+        self._tls_polled = None
         self._room_waiter = False
         self._room_event = asyncio.Event()
         # Set after every step of the pump: command waiters look again.
@@ -263,6 +272,8 @@ class MQTTClient:
             finally:
                 self._room_waiter = False
                 self._room_event.set()
+                if self._c._tail():
+                    self._kick()    # the pump waits for the same room (_park_write)
 
     def _writable(self, sock):
         """poll(0) on the socket alone: it takes bytes now, or has failed
@@ -331,6 +342,11 @@ class MQTTClient:
                 if want is not None:
                     await self._open(*want)
                     continue
+                if c._tail():
+                    # The rest of a packet waits for room in the socket:
+                    # nothing else is read or written before it.
+                    await self._park_write(c._next_timeout())
+                    continue
                 busy = handled == _BURST and not self.messages._full()
                 await self._park(0 if busy else c._next_timeout(), self._wait_on())
         except core.CancelledError:
@@ -350,18 +366,58 @@ class MQTTClient:
 
     def _wait_on(self):
         """What the parked pump waits on besides its deadline: nothing while
-        `messages` is full or there is no transport; else the client, which
-        polls readable on a whole packet it holds or as its transport (a TLS
-        stream counts what it holds decrypted). A plain socket is waited on
-        directly when the last step left no whole packet behind: the event
-        loop's poll() then sleeps in the kernel instead of asking the client
-        every millisecond (it has no file descriptor of its own)."""
+        `messages` is full or there is no transport; else the socket, so
+        that the event loop's poll() sleeps in the kernel instead of asking
+        the client every millisecond (it has no file descriptor of its
+        own). A plain socket is the transport itself: the client reads it
+        until it holds no whole packet (a whole packet left behind is a
+        message for a full `messages`, handled above). Under TLS the client
+        is waited on instead while it polls readable now (a whole packet
+        held, or bytes the TLS stream holds decrypted: the socket would not
+        say so), or while the socket under it is full (the TLS stream may
+        then need to write before it can read: its own poll knows)."""
         if self.messages._full():
             return None
-        sock = self._c.sock
+        c = self._c
+        sock = c.sock
         if sock is None:
             return None
-        return self._c if self._tls else sock
+        if not self._tls:
+            return sock
+        raw = self._raw
+        if raw is None or self._raw_of is not sock:
+            return c
+        p = self._tls_poller
+        if p is None:
+            p = self._tls_poller = select.poll()
+            p.register(c, select.POLLIN)
+        if self._tls_polled is not raw:
+            if self._tls_polled is not None:
+                p.unregister(self._tls_polled)
+            p.register(raw, select.POLLOUT)
+            self._tls_polled = raw
+        writable = False
+        for s, _ in p.ipoll(0):
+            if s is c:
+                return c
+            writable = True
+        return raw if writable else c
+
+    async def _park_write(self, ms):
+        """Wait until the socket takes more bytes (the client holds the
+        tail of a packet), `ms` passed or a kick came. One task waits on the
+        socket's writing side (asyncio allows one): a command waiting in
+        _room already does, and kicks the pump when room comes."""
+        sock = self._c.sock
+        if sock is None or self._room_waiter:
+            await self._park(ms)
+            return
+        self._room_waiter = True
+        try:
+            await self._park(ms, sock, True)
+        finally:
+            self._room_waiter = False
+            self._room_event.set()
 
     def _set_up(self, up):
         if up != self.up.is_set():
@@ -414,7 +470,7 @@ class MQTTClient:
             return
         self._parked = False
         if t.data is core._io_queue:            # waiting on a stream
-            core._io_queue.remove(t)
+            _io_unqueue(t)
             core._task_queue.push(t)
         elif t.data is None:                    # sleeping: bring it forward
             core._task_queue.remove(t)
@@ -499,6 +555,7 @@ class MQTTClient:
             s, server_hostname=c.ssl_params.get("server_hostname") or server, do_handshake_on_connect=False)
         tls.setblocking(False)
         await self._tls_handshake(tls, s, deadline)
+        self._raw, self._raw_of = s, tls    # for _wait_on
         return tls
 
     async def _tls_handshake(self, tls, raw, deadline):
@@ -569,6 +626,27 @@ _BLOCKING = ("wait_msg", "check_msg", "ping", "set_callback", "cb", "sock")
 def _io_wait(stream, write):
     # asyncio's own way to wait for a stream (see asyncio/stream.py).
     yield core._io_queue.queue_write(stream) if write else core._io_queue.queue_read(stream)
+
+
+def _io_unqueue(t):
+    # Take task `t` off the stream it waits on, leaving another task that
+    # waits on the other side of the same stream where it is (the IOQueue's
+    # own remove() drops the stream, and that task's wait with it).
+    q = core._io_queue
+    for k in q.map:     # iterates without allocating
+        sm = q.map[k]
+        if sm[0] is t or sm[1] is t:
+            break
+    else:
+        return
+    if sm[0] is t:
+        sm[0] = None
+    if sm[1] is t:
+        sm[1] = None
+    if sm[0] is None and sm[1] is None:
+        q._dequeue(sm[2])
+    else:
+        q.poller.modify(sm[2], select.POLLIN if sm[0] is not None else select.POLLOUT)
 
 
 def _lost(c):

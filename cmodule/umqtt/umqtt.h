@@ -113,6 +113,10 @@ struct _umqtt_client_obj_t {
     bool clean_session;             // of the last connect()
     bool nb;                        // asyncio mode: an external opener, no blocking waits (umqtt_aio.c)
     bool want_open;                 // asyncio mode: the driver asked for a transport
+    // asyncio mode: the unwritten end of the last packet written, tx_buf[tail_at:tail_end)
+    // (tail_end 0: none), written before anything else (umqtt_pump.c, flush_tail).
+    size_t tail_at, tail_end;
+    uint32_t tail_deadline;         // the transport is lost if the tail is still there then
     bool rx_whole;                  // the receive buffer holds a whole packet not yet handled
     bool msg_objects;               // set_callback(f, message=True): f(message)
     bool chunk_lent;                // the chunk buffer is with the chunk callback
@@ -173,6 +177,7 @@ typedef struct {
     mp_obj_t notices[UMQTT_MAX_NOTICES];
     size_t n_notices;
     size_t packets;                 // packets handled
+    bool again;                     // asyncio mode: packets wait that a tail held back; step again
     bool open;                      // the driver asked this thread to open the transport
 } umqtt_pass_t;
 
@@ -213,6 +218,8 @@ void umqtt_body_clear(umqtt_client_obj_t *self);
 void umqtt_body_deliver_chunk(umqtt_client_obj_t *self, umqtt_pass_t *pass);
 MP_DECLARE_CONST_FUN_OBJ_3(umqtt_client_set_chunk_callback_obj);
 bool umqtt_write_locked(umqtt_client_obj_t *self, const uint8_t *buf, size_t len);
+bool umqtt_flush_tail(umqtt_client_obj_t *self);
+uint32_t umqtt_tail_timeout(umqtt_client_obj_t *self, uint32_t core_timeout);
 void umqtt_transport_lost(umqtt_client_obj_t *self, UmqttStatus cause);
 void umqtt_pump_locked(umqtt_client_obj_t *self, umqtt_pass_t *pass, bool deliver);
 void umqtt_after_pass(umqtt_client_obj_t *self, umqtt_pass_t *pass);
@@ -272,6 +279,7 @@ typedef struct {
 void umqtt_io_open(umqtt_client_obj_t *self, uint32_t timeout_ms, umqtt_link_t *link);  // raises
 void umqtt_io_close(umqtt_client_obj_t *self);      // never raises
 int umqtt_io_write_all(umqtt_client_obj_t *self, const uint8_t *buf, size_t len, uint32_t timeout_ms);
+int umqtt_io_write_some(umqtt_client_obj_t *self, const uint8_t *buf, size_t len, size_t *written);
 mp_int_t umqtt_io_read_some(umqtt_client_obj_t *self, uint8_t *buf, size_t len, int *errcode);
 void umqtt_io_wait(umqtt_client_obj_t *self, mp_obj_t stream, int fd, bool for_write, uint32_t wait_ms);
 int umqtt_io_fileno(mp_obj_t sock);                 // -1 when it has none
@@ -280,7 +288,7 @@ int umqtt_io_fileno(mp_obj_t sock);                 // -1 when it has none
 void umqtt_attach_locked(umqtt_client_obj_t *self, mp_obj_t stream, mp_obj_t sock, int fd);
 mp_obj_t umqtt_message_new(const UmqttRx *rx, mp_obj_t topic, mp_obj_t payload);
 extern const mp_obj_type_t umqtt_message_type;
-extern const mp_obj_fun_builtin_fixed_t umqtt_nb_obj, umqtt_want_open_obj, umqtt_attach_obj, umqtt_attach_failed_obj,
+extern const mp_obj_fun_builtin_fixed_t umqtt_nb_obj, umqtt_tail_obj, umqtt_want_open_obj, umqtt_attach_obj, umqtt_attach_failed_obj,
     umqtt_step_obj, umqtt_next_timeout_obj, umqtt_connect_start_obj, umqtt_connect_result_obj, umqtt_ticket_obj,
     umqtt_forget_obj, umqtt_unsubscribe_start_obj, umqtt_stats_obj;
 extern const mp_obj_fun_builtin_var_t umqtt_publish_start_obj, umqtt_subscribe_start_obj;

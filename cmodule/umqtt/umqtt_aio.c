@@ -27,6 +27,19 @@ static mp_obj_t umqtt_nb(mp_obj_t self_in, mp_obj_t on) {
 }
 MP_DEFINE_CONST_FUN_OBJ_2(umqtt_nb_obj, umqtt_nb);
 
+// _tail(): whether the rest of a packet waits for room in the socket
+// (umqtt_pump.c): the event loop then waits for the socket to be writable
+// and steps again.
+static mp_obj_t umqtt_tail(mp_obj_t self_in) {
+    umqtt_client_obj_t *self = umqtt_client_of(self_in);
+    umqtt_guard_t guard;
+    umqtt_lock(self, &guard);
+    bool pending = self->tail_end != 0;
+    umqtt_unlock(&guard);
+    return mp_obj_new_bool(pending);
+}
+MP_DEFINE_CONST_FUN_OBJ_1(umqtt_tail_obj, umqtt_tail);
+
 // _want_open(): None, or (server, port, timeout_ms) while the driver waits
 // for a transport.
 static mp_obj_t umqtt_want_open(mp_obj_t self_in) {
@@ -76,9 +89,18 @@ static mp_obj_t umqtt_attach_failed(mp_obj_t self_in, mp_obj_t exc) {
 }
 MP_DEFINE_CONST_FUN_OBJ_2(umqtt_attach_failed_obj, umqtt_attach_failed);
 
-// _step(): one pass that never waits; the packets it handled.
+// _step(): one pass that never waits; the packets it handled (at least 1
+// when whole packets wait that a tail held back: step again).
 static mp_obj_t umqtt_step(mp_obj_t self_in) {
-    return MP_OBJ_NEW_SMALL_INT(umqtt_pump(umqtt_client_of(self_in), true));
+    umqtt_client_obj_t *self = umqtt_client_of(self_in);
+    umqtt_pass_t pass = { 0 };
+    umqtt_guard_t guard;
+    umqtt_lock(self, &guard);
+    umqtt_pump_locked(self, &pass, true);
+    mp_obj_t cb = self->msg_cb;
+    umqtt_unlock(&guard);
+    umqtt_finish_pass(self, &pass, cb);
+    return MP_OBJ_NEW_SMALL_INT(pass.packets + (pass.again && pass.packets == 0));
 }
 MP_DEFINE_CONST_FUN_OBJ_1(umqtt_step_obj, umqtt_step);
 
@@ -87,7 +109,7 @@ static mp_obj_t umqtt_next_timeout(mp_obj_t self_in) {
     umqtt_client_obj_t *self = umqtt_client_of(self_in);
     umqtt_guard_t guard;
     umqtt_lock(self, &guard);
-    uint32_t t = umqtt_core_poll_timeout(CORE(self), umqtt_now_ms());
+    uint32_t t = umqtt_tail_timeout(self, umqtt_core_poll_timeout(CORE(self), umqtt_now_ms()));
     umqtt_unlock(&guard);
     return t >= 0x80000000u ? MP_OBJ_NEW_SMALL_INT(-1) : mp_obj_new_int_from_uint(t);
 }

@@ -422,9 +422,17 @@ static mp_obj_t umqtt_client_disconnect(mp_obj_t self_in) {
     umqtt_keepalive_stop(self);
     umqtt_guard_t guard;
     umqtt_lock(self, &guard);
+    // asyncio mode: never waiting; what the socket takes of a pending tail
+    // first, then DISCONNECT if it fits (else the transport just closes).
+    bool clear = !self->nb || umqtt_flush_tail(self);
     size_t len = 0;
-    if (umqtt_core_disconnect(CORE(self), self->tx_buf, self->tx_cap, &len) == UMQTT_STATUS_OK && len > 0) {
-        umqtt_io_write_all(self, self->tx_buf, len, self->timeout_ms);
+    if (umqtt_core_disconnect(CORE(self), self->tx_buf, self->tx_cap, &len) == UMQTT_STATUS_OK && len > 0 && clear) {
+        if (self->nb) {
+            size_t written;
+            umqtt_io_write_some(self, self->tx_buf, len, &written);
+        } else {
+            umqtt_io_write_all(self, self->tx_buf, len, self->timeout_ms);
+        }
     }
     umqtt_io_close(self);
     umqtt_unlock(&guard);
@@ -495,6 +503,7 @@ static const mp_rom_map_elem_t umqtt_client_locals_dict_table[] = {
     { MP_ROM_QSTR(MP_QSTR_stats), MP_ROM_PTR(&umqtt_stats_obj) },
     // The asyncio client's primitives (umqtt_aio.c).
     { MP_ROM_QSTR(MP_QSTR__nb), MP_ROM_PTR(&umqtt_nb_obj) },
+    { MP_ROM_QSTR(MP_QSTR__tail), MP_ROM_PTR(&umqtt_tail_obj) },
     { MP_ROM_QSTR(MP_QSTR__want_open), MP_ROM_PTR(&umqtt_want_open_obj) },
     { MP_ROM_QSTR(MP_QSTR__attach), MP_ROM_PTR(&umqtt_attach_obj) },
     { MP_ROM_QSTR(MP_QSTR__attach_failed), MP_ROM_PTR(&umqtt_attach_failed_obj) },

@@ -183,9 +183,16 @@ UmqttStatus umqtt_ping_command(umqtt_client_obj_t *self, const umqtt_command_t *
 // window full). Raises when the connection is closed for good or the
 // command is refused.
 UmqttOp umqtt_issue_once(umqtt_client_obj_t *self, umqtt_command_fn_t fn, const umqtt_command_t *a, bool *issued) {
-    UmqttOp op;
+    UmqttOp op = { 0 };
     umqtt_guard_t guard;
     umqtt_lock(self, &guard);
+    if (!umqtt_flush_tail(self)) {
+        // asyncio mode: the rest of a packet the socket could not take goes
+        // first; the command waits (it is encoded into tx_buf, which holds it).
+        umqtt_unlock(&guard);
+        *issued = false;
+        return op;
+    }
     UmqttStatus st = fn(self, a, &op);
     if (st == UMQTT_STATUS_BUFFER_TOO_SMALL) {
         umqtt_tx_reserve(self, op.len);
@@ -195,7 +202,9 @@ UmqttOp umqtt_issue_once(umqtt_client_obj_t *self, umqtt_command_fn_t fn, const 
     if (st == UMQTT_STATUS_OK && !written && op.ticket != 0) {
         umqtt_core_mark_unsent(CORE(self), op.ticket);
     }
-    umqtt_settle_buffers(self);
+    if (self->tail_end == 0) {
+        umqtt_settle_buffers(self);
+    }
     UmqttConnStatus status = umqtt_core_status(CORE(self));
     UmqttStatus cause = umqtt_core_cause(CORE(self));
     umqtt_unlock(&guard);

@@ -350,6 +350,7 @@ void umqtt_io_close(umqtt_client_obj_t *self) {
     self->fd = -1;
     self->rx_start = self->rx_end = 0;
     umqtt_body_clear(self);         // a payload cut short: the broker sends its message again
+    self->tail_at = self->tail_end = 0;     // the rest of a packet dies with its transport
 }
 
 // Wait until the transport is probably readable (or writable) or wait_ms has
@@ -414,6 +415,33 @@ int umqtt_io_write_all(umqtt_client_obj_t *self, const uint8_t *buf, size_t len,
         }
         buf += n;
         len -= n;
+    }
+    return 0;
+}
+
+// asyncio mode: write what the stream takes now, never waiting. Returns 0
+// (with *written, possibly less than len: the socket is full) or an errno.
+int umqtt_io_write_some(umqtt_client_obj_t *self, const uint8_t *buf, size_t len, size_t *written) {
+    *written = 0;
+    if (self->stream == MP_OBJ_NULL) {
+        return MP_ENOTCONN;
+    }
+    bool protect = is_app_stream(self);
+    while (len > 0) {
+        int err = 0;
+        mp_uint_t n = stream_call(self->stream, protect, CALL_WRITE, (void *)buf, len, &err);
+        if (n == MP_STREAM_ERROR) {
+            return mp_is_nonblocking_error(err) ? 0 : err;
+        }
+        if (n == 0) {
+            return MP_ECONNRESET;
+        }
+        if (n > len) {
+            return MP_EIO;      // a stream that claims more than it was given
+        }
+        buf += n;
+        len -= n;
+        *written += n;
     }
     return 0;
 }

@@ -91,7 +91,79 @@ void umqtt_transport_lost(umqtt_client_obj_t *self, UmqttStatus cause) {
     umqtt_io_close(self);
 }
 
+// asyncio mode (nb): a packet is written as far as the socket takes it now;
+// the rest, its tail, stays where it is in tx_buf (every packet is written
+// from there) and goes before anything else: until it has, nothing new is
+// taken from the driver (drain_transmit), no command is encoded
+// (umqtt_issue_once) and tx_buf is neither grown nor shrunk. The event loop
+// waits for the socket to take more (_umqtt_aio.py, `_tail()`). The blocking
+// faces never leave a tail: their write waits, up to `timeout`.
+static bool write_keeping_tail(umqtt_client_obj_t *self, const uint8_t *buf, size_t len) {
+    assert(self->tail_end == 0);
+    assert(buf >= self->tx_buf && buf + len <= self->tx_buf + self->tx_cap);
+    size_t n = 0;
+    int e = umqtt_io_write_some(self, buf, len, &n);
+    self->bytes_sent += n;
+    if (e != 0) {
+        self->last_errno = e;
+        umqtt_transport_lost(self, UMQTT_STATUS_IO);
+        return false;
+    }
+    if (n < len) {
+        self->tail_at = (size_t)(buf - self->tx_buf) + n;
+        self->tail_end = (size_t)(buf - self->tx_buf) + len;
+        // As long as a blocking write would have waited for the same packet.
+        self->tail_deadline = umqtt_now_ms() + self->timeout_ms;
+    }
+    return true;
+}
+
+// Write what the socket takes of a pending tail, without waiting. Returns
+// whether none is left: written, or dropped with a transport that failed,
+// or stuck past its deadline (ETIMEDOUT, as a blocking write reports a
+// broker that stopped reading; the driver re-sends what needs re-sending
+// after the reconnect).
+bool umqtt_flush_tail(umqtt_client_obj_t *self) {
+    if (self->tail_end == 0) {
+        return true;
+    }
+    size_t n = 0;
+    int e = umqtt_io_write_some(self, self->tx_buf + self->tail_at, self->tail_end - self->tail_at, &n);
+    self->bytes_sent += n;
+    self->tail_at += n;
+    if (e == 0 && self->tail_at == self->tail_end) {
+        self->tail_at = self->tail_end = 0;
+        return true;
+    }
+    if (e == 0 && umqtt_deadline_passed(self->tail_deadline)) {
+        e = MP_ETIMEDOUT;
+    }
+    if (e != 0) {
+        self->last_errno = e;
+        umqtt_transport_lost(self, e == MP_ETIMEDOUT ? UMQTT_STATUS_TIMEOUT : UMQTT_STATUS_IO);
+        return true;        // umqtt_io_close dropped it
+    }
+    return false;
+}
+
+// The time until the next pass is needed (ms), from the driver's
+// `core_timeout`: while a tail is pending, no later than its deadline, and
+// a driver that wants to write now (a PINGREQ due: 0) waits for the socket
+// like the tail does, not in a busy loop. A PINGRESP overdue is still the
+// driver's to judge, in the pass the socket's room or the deadline brings.
+uint32_t umqtt_tail_timeout(umqtt_client_obj_t *self, uint32_t core_timeout) {
+    if (self->tail_end == 0) {
+        return core_timeout;
+    }
+    int32_t left = (int32_t)(self->tail_deadline - umqtt_now_ms());
+    uint32_t t = left > 0 ? (uint32_t)left : 0;
+    return core_timeout != 0 && core_timeout < t ? core_timeout : t;
+}
+
 bool umqtt_write_locked(umqtt_client_obj_t *self, const uint8_t *buf, size_t len) {
+    if (self->nb) {
+        return write_keeping_tail(self, buf, len);
+    }
     int e = umqtt_io_write_all(self, buf, len, self->timeout_ms);
     if (e == 0) {
         self->bytes_sent += len;
@@ -145,10 +217,11 @@ static UmqttStatus encode_request(umqtt_client_obj_t *self, const UmqttTransmit 
         self->tx_buf, self->tx_cap, len);
 }
 
-// Write everything the driver has to send, until it has nothing or the
-// transport fails.
+// Write everything the driver has to send, until it has nothing, the
+// transport fails or (asyncio mode) the socket is full: a packet's tail
+// then waits, and nothing more is taken from the driver.
 static void drain_transmit(umqtt_client_obj_t *self, uint32_t now) {
-    while (self->stream != MP_OBJ_NULL) {
+    while (self->stream != MP_OBJ_NULL && umqtt_flush_tail(self)) {
         UmqttTransmit tx;
         UmqttStatus st = umqtt_core_poll_transmit(CORE(self), now, self->tx_buf, self->tx_cap, &tx);
         if (st == UMQTT_STATUS_BUFFER_TOO_SMALL) {
@@ -325,6 +398,9 @@ static bool feed(umqtt_client_obj_t *self, umqtt_pass_t *pass, bool deliver, uin
                 continue;
             case UMQTT_RX_KIND_BUSY:
                 drain_transmit(self, now);
+                if (self->tail_end != 0) {
+                    return false;           // asyncio mode: the acknowledgements wait behind a tail
+                }
                 continue;
             case UMQTT_RX_KIND_NEED_MORE:
                 self->rx_whole = false;
@@ -400,6 +476,7 @@ void umqtt_pump_locked(umqtt_client_obj_t *self, umqtt_pass_t *pass, bool delive
     // The transport is read only when the buffer has nothing whole to act
     // on: one read fills the buffer with many small packets.
     uint32_t now = umqtt_now_ms();
+    umqtt_flush_tail(self);                 // asyncio mode: the rest of the last packet goes first
     if (feed(self, pass, deliver, now)) {
         read_transport(self, now);
         feed(self, pass, deliver, now);
@@ -408,9 +485,15 @@ void umqtt_pump_locked(umqtt_client_obj_t *self, umqtt_pass_t *pass, bool delive
         && umqtt_core_handle_timeout(CORE(self), now) != UMQTT_STATUS_OK) {
         umqtt_io_close(self);
     }
+    bool held = self->tail_end != 0;
     drain_transmit(self, now);
+    // A tail that stopped feed() (its acknowledgements could not go) has
+    // gone since: the packets it held back are buffered, not in the socket.
+    pass->again = held && self->tail_end == 0 && self->rx_whole;
     drain_events(self, pass);
-    umqtt_settle_buffers(self);
+    if (self->tail_end == 0) {
+        umqtt_settle_buffers(self);         // tx_buf holds a pending tail
+    }
 }
 
 // Open the transport the driver asked for, without the mutex (name lookup,
