@@ -222,6 +222,9 @@ bool umqtt_flush_tail(umqtt_client_obj_t *self);
 uint32_t umqtt_tail_timeout(umqtt_client_obj_t *self, uint32_t core_timeout);
 void umqtt_transport_lost(umqtt_client_obj_t *self, UmqttStatus cause);
 void umqtt_pump_locked(umqtt_client_obj_t *self, umqtt_pass_t *pass, bool deliver);
+void umqtt_drain_transmit(umqtt_client_obj_t *self, uint32_t now);
+void umqtt_read_transport(umqtt_client_obj_t *self, uint32_t now);     // umqtt_receive.c
+bool umqtt_feed(umqtt_client_obj_t *self, umqtt_pass_t *pass, bool deliver, uint32_t now);
 void umqtt_after_pass(umqtt_client_obj_t *self, umqtt_pass_t *pass);
 void umqtt_finish_pass(umqtt_client_obj_t *self, umqtt_pass_t *pass, mp_obj_t cb);
 size_t umqtt_pump(umqtt_client_obj_t *self, bool deliver);
