@@ -24,7 +24,7 @@ PYTEST_ARGS ?=
 UNIX_FLAGS := MICROPY_PY_BTREE=0 MICROPY_SSL_AXTLS=0 MICROPY_SSL_MBEDTLS=1 \
 	FROZEN_MANIFEST=$(ROOT)/firmware/unix/manifest.py
 
-.PHONY: all firmware firmware-debug firmware-asan test-asan soak fuzz-stream firmware-plain cmake-firmware demo test test-rust test-py check-header deps deps-demo size bench clean
+.PHONY: all firmware firmware-debug firmware-asan test-asan soak aio-cuts fuzz-stream firmware-plain cmake-firmware demo test test-rust test-py check-header deps deps-demo size bench clean
 all: firmware
 
 # What `make demo` needs (unix firmware, Mosquitto, paho-mqtt); `deps` adds
@@ -91,6 +91,13 @@ SOAK_SECONDS ?= 600
 soak: firmware
 	cd $(ROOT) && SOAK_SECONDS=$(SOAK_SECONDS) UMQTT_FIRMWARE=$(FIRMWARE) \
 		$(PYTHON) -m pytest tests_py/soak -rA $(PYTEST_ARGS)
+
+# The asyncio client's QoS 1 exchange through the fault proxy's cuts, long
+# form: AIO_CUTS_COUNT each way (200 inside make test).
+AIO_CUTS_COUNT ?= 10000
+aio-cuts: firmware
+	cd $(ROOT) && UMQTT_AIO_CUTS_COUNT=$(AIO_CUTS_COUNT) UMQTT_FIRMWARE=$(FIRMWARE) \
+		$(PYTHON) -m pytest tests_py/aio/test_aio.py -k through_cuts -rA $(PYTEST_ARGS)
 
 # Fuzz target (c): the shim through transport= against random broker
 # streams (tests_py/fuzz), FUZZ_SECONDS long (30 s inside make test).
