@@ -92,14 +92,8 @@ MP_DEFINE_CONST_FUN_OBJ_2(umqtt_attach_failed_obj, umqtt_attach_failed);
 // _step(): one pass that never waits; the packets it handled (at least 1
 // when whole packets wait that a tail held back: step again).
 static mp_obj_t umqtt_step(mp_obj_t self_in) {
-    umqtt_client_obj_t *self = umqtt_client_of(self_in);
     umqtt_pass_t pass = { 0 };
-    umqtt_guard_t guard;
-    umqtt_lock(self, &guard);
-    umqtt_pump_locked(self, &pass, true);
-    mp_obj_t cb = self->msg_cb;
-    umqtt_unlock(&guard);
-    umqtt_finish_pass(self, &pass, cb);
+    umqtt_pump_pass(umqtt_client_of(self_in), true, &pass);
     return MP_OBJ_NEW_SMALL_INT(pass.packets + (pass.again && pass.packets == 0));
 }
 MP_DEFINE_CONST_FUN_OBJ_1(umqtt_step_obj, umqtt_step);

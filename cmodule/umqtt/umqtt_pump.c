@@ -378,17 +378,22 @@ void umqtt_after_pass(umqtt_client_obj_t *self, umqtt_pass_t *pass) {
     }
 }
 
-// One pass in an application thread; returns the packets it handled. A
-// message among them has been handed to the callback (whose exception
+// One pass in an application thread, what it did left in *pass. A message
+// among its packets has been handed to the callback (whose exception
 // propagates; the message stays delivered).
-size_t umqtt_pump(umqtt_client_obj_t *self, bool deliver) {
-    umqtt_pass_t pass = { 0 };
+void umqtt_pump_pass(umqtt_client_obj_t *self, bool deliver, umqtt_pass_t *pass) {
     umqtt_guard_t guard;
     umqtt_lock(self, &guard);
-    umqtt_pump_locked(self, &pass, deliver);
+    umqtt_pump_locked(self, pass, deliver);
     mp_obj_t cb = self->msg_cb;
     umqtt_unlock(&guard);
-    umqtt_finish_pass(self, &pass, cb);
+    umqtt_finish_pass(self, pass, cb);
+}
+
+// One pass; returns the packets it handled.
+size_t umqtt_pump(umqtt_client_obj_t *self, bool deliver) {
+    umqtt_pass_t pass = { 0 };
+    umqtt_pump_pass(self, deliver, &pass);
     return pass.packets;
 }
 

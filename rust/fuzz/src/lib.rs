@@ -785,6 +785,19 @@ impl Sim {
         }
     }
 
+    /// The driver took the message: the model expects its acknowledgement.
+    fn delivered(&mut self, msg: Msg) {
+        match msg.qos {
+            0 => {}
+            1 => self.m.acks.push_back(codec::ack(codec::PUBACK, msg.packet_id)),
+            _ => {
+                self.m.inbound.insert(msg.packet_id);
+                self.m.acks.push_back(codec::ack(codec::PUBREC, msg.packet_id));
+            }
+        }
+        self.obs(Obs::Delivered(msg));
+    }
+
     /// A PUBLISH not whole in the buffer, handed over by its head. Returns
     /// whether to go on processing.
     fn handle_head(&mut self) -> bool {
@@ -866,15 +879,7 @@ impl Sim {
         );
         match self.d.accept_message(self.now) {
             Ok(_) => {
-                match msg.qos {
-                    0 => {}
-                    1 => self.m.acks.push_back(codec::ack(codec::PUBACK, msg.packet_id)),
-                    _ => {
-                        self.m.inbound.insert(msg.packet_id);
-                        self.m.acks.push_back(codec::ack(codec::PUBREC, msg.packet_id));
-                    }
-                }
-                self.obs(Obs::Delivered(msg));
+                self.delivered(msg);
                 true
             }
             Err(Error::InboundFull) => {
@@ -964,15 +969,7 @@ impl Sim {
                         Ok(c) => {
                             assert_eq!(c, n, "accept_message consumed {c} of a {n}-byte packet");
                             self.rxbuf.drain(..c);
-                            match msg.qos {
-                                0 => {}
-                                1 => self.m.acks.push_back(codec::ack(codec::PUBACK, msg.packet_id)),
-                                _ => {
-                                    self.m.inbound.insert(msg.packet_id);
-                                    self.m.acks.push_back(codec::ack(codec::PUBREC, msg.packet_id));
-                                }
-                            }
-                            self.obs(Obs::Delivered(msg));
+                            self.delivered(msg);
                         }
                         Err(Error::InboundFull) => {
                             assert!(
@@ -1632,9 +1629,11 @@ pub fn run_split(data: &[u8]) {
                 if n <= 1 << 20 {
                     let mut padded = whole.rxbuf.clone();
                     padded.resize(n, 0);
+                    // Refused by the decoder, for its topic, or as a PUBLISH
+                    // before the CONNACK.
                     let refused = match codec::decode(&padded) {
                         Ok(Decoded::Packet { packet: Incoming::Publish { topic, .. }, .. }) => {
-                            umqtt_core::topic::topic_name(topic).is_err()
+                            umqtt_core::topic::topic_name(topic).is_err() || whole.d.status() != Status::Connected
                         }
                         _ => true,
                     };
