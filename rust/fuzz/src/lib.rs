@@ -857,7 +857,11 @@ impl Sim {
         let Some((mut packet, len, msg)) = self.body.take() else { return true };
         let take = (len - packet.len()).min(self.rxbuf.len());
         packet.extend(self.rxbuf.drain(..take));
-        if packet.len() < len {
+        // Whole, but with accept off: held until it is on again, as the whole
+        // side holds its message (the shim made the payload's object with
+        // the head; here the decision is only deferred, which the driver
+        // must allow: its message stays pending).
+        if packet.len() < len || (msg.is_some() && !self.accept) {
             self.body = Some((packet, len, msg));
             return false;
         }

@@ -197,6 +197,9 @@ pub struct Client<'m> {
     state: ConnState,
     session: Session<'m>,
     keepalive: KeepAlive,
+    /// Proof of life comes only from bytes arriving ([`Client::on_received`])
+    /// once connected, not from handling packets (see [`Client::driven`]).
+    life_from_bytes: bool,
 }
 
 impl Default for Client<'_> {
@@ -231,7 +234,20 @@ impl<'m> Client<'m> {
             state: ConnState::Disconnected,
             session: Session::new(),
             keepalive: KeepAlive::new(),
+            life_from_bytes: false,
         }
+    }
+
+    /// A client whose caller reports every arrival of bytes
+    /// ([`Client::on_received`], as the driver's `handle_data_received`
+    /// does): only that, and the CONNACK, prove the link alive. Handling a
+    /// packet does not, since the caller may hand over old bytes again (a
+    /// message offered again after a `MemoryError`), which must not hold
+    /// off the PINGRESP deadline of a link that has died since.
+    pub const fn driven() -> Self {
+        let mut c = Client::new();
+        c.life_from_bytes = true;
+        c
     }
 
     pub fn state(&self) -> ConnState {
@@ -586,7 +602,9 @@ impl<'m> Client<'m> {
             // CONNACK only (and first) while connecting.
             return Err(Error::ProtocolError);
         }
-        self.keepalive.on_received(now);
+        if connecting || !self.life_from_bytes {
+            self.keepalive.on_received(now);
+        }
         let ev = match packet {
             Incoming::Connack {
                 session_present,

@@ -290,7 +290,7 @@ fn remaining(now: u32, deadline: u32) -> u32 {
 impl<'m> Driver<'m> {
     pub const fn new() -> Self {
         Driver {
-            client: Client::new(),
+            client: Client::driven(),
             settings: Settings {
                 keepalive_s: 0,
                 ping_max_missed: 0,

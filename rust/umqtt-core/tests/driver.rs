@@ -715,6 +715,31 @@ fn bytes_arriving_behind_an_unread_message_keep_the_link_alive() {
 }
 
 #[test]
+fn a_message_offered_again_and_again_does_not_hold_off_the_pingresp_deadline() {
+    // Found by split_rx reading heads: handling a packet counted as proof
+    // of life, so an application retrying wait_msg() after MemoryError on
+    // a buffered message re-armed the keep-alive with old bytes each time,
+    // and a link that had died was never declared lost.
+    let mut sh = Shim::connected(settings(2, true));
+    sh.accept = false;
+    sh.broker_sends(&incoming("stuck", b"m", 1, 4, false));
+    let mut lost_at = None;
+    for _ in 0..40 {
+        sh.advance(100);
+        sh.process(); // the application tries again: the message is offered again
+        sh.pump();
+        if let Some(&(t, e)) = sh.errors.first() {
+            lost_at = Some((t, e));
+            break;
+        }
+    }
+    // PINGREQ at 1 s after the last bytes, no PINGRESP: lost 1 s later.
+    assert_eq!(lost_at, Some((START + 2_000, Error::KeepaliveTimeout)), "{:?}", sh.wire);
+    assert!(sh.offered.len() > 10, "offered again on every try");
+    assert!(sh.delivered.is_empty());
+}
+
+#[test]
 fn a_missing_pingresp_with_no_bytes_received_ends_the_connection_after_half_the_keepalive() {
     let mut sh = Shim::connected(settings(2, true));
     assert_eq!(sh.d.poll_timeout(sh.now), 1_000);
