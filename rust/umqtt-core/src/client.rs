@@ -550,14 +550,7 @@ impl<'m> Client<'m> {
     /// Frames and handles the packet at the start of `buf`. Any error means
     /// the connection must be dropped (the core is already `Disconnected`).
     pub fn handle_rx<'a>(&mut self, buf: &'a [u8], now: u32) -> Result<Rx<'a>, Error> {
-        if self.state == ConnState::Disconnected {
-            return Err(Error::NotConnected);
-        }
-        let r = self.handle_packet(buf, now);
-        if matches!(r, Err(Error::ProtocolError | Error::InboundFull)) {
-            self.connection_lost();
-        }
-        r
+        self.receive(buf, now, false).map(|(rx, _)| rx)
     }
 
     /// As [`Client::handle_rx`], but a PUBLISH whose payload is not all in
@@ -565,30 +558,36 @@ impl<'m> Client<'m> {
     /// head's bytes are consumed, and the second value says how many payload
     /// bytes follow them on the stream (0 for a packet handled whole).
     pub fn handle_rx_head<'a>(&mut self, buf: &'a [u8], now: u32) -> Result<(Rx<'a>, usize), Error> {
+        self.receive(buf, now, true)
+    }
+
+    /// [`Client::handle_rx`] and [`Client::handle_rx_head`] (one body: the
+    /// firmware carries one copy of the packet handling).
+    pub fn receive<'a>(&mut self, buf: &'a [u8], now: u32, head: bool) -> Result<(Rx<'a>, usize), Error> {
         if self.state == ConnState::Disconnected {
             return Err(Error::NotConnected);
         }
-        let r = match codec::decode_head(buf) {
-            Ok(DecodedHead::NeedMore(n)) => return Ok((Rx::NeedMore(n), 0)),
-            Ok(DecodedHead::Whole) => return self.handle_rx(buf, now).map(|r| (r, 0)),
-            Ok(DecodedHead::Publish {
-                consumed,
-                packet,
-                body_len,
-            }) => self.handle_packet_decoded(consumed, packet, now).map(|r| (r, body_len)),
-            Err(e) => Err(e),
-        };
+        let r = self.handle_packet(buf, now, head);
         if matches!(r, Err(Error::ProtocolError | Error::InboundFull)) {
             self.connection_lost();
         }
         r
     }
 
-    fn handle_packet<'a>(&mut self, buf: &'a [u8], now: u32) -> Result<Rx<'a>, Error> {
-        match codec::decode(buf)? {
-            Decoded::NeedMore(n) => Ok(Rx::NeedMore(n)),
-            Decoded::Packet { consumed, packet } => self.handle_packet_decoded(consumed, packet, now),
-        }
+    fn handle_packet<'a>(&mut self, buf: &'a [u8], now: u32, head: bool) -> Result<(Rx<'a>, usize), Error> {
+        let (consumed, packet, body_len) = match head.then(|| codec::decode_head(buf)).transpose()? {
+            Some(DecodedHead::NeedMore(n)) => return Ok((Rx::NeedMore(n), 0)),
+            Some(DecodedHead::Publish {
+                consumed,
+                packet,
+                body_len,
+            }) => (consumed, packet, body_len),
+            Some(DecodedHead::Whole) | None => match codec::decode(buf)? {
+                Decoded::NeedMore(n) => return Ok((Rx::NeedMore(n), 0)),
+                Decoded::Packet { consumed, packet } => (consumed, packet, 0),
+            },
+        };
+        self.handle_packet_decoded(consumed, packet, now).map(|rx| (rx, body_len))
     }
 
     fn handle_packet_decoded<'a>(

@@ -561,13 +561,9 @@ impl<'m> Driver<'m> {
         if self.acks.is_full() {
             return Ok((Rx::Busy, 0));
         }
-        let (handled, body_len) = if head {
-            match self.client.handle_rx_head(buf, now) {
-                Ok((rx, body_len)) => (Ok(rx), body_len),
-                Err(e) => (Err(e), 0),
-            }
-        } else {
-            (self.client.handle_rx(buf, now), 0)
+        let (handled, body_len) = match self.client.receive(buf, now, head) {
+            Ok((rx, body_len)) => (Ok(rx), body_len),
+            Err(e) => (Err(e), 0),
         };
         self.on_handled(handled, now).map(|rx| (rx, body_len))
     }
