@@ -222,7 +222,7 @@ proptest! {
         match encode::encode_ack(ack, pid, code, &props, &mut out) {
             Err(e) => {
                 prop_assert_eq!(e, umqtt_core::Error::BadArgument);
-                prop_assert!(!reason::allowed(kind, code));
+                prop_assert!(!reason::from_client(kind, code));
             }
             Ok(n) => {
                 let a = match whole(&out[..n]) {
@@ -237,7 +237,11 @@ proptest! {
         let owned = props_from(PacketKind::Disconnect, &seeds);
         let props = borrow(&owned);
         match encode::encode_disconnect(code, &props, &mut out) {
-            Err(_) => prop_assert!(!reason::allowed(PacketKind::Disconnect, code)),
+            Err(_) => prop_assert!(!reason::from_client(PacketKind::Disconnect, code)),
+            // A client's own code (0x04, with will) is not one a server sends.
+            Ok(n) if !reason::from_server(PacketKind::Disconnect, code) => {
+                prop_assert_eq!(decode(&out[..n]), Err(umqtt_core::Error::ProtocolError));
+            }
             Ok(n) => {
                 let Incoming::Disconnect { reason, properties } = whole(&out[..n]) else {
                     panic!("not a disconnect")

@@ -4,7 +4,7 @@
 //! [`decode`] frames the packet ([`super::frame`]) and then reads exactly its
 //! bytes: every field must end where the packet ends (a byte left over is
 //! malformed), reason codes must be ones the spec lets that packet carry
-//! ([`super::reason::allowed`]), property blocks are checked whole
+//! ([`super::reason::from_server`]), property blocks are checked whole
 //! ([`Properties::parse`]), packet ids are not 0, and a PUBLISH's topic is
 //! UTF-8 without U+0000 and may be empty only with a Topic Alias.
 
@@ -111,7 +111,7 @@ fn pid(body: &[u8]) -> Result<(u16, &[u8]), Error> {
 
 /// A reason code the packet may carry.
 fn reason_code(kind: PacketKind, code: u8) -> Result<u8, Error> {
-    if reason::allowed(kind, code) {
+    if reason::from_server(kind, code) {
         Ok(code)
     } else {
         Err(Error::ProtocolError)
@@ -157,7 +157,7 @@ fn ack(body: &[u8], kind: PacketKind) -> Result<Ack<'_>, Error> {
 fn suback(body: &[u8], kind: PacketKind) -> Result<SubAck<'_>, Error> {
     let (pid, rest) = pid(body)?;
     let (properties, reasons) = block(rest, kind)?;
-    if reasons.is_empty() || !reasons.iter().all(|&c| reason::allowed(kind, c)) {
+    if reasons.is_empty() || !reasons.iter().all(|&c| reason::from_server(kind, c)) {
         return Err(Error::ProtocolError);
     }
     Ok(SubAck {
@@ -416,6 +416,8 @@ mod tests {
         refused(&[0x90, 4, 0, 1, 0, 0x03]);
         refused(&[0xb0, 4, 0, 1, 0, 0x02]);
         refused(&[0xe0, 1, 0x84]);
+        refused(&[0xe0, 1, 0x04]);
+        refused(&[0xf0, 1, 0x19]);
         refused(&[0xf0, 1, 0x87]);
         // Packet id 0, reserved CONNACK flags, SUBACK without a code.
         refused(&[0x40, 2, 0, 0]);

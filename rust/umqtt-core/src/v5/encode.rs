@@ -4,8 +4,8 @@
 //! before writing anything: a short slice gives `BufferTooSmall(size)` and
 //! stays untouched; a string or binary field above 65 535 bytes or a packet
 //! above 268 435 455 is `PacketTooLarge`; a property the packet may not
-//! carry, of the wrong type, repeated, or out of range, a reason code the
-//! packet may not carry, QoS 3 or an empty filter list is `BadArgument`.
+//! carry, of the wrong type, repeated, or out of range, a reason code a
+//! client may not send in that packet ([`reason::from_client`]), QoS 3 or an empty filter list is `BadArgument`.
 //! Properties are a slice of [`Property`] values (no allocation).
 
 use super::properties::{self, PacketKind, Property, Value};
@@ -198,7 +198,7 @@ impl AckKind {
 }
 
 fn check_reason(kind: PacketKind, code: u8) -> Result<(), Error> {
-    if reason::allowed(kind, code) {
+    if reason::from_client(kind, code) {
         Ok(())
     } else {
         Err(Error::BadArgument)
@@ -562,6 +562,10 @@ mod tests {
         assert_eq!(&out[..n], &[0xe0, 7, 0, 5, 0x11, 0, 0, 0, 0]);
         assert_eq!(
             encode_disconnect(0x01, &[], &mut out),
+            Err(Error::BadArgument)
+        );
+        assert_eq!(
+            encode_disconnect(0x8e, &[], &mut out),
             Err(Error::BadArgument)
         );
     }

@@ -55,8 +55,8 @@ pub fn name(code: u8) -> &'static str {
     }
 }
 
-/// May a packet of `kind` carry `code` (the spec's table 2-6)? Decoders
-/// refuse any other code as a protocol error, encoders as a bad argument.
+/// May a packet of `kind` carry `code`, whoever sends it (the spec's table
+/// 2-6)? [`from_server`] and [`from_client`] narrow it by sender.
 pub fn allowed(kind: PacketKind, code: u8) -> bool {
     match kind {
         PacketKind::Connack => matches!(
@@ -85,6 +85,33 @@ pub fn allowed(kind: PacketKind, code: u8) -> bool {
         | PacketKind::Will
         | PacketKind::Subscribe
         | PacketKind::Unsubscribe => false,
+    }
+}
+
+/// May a server send `code` in a packet of `kind`? The decoders refuse any
+/// other code as a protocol error: a DISCONNECT "with will message" (0x04)
+/// and an AUTH "re-authenticate" (0x19) come only from a client (3.14.2.1,
+/// 3.15.2.1).
+pub fn from_server(kind: PacketKind, code: u8) -> bool {
+    allowed(kind, code)
+        && !matches!(
+            (kind, code),
+            (PacketKind::Disconnect, 0x04) | (PacketKind::Auth, 0x19)
+        )
+}
+
+/// May a client send `code` in a packet of `kind`? The encoders refuse any
+/// other code as a bad argument: DISCONNECT's server-only codes (not
+/// authorized, server busy, session taken over, use another server, ...),
+/// AUTH's success, anything in CONNACK, SUBACK or UNSUBACK.
+pub fn from_client(kind: PacketKind, code: u8) -> bool {
+    match kind {
+        PacketKind::Disconnect => {
+            matches!(code, 0x00 | 0x04 | 0x80..=0x83 | 0x90 | 0x93..=0x99)
+        }
+        PacketKind::Auth => matches!(code, 0x18 | 0x19),
+        PacketKind::Connack | PacketKind::Suback | PacketKind::Unsuback => false,
+        _ => allowed(kind, code),
     }
 }
 
@@ -128,5 +155,21 @@ mod tests {
         assert!(allowed(PacketKind::Disconnect, 0x8e));
         assert!(!allowed(PacketKind::Disconnect, 0x84));
         assert!(allowed(PacketKind::Auth, 0x18));
+    }
+
+    #[test]
+    fn some_codes_only_one_side_sends() {
+        assert!(from_client(PacketKind::Disconnect, 0x04));
+        assert!(!from_server(PacketKind::Disconnect, 0x04));
+        assert!(from_server(PacketKind::Disconnect, 0x8e));
+        assert!(!from_client(PacketKind::Disconnect, 0x8e));
+        assert!(from_server(PacketKind::Auth, 0x00) && !from_client(PacketKind::Auth, 0x00));
+        assert!(from_client(PacketKind::Auth, 0x19) && !from_server(PacketKind::Auth, 0x19));
+        assert!(from_client(PacketKind::Puback, 0x10) && from_server(PacketKind::Puback, 0x10));
+        for code in 0..=255u8 {
+            assert!(
+                !from_client(PacketKind::Disconnect, code) || allowed(PacketKind::Disconnect, code)
+            );
+        }
     }
 }
