@@ -128,6 +128,8 @@ check-header:
 
 test-rust:
 	cd $(ROOT) && cargo test --locked
+	# The MQTT 5 codec (feature mqtt5, off in the firmware for now).
+	cd $(ROOT) && cargo test --locked -p umqtt-core --features mqtt5
 
 test-py: firmware
 	cd $(ROOT) && UMQTT_FIRMWARE=$(FIRMWARE) MICROPY_DIR=$(MICROPY_DIR) JOBS=$(JOBS) \

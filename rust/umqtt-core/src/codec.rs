@@ -37,7 +37,7 @@ pub fn packet_size(remaining: usize) -> Result<usize, Error> {
 }
 
 /// `2 + len` for an MQTT string or binary field, or `PacketTooLarge`.
-fn field(len: usize) -> Result<usize, Error> {
+pub(crate) fn field(len: usize) -> Result<usize, Error> {
     if len > MAX_STRING {
         Err(Error::PacketTooLarge)
     } else {
@@ -45,32 +45,32 @@ fn field(len: usize) -> Result<usize, Error> {
     }
 }
 
-fn add(a: usize, b: usize) -> Result<usize, Error> {
+pub(crate) fn add(a: usize, b: usize) -> Result<usize, Error> {
     a.checked_add(b).ok_or(Error::PacketTooLarge)
 }
 
 /// The output slice, cut to the packet size, or `BufferTooSmall(size)`.
-fn room(out: &mut [u8], size: usize) -> Result<&mut [u8], Error> {
+pub(crate) fn room(out: &mut [u8], size: usize) -> Result<&mut [u8], Error> {
     out.get_mut(..size).ok_or(Error::BufferTooSmall(size))
 }
 
 /// A cursor over a slice already checked to be large enough. Writes past its
 /// end are dropped (and reported by `finish`), never a panic.
-struct Writer<'a> {
+pub(crate) struct Writer<'a> {
     buf: &'a mut [u8],
     pos: usize,
     overflow: bool,
 }
 
 impl<'a> Writer<'a> {
-    fn new(buf: &'a mut [u8]) -> Self {
+    pub(crate) fn new(buf: &'a mut [u8]) -> Self {
         Writer {
             buf,
             pos: 0,
             overflow: false,
         }
     }
-    fn u8(&mut self, v: u8) {
+    pub(crate) fn u8(&mut self, v: u8) {
         match self.buf.get_mut(self.pos) {
             Some(b) => {
                 *b = v;
@@ -79,12 +79,12 @@ impl<'a> Writer<'a> {
             None => self.overflow = true,
         }
     }
-    fn u16(&mut self, v: u16) {
+    pub(crate) fn u16(&mut self, v: u16) {
         let [hi, lo] = v.to_be_bytes();
         self.u8(hi);
         self.u8(lo);
     }
-    fn bytes(&mut self, v: &[u8]) {
+    pub(crate) fn bytes(&mut self, v: &[u8]) {
         match self
             .pos
             .checked_add(v.len())
@@ -98,11 +98,11 @@ impl<'a> Writer<'a> {
         }
     }
     /// A length-prefixed field; the caller checked `v.len() <= 65 535`.
-    fn field(&mut self, v: &[u8]) {
+    pub(crate) fn field(&mut self, v: &[u8]) {
         self.u16(u16::try_from(v.len()).unwrap_or(u16::MAX));
         self.bytes(v);
     }
-    fn varint(&mut self, mut v: usize) {
+    pub(crate) fn varint(&mut self, mut v: usize) {
         loop {
             let mut b = (v % 128) as u8;
             v /= 128;
@@ -115,7 +115,7 @@ impl<'a> Writer<'a> {
             }
         }
     }
-    fn finish(self) -> Result<usize, Error> {
+    pub(crate) fn finish(self) -> Result<usize, Error> {
         if self.overflow {
             Err(Error::BufferTooSmall(self.buf.len().saturating_add(1)))
         } else {

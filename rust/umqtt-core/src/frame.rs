@@ -68,7 +68,7 @@ pub enum Frame {
 
 /// Reads the remaining-length varint after the type byte.
 /// `Ok(None)` with the lower bound when incomplete.
-fn read_length(buf: &[u8]) -> Result<Result<(usize, usize), usize>, Error> {
+pub(crate) fn read_length(buf: &[u8]) -> Result<Result<(usize, usize), usize>, Error> {
     let mut value: usize = 0;
     let mut i: usize = 0;
     while i < 4 {

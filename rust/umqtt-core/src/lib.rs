@@ -21,6 +21,8 @@
 //! - [`client`]: the connection state machine, [`Client`];
 //! - [`driver`]: the session on top, [`Driver`]: every decision, sans-IO
 //!   (`handle_*` in, `poll_*` out). Callers use this one.
+//! - [`v5`] (feature `mqtt5`, off by default): the MQTT 5 codec, properties
+//!   parsed in place; not yet used by the driver.
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 #![cfg_attr(
@@ -45,6 +47,8 @@ pub mod session;
 pub mod stats;
 pub mod subs;
 pub mod topic;
+#[cfg(feature = "mqtt5")]
+pub mod v5;
 
 pub use client::{Client, ConnState, ConnectOptions, Event, EventKind, Rx, Sent, Will};
 pub use driver::{ConnectResult, Driver, Identity, Message, Op, Settings, Status, Transmit};

@@ -1,0 +1,428 @@
+//! The decoder of what an MQTT 5 client receives, in place: topics,
+//! payloads and property blocks borrow from the buffer.
+//!
+//! [`decode`] frames the packet ([`super::frame`]) and then reads exactly its
+//! bytes: every field must end where the packet ends (a byte left over is
+//! malformed), reason codes must be ones the spec lets that packet carry
+//! ([`super::reason::from_server`]), property blocks are checked whole
+//! ([`Properties::parse`]), packet ids are not 0, and a PUBLISH's topic is
+//! UTF-8 without U+0000 and may be empty only with a Topic Alias.
+
+use super::frame::{self, AUTH};
+use super::properties::{utf8, PacketKind, Properties};
+use super::reason;
+use crate::frame::{ty, Frame};
+use crate::Error;
+
+/// PUBACK, PUBREC, PUBREL or PUBCOMP.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(any(test, feature = "debug"), derive(Debug))]
+pub struct Ack<'a> {
+    pub pid: u16,
+    /// 0x00 when the packet has none (remaining length 2).
+    pub reason: u8,
+    pub properties: Properties<'a>,
+}
+
+/// SUBACK or UNSUBACK.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(any(test, feature = "debug"), derive(Debug))]
+pub struct SubAck<'a> {
+    pub pid: u16,
+    pub properties: Properties<'a>,
+    /// One reason code per filter, in order (at least one).
+    pub reasons: &'a [u8],
+}
+
+/// A packet an MQTT 5 client receives.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(any(test, feature = "debug"), derive(Debug))]
+pub enum Incoming<'a> {
+    Connack {
+        session_present: bool,
+        reason: u8,
+        properties: Properties<'a>,
+    },
+    Publish {
+        dup: bool,
+        qos: u8,
+        retain: bool,
+        /// UTF-8 without U+0000 (checked here); empty when a Topic Alias
+        /// names it. The topic-name rules (no wildcard) are the caller's.
+        topic: &'a str,
+        /// 0 for QoS 0.
+        pid: u16,
+        properties: Properties<'a>,
+        payload: &'a [u8],
+    },
+    Puback(Ack<'a>),
+    Pubrec(Ack<'a>),
+    Pubrel(Ack<'a>),
+    Pubcomp(Ack<'a>),
+    Suback(SubAck<'a>),
+    Unsuback(SubAck<'a>),
+    Pingresp,
+    Disconnect {
+        /// 0x00 (normal disconnection) when the packet is empty.
+        reason: u8,
+        properties: Properties<'a>,
+    },
+    /// Enhanced authentication: decoded so that a caller can refuse it (or,
+    /// later, answer it); nothing here encodes one.
+    Auth {
+        reason: u8,
+        properties: Properties<'a>,
+    },
+}
+
+/// Result of [`decode`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(any(test, feature = "debug"), derive(Debug))]
+pub enum Decoded<'a> {
+    NeedMore(usize),
+    Packet {
+        consumed: usize,
+        packet: Incoming<'a>,
+    },
+}
+
+/// Frames the MQTT 5 packet at the start of `buf` and, once whole and
+/// length-checked, decodes exactly its bytes.
+pub fn decode(buf: &[u8]) -> Result<Decoded<'_>, Error> {
+    let f = match frame::parse(buf)? {
+        Frame::NeedMore(n) => return Ok(Decoded::NeedMore(n)),
+        Frame::Packet(f) => f,
+    };
+    let total = f.total();
+    let body = buf.get(f.header_len..total).ok_or(Error::ProtocolError)?;
+    Ok(Decoded::Packet {
+        consumed: total,
+        packet: decode_body(f.header, body)?,
+    })
+}
+
+/// A non-zero packet id at the start of `body`, and what follows it.
+fn pid(body: &[u8]) -> Result<(u16, &[u8]), Error> {
+    match body {
+        [hi, lo, rest @ ..] if hi | lo != 0 => Ok((u16::from_be_bytes([*hi, *lo]), rest)),
+        _ => Err(Error::ProtocolError),
+    }
+}
+
+/// A reason code the packet may carry.
+fn reason_code(kind: PacketKind, code: u8) -> Result<u8, Error> {
+    if reason::from_server(kind, code) {
+        Ok(code)
+    } else {
+        Err(Error::ProtocolError)
+    }
+}
+
+/// A property block that ends exactly where the packet ends.
+fn last_block(rest: &[u8], kind: PacketKind) -> Result<Properties<'_>, Error> {
+    let (p, n) = Properties::parse(rest, kind)?;
+    if n == rest.len() {
+        Ok(p)
+    } else {
+        Err(Error::ProtocolError)
+    }
+}
+
+/// A property block and the bytes after it.
+fn block(rest: &[u8], kind: PacketKind) -> Result<(Properties<'_>, &[u8]), Error> {
+    let (p, n) = Properties::parse(rest, kind)?;
+    Ok((p, rest.get(n..).ok_or(Error::ProtocolError)?))
+}
+
+/// The optional reason code and properties after a packet id, or the whole
+/// of a DISCONNECT or AUTH body: nothing means 0x00 and no property.
+fn reason_and_block(rest: &[u8], kind: PacketKind) -> Result<(u8, Properties<'_>), Error> {
+    match rest {
+        [] => Ok((0, Properties::default())),
+        [code] => Ok((reason_code(kind, *code)?, Properties::default())),
+        [code, tail @ ..] => Ok((reason_code(kind, *code)?, last_block(tail, kind)?)),
+    }
+}
+
+fn ack(body: &[u8], kind: PacketKind) -> Result<Ack<'_>, Error> {
+    let (pid, rest) = pid(body)?;
+    let (reason, properties) = reason_and_block(rest, kind)?;
+    Ok(Ack {
+        pid,
+        reason,
+        properties,
+    })
+}
+
+fn suback(body: &[u8], kind: PacketKind) -> Result<SubAck<'_>, Error> {
+    let (pid, rest) = pid(body)?;
+    let (properties, reasons) = block(rest, kind)?;
+    if reasons.is_empty() || !reasons.iter().all(|&c| reason::from_server(kind, c)) {
+        return Err(Error::ProtocolError);
+    }
+    Ok(SubAck {
+        pid,
+        properties,
+        reasons,
+    })
+}
+
+fn decode_body(header: u8, body: &[u8]) -> Result<Incoming<'_>, Error> {
+    Ok(match header >> 4 {
+        ty::CONNACK => {
+            let [flags, code, rest @ ..] = body else {
+                return Err(Error::ProtocolError);
+            };
+            // Bits 7..1 of the acknowledge flags are reserved (3.2.2.1).
+            if flags & 0xfe != 0 {
+                return Err(Error::ProtocolError);
+            }
+            Incoming::Connack {
+                session_present: flags & 1 == 1,
+                reason: reason_code(PacketKind::Connack, *code)?,
+                properties: last_block(rest, PacketKind::Connack)?,
+            }
+        }
+        ty::PUBLISH => decode_publish(header, body)?,
+        ty::PUBACK => Incoming::Puback(ack(body, PacketKind::Puback)?),
+        ty::PUBREC => Incoming::Pubrec(ack(body, PacketKind::Pubrec)?),
+        ty::PUBREL => Incoming::Pubrel(ack(body, PacketKind::Pubrel)?),
+        ty::PUBCOMP => Incoming::Pubcomp(ack(body, PacketKind::Pubcomp)?),
+        ty::SUBACK => Incoming::Suback(suback(body, PacketKind::Suback)?),
+        ty::UNSUBACK => Incoming::Unsuback(suback(body, PacketKind::Unsuback)?),
+        ty::PINGRESP => Incoming::Pingresp,
+        ty::DISCONNECT => {
+            let (reason, properties) = reason_and_block(body, PacketKind::Disconnect)?;
+            Incoming::Disconnect { reason, properties }
+        }
+        AUTH => {
+            let (reason, properties) = reason_and_block(body, PacketKind::Auth)?;
+            Incoming::Auth { reason, properties }
+        }
+        _ => return Err(Error::ProtocolError),
+    })
+}
+
+fn decode_publish(header: u8, body: &[u8]) -> Result<Incoming<'_>, Error> {
+    let qos = (header >> 1) & 0x03;
+    let [hi, lo, rest @ ..] = body else {
+        return Err(Error::ProtocolError);
+    };
+    let (topic, rest) = rest
+        .split_at_checked(usize::from(u16::from_be_bytes([*hi, *lo])))
+        .ok_or(Error::ProtocolError)?;
+    let topic = utf8(topic)?;
+    let (pid, rest) = if qos == 0 { (0, rest) } else { pid(rest)? };
+    let (properties, payload) = block(rest, PacketKind::Publish)?;
+    // A zero-length topic needs a Topic Alias (3.3.2.1, 3.3.4).
+    if topic.is_empty() && properties.topic_alias().is_none() {
+        return Err(Error::ProtocolError);
+    }
+    Ok(Incoming::Publish {
+        dup: header & 0x08 != 0,
+        qos,
+        retain: header & 0x01 != 0,
+        topic,
+        pid,
+        properties,
+        payload,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::v5::properties::{id, Property, Value};
+
+    fn packet(bytes: &[u8]) -> Incoming<'_> {
+        match decode(bytes) {
+            Ok(Decoded::Packet { consumed, packet }) => {
+                assert_eq!(consumed, bytes.len());
+                packet
+            }
+            other => panic!("{other:?} for {bytes:x?}"),
+        }
+    }
+
+    fn refused(bytes: &[u8]) {
+        assert_eq!(decode(bytes), Err(Error::ProtocolError), "{bytes:x?}");
+    }
+
+    #[test]
+    fn a_connack_with_properties() {
+        #[rustfmt::skip]
+        let bytes = [
+            0x20, 13,
+            0x01, 0x00,                       // session present, success
+            10,
+            0x21, 0x00, 0x14,                 // receive maximum 20
+            0x12, 0, 2, b'i', b'd',           // assigned client identifier
+            0x24, 0x01,                       // maximum QoS 1
+        ];
+        let Incoming::Connack {
+            session_present,
+            reason,
+            properties,
+        } = packet(&bytes)
+        else {
+            panic!()
+        };
+        assert!(session_present);
+        assert_eq!(reason, 0);
+        assert_eq!(
+            properties.get(id::RECEIVE_MAXIMUM),
+            Some(Value::TwoByte(20))
+        );
+        assert_eq!(
+            properties.get(id::ASSIGNED_CLIENT_IDENTIFIER),
+            Some(Value::Utf8("id"))
+        );
+        assert_eq!(properties.get(id::MAXIMUM_QOS), Some(Value::Byte(1)));
+    }
+
+    #[test]
+    fn a_refusing_connack_carries_its_reason() {
+        let Incoming::Connack { reason, .. } = packet(&[0x20, 3, 0, 0x87, 0]) else {
+            panic!()
+        };
+        assert_eq!(reason, 0x87);
+    }
+
+    #[test]
+    fn publishes_with_and_without_a_topic() {
+        let bytes = [0x32, 10, 0, 3, b'a', b'/', b'b', 0, 7, 0, b'h', b'i'];
+        let Incoming::Publish {
+            qos,
+            topic,
+            pid,
+            properties,
+            payload,
+            ..
+        } = packet(&bytes)
+        else {
+            panic!()
+        };
+        assert_eq!((qos, topic, pid, payload), (1, "a/b", 7, &b"hi"[..]));
+        assert!(properties.is_empty());
+        // A zero-length topic with a Topic Alias, QoS 0, retained.
+        let bytes = [0x31, 7, 0, 0, 3, 0x23, 0, 9, b'x'];
+        let Incoming::Publish {
+            retain,
+            topic,
+            properties,
+            payload,
+            ..
+        } = packet(&bytes)
+        else {
+            panic!()
+        };
+        assert!(retain);
+        assert_eq!((topic, payload), ("", &b"x"[..]));
+        assert_eq!(properties.topic_alias(), Some(9));
+        // Without one it is refused.
+        refused(&[0x30, 4, 0, 0, 0, b'x']);
+    }
+
+    #[test]
+    fn acks_with_two_three_and_more_bytes() {
+        fn a(b: &[u8]) -> Ack<'_> {
+            match packet(b) {
+                Incoming::Puback(a)
+                | Incoming::Pubrec(a)
+                | Incoming::Pubrel(a)
+                | Incoming::Pubcomp(a) => a,
+                p => panic!("{p:?}"),
+            }
+        }
+        assert_eq!(
+            a(&[0x40, 2, 0, 5]),
+            Ack {
+                pid: 5,
+                reason: 0,
+                properties: Properties::default()
+            }
+        );
+        assert_eq!(a(&[0x50, 3, 0, 5, 0x10]).reason, 0x10);
+        assert_eq!(a(&[0x70, 4, 0, 5, 0x92, 0]).reason, 0x92);
+        let r = a(&[0x62, 8, 0, 5, 0x00, 4, 0x1f, 0, 1, b'?']);
+        assert_eq!(r.properties.reason_string(), Some("?"));
+        assert!(matches!(packet(&[0x62, 2, 0, 1]), Incoming::Pubrel(_)));
+    }
+
+    #[test]
+    fn subacks_unsubacks_disconnect_auth_pingresp() {
+        let Incoming::Suback(s) = packet(&[0x90, 6, 0, 9, 0, 0x01, 0x80, 0xa1]) else {
+            panic!()
+        };
+        assert_eq!((s.pid, s.reasons), (9, &[0x01, 0x80, 0xa1][..]));
+        let Incoming::Unsuback(s) = packet(&[0xb0, 5, 0, 9, 0, 0x00, 0x11]) else {
+            panic!()
+        };
+        assert_eq!(s.reasons, &[0x00, 0x11]);
+        assert_eq!(
+            packet(&[0xe0, 0]),
+            Incoming::Disconnect {
+                reason: 0,
+                properties: Properties::default()
+            }
+        );
+        let Incoming::Disconnect { reason, properties } =
+            packet(&[0xe0, 8, 0x9c, 6, 0x1c, 0, 3, b'h', b':', b'1'])
+        else {
+            panic!()
+        };
+        assert_eq!(reason, 0x9c);
+        assert_eq!(
+            properties.get(id::SERVER_REFERENCE),
+            Some(Value::Utf8("h:1"))
+        );
+        let Incoming::Auth { reason, properties } =
+            packet(&[0xf0, 7, 0x18, 5, 0x15, 0, 2, b'm', b'1'])
+        else {
+            panic!()
+        };
+        assert_eq!(reason, 0x18);
+        assert_eq!(
+            properties.iter().next(),
+            Some(Property {
+                id: id::AUTHENTICATION_METHOD,
+                value: Value::Utf8("m1")
+            })
+        );
+        assert_eq!(packet(&[0xd0, 0]), Incoming::Pingresp);
+    }
+
+    #[test]
+    fn malformed_packets_are_refused() {
+        // Property length overruns the packet, or stops short of its end.
+        refused(&[0x40, 4, 0, 1, 0, 5]);
+        refused(&[0x20, 4, 0, 0, 0, 0]);
+        refused(&[0x40, 5, 0, 1, 0, 0, 0]);
+        refused(&[0x90, 4, 0, 1, 2, 0]);
+        // Truncated property inside a block.
+        refused(&[0x40, 6, 0, 1, 0, 2, 0x1f, 0]);
+        // Unknown identifier, one not allowed here, a duplicate.
+        refused(&[0x40, 6, 0, 1, 0, 2, 0x2b, 0]);
+        refused(&[0x40, 7, 0, 1, 0, 3, 0x23, 0, 1]);
+        refused(&[0x30, 10, 0, 1, b't', 6, 0x23, 0, 1, 0x23, 0, 2]);
+        // Bad UTF-8 in a topic or a property; U+0000 in a topic.
+        refused(&[0x30, 4, 0, 1, 0xff, 0]);
+        refused(&[0x30, 4, 0, 1, 0x00, 0]);
+        refused(&[0x40, 8, 0, 1, 0, 4, 0x1f, 0, 1, 0xc0]);
+        // Reason codes the packet may not carry.
+        refused(&[0x40, 3, 0, 1, 0x92]);
+        refused(&[0x62, 3, 0, 1, 0x10]);
+        refused(&[0x20, 3, 0, 0x8b, 0]);
+        refused(&[0x90, 4, 0, 1, 0, 0x03]);
+        refused(&[0xb0, 4, 0, 1, 0, 0x02]);
+        refused(&[0xe0, 1, 0x84]);
+        refused(&[0xe0, 1, 0x04]);
+        refused(&[0xf0, 1, 0x19]);
+        refused(&[0xf0, 1, 0x87]);
+        // Packet id 0, reserved CONNACK flags, SUBACK without a code.
+        refused(&[0x40, 2, 0, 0]);
+        refused(&[0x32, 6, 0, 1, b't', 0, 0, 0]);
+        refused(&[0x20, 3, 0x02, 0, 0]);
+        refused(&[0x90, 6, 0, 1, 3, 0x1f, 0, 0]);
+    }
+}

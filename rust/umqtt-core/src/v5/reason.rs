@@ -1,0 +1,175 @@
+//! MQTT 5 reason codes (2.4): which packet may carry which, and their names
+//! for an exception's text.
+
+use super::properties::PacketKind;
+
+/// Short lower-case name of a reason code ("not authorized" for 0x87).
+/// 0x00 is "success" whatever the packet (the spec also calls it "normal
+/// disconnection" and "granted QoS 0"); an unassigned code is "unknown".
+pub fn name(code: u8) -> &'static str {
+    match code {
+        0x00 => "success",
+        0x01 => "granted qos 1",
+        0x02 => "granted qos 2",
+        0x04 => "disconnect with will message",
+        0x10 => "no matching subscribers",
+        0x11 => "no subscription existed",
+        0x18 => "continue authentication",
+        0x19 => "re-authenticate",
+        0x80 => "unspecified error",
+        0x81 => "malformed packet",
+        0x82 => "protocol error",
+        0x83 => "implementation specific error",
+        0x84 => "unsupported protocol version",
+        0x85 => "client identifier not valid",
+        0x86 => "bad user name or password",
+        0x87 => "not authorized",
+        0x88 => "server unavailable",
+        0x89 => "server busy",
+        0x8a => "banned",
+        0x8b => "server shutting down",
+        0x8c => "bad authentication method",
+        0x8d => "keep alive timeout",
+        0x8e => "session taken over",
+        0x8f => "topic filter invalid",
+        0x90 => "topic name invalid",
+        0x91 => "packet identifier in use",
+        0x92 => "packet identifier not found",
+        0x93 => "receive maximum exceeded",
+        0x94 => "topic alias invalid",
+        0x95 => "packet too large",
+        0x96 => "message rate too high",
+        0x97 => "quota exceeded",
+        0x98 => "administrative action",
+        0x99 => "payload format invalid",
+        0x9a => "retain not supported",
+        0x9b => "qos not supported",
+        0x9c => "use another server",
+        0x9d => "server moved",
+        0x9e => "shared subscriptions not supported",
+        0x9f => "connection rate exceeded",
+        0xa0 => "maximum connect time",
+        0xa1 => "subscription identifiers not supported",
+        0xa2 => "wildcard subscriptions not supported",
+        _ => "unknown",
+    }
+}
+
+/// May a packet of `kind` carry `code`, whoever sends it (the spec's table
+/// 2-6)? [`from_server`] and [`from_client`] narrow it by sender.
+pub fn allowed(kind: PacketKind, code: u8) -> bool {
+    match kind {
+        PacketKind::Connack => matches!(
+            code,
+            0x00 | 0x80..=0x8a | 0x8c | 0x90 | 0x95 | 0x97 | 0x99..=0x9d | 0x9f
+        ),
+        PacketKind::Puback | PacketKind::Pubrec => matches!(
+            code,
+            0x00 | 0x10 | 0x80 | 0x83 | 0x87 | 0x90 | 0x91 | 0x97 | 0x99
+        ),
+        PacketKind::Pubrel | PacketKind::Pubcomp => matches!(code, 0x00 | 0x92),
+        PacketKind::Suback => matches!(
+            code,
+            0x00..=0x02 | 0x80 | 0x83 | 0x87 | 0x8f | 0x91 | 0x97 | 0x9e | 0xa1 | 0xa2
+        ),
+        PacketKind::Unsuback => matches!(code, 0x00 | 0x11 | 0x80 | 0x83 | 0x87 | 0x8f | 0x91),
+        // Either side's codes: 0x04 comes only from a client, 0x8b..0x8e only
+        // from a server.
+        PacketKind::Disconnect => matches!(
+            code,
+            0x00 | 0x04 | 0x80..=0x83 | 0x87 | 0x89 | 0x8b..=0x90 | 0x93..=0xa2
+        ),
+        PacketKind::Auth => matches!(code, 0x00 | 0x18 | 0x19),
+        PacketKind::Connect
+        | PacketKind::Publish
+        | PacketKind::Will
+        | PacketKind::Subscribe
+        | PacketKind::Unsubscribe => false,
+    }
+}
+
+/// May a server send `code` in a packet of `kind`? The decoders refuse any
+/// other code as a protocol error: a DISCONNECT "with will message" (0x04)
+/// and an AUTH "re-authenticate" (0x19) come only from a client (3.14.2.1,
+/// 3.15.2.1).
+pub fn from_server(kind: PacketKind, code: u8) -> bool {
+    allowed(kind, code)
+        && !matches!(
+            (kind, code),
+            (PacketKind::Disconnect, 0x04) | (PacketKind::Auth, 0x19)
+        )
+}
+
+/// May a client send `code` in a packet of `kind`? The encoders refuse any
+/// other code as a bad argument: DISCONNECT's server-only codes (not
+/// authorized, server busy, session taken over, use another server, ...),
+/// AUTH's success, anything in CONNACK, SUBACK or UNSUBACK.
+pub fn from_client(kind: PacketKind, code: u8) -> bool {
+    match kind {
+        PacketKind::Disconnect => {
+            matches!(code, 0x00 | 0x04 | 0x80..=0x83 | 0x90 | 0x93..=0x99)
+        }
+        PacketKind::Auth => matches!(code, 0x18 | 0x19),
+        PacketKind::Connack | PacketKind::Suback | PacketKind::Unsuback => false,
+        _ => allowed(kind, code),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_short_and_known_codes_have_one() {
+        assert_eq!(name(0x87), "not authorized");
+        assert_eq!(name(0x00), "success");
+        assert_eq!(name(0x9c), "use another server");
+        assert_eq!(name(0x03), "unknown");
+        for code in 0..=255u8 {
+            let kinds = [
+                PacketKind::Connack,
+                PacketKind::Puback,
+                PacketKind::Pubrel,
+                PacketKind::Suback,
+                PacketKind::Unsuback,
+                PacketKind::Disconnect,
+                PacketKind::Auth,
+            ];
+            if kinds.iter().any(|&k| allowed(k, code)) {
+                assert_ne!(name(code), "unknown", "{code:#x}");
+            }
+            assert!(name(code).len() <= 40);
+        }
+    }
+
+    #[test]
+    fn each_packet_has_its_own_codes() {
+        assert!(allowed(PacketKind::Connack, 0x87));
+        assert!(!allowed(PacketKind::Connack, 0x8b));
+        assert!(allowed(PacketKind::Puback, 0x10));
+        assert!(!allowed(PacketKind::Pubrel, 0x10));
+        assert!(allowed(PacketKind::Pubcomp, 0x92));
+        assert!(allowed(PacketKind::Suback, 0x02));
+        assert!(!allowed(PacketKind::Suback, 0x03));
+        assert!(allowed(PacketKind::Unsuback, 0x11));
+        assert!(allowed(PacketKind::Disconnect, 0x8e));
+        assert!(!allowed(PacketKind::Disconnect, 0x84));
+        assert!(allowed(PacketKind::Auth, 0x18));
+    }
+
+    #[test]
+    fn some_codes_only_one_side_sends() {
+        assert!(from_client(PacketKind::Disconnect, 0x04));
+        assert!(!from_server(PacketKind::Disconnect, 0x04));
+        assert!(from_server(PacketKind::Disconnect, 0x8e));
+        assert!(!from_client(PacketKind::Disconnect, 0x8e));
+        assert!(from_server(PacketKind::Auth, 0x00) && !from_client(PacketKind::Auth, 0x00));
+        assert!(from_client(PacketKind::Auth, 0x19) && !from_server(PacketKind::Auth, 0x19));
+        assert!(from_client(PacketKind::Puback, 0x10) && from_server(PacketKind::Puback, 0x10));
+        for code in 0..=255u8 {
+            assert!(
+                !from_client(PacketKind::Disconnect, code) || allowed(PacketKind::Disconnect, code)
+            );
+        }
+    }
+}
