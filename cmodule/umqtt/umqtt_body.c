@@ -35,6 +35,19 @@ static uint8_t *chunk_buffer(umqtt_client_obj_t *self, size_t *len) {
     return info.buf;
 }
 
+// The chunk buffer a message is being read into, or NULL when the
+// application took it away (or gave a smaller one) in the middle: the rest
+// of the payload has nowhere to go, so the connection drops as for a packet
+// too large, and the broker sends a QoS 1/2 message again.
+static uint8_t *chunk_buffer_of_body(umqtt_client_obj_t *self, size_t *cap) {
+    uint8_t *buf = chunk_buffer(self, cap);
+    if (buf == NULL || self->chunk_cb == MP_OBJ_NULL || *cap == 0 || *cap < self->body.fill) {
+        umqtt_transport_lost(self, UMQTT_STATUS_PACKET_TOO_LARGE);
+        return NULL;
+    }
+    return buf;
+}
+
 // Messages longer than the chunk buffer, or than max_packet, go in chunks
 // when the application asked for them.
 static bool wants_chunks(umqtt_client_obj_t *self, size_t payload_len, size_t packet_len) {
@@ -211,8 +224,10 @@ umqtt_body_step_t umqtt_body_advance(umqtt_client_obj_t *self, umqtt_pass_t *pas
             return take_whole(self, pass);
         default: {                          // CHUNKS
             size_t cap;
-            chunk_buffer(self, &cap);
             if (self->chunk_lent) {
+                return UMQTT_BODY_STOP;
+            }
+            if (chunk_buffer_of_body(self, &cap) == NULL) {
                 return UMQTT_BODY_STOP;
             }
             if (!whole && b->fill < cap) {

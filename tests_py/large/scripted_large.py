@@ -6,7 +6,9 @@
 #   2. a QoS 2 message and its re-send before PUBREL: delivered once, its
 #      copy's payload skipped, a PUBREC for each, the stream still in step;
 #   3. a PUBLISH longer than max_packet with no chunk callback: the
-#      connection is dropped (packet too large), as before.
+#      connection is dropped (packet too large), as before;
+#   4. a chunk callback that takes its buffer away in the middle: the
+#      connection is dropped, and the re-send comes whole.
 import io
 from umqtt import MQTTClient
 
@@ -127,4 +129,31 @@ try:
     print("3 no error")
 except Exception as e:
     print("3", type(e).__name__, e.args[0] if e.args else "")
+# 4. The chunk callback takes its buffer away in the middle of a message:
+#    the rest has nowhere to go, the connection drops (packet too large, no
+#    PUBACK), and the broker's re-send reaches the ordinary callback.
+streams = []
+script1 = (CONNACK + publish(b"t/big", big, 1, 8),)
+script2 = (CONNACK_SESSION + publish(b"t/big", big, 1, 8, dup=True),)
+c = MQTTClient("c4", "unused", transport=opener(script1, script2), reconn=True, keepalive=0)
+got = []
+c.set_callback(lambda t, m: got.append((t, len(m), m == big)))
+notes = []
+c.error_register_cb(notes.append)
+
+
+def take_away(m, d, off, tot):
+    got.append(("chunk", off))
+    c.set_chunk_callback(None, None)
+
+
+c.set_chunk_callback(take_away, bytearray(4096))
+c.connect(clean_session=False)
+while len(got) < 2:
+    try:
+        c.wait_msg()
+    except OSError:
+        pass
+print("4 got", got)
+print("4 acks", [hx(s.sent[-4:]) if s.sent[-4:-2] == b"\x40\x02" else "none" for s in streams])
 print("END")

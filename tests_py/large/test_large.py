@@ -10,9 +10,9 @@ message larger than its heap in chunks through a buffer it owns.
 - A 256 KiB QoS 1 message arrives through set_chunk_callback on a 100 KiB
   heap, in 4 KiB chunks whose offsets follow on, each SHA-256 checked; the
   next small message still reaches the ordinary callback.
-- The scripted cases (a cut in the middle of a chunked payload, a QoS 2
-  duplicate's payload skipped, a publish beyond max_packet) are in
-  test_large_scripted.py.
+- Scripted streams (scripted_large.py): a cut in the middle of a chunked
+  payload, a QoS 2 duplicate's payload skipped, a publish beyond
+  max_packet, a chunk buffer taken away midway.
 """
 
 import hashlib
@@ -111,4 +111,8 @@ def test_scripted_long_publishes_cut_duplicated_and_too_large(mpy):
     assert out[7] == "2 stats 1"
     # 3. Beyond max_packet with no chunk callback: refused, as before.
     assert out[8] == "3 MQTTException packet too large", r.describe()
+    # 4. The chunk buffer taken away midway: dropped with no PUBACK, the
+    #    re-send whole to the ordinary callback, one PUBACK.
+    assert out[9] == "4 got [('chunk', 0), (b't/big', 10240, True)]", r.describe()
+    assert out[10] == "4 acks ['none', '40020008']", r.describe()
     assert out[-1] == "END"
