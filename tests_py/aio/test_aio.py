@@ -175,6 +175,7 @@ def test_the_event_loop_is_never_held_up(make_broker, make_proxy, mpy, ids, paho
 AIO_CUTS_COUNT = int(os.environ.get("UMQTT_AIO_CUTS_COUNT", "200"))
 
 
+@pytest.mark.umqtt_timeout(int(2 * (90 + AIO_CUTS_COUNT * 0.05)) + 60)
 def test_qos1_both_ways_through_cuts_loses_nothing(make_broker, make_proxy, mpy, ids, figures):
     b = make_broker()
     proxy = make_proxy(b)
