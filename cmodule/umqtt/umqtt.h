@@ -201,6 +201,7 @@ bool umqtt_deadline_passed(uint32_t deadline);
 void umqtt_tx_reserve(umqtt_client_obj_t *self, size_t len);
 void umqtt_settle_buffers(umqtt_client_obj_t *self);
 bool umqtt_rx_reserve(umqtt_client_obj_t *self, size_t need);    // umqtt_buffers.c
+mp_obj_t umqtt_new_payload(size_t len, bool raise, uint8_t **data);
 mp_obj_t umqtt_new_payload_bytes(const uint8_t *data, size_t len);
 bool umqtt_accept_locked(umqtt_client_obj_t *self, size_t *consumed);
 

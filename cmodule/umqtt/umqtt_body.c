@@ -58,22 +58,6 @@ static bool wants_chunks(umqtt_client_obj_t *self, size_t payload_len, size_t pa
     return payload_len > cap || packet_len > self->max_packet;
 }
 
-// The bytes object a payload of `len` bytes is read into, or MP_OBJ_NULL when
-// the heap has no room: the application thread raises MemoryError (the
-// message stays offered), the keep-alive thread leaves it for later.
-static mp_obj_t new_payload_object(size_t len, bool raise) {
-    byte *p = raise ? m_new(byte, len + 1) : m_new_maybe(byte, len + 1);
-    if (p == NULL) {
-        return MP_OBJ_NULL;
-    }
-    p[len] = '\0';
-    mp_obj_str_t *o = mp_obj_malloc(mp_obj_str_t, &mp_type_bytes);
-    o->len = len;
-    o->hash = 0;
-    o->data = p;
-    return MP_OBJ_FROM_PTR(o);
-}
-
 // The head the driver handled (rx from umqtt_core_handle_rx_head: MESSAGE,
 // or CONSUMED of a duplicate, with body_len payload bytes to come). Makes the
 // objects first, so a MemoryError consumes nothing; then the head leaves the
@@ -88,7 +72,10 @@ bool umqtt_body_begin(umqtt_client_obj_t *self, const UmqttRx *rx, bool deliver)
             umqtt_transport_lost(self, UMQTT_STATUS_PACKET_TOO_LARGE);
             return false;
         }
-        mp_obj_t payload = chunks ? mp_const_none : new_payload_object(rx->body_len, deliver);
+        // Without room on the heap: MemoryError in an application thread (the
+        // message stays offered), left for later in the keep-alive thread.
+        uint8_t *data;
+        mp_obj_t payload = chunks ? mp_const_none : umqtt_new_payload(rx->body_len, deliver, &data);
         if (payload == MP_OBJ_NULL) {
             return false;
         }

@@ -76,18 +76,31 @@ bool umqtt_rx_reserve(umqtt_client_obj_t *self, size_t need) {
     return true;
 }
 
-// A bytes object for a received payload. Its hash is left to be computed on
-// demand (0 means "not yet" to MicroPython), not over every byte of every
-// message as mp_obj_new_bytes does.
-mp_obj_t umqtt_new_payload_bytes(const uint8_t *data, size_t len) {
-    mp_obj_str_t *o = mp_obj_malloc(mp_obj_str_t, &mp_type_bytes);
-    byte *p = m_new(byte, len + 1);
-    memcpy(p, data, len);
+// A bytes object of `len` bytes for a received payload, its bytes at *data
+// to be filled in; MP_OBJ_NULL when the heap has no room and `raise` is
+// false (else MemoryError). Its hash is left to be computed on demand (0
+// means "not yet" to MicroPython), not over every byte of every message as
+// mp_obj_new_bytes does.
+mp_obj_t umqtt_new_payload(size_t len, bool raise, uint8_t **data) {
+    byte *p = raise ? m_new(byte, len + 1) : m_new_maybe(byte, len + 1);
+    if (p == NULL) {
+        return MP_OBJ_NULL;
+    }
     p[len] = '\0';
+    mp_obj_str_t *o = mp_obj_malloc(mp_obj_str_t, &mp_type_bytes);
     o->len = len;
     o->hash = 0;
     o->data = p;
+    *data = p;
     return MP_OBJ_FROM_PTR(o);
+}
+
+// The same, a copy of `data`.
+mp_obj_t umqtt_new_payload_bytes(const uint8_t *data, size_t len) {
+    uint8_t *p;
+    mp_obj_t o = umqtt_new_payload(len, true, &p);
+    memcpy(p, data, len);
+    return o;
 }
 
 

@@ -384,39 +384,25 @@ void umqtt_io_wait(umqtt_client_obj_t *self, mp_obj_t stream, int fd, bool for_w
 // Returns 0 or an errno (MP_ETIMEDOUT when the peer stops reading for
 // `timeout_ms`).
 int umqtt_io_write_all(umqtt_client_obj_t *self, const uint8_t *buf, size_t len, uint32_t timeout_ms) {
-    if (self->stream == MP_OBJ_NULL) {
-        return MP_ENOTCONN;
-    }
-    bool protect = is_app_stream(self);
     bool waited = false;
     uint32_t deadline = 0;
-    while (len > 0) {
-        int err = 0;
-        mp_uint_t n = stream_call(self->stream, protect, CALL_WRITE, (void *)buf, len, &err);
-        if (n == MP_STREAM_ERROR) {
-            if (!mp_is_nonblocking_error(err)) {
-                return err;
-            }
-            if (!waited) {
-                // The clock is read only when the peer stops reading.
-                waited = true;
-                deadline = umqtt_now_ms() + timeout_ms;
-            } else if (umqtt_deadline_passed(deadline)) {
-                return MP_ETIMEDOUT;
-            }
-            umqtt_io_wait(self, self->stream, self->fd, true, 20);
-            continue;
-        }
-        if (n == 0) {
-            return MP_ECONNRESET;
-        }
-        if (n > len) {
-            return MP_EIO;      // a stream that claims more than it was given
+    for (;;) {
+        size_t n;
+        int err = umqtt_io_write_some(self, buf, len, &n);
+        if (err != 0 || n == len) {
+            return err;
         }
         buf += n;
         len -= n;
+        if (!waited) {
+            // The clock is read only when the peer stops reading.
+            waited = true;
+            deadline = umqtt_now_ms() + timeout_ms;
+        } else if (umqtt_deadline_passed(deadline)) {
+            return MP_ETIMEDOUT;
+        }
+        umqtt_io_wait(self, self->stream, self->fd, true, 20);
     }
-    return 0;
 }
 
 // asyncio mode: write what the stream takes now, never waiting. Returns 0

@@ -68,7 +68,7 @@ pub enum Frame {
 
 /// Reads the remaining-length varint after the type byte.
 /// `Ok(None)` with the lower bound when incomplete.
-pub(crate) fn read_length(buf: &[u8]) -> Result<Result<(usize, usize), usize>, Error> {
+fn read_length(buf: &[u8]) -> Result<Result<(usize, usize), usize>, Error> {
     let mut value: usize = 0;
     let mut i: usize = 0;
     while i < 4 {
@@ -138,16 +138,27 @@ fn check_body(f: &Framed, body: &[u8]) -> Result<(), Error> {
 /// Errors come as soon as the bytes present prove them (a bad type byte is
 /// refused before its length is complete).
 pub fn parse(buf: &[u8]) -> Result<Frame, Error> {
+    parse_by(buf, check_fixed_type, check_fixed, check_body)
+}
+
+/// The framing steps, with a version's rules: the type byte alone (refused
+/// whatever its length), the type with its remaining length, and what needs
+/// the body (MQTT 5's framing uses its own, `v5::frame`).
+pub(crate) fn parse_by(
+    buf: &[u8],
+    check_type: impl Fn(u8) -> Result<(), Error>,
+    check_length: impl Fn(u8, usize) -> Result<(), Error>,
+    check_body: impl Fn(&Framed, &[u8]) -> Result<(), Error>,
+) -> Result<Frame, Error> {
     let Some(&header) = buf.first() else {
         return Ok(Frame::NeedMore(2));
     };
-    // Refuse a type byte that is wrong whatever its length.
-    check_fixed_type(header)?;
+    check_type(header)?;
     let (remaining, header_len) = match read_length(buf)? {
         Ok(v) => v,
         Err(need) => return Ok(Frame::NeedMore(need)),
     };
-    check_fixed(header, remaining)?;
+    check_length(header, remaining)?;
     let f = Framed {
         header,
         header_len,

@@ -13,7 +13,7 @@
 //! protocol errors. What lies inside a length (the property blocks) is the
 //! decoder's to check.
 
-use crate::frame::{read_length, ty, Frame, Framed};
+use crate::frame::{ty, Frame, Framed};
 use crate::{Error, MAX_REMAINING_LENGTH};
 
 /// AUTH's type number (15, reserved in 3.1.1).
@@ -82,25 +82,7 @@ fn check_body(f: &Framed, body: &[u8]) -> Result<(), Error> {
 /// Frames the MQTT 5 packet at the start of `buf` (as [`crate::frame::parse`]
 /// does for 3.1.1): errors as soon as the bytes present prove them.
 pub fn parse(buf: &[u8]) -> Result<Frame, Error> {
-    let Some(&header) = buf.first() else {
-        return Ok(Frame::NeedMore(2));
-    };
-    check_type(header)?;
-    let (remaining, header_len) = match read_length(buf)? {
-        Ok(v) => v,
-        Err(need) => return Ok(Frame::NeedMore(need)),
-    };
-    check_length(header, remaining)?;
-    let f = Framed {
-        header,
-        header_len,
-        remaining,
-    };
-    let Some(packet) = buf.get(..f.total()) else {
-        return Ok(Frame::NeedMore(f.total()));
-    };
-    check_body(&f, packet.get(header_len..).unwrap_or(&[]))?;
-    Ok(Frame::Packet(f))
+    crate::frame::parse_by(buf, check_type, check_length, check_body)
 }
 
 #[cfg(test)]
