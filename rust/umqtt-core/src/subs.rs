@@ -1,17 +1,19 @@
 //! The subscriptions to restore when a broker kept no session.
 //!
-//! The core keeps each subscription's QoS and state in a numbered slot; the
+//! The core keeps each subscription's options (QoS, and MQTT 5's options
+//! and Subscription Identifier) and state in a numbered slot; the
 //! caller keeps the filter's bytes (a MicroPython object) at the same index,
 //! so the core stores no string. A subscription is `Pending` from the
 //! SUBSCRIBE until its SUBACK, `Active` after a granted one, and freed by a
 //! refusal or by UNSUBSCRIBE. Both states are restored after a reconnect
 //! without a session (a SUBSCRIBE lost with the connection is sent again).
 
+use crate::client::SubOptions;
 use crate::MAX_SUBSCRIPTIONS;
 
 #[derive(Clone, Copy)]
 struct Sub {
-    qos: u8,
+    opts: SubOptions,
     active: bool,
     /// To be sent again on the connection just accepted.
     restore: bool,
@@ -49,10 +51,15 @@ impl Subs {
 
     /// A SUBSCRIBE for `slot` at `qos` went out.
     pub fn subscribed(&mut self, slot: u8, qos: u8) {
+        self.subscribed_with(slot, SubOptions::qos(qos));
+    }
+
+    /// A SUBSCRIBE for `slot` with these options went out.
+    pub fn subscribed_with(&mut self, slot: u8, opts: SubOptions) {
         if let Some(e) = self.table.get_mut(usize::from(slot)) {
             let active = e.is_some_and(|s| s.active);
             *e = Some(Sub {
-                qos,
+                opts,
                 active,
                 restore: false,
             });
@@ -105,14 +112,19 @@ impl Subs {
     /// The first slot still to be restored, with its QoS.
     pub fn next_restore(&self) -> Option<(u8, u8)> {
         (0..MAX_SUBSCRIPTIONS as u8).find_map(|slot| match self.get(slot) {
-            Some(s) if s.restore => Some((slot, s.qos)),
+            Some(s) if s.restore => Some((slot, s.opts.options & 3)),
             _ => None,
         })
     }
 
     /// The QoS of the subscription in `slot`.
     pub fn qos(&self, slot: u8) -> Option<u8> {
-        self.get(slot).map(|s| s.qos)
+        self.get(slot).map(|s| s.opts.options & 3)
+    }
+
+    /// The options of the subscription in `slot`.
+    pub fn options(&self, slot: u8) -> Option<SubOptions> {
+        self.get(slot).map(|s| s.opts)
     }
 
     /// Subscriptions held.
