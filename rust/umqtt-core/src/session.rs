@@ -94,7 +94,17 @@ struct Outgoing {
     /// To be sent again on the connection just accepted.
     resend: bool,
     /// Once `Done`: the failure reason code of its PUBACK/PUBREC (MQTT 5), or 0.
+    #[cfg(feature = "mqtt5")]
     code: u8,
+}
+
+impl Outgoing {
+    fn code(&self) -> u8 {
+        #[cfg(feature = "mqtt5")]
+        return self.code;
+        #[cfg(not(feature = "mqtt5"))]
+        0
+    }
 }
 
 /// SUBSCRIBE or UNSUBSCRIBE.
@@ -140,7 +150,7 @@ pub struct Session<'m> {
     outgoing: Vec<Outgoing, MAX_INFLIGHT>,
     /// Tickets of acknowledged publishes whose entry made room for a new one
     /// before their waiter read them (many threads publishing at once).
-    completed: Deque<(u32, u8), COMPLETED_TICKETS>,
+    completed: Deque<Completed, COMPLETED_TICKETS>,
     inbound: Inbound<'m>,
     ops: Vec<PendingOp, MAX_PENDING_OPS>,
     pids: PidAllocator,
@@ -156,6 +166,29 @@ impl Default for Session<'_> {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// A read-later ticket and, with MQTT 5, its failure reason code.
+#[cfg(feature = "mqtt5")]
+type Completed = (u32, u8);
+#[cfg(not(feature = "mqtt5"))]
+type Completed = (u32, ());
+
+fn completed(t: u32, code: u8) -> Completed {
+    #[cfg(not(feature = "mqtt5"))]
+    let code = {
+        let _ = code;
+    };
+    (t, code)
+}
+
+#[cfg(feature = "mqtt5")]
+fn completed_code(c: &Completed) -> u8 {
+    c.1
+}
+#[cfg(not(feature = "mqtt5"))]
+fn completed_code(_: &Completed) -> u8 {
+    0
 }
 
 fn ticket(seq: u16, pid: u16) -> u32 {
@@ -284,7 +317,7 @@ impl<'m> Session<'m> {
                     if self.completed.is_full() {
                         self.completed.pop_front();
                     }
-                    let _ = self.completed.push_back((ticket(o.seq, o.pid), o.code));
+                    let _ = self.completed.push_back(completed(ticket(o.seq, o.pid), o.code()));
                 }
                 None => return Err(Error::InflightFull),
             }
@@ -301,6 +334,7 @@ impl<'m> Session<'m> {
                 retain,
                 sent: true,
                 resend: false,
+                #[cfg(feature = "mqtt5")]
                 code: 0,
             })
             .map_err(|_| Error::InflightFull)?;
@@ -373,7 +407,12 @@ impl<'m> Session<'m> {
 
     fn complete_with(&mut self, i: usize, code: u8) -> Option<u32> {
         let o = self.outgoing.get_mut(i)?;
-        o.code = code;
+        #[cfg(feature = "mqtt5")]
+        {
+            o.code = code;
+        }
+        #[cfg(not(feature = "mqtt5"))]
+        let _ = code;
         let t = ticket(o.seq, o.pid);
         // Acknowledged before its re-send went out (a broker that answers
         // the first copy after a reconnect): nothing is owed any more, and a
@@ -461,7 +500,7 @@ impl<'m> Session<'m> {
             return match self.outgoing.get(i).map(|o| o.state) {
                 Some(OutState::Done) => {
                     let o = self.outgoing.remove(i);
-                    TicketResult::Done(o.code)
+                    TicketResult::Done(o.code())
                 }
                 Some(_) => TicketResult::Pending,
                 None => TicketResult::Unknown,
@@ -477,7 +516,7 @@ impl<'m> Session<'m> {
                 None => TicketResult::Pending,
             };
         }
-        if let Some(&(_, code)) = self.completed.iter().find(|c| c.0 == t) {
+        if let Some(code) = self.completed.iter().find(|c| c.0 == t).map(completed_code) {
             // Rotate the ring to drop entry i, keeping the others' order.
             for _ in 0..self.completed.len() {
                 if let Some(c) = self.completed.pop_front() {

@@ -13,7 +13,8 @@ use crate::MAX_SUBSCRIPTIONS;
 
 #[derive(Clone, Copy)]
 struct Sub {
-    opts: SubOptions,
+    /// The options byte (the QoS alone for 3.1.1).
+    options: u8,
     active: bool,
     /// To be sent again on the connection just accepted.
     restore: bool,
@@ -22,6 +23,10 @@ struct Sub {
 /// The subscription slots.
 pub struct Subs {
     table: [Option<Sub>; MAX_SUBSCRIPTIONS],
+    /// MQTT 5: each slot's Subscription Identifier (0: none), apart so
+    /// that a 3.1.1 build keeps its size.
+    #[cfg(feature = "mqtt5")]
+    ids: [u32; MAX_SUBSCRIPTIONS],
 }
 
 impl Default for Subs {
@@ -34,6 +39,8 @@ impl Subs {
     pub const fn new() -> Self {
         Subs {
             table: [None; MAX_SUBSCRIPTIONS],
+            #[cfg(feature = "mqtt5")]
+            ids: [0; MAX_SUBSCRIPTIONS],
         }
     }
 
@@ -56,10 +63,14 @@ impl Subs {
 
     /// A SUBSCRIBE for `slot` with these options went out.
     pub fn subscribed_with(&mut self, slot: u8, opts: SubOptions) {
+        #[cfg(feature = "mqtt5")]
+        if let Some(id) = self.ids.get_mut(usize::from(slot)) {
+            *id = opts.id;
+        }
         if let Some(e) = self.table.get_mut(usize::from(slot)) {
             let active = e.is_some_and(|s| s.active);
             *e = Some(Sub {
-                opts,
+                options: opts.options,
                 active,
                 restore: false,
             });
@@ -112,19 +123,27 @@ impl Subs {
     /// The first slot still to be restored, with its QoS.
     pub fn next_restore(&self) -> Option<(u8, u8)> {
         (0..MAX_SUBSCRIPTIONS as u8).find_map(|slot| match self.get(slot) {
-            Some(s) if s.restore => Some((slot, s.opts.options & 3)),
+            Some(s) if s.restore => Some((slot, s.options & 3)),
             _ => None,
         })
     }
 
     /// The QoS of the subscription in `slot`.
     pub fn qos(&self, slot: u8) -> Option<u8> {
-        self.get(slot).map(|s| s.opts.options & 3)
+        self.get(slot).map(|s| s.options & 3)
     }
 
     /// The options of the subscription in `slot`.
     pub fn options(&self, slot: u8) -> Option<SubOptions> {
-        self.get(slot).map(|s| s.opts)
+        let s = self.get(slot)?;
+        #[cfg(feature = "mqtt5")]
+        let id = self.ids.get(usize::from(slot)).copied().unwrap_or(0);
+        #[cfg(not(feature = "mqtt5"))]
+        let id = 0;
+        Some(SubOptions {
+            options: s.options,
+            id,
+        })
     }
 
     /// Subscriptions held.

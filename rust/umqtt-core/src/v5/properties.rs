@@ -338,6 +338,13 @@ impl<'a> Properties<'a> {
         Properties { bytes }
     }
 
+    /// The property at the start of a block's content, read with every
+    /// check of its own (`None`: none, or malformed); for readers that walk
+    /// a block one property at a time across an ABI.
+    pub fn first(bytes: &'a [u8]) -> Option<Property<'a>> {
+        Reader { buf: bytes }.property().ok()
+    }
+
     /// No property.
     pub fn is_empty(&self) -> bool {
         self.bytes.is_empty()
@@ -499,6 +506,11 @@ fn write_one(w: &mut Writer<'_>, p: &Property<'_>) {
     }
 }
 
+/// Bytes one property takes (identifier and value).
+pub fn encoded_size(p: &Property<'_>) -> Result<usize, Error> {
+    codec::add(1, value_size(&p.value)?)
+}
+
 /// Writes one property (identifier and value) into `out` at `at`, for a
 /// caller building a block's content one property at a time (the C shim,
 /// from a dict); returns the new length. The block is checked whole where
@@ -509,7 +521,7 @@ pub fn put(out: &mut [u8], at: usize, p: &Property<'_>) -> Result<usize, Error> 
     if ty != p.value.value_type() {
         return Err(Error::BadArgument);
     }
-    let end = codec::add(at, codec::add(1, value_size(&p.value)?)?)?;
+    let end = codec::add(at, encoded_size(p)?)?;
     let dst = out.get_mut(at..end).ok_or(Error::BufferTooSmall(end))?;
     let mut w = Writer::new(dst);
     write_one(&mut w, p);
