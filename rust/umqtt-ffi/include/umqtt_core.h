@@ -39,6 +39,11 @@
 // "No slot" for the slot arguments of subscribe/unsubscribe.
 #define UMQTT_NO_SLOT -1
 
+#if defined(UMQTT_MQTT5)
+// MQTT 5: the largest Topic Alias Maximum a client may advertise (incoming aliases 1..=this).
+#define UMQTT_MAX_RX_ALIASES 16
+#endif
+
 // Result of every call.
 typedef enum UmqttStatus {
   UMQTT_STATUS_OK = 0,

@@ -58,6 +58,9 @@ pub const UMQTT_MAX_SUBSCRIPTIONS: usize = 16;
 pub const UMQTT_MAX_STRING: usize = 65535;
 /// "No slot" for the slot arguments of subscribe/unsubscribe.
 pub const UMQTT_NO_SLOT: i32 = -1;
+/// MQTT 5: the largest Topic Alias Maximum a client may advertise (incoming aliases 1..=this).
+#[cfg(feature = "mqtt5")]
+pub const UMQTT_MAX_RX_ALIASES: u16 = 16;
 
 const _: () = {
     assert!(core::mem::size_of::<Core>() <= UMQTT_CORE_SIZE);
@@ -68,6 +71,8 @@ const _: () = {
     assert!(UMQTT_MAX_SUBSCRIPTIONS == umqtt_core::MAX_SUBSCRIPTIONS);
     assert!(UMQTT_MAX_STRING == umqtt_core::MAX_STRING);
 };
+#[cfg(feature = "mqtt5")]
+const _: () = assert!(UMQTT_MAX_RX_ALIASES == umqtt_core::v5::link::MAX_RX_ALIASES);
 
 fn slot_arg(slot: i32) -> Option<u8> {
     u8::try_from(slot).ok()
