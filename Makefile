@@ -128,8 +128,8 @@ check-header:
 
 test-rust:
 	cd $(ROOT) && cargo test --locked
-	# The MQTT 5 codec (feature mqtt5, off in the firmware for now).
-	cd $(ROOT) && cargo test --locked -p umqtt-core --features mqtt5
+	# With MQTT 5 (feature mqtt5, on in the firmware unless UMQTT_MQTT5=0).
+	cd $(ROOT) && cargo test --locked -p umqtt-core -p umqtt-ffi --features umqtt-ffi/mqtt5
 
 test-py: firmware
 	cd $(ROOT) && UMQTT_FIRMWARE=$(FIRMWARE) MICROPY_DIR=$(MICROPY_DIR) JOBS=$(JOBS) \
