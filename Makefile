@@ -179,9 +179,11 @@ size-arm: qemu
 	MICROPY_DIR=$(MICROPY_DIR) UMQTT_SIMPLE_DIR=$(UMQTT_SIMPLE_DIR) $(PYTHON) $(ROOT)/tools/size-arm.py --out $(ROOT)/bench/size-arm.md $(QEMU_BOARDS)
 
 # --- Fuzzing and Miri (RELIABILITY.md) ----------------------------------------
-#   make fuzz          both fuzz targets of rust/fuzz, FUZZ_SECONDS each (default
-#                      600), side by side; prints executions, coverage, time
-#   make fuzz-ci       60 s each, then the planted-bug check (tools/fuzz-planted.sh)
+#   make fuzz          the three fuzz targets of rust/fuzz (driver_model,
+#                      split_rx, v5_decode: the MQTT 5 codec), FUZZ_SECONDS each
+#                      (default 600), side by side; prints executions, coverage, time
+#   make fuzz-ci       60 s each (side by side: 60 s of wall time), then the
+#                      planted-bug check (tools/fuzz-planted.sh)
 #   make miri          umqtt-core's and umqtt-ffi's tests under Miri (nightly;
 #                      MIRI_SKIP="name ..." skips tests)
 # Built with cargo on the stable toolchain; no cargo-fuzz needed.
@@ -189,10 +191,10 @@ FUZZ_SECONDS ?= 600
 
 .PHONY: fuzz fuzz-ci miri
 fuzz:
-	$(ROOT)/tools/fuzz.sh run $(FUZZ_SECONDS) driver_model split_rx
+	$(ROOT)/tools/fuzz.sh run $(FUZZ_SECONDS) driver_model split_rx v5_decode
 
 fuzz-ci:
-	$(ROOT)/tools/fuzz.sh run 60 driver_model split_rx
+	$(ROOT)/tools/fuzz.sh run 60 driver_model split_rx v5_decode
 	$(ROOT)/tools/fuzz-planted.sh
 
 miri:
