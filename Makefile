@@ -153,7 +153,9 @@ clean:
 #   make test-target   the on-target suite (tests_py/on_target) under
 #                      qemu-system-arm on all four images and on the unix port
 #   make size-arm      bench/size-arm.md: sizes on both boards, with and without
-#                      the module (UMQTT_SIMPLE_DIR=<micropython-lib>/micropython/
+#                      the module, and the module without and with MQTT 5 (cargo
+#                      feature mqtt5 + -DMICROPY_PY_UMQTT_MQTT5=1) side by side
+#                      (UMQTT_SIMPLE_DIR=<micropython-lib>/micropython/
 #                      umqtt.simple adds the frozen umqtt.simple comparison)
 # Needs gcc-arm-none-eabi, libnewlib-arm-none-eabi, qemu-system-arm, rustc-web,
 # cargo-web, rust-web-src (Debian) and pyserial (PyPI).
@@ -173,6 +175,7 @@ test-target: firmware qemu qemu-vendor
 
 size-arm: qemu
 	MICROPY_DIR=$(MICROPY_DIR) JOBS=$(JOBS) $(ROOT)/firmware/qemu/build.sh --variant module $(QEMU_BOARDS)
+	MICROPY_DIR=$(MICROPY_DIR) JOBS=$(JOBS) $(ROOT)/firmware/qemu/build.sh --variant module-mqtt5 $(QEMU_BOARDS)
 	MICROPY_DIR=$(MICROPY_DIR) JOBS=$(JOBS) $(ROOT)/firmware/qemu/build.sh --variant plain $(QEMU_BOARDS)
 	$(if $(UMQTT_SIMPLE_DIR),MICROPY_DIR=$(MICROPY_DIR) JOBS=$(JOBS) UMQTT_SIMPLE_DIR=$(UMQTT_SIMPLE_DIR) \
 		$(ROOT)/firmware/qemu/build.sh --variant simple $(QEMU_BOARDS))
