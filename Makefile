@@ -128,8 +128,8 @@ check-header:
 
 test-rust:
 	cd $(ROOT) && cargo test --locked
-	# The MQTT 5 codec (feature mqtt5, off in the firmware for now).
-	cd $(ROOT) && cargo test --locked -p umqtt-core --features mqtt5
+	# With MQTT 5 (feature mqtt5, on in the firmware unless UMQTT_MQTT5=0).
+	cd $(ROOT) && cargo test --locked -p umqtt-core -p umqtt-ffi --features umqtt-ffi/mqtt5
 
 test-py: firmware
 	cd $(ROOT) && UMQTT_FIRMWARE=$(FIRMWARE) MICROPY_DIR=$(MICROPY_DIR) JOBS=$(JOBS) \
@@ -153,8 +153,8 @@ clean:
 #   make test-target   the on-target suite (tests_py/on_target) under
 #                      qemu-system-arm on all four images and on the unix port
 #   make size-arm      bench/size-arm.md: sizes on both boards, with and without
-#                      the module, and the module without and with MQTT 5 (cargo
-#                      feature mqtt5 + -DMICROPY_PY_UMQTT_MQTT5=1) side by side
+#                      the module, and the module without and with MQTT 5
+#                      (UMQTT_MQTT5=0 / 1) side by side
 #                      (UMQTT_SIMPLE_DIR=<micropython-lib>/micropython/
 #                      umqtt.simple adds the frozen umqtt.simple comparison)
 # Needs gcc-arm-none-eabi, libnewlib-arm-none-eabi, qemu-system-arm, rustc-web,
