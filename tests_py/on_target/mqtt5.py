@@ -134,6 +134,8 @@ c.publish("a/b", b"hi", qos=1, properties={"content_type": "t"})
 check("PUBLISH alias set", b.sent[0], b"\x32\x11\x00\x03a/b\x00\x01\x07\x23\x00\x01\x03\x00\x01thi")
 c.publish("a/b", b"x")
 check("PUBLISH alias used", b.sent[1], b"\x30\x07\x00\x00\x03\x23\x00\x01x")
+c.publish("a/b", b"y", False, 0, {"content_type": "t"})    # all positional
+check("PUBLISH positional properties", b.sent[2], b"\x30\x0b\x00\x00\x07\x23\x00\x01\x03\x00\x01ty")
 try:
     c.publish("a/b", b"no", qos=1)
     print("refused PUBACK: returned")
