@@ -158,6 +158,14 @@ c.wait_msg()
 b.feed(b"\x30\x0a\x00\x00\x05\x23\x00\x01\x0b\x05p2")
 c.wait_msg()
 
+# A QoS 2 message, then the broker's duplicate of it (not delivered again)
+# naming another topic under alias 2, then a message using alias 2 alone:
+# it carries the duplicate's topic.
+b.feed(b"\x34\x09\x00\x03q/2\x00\x09\x00p")
+c.wait_msg()
+b.feed(b"\x3c\x12\x00\x09dup/topic\x00\x09\x03\x23\x00\x02p" + b"\x30\x08\x00\x00\x03\x23\x00\x02p3")
+c.wait_msg()
+
 # The broker's DISCONNECT (Session taken over): the next wait raises its code.
 b.feed(b"\xe0\x01\x8e")
 try:
