@@ -110,6 +110,9 @@ def on_packet(b, pkt):
     elif t == 8:                                 # SUBSCRIBE: SUBACK, "deny" refused
         code = b"\x87" if b"deny" in pkt else b"\x01"
         b.feed(b"\x90\x04" + pkt[2:4] + b"\x00" + code)
+    elif t == 10:                                # UNSUBSCRIBE: UNSUBACK, "deny" refused
+        code = b"\x87" if b"deny" in pkt else b"\x00"
+        b.feed(b"\xb0\x04" + pkt[2:4] + b"\x00" + code)
 
 
 def broker(connack=CONNACK):
@@ -151,6 +154,12 @@ try:
     print("refused SUBACK: returned")
 except MQTTException as e:
     print("refused SUBACK:", e.args)
+c.unsubscribe("s/#")
+try:
+    c.unsubscribe("deny")
+    print("refused UNSUBACK: returned")
+except MQTTException as e:
+    print("refused UNSUBACK:", e.args)
 
 # Incoming: properties, an alias set and then used, a subscription identifier.
 b.feed(b"\x30\x13\x00\x04in/x\x0a\x23\x00\x01\x26\x00\x01k\x00\x01vp1")
