@@ -89,7 +89,7 @@ case "${1:-}" in
     run)
         secs="${2:?seconds}"
         shift 2
-        [ $# -gt 0 ] || set -- driver_model split_rx v5_decode
+        [ $# -gt 0 ] || set -- driver_model split_rx v5_decode v5_driver
         t0=$(date +%s)
         build
         echo "fuzz build: $(( $(date +%s) - t0 ))s"
