@@ -454,6 +454,7 @@ impl Sim5 {
                     }
                 };
                 if resend.is_some() {
+                    self.tag("resend");
                     assert!(dup && qos > 0, "a re-send without DUP (all our publishes went out)");
                     assert_eq!(props, obj_props, "a re-send's properties");
                     assert_eq!(payload, obj_payload, "a re-send's payload");
@@ -473,6 +474,7 @@ impl Sim5 {
                             "outgoing Topic Alias {a} with the broker's maximum {}",
                             self.conn.tx_alias_max
                         );
+                        self.tag(if topic.is_empty() { "tx-alias-use" } else { "tx-alias-set" });
                         if topic.is_empty() {
                             let known = self.conn.tx_aliases.get(&a);
                             assert_eq!(
@@ -499,6 +501,7 @@ impl Sim5 {
             }
             Client5::Ack { kind, pid, .. } => {
                 if kind == 6 {
+                    self.tag("pubrel");
                     assert!(
                         self.pubrel_ok.contains(&pid),
                         "PUBREL {pid} written without a successful PUBREC for it (after a failure code?)"
@@ -509,6 +512,12 @@ impl Sim5 {
                 }
             }
             _ => {}
+        }
+    }
+
+    fn tag(&self, what: &str) {
+        if self.trace {
+            eprintln!("      TAG {what}");
         }
     }
 
@@ -573,6 +582,9 @@ impl Sim5 {
                                 state: if *qos == 1 { St::Puback } else { St::Pubrec },
                             });
                             let n = self.unacked();
+                        if n == self.window() && self.conn.recv_max < 16 {
+                            self.tag("receive-maximum-reached");
+                        }
                             assert!(
                                 n <= self.window(),
                                 "{n} unacknowledged QoS 1/2 publishes with the broker's Receive Maximum {} (window {})",
@@ -582,9 +594,11 @@ impl Sim5 {
                         }
                     }
                     Err(Error::InflightFull) => {
+                        self.tag("inflight-full");
                         assert!(*qos > 0 && before >= self.window(), "InflightFull with {before} of {}", self.window());
                     }
                     Err(Error::PacketTooLarge) => {
+                        self.tag("publish-too-large");
                         assert!(self.conn.max_packet < 1 << 20, "PacketTooLarge without a small Maximum Packet Size");
                     }
                     Err(Error::NotConnected | Error::WouldBlock) => {}
@@ -723,6 +737,7 @@ impl Sim5 {
                         );
                     }
                     if m.topic.is_empty() {
+                        self.tag("rx-alias-use");
                         assert_ne!(m.alias, 0, "a message with an empty topic and no alias");
                         let truth = self.conn.truth_aliases.get(&m.alias).cloned();
                         assert!(truth.is_some(), "alias {} used before the broker set it on this connection", m.alias);
@@ -874,6 +889,7 @@ impl Sim5 {
                             .find(|o| o.slot == slot && !matches!(o.state, St::Done(_)))
                             .unwrap_or_else(|| panic!("re-send of slot {slot} refused, nothing in flight there"));
                         o.state = St::Done(0x95);
+                        self.tag("resend-too-large");
                         Some(())
                     }
                     Err(e) => panic!("encode_publish_with: {e:?}"),
@@ -974,6 +990,9 @@ impl Sim5 {
             })
             .collect();
         for (t, c) in done {
+            if c != 0 {
+                self.tag("done-with-failure");
+            }
             let r = self.d.ticket_result(t);
             assert_eq!(r, TicketResult::Done(c), "ticket {t:#x}: the model has it done with {c:#04x}");
             self.out.retain(|o| o.ticket != t);
