@@ -19,6 +19,7 @@
 #![allow(clippy::too_many_lines)]
 
 pub mod v5;
+pub mod v5_driver;
 
 use arbitrary::{Result as AResult, Unstructured};
 use std::collections::{BTreeSet, HashSet, VecDeque};
@@ -1333,7 +1334,7 @@ fn check_op(pkt: &[u8], kind: OpK, filter: &[u8], qos: u8) -> u16 {
 
 // ----- the broker ---------------------------------------------------------
 
-fn varint(mut v: usize, out: &mut Vec<u8>) {
+pub(crate) fn varint(mut v: usize, out: &mut Vec<u8>) {
     loop {
         let mut b = (v % 128) as u8;
         v /= 128;
@@ -1366,7 +1367,7 @@ pub fn incoming_publish(topic: &[u8], payload: &[u8], qos: u8, pid: u16, dup: bo
     packet(0x30 | (u8::from(dup) << 3) | ((qos & 3) << 1) | u8::from(retain), &body)
 }
 
-fn pick<T: Copy>(u: &mut Unstructured<'_>, xs: &[T]) -> AResult<Option<T>> {
+pub(crate) fn pick<T: Copy>(u: &mut Unstructured<'_>, xs: &[T]) -> AResult<Option<T>> {
     if xs.is_empty() {
         return Ok(None);
     }
