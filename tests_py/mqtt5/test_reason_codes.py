@@ -1,0 +1,72 @@
+"""MQTT 5 reason codes as MQTTException(code): refused logins (CONNACK),
+refused subscriptions (SUBACK), publishes an ACL denies (PUBACK / PUBREC).
+
+What Mosquitto 2.0.11 sends (probed with raw sockets and paho v5):
+- a wrong password, an unknown user or no user at all on a broker with a
+  password file: CONNACK 0x87 Not authorized (never 0x86), so 0x86 Bad user
+  name or password is checked on a scripted CONNACK;
+- an ``acl_file`` never refuses a SUBSCRIBE (SUBACK grants the QoS and the
+  messages are silently not delivered), so refused subscriptions come from the
+  dynamic security plugin, whose ACLs do refuse (SUBACK 0x87);
+- a publish the ACL file denies: PUBACK 0x87 at QoS 1, PUBREC 0x87 at QoS 2
+  (a 3.1.1 client gets a plain PUBACK).
+"""
+
+import json
+
+import mqtt_harness as h
+
+
+
+def test_refused_logins_raise_the_connack_reason_code(auth_broker, mpy, ids):
+    user, good = sorted(h.AUTH_USERS.items())[0]
+    cases = [[user, "not-the-password"], ["nobody", "x"], [None, None]]
+    r = mpy.run("refused.py", env=mpy.env(auth_broker, ids, CASES=json.dumps(cases), GOOD_USER=user,
+                                          GOOD_PASSWORD=good))
+    assert r.returncode == 0, r.describe()
+    out = r.stdout.splitlines()
+    assert len(out) == 9 and out[-1] == "END", r.describe()
+    expected = [("BROKER", 0x87, "Not authorized")] * 3 + [
+        ("SCRIPTED", 0x86, "Bad user name or password"),
+        ("SCRIPTED", 0x87, "Not authorized"),
+        ("SCRIPTED", 0x8C, "Bad authentication method"),
+        ("SCRIPTED", 0x80, "Unspecified error"),
+    ]
+    for line, (label, code, name) in zip(out, expected):
+        prefix = "{} REFUSED MQTTException {} ".format(label, code)
+        assert line.startswith(prefix), (line, prefix, r.describe())
+        assert name.lower() in line[len(prefix):].lower(), (line, name)
+    assert out[7] == "GOOD OK 0", r.describe()
+
+
+def test_refused_subscription_raises_0x87(dynsec_broker, mpy, ids):
+    r = mpy.run("sub_denied.py", env=mpy.env(dynsec_broker, ids))
+    assert r.returncode == 0, r.describe()
+    out = r.stdout.splitlines()
+    assert len(out) == 6 and out[-1] == "END", r.describe()
+    for line, label in zip((out[0], out[1], out[4]), ("SUB denied ", "SUB denied2 ", "SIMPLE ")):
+        prefix = label + "MQTTException 135 "
+        assert line.startswith(prefix) and "not authorized" in line.lower(), r.describe()
+    assert out[2:4] == ["GOT b'through'", "STA 0"], r.describe()
+    assert dynsec_broker.wait_log(r"Sending SUBACK to " + ids.client_id), dynsec_broker.new_log()
+
+
+def test_acl_denied_publish_raises_0x87(acl_broker, mpy, ids, paho5):
+    peer = paho5(acl_broker)
+    peer.subscribe(ids.topic + "/#", qos=2)
+    r = mpy.run("pub_denied.py", env=mpy.env(acl_broker, ids))
+    assert r.returncode == 0, r.describe()
+    out = r.stdout.splitlines()
+    assert len(out) == 10 and out[-1] == "END", r.describe()
+    for i, label in ((0, "Q1"), (1, "Q2"), (6, "SIMPLE1")):
+        prefix = label + " RAISED MQTTException 135 "
+        assert out[i].startswith(prefix) and "not authorized" in out[i].lower(), r.describe()
+    assert out[2:6] == ["Q0 RETURNED True", "OK1 RETURNED True", "OK2 RETURNED True", "STA 0"], r.describe()
+    assert out[7:9] == ["SIMPLE_OK RETURNED None", "V4 RETURNED True"], r.describe()
+    # The broker denied what the client was told was denied, and only that.
+    log = acl_broker.new_log()
+    for m in ("q1", "q2", "q0"):
+        assert "Denied PUBLISH from {} (d0, q{}, r0".format(ids.client_id, m[1]) in log, log
+    msgs = peer.wait_messages(3, timeout=10)
+    assert sorted(m.payload for m in msgs) == [b"yes1", b"yes2", b"yes3"], msgs
+    assert not peer.wait_for(lambda ms: len(ms) > 3, timeout=0.5), peer.messages()
