@@ -9,7 +9,7 @@
   for the scripted streams' expectations.
 
 Facts about Mosquitto 2.0.11 these tests rely on (probed with raw sockets and
-paho v5, see README.md of this folder):
+paho v5):
 - CONNACK to a v5 client: ``20 09 00 00 06 22 00 0a 21 00 14``, i.e. the
   properties Topic Alias Maximum 10 and Receive Maximum 20 (the default
   ``max_inflight_messages``), nothing else; with an empty client id also
