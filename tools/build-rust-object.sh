@@ -28,6 +28,9 @@
 #   UMQTT_RUST_OPT_LEVEL   opt-level for other targets, default z (size first;
 #                       empty keeps the workspace profile's "s")
 #   UMQTT_CARGO_FEATURES   features added to those in cmodule/umqtt/umqtt_cargo_features.txt
+#   UMQTT_MQTT5         1 (default): MQTT 5 (feature mqtt5); 0: MQTT 3.1/3.1.1 only.
+#                       The glue passes the same value to the C shim
+#                       (MICROPY_PY_UMQTT_MQTT5).
 #
 # Which Rust target (the table; README "Building for a device"):
 #   - the compiler is the host's own, or a hosted compiler for this machine's
@@ -182,7 +185,9 @@ fi
 [ -n "$out" ] && [ -n "$cargo_dir" ] || die "build-rust-object.sh needs --out OBJ and --cargo-dir DIR"
 
 # Cargo features: one list for every glue (cmodule/umqtt/umqtt_cargo_features.txt).
-features=$( { sed -e 's/#.*//' "$FEATURES_FILE" 2>/dev/null || true; echo "${UMQTT_CARGO_FEATURES:-}"; } | tr -s ' \t\n' ' ' | sed -e 's/^ //' -e 's/ $//')
+mqtt5=""
+[ "${UMQTT_MQTT5:-1}" = 0 ] || mqtt5=mqtt5
+features=$( { sed -e 's/#.*//' "$FEATURES_FILE" 2>/dev/null || true; echo "${UMQTT_CARGO_FEATURES:-} $mqtt5"; } | tr -s ' \t\n' ' ' | sed -e 's/^ //' -e 's/ $//')
 cargo_args=(build --quiet --release --locked -p umqtt-ffi --target-dir "$cargo_dir")
 [ -z "$features" ] || cargo_args+=(--features "$features")
 

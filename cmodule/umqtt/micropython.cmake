@@ -35,7 +35,14 @@ endforeach()
 set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
     ${UMQTT_MOD_DIR}/umqtt_sources.txt ${UMQTT_MOD_DIR}/umqtt_cargo_features.txt)
 
-set(UMQTT_DEFINITIONS MICROPY_PY_UMQTT=1 MICROPY_MODULE_BUILTIN_SUBPACKAGES=1)
+# MQTT 5 (version=5): -DUMQTT_MQTT5=0 leaves it out of the shim and the core.
+if(NOT DEFINED UMQTT_MQTT5)
+    set(UMQTT_MQTT5 "$ENV{UMQTT_MQTT5}")
+endif()
+if(NOT UMQTT_MQTT5 STREQUAL "0")
+    set(UMQTT_MQTT5 1)
+endif()
+set(UMQTT_DEFINITIONS MICROPY_PY_UMQTT=1 MICROPY_MODULE_BUILTIN_SUBPACKAGES=1 MICROPY_PY_UMQTT_MQTT5=${UMQTT_MQTT5})
 
 add_library(usermod_umqtt INTERFACE)
 target_sources(usermod_umqtt INTERFACE ${UMQTT_SOURCES})
@@ -80,6 +87,7 @@ set(UMQTT_BUILD_ENV
     UMQTT_LD=${CMAKE_LINKER}
     UMQTT_OBJCOPY=${CMAKE_OBJCOPY}
     UMQTT_RUST_TARGET=${UMQTT_RUST_TARGET}
+    UMQTT_MQTT5=${UMQTT_MQTT5}
 )
 execute_process(
     COMMAND ${CMAKE_COMMAND} -E env ${UMQTT_BUILD_ENV} ${UMQTT_ROOT}/tools/build-rust-object.sh --print-target

@@ -15,7 +15,10 @@ UMQTT_ROOT := $(abspath $(UMQTT_MOD_DIR)/../..)
 
 SRC_USERMOD_C += $(addprefix $(UMQTT_MOD_DIR)/,$(filter %.c,$(shell cat $(UMQTT_MOD_DIR)/umqtt_sources.txt)))
 CFLAGS_USERMOD += -I$(UMQTT_MOD_DIR) -I$(UMQTT_ROOT)/rust/umqtt-ffi/include
-CFLAGS_USERMOD += -DMICROPY_PY_UMQTT=1 -DMICROPY_MODULE_BUILTIN_SUBPACKAGES=1
+# MQTT 5 (version=5): UMQTT_MQTT5=0 on make's command line leaves it out of
+# both the shim and the Rust core (a 3.1.1-only board keeps its size).
+UMQTT_MQTT5 ?= 1
+CFLAGS_USERMOD += -DMICROPY_PY_UMQTT=1 -DMICROPY_MODULE_BUILTIN_SUBPACKAGES=1 -DMICROPY_PY_UMQTT_MQTT5=$(UMQTT_MQTT5)
 QSTR_DEFS += $(UMQTT_MOD_DIR)/qstrdefsumqtt.h
 
 # What the script needs to know of the port; the port has set CC, CFLAGS, LD
@@ -25,7 +28,8 @@ UMQTT_CARGO_DIR ?= $(abspath $(BUILD))/umqtt-cargo
 UMQTT_RUST_O := $(BUILD)/umqtt/umqtt_rust.o
 UMQTT_BUILD_ENV = UMQTT_CC="$(CC)" \
 	UMQTT_CPU_FLAGS="$(filter -mcpu=% -march=% -mfloat-abi=% -mabi=%,$(CFLAGS))" \
-	UMQTT_LD="$(LD)" UMQTT_OBJCOPY="$(OBJCOPY)" UMQTT_RUST_TARGET="$(UMQTT_RUST_TARGET)"
+	UMQTT_LD="$(LD)" UMQTT_OBJCOPY="$(OBJCOPY)" UMQTT_RUST_TARGET="$(UMQTT_RUST_TARGET)" \
+	UMQTT_MQTT5="$(UMQTT_MQTT5)"
 # The Rust target the script will build for ("host" for the host).
 UMQTT_RUST_TARGET_PICKED = $(shell $(UMQTT_BUILD_ENV) $(UMQTT_ROOT)/tools/build-rust-object.sh --print-target)
 

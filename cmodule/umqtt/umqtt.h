@@ -83,6 +83,16 @@ struct _umqtt_client_obj_t {
     mp_obj_t slot_topic[UMQTT_MAX_INFLIGHT];
     mp_obj_t slot_msg[UMQTT_MAX_INFLIGHT];
     mp_obj_t sub_filter[UMQTT_MAX_SUBSCRIPTIONS];
+    #if MICROPY_PY_UMQTT_MQTT5
+    // MQTT 5: the encoded properties of each in-flight message, of CONNECT
+    // and of the will; the CONNACK's as a dict; the topic kept under each
+    // incoming Topic Alias (umqtt_v5.c).
+    mp_obj_t slot_props[UMQTT_MAX_INFLIGHT];
+    mp_obj_t connect_props;
+    mp_obj_t will_props;
+    mp_obj_t connack_props;
+    mp_obj_t rx_alias[UMQTT_MAX_RX_ALIASES];
+    #endif
     uint8_t *inbound_map;           // lent to the driver when a broker's QoS 2 window needs it
     umqtt_body_t body;              // a payload being read past the receive buffer
     mp_obj_t chunk_cb;              // set_chunk_callback(f, buf): f(message, chunk, offset, total)
@@ -105,7 +115,7 @@ struct _umqtt_client_obj_t {
     bool will_retain;
     bool reconn;
     uint8_t face;                   // umqtt_face_t
-    uint8_t version;                // 3 or 4
+    uint8_t version;                // 3, 4 or 5
     uint8_t pingmaxnum;
     uint8_t max_inflight;
     uint8_t ipvtype;                // 0 IPv4 (or whatever the name resolves to), 1 IPv6
@@ -247,6 +257,9 @@ typedef struct {
     uint8_t qos;
     bool retain;
     int slot;                       // subscribe/unsubscribe: the slot holding an equal filter, or -1
+    mp_obj_t props;                 // MQTT 5: publish properties, encoded (MP_OBJ_NULL: none)
+    uint8_t sub_flags;              // MQTT 5: subscription options above the QoS bits
+    uint32_t sub_id;                // MQTT 5: Subscription Identifier (0: none)
 } umqtt_command_t;
 typedef UmqttStatus (*umqtt_command_fn_t)(umqtt_client_obj_t *self, const umqtt_command_t *a, UmqttOp *op);
 UmqttStatus umqtt_publish_command(umqtt_client_obj_t *self, const umqtt_command_t *a, UmqttOp *op);
@@ -289,19 +302,36 @@ mp_int_t umqtt_io_read_some(umqtt_client_obj_t *self, uint8_t *buf, size_t len, 
 void umqtt_io_wait(umqtt_client_obj_t *self, mp_obj_t stream, int fd, bool for_write, uint32_t wait_ms);
 int umqtt_io_fileno(mp_obj_t sock);                 // -1 when it has none
 
+// MQTT 5 (umqtt_v5.c).
+void umqtt_check_ack_code(uint8_t code);
+#if MICROPY_PY_UMQTT_MQTT5
+mp_obj_t umqtt_props_encode(mp_obj_t dict, uint8_t extra_id, uint32_t extra_value);
+mp_obj_t umqtt_props_decode(const uint8_t *block, size_t len);
+void umqtt_v5_connack(umqtt_client_obj_t *self, const UmqttRx *rx);
+mp_obj_t umqtt_v5_topic(umqtt_client_obj_t *self, const UmqttRx *rx);
+mp_obj_t umqtt_reason_exception(uint8_t code);
+#define UMQTT_MESSAGE_TOPIC(self, rx) umqtt_v5_topic(self, rx)
+#else
+#define UMQTT_MESSAGE_TOPIC(self, rx) mp_obj_new_bytes((rx)->topic, (rx)->topic_len)
+#endif
+
 // The asyncio primitives and the message object (umqtt_aio.c, umqtt_message.c).
 void umqtt_attach_locked(umqtt_client_obj_t *self, mp_obj_t stream, mp_obj_t sock, int fd);
 mp_obj_t umqtt_message_new(const UmqttRx *rx, mp_obj_t topic, mp_obj_t payload);
 extern const mp_obj_type_t umqtt_message_type;
 extern const mp_obj_fun_builtin_fixed_t umqtt_nb_obj, umqtt_tail_obj, umqtt_want_open_obj, umqtt_attach_obj, umqtt_attach_failed_obj,
-    umqtt_step_obj, umqtt_next_timeout_obj, umqtt_connect_start_obj, umqtt_connect_result_obj, umqtt_ticket_obj,
-    umqtt_forget_obj, umqtt_unsubscribe_start_obj, umqtt_stats_obj;
-extern const mp_obj_fun_builtin_var_t umqtt_publish_start_obj, umqtt_subscribe_start_obj;
+    umqtt_step_obj, umqtt_next_timeout_obj, umqtt_connect_result_obj, umqtt_ticket_obj,
+    umqtt_forget_obj, umqtt_unsubscribe_start_obj, umqtt_stats_obj, umqtt_check_obj;
+extern const mp_obj_fun_builtin_var_t umqtt_publish_start_obj, umqtt_subscribe_start_obj, umqtt_connect_start_obj;
 extern const mp_stream_p_t umqtt_client_stream_p;
 UmqttOp umqtt_issue_once(umqtt_client_obj_t *self, umqtt_command_fn_t fn, const umqtt_command_t *a, bool *issued);
 int umqtt_find_subscription(umqtt_client_obj_t *self, const umqtt_command_t *a);
 void umqtt_filter_args(umqtt_command_t *a, mp_obj_t topic);
-void umqtt_subscribe_args(umqtt_client_obj_t *self, mp_obj_t topic, mp_int_t qos, umqtt_command_t *a);
+void umqtt_subscribe_args(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args, umqtt_command_t *a);
+mp_obj_t umqtt_props_arg(umqtt_client_obj_t *self, mp_obj_t dict);
+void umqtt_check_suback(umqtt_client_obj_t *self, uint8_t code);
+void umqtt_set_connect_props(umqtt_client_obj_t *self, mp_obj_t dict);
 void umqtt_release_done_slots(umqtt_client_obj_t *self);
+void umqtt_release_slot(umqtt_client_obj_t *self, uint8_t slot);
 
 #endif // MICROPY_INCLUDED_UMQTT_H

@@ -109,10 +109,12 @@ static mp_obj_t umqtt_next_timeout(mp_obj_t self_in) {
 }
 MP_DEFINE_CONST_FUN_OBJ_1(umqtt_next_timeout_obj, umqtt_next_timeout);
 
-// _connect_start(clean_session): a new attempt; nothing waits for it.
-static mp_obj_t umqtt_connect_start(mp_obj_t self_in, mp_obj_t clean_in) {
-    umqtt_client_obj_t *self = umqtt_client_of(self_in);
-    bool clean = mp_obj_is_true(clean_in);
+// _connect_start(clean_session, properties=None): a new attempt; nothing
+// waits for it.
+static mp_obj_t umqtt_connect_start(size_t n_args, const mp_obj_t *args) {
+    umqtt_client_obj_t *self = umqtt_client_of(args[0]);
+    bool clean = mp_obj_is_true(args[1]);
+    umqtt_set_connect_props(self, n_args > 2 ? args[2] : mp_const_none);
     umqtt_guard_t guard;
     umqtt_lock(self, &guard);
     umqtt_io_close(self);
@@ -124,7 +126,7 @@ static mp_obj_t umqtt_connect_start(mp_obj_t self_in, mp_obj_t clean_in) {
     umqtt_unlock(&guard);
     return mp_const_none;
 }
-MP_DEFINE_CONST_FUN_OBJ_2(umqtt_connect_start_obj, umqtt_connect_start);
+MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(umqtt_connect_start_obj, 2, 3, umqtt_connect_start);
 
 // _connect_result(): None while pending, the session-present flag once
 // connected; raises the attempt's failure.
@@ -175,14 +177,30 @@ static mp_obj_t filter_start(umqtt_client_obj_t *self, umqtt_command_fn_t fn, um
     return ticket_or_none(issued, &op);
 }
 
-// _subscribe_start(topic, qos=0) / _unsubscribe_start(topic): ticket or None.
-static mp_obj_t umqtt_subscribe_start(size_t n_args, const mp_obj_t *args) {
-    umqtt_client_obj_t *self = umqtt_client_of(args[0]);
+// _subscribe_start(topic, qos=0, **options) / _unsubscribe_start(topic):
+// ticket or None.
+static mp_obj_t umqtt_subscribe_start(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
+    umqtt_client_obj_t *self = umqtt_client_of(pos_args[0]);
     umqtt_command_t a;
-    umqtt_subscribe_args(self, args[1], n_args > 2 ? mp_obj_get_int(args[2]) : 0, &a);
+    umqtt_subscribe_args(n_args, pos_args, kw_args, &a);
     return filter_start(self, umqtt_subscribe_command, &a);
 }
-MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(umqtt_subscribe_start_obj, 2, 3, umqtt_subscribe_start);
+MP_DEFINE_CONST_FUN_OBJ_KW(umqtt_subscribe_start_obj, 2, umqtt_subscribe_start);
+
+// _check(code, suback): raises what a failure code in an acknowledgement
+// means (a SUBACK's refusal; MQTT 5: a PUBACK/PUBREC reason code).
+static mp_obj_t umqtt_check(mp_obj_t self_in, mp_obj_t code_in, mp_obj_t suback) {
+    umqtt_client_obj_t *self = umqtt_client_of(self_in);
+    mp_int_t code = mp_obj_get_int(code_in);
+    if (code >= 0x80 && code <= 0xff) {
+        if (mp_obj_is_true(suback)) {
+            umqtt_check_suback(self, (uint8_t)code);
+        }
+        umqtt_check_ack_code((uint8_t)code);
+    }
+    return mp_const_none;
+}
+MP_DEFINE_CONST_FUN_OBJ_3(umqtt_check_obj, umqtt_check);
 
 static mp_obj_t umqtt_unsubscribe_start(mp_obj_t self_in, mp_obj_t topic) {
     umqtt_client_obj_t *self = umqtt_client_of(self_in);
@@ -197,8 +215,7 @@ MP_DEFINE_CONST_FUN_OBJ_2(umqtt_unsubscribe_start_obj, umqtt_unsubscribe_start);
 void umqtt_release_done_slots(umqtt_client_obj_t *self) {
     for (uint8_t k = 0; k < UMQTT_MAX_INFLIGHT; ++k) {
         if (self->slot_topic[k] != MP_OBJ_NULL && !umqtt_core_slot_in_use(CORE(self), k)) {
-            self->slot_topic[k] = MP_OBJ_NULL;
-            self->slot_msg[k] = MP_OBJ_NULL;
+            umqtt_release_slot(self, k);
         }
     }
 }

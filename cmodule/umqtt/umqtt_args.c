@@ -184,4 +184,96 @@ mp_obj_t umqtt_ssl_arg(mp_obj_t ssl) {
     return ssl;
 }
 
+// MQTT 5's properties= (a dict, or None) as the encoded block the driver
+// takes (MP_OBJ_NULL: none); refused below version 5.
+mp_obj_t umqtt_props_arg(umqtt_client_obj_t *self, mp_obj_t dict) {
+    if (dict == mp_const_none) {
+        return MP_OBJ_NULL;
+    }
+    #if MICROPY_PY_UMQTT_MQTT5
+    if (self->version == 5) {
+        return umqtt_props_encode(dict, 0, 0);
+    }
+    #endif
+    if (mp_obj_is_dict_or_ordereddict(dict) && mp_obj_dict_len(dict) == 0) {
+        return MP_OBJ_NULL;
+    }
+    mp_raise_ValueError(MP_ERROR_TEXT("properties need version=5"));
+}
+
+// publish(topic, msg, retain=False, qos=0, properties=None): every face's.
+void umqtt_publish_args(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args, umqtt_command_t *a) {
+    enum { ARG_topic, ARG_msg, ARG_retain, ARG_qos, ARG_properties };
+    static const mp_arg_t allowed_args[] = {
+        { MP_QSTR_topic, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
+        { MP_QSTR_msg, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
+        { MP_QSTR_retain, MP_ARG_BOOL, {.u_bool = false} },
+        { MP_QSTR_qos, MP_ARG_INT, {.u_int = 0} },
+        { MP_QSTR_properties, MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
+    };
+    mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
+    umqtt_parse_args(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
+    memset(a, 0, sizeof(*a));
+    a->topic = umqtt_topic_arg(args[ARG_topic].u_obj);
+    a->msg = args[ARG_msg].u_obj;
+    a->topic_buf = (const uint8_t *)mp_obj_str_get_data(a->topic, &a->topic_len);
+    mp_buffer_info_t msg;
+    if (!mp_get_buffer(a->msg, &msg, MP_BUFFER_READ)) {
+        mp_raise_TypeError(MP_ERROR_TEXT("msg must be str, bytes or a buffer"));
+    }
+    a->payload = msg.buf;
+    a->payload_len = msg.len;
+    a->qos = umqtt_check_qos(args[ARG_qos].u_int);
+    a->retain = args[ARG_retain].u_bool;
+    a->slot = -1;
+    a->props = umqtt_props_arg(umqtt_client_of(pos_args[0]), args[ARG_properties].u_obj);
+}
+
+void umqtt_filter_args(umqtt_command_t *a, mp_obj_t topic) {
+    memset(a, 0, sizeof(*a));
+    topic = umqtt_topic_arg(topic);
+    a->topic_buf = (const uint8_t *)mp_obj_str_get_data(topic, &a->topic_len);
+    // Kept as bytes: the same filter as str or bytes is one subscription.
+    a->topic = mp_obj_new_bytes(a->topic_buf, a->topic_len);
+    a->topic_buf = (const uint8_t *)mp_obj_str_get_data(a->topic, &a->topic_len);
+    a->slot = -1;
+}
+
+// subscribe(topic, qos=0, *, no_local=False, retain_as_published=False,
+// retain_handling=0, subscription_identifier=None): the filter, the options
+// (MQTT 5's need version=5), and a callback to deliver to (as umqtt.simple
+// asserts: its messages would have nowhere to go).
+void umqtt_subscribe_args(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args, umqtt_command_t *a) {
+    enum { ARG_topic, ARG_qos, ARG_no_local, ARG_rap, ARG_rh, ARG_sub_id };
+    static const mp_arg_t allowed_args[] = {
+        { MP_QSTR_topic, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
+        { MP_QSTR_qos, MP_ARG_INT, {.u_int = 0} },
+        { MP_QSTR_no_local, MP_ARG_KW_ONLY | MP_ARG_BOOL, {.u_bool = false} },
+        { MP_QSTR_retain_as_published, MP_ARG_KW_ONLY | MP_ARG_BOOL, {.u_bool = false} },
+        { MP_QSTR_retain_handling, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = 0} },
+        { MP_QSTR_subscription_identifier, MP_ARG_KW_ONLY | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
+    };
+    umqtt_client_obj_t *self = umqtt_client_of(pos_args[0]);
+    mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
+    umqtt_parse_args(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
+    umqtt_filter_args(a, args[ARG_topic].u_obj);
+    a->qos = umqtt_check_qos(args[ARG_qos].u_int);
+    mp_int_t rh = umqtt_int_in_range(args[ARG_rh].u_int, 0, 2, MP_QSTR_retain_handling);
+    a->sub_flags = (uint8_t)((args[ARG_no_local].u_bool << 2) | (args[ARG_rap].u_bool << 3) | (rh << 4));
+    if (args[ARG_sub_id].u_obj != mp_const_none) {
+        a->sub_id = (uint32_t)umqtt_int_in_range(mp_obj_get_int(args[ARG_sub_id].u_obj), 1, 268435455,
+            MP_QSTR_subscription_identifier);
+    }
+    if ((a->sub_flags != 0 || a->sub_id != 0) && self->version != 5) {
+        mp_raise_ValueError(MP_ERROR_TEXT("subscription options need version=5"));
+    }
+    UmqttStatus st = umqtt_core_check_topic(a->topic_buf, a->topic_len, true);
+    if (st != UMQTT_STATUS_OK) {
+        umqtt_raise_status(st);
+    }
+    if (self->msg_cb == mp_const_none) {
+        mp_raise_msg(&mp_type_AssertionError, MP_ERROR_TEXT("Subscribe callback is not set: call set_callback() first"));
+    }
+}
+
 #endif // MICROPY_PY_UMQTT

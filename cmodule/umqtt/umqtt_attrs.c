@@ -40,6 +40,15 @@ static mp_obj_t session_attr(umqtt_client_obj_t *self, qstr attr) {
             return MP_OBJ_NEW_SMALL_INT(self->pid);
         case MP_QSTR_topic_list:
             return topic_list(self);
+        case MP_QSTR_connack_properties:
+            #if MICROPY_PY_UMQTT_MQTT5
+            if (self->connack_props != MP_OBJ_NULL) {
+                return mp_obj_dict_copy(self->connack_props);
+            }
+            #endif
+            return mp_obj_new_dict(0);
+        case MP_QSTR_client_id:
+            return self->client_id;         // the broker may assign one (MQTT 5)
         default:
             return MP_OBJ_NULL;
     }
@@ -52,8 +61,6 @@ static mp_obj_t config_attr(umqtt_client_obj_t *self, qstr attr) {
             return self->server;
         case MP_QSTR_port:
             return mp_obj_new_int_from_uint(self->port);
-        case MP_QSTR_client_id:
-            return self->client_id;
         case MP_QSTR_user:
             return self->user;
         case MP_QSTR_pswd:
@@ -103,7 +110,7 @@ static mp_obj_t *settable(umqtt_client_obj_t *self, qstr attr) {
 
 static bool is_session_attr(qstr attr) {
     return attr == MP_QSTR_session_present || attr == MP_QSTR_sock || attr == MP_QSTR_pid
-           || attr == MP_QSTR_topic_list;
+           || attr == MP_QSTR_topic_list || attr == MP_QSTR_connack_properties || attr == MP_QSTR_client_id;
 }
 
 // Names that are no attribute of ours (methods; __del__ while the GC

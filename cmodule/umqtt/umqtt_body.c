@@ -79,7 +79,7 @@ bool umqtt_body_begin(umqtt_client_obj_t *self, const UmqttRx *rx, bool deliver)
         if (payload == MP_OBJ_NULL) {
             return false;
         }
-        b->topic = mp_obj_new_bytes(rx->topic, rx->topic_len);
+        b->topic = UMQTT_MESSAGE_TOPIC(self, rx);
         b->payload = payload;
         if (chunks || self->msg_objects) {
             b->message = umqtt_message_new(rx, b->topic, payload);

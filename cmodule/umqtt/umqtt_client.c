@@ -95,8 +95,9 @@ static mp_obj_t umqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, 
     mp_int_t port = umqtt_int_in_range(args[ARG_port].u_int, 0, 65535, MP_QSTR_port);
     mp_int_t keepalive = umqtt_int_in_range(args[ARG_keepalive].u_int, 0, 65535, MP_QSTR_keepalive);
     mp_int_t version = args[ARG_version].u_int;
-    if (version != 3 && version != 4) {
-        mp_raise_ValueError(MP_ERROR_TEXT("version must be 3 (MQTT 3.1) or 4 (MQTT 3.1.1)"));
+    if (version != 3 && version != 4 && (version != 5 || !MICROPY_PY_UMQTT_MQTT5)) {
+        mp_raise_ValueError(MICROPY_PY_UMQTT_MQTT5 ? MP_ERROR_TEXT("version must be 3 (MQTT 3.1), 4 (MQTT 3.1.1) or 5")
+            : MP_ERROR_TEXT("version must be 3 (MQTT 3.1) or 4 (MQTT 3.1.1): this firmware has no MQTT 5"));
     }
     mp_int_t pingmaxnum = umqtt_int_in_range(args[ARG_pingmaxnum].u_int, 0, 255, MP_QSTR_pingmaxnum);
     mp_int_t ipvtype = umqtt_int_in_range(args[ARG_ipvtype].u_int, 0, 1, MP_QSTR_ipvtype);
@@ -212,12 +213,13 @@ static mp_obj_t umqtt_client_error_register_cb(mp_obj_t self_in, mp_obj_t f) {
 static MP_DEFINE_CONST_FUN_OBJ_2(umqtt_client_error_register_cb_obj, umqtt_client_error_register_cb);
 
 static mp_obj_t umqtt_client_set_last_will(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
-    enum { ARG_topic, ARG_msg, ARG_retain, ARG_qos };
+    enum { ARG_topic, ARG_msg, ARG_retain, ARG_qos, ARG_properties };
     static const mp_arg_t allowed_args[] = {
         { MP_QSTR_topic, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
         { MP_QSTR_msg, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
         { MP_QSTR_retain, MP_ARG_BOOL, {.u_bool = false} },
         { MP_QSTR_qos, MP_ARG_INT, {.u_int = 0} },
+        { MP_QSTR_properties, MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
     };
     umqtt_client_obj_t *self = umqtt_client_of(pos_args[0]);
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
@@ -231,6 +233,12 @@ static mp_obj_t umqtt_client_set_last_will(size_t n_args, const mp_obj_t *pos_ar
         umqtt_raise_status(st);
     }
     self->will_qos = umqtt_check_qos(args[ARG_qos].u_int);
+    mp_obj_t props = umqtt_props_arg(self, args[ARG_properties].u_obj);
+    #if MICROPY_PY_UMQTT_MQTT5
+    self->will_props = props;
+    #else
+    (void)props;
+    #endif
     self->will_topic = topic;
     self->will_msg = args[ARG_msg].u_obj;
     self->will_retain = args[ARG_retain].u_bool;
@@ -238,14 +246,16 @@ static mp_obj_t umqtt_client_set_last_will(size_t n_args, const mp_obj_t *pos_ar
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(umqtt_client_set_last_will_obj, 3, umqtt_client_set_last_will);
 
-// connect(clean_session=True, timeout=None): QuecPython's returns 0,
-// umqtt.simple's the session-present flag. `timeout` (newer umqtt.simple)
-// becomes the client's bound on each network wait from now on.
+// connect(clean_session=True, timeout=None, properties=None): QuecPython's
+// returns 0, umqtt.simple's the session-present flag. `timeout` (newer
+// umqtt.simple) becomes the client's bound on each network wait from now
+// on; `properties` (MQTT 5) are sent on every connect from now on.
 mp_obj_t umqtt_connect_method(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
-    enum { ARG_clean_session, ARG_timeout };
+    enum { ARG_clean_session, ARG_timeout, ARG_properties };
     static const mp_arg_t allowed_args[] = {
         { MP_QSTR_clean_session, MP_ARG_BOOL, {.u_bool = true} },
         { MP_QSTR_timeout, MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
+        { MP_QSTR_properties, MP_ARG_KW_ONLY | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
     };
     umqtt_client_obj_t *self = umqtt_client_of(pos_args[0]);
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
@@ -254,6 +264,7 @@ mp_obj_t umqtt_connect_method(size_t n_args, const mp_obj_t *pos_args, mp_map_t 
         self->timeout_ms = umqtt_timeout_arg(args[ARG_timeout].u_obj);
         umqtt_apply_settings(self);
     }
+    umqtt_set_connect_props(self, args[ARG_properties].u_obj);
     umqtt_connect(self, args[ARG_clean_session].u_bool);
     if (self->face == UMQTT_FACE_QUECPYTHON) {
         return MP_OBJ_NEW_SMALL_INT(0);
@@ -265,30 +276,6 @@ mp_obj_t umqtt_connect_method(size_t n_args, const mp_obj_t *pos_args, mp_map_t 
     return mp_obj_new_bool(session_present);
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(umqtt_client_connect_obj, 1, umqtt_connect_method);
-
-void umqtt_publish_args(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args, umqtt_command_t *a) {
-    enum { ARG_topic, ARG_msg, ARG_retain, ARG_qos };
-    static const mp_arg_t allowed_args[] = {
-        { MP_QSTR_topic, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
-        { MP_QSTR_msg, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
-        { MP_QSTR_retain, MP_ARG_BOOL, {.u_bool = false} },
-        { MP_QSTR_qos, MP_ARG_INT, {.u_int = 0} },
-    };
-    mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
-    umqtt_parse_args(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
-    a->topic = umqtt_topic_arg(args[ARG_topic].u_obj);
-    a->msg = args[ARG_msg].u_obj;
-    a->topic_buf = (const uint8_t *)mp_obj_str_get_data(a->topic, &a->topic_len);
-    mp_buffer_info_t msg;
-    if (!mp_get_buffer(a->msg, &msg, MP_BUFFER_READ)) {
-        mp_raise_TypeError(MP_ERROR_TEXT("msg must be str, bytes or a buffer"));
-    }
-    a->payload = msg.buf;
-    a->payload_len = msg.len;
-    a->qos = umqtt_check_qos(args[ARG_qos].u_int);
-    a->retain = args[ARG_retain].u_bool;
-    a->slot = -1;
-}
 
 // publish(): QoS 0 returns once written, QoS 1/2 on the acknowledgement.
 // Late (the timeout passed, the message still in flight): QuecPython's face
@@ -306,6 +293,9 @@ mp_obj_t umqtt_publish_method(size_t n_args, const mp_obj_t *pos_args, mp_map_t 
         self->pid = (uint16_t)op.ticket;
         uint8_t code;
         st = umqtt_wait_ticket(self, op.ticket, op.slot, deadline, &code, false);
+        if (st == UMQTT_STATUS_OK) {
+            umqtt_check_ack_code(code);
+        }
     }
     bool quec = self->face == UMQTT_FACE_QUECPYTHON;
     if (st == UMQTT_STATUS_OK) {
@@ -322,43 +312,11 @@ mp_obj_t umqtt_publish_method(size_t n_args, const mp_obj_t *pos_args, mp_map_t 
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(umqtt_client_publish_obj, 3, umqtt_publish_method);
 
-void umqtt_filter_args(umqtt_command_t *a, mp_obj_t topic) {
-    topic = umqtt_topic_arg(topic);
-    a->topic_buf = (const uint8_t *)mp_obj_str_get_data(topic, &a->topic_len);
-    // Kept as bytes: the same filter as str or bytes is one subscription.
-    a->topic = mp_obj_new_bytes(a->topic_buf, a->topic_len);
-    a->topic_buf = (const uint8_t *)mp_obj_str_get_data(a->topic, &a->topic_len);
-    a->slot = -1;
-}
-
-// subscribe()'s checks: the filter, the QoS, and a callback to deliver to
-// (as umqtt.simple asserts: its messages would have nowhere to go).
-void umqtt_subscribe_args(umqtt_client_obj_t *self, mp_obj_t topic, mp_int_t qos, umqtt_command_t *a) {
-    umqtt_filter_args(a, topic);
-    a->qos = umqtt_check_qos(qos);
-    UmqttStatus st = umqtt_core_check_topic(a->topic_buf, a->topic_len, true);
-    if (st != UMQTT_STATUS_OK) {
-        umqtt_raise_status(st);
-    }
-    if (self->msg_cb == mp_const_none) {
-        mp_raise_msg(&mp_type_AssertionError, MP_ERROR_TEXT("Subscribe callback is not set: call set_callback() first"));
-    }
-}
-
 static mp_obj_t umqtt_client_subscribe(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
-    enum { ARG_topic, ARG_qos };
-    static const mp_arg_t allowed_args[] = {
-        { MP_QSTR_topic, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
-        { MP_QSTR_qos, MP_ARG_INT, {.u_int = 0} },
-    };
     umqtt_client_obj_t *self = umqtt_client_of(pos_args[0]);
-    mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
-    umqtt_parse_args(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
     umqtt_command_t a;
-    umqtt_subscribe_args(self, args[ARG_topic].u_obj, args[ARG_qos].u_int, &a);
-    if (umqtt_filter_request(self, umqtt_subscribe_command, &a) == 0x80) {
-        umqtt_raise_code(0x80, "subscription refused by the broker");
-    }
+    umqtt_subscribe_args(n_args, pos_args, kw_args, &a);
+    umqtt_check_suback(self, umqtt_filter_request(self, umqtt_subscribe_command, &a));
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(umqtt_client_subscribe_obj, 2, umqtt_client_subscribe);
@@ -516,6 +474,7 @@ static const mp_rom_map_elem_t umqtt_client_locals_dict_table[] = {
     { MP_ROM_QSTR(MP_QSTR__unsubscribe_start), MP_ROM_PTR(&umqtt_unsubscribe_start_obj) },
     { MP_ROM_QSTR(MP_QSTR__ticket), MP_ROM_PTR(&umqtt_ticket_obj) },
     { MP_ROM_QSTR(MP_QSTR__forget), MP_ROM_PTR(&umqtt_forget_obj) },
+    { MP_ROM_QSTR(MP_QSTR__check), MP_ROM_PTR(&umqtt_check_obj) },
 };
 static MP_DEFINE_CONST_DICT(umqtt_client_locals_dict, umqtt_client_locals_dict_table);
 

@@ -84,8 +84,7 @@ UmqttStatus umqtt_wait_ticket(umqtt_client_obj_t *self, uint32_t ticket, int slo
         UmqttStatus st = umqtt_core_ticket_result(CORE(self), ticket, code);
         if (st == UMQTT_STATUS_OK && slot >= 0 && !umqtt_core_slot_in_use(CORE(self), (uint8_t)slot)) {
             // The driver has freed the slot: let its objects go.
-            self->slot_topic[slot] = MP_OBJ_NULL;
-            self->slot_msg[slot] = MP_OBJ_NULL;
+            umqtt_release_slot(self, (uint8_t)slot);
         }
         if (st == UMQTT_STATUS_PENDING && umqtt_deadline_passed(deadline)) {
             st = UMQTT_STATUS_TIMEOUT;
@@ -143,18 +142,35 @@ void umqtt_forget(umqtt_client_obj_t *self, uint32_t ticket) {
 // connection until the call's deadline.
 
 UmqttStatus umqtt_publish_command(umqtt_client_obj_t *self, const umqtt_command_t *a, UmqttOp *op) {
+    const uint8_t *props = NULL;
+    size_t props_len = 0;
+    if (a->props != MP_OBJ_NULL) {
+        props = (const uint8_t *)mp_obj_str_get_data(a->props, &props_len);
+    }
     UmqttStatus st = umqtt_core_publish(CORE(self), a->topic_buf, a->topic_len, a->payload, a->payload_len,
-        a->qos, a->retain, umqtt_now_ms(), self->tx_buf, self->tx_cap, op);
+        a->qos, a->retain, props, props_len, umqtt_now_ms(), self->tx_buf, self->tx_cap, op);
     if (st == UMQTT_STATUS_OK && op->ticket != 0) {
         self->slot_topic[op->slot] = a->topic;
         self->slot_msg[op->slot] = a->msg;
+        #if MICROPY_PY_UMQTT_MQTT5
+        self->slot_props[op->slot] = a->props;
+        #endif
     }
     return st;
 }
 
+// A publish slot the driver has freed: its objects go.
+void umqtt_release_slot(umqtt_client_obj_t *self, uint8_t slot) {
+    self->slot_topic[slot] = MP_OBJ_NULL;
+    self->slot_msg[slot] = MP_OBJ_NULL;
+    #if MICROPY_PY_UMQTT_MQTT5
+    self->slot_props[slot] = MP_OBJ_NULL;
+    #endif
+}
+
 UmqttStatus umqtt_subscribe_command(umqtt_client_obj_t *self, const umqtt_command_t *a, UmqttOp *op) {
-    UmqttStatus st = umqtt_core_subscribe(CORE(self), a->topic_buf, a->topic_len, a->qos, a->slot,
-        umqtt_now_ms(), self->tx_buf, self->tx_cap, op);
+    UmqttStatus st = umqtt_core_subscribe(CORE(self), a->topic_buf, a->topic_len, a->qos | a->sub_flags,
+        a->sub_id, a->slot, umqtt_now_ms(), self->tx_buf, self->tx_cap, op);
     if (st == UMQTT_STATUS_OK) {
         self->sub_filter[op->slot] = a->topic;
     }
@@ -219,6 +235,11 @@ UmqttOp umqtt_issue_once(umqtt_client_obj_t *self, umqtt_command_fn_t fn, const 
         umqtt_raise_lost(self, cause);
     }
     if (st != UMQTT_STATUS_WOULD_BLOCK && st != UMQTT_STATUS_INFLIGHT_FULL) {
+        #if MICROPY_PY_UMQTT_MQTT5
+        if (st == UMQTT_STATUS_PACKET_TOO_LARGE && self->version == 5) {
+            nlr_raise(umqtt_reason_exception(0x95));    // above the broker's Maximum Packet Size, or MQTT's
+        }
+        #endif
         umqtt_raise_status(st);
     }
     return op;

@@ -16,4 +16,15 @@
 #endif
 // [end umqtt-fix qstr-visibility]
 
+// MQTT 5 (version=5): on unless the build turns it off (UMQTT_MQTT5=0 on
+// make's or cmake's command line sets both this and the Rust core's cargo
+// feature; a core built otherwise refuses the client's storage, so the two
+// cannot disagree silently).
+#ifndef MICROPY_PY_UMQTT_MQTT5
+#define MICROPY_PY_UMQTT_MQTT5 (1)
+#endif
+#if MICROPY_PY_UMQTT_MQTT5
+#define UMQTT_MQTT5 (1)             // the core header's MQTT 5 declarations
+#endif
+
 #endif // MICROPY_INCLUDED_UMQTT_CONFIG_H

@@ -61,6 +61,13 @@ NORETURN void umqtt_raise_status(UmqttStatus status) {
 
 // The text of why a connection ended, as error_register_cb and DEBUG see it.
 mp_obj_t umqtt_cause_text(UmqttStatus cause, uint8_t code) {
+    #if MICROPY_PY_UMQTT_MQTT5
+    if (code >= 0x80) {         // an MQTT 5 reason code (CONNACK or DISCONNECT)
+        size_t n;
+        const uint8_t *name = umqtt_reason_name(code, &n);
+        return mp_obj_new_str((const char *)name, n);
+    }
+    #endif
     const char *text = cause == UMQTT_STATUS_CONNECTION_REFUSED
         ? umqtt_core_connack_text(code) : umqtt_core_strerror(cause);
     return mp_obj_new_str(text, strlen(text));
@@ -85,6 +92,12 @@ mp_obj_t umqtt_lost_exception(umqtt_client_obj_t *self, UmqttStatus cause, uint8
     if (err != 0) {
         return mp_obj_new_exception_arg1(&mp_type_OSError, MP_OBJ_NEW_SMALL_INT(err));
     }
+    #if MICROPY_PY_UMQTT_MQTT5
+    // MQTT 5: the CONNACK's or the broker's DISCONNECT's reason code.
+    if ((cause == UMQTT_STATUS_CONNECTION_REFUSED && self->version == 5) || cause == UMQTT_STATUS_SERVER_DISCONNECT) {
+        return umqtt_reason_exception(code);
+    }
+    #endif
     if (cause == UMQTT_STATUS_CONNECTION_REFUSED) {
         return new_mqtt_exception(code, umqtt_core_connack_text(code));
     }
@@ -92,7 +105,14 @@ mp_obj_t umqtt_lost_exception(umqtt_client_obj_t *self, UmqttStatus cause, uint8
 }
 
 NORETURN void umqtt_raise_lost(umqtt_client_obj_t *self, UmqttStatus cause) {
-    nlr_raise(umqtt_lost_exception(self, cause, 0));
+    uint8_t code = 0;
+    if (cause == UMQTT_STATUS_SERVER_DISCONNECT) {
+        umqtt_guard_t guard;
+        umqtt_lock(self, &guard);
+        code = umqtt_core_cause_code(umqtt_core(self));
+        umqtt_unlock(&guard);
+    }
+    nlr_raise(umqtt_lost_exception(self, cause, code));
 }
 
 // connect() failed: the exception as the socket, TLS or the broker gave it,

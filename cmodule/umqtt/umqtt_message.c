@@ -1,6 +1,6 @@
 // A received message as one object (set_callback(f, message=True) and the
 // asyncio client's client.messages): .topic and .payload (bytes), .qos,
-// .retain, .dup, and .properties (MQTT 5's; {} before it). A retained
+// .retain, .dup, and .properties (MQTT 5's, a dict; {} without). A retained
 // message can be told from a live one.
 
 #include "py/runtime.h"
@@ -14,6 +14,7 @@ typedef struct {
     mp_obj_base_t base;
     mp_obj_t topic;
     mp_obj_t payload;
+    mp_obj_t properties;            // MQTT 5's, as a dict (MP_OBJ_NULL: none)
     uint8_t qos;
     bool retain;
     bool dup;
@@ -26,6 +27,12 @@ mp_obj_t umqtt_message_new(const UmqttRx *rx, mp_obj_t topic, mp_obj_t payload) 
     m->qos = rx->qos;
     m->retain = rx->retain;
     m->dup = rx->dup;
+    m->properties = MP_OBJ_NULL;
+    #if MICROPY_PY_UMQTT_MQTT5
+    if (rx->props_len > 0) {
+        m->properties = umqtt_props_decode(rx->props, rx->props_len);
+    }
+    #endif
     return MP_OBJ_FROM_PTR(m);
 }
 
@@ -51,7 +58,7 @@ static void message_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
             dest[0] = mp_obj_new_bool(m->dup);
             break;
         case MP_QSTR_properties:
-            dest[0] = mp_obj_new_dict(0);
+            dest[0] = m->properties != MP_OBJ_NULL ? m->properties : mp_obj_new_dict(0);
             break;
         default:
             break;

@@ -200,6 +200,10 @@ static UmqttStatus encode_request(umqtt_client_obj_t *self, const UmqttTransmit 
             .will_payload = bytes_of(self->will_msg),
             .will_qos = self->will_qos,
             .will_retain = self->will_retain,
+            #if MICROPY_PY_UMQTT_MQTT5
+            .props = bytes_of(self->connect_props),
+            .will_props = bytes_of(self->will_topic != MP_OBJ_NULL ? self->will_props : MP_OBJ_NULL),
+            #endif
         };
         if (id.password.ptr == NULL && self->password != mp_const_none) {
             id.password.ptr = &empty;
@@ -209,8 +213,13 @@ static UmqttStatus encode_request(umqtt_client_obj_t *self, const UmqttTransmit 
     if (tx->kind == UMQTT_TRANSMIT_KIND_PUBLISH) {
         UmqttBytes topic = bytes_of(self->slot_topic[tx->slot]);
         UmqttBytes msg = bytes_of(self->slot_msg[tx->slot]);
-        return umqtt_core_encode_publish(CORE(self), tx->slot, topic.ptr, topic.len, msg.ptr, msg.len, now,
-            self->tx_buf, self->tx_cap, len);
+        #if MICROPY_PY_UMQTT_MQTT5
+        UmqttBytes props = bytes_of(self->slot_props[tx->slot]);
+        #else
+        UmqttBytes props = { NULL, 0 };
+        #endif
+        return umqtt_core_encode_publish(CORE(self), tx->slot, topic.ptr, topic.len, msg.ptr, msg.len,
+            props.ptr, props.len, now, self->tx_buf, self->tx_cap, len);
     }
     UmqttBytes filter = bytes_of(self->sub_filter[tx->slot]);
     return umqtt_core_encode_subscribe(CORE(self), tx->slot, filter.ptr, filter.len, now,

@@ -81,7 +81,7 @@ bool umqtt_accept_locked(umqtt_client_obj_t *self, size_t *consumed) {
 // Two-phase delivery: the objects first (a MemoryError here leaves the
 // message undelivered and in the buffer), then the driver counts it delivered.
 static void take_message(umqtt_client_obj_t *self, umqtt_pass_t *pass, const UmqttRx *rx) {
-    mp_obj_t topic = mp_obj_new_bytes(rx->topic, rx->topic_len);
+    mp_obj_t topic = UMQTT_MESSAGE_TOPIC(self, rx);
     mp_obj_t msg = umqtt_new_payload_bytes(rx->payload, rx->payload_len);
     mp_obj_t message = self->msg_objects ? umqtt_message_new(rx, topic, msg) : MP_OBJ_NULL;
     size_t consumed;
@@ -154,6 +154,13 @@ bool umqtt_feed(umqtt_client_obj_t *self, umqtt_pass_t *pass, bool deliver, uint
             case UMQTT_RX_KIND_CONSUMED:
                 self->rx_start += rx.n;
                 pass->packets++;
+                continue;
+            case UMQTT_RX_KIND_CONNACK:
+                self->rx_start += rx.n;
+                pass->packets++;
+                #if MICROPY_PY_UMQTT_MQTT5
+                umqtt_v5_connack(self, &rx);
+                #endif
                 continue;
             case UMQTT_RX_KIND_KEEP_ALIVE:
                 self->rx_start += rx.n;     // the driver's own traffic: no news for wait_msg()

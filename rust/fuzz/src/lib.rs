@@ -771,7 +771,7 @@ impl Sim {
         match self.d.handle_rx(&self.rxbuf, self.now) {
             Ok(Rx::NeedMore(_) | Rx::Idle) => RxO::Stop,
             Ok(Rx::Busy) => RxO::Busy,
-            Ok(Rx::Consumed(n)) => RxO::Consumed(n, false),
+            Ok(Rx::Consumed(n) | Rx::Connack { consumed: n, .. }) => RxO::Consumed(n, false),
             Ok(Rx::KeepAlive(n)) => RxO::Consumed(n, true),
             Ok(Rx::Message(m)) => RxO::Message(Msg {
                 topic: m.topic.to_vec(),

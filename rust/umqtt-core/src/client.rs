@@ -20,6 +20,9 @@ use crate::keepalive::{Due, KeepAlive};
 use crate::session::{Added, OpKind, ResendItem, Session, TicketResult};
 use crate::{topic, Error, ACK_MAX};
 
+#[cfg(feature = "mqtt5")]
+mod v5;
+
 /// Connection state.
 #[derive(Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(any(test, feature = "debug"), derive(Debug))]
@@ -56,6 +59,11 @@ pub struct ConnectOptions<'a> {
     /// PINGREQs that may be re-sent after a missed PINGRESP before the
     /// connection counts as dead (0: the first miss is fatal).
     pub ping_max_missed: u8,
+    /// MQTT 5: the application's connect properties, encoded (a block's
+    /// content without its length; checked here). Empty for 3/4.
+    pub props: &'a [u8],
+    /// MQTT 5: the will's properties, encoded likewise.
+    pub will_props: &'a [u8],
 }
 
 impl Default for ConnectOptions<'_> {
@@ -69,6 +77,8 @@ impl Default for ConnectOptions<'_> {
             keepalive_s: 0,
             protocol_level: 4,
             ping_max_missed: 0,
+            props: b"",
+            will_props: b"",
         }
     }
 }
@@ -116,6 +126,12 @@ pub struct Event<'a> {
     /// Bytes the caller must send now (`reply_len` of them).
     pub reply: [u8; ACK_MAX],
     pub reply_len: usize,
+    /// MQTT 5: the packet's properties (a checked block's content), for a
+    /// message or a CONNACK; empty otherwise.
+    pub props: &'a [u8],
+    /// MQTT 5: a message's Topic Alias (0: none). With an empty `topic` the
+    /// topic is the one kept under this alias; else keep `topic` under it.
+    pub alias: u16,
 }
 
 impl<'a> Event<'a> {
@@ -135,6 +151,8 @@ impl<'a> Event<'a> {
             payload: &[],
             reply: [0; ACK_MAX],
             reply_len: 0,
+            props: &[],
+            alias: 0,
         }
     }
 
@@ -200,6 +218,36 @@ pub struct Client<'m> {
     /// Proof of life comes only from bytes arriving ([`Client::on_received`])
     /// once connected, not from handling packets (see [`Client::driven`]).
     life_from_bytes: bool,
+    /// The protocol level of the last CONNECT (3, 4 or 5).
+    level: u8,
+    /// MQTT 5: what this connection agreed (limits, topic aliases).
+    #[cfg(feature = "mqtt5")]
+    v5: crate::v5::link::Link5,
+}
+
+/// What a decoded packet carries beyond the 3.1.1 fields (MQTT 5).
+#[derive(Clone, Copy, Default)]
+struct Extra<'a> {
+    /// An acknowledgement's reason code (0: success).
+    reason: u8,
+    /// The property block's content (checked).
+    props: &'a [u8],
+}
+
+/// A SUBSCRIBE's options: the MQTT 5 options byte (QoS in the low two
+/// bits; No Local, Retain As Published and Retain Handling above them) and
+/// a Subscription Identifier (0: none). 3.1.1 takes the QoS alone.
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(any(test, feature = "debug"), derive(Debug))]
+pub struct SubOptions {
+    pub options: u8,
+    pub id: u32,
+}
+
+impl SubOptions {
+    pub const fn qos(qos: u8) -> Self {
+        SubOptions { options: qos, id: 0 }
+    }
 }
 
 impl Default for Client<'_> {
@@ -235,6 +283,9 @@ impl<'m> Client<'m> {
             session: Session::new(),
             keepalive: KeepAlive::new(),
             life_from_bytes: false,
+            level: 4,
+            #[cfg(feature = "mqtt5")]
+            v5: crate::v5::link::Link5::new(),
         }
     }
 
@@ -304,9 +355,15 @@ impl<'m> Client<'m> {
                 }
             }
             4 => {}
+            #[cfg(feature = "mqtt5")]
+            5 => {}
             _ => return Err(Error::BadArgument),
         }
-        if o.client_id.is_empty() && !o.clean_session {
+        if o.protocol_level != 5 && !(o.props.is_empty() && o.will_props.is_empty()) {
+            return Err(Error::BadArgument);
+        }
+        // MQTT 5 lets the broker assign an identifier to a resumed session too.
+        if o.client_id.is_empty() && !o.clean_session && o.protocol_level != 5 {
             return Err(Error::BadArgument);
         }
         mqtt_string(o.client_id, Error::BadArgument)?;
@@ -338,7 +395,13 @@ impl<'m> Client<'m> {
             user: o.user,
             password: o.password,
         };
-        let n = codec::encode_connect(&fields, out)?;
+        let n = match o.protocol_level {
+            #[cfg(feature = "mqtt5")]
+            5 => self.encode_connect_v5(&fields, o, out)?,
+            _ => codec::encode_connect(&fields, out)?,
+        };
+        self.level = o.protocol_level;
+        self.session.set_peer_max(u16::MAX);
         self.session.drop_ops();
         self.keepalive.start(o.keepalive_s, o.ping_max_missed, now);
         self.state = ConnState::Connecting;
@@ -364,9 +427,32 @@ impl<'m> Client<'m> {
         now: u32,
         out: &mut [u8],
     ) -> Result<Sent, Error> {
+        self.publish_with(topic_name, payload, qos, retain, &[], now, out)
+    }
+
+    /// [`Client::publish`] with MQTT 5 properties (encoded, as
+    /// [`ConnectOptions::props`]; must be empty for 3/4).
+    #[allow(clippy::too_many_arguments)]
+    pub fn publish_with(
+        &mut self,
+        topic_name: &[u8],
+        payload: &[u8],
+        qos: u8,
+        retain: bool,
+        props: &[u8],
+        now: u32,
+        out: &mut [u8],
+    ) -> Result<Sent, Error> {
         check_out_qos(qos)?;
         let t = topic::topic_name(topic_name)?;
         self.require_connected()?;
+        #[cfg(feature = "mqtt5")]
+        if self.level == 5 {
+            return self.publish_v5(t, payload, qos, retain, props, now, out);
+        }
+        if !props.is_empty() {
+            return Err(Error::BadArgument);
+        }
         let size = codec::publish_size(t.len(), payload.len(), qos)?;
         if qos > 0 && !self.session.can_publish() {
             return Err(Error::InflightFull);
@@ -395,6 +481,7 @@ impl<'m> Client<'m> {
         slot: u8,
         topic_name: &[u8],
         payload: &[u8],
+        props: &[u8],
         now: u32,
         out: &mut [u8],
     ) -> Result<usize, Error> {
@@ -404,11 +491,33 @@ impl<'m> Client<'m> {
             .session
             .publish_in_slot(slot)
             .ok_or(Error::UnknownTicket)?;
-        let size = codec::publish_size(t.len(), payload.len(), qos)?;
-        if out.len() < size {
-            return Err(Error::BufferTooSmall(size));
-        }
-        let n = codec::encode_publish(t, payload, qos, Some(pid), retain, dup, out)?;
+        let n = match self.level {
+            // A re-send names its topic in full: the aliases were the lost
+            // connection's.
+            #[cfg(feature = "mqtt5")]
+            5 => {
+                let p = crate::v5::encode::Publish {
+                    topic: t,
+                    payload,
+                    qos,
+                    pid: Some(pid),
+                    retain,
+                    dup,
+                    properties: &[],
+                    raw: props,
+                };
+                self.v5.check_size(crate::v5::encode::publish_size(&p)?)?;
+                crate::v5::encode::encode_publish(&p, out)?
+            }
+            _ => {
+                let size = codec::publish_size(t.len(), payload.len(), qos)?;
+                if out.len() < size {
+                    return Err(Error::BufferTooSmall(size));
+                }
+                codec::encode_publish(t, payload, qos, Some(pid), retain, dup, out)?
+            }
+        };
+        let _ = props;
         self.session.resent(slot);
         self.keepalive.on_sent(now);
         Ok(n)
@@ -438,12 +547,33 @@ impl<'m> Client<'m> {
         now: u32,
         out: &mut [u8],
     ) -> Result<(usize, u32), Error> {
-        check_out_qos(qos)?;
+        self.op_with(kind, filter, SubOptions::qos(qos), owner, now, out)
+    }
+
+    /// [`Client::op`] with MQTT 5 subscription options (3/4: the QoS alone).
+    pub fn op_with(
+        &mut self,
+        kind: OpKind,
+        filter: &[u8],
+        o: SubOptions,
+        owner: OpOwner,
+        now: u32,
+        out: &mut [u8],
+    ) -> Result<(usize, u32), Error> {
+        check_out_qos(o.options & 3)?;
         topic::topic_filter(filter)?;
         self.require_connected()?;
         if !self.session.can_add_op() {
             return Err(Error::InflightFull);
         }
+        #[cfg(feature = "mqtt5")]
+        if self.level == 5 {
+            return self.op_v5(kind, filter, o, owner, now, out);
+        }
+        if o.options > 2 || o.id != 0 {
+            return Err(Error::BadArgument);
+        }
+        let qos = o.options;
         let size = match kind {
             OpKind::Subscribe => codec::subscribe_size(filter.len())?,
             OpKind::Unsubscribe => codec::unsubscribe_size(filter.len())?,
@@ -568,13 +698,30 @@ impl<'m> Client<'m> {
             return Err(Error::NotConnected);
         }
         let r = self.handle_packet(buf, now, head);
-        if matches!(r, Err(Error::ProtocolError | Error::InboundFull)) {
+        if matches!(
+            r,
+            Err(Error::ProtocolError | Error::InboundFull | Error::ServerDisconnect(_))
+        ) {
             self.connection_lost();
         }
         r
     }
 
     fn handle_packet<'a>(&mut self, buf: &'a [u8], now: u32, head: bool) -> Result<(Rx<'a>, usize), Error> {
+        #[cfg(feature = "mqtt5")]
+        if self.level == 5 {
+            return match self.decode_v5(buf, head)? {
+                v5::Step::NeedMore(n) => Ok((Rx::NeedMore(n), 0)),
+                v5::Step::Packet {
+                    consumed,
+                    packet,
+                    extra,
+                    body_len,
+                } => self
+                    .handle_packet_decoded(consumed, packet, extra, now)
+                    .map(|rx| (rx, body_len)),
+            };
+        }
         let (consumed, packet, body_len) = match head.then(|| codec::decode_head(buf)).transpose()? {
             Some(DecodedHead::NeedMore(n)) => return Ok((Rx::NeedMore(n), 0)),
             Some(DecodedHead::Publish {
@@ -587,13 +734,15 @@ impl<'m> Client<'m> {
                 Decoded::Packet { consumed, packet } => (consumed, packet, 0),
             },
         };
-        self.handle_packet_decoded(consumed, packet, now).map(|rx| (rx, body_len))
+        self.handle_packet_decoded(consumed, packet, Extra::default(), now)
+            .map(|rx| (rx, body_len))
     }
 
     fn handle_packet_decoded<'a>(
         &mut self,
         consumed: usize,
         packet: Incoming<'a>,
+        extra: Extra<'a>,
         now: u32,
     ) -> Result<Rx<'a>, Error> {
         let connecting = self.state == ConnState::Connecting;
@@ -618,9 +767,12 @@ impl<'m> Client<'m> {
                     // publishes are kept and re-sent (see `connect`).
                     self.session.clear_inbound_qos2();
                 }
+                #[cfg(feature = "mqtt5")]
+                self.on_connack_v5(extra.props);
                 self.state = ConnState::Connected;
                 let mut ev = Event::new(EventKind::Connack);
                 ev.session_present = session_present;
+                ev.props = extra.props;
                 ev
             }
             Incoming::Publish {
@@ -631,10 +783,15 @@ impl<'m> Client<'m> {
                 pid,
                 payload,
             } => {
-                if topic::topic_name(topic_bytes).is_err() {
+                let mut ev = Event::new(EventKind::Message);
+                #[cfg(feature = "mqtt5")]
+                if self.level == 5 {
+                    ev.alias = self.rx_alias_v5(topic_bytes, extra.props)?;
+                }
+                if !(topic_bytes.is_empty() && ev.alias != 0) && topic::topic_name(topic_bytes).is_err() {
                     return Err(Error::ProtocolError);
                 }
-                let mut ev = Event::new(EventKind::Message);
+                ev.props = extra.props;
                 ev.retain = retain;
                 ev.dup = dup;
                 ev.topic = topic_bytes;
@@ -656,6 +813,14 @@ impl<'m> Client<'m> {
                         ev.with_reply(codec::PUBREC, pid)
                     }
                 }
+            }
+            Incoming::Puback(pid) | Incoming::Pubrec(pid) if extra.reason >= 0x80 => {
+                // MQTT 5: refused; the message is finished, nothing follows.
+                let mut ev = self.ack_event(EventKind::PublishDone, pid, |s, p| {
+                    s.on_failed_ack(p, extra.reason).map(|t| (t, None))
+                });
+                ev.code = extra.reason;
+                ev
             }
             Incoming::Puback(pid) => self.ack_event(EventKind::PublishDone, pid, |s, p| {
                 s.on_puback(p).map(|t| (t, None))
@@ -688,9 +853,13 @@ impl<'m> Client<'m> {
                 }
                 ev
             }
-            Incoming::Unsuback(pid) => self.ack_event(EventKind::Unsuback, pid, |s, p| {
-                s.on_op_ack(OpKind::Unsubscribe, p, 0)
-            }),
+            Incoming::Unsuback(pid) => {
+                let mut ev = self.ack_event(EventKind::Unsuback, pid, |s, p| {
+                    s.on_op_ack(OpKind::Unsubscribe, p, extra.reason)
+                });
+                ev.code = extra.reason;
+                ev
+            }
             Incoming::Pingresp => Event::new(EventKind::Pingresp),
         };
         Ok(Rx::Event {

@@ -51,7 +51,7 @@
 //!   any received byte proves the broker alive (so an unread message does not
 //!   stop it); only packets handed out by `poll_transmit` count as sent.
 
-use crate::client::{Client, ConnectOptions, EventKind, OpOwner, Rx as ClientRx, Sent, Will};
+use crate::client::{Client, ConnectOptions, EventKind, OpOwner, Rx as ClientRx, Sent, SubOptions, Will};
 use crate::codec;
 use crate::keepalive::Due;
 use crate::reconnect::Backoff;
@@ -73,7 +73,7 @@ pub struct Settings {
     pub keepalive_s: u16,
     /// PINGREQs re-sent after a missed PINGRESP before the link is dead.
     pub ping_max_missed: u8,
-    /// 3 = MQTT 3.1, 4 = MQTT 3.1.1.
+    /// 3 = MQTT 3.1, 4 = MQTT 3.1.1, 5 = MQTT 5 (feature `mqtt5`).
     pub protocol_level: u8,
     /// Bound on opening a connection (transport and CONNACK together).
     pub timeout_ms: u32,
@@ -103,6 +103,10 @@ pub struct Identity<'a> {
     pub user: Option<&'a [u8]>,
     pub password: Option<&'a [u8]>,
     pub will: Option<Will<'a>>,
+    /// MQTT 5: connect properties, encoded ([`ConnectOptions::props`]).
+    pub props: &'a [u8],
+    /// MQTT 5: will properties, encoded.
+    pub will_props: &'a [u8],
 }
 
 /// What [`Driver::poll_transmit`] asks the caller to write.
@@ -115,7 +119,8 @@ pub enum Transmit {
     Bytes(usize),
     /// CONNECT: call [`Driver::encode_connect`] with the identity.
     Connect,
-    /// A re-send: call [`Driver::encode_publish`] with this slot's topic and payload.
+    /// A re-send: call [`Driver::encode_publish`] with this slot's topic,
+    /// payload (and properties, MQTT 5).
     Publish { slot: u8 },
     /// A restore: call [`Driver::encode_subscribe`] with this slot's filter.
     Subscribe { slot: u8 },
@@ -163,6 +168,12 @@ pub enum ConnectResult {
 #[derive(Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(any(test, feature = "debug"), derive(Debug))]
 pub struct Message<'a> {
+    /// MQTT 5: its properties (a checked block's content; empty for 3/4).
+    pub properties: &'a [u8],
+    /// MQTT 5: its Topic Alias (0: none). With an empty `topic`, the topic
+    /// is the one the caller keeps under this alias; else the caller keeps
+    /// `topic` under it (for the connection's life).
+    pub alias: u16,
     /// Bytes of the buffer the packet takes (its head only, from
     /// [`Driver::handle_rx_head`]); consumed once accepted.
     pub consumed: usize,
@@ -192,6 +203,9 @@ pub enum Rx<'a> {
     Busy,
     /// No connection to receive on: leave the bytes.
     Idle,
+    /// The CONNACK accepting the connection, of `consumed` bytes, with its
+    /// properties (MQTT 5; empty for 3/4), readable until the next call.
+    Connack { consumed: usize, properties: &'a [u8] },
 }
 
 /// A publish or subscription command that went out.
@@ -324,7 +338,8 @@ impl<'m> Driver<'m> {
     /// Sets how the session runs; `BadArgument` for a protocol level other
     /// than 3/4, a zero timeout or a window outside 1..=MAX_INFLIGHT.
     pub fn configure(&mut self, s: Settings) -> Result<(), Error> {
-        if !matches!(s.protocol_level, 3 | 4) || s.timeout_ms == 0 || s.timeout_ms >= 0x8000_0000 {
+        let level_ok = matches!(s.protocol_level, 3 | 4) || (cfg!(feature = "mqtt5") && s.protocol_level == 5);
+        if !level_ok || s.timeout_ms == 0 || s.timeout_ms >= 0x8000_0000 {
             return Err(Error::BadArgument);
         }
         self.client.set_max_inflight(usize::from(s.max_inflight))?;
@@ -388,12 +403,29 @@ impl<'m> Driver<'m> {
         now: u32,
         out: &mut [u8],
     ) -> Result<Op, Error> {
+        self.publish_with(topic_name, payload, qos, retain, &[], now, out)
+    }
+
+    /// [`Driver::publish`] with MQTT 5 properties (encoded; the caller keeps
+    /// them with the slot's topic and payload for a re-send). `PacketTooLarge`
+    /// also when the broker's Maximum Packet Size is exceeded.
+    #[allow(clippy::too_many_arguments)]
+    pub fn publish_with(
+        &mut self,
+        topic_name: &[u8],
+        payload: &[u8],
+        qos: u8,
+        retain: bool,
+        props: &[u8],
+        now: u32,
+        out: &mut [u8],
+    ) -> Result<Op, Error> {
         if self.resending() {
             return Err(Error::WouldBlock);
         }
         match self
             .client
-            .publish(topic_name, payload, qos, retain, now, out)
+            .publish_with(topic_name, payload, qos, retain, props, now, out)
         {
             Ok(Sent { len, ticket, slot }) => {
                 self.counters.published(qos);
@@ -413,18 +445,30 @@ impl<'m> Driver<'m> {
         now: u32,
         out: &mut [u8],
     ) -> Result<Op, Error> {
+        self.subscribe_with(filter, SubOptions::qos(qos), slot, now, out)
+    }
+
+    /// [`Driver::subscribe`] with MQTT 5 options, kept for a restore.
+    pub fn subscribe_with(
+        &mut self,
+        filter: &[u8],
+        opts: SubOptions,
+        slot: Option<u8>,
+        now: u32,
+        out: &mut [u8],
+    ) -> Result<Op, Error> {
         topic::topic_filter(filter)?;
-        if qos > 2 {
+        if opts.options & 3 > 2 {
             return Err(Error::BadArgument);
         }
         if self.resending() {
             return Err(Error::WouldBlock);
         }
         let slot = self.subs.choose(slot).ok_or(Error::SubscriptionsFull)?;
-        let r = self.client.op(
+        let r = self.client.op_with(
             OpKind::Subscribe,
             filter,
-            qos,
+            opts,
             OpOwner {
                 sub: Some(slot),
                 forgotten: false,
@@ -433,7 +477,7 @@ impl<'m> Driver<'m> {
             out,
         );
         let (len, ticket) = r.map_err(|e| self.unless_up(e))?;
-        self.subs.subscribed(slot, qos);
+        self.subs.subscribed_with(slot, opts);
         Ok(Op { len, ticket, slot })
     }
 
@@ -592,6 +636,8 @@ impl<'m> Driver<'m> {
                         pid: event.packet_id,
                     });
                     return Ok(Rx::Message(Message {
+                        properties: event.props,
+                        alias: event.alias,
                         consumed,
                         topic: event.topic,
                         payload: event.payload,
@@ -602,10 +648,16 @@ impl<'m> Driver<'m> {
                     }));
                 }
                 match event.kind {
-                    EventKind::Connack => self.on_connack(event.session_present),
+                    EventKind::Connack => {
+                        self.on_connack(event.session_present);
+                        return Ok(Rx::Connack {
+                            consumed,
+                            properties: event.props,
+                        });
+                    }
                     EventKind::Suback => {
                         if let Some(slot) = event.sub {
-                            self.subs.acknowledged(slot, event.code != 0x80);
+                            self.subs.acknowledged(slot, event.code < 0x80);
                         }
                     }
                     EventKind::Pingresp => {
@@ -749,6 +801,8 @@ impl<'m> Driver<'m> {
             user: id.user,
             password: id.password,
             will: id.will,
+            props: id.props,
+            will_props: id.will_props,
             clean_session: self.clean_session,
             keepalive_s: self.settings.keepalive_s,
             protocol_level: self.settings.protocol_level,
@@ -777,9 +831,22 @@ impl<'m> Driver<'m> {
         now: u32,
         out: &mut [u8],
     ) -> Result<usize, Error> {
+        self.encode_publish_with(slot, topic_name, payload, &[], now, out)
+    }
+
+    /// [`Driver::encode_publish`] with the message's MQTT 5 properties.
+    pub fn encode_publish_with(
+        &mut self,
+        slot: u8,
+        topic_name: &[u8],
+        payload: &[u8],
+        props: &[u8],
+        now: u32,
+        out: &mut [u8],
+    ) -> Result<usize, Error> {
         let n = self
             .client
-            .encode_resend(slot, topic_name, payload, now, out)?;
+            .encode_resend(slot, topic_name, payload, props, now, out)?;
         self.counters.stats.resent = self.counters.stats.resent.wrapping_add(1);
         Ok(n)
     }
@@ -792,11 +859,11 @@ impl<'m> Driver<'m> {
         now: u32,
         out: &mut [u8],
     ) -> Result<usize, Error> {
-        let qos = self.subs.qos(slot).ok_or(Error::UnknownTicket)?;
-        let r = self.client.op(
+        let opts = self.subs.options(slot).ok_or(Error::UnknownTicket)?;
+        let r = self.client.op_with(
             OpKind::Subscribe,
             filter,
-            qos,
+            opts,
             OpOwner {
                 sub: Some(slot),
                 forgotten: true,
@@ -806,7 +873,7 @@ impl<'m> Driver<'m> {
         );
         match r {
             Ok((n, _)) => {
-                self.subs.subscribed(slot, qos);
+                self.subs.subscribed_with(slot, opts);
                 Ok(n)
             }
             Err(Error::BufferTooSmall(n)) => Err(Error::BufferTooSmall(n)),

@@ -60,6 +60,11 @@ impl KeepAlive {
         };
     }
 
+    /// The broker's Server Keep Alive (MQTT 5 CONNACK) replaces ours.
+    pub fn set_interval_s(&mut self, keepalive_s: u16) {
+        self.keepalive_ms = u32::from(keepalive_s) * 1000;
+    }
+
     /// Interval after which a PINGREQ is due.
     fn interval(&self) -> u32 {
         self.keepalive_ms - core::cmp::min(5000, self.keepalive_ms / 2)

@@ -22,7 +22,8 @@
 //! - [`driver`]: the session on top, [`Driver`]: every decision, sans-IO
 //!   (`handle_*` in, `poll_*` out). Callers use this one.
 //! - [`v5`] (feature `mqtt5`, off by default): the MQTT 5 codec, properties
-//!   parsed in place; not yet used by the driver.
+//!   parsed in place, and what a v5 connection agrees ([`v5::link`]); the
+//!   client speaks it when configured with protocol level 5.
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 #![cfg_attr(
@@ -50,7 +51,7 @@ pub mod topic;
 #[cfg(feature = "mqtt5")]
 pub mod v5;
 
-pub use client::{Client, ConnState, ConnectOptions, Event, EventKind, Rx, Sent, Will};
+pub use client::{Client, ConnState, ConnectOptions, Event, EventKind, Rx, Sent, SubOptions, Will};
 pub use driver::{ConnectResult, Driver, Identity, Message, Op, Settings, Status, Transmit};
 pub use reconnect::backoff_ms;
 pub use session::{Resend, ResendItem, TicketResult};
@@ -119,4 +120,7 @@ pub enum Error {
     PeerClosed,
     /// Every subscription slot ([`MAX_SUBSCRIPTIONS`]) is taken.
     SubscriptionsFull,
+    /// MQTT 5: the broker sent DISCONNECT with this reason code; the
+    /// connection is closed.
+    ServerDisconnect(u8),
 }

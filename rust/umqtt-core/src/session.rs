@@ -93,6 +93,18 @@ struct Outgoing {
     sent: bool,
     /// To be sent again on the connection just accepted.
     resend: bool,
+    /// Once `Done`: the failure reason code of its PUBACK/PUBREC (MQTT 5), or 0.
+    #[cfg(feature = "mqtt5")]
+    code: u8,
+}
+
+impl Outgoing {
+    fn code(&self) -> u8 {
+        #[cfg(feature = "mqtt5")]
+        return self.code;
+        #[cfg(not(feature = "mqtt5"))]
+        0
+    }
 }
 
 /// SUBSCRIBE or UNSUBSCRIBE.
@@ -122,8 +134,9 @@ struct PendingOp {
 pub enum TicketResult {
     /// Not acknowledged yet.
     Pending,
-    /// Acknowledged; the code is the SUBACK return code (0 otherwise). The
-    /// entry has been released.
+    /// Acknowledged; the code is the SUBACK return code, an MQTT 5 failure
+    /// reason code of a PUBACK/PUBREC/UNSUBACK, or 0. The entry has been
+    /// released.
     Done(u8),
     /// Never issued, already read, forgotten or invalidated.
     Unknown,
@@ -137,19 +150,45 @@ pub struct Session<'m> {
     outgoing: Vec<Outgoing, MAX_INFLIGHT>,
     /// Tickets of acknowledged publishes whose entry made room for a new one
     /// before their waiter read them (many threads publishing at once).
-    completed: Deque<u32, COMPLETED_TICKETS>,
+    completed: Deque<Completed, COMPLETED_TICKETS>,
     inbound: Inbound<'m>,
     ops: Vec<PendingOp, MAX_PENDING_OPS>,
     pids: PidAllocator,
     seq: u16,
     /// Unacknowledged publishes allowed (1..=MAX_INFLIGHT).
     max_inflight: u8,
+    /// The broker's Receive Maximum (MQTT 5; `u16::MAX` when it set none):
+    /// the window is the smaller of the two.
+    peer_max: u16,
 }
 
 impl Default for Session<'_> {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// A read-later ticket and, with MQTT 5, its failure reason code.
+#[cfg(feature = "mqtt5")]
+type Completed = (u32, u8);
+#[cfg(not(feature = "mqtt5"))]
+type Completed = (u32, ());
+
+fn completed(t: u32, code: u8) -> Completed {
+    #[cfg(not(feature = "mqtt5"))]
+    let code = {
+        let _ = code;
+    };
+    (t, code)
+}
+
+#[cfg(feature = "mqtt5")]
+fn completed_code(c: &Completed) -> u8 {
+    c.1
+}
+#[cfg(not(feature = "mqtt5"))]
+fn completed_code(_: &Completed) -> u8 {
+    0
 }
 
 fn ticket(seq: u16, pid: u16) -> u32 {
@@ -179,6 +218,7 @@ impl<'m> Session<'m> {
             pids: PidAllocator::START,
             seq: 0,
             max_inflight: MAX_INFLIGHT as u8,
+            peer_max: u16::MAX,
         }
     }
 
@@ -211,8 +251,15 @@ impl<'m> Session<'m> {
         }
     }
 
+    /// The window: ours, bounded by the broker's Receive Maximum.
     pub fn max_inflight(&self) -> usize {
-        usize::from(self.max_inflight)
+        usize::from(self.max_inflight).min(usize::from(self.peer_max))
+    }
+
+    /// The broker's Receive Maximum for this connection (`u16::MAX`: none;
+    /// 0 is refused by the decoder). Messages already in flight above it stay.
+    pub fn set_peer_max(&mut self, max: u16) {
+        self.peer_max = max.max(1);
     }
 
     fn pid_in_use(&self, pid: u16) -> bool {
@@ -270,7 +317,7 @@ impl<'m> Session<'m> {
                     if self.completed.is_full() {
                         self.completed.pop_front();
                     }
-                    let _ = self.completed.push_back(ticket(o.seq, o.pid));
+                    let _ = self.completed.push_back(completed(ticket(o.seq, o.pid), o.code()));
                 }
                 None => return Err(Error::InflightFull),
             }
@@ -287,6 +334,8 @@ impl<'m> Session<'m> {
                 retain,
                 sent: true,
                 resend: false,
+                #[cfg(feature = "mqtt5")]
+                code: 0,
             })
             .map_err(|_| Error::InflightFull)?;
         Ok(Added {
@@ -343,8 +392,27 @@ impl<'m> Session<'m> {
             .position(|o| o.seq == seq && o.pid == pid)
     }
 
+    /// A PUBACK or PUBREC with a failure reason code (MQTT 5): the message
+    /// is finished, its ticket reads `Done(code)`, nothing more is sent.
+    pub fn on_failed_ack(&mut self, pid: u16, code: u8) -> Option<u32> {
+        let i = self
+            .find_out(pid, OutState::AwaitPuback)
+            .or_else(|| self.find_out(pid, OutState::AwaitPubrec))?;
+        self.complete_with(i, code)
+    }
+
     fn complete(&mut self, i: usize) -> Option<u32> {
+        self.complete_with(i, 0)
+    }
+
+    fn complete_with(&mut self, i: usize, code: u8) -> Option<u32> {
         let o = self.outgoing.get_mut(i)?;
+        #[cfg(feature = "mqtt5")]
+        {
+            o.code = code;
+        }
+        #[cfg(not(feature = "mqtt5"))]
+        let _ = code;
         let t = ticket(o.seq, o.pid);
         // Acknowledged before its re-send went out (a broker that answers
         // the first copy after a reconnect): nothing is owed any more, and a
@@ -431,8 +499,8 @@ impl<'m> Session<'m> {
         if let Some(i) = self.find_ticket(t) {
             return match self.outgoing.get(i).map(|o| o.state) {
                 Some(OutState::Done) => {
-                    self.outgoing.remove(i);
-                    TicketResult::Done(0)
+                    let o = self.outgoing.remove(i);
+                    TicketResult::Done(o.code())
                 }
                 Some(_) => TicketResult::Pending,
                 None => TicketResult::Unknown,
@@ -448,16 +516,16 @@ impl<'m> Session<'m> {
                 None => TicketResult::Pending,
             };
         }
-        if self.completed.iter().any(|&c| c == t) {
+        if let Some(code) = self.completed.iter().find(|c| c.0 == t).map(completed_code) {
             // Rotate the ring to drop entry i, keeping the others' order.
             for _ in 0..self.completed.len() {
                 if let Some(c) = self.completed.pop_front() {
-                    if c != t {
+                    if c.0 != t {
                         let _ = self.completed.push_back(c);
                     }
                 }
             }
-            return TicketResult::Done(0);
+            return TicketResult::Done(code);
         }
         TicketResult::Unknown
     }

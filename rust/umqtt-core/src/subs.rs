@@ -1,17 +1,20 @@
 //! The subscriptions to restore when a broker kept no session.
 //!
-//! The core keeps each subscription's QoS and state in a numbered slot; the
+//! The core keeps each subscription's options (QoS, and MQTT 5's options
+//! and Subscription Identifier) and state in a numbered slot; the
 //! caller keeps the filter's bytes (a MicroPython object) at the same index,
 //! so the core stores no string. A subscription is `Pending` from the
 //! SUBSCRIBE until its SUBACK, `Active` after a granted one, and freed by a
 //! refusal or by UNSUBSCRIBE. Both states are restored after a reconnect
 //! without a session (a SUBSCRIBE lost with the connection is sent again).
 
+use crate::client::SubOptions;
 use crate::MAX_SUBSCRIPTIONS;
 
 #[derive(Clone, Copy)]
 struct Sub {
-    qos: u8,
+    /// The options byte (the QoS alone for 3.1.1).
+    options: u8,
     active: bool,
     /// To be sent again on the connection just accepted.
     restore: bool,
@@ -20,6 +23,10 @@ struct Sub {
 /// The subscription slots.
 pub struct Subs {
     table: [Option<Sub>; MAX_SUBSCRIPTIONS],
+    /// MQTT 5: each slot's Subscription Identifier (0: none), apart so
+    /// that a 3.1.1 build keeps its size.
+    #[cfg(feature = "mqtt5")]
+    ids: [u32; MAX_SUBSCRIPTIONS],
 }
 
 impl Default for Subs {
@@ -32,6 +39,8 @@ impl Subs {
     pub const fn new() -> Self {
         Subs {
             table: [None; MAX_SUBSCRIPTIONS],
+            #[cfg(feature = "mqtt5")]
+            ids: [0; MAX_SUBSCRIPTIONS],
         }
     }
 
@@ -49,10 +58,19 @@ impl Subs {
 
     /// A SUBSCRIBE for `slot` at `qos` went out.
     pub fn subscribed(&mut self, slot: u8, qos: u8) {
+        self.subscribed_with(slot, SubOptions::qos(qos));
+    }
+
+    /// A SUBSCRIBE for `slot` with these options went out.
+    pub fn subscribed_with(&mut self, slot: u8, opts: SubOptions) {
+        #[cfg(feature = "mqtt5")]
+        if let Some(id) = self.ids.get_mut(usize::from(slot)) {
+            *id = opts.id;
+        }
         if let Some(e) = self.table.get_mut(usize::from(slot)) {
             let active = e.is_some_and(|s| s.active);
             *e = Some(Sub {
-                qos,
+                options: opts.options,
                 active,
                 restore: false,
             });
@@ -105,14 +123,27 @@ impl Subs {
     /// The first slot still to be restored, with its QoS.
     pub fn next_restore(&self) -> Option<(u8, u8)> {
         (0..MAX_SUBSCRIPTIONS as u8).find_map(|slot| match self.get(slot) {
-            Some(s) if s.restore => Some((slot, s.qos)),
+            Some(s) if s.restore => Some((slot, s.options & 3)),
             _ => None,
         })
     }
 
     /// The QoS of the subscription in `slot`.
     pub fn qos(&self, slot: u8) -> Option<u8> {
-        self.get(slot).map(|s| s.qos)
+        self.get(slot).map(|s| s.options & 3)
+    }
+
+    /// The options of the subscription in `slot`.
+    pub fn options(&self, slot: u8) -> Option<SubOptions> {
+        let s = self.get(slot)?;
+        #[cfg(feature = "mqtt5")]
+        let id = self.ids.get(usize::from(slot)).copied().unwrap_or(0);
+        #[cfg(not(feature = "mqtt5"))]
+        let id = 0;
+        Some(SubOptions {
+            options: s.options,
+            id,
+        })
     }
 
     /// Subscriptions held.

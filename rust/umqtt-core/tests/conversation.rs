@@ -507,14 +507,14 @@ fn encode_resend_needs_a_connection_and_reports_the_size_it_needs() {
     let slot = p.client.session().slot_of(t1).unwrap();
     let mut out = [0xeeu8; 7];
     assert_eq!(
-        p.client.encode_resend(slot, b"a", b"1", p.now, &mut out),
+        p.client.encode_resend(slot, b"a", b"1", &[], p.now, &mut out),
         Err(Error::BufferTooSmall(8))
     );
     assert_eq!(out, [0xee; 7]);
     assert_eq!(resend(&mut p, t1, b"a/+", b"1"), Err(Error::InvalidTopic));
     let mut out = [0u8; 8];
     assert_eq!(
-        p.client.encode_resend(slot, b"a", b"1", p.now, &mut out),
+        p.client.encode_resend(slot, b"a", b"1", &[], p.now, &mut out),
         Ok(8)
     );
     assert_eq!(

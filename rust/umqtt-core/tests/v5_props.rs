@@ -178,6 +178,7 @@ proptest! {
         }
         let props = borrow(&owned);
         let p = Publish {
+            raw: &[],
             topic: &topic,
             payload: &payload,
             qos,
@@ -411,7 +412,7 @@ mod oracle {
                 .filter(|(i, _)| *i != id::SUBSCRIPTION_IDENTIFIER)
                 .collect();
             let props = borrow(&owned);
-            let p = Publish { topic: &topic, payload: &payload, qos: q, pid: PacketId::new(pid), retain, dup, properties: &props };
+            let p = Publish { topic: &topic, payload: &payload, qos: q, pid: PacketId::new(pid), retain, dup, properties: &props, raw: &[] };
             let mut out = vec![0u8; encode::publish_size(&p).unwrap()];
             encode::encode_publish(&p, &mut out).unwrap();
             let mb::Packet::Publish(t) = theirs(&out) else { panic!("not a publish") };
@@ -454,11 +455,12 @@ mod oracle {
         ];
         let will_props = [Property { id: id::WILL_DELAY_INTERVAL, value: Value::FourByte(9) }];
         let c = Connect {
+            raw: &[],
             clean_start: true,
             keepalive_s: 30,
             client_id: b"dev-1",
             properties: &props,
-            will: Some(Will { topic: b"st", payload: b"gone", qos: 2, retain: false, properties: &will_props }),
+            will: Some(Will { topic: b"st", payload: b"gone", qos: 2, retain: false, properties: &will_props, raw: &[] }),
             user: Some(b"u"),
             password: Some(b"pw"),
         };

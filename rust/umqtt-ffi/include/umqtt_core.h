@@ -7,9 +7,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#if !defined(UMQTT_MQTT5)
 // Storage the caller provides for one core, in bytes (checked at compile time: the core is 1024 bytes
 // on 64-bit hosts, less on 32-bit ARM).
 #define UMQTT_CORE_SIZE 1024
+#endif
+
+#if defined(UMQTT_MQTT5)
+// With MQTT 5: its topic aliases and limits (checked at compile time: 1712 bytes on 64-bit hosts).
+#define UMQTT_CORE_SIZE 1792
+#endif
 
 // Alignment of that storage.
 #define UMQTT_CORE_ALIGN 8
@@ -31,6 +38,11 @@
 
 // "No slot" for the slot arguments of subscribe/unsubscribe.
 #define UMQTT_NO_SLOT -1
+
+#if defined(UMQTT_MQTT5)
+// MQTT 5: the largest Topic Alias Maximum a client may advertise (incoming aliases 1..=this).
+#define UMQTT_MAX_RX_ALIASES 16
+#endif
 
 // Result of every call.
 typedef enum UmqttStatus {
@@ -75,6 +87,9 @@ typedef enum UmqttStatus {
   UMQTT_STATUS_SUBSCRIPTIONS_FULL = 19,
   // ticket_result: the connection is closed and will not come back by itself; stop waiting.
   UMQTT_STATUS_LOST = 20,
+  // MQTT 5: the broker sent DISCONNECT (its reason code: umqtt_core_cause_code); the connection is
+  // lost.
+  UMQTT_STATUS_SERVER_DISCONNECT = 21,
 } UmqttStatus;
 
 // What umqtt_core_handle_rx found at the start of the buffer.
@@ -94,6 +109,9 @@ typedef enum UmqttRxKind {
   // The PINGRESP to the driver's own keep-alive PINGREQ (`n` bytes) was handled: consume them;
   // nothing for the application (a blocking wait for messages goes on).
   UMQTT_RX_KIND_KEEP_ALIVE = 5,
+  // The CONNACK accepting the connection (`n` bytes): consume them; `props` are its properties
+  // (MQTT 5), valid until the buffer changes.
+  UMQTT_RX_KIND_CONNACK = 6,
 } UmqttRxKind;
 
 // What to write next (umqtt_core_poll_transmit).
@@ -133,6 +151,32 @@ typedef enum UmqttConnStatus {
   UMQTT_CONN_STATUS_SERVER_CLOSED = 2,
   UMQTT_CONN_STATUS_CLOSED = -1,
 } UmqttConnStatus;
+
+#if defined(UMQTT_MQTT5)
+// The value type of a property (umqtt_props_lookup, UmqttProperty).
+typedef enum UmqttPropType {
+#if defined(UMQTT_MQTT5)
+  // No such property.
+  UMQTT_PROP_TYPE_UNKNOWN = 0,
+#endif
+#if defined(UMQTT_MQTT5)
+  // An integer (Byte, Two Byte, Four Byte or Variable Byte Integer): `value`.
+  UMQTT_PROP_TYPE_INT = 1,
+#endif
+#if defined(UMQTT_MQTT5)
+  // A UTF-8 string: `a`.
+  UMQTT_PROP_TYPE_UTF8 = 2,
+#endif
+#if defined(UMQTT_MQTT5)
+  // Binary data: `a`.
+  UMQTT_PROP_TYPE_BINARY = 3,
+#endif
+#if defined(UMQTT_MQTT5)
+  // A UTF-8 string pair (User Property): `a` and `b`.
+  UMQTT_PROP_TYPE_PAIR = 4,
+#endif
+} UmqttPropType;
+#endif
 
 // How the session is run (umqtt_core_configure).
 typedef struct UmqttSettings {
@@ -177,6 +221,12 @@ typedef struct UmqttRx {
   // the buffer given (MESSAGE: read them into the message's payload, then accept it; CONSUMED: a
   // QoS 2 duplicate's, to skip). 0 from umqtt_core_handle_rx.
   size_t body_len;
+  // MQTT 5, MESSAGE and CONNACK: the property block's content (checked), in the caller's buffer.
+  const uint8_t *props;
+  size_t props_len;
+  // MQTT 5, MESSAGE: its Topic Alias (0: none). With an empty topic, the topic is the one the
+  // caller keeps under this alias; else keep this topic under it (for the connection's life).
+  uint16_t alias;
 } UmqttRx;
 
 typedef struct UmqttTransmit {
@@ -205,6 +255,10 @@ typedef struct UmqttIdentity {
   struct UmqttBytes will_payload;
   uint8_t will_qos;
   bool will_retain;
+  // MQTT 5: connect properties, encoded (umqtt_props_put_*); empty for 3/4.
+  struct UmqttBytes props;
+  // MQTT 5: will properties, encoded.
+  struct UmqttBytes will_props;
 } UmqttIdentity;
 
 typedef struct UmqttEvent {
@@ -234,6 +288,19 @@ typedef struct UmqttStats {
   // Round trip of the last answered PINGREQ, ms (0xFFFFFFFF: none yet).
   uint32_t last_ping_rtt_ms;
 } UmqttStats;
+
+#if defined(UMQTT_MQTT5)
+// One property read from a block (umqtt_props_next).
+typedef struct UmqttProperty {
+  uint8_t id;
+  enum UmqttPropType kind;
+  // Repeated under one name (User Property, Subscription Identifier): a list in a dict.
+  bool list;
+  uint32_t value;
+  struct UmqttBytes a;
+  struct UmqttBytes b;
+} UmqttProperty;
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -273,13 +340,15 @@ enum UmqttStatus umqtt_core_connect(void *core, bool clean_session, uint32_t now
 // `core` from umqtt_core_init; the out-pointers NULL or writable.
 enum UmqttStatus umqtt_core_connect_result(const void *core, bool *session_present, uint8_t *refused_code);
 
-// Encode PUBLISH into `out`; write it at once. QoS 1/2 take a slot (keep the topic and payload objects
-// there until the ticket is done) and a ticket. WOULD_BLOCK / INFLIGHT_FULL: not now (pump and retry);
-// NOT_CONNECTED: no connection is coming.
+// Encode PUBLISH into `out`; write it at once. QoS 1/2 take a slot (keep the topic, payload and properties
+// objects there until the ticket is done) and a ticket. `props`: MQTT 5 properties, encoded
+// (umqtt_props_put_*; NULL/0 for none, and for 3/4). WOULD_BLOCK / INFLIGHT_FULL: not now (pump and
+// retry); NOT_CONNECTED: no connection is coming; PACKET_TOO_LARGE: above MQTT's limit or the broker's
+// Maximum Packet Size (MQTT 5), nothing written.
 //
 // # Safety
-// `core` from umqtt_core_init; `topic`/`payload` NULL (length 0) or readable for their lengths; `out` NULL
-// (capacity 0) or writable for `out_cap`; `op` NULL or writable.
+// `core` from umqtt_core_init; `topic`/`payload`/`props` NULL (length 0) or readable for their lengths;
+// `out` NULL (capacity 0) or writable for `out_cap`; `op` NULL or writable.
 enum UmqttStatus umqtt_core_publish(void *core,
                                     const uint8_t *topic,
                                     size_t topic_len,
@@ -287,6 +356,8 @@ enum UmqttStatus umqtt_core_publish(void *core,
                                     size_t payload_len,
                                     uint8_t qos,
                                     bool retain,
+                                    const uint8_t *props,
+                                    size_t props_len,
                                     uint32_t now_ms,
                                     uint8_t *out_buf,
                                     size_t out_cap,
@@ -294,13 +365,16 @@ enum UmqttStatus umqtt_core_publish(void *core,
 
 // Encode SUBSCRIBE for one filter, remembered in a subscription slot for restores (`slot`: the slot the
 // caller already holds an equal filter in, else UMQTT_NO_SLOT). Keep the filter object in op->slot.
+// `options`: the QoS (3/4), or MQTT 5's options byte (QoS | No Local << 2 | Retain As Published << 3 |
+// Retain Handling << 4); `sub_id`: MQTT 5's Subscription Identifier (0: none).
 //
 // # Safety
 // As umqtt_core_publish.
 enum UmqttStatus umqtt_core_subscribe(void *core,
                                       const uint8_t *filter,
                                       size_t filter_len,
-                                      uint8_t qos,
+                                      uint8_t options,
+                                      uint32_t sub_id,
                                       int32_t slot,
                                       uint32_t now_ms,
                                       uint8_t *out_buf,
@@ -437,7 +511,8 @@ enum UmqttStatus umqtt_core_encode_connect(void *core,
                                            size_t out_cap,
                                            size_t *out_len);
 
-// Encode the re-send that a PUBLISH transmit asked for, from the topic and payload kept in `slot`.
+// Encode the re-send that a PUBLISH transmit asked for, from the topic, payload and properties kept in
+// `slot`.
 //
 // # Safety
 // As umqtt_core_publish, with `out_len` for the length.
@@ -447,6 +522,8 @@ enum UmqttStatus umqtt_core_encode_publish(void *core,
                                            size_t topic_len,
                                            const uint8_t *payload,
                                            size_t payload_len,
+                                           const uint8_t *props,
+                                           size_t props_len,
                                            uint32_t now_ms,
                                            uint8_t *out_buf,
                                            size_t out_cap,
@@ -534,6 +611,13 @@ enum UmqttStatus umqtt_core_stats(const void *core, struct UmqttStats *stats);
 // `core` from umqtt_core_init (NULL: OK).
 enum UmqttStatus umqtt_core_cause(const void *core);
 
+// The code of the last loss's cause: the CONNACK code of a refusal, the reason code of the broker's
+// DISCONNECT (MQTT 5); 0 otherwise.
+//
+// # Safety
+// `core` from umqtt_core_init (NULL: 0).
+uint8_t umqtt_core_cause_code(const void *core);
+
 // Validate a topic name (`is_filter` false) or filter without encoding anything.
 //
 // # Safety
@@ -545,6 +629,65 @@ const char *umqtt_core_strerror(enum UmqttStatus status);
 
 // Static English text for a CONNACK return code (never NULL).
 const char *umqtt_core_connack_text(uint8_t code);
+
+#if defined(UMQTT_MQTT5)
+// The property a snake_case name stands for: its identifier (0: no such name) and type into `*kind`.
+//
+// # Safety
+// `name` NULL (length 0) or readable for `len`; `kind` NULL or writable.
+uint8_t umqtt_props_lookup(const uint8_t *name, size_t len, enum UmqttPropType *kind);
+#endif
+
+#if defined(UMQTT_MQTT5)
+// The snake_case name of property `id` (NULL: unknown), `*len` bytes, not NUL-terminated.
+//
+// # Safety
+// `len` NULL or writable.
+const uint8_t *umqtt_props_name(uint8_t id, size_t *len);
+#endif
+
+#if defined(UMQTT_MQTT5)
+// Appends property `id` with an integer value at `*len` in `buf`: BAD_ARGUMENT when it is not an
+// integer property or the value is out of its range, BUFFER_TOO_SMALL (`*len` untouched) when it does not
+// fit.
+//
+// # Safety
+// `buf` NULL (capacity 0) or writable for `cap`; `len` NULL or valid.
+enum UmqttStatus umqtt_props_put_int(uint8_t *buf, size_t cap, size_t *len, uint8_t id, uint32_t value);
+#endif
+
+#if defined(UMQTT_MQTT5)
+// Appends property `id` with a string, binary (`b` NULL) or string pair value: BAD_ARGUMENT when the
+// type is not the property's or a string is not UTF-8 without NUL.
+//
+// # Safety
+// As umqtt_props_put_int; `a`, `b` NULL (length 0) or readable for their lengths.
+enum UmqttStatus umqtt_props_put_bytes(uint8_t *buf,
+                                       size_t cap,
+                                       size_t *len,
+                                       uint8_t id,
+                                       const uint8_t *a,
+                                       size_t a_len,
+                                       const uint8_t *b,
+                                       size_t b_len);
+#endif
+
+#if defined(UMQTT_MQTT5)
+// Reads the property at `*offset` of a block's content (as handed out by handle_rx) into `*prop` and
+// moves `*offset` past it; false at the end (or on bytes that are not a property block).
+//
+// # Safety
+// `block` NULL (length 0) or readable for `len`; `offset` and `prop` NULL or valid.
+bool umqtt_props_next(const uint8_t *block, size_t len, size_t *offset, struct UmqttProperty *prop);
+#endif
+
+#if defined(UMQTT_MQTT5)
+// The name of an MQTT 5 reason code ("not authorized" for 0x87), `*len` bytes, not NUL-terminated.
+//
+// # Safety
+// `len` NULL or writable.
+const uint8_t *umqtt_reason_name(uint8_t code, size_t *len);
+#endif
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -26,6 +26,8 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::missing_safety_doc)]
 
+#[cfg(feature = "mqtt5")]
+pub mod props;
 mod ptr;
 pub mod types;
 
@@ -37,7 +39,11 @@ use umqtt_core::{ConnectResult, Error, Identity, Op, Settings, TicketResult, Tra
 
 /// Storage the caller provides for one core, in bytes (checked at compile time: the core is 1024 bytes
 /// on 64-bit hosts, less on 32-bit ARM).
+#[cfg(not(feature = "mqtt5"))]
 pub const UMQTT_CORE_SIZE: usize = 1024;
+/// With MQTT 5: its topic aliases and limits (checked at compile time: 1712 bytes on 64-bit hosts).
+#[cfg(feature = "mqtt5")]
+pub const UMQTT_CORE_SIZE: usize = 1792;
 /// Alignment of that storage.
 pub const UMQTT_CORE_ALIGN: usize = 8;
 /// Outgoing QoS 1/2 publishes in flight at once (slots 0..UMQTT_MAX_INFLIGHT-1).
@@ -52,6 +58,9 @@ pub const UMQTT_MAX_SUBSCRIPTIONS: usize = 16;
 pub const UMQTT_MAX_STRING: usize = 65535;
 /// "No slot" for the slot arguments of subscribe/unsubscribe.
 pub const UMQTT_NO_SLOT: i32 = -1;
+/// MQTT 5: the largest Topic Alias Maximum a client may advertise (incoming aliases 1..=this).
+#[cfg(feature = "mqtt5")]
+pub const UMQTT_MAX_RX_ALIASES: u16 = 16;
 
 const _: () = {
     assert!(core::mem::size_of::<Core>() <= UMQTT_CORE_SIZE);
@@ -62,6 +71,8 @@ const _: () = {
     assert!(UMQTT_MAX_SUBSCRIPTIONS == umqtt_core::MAX_SUBSCRIPTIONS);
     assert!(UMQTT_MAX_STRING == umqtt_core::MAX_STRING);
 };
+#[cfg(feature = "mqtt5")]
+const _: () = assert!(UMQTT_MAX_RX_ALIASES == umqtt_core::v5::link::MAX_RX_ALIASES);
 
 fn slot_arg(slot: i32) -> Option<u8> {
     u8::try_from(slot).ok()
@@ -210,13 +221,15 @@ fn refused_code_of(e: Error) -> u8 {
     types::refused_code(e)
 }
 
-/// Encode PUBLISH into `out`; write it at once. QoS 1/2 take a slot (keep the topic and payload objects
-/// there until the ticket is done) and a ticket. WOULD_BLOCK / INFLIGHT_FULL: not now (pump and retry);
-/// NOT_CONNECTED: no connection is coming.
+/// Encode PUBLISH into `out`; write it at once. QoS 1/2 take a slot (keep the topic, payload and properties
+/// objects there until the ticket is done) and a ticket. `props`: MQTT 5 properties, encoded
+/// (umqtt_props_put_*; NULL/0 for none, and for 3/4). WOULD_BLOCK / INFLIGHT_FULL: not now (pump and
+/// retry); NOT_CONNECTED: no connection is coming; PACKET_TOO_LARGE: above MQTT's limit or the broker's
+/// Maximum Packet Size (MQTT 5), nothing written.
 ///
 /// # Safety
-/// `core` from umqtt_core_init; `topic`/`payload` NULL (length 0) or readable for their lengths; `out` NULL
-/// (capacity 0) or writable for `out_cap`; `op` NULL or writable.
+/// `core` from umqtt_core_init; `topic`/`payload`/`props` NULL (length 0) or readable for their lengths;
+/// `out` NULL (capacity 0) or writable for `out_cap`; `op` NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn umqtt_core_publish(
     core: *mut c_void,
@@ -226,28 +239,33 @@ pub unsafe extern "C" fn umqtt_core_publish(
     payload_len: usize,
     qos: u8,
     retain: bool,
+    props: *const u8,
+    props_len: usize,
     now_ms: u32,
     out_buf: *mut u8,
     out_cap: usize,
     op: *mut UmqttOp,
 ) -> UmqttStatus {
     // SAFETY: the caller's promise.
-    let (Some(d), Some(t), Some(p), Some(o), Some(op)) = (unsafe {
+    let (Some(d), Some(t), Some(p), Some(pr), Some(o), Some(op)) = (unsafe {
         (
             ptr::driver_mut(core),
             bytes(topic, topic_len),
             bytes(payload, payload_len),
+            bytes(props, props_len),
             ptr::out_bytes(out_buf, out_cap),
             out(op),
         )
     }) else {
         return UmqttStatus::BadArgument;
     };
-    finish_op(d.publish(t, p, qos, retain, now_ms, o), op)
+    finish_op(d.publish_with(t, p, qos, retain, pr, now_ms, o), op)
 }
 
 /// Encode SUBSCRIBE for one filter, remembered in a subscription slot for restores (`slot`: the slot the
 /// caller already holds an equal filter in, else UMQTT_NO_SLOT). Keep the filter object in op->slot.
+/// `options`: the QoS (3/4), or MQTT 5's options byte (QoS | No Local << 2 | Retain As Published << 3 |
+/// Retain Handling << 4); `sub_id`: MQTT 5's Subscription Identifier (0: none).
 ///
 /// # Safety
 /// As umqtt_core_publish.
@@ -256,7 +274,8 @@ pub unsafe extern "C" fn umqtt_core_subscribe(
     core: *mut c_void,
     filter: *const u8,
     filter_len: usize,
-    qos: u8,
+    options: u8,
+    sub_id: u32,
     slot: i32,
     now_ms: u32,
     out_buf: *mut u8,
@@ -274,7 +293,8 @@ pub unsafe extern "C" fn umqtt_core_subscribe(
     }) else {
         return UmqttStatus::BadArgument;
     };
-    finish_op(d.subscribe(f, qos, slot_arg(slot), now_ms, o), op)
+    let opts = umqtt_core::SubOptions { options, id: sub_id };
+    finish_op(d.subscribe_with(f, opts, slot_arg(slot), now_ms, o), op)
 }
 
 /// Encode UNSUBSCRIBE; the subscription in `slot` (UMQTT_NO_SLOT: none) is forgotten.
@@ -478,6 +498,9 @@ unsafe fn receive(
         dup: false,
         packet_id: 0,
         body_len: 0,
+        props: core::ptr::null(),
+        props_len: 0,
+        alias: 0,
     };
     let handled = if head {
         d.handle_rx_head(b, now_ms)
@@ -508,8 +531,17 @@ fn fill_rx(rx: &mut UmqttRx, r: Rx<'_>) {
             rx.kind = UmqttRxKind::KeepAlive;
             rx.n = n;
         }
+        Rx::Connack { consumed, properties } => {
+            rx.kind = UmqttRxKind::Connack;
+            rx.n = consumed;
+            rx.props = properties.as_ptr();
+            rx.props_len = properties.len();
+        }
         Rx::Message(m) => {
             rx.kind = UmqttRxKind::Message;
+            rx.props = m.properties.as_ptr();
+            rx.props_len = m.properties.len();
+            rx.alias = m.alias;
             rx.n = m.consumed;
             rx.topic = m.topic.as_ptr();
             rx.topic_len = m.topic.len();
@@ -672,9 +704,13 @@ pub unsafe extern "C" fn umqtt_core_encode_connect(
             optional(id.password),
             optional(id.will_topic),
             bytes(id.will_payload.ptr, id.will_payload.len),
+            bytes(id.props.ptr, id.props.len),
+            bytes(id.will_props.ptr, id.will_props.len),
         )
     };
-    let (Some(client_id), user, password, will_topic, Some(will_payload)) = strings else {
+    let (Some(client_id), user, password, will_topic, Some(will_payload), Some(props), Some(will_props)) =
+        strings
+    else {
         return UmqttStatus::BadArgument;
     };
     let ident = Identity {
@@ -687,11 +723,14 @@ pub unsafe extern "C" fn umqtt_core_encode_connect(
             qos: id.will_qos,
             retain: id.will_retain,
         }),
+        props,
+        will_props,
     };
     finish(d.encode_connect(&ident, now_ms, o), len)
 }
 
-/// Encode the re-send that a PUBLISH transmit asked for, from the topic and payload kept in `slot`.
+/// Encode the re-send that a PUBLISH transmit asked for, from the topic, payload and properties kept in
+/// `slot`.
 ///
 /// # Safety
 /// As umqtt_core_publish, with `out_len` for the length.
@@ -703,20 +742,23 @@ pub unsafe extern "C" fn umqtt_core_encode_publish(
     topic_len: usize,
     payload: *const u8,
     payload_len: usize,
+    props: *const u8,
+    props_len: usize,
     now_ms: u32,
     out_buf: *mut u8,
     out_cap: usize,
     out_len: *mut usize,
 ) -> UmqttStatus {
     // SAFETY: the caller's promise.
-    let (Some((d, o, len)), Some(t), Some(p)) = (
+    let (Some((d, o, len)), Some(t), Some(p), Some(pr)) = (
         unsafe { encoder(core, out_buf, out_cap, out_len) },
         unsafe { bytes(topic, topic_len) },
         unsafe { bytes(payload, payload_len) },
+        unsafe { bytes(props, props_len) },
     ) else {
         return UmqttStatus::BadArgument;
     };
-    finish(d.encode_publish(slot, t, p, now_ms, o), len)
+    finish(d.encode_publish_with(slot, t, p, pr, now_ms, o), len)
 }
 
 /// Encode the restore that a SUBSCRIBE transmit asked for, from the filter kept in `slot`.
@@ -922,6 +964,19 @@ pub unsafe extern "C" fn umqtt_core_cause(core: *const c_void) -> UmqttStatus {
         .map_or(UmqttStatus::Ok, |e| e.into())
 }
 
+/// The code of the last loss's cause: the CONNACK code of a refusal, the reason code of the broker's
+/// DISCONNECT (MQTT 5); 0 otherwise.
+///
+/// # Safety
+/// `core` from umqtt_core_init (NULL: 0).
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_core_cause_code(core: *const c_void) -> u8 {
+    // SAFETY: the caller's promise.
+    unsafe { ptr::driver_ref(core) }
+        .and_then(|d| d.cause())
+        .map_or(0, refused_code_of)
+}
+
 /// Validate a topic name (`is_filter` false) or filter without encoding anything.
 ///
 /// # Safety
@@ -971,6 +1026,7 @@ pub extern "C" fn umqtt_core_strerror(status: UmqttStatus) -> *const c_char {
         UmqttStatus::PeerClosed => c"connection closed by the broker",
         UmqttStatus::SubscriptionsFull => c"too many subscriptions",
         UmqttStatus::Lost => c"connection lost before the acknowledgement",
+        UmqttStatus::ServerDisconnect => c"disconnected by the broker",
     };
     s.as_ptr()
 }

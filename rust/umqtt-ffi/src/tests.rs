@@ -73,6 +73,8 @@ fn identity(client_id: &[u8]) -> UmqttIdentity {
         will_payload: ABSENT,
         will_qos: 0,
         will_retain: false,
+        props: ABSENT,
+        will_props: ABSENT,
     }
 }
 
@@ -116,6 +118,9 @@ fn blank_rx() -> UmqttRx {
         dup: true,
         packet_id: 99,
         body_len: 99,
+        props: null(),
+        props_len: 99,
+        alias: 99,
     }
 }
 
@@ -234,13 +239,16 @@ impl Abi {
         (st, rx)
     }
 
-    /// handle_rx on a packet that must be consumed whole.
+    /// handle_rx on a packet that must be consumed whole (a CONNACK is
+    /// handed out as such, with its properties).
     fn rx_consumed(&mut self, bytes: &[u8]) {
         let (st, rx) = self.rx(bytes);
-        assert_eq!(
-            (st, rx.kind, rx.n),
-            (UmqttStatus::Ok, UmqttRxKind::Consumed, bytes.len())
-        );
+        let kind = if bytes.first() == Some(&0x20) {
+            UmqttRxKind::Connack
+        } else {
+            UmqttRxKind::Consumed
+        };
+        assert_eq!((st, rx.kind, rx.n), (UmqttStatus::Ok, kind, bytes.len()));
     }
 
     fn accept(&mut self) -> (UmqttStatus, usize) {
@@ -268,6 +276,8 @@ impl Abi {
                 payload.len(),
                 qos,
                 false,
+                null(),
+                0,
                 self.now,
                 out.as_mut_ptr(),
                 out.len(),
@@ -287,6 +297,7 @@ impl Abi {
                 filter.as_ptr(),
                 filter.len(),
                 qos,
+                0,
                 slot,
                 self.now,
                 out.as_mut_ptr(),
@@ -330,6 +341,8 @@ impl Abi {
                 topic.len(),
                 payload.as_ptr(),
                 payload.len(),
+                null(),
+                0,
                 self.now,
                 out.as_mut_ptr(),
                 out.len(),
@@ -477,31 +490,31 @@ fn null_table() -> Vec<Row> {
             Status(umqtt_core_connect_result(c, &mut s.flag, null_mut()))
         }),
         row("umqtt_core_publish", CORE, BAD, |c, s| unsafe {
-            Status(umqtt_core_publish(c, T.as_ptr(), T.len(), P.as_ptr(), P.len(), 1, false, 0, s.o(), 64, &mut s.op))
+            Status(umqtt_core_publish(c, T.as_ptr(), T.len(), P.as_ptr(), P.len(), 1, false, null(), 0, 0, s.o(), 64, &mut s.op))
         }),
         row("umqtt_core_publish", "NULL topic of length 3", BAD, |c, s| unsafe {
-            Status(umqtt_core_publish(c, null(), 3, P.as_ptr(), P.len(), 1, false, 0, s.o(), 64, &mut s.op))
+            Status(umqtt_core_publish(c, null(), 3, P.as_ptr(), P.len(), 1, false, null(), 0, 0, s.o(), 64, &mut s.op))
         }),
         row("umqtt_core_publish", "NULL payload of length 2", BAD, |c, s| unsafe {
-            Status(umqtt_core_publish(c, T.as_ptr(), T.len(), null(), 2, 1, false, 0, s.o(), 64, &mut s.op))
+            Status(umqtt_core_publish(c, T.as_ptr(), T.len(), null(), 2, 1, false, null(), 0, 0, s.o(), 64, &mut s.op))
         }),
         row("umqtt_core_publish", "NULL out_buf of capacity 64", BAD, |c, s| unsafe {
-            Status(umqtt_core_publish(c, T.as_ptr(), T.len(), P.as_ptr(), P.len(), 1, false, 0, null_mut(), 64, &mut s.op))
+            Status(umqtt_core_publish(c, T.as_ptr(), T.len(), P.as_ptr(), P.len(), 1, false, null(), 0, 0, null_mut(), 64, &mut s.op))
         }),
         row("umqtt_core_publish", "NULL op", BAD, |c, s| unsafe {
-            Status(umqtt_core_publish(c, T.as_ptr(), T.len(), P.as_ptr(), P.len(), 1, false, 0, s.o(), 64, null_mut()))
+            Status(umqtt_core_publish(c, T.as_ptr(), T.len(), P.as_ptr(), P.len(), 1, false, null(), 0, 0, s.o(), 64, null_mut()))
         }),
         row("umqtt_core_subscribe", CORE, BAD, |c, s| unsafe {
-            Status(umqtt_core_subscribe(c, F.as_ptr(), F.len(), 1, UMQTT_NO_SLOT, 0, s.o(), 64, &mut s.op))
+            Status(umqtt_core_subscribe(c, F.as_ptr(), F.len(), 1, 0, UMQTT_NO_SLOT, 0, s.o(), 64, &mut s.op))
         }),
         row("umqtt_core_subscribe", "NULL filter of length 3", BAD, |c, s| unsafe {
-            Status(umqtt_core_subscribe(c, null(), 3, 1, UMQTT_NO_SLOT, 0, s.o(), 64, &mut s.op))
+            Status(umqtt_core_subscribe(c, null(), 3, 1, 0, UMQTT_NO_SLOT, 0, s.o(), 64, &mut s.op))
         }),
         row("umqtt_core_subscribe", "NULL out_buf of capacity 64", BAD, |c, s| unsafe {
-            Status(umqtt_core_subscribe(c, F.as_ptr(), F.len(), 1, UMQTT_NO_SLOT, 0, null_mut(), 64, &mut s.op))
+            Status(umqtt_core_subscribe(c, F.as_ptr(), F.len(), 1, 0, UMQTT_NO_SLOT, 0, null_mut(), 64, &mut s.op))
         }),
         row("umqtt_core_subscribe", "NULL op", BAD, |c, s| unsafe {
-            Status(umqtt_core_subscribe(c, F.as_ptr(), F.len(), 1, UMQTT_NO_SLOT, 0, s.o(), 64, null_mut()))
+            Status(umqtt_core_subscribe(c, F.as_ptr(), F.len(), 1, 0, UMQTT_NO_SLOT, 0, s.o(), 64, null_mut()))
         }),
         row("umqtt_core_unsubscribe", CORE, BAD, |c, s| unsafe {
             Status(umqtt_core_unsubscribe(c, F.as_ptr(), F.len(), UMQTT_NO_SLOT, 0, s.o(), 64, &mut s.op))
@@ -620,19 +633,19 @@ fn null_table() -> Vec<Row> {
             Status(umqtt_core_encode_connect(c, &identity(b"c"), 0, s.o(), 64, null_mut()))
         }),
         row("umqtt_core_encode_publish", CORE, BAD, |c, s| unsafe {
-            Status(umqtt_core_encode_publish(c, 0, T.as_ptr(), T.len(), P.as_ptr(), P.len(), 0, s.o(), 64, &mut s.len))
+            Status(umqtt_core_encode_publish(c, 0, T.as_ptr(), T.len(), P.as_ptr(), P.len(), null(), 0, 0, s.o(), 64, &mut s.len))
         }),
         row("umqtt_core_encode_publish", "NULL topic of length 3", BAD, |c, s| unsafe {
-            Status(umqtt_core_encode_publish(c, 0, null(), 3, P.as_ptr(), P.len(), 0, s.o(), 64, &mut s.len))
+            Status(umqtt_core_encode_publish(c, 0, null(), 3, P.as_ptr(), P.len(), null(), 0, 0, s.o(), 64, &mut s.len))
         }),
         row("umqtt_core_encode_publish", "NULL payload of length 2", BAD, |c, s| unsafe {
-            Status(umqtt_core_encode_publish(c, 0, T.as_ptr(), T.len(), null(), 2, 0, s.o(), 64, &mut s.len))
+            Status(umqtt_core_encode_publish(c, 0, T.as_ptr(), T.len(), null(), 2, null(), 0, 0, s.o(), 64, &mut s.len))
         }),
         row("umqtt_core_encode_publish", "NULL out_buf of capacity 64", BAD, |c, s| unsafe {
-            Status(umqtt_core_encode_publish(c, 0, T.as_ptr(), T.len(), P.as_ptr(), P.len(), 0, null_mut(), 64, &mut s.len))
+            Status(umqtt_core_encode_publish(c, 0, T.as_ptr(), T.len(), P.as_ptr(), P.len(), null(), 0, 0, null_mut(), 64, &mut s.len))
         }),
         row("umqtt_core_encode_publish", "NULL out_len", BAD, |c, s| unsafe {
-            Status(umqtt_core_encode_publish(c, 0, T.as_ptr(), T.len(), P.as_ptr(), P.len(), 0, s.o(), 64, null_mut()))
+            Status(umqtt_core_encode_publish(c, 0, T.as_ptr(), T.len(), P.as_ptr(), P.len(), null(), 0, 0, s.o(), 64, null_mut()))
         }),
         row("umqtt_core_encode_subscribe", CORE, BAD, |c, s| unsafe {
             Status(umqtt_core_encode_subscribe(c, 0, F.as_ptr(), F.len(), 0, s.o(), 64, &mut s.len))
@@ -689,6 +702,9 @@ fn null_table() -> Vec<Row> {
         }),
         row("umqtt_core_cause", CORE, Status(UmqttStatus::Ok), |c, _| unsafe {
             Status(umqtt_core_cause(c))
+        }),
+        row("umqtt_core_cause_code", CORE, U32(0), |c, _| unsafe {
+            U32(umqtt_core_cause_code(c).into())
         }),
         row("umqtt_core_check_topic", "NULL topic of length 3", BAD, |_, _| unsafe {
             Status(umqtt_core_check_topic(null(), 3, false))
@@ -846,6 +862,13 @@ fn init_builds_a_core_only_in_storage_that_is_large_and_aligned_enough() {
         }
         let mut s = settings(0, 1000, false);
         s.protocol_level = 5;
+        let five = if cfg!(feature = "mqtt5") {
+            UmqttStatus::Ok
+        } else {
+            UmqttStatus::BadArgument
+        };
+        assert_eq!(umqtt_core_configure(p, &s), five, "MQTT 5 with the feature only");
+        s.protocol_level = 6;
         assert_eq!(umqtt_core_configure(p, &s), UmqttStatus::BadArgument);
         for m in [0, UMQTT_MAX_INFLIGHT as u8 + 1] {
             s = settings(0, 1000, false);
@@ -908,6 +931,8 @@ fn a_whole_conversation_runs_through_the_c_abi() {
         will_payload: b(will_payload),
         will_qos: 1,
         will_retain: true,
+        props: ABSENT,
+        will_props: ABSENT,
     };
     // Size query first: NULL output of capacity 0, the size comes back and nothing changes.
     let (st, n, _) = a.encode_connect(&id, 0);
@@ -1265,7 +1290,7 @@ fn a_whole_conversation_runs_through_the_c_abi() {
 // ----- 3. texts ----------------------------------------------------------------
 
 /// Every status, in declaration order.
-const ALL_STATUSES: [UmqttStatus; 20] = {
+const ALL_STATUSES: [UmqttStatus; 21] = {
     use UmqttStatus::*;
     [
         Ok,
@@ -1288,6 +1313,7 @@ const ALL_STATUSES: [UmqttStatus; 20] = {
         PeerClosed,
         SubscriptionsFull,
         Lost,
+        ServerDisconnect,
     ]
 };
 
@@ -1299,7 +1325,7 @@ fn all_statuses_is_complete(s: UmqttStatus) -> usize {
         Ok | BufferTooSmall | BadArgument | InvalidTopic | NotConnected | InflightFull
         | ProtocolError | PacketTooLarge | KeepaliveTimeout | ConnectionRefused | Pending
         | UnknownTicket | AlreadyConnected | InboundFull | WouldBlock | Timeout | Io
-        | PeerClosed | SubscriptionsFull | Lost => ALL_STATUSES.len(),
+        | PeerClosed | SubscriptionsFull | Lost | ServerDisconnect => ALL_STATUSES.len(),
     }
 }
 
@@ -1369,7 +1395,17 @@ fn the_header_defines_the_same_constants_as_the_crate() {
             .unwrap_or_else(|| panic!("no #define {name}"));
         line.rsplit(' ').next().unwrap().parse().unwrap()
     };
-    assert_eq!(define("UMQTT_CORE_SIZE"), UMQTT_CORE_SIZE as i64);
+    // One size per build: without MQTT 5 first, then with it (#if UMQTT_MQTT5).
+    let sizes: Vec<i64> = h
+        .lines()
+        .filter_map(|l| l.strip_prefix("#define UMQTT_CORE_SIZE "))
+        .map(|v| v.parse().unwrap())
+        .collect();
+    assert_eq!(sizes.len(), 2, "{sizes:?}");
+    assert_eq!(
+        sizes[usize::from(cfg!(feature = "mqtt5"))],
+        UMQTT_CORE_SIZE as i64
+    );
     assert_eq!(define("UMQTT_CORE_ALIGN"), UMQTT_CORE_ALIGN as i64);
     assert_eq!(define("UMQTT_MAX_INFLIGHT"), UMQTT_MAX_INFLIGHT as i64);
     assert_eq!(
@@ -1402,4 +1438,82 @@ fn the_header_defines_the_same_constants_as_the_crate() {
     let mut in_crate: Vec<i32> = ALL_STATUSES.iter().map(|&s| s as i32).collect();
     in_crate.sort_unstable();
     assert_eq!(in_header, in_crate, "the statuses of the header");
+}
+
+/// MQTT 5's property functions: a dict's worth of properties written by
+/// name and read back; bad values and NULLs refused.
+#[cfg(feature = "mqtt5")]
+#[test]
+fn properties_are_written_by_name_and_read_back() {
+    use crate::props::*;
+    let lookup = |name: &str| {
+        let mut kind = UmqttPropType::Unknown;
+        let id = unsafe { umqtt_props_lookup(name.as_ptr(), name.len(), &mut kind) };
+        (id, kind)
+    };
+    assert_eq!(lookup("content_type"), (0x03, UmqttPropType::Utf8));
+    assert_eq!(lookup("user_properties"), (0x26, UmqttPropType::Pair));
+    assert_eq!(lookup("message_expiry_interval"), (0x02, UmqttPropType::Int));
+    assert_eq!(lookup("nope"), (0, UmqttPropType::Unknown));
+    let mut buf = [0u8; 64];
+    let mut len = 0usize;
+    unsafe {
+        let b = buf.as_mut_ptr();
+        assert_eq!(umqtt_props_put_int(b, 64, &mut len, 0x02, 3600), UmqttStatus::Ok);
+        assert_eq!(umqtt_props_put_int(b, 64, &mut len, 0x01, 256), UmqttStatus::BadArgument, "not a byte");
+        assert_eq!(umqtt_props_put_int(b, 64, &mut len, 0x03, 1), UmqttStatus::BadArgument, "not an integer");
+        let (k, v) = (b"k", b"v1");
+        assert_eq!(
+            umqtt_props_put_bytes(b, 64, &mut len, 0x26, k.as_ptr(), 1, v.as_ptr(), 2),
+            UmqttStatus::Ok
+        );
+        let bad = [0xffu8];
+        assert_eq!(
+            umqtt_props_put_bytes(b, 64, &mut len, 0x03, bad.as_ptr(), 1, null(), 0),
+            UmqttStatus::BadArgument,
+            "not UTF-8"
+        );
+        let before = len;
+        assert_eq!(
+            umqtt_props_put_bytes(b, 12, &mut len, 0x09, bad.as_ptr(), 1, null(), 0),
+            UmqttStatus::BufferTooSmall
+        );
+        assert_eq!(len, before, "untouched when it does not fit");
+        assert_eq!(umqtt_props_put_int(null_mut(), 0, &mut len, 0x02, 1), UmqttStatus::BufferTooSmall);
+        assert_eq!(umqtt_props_put_int(b, 64, null_mut(), 0x02, 1), UmqttStatus::BadArgument);
+    }
+    assert_eq!(&buf[..len], &[0x02, 0, 0, 0x0e, 0x10, 0x26, 0, 1, b'k', 0, 2, b'v', b'1']);
+    let mut off = 0usize;
+    let mut p = UmqttProperty {
+        id: 0,
+        kind: UmqttPropType::Unknown,
+        list: false,
+        value: 0,
+        a: ABSENT,
+        b: ABSENT,
+    };
+    let mut seen = Vec::new();
+    while unsafe { umqtt_props_next(buf.as_ptr(), len, &mut off, &mut p) } {
+        let a = if p.a.ptr.is_null() {
+            vec![]
+        } else {
+            unsafe { core::slice::from_raw_parts(p.a.ptr, p.a.len) }.to_vec()
+        };
+        seen.push((p.id, p.kind, p.list, p.value, a));
+        let mut n = 0;
+        assert!(!unsafe { umqtt_props_name(p.id, &mut n) }.is_null());
+    }
+    assert_eq!(off, len);
+    assert_eq!(
+        seen,
+        [
+            (0x02, UmqttPropType::Int, false, 3600, vec![]),
+            (0x26, UmqttPropType::Pair, true, 0, b"k".to_vec()),
+        ]
+    );
+    assert!(!unsafe { umqtt_props_next(buf.as_ptr(), 2, &mut 0, &mut p) }, "a cut property");
+    assert!(!unsafe { umqtt_props_next(null(), 2, &mut 0, &mut p) });
+    let mut n = 0;
+    let name = unsafe { umqtt_reason_name(0x87, &mut n) };
+    assert_eq!(unsafe { core::slice::from_raw_parts(name, n) }, b"not authorized");
 }

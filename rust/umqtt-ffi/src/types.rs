@@ -49,6 +49,9 @@ pub enum UmqttStatus {
     SubscriptionsFull = 19,
     /// ticket_result: the connection is closed and will not come back by itself; stop waiting.
     Lost = 20,
+    /// MQTT 5: the broker sent DISCONNECT (its reason code: umqtt_core_cause_code); the connection is
+    /// lost.
+    ServerDisconnect = 21,
 }
 
 /// What the driver has done (umqtt_core_stats): wrapping counters.
@@ -95,6 +98,7 @@ pub struct UmqttSettings {
 /// A byte string.
 #[repr(C)]
 #[derive(Clone, Copy)]
+#[cfg_attr(test, derive(Debug))]
 pub struct UmqttBytes {
     /// NULL = absent (for optional fields); may be NULL when len == 0.
     pub ptr: *const u8,
@@ -115,6 +119,10 @@ pub struct UmqttIdentity {
     pub will_payload: UmqttBytes,
     pub will_qos: u8,
     pub will_retain: bool,
+    /// MQTT 5: connect properties, encoded (umqtt_props_put_*); empty for 3/4.
+    pub props: UmqttBytes,
+    /// MQTT 5: will properties, encoded.
+    pub will_props: UmqttBytes,
 }
 
 /// What to write next (umqtt_core_poll_transmit).
@@ -191,6 +199,9 @@ pub enum UmqttRxKind {
     /// The PINGRESP to the driver's own keep-alive PINGREQ (`n` bytes) was handled: consume them;
     /// nothing for the application (a blocking wait for messages goes on).
     KeepAlive = 5,
+    /// The CONNACK accepting the connection (`n` bytes): consume them; `props` are its properties
+    /// (MQTT 5), valid until the buffer changes.
+    Connack = 6,
 }
 
 #[repr(C)]
@@ -211,6 +222,12 @@ pub struct UmqttRx {
     /// the buffer given (MESSAGE: read them into the message's payload, then accept it; CONSUMED: a
     /// QoS 2 duplicate's, to skip). 0 from umqtt_core_handle_rx.
     pub body_len: usize,
+    /// MQTT 5, MESSAGE and CONNACK: the property block's content (checked), in the caller's buffer.
+    pub props: *const u8,
+    pub props_len: usize,
+    /// MQTT 5, MESSAGE: its Topic Alias (0: none). With an empty topic, the topic is the one the
+    /// caller keeps under this alias; else keep this topic under it (for the connection's life).
+    pub alias: u16,
 }
 
 /// A command that went out (publish, subscribe, unsubscribe).
@@ -271,6 +288,7 @@ impl From<Error> for UmqttStatus {
             Error::Io => UmqttStatus::Io,
             Error::PeerClosed => UmqttStatus::PeerClosed,
             Error::SubscriptionsFull => UmqttStatus::SubscriptionsFull,
+            Error::ServerDisconnect(_) => UmqttStatus::ServerDisconnect,
         }
     }
 }
@@ -290,10 +308,11 @@ impl UmqttStatus {
     }
 }
 
-/// The CONNACK code of a refusal, 0 otherwise.
+/// The CONNACK code of a refusal, the reason code of the broker's
+/// DISCONNECT (MQTT 5), 0 otherwise.
 pub fn refused_code(e: Error) -> u8 {
     match e {
-        Error::Refused(code) => code,
+        Error::Refused(code) | Error::ServerDisconnect(code) => code,
         _ => 0,
     }
 }

@@ -23,6 +23,9 @@ pub struct Will<'a> {
     pub retain: bool,
     /// Will properties (Will Delay Interval, Message Expiry, ...).
     pub properties: &'a [Property<'a>],
+    /// More will properties, already encoded (a block's content without
+    /// its length; checked here): the application's, built by the shim.
+    pub raw: &'a [u8],
 }
 
 /// The fields of an MQTT 5 CONNECT (protocol level 5).
@@ -33,6 +36,8 @@ pub struct Connect<'a> {
     pub client_id: &'a [u8],
     /// Connect properties (Session Expiry Interval, Receive Maximum, ...).
     pub properties: &'a [Property<'a>],
+    /// More, already encoded (as [`Will::raw`]); none may repeat one of `properties`.
+    pub raw: &'a [u8],
     pub will: Option<Will<'a>>,
     pub user: Option<&'a [u8]>,
     pub password: Option<&'a [u8]>,
@@ -48,13 +53,19 @@ fn qos_ok(qos: u8) -> Result<u8, Error> {
 
 /// A property block's content size and whole size.
 fn sizes(props: &[Property<'_>], kind: PacketKind) -> Result<(usize, usize), Error> {
-    let content = properties::content_size(props.iter(), kind)?;
+    sizes_raw(props, &[], kind)
+}
+
+/// As [`sizes`], with `raw` encoded properties after `props`.
+fn sizes_raw(props: &[Property<'_>], raw: &[u8], kind: PacketKind) -> Result<(usize, usize), Error> {
+    properties::Properties::check_content(raw, kind)?;
+    let content = add(properties::content_size(props.iter(), kind)?, raw.len())?;
     Ok((content, properties::block_size(content)?))
 }
 
 /// Encodes CONNECT; returns its length.
 pub fn encode_connect(c: &Connect<'_>, out: &mut [u8]) -> Result<usize, Error> {
-    let (props, props_size) = sizes(c.properties, PacketKind::Connect)?;
+    let (props, props_size) = sizes_raw(c.properties, c.raw, PacketKind::Connect)?;
     let mut flags = 0u8;
     // "MQTT", level, flags, keep-alive, properties, client id
     let mut rem = add(field(4)? + 4, props_size)?;
@@ -68,7 +79,7 @@ pub fn encode_connect(c: &Connect<'_>, out: &mut [u8]) -> Result<usize, Error> {
         if w.retain {
             flags |= 0x20;
         }
-        will_props = sizes(w.properties, PacketKind::Will)?;
+        will_props = sizes_raw(w.properties, w.raw, PacketKind::Will)?;
         rem = add(rem, will_props.1)?;
         rem = add(rem, field(w.topic.len())?)?;
         rem = add(rem, field(w.payload.len())?)?;
@@ -90,9 +101,11 @@ pub fn encode_connect(c: &Connect<'_>, out: &mut [u8]) -> Result<usize, Error> {
     w.u8(flags);
     w.u16(c.keepalive_s);
     properties::write_block(&mut w, c.properties.iter(), props);
+    w.bytes(c.raw);
     w.field(c.client_id);
     if let Some(will) = &c.will {
         properties::write_block(&mut w, will.properties.iter(), will_props.0);
+        w.bytes(will.raw);
         w.field(will.topic);
         w.field(will.payload);
     }
@@ -117,6 +130,8 @@ pub struct Publish<'a> {
     pub retain: bool,
     pub dup: bool,
     pub properties: &'a [Property<'a>],
+    /// More, already encoded (as [`Will::raw`]); none may repeat one of `properties`.
+    pub raw: &'a [u8],
 }
 
 /// Remaining length of a PUBLISH and its property content size.
@@ -132,7 +147,7 @@ fn publish_rem(p: &Publish<'_>) -> Result<(usize, usize), Error> {
     {
         return Err(Error::InvalidTopic);
     }
-    let (content, block) = sizes(p.properties, PacketKind::Publish)?;
+    let (content, block) = sizes_raw(p.properties, p.raw, PacketKind::Publish)?;
     let pid_len = if qos_ok(p.qos)? > 0 { 2 } else { 0 };
     let rem = add(add(2 + p.topic.len() + pid_len, block)?, p.payload.len())?;
     Ok((rem, content))
@@ -164,6 +179,7 @@ pub fn encode_publish(p: &Publish<'_>, out: &mut [u8]) -> Result<usize, Error> {
         w.u16(pid.get());
     }
     properties::write_block(&mut w, p.properties.iter(), content);
+    w.bytes(p.raw);
     w.bytes(p.payload);
     w.finish()
 }
@@ -384,6 +400,7 @@ mod tests {
 
     fn connect() -> Connect<'static> {
         Connect {
+            raw: &[],
             clean_start: true,
             keepalive_s: 60,
             client_id: b"cid",
@@ -415,9 +432,11 @@ mod tests {
             value: Value::FourByte(5),
         }];
         let c = Connect {
+            raw: &[],
             clean_start: false,
             properties: &props,
             will: Some(Will {
+                raw: &[],
                 topic: b"w",
                 payload: b"bye",
                 qos: 1,
@@ -455,11 +474,13 @@ mod tests {
             value: Value::TwoByte(1),
         }];
         let c = Connect {
+            raw: &[],
             properties: &bad,
             ..connect()
         };
         assert_eq!(encode_connect(&c, &mut out), Err(Error::BadArgument));
         let will = Will {
+            raw: &[],
             topic: b"w",
             payload: b"",
             qos: 3,
@@ -467,6 +488,7 @@ mod tests {
             properties: &[],
         };
         let c = Connect {
+            raw: &[],
             will: Some(will),
             ..connect()
         };
@@ -477,6 +499,7 @@ mod tests {
             value: Value::FourByte(1),
         }];
         let c = Connect {
+            raw: &[],
             properties: &delay,
             ..connect()
         };
@@ -490,6 +513,7 @@ mod tests {
             value: Value::TwoByte(3),
         }];
         let p = Publish {
+            raw: &[],
             topic: "",
             payload: b"x",
             qos: 1,
@@ -503,11 +527,13 @@ mod tests {
         assert_eq!(&out[..n], &[0x3a, 9, 0, 0, 0, 10, 3, 0x23, 0, 3, b'x']);
         assert_eq!(publish_size(&p), Ok(n));
         let p = Publish {
+            raw: &[],
             properties: &[],
             ..p
         };
         assert_eq!(encode_publish(&p, &mut out), Err(Error::InvalidTopic));
         let p = Publish {
+            raw: &[],
             topic: "t",
             qos: 0,
             pid: None,

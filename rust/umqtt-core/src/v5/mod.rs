@@ -1,4 +1,5 @@
-//! The MQTT 5 codec (feature `mqtt5`): not yet used by the driver.
+//! The MQTT 5 codec (feature `mqtt5`), used by the client when the
+//! protocol level is 5.
 //!
 //! The same layers as 3.1.1, by concept:
 //! - [`frame`]: the fixed header and MQTT 5's per-type remaining-length
@@ -22,6 +23,8 @@
 pub mod decode;
 pub mod encode;
 pub mod frame;
+pub mod link;
+pub mod names;
 pub mod properties;
 pub mod reason;
 

@@ -317,6 +317,34 @@ impl<'a> Properties<'a> {
         Ok((Properties { bytes }, end))
     }
 
+    /// Checks a block's content (no length prefix) given by the application
+    /// for a `kind` packet it sends: what [`Properties::parse`] refuses is
+    /// `BadArgument` here.
+    pub fn check_content(bytes: &'a [u8], kind: PacketKind) -> Result<Self, Error> {
+        let mut r = Reader { buf: bytes };
+        let mut seen = 0u64;
+        while !r.buf.is_empty() {
+            let p = r.property().map_err(|_| Error::BadArgument)?;
+            if !admit(&p, kind, &mut seen) {
+                return Err(Error::BadArgument);
+            }
+        }
+        Ok(Properties { bytes })
+    }
+
+    /// A block's content that was checked before (by the decoder or by
+    /// [`Properties::check_content`]) and is read again.
+    pub(crate) fn trusted(bytes: &'a [u8]) -> Self {
+        Properties { bytes }
+    }
+
+    /// The property at the start of a block's content, read with every
+    /// check of its own (`None`: none, or malformed); for readers that walk
+    /// a block one property at a time across an ABI.
+    pub fn first(bytes: &'a [u8]) -> Option<Property<'a>> {
+        Reader { buf: bytes }.property().ok()
+    }
+
     /// No property.
     pub fn is_empty(&self) -> bool {
         self.bytes.is_empty()
@@ -458,20 +486,47 @@ pub(crate) fn write_block<'p, 'a: 'p>(
 ) {
     w.varint(content);
     for p in props {
-        w.u8(p.id);
-        match p.value {
-            Value::Byte(b) => w.u8(b),
-            Value::TwoByte(v) => w.u16(v),
-            Value::FourByte(v) => w.bytes(&v.to_be_bytes()),
-            Value::VarInt(v) => w.varint(usize::try_from(v).unwrap_or(usize::MAX)),
-            Value::Utf8(s) => w.field(s.as_bytes()),
-            Value::Pair(k, v) => {
-                w.field(k.as_bytes());
-                w.field(v.as_bytes());
-            }
-            Value::Binary(b) => w.field(b),
-        }
+        write_one(w, p);
     }
+}
+
+fn write_one(w: &mut Writer<'_>, p: &Property<'_>) {
+    w.u8(p.id);
+    match p.value {
+        Value::Byte(b) => w.u8(b),
+        Value::TwoByte(v) => w.u16(v),
+        Value::FourByte(v) => w.bytes(&v.to_be_bytes()),
+        Value::VarInt(v) => w.varint(usize::try_from(v).unwrap_or(usize::MAX)),
+        Value::Utf8(s) => w.field(s.as_bytes()),
+        Value::Pair(k, v) => {
+            w.field(k.as_bytes());
+            w.field(v.as_bytes());
+        }
+        Value::Binary(b) => w.field(b),
+    }
+}
+
+/// Bytes one property takes (identifier and value).
+pub fn encoded_size(p: &Property<'_>) -> Result<usize, Error> {
+    codec::add(1, value_size(&p.value)?)
+}
+
+/// Writes one property (identifier and value) into `out` at `at`, for a
+/// caller building a block's content one property at a time (the C shim,
+/// from a dict); returns the new length. The block is checked whole where
+/// it is used ([`Properties::check_content`]); here only the value's type
+/// must be its identifier's (`BadArgument`).
+pub fn put(out: &mut [u8], at: usize, p: &Property<'_>) -> Result<usize, Error> {
+    let (ty, _) = spec(p.id).ok_or(Error::BadArgument)?;
+    if ty != p.value.value_type() {
+        return Err(Error::BadArgument);
+    }
+    let end = codec::add(at, encoded_size(p)?)?;
+    let dst = out.get_mut(at..end).ok_or(Error::BufferTooSmall(end))?;
+    let mut w = Writer::new(dst);
+    write_one(&mut w, p);
+    w.finish()?;
+    Ok(end)
 }
 
 /// Encodes a property block alone (length + properties) for a `kind` packet

@@ -128,7 +128,7 @@ impl Pair {
         let mut out = vec![0u8; 64 + payload.len()];
         let n = self
             .client
-            .encode_resend(slot, topic, payload, self.now, &mut out)?;
+            .encode_resend(slot, topic, payload, &[], self.now, &mut out)?;
         out.truncate(n);
         Ok(out)
     }

@@ -1,0 +1,261 @@
+//! The client's MQTT 5 side (feature `mqtt5`, protocol level 5): the
+//! CONNECT with properties, PUBLISH with properties and outgoing topic
+//! aliases, SUBSCRIBE with options, and the decoding of what arrives into
+//! the packets the 3.1.1 state machine already handles, plus what 5 adds
+//! (reason codes, properties, aliases, DISCONNECT from the broker).
+
+use super::{Client, Extra, SubOptions};
+use crate::codec::{ConnectFields, Incoming};
+use crate::session::OpKind;
+use crate::v5::decode::{self, Incoming as In5};
+use crate::v5::encode;
+use crate::v5::link::TxAlias;
+use crate::v5::properties::{id, PacketKind, Properties, Property, Value};
+use crate::{Error, Sent};
+
+/// A decoded MQTT 5 packet, as the 3.1.1 handling takes it.
+pub(super) enum Step<'a> {
+    NeedMore(usize),
+    Packet {
+        consumed: usize,
+        packet: Incoming<'a>,
+        extra: Extra<'a>,
+        body_len: usize,
+    },
+}
+
+/// Session Expiry Interval "never" ([MQTT-3.1.2-23]: the session outlives
+/// the connection): what `clean_session=False` means in 3.1.1.
+const SESSION_KEPT: Property<'static> = Property {
+    id: id::SESSION_EXPIRY_INTERVAL,
+    value: Value::FourByte(u32::MAX),
+};
+
+fn ack(a: decode::Ack<'_>) -> (u16, Extra<'_>) {
+    (
+        a.pid,
+        Extra {
+            reason: a.reason,
+            props: a.properties.as_bytes(),
+        },
+    )
+}
+
+impl<'m> Client<'m> {
+    pub(super) fn encode_connect_v5(
+        &mut self,
+        f: &ConnectFields<'_>,
+        o: &super::ConnectOptions<'_>,
+        out: &mut [u8],
+    ) -> Result<usize, Error> {
+        let props = Properties::check_content(o.props, PacketKind::Connect)?;
+        // A 3.1.1 script switched to 5 keeps its session as before.
+        let keep = !o.clean_session && props.get(id::SESSION_EXPIRY_INTERVAL).is_none();
+        let extra: &[Property<'_>] = if keep { &[SESSION_KEPT] } else { &[] };
+        let c = encode::Connect {
+            clean_start: f.clean_session,
+            keepalive_s: f.keepalive_s,
+            client_id: f.client_id,
+            properties: extra,
+            raw: o.props,
+            will: f.will.map(|w| encode::Will {
+                topic: w.topic,
+                payload: w.payload,
+                qos: w.qos,
+                retain: w.retain,
+                properties: &[],
+                raw: o.will_props,
+            }),
+            user: f.user,
+            password: f.password,
+        };
+        let n = encode::encode_connect(&c, out)?;
+        self.v5.on_connect(&props)?;
+        Ok(n)
+    }
+
+    /// The accepted CONNACK's properties: the broker's limits for this
+    /// connection (Receive Maximum, Maximum Packet Size, Topic Alias
+    /// Maximum, Server Keep Alive).
+    pub(super) fn on_connack_v5(&mut self, props: &[u8]) {
+        let p = Properties::trusted(props);
+        self.v5.on_connack(&p);
+        if let Some(Value::TwoByte(rm)) = p.get(id::RECEIVE_MAXIMUM) {
+            self.session.set_peer_max(rm);
+        }
+        if let Some(Value::TwoByte(ka)) = p.get(id::SERVER_KEEP_ALIVE) {
+            self.keepalive.set_interval_s(ka);
+        }
+    }
+
+    /// An incoming PUBLISH's Topic Alias ([`crate::client::Event::alias`]).
+    pub(super) fn rx_alias_v5(&mut self, topic: &[u8], props: &[u8]) -> Result<u16, Error> {
+        let alias = Properties::trusted(props).topic_alias();
+        Ok(match self.v5.rx_alias(topic, alias)? {
+            crate::v5::link::RxAlias::None => 0,
+            crate::v5::link::RxAlias::Set(n) | crate::v5::link::RxAlias::Use(n) => n,
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn publish_v5(
+        &mut self,
+        topic: &str,
+        payload: &[u8],
+        qos: u8,
+        retain: bool,
+        props: &[u8],
+        now: u32,
+        out: &mut [u8],
+    ) -> Result<Sent, Error> {
+        let checked = Properties::check_content(props, PacketKind::Publish)?;
+        // The core chooses aliases; a Subscription Identifier is the broker's.
+        if checked.iter().any(|p| p.id == id::TOPIC_ALIAS || p.id == id::SUBSCRIPTION_IDENTIFIER) {
+            return Err(Error::BadArgument);
+        }
+        let alias = self.v5.tx_alias(topic.as_bytes());
+        let alias_prop = alias.number().map(|n| Property {
+            id: id::TOPIC_ALIAS,
+            value: Value::TwoByte(n),
+        });
+        let mut p = encode::Publish {
+            topic: if matches!(alias, TxAlias::Use(_)) { "" } else { topic },
+            payload,
+            qos,
+            pid: None,
+            retain,
+            dup: false,
+            properties: alias_prop.as_slice(),
+            raw: props,
+        };
+        // Sized with a placeholder id (same length) before anything changes.
+        p.pid = if qos > 0 { crate::pid::PacketId::new(1) } else { None };
+        let size = encode::publish_size(&p)?;
+        self.v5.check_size(size)?;
+        if qos > 0 && !self.session.can_publish() {
+            return Err(Error::InflightFull);
+        }
+        if out.len() < size {
+            return Err(Error::BufferTooSmall(size));
+        }
+        let (ticket, slot) = if qos > 0 {
+            let a = self.session.add_publish(qos, retain)?;
+            p.pid = Some(a.pid);
+            (a.ticket, a.slot)
+        } else {
+            (0, 0)
+        };
+        let len = encode::encode_publish(&p, out)?;
+        self.v5.tx_sent(topic.as_bytes(), alias);
+        self.keepalive.on_sent(now);
+        Ok(Sent { len, ticket, slot })
+    }
+
+    pub(super) fn op_v5(
+        &mut self,
+        kind: OpKind,
+        filter: &[u8],
+        o: SubOptions,
+        owner: super::OpOwner,
+        now: u32,
+        out: &mut [u8],
+    ) -> Result<(usize, u32), Error> {
+        if o.options & 0xc0 != 0 || o.options >> 4 & 3 == 3 {
+            return Err(Error::BadArgument);
+        }
+        let subs = [encode::Subscription {
+            filter,
+            options: encode::SubscriptionOptions {
+                qos: o.options & 3,
+                no_local: o.options & 0x04 != 0,
+                retain_as_published: o.options & 0x08 != 0,
+                retain_handling: o.options >> 4 & 3,
+            },
+        }];
+        let sid = (o.id != 0).then_some(o.id);
+        let encode = |pid, out: &mut [u8]| match kind {
+            OpKind::Subscribe => encode::encode_subscribe(pid, &subs, sid, &[], out),
+            OpKind::Unsubscribe => encode::encode_unsubscribe(pid, &[filter], &[], out),
+        };
+        // Checked and sized with a placeholder id before anything changes.
+        let placeholder = crate::pid::PacketId::new(1).ok_or(Error::BadArgument)?;
+        encode(placeholder, out)?;
+        let (pid, ticket) = self.session.add_op(kind, owner.sub, owner.forgotten)?;
+        let n = encode(pid, out)?;
+        self.keepalive.on_sent(now);
+        Ok((n, ticket))
+    }
+
+    /// Decodes the MQTT 5 packet at the start of `buf` into what the 3.1.1
+    /// handling takes; DISCONNECT from the broker and AUTH end the
+    /// connection here.
+    pub(super) fn decode_v5<'a>(&mut self, buf: &'a [u8], _head: bool) -> Result<Step<'a>, Error> {
+        let (consumed, packet) = match decode::decode(buf)? {
+            decode::Decoded::NeedMore(n) => return Ok(Step::NeedMore(n)),
+            decode::Decoded::Packet { consumed, packet } => (consumed, packet),
+        };
+        let mut extra = Extra::default();
+        let packet = match packet {
+            In5::Connack {
+                session_present,
+                reason,
+                properties,
+            } => {
+                extra.props = properties.as_bytes();
+                Incoming::Connack {
+                    session_present,
+                    code: reason,
+                }
+            }
+            In5::Publish {
+                dup,
+                qos,
+                retain,
+                topic,
+                pid,
+                properties,
+                payload,
+            } => {
+                extra.props = properties.as_bytes();
+                Incoming::Publish {
+                    dup,
+                    qos,
+                    retain,
+                    topic: topic.as_bytes(),
+                    pid,
+                    payload,
+                }
+            }
+            In5::Puback(a) => {
+                let (pid, x) = ack(a);
+                extra = x;
+                Incoming::Puback(pid)
+            }
+            In5::Pubrec(a) => {
+                let (pid, x) = ack(a);
+                extra = x;
+                Incoming::Pubrec(pid)
+            }
+            In5::Pubrel(a) => Incoming::Pubrel(a.pid),
+            In5::Pubcomp(a) => Incoming::Pubcomp(a.pid),
+            In5::Suback(s) => Incoming::Suback {
+                pid: s.pid,
+                code: s.reasons.first().copied().unwrap_or(0x80),
+            },
+            In5::Unsuback(s) => {
+                extra.reason = s.reasons.first().copied().unwrap_or(0);
+                Incoming::Unsuback(s.pid)
+            }
+            In5::Pingresp => Incoming::Pingresp,
+            In5::Disconnect { reason, .. } => return Err(Error::ServerDisconnect(reason)),
+            // No enhanced authentication was asked for: AUTH is unexpected.
+            In5::Auth { .. } => return Err(Error::ProtocolError),
+        };
+        Ok(Step::Packet {
+            consumed,
+            packet,
+            extra,
+            body_len: 0,
+        })
+    }
+}
