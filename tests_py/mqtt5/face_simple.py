@@ -1,6 +1,6 @@
 # The simple face (umqtt.simple) with version=5: connect properties, a
 # publish with properties, a subscription with an identifier, a message
-# object with .properties. Prints RM, PUB, READY, MSG, END.
+# object with .properties. Prints CONNECT, RM, PUB, READY, MSG, END.
 # Env: MQTT_HOST, MQTT_PORT, MQTT_CLIENT_ID, MQTT_TOPIC.
 from umqtt.simple import MQTTClient
 from v5_common import HOST, PORT, CID, T, items
@@ -9,6 +9,7 @@ got = []
 c = MQTTClient(CID, HOST, PORT, keepalive=30, version=5)
 c.set_callback(got.append, message=True)
 c.connect(properties={"user_properties": [("face", "simple")]})
+print("CONNECT properties accepted")
 print("RM", c.connack_properties.get("receive_maximum"))
 c.subscribe(T + "/in", 1, subscription_identifier=3)
 print("PUB", c.publish(T + "/out", b"from simple", qos=1, properties={

@@ -12,6 +12,7 @@ from v5_common import HOST, PORT, CID, T, pump
 
 props = {"session_expiry_interval": int(os.getenv("EXPIRY"))}
 c = MQTTClient(CID, HOST, PORT, keepalive=30, version=5)
+c.set_callback(lambda t, m: print("EARLY", m))
 c.connect(clean_session=False, properties=props)
 c.subscribe(T + "/s", 1)
 c.disconnect()

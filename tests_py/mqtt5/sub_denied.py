@@ -29,6 +29,7 @@ print("STA", c.get_mqttsta())
 c.disconnect()
 # The simple face the same.
 s = umqtt.simple.MQTTClient(CID + "-s", HOST, PORT, keepalive=30, version=5)
+s.set_callback(lambda t, m: None)
 s.connect()
 try:
     s.subscribe(T + "/denied/y", 0)

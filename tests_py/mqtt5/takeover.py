@@ -8,6 +8,7 @@ from umqtt.simple import MQTTClient
 from v5_common import HOST, PORT, CID, T, err
 
 c = MQTTClient(CID, HOST, PORT, keepalive=30, version=5)
+c.set_callback(lambda t, m: None)
 c.connect()
 c.subscribe(T + "/x", 0)
 print("READY")

@@ -19,6 +19,7 @@ def test_face_publishes_and_receives_properties(broker, mpy, ids, paho5, face):
                        UserProperty=[("to", face)])
     assert dev.wait(timeout=20) == 0, dev.describe()
     assert dev.stdout.splitlines() == [
+        "CONNECT properties accepted",
         "RM 20",
         "PUB None",
         "READY",

@@ -1,4 +1,5 @@
 # Shared by the MQTT 5 test scripts (run on the firmware).
+import io
 import os
 import time
 
@@ -27,7 +28,7 @@ def err(e):
     return "{} {} {}".format(type(e).__name__, e.args[0] if e.args else None, e)
 
 
-class Script:
+class Script(io.IOBase):
     # A scripted broker for transport=: reads come from `data` in pieces of
     # 1, 7, 100 and 1000 bytes in turn, then end of stream; writes are kept
     # in `sent`.
