@@ -34,7 +34,7 @@ def max_in_flight(proxy):
 
 
 @pytest.mark.umqtt_timeout(60)
-def test_receive_maximum_2_bounds_the_window(inflight2_broker, make_proxy, mpy, ids, paho5):
+def test_receive_maximum_2_bounds_the_window(inflight2_broker, make_proxy, mpy, ids, paho5, figures):
     broker = inflight2_broker
     proxy = make_proxy(broker)
     peer = paho5(broker)
@@ -57,4 +57,7 @@ def test_receive_maximum_2_bounds_the_window(inflight2_broker, make_proxy, mpy, 
     assert len(proxy.connections) == 1, proxy.summary()
     peak, publishes = max_in_flight(proxy)
     assert publishes == N_THREADS * PER_THREAD, proxy.summary()
+    figures("Receive Maximum 2: at most {} of {} messages in flight at once on the wire".format(peak, publishes))
     assert peak <= 2, "{} QoS 1/2 messages in flight at once with Receive Maximum 2".format(peak)
+    # 10 threads at once fill the window: else this test would not have tested the bound.
+    assert peak == 2, "the load never had 2 messages in flight: {}".format(peak)

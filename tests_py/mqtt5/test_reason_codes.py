@@ -67,6 +67,9 @@ def test_acl_denied_publish_raises_0x87(acl_broker, mpy, ids, paho5):
     log = acl_broker.new_log()
     for m in ("q1", "q2", "q0"):
         assert "Denied PUBLISH from {} (d0, q{}, r0".format(ids.client_id, m[1]) in log, log
+    # A PUBREC with a failure code ends the QoS 2 flow: no PUBREL for the
+    # denied message, one for the allowed one.
+    assert log.count("Received PUBREL from {} (".format(ids.client_id)) == 1, log
     msgs = peer.wait_messages(3, timeout=10)
     assert sorted(m.payload for m in msgs) == [b"yes1", b"yes2", b"yes3"], msgs
     assert not peer.wait_for(lambda ms: len(ms) > 3, timeout=0.5), peer.messages()
