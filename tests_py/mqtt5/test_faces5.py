@@ -1,11 +1,13 @@
-"""MQTT 5 through the other faces: the simple face (umqtt.simple) and the
-asyncio face (umqtt.aio) publish with properties and receive message objects
-with .properties (including subscription identifiers); and without
-version=5, properties= and MQTT 5 subscription options raise ValueError."""
+"""MQTT 5 through the other faces: the simple face (umqtt.simple), the robust
+face (umqtt.robust) and the asyncio face (umqtt.aio) publish with properties
+and receive message objects with .properties (including subscription
+identifiers); and without version=5, properties= and MQTT 5 subscription
+options raise ValueError."""
 
 import pytest
 
-FACES = {"simple": ("face_simple.py", 3, "END"), "aio": ("face_aio.py", 4, "DONE")}
+FACES = {"simple": ("face_simple.py", 3, "END"), "robust": ("face_simple.py", 3, "END"),
+         "aio": ("face_aio.py", 4, "DONE")}
 
 
 @pytest.mark.parametrize("face", sorted(FACES))
@@ -13,7 +15,7 @@ def test_face_publishes_and_receives_properties(broker, mpy, ids, paho5, face):
     script, sid, last = FACES[face]
     peer = paho5(broker)
     peer.subscribe(ids.topic + "/out", qos=1)
-    dev = mpy.start(script, env=mpy.env(broker, ids))
+    dev = mpy.start(script, env=mpy.env(broker, ids, FACE=face))
     dev.wait_line(r"^READY$", timeout=15)
     peer.publish_props(ids.topic + "/in", b"to " + face.encode(), qos=1, ContentType="text/x-" + face,
                        UserProperty=[("to", face)])
