@@ -73,3 +73,25 @@ def test_acl_denied_publish_raises_0x87(acl_broker, mpy, ids, paho5):
     msgs = peer.wait_messages(3, timeout=10)
     assert sorted(m.payload for m in msgs) == [b"yes1", b"yes2", b"yes3"], msgs
     assert not peer.wait_for(lambda ms: len(ms) > 3, timeout=0.5), peer.messages()
+
+
+def test_asyncio_face_raises_the_reason_codes(acl_broker, dynsec_broker, mpy, ids, paho5):
+    peer = paho5(acl_broker)
+    peer.subscribe(ids.topic + "/#", qos=1)
+    r = mpy.run("aio_denied.py", env=mpy.env(acl_broker, ids, SUB_DENIED=0))
+    assert r.returncode == 0, r.describe()
+    out = r.stdout.splitlines()
+    assert len(out) == 5, r.describe()
+    for line, label in zip(out, ("Q1", "Q2")):
+        prefix = label + " RAISED MQTTException 135 "
+        assert line.startswith(prefix) and "not authorized" in line.lower(), r.describe()
+    assert out[2:] == ["OK1 RETURNED None", "STA 0", "DONE"], r.describe()
+    assert [m.payload for m in peer.wait_messages(1, timeout=10)] == [b"yes-aio"]
+    assert not peer.wait_for(lambda ms: len(ms) > 1, timeout=0.5), peer.messages()
+    r = mpy.run("aio_denied.py", env=mpy.env(dynsec_broker, ids, SUB_DENIED=1))
+    assert r.returncode == 0, r.describe()
+    out = r.stdout.splitlines()
+    assert len(out) == 4, r.describe()
+    assert out[0].startswith("SUB RAISED MQTTException 135 ") and "not authorized" in out[0].lower(), r.describe()
+    # The asyncio face's subscribe returns the granted QoS.
+    assert out[1:] == ["SUB_OK RETURNED 1", "STA 0", "DONE"], r.describe()
