@@ -128,8 +128,8 @@ check-header:
 
 test-rust:
 	cd $(ROOT) && cargo test --locked
-	# The MQTT 5 codec (feature mqtt5, off in the firmware for now).
-	cd $(ROOT) && cargo test --locked -p umqtt-core --features mqtt5
+	# With MQTT 5 (feature mqtt5, on in the firmware unless UMQTT_MQTT5=0).
+	cd $(ROOT) && cargo test --locked -p umqtt-core -p umqtt-ffi --features umqtt-ffi/mqtt5
 
 test-py: firmware
 	cd $(ROOT) && UMQTT_FIRMWARE=$(FIRMWARE) MICROPY_DIR=$(MICROPY_DIR) JOBS=$(JOBS) \
@@ -153,7 +153,9 @@ clean:
 #   make test-target   the on-target suite (tests_py/on_target) under
 #                      qemu-system-arm on all four images and on the unix port
 #   make size-arm      bench/size-arm.md: sizes on both boards, with and without
-#                      the module (UMQTT_SIMPLE_DIR=<micropython-lib>/micropython/
+#                      the module, and the module without and with MQTT 5 (cargo
+#                      feature mqtt5 + -DMICROPY_PY_UMQTT_MQTT5=1) side by side
+#                      (UMQTT_SIMPLE_DIR=<micropython-lib>/micropython/
 #                      umqtt.simple adds the frozen umqtt.simple comparison)
 # Needs gcc-arm-none-eabi, libnewlib-arm-none-eabi, qemu-system-arm, rustc-web,
 # cargo-web, rust-web-src (Debian) and pyserial (PyPI).
@@ -173,15 +175,18 @@ test-target: firmware qemu qemu-vendor
 
 size-arm: qemu
 	MICROPY_DIR=$(MICROPY_DIR) JOBS=$(JOBS) $(ROOT)/firmware/qemu/build.sh --variant module $(QEMU_BOARDS)
+	MICROPY_DIR=$(MICROPY_DIR) JOBS=$(JOBS) $(ROOT)/firmware/qemu/build.sh --variant module-mqtt5 $(QEMU_BOARDS)
 	MICROPY_DIR=$(MICROPY_DIR) JOBS=$(JOBS) $(ROOT)/firmware/qemu/build.sh --variant plain $(QEMU_BOARDS)
 	$(if $(UMQTT_SIMPLE_DIR),MICROPY_DIR=$(MICROPY_DIR) JOBS=$(JOBS) UMQTT_SIMPLE_DIR=$(UMQTT_SIMPLE_DIR) \
 		$(ROOT)/firmware/qemu/build.sh --variant simple $(QEMU_BOARDS))
 	MICROPY_DIR=$(MICROPY_DIR) UMQTT_SIMPLE_DIR=$(UMQTT_SIMPLE_DIR) $(PYTHON) $(ROOT)/tools/size-arm.py --out $(ROOT)/bench/size-arm.md $(QEMU_BOARDS)
 
 # --- Fuzzing and Miri (RELIABILITY.md) ----------------------------------------
-#   make fuzz          both fuzz targets of rust/fuzz, FUZZ_SECONDS each (default
-#                      600), side by side; prints executions, coverage, time
-#   make fuzz-ci       60 s each, then the planted-bug check (tools/fuzz-planted.sh)
+#   make fuzz          the three fuzz targets of rust/fuzz (driver_model,
+#                      split_rx, v5_decode: the MQTT 5 codec), FUZZ_SECONDS each
+#                      (default 600), side by side; prints executions, coverage, time
+#   make fuzz-ci       60 s each (side by side: 60 s of wall time), then the
+#                      planted-bug check (tools/fuzz-planted.sh)
 #   make miri          umqtt-core's and umqtt-ffi's tests under Miri (nightly;
 #                      MIRI_SKIP="name ..." skips tests)
 # Built with cargo on the stable toolchain; no cargo-fuzz needed.
@@ -189,10 +194,10 @@ FUZZ_SECONDS ?= 600
 
 .PHONY: fuzz fuzz-ci miri
 fuzz:
-	$(ROOT)/tools/fuzz.sh run $(FUZZ_SECONDS) driver_model split_rx
+	$(ROOT)/tools/fuzz.sh run $(FUZZ_SECONDS) driver_model split_rx v5_decode
 
 fuzz-ci:
-	$(ROOT)/tools/fuzz.sh run 60 driver_model split_rx
+	$(ROOT)/tools/fuzz.sh run 60 driver_model split_rx v5_decode
 	$(ROOT)/tools/fuzz-planted.sh
 
 miri:

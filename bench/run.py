@@ -69,9 +69,15 @@ SIZES = (16, 1024, 65536)
 CLIENTS = ("ours", "simple", "c")
 # The asyncio client (umqtt.aio.MQTTClient, bench/mpy/aio_device.py) is
 # measured in the same runs, interleaved with the three above; its own table.
-KINDS = CLIENTS + ("aio",)
+# MQTT 5: ours with version=5 (bench/mpy/device.py, BENCH_VERSION=5) and
+# libmosquitto with MOSQ_OPT_PROTOCOL_VERSION = MQTT_PROTOCOL_V5, in the same
+# runs, interleaved with the others; their own table. Ours is "not
+# available" when the firmware refuses version=5 (ctx.v5_na says why).
+V5_KINDS = ("ours5", "c5")
+KINDS = CLIENTS + ("aio",) + V5_KINDS
 CLIENT_NAMES = {"ours": "umqtt (ours)", "simple": "umqtt.simple 1.1", "c": "libmosquitto (C)",
-                "aio": "umqtt.aio (asyncio)"}
+                "aio": "umqtt.aio (asyncio)", "ours5": "umqtt (ours), MQTT 5",
+                "c5": "libmosquitto (C), MQTT 5"}
 CASES = ("pub0", "pub1", "pub2", "rtt", "flood")
 CASE_NAMES = {
     "pub0": "QoS 0 publish",
@@ -264,8 +270,17 @@ def mpy_env(ctx, extra, mpypath=None):
 
 def start_client(ctx, kind, client_id, broker=None):
     broker = broker or ctx.broker
-    if kind == "c":
-        proc = h.MpyProcess(ctx.mosq_bench, "serve", args=(ctx.broker.host, ctx.broker.port, client_id))
+    if kind in ("c", "c5"):
+        args = (ctx.broker.host, ctx.broker.port, client_id) + (("5",) if kind == "c5" else ())
+        proc = h.MpyProcess(ctx.mosq_bench, "serve", args=args)
+    elif kind == "ours5":
+        env = mpy_env(ctx, {"BENCH_CLIENT": "ours", "BENCH_VERSION": "5", "BENCH_ID": client_id,
+                            "MQTT_HOST": ctx.broker.host, "MQTT_PORT": ctx.broker.port})
+        proc = h.MpyProcess(ctx.firmware, MPY_DIR / "device.py", env=env)
+        m = proc.wait_line(r"^HELLO(?: na (.*))?$", timeout=20)
+        if m.group(1) is not None:
+            ctx.v5_na = m.group(1)      # version=5 refused: every case of it is "na"
+        return proc
     elif kind == "aio":
         env = mpy_env(ctx, {"BENCH_ID": client_id, "MQTT_HOST": broker.host, "MQTT_PORT": broker.port})
         proc = h.MpyProcess(ctx.firmware, MPY_DIR / "aio_device.py", env=env)
@@ -353,6 +368,8 @@ def run_case(ctx, proc, kind, client_id, case, size, broker=None):
     p = ctx.params
     broker = broker or ctx.broker
     pid = proc.proc.pid
+    if kind == "ours5" and getattr(ctx, "v5_na", None):
+        return None, None, None         # not available on this firmware: nothing to measure
     answer = case[:-2] if case.endswith("nd") else case     # what the client calls the case
     if case in ("flood", "floodbuf"):
         k = p.flood_count[size]
@@ -396,6 +413,7 @@ def empty_results(ctx):
     cpu = {key: {k: [] for k in KINDS} for key in keys}
     ctx.ticks = {(c, s, k): [0, 0] for c, s in keys for k in KINDS}
     ctx.gaps = {}
+    ctx.v5_na = None
     return results, cpu
 
 
@@ -1037,6 +1055,7 @@ def report(ctx, info, results, cpu, mem, heap, sz, prof, elapsed):
                 " / ".join(kernel_share(ctx, case, size, k) for k in CLIENTS)))
     w("")
     aio_report(ctx, w, results, cpu)
+    v5_report(ctx, w, results, cpu)
     w("## Goals (ratios from this run)")
     w("")
     w("| goal | payload | rate ratio | met? | client CPU per message, other ÷ ours |")
@@ -1524,6 +1543,70 @@ def shim_file(function):
     return "cmodule/umqtt/"
 
 
+def v5_report(ctx, w, results, cpu):
+    """The MQTT 5 section: ours with version=5 against libmosquitto with MQTT 5 (and both
+    against their 3.1.1 selves), when this run measured them."""
+    p = ctx.params
+
+    def rates(case, size, kind):
+        return results.get((case, size), {}).get(kind) or []
+
+    def cpu_of(case, size, kind):
+        return median([c for c, _ in (cpu.get((case, size), {}).get(kind) or [])])
+
+    if not any(rates(c, s, "c5") for c in CASES for s in SIZES):
+        return
+    na = getattr(ctx, "v5_na", None)
+    w("## MQTT 5 (messages per second, median of {} runs)".format(p.runs))
+    w("")
+    w("In the same runs, interleaved with the clients above, case by case: our blocking client "
+      "constructed with `version=5` (bench/mpy/device.py, `BENCH_VERSION=5`) and the same "
+      "libmosquitto client connected with MQTT 5 (`mosquitto_int_option(m, "
+      "MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5)`, bench/c/mosq_bench.c `serve ... 5`); no "
+      "property is sent. Ratios are medians of the per-run ratios.")
+    w("")
+    if na:
+        w("Ours with MQTT 5: **not available** on this firmware (`version=5` refused: `{}`); "
+          "its column says n/a.".format(na.replace("`", "'")))
+        w("")
+    w("| case | payload | ours, MQTT 5 | libmosquitto, MQTT 5 | ours ÷ libmosquitto (MQTT 5) | "
+      "ours 5 ÷ ours 3.1.1 | libmosquitto 5 ÷ 3.1.1 | client CPU µs/msg, ours 5 / libmosquitto 5 |")
+    w("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for case in CASES:
+        for size in SIZES:
+            rs = results[(case, size)]
+            if not any(x is not None for x in rs["c5"]):
+                continue
+            w("| {} | {} | {}{} | {}{} | {} | {} | {} | {} / {} |".format(
+                CASE_NAMES[case], size_label(size),
+                fmt_rate(median(rs["ours5"])), fmt_spread(rs["ours5"]),
+                fmt_rate(median(rs["c5"])), fmt_spread(rs["c5"]),
+                fmt_ratio(median(ratio_lists(rs["ours5"], rs["c5"]))),
+                fmt_ratio(median(ratio_lists(rs["ours5"], rs["ours"]))),
+                fmt_ratio(median(ratio_lists(rs["c5"], rs["c"]))),
+                fmt_us(cpu_of(case, size, "ours5")), fmt_us(cpu_of(case, size, "c5"))))
+    w("")
+
+
+def console_v5_table(ctx, results):
+    rows = []
+    hdr = "{:<28} {:>7} {:>12} {:>12} {:>9} {:>10} {:>10}".format(
+        "case (MQTT 5)", "payload", "ours5", "C5", "ours5/C5", "ours5/ours", "C5/C")
+    rows.append(hdr)
+    rows.append("-" * len(hdr))
+    for case in CASES:
+        for size in SIZES:
+            rs = results[(case, size)]
+            rows.append("{:<28} {:>7} {:>12} {:>12} {:>9} {:>10} {:>10}".format(
+                CASE_NAMES[case], size_label(size), fmt_rate(median(rs["ours5"])), fmt_rate(median(rs["c5"])),
+                fmt_ratio(median(ratio_lists(rs["ours5"], rs["c5"]))),
+                fmt_ratio(median(ratio_lists(rs["ours5"], rs["ours"]))),
+                fmt_ratio(median(ratio_lists(rs["c5"], rs["c"])))))
+    if getattr(ctx, "v5_na", None):
+        rows.append("ours with MQTT 5: not available ({})".format(ctx.v5_na))
+    return "\n".join(rows)
+
+
 def console_table(results):
     rows = []
     hdr = "{:<28} {:>7} {:>12} {:>12} {:>12} {:>10} {:>8}".format(
@@ -1604,6 +1687,7 @@ def rerender(args):
     ctx.command = d["command"]
     ctx.ticks = d["ticks"]
     ctx.gaps = d.get("gaps", {})
+    ctx.v5_na = d.get("v5_na")
     ctx.firmware = str(Path(args.firmware).resolve())
     output = Path(args.output) if args.output else (
         OUT / "BENCHMARKS-quick.md" if ctx.params.quick else REPO / "BENCHMARKS.md")
@@ -1677,6 +1761,7 @@ def main():
             results, cpu = throughput(ctx)
             print(console_table(results), flush=True)
             print(console_aio_table(ctx, results), flush=True)
+            print(console_v5_table(ctx, results), flush=True)
         if "memory" not in skip:
             mem = memory(ctx)
             log("memory done")
@@ -1693,6 +1778,7 @@ def main():
     with open(OUT / "last-run.pickle", "wb") as f:
         pickle.dump({"info": info, "results": results, "cpu": cpu, "ticks": ctx.ticks, "gaps": ctx.gaps, "mem": mem,
                      "heap": heap, "sz": sz, "prof": prof, "elapsed": time.monotonic() - t_start,
+                     "v5_na": getattr(ctx, "v5_na", None),
                      "command": ctx.command, "params": vars(ctx.params)}, f)
     md, goal_rows = report(ctx, info, results, cpu, mem, heap, sz, prof, time.monotonic() - t_start)
     output.write_text(with_arm_sizes(md))

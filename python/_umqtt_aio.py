@@ -135,12 +135,13 @@ class MQTTClient:
 
     # ----------------------------------------------------------------- API
 
-    async def connect(self, clean_session=True):
+    async def connect(self, clean_session=True, properties=None):
         """Connect; returns the session-present flag. Raises what the
-        attempt failed with (OSError, MQTTException for a refusal)."""
+        attempt failed with (OSError, MQTTException for a refusal).
+        `properties` (version=5): sent on every connect from now on."""
         c = self._c
         self._end = None
-        c._connect_start(clean_session)
+        c._connect_start(clean_session, properties)
         self._start()
         try:
             while True:
@@ -155,34 +156,41 @@ class MQTTClient:
             self._stop(e if isinstance(e, Exception) else True)
             raise
 
-    async def publish(self, topic, msg, retain=False, qos=0):
+    async def publish(self, topic, msg, retain=False, qos=0, properties=None):
         """Complete once written (QoS 0) or acknowledged (QoS 1: PUBACK,
         QoS 2: PUBCOMP). Through a reconnect (reconn=True) the message stays
         in flight and the call keeps waiting: bound it with asyncio.wait_for
-        if needed (a timed-out message is still re-sent)."""
+        if needed (a timed-out message is still re-sent). MQTT 5: a PUBACK
+        or PUBREC with a failure reason code raises MQTTException(code)."""
         while True:
-            t = await self._issue(self._c._publish_start, topic, msg, retain, qos)
+            t = await self._issue(self._c._publish_start, topic, msg, retain, qos, properties)
             if qos == 0:
                 # Written; yield once all the same (as asyncio's drain()
                 # does), so a loop of publishes cannot starve other tasks.
                 await asyncio.sleep_ms(0)
                 return
-            if await self._result(t) != -1:
+            code = await self._result(t)
+            if code != -1:
+                self._c._check(code, False)
                 return
             # -1: the driver dropped the unwritten message with a
             # connection; it was never sent, so it goes again.
 
-    async def subscribe(self, topic, qos=0):
-        """Complete on SUBACK; returns the granted QoS. A refusal (0x80)
-        raises MQTTException(0x80)."""
+    async def subscribe(self, topic, qos=0, **options):
+        """Complete on SUBACK; returns the granted QoS. A refusal (0x80;
+        MQTT 5: any reason code from 0x80) raises MQTTException(code).
+        `options` (version=5): no_local, retain_as_published,
+        retain_handling, subscription_identifier."""
         while True:
-            t = await self._issue(self._c._subscribe_start, topic, qos)
+            t = await self._issue(self._start_subscribe, topic, qos, options)
             code = await self._result(t)
             if code == -1:
                 continue
-            if code >= 0x80:
-                raise MQTTException(code, "subscription refused by the broker")
+            self._c._check(code, True)
             return code
+
+    def _start_subscribe(self, topic, qos, options):
+        return self._c._subscribe_start(topic, qos, **options)
 
     async def unsubscribe(self, topic):
         """Complete on UNSUBACK."""

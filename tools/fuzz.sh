@@ -3,7 +3,7 @@
 # nightly: libFuzzer comes from the libfuzzer-sys crate, the coverage
 # instrumentation of umqtt-core from stable rustc's LLVM passes) and runs them.
 #
-#   tools/fuzz.sh build [FEATURES]          build both targets
+#   tools/fuzz.sh build [FEATURES]          build every target
 #   tools/fuzz.sh run SECONDS TARGET...     build, then run each TARGET for
 #                                           SECONDS, in parallel (one per core)
 #
@@ -89,7 +89,7 @@ case "${1:-}" in
     run)
         secs="${2:?seconds}"
         shift 2
-        [ $# -gt 0 ] || set -- driver_model split_rx
+        [ $# -gt 0 ] || set -- driver_model split_rx v5_decode
         t0=$(date +%s)
         build
         echo "fuzz build: $(( $(date +%s) - t0 ))s"

@@ -4,7 +4,7 @@
     tools/size-arm.py [--out bench/size-arm.md] [--no-ram] [BOARD...]
 
 Reads the firmware that firmware/qemu/build.sh built (variants module, plain
-and, if present, simple; the client RAM is measured on the umqtt variant) for MPS2_AN385 (Cortex-M3) and SABRELITE
+and, if present, module-mqtt5 and simple; the client RAM is measured on the umqtt variant) for MPS2_AN385 (Cortex-M3) and SABRELITE
 (Cortex-A9):
 - the whole module: the firmware with umqtt minus the same firmware without it
   (size's text/data/bss; rodata from the link map, as these linker scripts
@@ -16,7 +16,10 @@ and, if present, simple; the client RAM is measured on the umqtt variant) for MP
 - the RAM of one client object, measured on the board (client_ram.py, run
   through MicroPython's tools/pyboard.py under qemu-system-arm);
 - for scale, the firmware with micropython-lib's umqtt.simple frozen as
-  bytecode instead.
+  bytecode instead;
+- the module without and with MQTT 5 side by side (variant module-mqtt5:
+  the cargo feature mqtt5 and -DMICROPY_PY_UMQTT_MQTT5=1), and the symbols
+  only the MQTT 5 build has.
 """
 
 import argparse
@@ -161,13 +164,9 @@ def kib(n):
     return "{:.1f} KiB".format(n / 1024)
 
 
-def board_report(board, ram):
-    cpu, triple, _ = BOARDS[board]
-    b = ROOT / "build"
-    # The module alone (no asyncio, umqtt.aio, time or select frozen in), as the test firmware
-    # carries them since umqtt.aio runs on the boards.
-    with_elf, plain_elf, simple_elf = (b / "qemu-{}{}".format(board, v) / "firmware.elf"
-                                       for v in ("-module", "-plain", "-simple"))
+def module_sizes(with_elf, plain_elf):
+    """The module in `with_elf` against `plain_elf`: (kept sections, size's figures of both,
+    the difference, its parts by object, the module less the board clock, the rest)."""
     secs = parse_map(with_elf.with_suffix(".map"))
     plain_secs = parse_map(plain_elf.with_suffix(".map"))
     fw, fw_plain = berkeley(with_elf), berkeley(plain_elf)
@@ -175,6 +174,65 @@ def board_report(board, ram):
     whole = {"text": fw["text"] - fw_plain["text"] - (ro - ro_plain), "rodata": ro - ro_plain,
              "data": fw["data"] - fw_plain["data"], "bss": fw["bss"] - fw_plain["bss"]}
     parts = {p: sums(secs, p) for p in ("rust", "shim", "hal")}
+    module = {k: whole[k] - parts["hal"][k] for k in KINDS}
+    rest = {k: module[k] - parts["rust"][k] - parts["shim"][k] for k in KINDS}
+    return secs, fw, fw_plain, whole, parts, module, rest
+
+
+def flash_of(d):
+    return d["text"] + d["rodata"] + d["data"]
+
+
+def variant_note(elf):
+    note = elf.parent / "umqtt-variant.txt"
+    return note.read_text().strip() if note.is_file() else "(not recorded)"
+
+
+def mqtt5_report(board, without_elf, with_elf, plain_elf):
+    """The module without and with MQTT 5, side by side (build.sh --variant module and
+    --variant module-mqtt5)."""
+    a = module_sizes(without_elf, plain_elf)
+    b = module_sizes(with_elf, plain_elf)
+    lines = ["#### {}: without and with MQTT 5\n".format(board),
+             "The module alone built twice: `--variant module` ({}) and `--variant module-mqtt5` "
+             "({}).\n".format(variant_note(without_elf), variant_note(with_elf)),
+             "| what | text without mqtt5 | text with mqtt5 | difference | flash without | flash with | difference |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    rows = (("**whole module**", a[5], b[5]), ("Rust core (umqtt_rust.o)", a[4]["rust"], b[4]["rust"]),
+            ("C shim (cmodule/umqtt/*.c)", a[4]["shim"], b[4]["shim"]),
+            ("MicroPython's own objects (QSTRs, module table)", a[6], b[6]))
+    for label, x, y in rows:
+        lines.append("| {} | {} | {} | {:+d} | {} | {} | {:+d} |".format(
+            label, fmt(x["text"]), fmt(y["text"]), y["text"] - x["text"],
+            fmt(flash_of(x)), fmt(flash_of(y)), flash_of(y) - flash_of(x)))
+    lines.append("")
+    lines.append("Firmware (`size`): without mqtt5 {} / with mqtt5 {} bytes of text.".format(
+        fmt(a[1]["text"]), fmt(b[1]["text"])))
+    old = {name for _s, _t, name in top_symbols(without_elf, a[0], ("rust", "shim"), 100000)}
+    new = [(size, name) for size, _t, name in top_symbols(with_elf, b[0], ("rust", "shim"), 100000)
+           if name not in old]
+    lines.append("")
+    if new:
+        lines.append("Largest symbols of the module found only in the MQTT 5 build:\n")
+        lines.append("| bytes | symbol |")
+        lines.append("| ---: | --- |")
+        for size, name in new[:12]:
+            lines.append("| {} | `{}` |".format(size, short(name)))
+    else:
+        lines.append("No symbol of the module is in the MQTT 5 build alone.")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def board_report(board, ram):
+    cpu, triple, _ = BOARDS[board]
+    b = ROOT / "build"
+    # The module alone (no asyncio, umqtt.aio, time or select frozen in), as the test firmware
+    # carries them since umqtt.aio runs on the boards.
+    with_elf, plain_elf, simple_elf, mqtt5_elf = (b / "qemu-{}{}".format(board, v) / "firmware.elf"
+                                                  for v in ("-module", "-plain", "-simple", "-module-mqtt5"))
+    secs, fw, fw_plain, whole, parts, module, rest = module_sizes(with_elf, plain_elf)
+    ro_plain = sums(parse_map(plain_elf.with_suffix(".map")))["rodata"]
     lines = []
     lines.append("### {} ({}, Rust target `{}`)\n".format(board, cpu, triple))
     lines.append("| what | text | rodata | data | bss | flash (text+rodata+data) |")
@@ -185,13 +243,11 @@ def board_report(board, ram):
         lines.append("| {} | {} | {} | {} | {} | **{}** ({}) |".format(
             label, *(fmt(d[k]) for k in KINDS), fmt(flash), kib(flash)))
 
-    module = {k: whole[k] - parts["hal"][k] for k in KINDS}
     row("firmware with umqtt − without", whole)
     row("  board clock the qemu port lacks (qemu_hal.c, not part of the module)", parts["hal"])
     row("**whole module** (the difference less the board clock)", module)
     row("  Rust core (umqtt_rust.o: core, FFI, the compiler_builtins it uses)", parts["rust"])
     row("  C shim (cmodule/umqtt/*.c)", parts["shim"])
-    rest = {k: module[k] - parts["rust"][k] - parts["shim"][k] for k in KINDS}
     row("  in MicroPython's own objects (QSTRs, module table)", rest)
     if simple_elf.is_file():
         fs = berkeley(simple_elf)
@@ -235,6 +291,8 @@ def board_report(board, ram):
     for size, _t, name in top_symbols(with_elf, secs, ("shim",), 10):
         lines.append("| {} | C | `{}` |".format(size, short(name)))
     lines.append("")
+    if mqtt5_elf.is_file():
+        lines.append(mqtt5_report(board, with_elf, mqtt5_elf, plain_elf))
     return "\n".join(lines), {"whole": whole, "parts": parts, "fw": fw, "fw_plain": fw_plain}
 
 

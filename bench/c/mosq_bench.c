@@ -2,7 +2,11 @@
 // libmosquitto-dev) doing the same work as the MicroPython device script
 // bench/mpy/device.py, driven by bench/run.py over the same line protocol.
 //
-//   mosq_bench serve HOST PORT ID     read commands on stdin (see below)
+//   mosq_bench serve HOST PORT ID [VERSION]
+//                                     read commands on stdin (see below); VERSION
+//                                     5 connects with MQTT 5
+//                                     (MOSQ_OPT_PROTOCOL_VERSION = MQTT_PROTOCOL_V5),
+//                                     else MQTT 3.1.1 (libmosquitto's default)
 //   mosq_bench flood HOST PORT TOPIC SIZE COUNT
 //                                     publish COUNT QoS 0 messages of SIZE bytes
 //                                     as fast as possible, then one QoS 1
@@ -97,11 +101,19 @@ static void loop_once(int timeout_ms) {
     }
 }
 
-static void setup(const char *host, int port, const char *id) {
+static void setup(const char *host, int port, const char *id, int version) {
     mosquitto_lib_init();
     mosq = mosquitto_new(id, true, NULL);
     if (mosq == NULL) {
         die("mosquitto_new", MOSQ_ERR_NOMEM);
+    }
+    if (version == 5) {
+        // The same callbacks serve MQTT 5 (on_connect gets the reason code);
+        // no property is sent or read.
+        int rc = mosquitto_int_option(mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
+        if (rc != MOSQ_ERR_SUCCESS) {
+            die("MOSQ_OPT_PROTOCOL_VERSION", rc);
+        }
     }
     mosquitto_connect_callback_set(mosq, on_connect);
     mosquitto_publish_callback_set(mosq, on_publish);
@@ -282,9 +294,9 @@ static void cmd_flood(int size, long count) {
     fflush(stdout);
 }
 
-static int serve(const char *host, int port, const char *id) {
+static int serve(const char *host, int port, const char *id, int version) {
     snprintf(id_prefix, sizeof id_prefix, "bench/%s", id);
-    setup(host, port, id);
+    setup(host, port, id, version);
     printf("HELLO\n");
     fflush(stdout);
     char line[256];
@@ -322,7 +334,7 @@ static int serve(const char *host, int port, const char *id) {
 static int flood(const char *host, int port, const char *topic, int size, long count) {
     char id[64];
     snprintf(id, sizeof id, "flooder-%ld", (long)now_us());
-    setup(host, port, id);
+    setup(host, port, id, 4);
     unsigned char *p = payload_of(size);
     for (long i = 0; i < count; i++) {
         int rc = mosquitto_publish(mosq, NULL, topic, size, p, 0, false);
@@ -348,8 +360,8 @@ static int flood(const char *host, int port, const char *topic, int size, long c
 }
 
 int main(int argc, char **argv) {
-    if (argc == 5 && strcmp(argv[1], "serve") == 0) {
-        return serve(argv[2], atoi(argv[3]), argv[4]);
+    if ((argc == 5 || argc == 6) && strcmp(argv[1], "serve") == 0) {
+        return serve(argv[2], atoi(argv[3]), argv[4], argc == 6 ? atoi(argv[5]) : 4);
     }
     if (argc == 7 && strcmp(argv[1], "flood") == 0) {
         return flood(argv[2], atoi(argv[3]), argv[4], atoi(argv[5]), atol(argv[6]));
@@ -360,6 +372,6 @@ int main(int argc, char **argv) {
         printf("libmosquitto %d.%d.%d\n", major, minor, rev);
         return 0;
     }
-    fprintf(stderr, "usage: mosq_bench serve HOST PORT ID | flood HOST PORT TOPIC SIZE COUNT | version\n");
+    fprintf(stderr, "usage: mosq_bench serve HOST PORT ID [VERSION] | flood HOST PORT TOPIC SIZE COUNT | version\n");
     return 2;
 }

@@ -2,7 +2,7 @@
 # Build MicroPython's qemu port (MicroPython 1.25, Debian's source tree) with
 # umqtt for emulated ARM boards:
 #
-#   firmware/qemu/build.sh [--variant umqtt|plain|simple] [BOARD...]
+#   firmware/qemu/build.sh [--variant umqtt|module|module-mqtt5|plain|simple] [BOARD...]
 #
 # BOARD: MPS2_AN385 (Cortex-M3, Rust target thumbv7m-none-eabi) and/or
 # SABRELITE (Cortex-A9, ARMv7-A, armv7a-none-eabi); default both. The Rust
@@ -11,8 +11,14 @@
 #   umqtt   the module built in, with asyncio and umqtt.aio frozen
 #           (firmware/qemu/manifest.py)      -> build/qemu-<BOARD>/firmware.elf
 #   module  the module alone: no asyncio, umqtt.aio, time or select frozen or
-#           added (what make size-arm measures)
+#           added (what make size-arm measures), MQTT 5 left out (the C
+#           shim compiled with -DMICROPY_PY_UMQTT_MQTT5=0, the Rust core
+#           without its cargo feature mqtt5)
 #                                            -> build/qemu-<BOARD>-module/firmware.elf
+#   module-mqtt5  the same with MQTT 5: -DMICROPY_PY_UMQTT_MQTT5=1 and the
+#           cargo feature mqtt5 (umqtt-ffi's when it has one, else
+#           umqtt-core's), its own cargo dir build/qemu-cargo-mqtt5
+#                                            -> build/qemu-<BOARD>-module-mqtt5/firmware.elf
 #   plain   the same firmware without it     -> build/qemu-<BOARD>-plain/firmware.elf
 #   simple  without it, micropython-lib's umqtt.simple frozen as bytecode
 #           (UMQTT_SIMPLE_DIR=<folder holding umqtt/simple.py>)
@@ -48,14 +54,33 @@ for tool in arm-none-eabi-gcc /usr/bin/cargo /usr/bin/rustc; do
     }
 done
 
-args=(USER_C_MODULES="$ROOT/firmware/qemu/modules" FROZEN_MANIFEST=
-      UMQTT_CARGO_DIR="$ROOT/build/qemu-cargo")
+args=(USER_C_MODULES="$ROOT/firmware/qemu/modules" FROZEN_MANIFEST=)
+cargo_dir="$ROOT/build/qemu-cargo"
+features_note=
 case "$variant" in
     umqtt)
         suffix=
         args+=(FROZEN_MANIFEST="$ROOT/firmware/qemu/manifest.py")
         ;;
-    module) suffix=-module; args+=(UMQTT_QEMU_NO_AIO=1) ;;
+    module)
+        suffix=-module
+        args+=(UMQTT_QEMU_NO_AIO=1 UMQTT_QEMU_MQTT5=0)
+        features_note="cargo features: ${UMQTT_CARGO_FEATURES:-(none added)}; C: -DMICROPY_PY_UMQTT_MQTT5=0"
+        ;;
+    module-mqtt5)
+        suffix=-module-mqtt5
+        args+=(UMQTT_QEMU_NO_AIO=1 UMQTT_QEMU_MQTT5=1)
+        cargo_dir="$ROOT/build/qemu-cargo-mqtt5"
+        # umqtt-ffi's feature once it declares one (it then enables the
+        # core's and the FFI's MQTT 5 code), else the core's alone.
+        if grep -Eq '^mqtt5[[:space:]]*=' "$ROOT/rust/umqtt-ffi/Cargo.toml"; then
+            feature=mqtt5
+        else
+            feature=umqtt-core/mqtt5
+        fi
+        export UMQTT_CARGO_FEATURES="${UMQTT_CARGO_FEATURES:+$UMQTT_CARGO_FEATURES }$feature"
+        features_note="cargo features: $UMQTT_CARGO_FEATURES; C: -DMICROPY_PY_UMQTT_MQTT5=1"
+        ;;
     plain) suffix=-plain; args+=(UMQTT_QEMU_WITHOUT=1) ;;
     simple)
         suffix=-simple
@@ -67,6 +92,7 @@ case "$variant" in
         ;;
     *) echo "build.sh: unknown variant $variant" >&2; exit 2 ;;
 esac
+args+=(UMQTT_CARGO_DIR="$cargo_dir")
 # Freezing needs mpy-cross.
 if [ "$variant" != plain ] && [ ! -x "$MICROPY_DIR/mpy-cross/build/mpy-cross" ]; then
     make -C "$MICROPY_DIR/mpy-cross" -j"$JOBS"
@@ -75,5 +101,7 @@ fi
 for board in "${boards[@]}"; do
     build="$ROOT/build/qemu-$board$suffix"
     make -C "$MICROPY_DIR/ports/qemu" -j"$JOBS" BOARD="$board" BUILD="$build" "${args[@]}"
+    # What the size report says the variant was built with.
+    [ -z "$features_note" ] || echo "$features_note" >"$build/umqtt-variant.txt"
     echo "firmware: $build/firmware.elf"
 done

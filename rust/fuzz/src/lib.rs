@@ -18,6 +18,8 @@
 //! of them well-formed with packet ids the model knows to be in flight.
 #![allow(clippy::too_many_lines)]
 
+pub mod v5;
+
 use arbitrary::{Result as AResult, Unstructured};
 use std::collections::{BTreeSet, HashSet, VecDeque};
 use umqtt_core::codec::{self, Decoded, Incoming};

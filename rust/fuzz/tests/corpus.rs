@@ -24,9 +24,29 @@ fn the_split_rx_seeds_pass() {
 }
 
 #[test]
+fn the_v5_decode_seeds_pass() {
+    replay("v5_decode", umqtt_fuzz::v5::run_v5);
+}
+
+#[test]
+fn the_v5_decode_seeds_are_whole_valid_packets() {
+    use umqtt_core::v5::decode::{decode, Decoded};
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/v5_decode");
+    for e in std::fs::read_dir(&dir).expect("seeds") {
+        let p = e.expect("entry").path();
+        let bytes = std::fs::read(&p).expect("seed");
+        match decode(&bytes) {
+            Ok(Decoded::Packet { consumed, .. }) if consumed == bytes.len() => {}
+            other => panic!("{}: {other:?}", p.display()),
+        }
+    }
+}
+
+#[test]
 fn empty_and_tiny_inputs_pass() {
     for data in [&[][..], &[0], &[0xff; 7], &[1, 2, 3, 4, 5, 6, 7, 8, 9]] {
         umqtt_fuzz::run_model(data);
         umqtt_fuzz::run_split(data);
+        umqtt_fuzz::v5::run_v5(data);
     }
 }

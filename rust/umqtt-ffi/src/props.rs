@@ -56,7 +56,11 @@ fn prop_type(ty: ValueType) -> UmqttPropType {
 /// # Safety
 /// `name` NULL (length 0) or readable for `len`; `kind` NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn umqtt_props_lookup(name: *const u8, len: usize, kind: *mut UmqttPropType) -> u8 {
+pub unsafe extern "C" fn umqtt_props_lookup(
+    name: *const u8,
+    len: usize,
+    kind: *mut UmqttPropType,
+) -> u8 {
     // SAFETY: the caller's promise.
     let (Some(n), Some(k)) = (unsafe { bytes(name, len) }, unsafe { out(kind) }) else {
         return 0;
@@ -182,12 +186,16 @@ pub unsafe extern "C" fn umqtt_props_next(
     prop: *mut UmqttProperty,
 ) -> bool {
     // SAFETY: the caller's promise.
-    let (Some(b), Some(off), Some(p)) =
-        (unsafe { bytes(block, len) }, unsafe { out(offset) }, unsafe { out(prop) })
-    else {
+    let (Some(b), Some(off), Some(p)) = (
+        unsafe { bytes(block, len) },
+        unsafe { out(offset) },
+        unsafe { out(prop) },
+    ) else {
         return false;
     };
-    let Some(rest) = b.get(*off..) else { return false };
+    let Some(rest) = b.get(*off..) else {
+        return false;
+    };
     // Blocks from handle_rx were checked whole; anything else is re-checked
     // property by property here, and reading stops at the first bad one.
     let Some(next) = Properties::first(rest) else {

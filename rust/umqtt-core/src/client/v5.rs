@@ -110,7 +110,10 @@ impl<'m> Client<'m> {
     ) -> Result<Sent, Error> {
         let checked = Properties::check_content(props, PacketKind::Publish)?;
         // The core chooses aliases; a Subscription Identifier is the broker's.
-        if checked.iter().any(|p| p.id == id::TOPIC_ALIAS || p.id == id::SUBSCRIPTION_IDENTIFIER) {
+        if checked
+            .iter()
+            .any(|p| p.id == id::TOPIC_ALIAS || p.id == id::SUBSCRIPTION_IDENTIFIER)
+        {
             return Err(Error::BadArgument);
         }
         let alias = self.v5.tx_alias(topic.as_bytes());
@@ -119,7 +122,11 @@ impl<'m> Client<'m> {
             value: Value::TwoByte(n),
         });
         let mut p = encode::Publish {
-            topic: if matches!(alias, TxAlias::Use(_)) { "" } else { topic },
+            topic: if matches!(alias, TxAlias::Use(_)) {
+                ""
+            } else {
+                topic
+            },
             payload,
             qos,
             pid: None,
@@ -129,7 +136,11 @@ impl<'m> Client<'m> {
             raw: props,
         };
         // Sized with a placeholder id (same length) before anything changes.
-        p.pid = if qos > 0 { crate::pid::PacketId::new(1) } else { None };
+        p.pid = if qos > 0 {
+            crate::pid::PacketId::new(1)
+        } else {
+            None
+        };
         let size = encode::publish_size(&p)?;
         self.v5.check_size(size)?;
         if qos > 0 && !self.session.can_publish() {

@@ -11,7 +11,7 @@
 use super::frame::{self, AUTH};
 use super::properties::{utf8, PacketKind, Properties};
 use super::reason;
-use crate::frame::{ty, Frame};
+use crate::frame::{ty, Frame, Head};
 use crate::Error;
 
 /// PUBACK, PUBREC, PUBREL or PUBCOMP.
@@ -98,6 +98,48 @@ pub fn decode(buf: &[u8]) -> Result<Decoded<'_>, Error> {
     Ok(Decoded::Packet {
         consumed: total,
         packet: decode_body(f.header, body)?,
+    })
+}
+
+/// Result of [`decode_head`] (as [`crate::codec::DecodedHead`] for 3.1.1).
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(any(test, feature = "debug"), derive(Debug))]
+pub enum DecodedHead<'a> {
+    /// The head is not complete yet: it needs this many bytes in total.
+    NeedMore(usize),
+    /// Not a PUBLISH, or one whole in the buffer: use [`decode`].
+    Whole,
+    /// A PUBLISH's head of `consumed` bytes (fixed header, topic, packet id,
+    /// property block), decoded as [`Incoming::Publish`] with an empty
+    /// payload; `body_len` payload bytes follow it.
+    Publish {
+        consumed: usize,
+        packet: Incoming<'a>,
+        body_len: usize,
+    },
+}
+
+/// Decodes the head of an MQTT 5 PUBLISH whose payload is not all in `buf`
+/// ([`frame::parse_head`]), checked as [`decode`] checks a whole one: the
+/// framing rules, the topic (UTF-8 without U+0000, empty only with a Topic
+/// Alias), a non-zero packet id, the whole property block. The payload is
+/// opaque bytes: what decodes here decodes the same, payload added, with
+/// [`decode`] once the packet is whole, and what is refused here is refused
+/// there.
+pub fn decode_head(buf: &[u8]) -> Result<DecodedHead<'_>, Error> {
+    let (f, head_len) = match frame::parse_head(buf)? {
+        Head::NeedMore(n) => return Ok(DecodedHead::NeedMore(n)),
+        Head::Whole => return Ok(DecodedHead::Whole),
+        Head::Publish { framed, head_len } => (framed, head_len),
+    };
+    let body = buf
+        .get(f.header_len..head_len)
+        .ok_or(Error::ProtocolError)?;
+    Ok(DecodedHead::Publish {
+        consumed: head_len,
+        // The body ends with the property block: the payload is empty.
+        packet: decode_publish(f.header, body)?,
+        body_len: f.total().saturating_sub(head_len),
     })
 }
 
@@ -424,5 +466,330 @@ mod tests {
         refused(&[0x32, 6, 0, 1, b't', 0, 0, 0]);
         refused(&[0x20, 3, 0x02, 0, 0]);
         refused(&[0x90, 6, 0, 1, 3, 0x1f, 0, 0]);
+    }
+
+    /// `total` bytes of a PUBLISH (QoS 1, pid 7, topic "a/b") with a
+    /// property block of `props` and a payload of `payload` bytes.
+    fn publish(props: &[Property<'_>], payload: &[u8]) -> Vec<u8> {
+        let p = crate::v5::encode::Publish {
+            topic: "a/b",
+            payload,
+            qos: 1,
+            pid: crate::pid::PacketId::new(7),
+            retain: false,
+            dup: false,
+            properties: props,
+        };
+        let mut out = vec![0u8; crate::v5::encode::publish_size(&p).unwrap()];
+        crate::v5::encode::encode_publish(&p, &mut out).unwrap();
+        out
+    }
+
+    /// What decode_head says of `bytes[..cut]` agrees with what decode says
+    /// of the whole `bytes` (made whole with zeros when it is short); returns
+    /// the head's size when it decoded.
+    fn head_agrees(bytes: &[u8], cut: usize) -> Option<usize> {
+        let mut padded = bytes.to_vec();
+        while let Ok(Decoded::NeedMore(n)) = decode(&padded) {
+            if n > 1 << 17 {
+                return None; // too long to complete here
+            }
+            padded.resize(n, 0);
+        }
+        let bytes = &padded[..];
+        let whole = decode(bytes);
+        match decode_head(&bytes[..cut]) {
+            Err(e) => {
+                assert_eq!(whole, Err(e), "{bytes:x?} cut at {cut}");
+                None
+            }
+            Ok(DecodedHead::NeedMore(n)) => {
+                assert!(n > cut, "{bytes:x?} cut at {cut}: NeedMore({n})");
+                None
+            }
+            Ok(DecodedHead::Whole) => {
+                // Another type, or a PUBLISH whole in the prefix.
+                let first = bytes.first().copied().unwrap_or(0);
+                assert!(
+                    first >> 4 != ty::PUBLISH
+                        || !matches!(decode(&bytes[..cut]), Ok(Decoded::NeedMore(_))),
+                    "{bytes:x?} cut at {cut}: Whole"
+                );
+                None
+            }
+            Ok(DecodedHead::Publish {
+                consumed,
+                packet,
+                body_len,
+            }) => {
+                let Ok(Decoded::Packet {
+                    consumed: total,
+                    packet: whole,
+                }) = whole
+                else {
+                    panic!("{bytes:x?} cut at {cut}: head decoded, whole {whole:?}")
+                };
+                assert!(consumed <= cut && cut < total);
+                assert_eq!(consumed + body_len, total);
+                let Incoming::Publish {
+                    dup,
+                    qos,
+                    retain,
+                    topic,
+                    pid,
+                    properties,
+                    payload,
+                } = whole
+                else {
+                    panic!("{whole:?}")
+                };
+                assert_eq!(payload, &bytes[consumed..total]);
+                assert_eq!(
+                    packet,
+                    Incoming::Publish {
+                        dup,
+                        qos,
+                        retain,
+                        topic,
+                        pid,
+                        properties,
+                        payload: &[],
+                    }
+                );
+                Some(consumed)
+            }
+        }
+    }
+
+    #[test]
+    fn a_publish_head_decodes_without_its_payload() {
+        let props = [
+            Property {
+                id: id::MESSAGE_EXPIRY_INTERVAL,
+                value: Value::FourByte(60),
+            },
+            Property {
+                id: id::USER_PROPERTY,
+                value: Value::Pair("k", "v"),
+            },
+        ];
+        let bytes = publish(&props, &[0xaa; 300]);
+        // 3 fixed header, 5 topic, 2 pid, 1 + 5 + 7 properties.
+        let head = 3 + 5 + 2 + 1 + 12;
+        let Ok(DecodedHead::Publish {
+            consumed,
+            packet,
+            body_len,
+        }) = decode_head(&bytes[..head])
+        else {
+            panic!()
+        };
+        assert_eq!((consumed, body_len), (head, 300));
+        let Incoming::Publish {
+            topic,
+            pid,
+            properties,
+            payload,
+            ..
+        } = packet
+        else {
+            panic!()
+        };
+        assert_eq!((topic, pid, payload), ("a/b", 7, &[][..]));
+        assert_eq!(properties.iter().collect::<Vec<_>>(), props);
+        for cut in 0..=bytes.len() {
+            assert_eq!(
+                head_agrees(&bytes, cut).is_some(),
+                (head..bytes.len()).contains(&cut)
+            );
+        }
+        // The whole packet, and any other type, is decode's.
+        assert_eq!(decode_head(&bytes), Ok(DecodedHead::Whole));
+        assert_eq!(decode_head(&[0x40, 0x02]), Ok(DecodedHead::Whole));
+        assert_eq!(decode_head(&[0x90]), Ok(DecodedHead::NeedMore(2)));
+        assert_eq!(decode_head(&[0x30, 0x80]), Ok(DecodedHead::NeedMore(3)));
+    }
+
+    #[test]
+    fn a_head_whose_property_block_is_cut_needs_more() {
+        // A 200-byte Response Topic: the property length takes two bytes.
+        let long = "r".repeat(200);
+        let props = [Property {
+            id: id::RESPONSE_TOPIC,
+            value: Value::Utf8(&long),
+        }];
+        let bytes = publish(&props, &[1; 50]);
+        let at = 3 + 5 + 2; // the property length
+        let head = at + 2 + 203;
+        assert_eq!(decode_head(&bytes[..at]), Ok(DecodedHead::NeedMore(at + 1)));
+        // Its first byte says "more follows".
+        assert_eq!(
+            decode_head(&bytes[..at + 1]),
+            Ok(DecodedHead::NeedMore(at + 2))
+        );
+        for cut in at + 2..head {
+            assert_eq!(decode_head(&bytes[..cut]), Ok(DecodedHead::NeedMore(head)));
+        }
+        assert!(matches!(
+            decode_head(&bytes[..head]),
+            Ok(DecodedHead::Publish { consumed, body_len: 50, .. }) if consumed == head
+        ));
+    }
+
+    #[test]
+    fn a_bad_head_is_refused_as_the_whole_decoder_refuses_it() {
+        // Each: a PUBLISH head, then payload bytes the head decoder never sees.
+        #[rustfmt::skip]
+        let heads: [&[u8]; 12] = [
+            &[0x32, 40, 0, 1, 0xff, 0, 1, 0],            // topic not UTF-8
+            &[0x30, 40, 0, 1, 0x00, 0],                  // U+0000 in the topic
+            &[0x32, 40, 0, 1, b't', 0, 0, 0],            // packet id 0
+            &[0x30, 40, 0, 0, 0],                        // empty topic, no alias
+            &[0x30, 40, 0, 1, b't', 2, 0x2b, 0],         // unknown property
+            &[0x30, 40, 0, 1, b't', 2, 0x1f, 0],         // not allowed in PUBLISH
+            &[0x30, 40, 0, 1, b't', 6, 0x23, 0, 1, 0x23, 0, 2], // alias twice
+            &[0x30, 40, 0, 1, b't', 3, 0x23, 0, 0],      // alias 0
+            &[0x30, 40, 0, 1, b't', 2, 0x80, 0],         // non-minimal length
+            &[0x30, 40, 0, 1, b't', 3, 0x1f, 0, 1],      // value overruns block
+            &[0x36, 40, 0, 1, b't', 0],                  // QoS 3
+            &[0x42, 40, 0, 1],                           // PUBACK flags
+        ];
+        for head in heads {
+            let mut bytes = head.to_vec();
+            bytes.resize(42, 0x55);
+            assert_eq!(decode(&bytes), Err(Error::ProtocolError), "{head:x?}");
+            assert_eq!(decode_head(head), Err(Error::ProtocolError), "{head:x?}");
+        }
+        // The topic, packet id or property block overruns the packet: refused
+        // as soon as the head shows it.
+        assert_eq!(decode_head(&[0x30, 9, 0, 20]), Err(Error::ProtocolError));
+        assert_eq!(
+            decode_head(&[0x32, 8, 0, 5, b't']),
+            Err(Error::ProtocolError)
+        );
+        assert_eq!(
+            decode_head(&[0x30, 9, 0, 1, b't', 7]),
+            Err(Error::ProtocolError)
+        );
+        assert_eq!(
+            decode_head(&[0x30, 40, 0, 1, b't', 0x80, 0x80, 0x80, 0x80]),
+            Err(Error::ProtocolError)
+        );
+        for bytes in [
+            &[0x30, 9, 0, 20][..],
+            &[0x32, 8, 0, 5, b't'],
+            &[0x30, 9, 0, 1, b't', 7],
+        ] {
+            let mut whole = bytes.to_vec();
+            whole.resize(11, 0);
+            assert_eq!(decode(&whole), Err(Error::ProtocolError));
+        }
+    }
+
+    mod split {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn config() -> ProptestConfig {
+            ProptestConfig {
+                cases: if cfg!(miri) { 4 } else { 256 },
+                ..ProptestConfig::default()
+            }
+        }
+
+        /// A valid PUBLISH property from a pick and some seeds.
+        fn property<'a>(pick: u8, n: u32, s: &'a str, b: &'a [u8]) -> Property<'a> {
+            let (id, value) = match pick % 8 {
+                0 => (id::PAYLOAD_FORMAT_INDICATOR, Value::Byte((n % 2) as u8)),
+                1 => (id::MESSAGE_EXPIRY_INTERVAL, Value::FourByte(n)),
+                2 => (id::TOPIC_ALIAS, Value::TwoByte((n % 65_535 + 1) as u16)),
+                3 => (
+                    id::SUBSCRIPTION_IDENTIFIER,
+                    Value::VarInt(n % 268_435_455 + 1),
+                ),
+                4 => (id::RESPONSE_TOPIC, Value::Utf8(s)),
+                5 => (id::CORRELATION_DATA, Value::Binary(b)),
+                6 => (id::CONTENT_TYPE, Value::Utf8(s)),
+                _ => (id::USER_PROPERTY, Value::Pair(s, s)),
+            };
+            Property { id, value }
+        }
+
+        proptest! {
+            #![proptest_config(config())]
+
+            /// Head and payload read as the whole packet, at every split.
+            #[test]
+            fn head_and_body_equal_the_whole_decode(
+                topic in "[a-z/äö€]{0,20}",
+                qos in 0u8..=2,
+                pid in 1u16..=u16::MAX,
+                flags in any::<(bool, bool)>(),
+                picks in proptest::collection::vec((any::<u8>(), any::<u32>()), 0..6),
+                s in "[a-z]{0,150}",
+                b in proptest::collection::vec(any::<u8>(), 0..40),
+                payload in proptest::collection::vec(any::<u8>(), 0..300),
+                cut in any::<prop::sample::Index>(),
+            ) {
+                let mut props: Vec<Property<'_>> = Vec::new();
+                for (pick, n) in &picks {
+                    let p = property(*pick, *n, &s, &b);
+                    let repeats = p.id == id::USER_PROPERTY || p.id == id::SUBSCRIPTION_IDENTIFIER;
+                    if repeats || !props.iter().any(|q| q.id == p.id) {
+                        props.push(p);
+                    }
+                }
+                if topic.is_empty() && !props.iter().any(|q| q.id == id::TOPIC_ALIAS) {
+                    props.push(property(2, pid.into(), "", &[]));
+                }
+                let p = crate::v5::encode::Publish {
+                    topic: &topic,
+                    payload: &payload,
+                    qos,
+                    pid: crate::pid::PacketId::new(pid),
+                    retain: flags.0,
+                    dup: flags.1,
+                    properties: &props,
+                };
+                let mut bytes = vec![0u8; crate::v5::encode::publish_size(&p).unwrap()];
+                crate::v5::encode::encode_publish(&p, &mut bytes).unwrap();
+                let head = bytes.len() - payload.len();
+                let cut = cut.index(bytes.len() + 1);
+                let decoded = head_agrees(&bytes, cut);
+                prop_assert_eq!(decoded, (head..bytes.len()).contains(&cut).then_some(head));
+                // The head's own bytes decode as well.
+                if !payload.is_empty() {
+                    prop_assert_eq!(head_agrees(&bytes, head), Some(head));
+                }
+            }
+
+            /// A valid packet with a byte changed in its head: whatever the
+            /// head decoder says at any split agrees with the whole decoder.
+            #[test]
+            fn a_damaged_head_agrees_with_the_whole_decode(
+                pick in any::<u8>(),
+                n in any::<u32>(),
+                s in "[a-z]{0,150}",
+                at in any::<prop::sample::Index>(),
+                byte in any::<u8>(),
+                payload_len in 0usize..200,
+            ) {
+                let props = [property(pick, n, &s, s.as_bytes())];
+                let mut bytes = publish(&props, &vec![0x5a; payload_len]);
+                let head = bytes.len() - payload_len;
+                bytes[at.index(head)] = byte;
+                for cut in 0..=bytes.len() {
+                    head_agrees(&bytes, cut);
+                }
+            }
+
+            /// Arbitrary bytes: no panic, and the head decoder agrees.
+            #[test]
+            fn arbitrary_bytes_agree(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+                for cut in 0..=bytes.len() {
+                    head_agrees(&bytes, cut);
+                }
+            }
+        }
     }
 }

@@ -13,7 +13,9 @@
 //! protocol errors. What lies inside a length (the property blocks) is the
 //! decoder's to check.
 
-use crate::frame::{ty, Frame, Framed};
+use core::cell::Cell;
+
+use crate::frame::{ty, Frame, Framed, Head};
 use crate::{Error, MAX_REMAINING_LENGTH};
 
 /// AUTH's type number (15, reserved in 3.1.1).
@@ -83,6 +85,85 @@ fn check_body(f: &Framed, body: &[u8]) -> Result<(), Error> {
 /// does for 3.1.1): errors as soon as the bytes present prove them.
 pub fn parse(buf: &[u8]) -> Result<Frame, Error> {
     crate::frame::parse_by(buf, check_type, check_length, check_body)
+}
+
+/// Frames only the head of an MQTT 5 PUBLISH (as [`crate::frame::parse_head`]
+/// does for 3.1.1): fixed header, topic, packet id and the whole property
+/// block, so that the payload can go from the transport straight to where
+/// the application wants it. [`Head::Whole`] for any other packet or for a
+/// PUBLISH already whole in `buf` (frame it with [`parse`]);
+/// [`Head::NeedMore`] while the head is incomplete, a cut property length
+/// included. The rules of [`parse`] apply, and errors come as soon as the
+/// bytes present prove them: a topic, packet id or property block that
+/// overruns the packet is a protocol error before the payload arrives. What
+/// the property block holds is the decoder's to check.
+pub fn parse_head(buf: &[u8]) -> Result<Head, Error> {
+    // The same framing steps as parse; the remaining length is kept when
+    // it is known, to tell "the length bytes are cut" from "the packet is".
+    let remaining = Cell::new(None);
+    let check = |header: u8, r: usize| {
+        check_length(header, r)?;
+        remaining.set(Some(r));
+        Ok(())
+    };
+    let total = match crate::frame::parse_by(buf, check_type, check, check_body)? {
+        Frame::Packet(_) => return Ok(Head::Whole),
+        Frame::NeedMore(n) => n,
+    };
+    let (Some(remaining), Some(&header)) = (remaining.get(), buf.first()) else {
+        return Ok(Head::NeedMore(total));
+    };
+    // parse_by asked for the whole packet: total = header_len + remaining.
+    let framed = Framed {
+        header,
+        header_len: total.saturating_sub(remaining),
+        remaining,
+    };
+    if framed.packet_type() != ty::PUBLISH {
+        return Ok(Head::Whole);
+    }
+    let at = framed.header_len;
+    // check_length: a PUBLISH's remaining length holds the topic length.
+    let (Some(&hi), Some(&lo)) = (buf.get(at), buf.get(at.saturating_add(1))) else {
+        return Ok(Head::NeedMore(at.saturating_add(2)));
+    };
+    let pid_len = if header & 0x06 == 0 { 0 } else { 2 };
+    let props_at = at
+        .saturating_add(2)
+        .saturating_add(usize::from(u16::from_be_bytes([hi, lo])))
+        .saturating_add(pid_len);
+    // The property length: a Variable Byte Integer of at most four bytes,
+    // each inside the packet (as check_body and Properties::parse).
+    let mut len: usize = 0;
+    let mut head_len = None;
+    for i in 0..4 {
+        let pos = props_at.saturating_add(i);
+        if pos >= total {
+            return Err(Error::ProtocolError);
+        }
+        let Some(&b) = buf.get(pos) else {
+            return Ok(Head::NeedMore(pos.saturating_add(1)));
+        };
+        len |= usize::from(b & 0x7f) << (7 * i);
+        if b & 0x80 == 0 {
+            head_len = Some(pos.saturating_add(1).saturating_add(len));
+            break;
+        }
+    }
+    match head_len {
+        Some(n) if n <= total => {
+            if buf.len() < n {
+                Ok(Head::NeedMore(n))
+            } else {
+                Ok(Head::Publish {
+                    framed,
+                    head_len: n,
+                })
+            }
+        }
+        // A fifth length byte, or a block that overruns the packet.
+        _ => Err(Error::ProtocolError),
+    }
 }
 
 #[cfg(test)]

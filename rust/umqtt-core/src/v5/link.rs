@@ -151,7 +151,9 @@ impl Link5 {
         let TxAlias::Set(n) = alias else { return };
         let i = usize::from(n - 1);
         if let (Some(dst), Some(len)) = (
-            self.tx_topics.get_mut(i).and_then(|t| t.get_mut(..topic.len())),
+            self.tx_topics
+                .get_mut(i)
+                .and_then(|t| t.get_mut(..topic.len())),
             self.tx_len.get_mut(i),
         ) {
             dst.copy_from_slice(topic);
@@ -200,7 +202,11 @@ mod tests {
     fn outgoing_aliases_are_set_once_then_used_up_to_the_brokers_maximum() {
         use super::super::properties::PacketKind;
         let mut l = Link5::new();
-        assert_eq!(l.tx_alias(b"a/b"), TxAlias::None, "no aliases before a CONNACK allows them");
+        assert_eq!(
+            l.tx_alias(b"a/b"),
+            TxAlias::None,
+            "no aliases before a CONNACK allows them"
+        );
         l.on_connack(&props(&[0x22, 0, 2], PacketKind::Connack));
         assert_eq!(l.tx_alias(b"a/b"), TxAlias::Set(1));
         l.tx_sent(b"a/b", TxAlias::Set(1));
@@ -210,22 +216,39 @@ mod tests {
         assert_eq!(l.tx_alias(b"d"), TxAlias::None, "the broker allows two");
         assert_eq!(l.tx_alias(&[b'x'; 65]), TxAlias::None, "too long to keep");
         l.on_connack(&props(&[0x22, 0, 2], PacketKind::Connack));
-        assert_eq!(l.tx_alias(b"c"), TxAlias::Set(1), "a new connection starts afresh");
+        assert_eq!(
+            l.tx_alias(b"c"),
+            TxAlias::Set(1),
+            "a new connection starts afresh"
+        );
     }
 
     #[test]
     fn incoming_aliases_must_be_set_before_use_and_within_our_maximum() {
         use super::super::properties::PacketKind;
         let mut l = Link5::new();
-        l.on_connect(&props(&[0x22, 0, 4], PacketKind::Connect)).unwrap();
+        l.on_connect(&props(&[0x22, 0, 4], PacketKind::Connect))
+            .unwrap();
         assert_eq!(l.rx_alias(b"t", None), Ok(RxAlias::None));
         assert_eq!(l.rx_alias(b"", None), Err(Error::ProtocolError));
-        assert_eq!(l.rx_alias(b"", Some(1)), Err(Error::ProtocolError), "never set");
-        assert_eq!(l.rx_alias(b"t", Some(5)), Err(Error::ProtocolError), "above 4");
+        assert_eq!(
+            l.rx_alias(b"", Some(1)),
+            Err(Error::ProtocolError),
+            "never set"
+        );
+        assert_eq!(
+            l.rx_alias(b"t", Some(5)),
+            Err(Error::ProtocolError),
+            "above 4"
+        );
         assert_eq!(l.rx_alias(b"t", Some(4)), Ok(RxAlias::Set(4)));
         assert_eq!(l.rx_alias(b"", Some(4)), Ok(RxAlias::Use(4)));
         l.on_connack(&props(&[], PacketKind::Connack));
-        assert_eq!(l.rx_alias(b"", Some(4)), Err(Error::ProtocolError), "forgotten with the connection");
+        assert_eq!(
+            l.rx_alias(b"", Some(4)),
+            Err(Error::ProtocolError),
+            "forgotten with the connection"
+        );
         assert_eq!(
             l.on_connect(&props(&[0x22, 0, 17], PacketKind::Connect)),
             Err(Error::BadArgument)

@@ -17,9 +17,15 @@ const NAMES: [(u8, &str); 27] = [
     (id::SERVER_KEEP_ALIVE, "server_keep_alive"),
     (id::AUTHENTICATION_METHOD, "authentication_method"),
     (id::AUTHENTICATION_DATA, "authentication_data"),
-    (id::REQUEST_PROBLEM_INFORMATION, "request_problem_information"),
+    (
+        id::REQUEST_PROBLEM_INFORMATION,
+        "request_problem_information",
+    ),
     (id::WILL_DELAY_INTERVAL, "will_delay_interval"),
-    (id::REQUEST_RESPONSE_INFORMATION, "request_response_information"),
+    (
+        id::REQUEST_RESPONSE_INFORMATION,
+        "request_response_information",
+    ),
     (id::RESPONSE_INFORMATION, "response_information"),
     (id::SERVER_REFERENCE, "server_reference"),
     (id::REASON_STRING, "reason_string"),
@@ -30,9 +36,18 @@ const NAMES: [(u8, &str); 27] = [
     (id::RETAIN_AVAILABLE, "retain_available"),
     (id::USER_PROPERTY, "user_properties"),
     (id::MAXIMUM_PACKET_SIZE, "maximum_packet_size"),
-    (id::WILDCARD_SUBSCRIPTION_AVAILABLE, "wildcard_subscription_available"),
-    (id::SUBSCRIPTION_IDENTIFIER_AVAILABLE, "subscription_identifiers_available"),
-    (id::SHARED_SUBSCRIPTION_AVAILABLE, "shared_subscription_available"),
+    (
+        id::WILDCARD_SUBSCRIPTION_AVAILABLE,
+        "wildcard_subscription_available",
+    ),
+    (
+        id::SUBSCRIPTION_IDENTIFIER_AVAILABLE,
+        "subscription_identifiers_available",
+    ),
+    (
+        id::SHARED_SUBSCRIPTION_AVAILABLE,
+        "shared_subscription_available",
+    ),
 ];
 
 /// The name of property `id` (`None`: unknown).
@@ -42,7 +57,10 @@ pub fn name(id: u8) -> Option<&'static str> {
 
 /// The property a name stands for (`None`: no such name).
 pub fn id(name: &[u8]) -> Option<u8> {
-    NAMES.iter().find(|(_, n)| n.as_bytes() == name).map(|(i, _)| *i)
+    NAMES
+        .iter()
+        .find(|(_, n)| n.as_bytes() == name)
+        .map(|(i, _)| *i)
 }
 
 /// Whether the name stands for a list of values (repeated property).

@@ -46,6 +46,9 @@ pub struct Msg {
     pub retain: bool,
     pub dup: bool,
     pub packet_id: u16,
+    /// MQTT 5: the properties' bytes and the Topic Alias.
+    pub props: Vec<u8>,
+    pub alias: u16,
 }
 
 /// The shim.
@@ -76,6 +79,9 @@ pub struct Shim {
     pub offered: Vec<Msg>,
     /// Topic and payload kept per in-flight slot.
     pub pub_objs: Vec<Option<(Vec<u8>, Vec<u8>)>>,
+    /// MQTT 5: each slot's encoded properties, and CONNECT's.
+    pub pub_props: Vec<Vec<u8>>,
+    pub connect_props: Vec<u8>,
     /// Filter kept per subscription slot.
     pub sub_objs: Vec<Option<Vec<u8>>>,
 }
@@ -116,6 +122,8 @@ impl Shim {
             delivered: Vec::new(),
             offered: Vec::new(),
             pub_objs: vec![None; MAX_INFLIGHT],
+            pub_props: vec![Vec::new(); MAX_INFLIGHT],
+            connect_props: Vec::new(),
             sub_objs: vec![None; MAX_SUBSCRIPTIONS],
         }
     }
@@ -178,12 +186,36 @@ impl Shim {
         payload: &[u8],
         qos: u8,
     ) -> Result<(Op, Vec<u8>), Error> {
-        let mut out = vec![0u8; topic.len() + payload.len() + 16];
+        self.publish_encoded_with(topic, payload, qos, &[])
+    }
+
+    /// MQTT 5: a publish with properties (kept with the slot's objects).
+    pub fn publish_with(
+        &mut self,
+        topic: &[u8],
+        payload: &[u8],
+        qos: u8,
+        props: &[u8],
+    ) -> Result<Op, Error> {
+        let (op, bytes) = self.publish_encoded_with(topic, payload, qos, props)?;
+        self.write(bytes);
+        Ok(op)
+    }
+
+    fn publish_encoded_with(
+        &mut self,
+        topic: &[u8],
+        payload: &[u8],
+        qos: u8,
+        props: &[u8],
+    ) -> Result<(Op, Vec<u8>), Error> {
+        let mut out = vec![0u8; topic.len() + payload.len() + props.len() + 32];
         let op = self
             .d
-            .publish(topic, payload, qos, false, self.now, &mut out)?;
+            .publish_with(topic, payload, qos, false, props, self.now, &mut out)?;
         if qos > 0 {
             self.pub_objs[usize::from(op.slot)] = Some((topic.to_vec(), payload.to_vec()));
+            self.pub_props[usize::from(op.slot)] = props.to_vec();
         }
         out.truncate(op.len);
         Ok((op, out))
@@ -287,6 +319,8 @@ impl Shim {
                 Ok(Rx::Busy) => self.drain_transmit(),
                 Ok(Rx::Message(m)) => {
                     let msg = Msg {
+                        props: m.properties.to_vec(),
+                        alias: m.alias,
                         topic: m.topic.to_vec(),
                         payload: m.payload.to_vec(),
                         qos: m.qos,
@@ -338,6 +372,7 @@ impl Shim {
             Transmit::Connect => {
                 let id = Identity {
                     client_id: CLIENT_ID,
+                    props: &self.connect_props,
                     ..Identity::default()
                 };
                 self.d.encode_connect(&id, self.now, &mut out).unwrap()
@@ -346,8 +381,9 @@ impl Shim {
                 let (t, p) = self.pub_objs[usize::from(slot)]
                     .clone()
                     .unwrap_or_else(|| panic!("no objects in slot {slot}"));
+                let props = self.pub_props[usize::from(slot)].clone();
                 self.d
-                    .encode_publish(slot, &t, &p, self.now, &mut out)
+                    .encode_publish_with(slot, &t, &p, &props, self.now, &mut out)
                     .unwrap()
             }
             Transmit::Subscribe { slot } => {

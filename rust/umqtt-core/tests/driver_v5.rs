@@ -1,0 +1,386 @@
+//! MQTT 5 through the Driver on the fake clock, driven as the C shim drives
+//! it (`tests/common/driver_pair.rs`), the test playing the broker with exact
+//! bytes: the CONNECT's session expiry, reason codes that finish a message,
+//! the broker's Receive Maximum, Maximum Packet Size and Server Keep Alive,
+//! topic aliases both ways, subscription options kept for a restore, the
+//! broker's DISCONNECT.
+#![cfg(feature = "mqtt5")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+#[path = "common/driver_pair.rs"]
+mod driver_pair;
+
+use driver_pair::{kinds, pid_of, settings, Shim, START};
+use umqtt_core::driver::{ConnectResult, Event, Settings, Status};
+use umqtt_core::{Error, SubOptions, TicketResult};
+
+fn v5(keepalive_s: u16, reconnect: bool) -> Settings {
+    Settings {
+        protocol_level: 5,
+        ..settings(keepalive_s, reconnect)
+    }
+}
+
+fn connack5(session_present: bool, reason: u8, props: &[u8]) -> Vec<u8> {
+    let mut v = vec![
+        0x20,
+        (3 + props.len()) as u8,
+        u8::from(session_present),
+        reason,
+        props.len() as u8,
+    ];
+    v.extend(props);
+    v
+}
+
+fn publish5(topic: &[u8], qos: u8, pid: u16, props: &[u8], payload: &[u8]) -> Vec<u8> {
+    let mut body = (topic.len() as u16).to_be_bytes().to_vec();
+    body.extend(topic);
+    if qos > 0 {
+        body.extend(pid.to_be_bytes());
+    }
+    body.push(props.len() as u8);
+    body.extend(props);
+    body.extend(payload);
+    let mut v = vec![0x30 | qos << 1, body.len() as u8];
+    v.extend(body);
+    v
+}
+
+/// A v5 PUBLISH the client wrote: (topic, properties, payload).
+fn parse5(p: &[u8]) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+    assert_eq!(p[0] >> 4, 3, "{p:?}");
+    let qos = (p[0] >> 1) & 3;
+    let mut at = 2; // one length byte in these tests
+    let tl = usize::from(u16::from_be_bytes([p[at], p[at + 1]]));
+    let topic = p[at + 2..at + 2 + tl].to_vec();
+    at += 2 + tl + if qos > 0 { 2 } else { 0 };
+    let pl = usize::from(p[at]);
+    let props = p[at + 1..at + 1 + pl].to_vec();
+    (topic, props, p[at + 1 + pl..].to_vec())
+}
+
+/// After a loss: time passes until the next attempt has written CONNECT.
+fn until_connect_written(sh: &mut Shim) {
+    for _ in 0..1000 {
+        if sh.d.client().state() == umqtt_core::ConnState::Connecting {
+            return;
+        }
+        let t = sh.d.poll_timeout(sh.now);
+        sh.advance(t.max(1));
+    }
+    panic!("no reconnect attempt");
+}
+
+fn connected5(s: Settings, connect_props: &[u8], connack_props: &[u8]) -> Shim {
+    let mut sh = Shim::at(s, START);
+    sh.connect_props = connect_props.to_vec();
+    sh.connect(true);
+    assert_eq!(kinds(&sh.wire), [1], "CONNECT");
+    assert_eq!(&sh.wire[0][2..9], b"\x00\x04MQTT\x05", "protocol level 5");
+    sh.broker_sends(&connack5(false, 0, connack_props));
+    assert!(
+        sh.events.contains(&Event::Connected {
+            session_present: false
+        }),
+        "{:?}",
+        sh.events
+    );
+    sh.wire.clear();
+    sh.events.clear();
+    sh
+}
+
+#[test]
+fn clean_session_false_keeps_the_session_with_the_longest_expiry() {
+    for (clean, props) in [
+        (true, vec![0u8]),
+        (false, vec![5, 0x11, 0xff, 0xff, 0xff, 0xff]),
+    ] {
+        let mut sh = Shim::at(v5(0, false), START);
+        sh.connect(clean);
+        let c = &sh.wire[0];
+        // 10 len, "\0\4MQTT", 5, flags, keep-alive (2), then the properties.
+        assert_eq!(c[9] & 0x02 != 0, clean);
+        assert_eq!(&c[12..12 + props.len()], &props[..], "clean={clean}");
+    }
+    // A session expiry the application gives is sent as it is, not doubled.
+    let mut sh = Shim::at(v5(0, false), START);
+    sh.connect_props = vec![0x11, 0, 0, 0, 60];
+    sh.connect(false);
+    assert_eq!(&sh.wire[0][12..18], &[5, 0x11, 0, 0, 0, 60]);
+}
+
+#[test]
+fn a_refused_connack_reports_its_reason_code() {
+    let mut sh = Shim::at(v5(0, true), START);
+    sh.connect(true);
+    sh.broker_sends(&connack5(false, 0x86, &[]));
+    assert_eq!(
+        sh.d.connect_result(),
+        ConnectResult::Failed(Error::Refused(0x86))
+    );
+    assert_eq!(
+        sh.d.status(),
+        Status::Closed,
+        "no retry of a refused first attempt"
+    );
+}
+
+#[test]
+fn a_puback_with_a_failure_code_finishes_the_message_with_that_code() {
+    let mut sh = connected5(v5(0, true), &[], &[]);
+    let op = sh.publish(b"a/b", b"x", 1).unwrap();
+    let pid = pid_of(&sh.take_wire()[0]);
+    let [hi, lo] = pid.to_be_bytes();
+    sh.broker_sends(&[0x40, 3, hi, lo, 0x87]);
+    assert_eq!(sh.d.ticket_result(op.ticket), TicketResult::Done(0x87));
+    assert!(!sh.d.slot_in_use(op.slot), "the slot is free");
+    assert_eq!(sh.d.client().inflight_count(), 0);
+    // Nothing of it comes back after a reconnect.
+    sh.transport_down(Error::Io);
+    until_connect_written(&mut sh);
+    assert_eq!(kinds(&sh.take_wire()), [1], "CONNECT");
+    sh.broker_sends(&connack5(true, 0, &[]));
+    assert!(sh.take_wire().is_empty(), "no re-send");
+}
+
+#[test]
+fn a_pubrec_with_a_failure_code_gets_no_pubrel() {
+    let mut sh = connected5(v5(0, false), &[], &[]);
+    let op = sh.publish(b"a/b", b"x", 2).unwrap();
+    let pid = pid_of(&sh.take_wire()[0]);
+    let [hi, lo] = pid.to_be_bytes();
+    sh.broker_sends(&[0x50, 3, hi, lo, 0x80]);
+    assert!(sh.take_wire().is_empty(), "no PUBREL");
+    assert_eq!(sh.d.ticket_result(op.ticket), TicketResult::Done(0x80));
+    // A success code still goes on to PUBREL.
+    let op = sh.publish(b"a/b", b"y", 2).unwrap();
+    let pid = pid_of(&sh.take_wire()[0]);
+    let [hi, lo] = pid.to_be_bytes();
+    sh.broker_sends(&[0x50, 3, hi, lo, 0x10]);
+    assert_eq!(sh.take_wire(), [vec![0x62, 2, hi, lo]]);
+    sh.broker_sends(&[0x70, 2, hi, lo]);
+    assert_eq!(sh.d.ticket_result(op.ticket), TicketResult::Done(0));
+}
+
+#[test]
+fn the_brokers_receive_maximum_bounds_the_window() {
+    let mut sh = connected5(v5(0, false), &[], &[0x21, 0, 2]);
+    let a = sh.publish(b"t", b"1", 1).unwrap();
+    sh.publish(b"t", b"2", 2).unwrap();
+    assert_eq!(sh.publish(b"t", b"3", 1), Err(Error::InflightFull));
+    let pid = pid_of(&sh.take_wire()[0]);
+    let [hi, lo] = pid.to_be_bytes();
+    sh.broker_sends(&[0x40, 2, hi, lo]);
+    assert_eq!(sh.d.ticket_result(a.ticket), TicketResult::Done(0));
+    assert!(sh.publish(b"t", b"3", 1).is_ok(), "room again");
+}
+
+#[test]
+fn a_publish_above_the_brokers_maximum_packet_size_is_refused_before_writing() {
+    let mut sh = connected5(v5(0, false), &[], &[0x27, 0, 0, 0, 20]);
+    assert_eq!(sh.publish(b"t", &[7; 30], 1), Err(Error::PacketTooLarge));
+    assert!(sh.take_wire().is_empty());
+    assert_eq!(sh.d.client().inflight_count(), 0, "nothing taken");
+    sh.publish(b"t", &[7; 5], 1).unwrap();
+    assert_eq!(sh.take_wire()[0].len(), 13, "20 bytes or fewer go");
+}
+
+#[test]
+fn a_repeated_topic_goes_out_as_an_alias_and_a_resend_names_it_in_full() {
+    let mut sh = connected5(v5(0, true), &[], &[0x22, 0, 2]);
+    let topic = b"devices/0042/temperature";
+    sh.publish(topic, b"1", 0).unwrap();
+    sh.publish(topic, b"2", 0).unwrap();
+    let op = sh.publish(topic, b"3", 1).unwrap();
+    let w = sh.take_wire();
+    assert_eq!(
+        parse5(&w[0]),
+        (topic.to_vec(), vec![0x23, 0, 1], b"1".to_vec()),
+        "alias 1 set"
+    );
+    assert_eq!(
+        parse5(&w[1]),
+        (vec![], vec![0x23, 0, 1], b"2".to_vec()),
+        "alias 1 used"
+    );
+    assert_eq!(parse5(&w[2]).0, Vec::<u8>::new());
+    assert!(
+        w[1].len() + topic.len() == w[0].len(),
+        "the topic's bytes saved"
+    );
+    // A new connection starts without aliases: the re-send names its topic
+    // in full, and the next publish sets the alias again.
+    sh.transport_down(Error::Io);
+    until_connect_written(&mut sh);
+    sh.take_wire();
+    sh.broker_sends(&connack5(true, 0, &[0x22, 0, 2]));
+    let w = sh.take_wire();
+    assert_eq!(kinds(&w), [3]);
+    assert_eq!(
+        parse5(&w[0]),
+        (topic.to_vec(), vec![], b"3".to_vec()),
+        "re-sent whole, no alias"
+    );
+    assert_ne!(w[0][0] & 0x08, 0, "DUP");
+    let [hi, lo] = pid_of(&w[0]).to_be_bytes();
+    sh.broker_sends(&[0x40, 2, hi, lo]);
+    assert_eq!(sh.d.ticket_result(op.ticket), TicketResult::Done(0));
+    sh.publish(topic, b"4", 0).unwrap();
+    assert_eq!(parse5(&sh.take_wire()[0]).1, vec![0x23, 0, 1], "set again");
+}
+
+#[test]
+fn without_the_brokers_leave_no_alias_is_used() {
+    let mut sh = connected5(v5(0, false), &[], &[]);
+    sh.publish(b"a", b"1", 0).unwrap();
+    sh.publish(b"a", b"2", 0).unwrap();
+    for p in sh.take_wire() {
+        assert_eq!(parse5(&p).0, b"a".to_vec());
+        assert!(parse5(&p).1.is_empty());
+    }
+}
+
+#[test]
+fn incoming_aliases_are_resolved_within_what_we_advertised() {
+    let mut sh = connected5(v5(0, false), &[0x22, 0, 4], &[]);
+    sh.broker_sends(&publish5(b"a/b", 0, 0, &[0x23, 0, 4], b"1"));
+    sh.broker_sends(&publish5(b"", 0, 0, &[0x23, 0, 4], b"2"));
+    let got: Vec<_> = sh
+        .delivered
+        .iter()
+        .map(|m| (m.topic.clone(), m.alias, m.payload.clone()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (b"a/b".to_vec(), 4, b"1".to_vec()),
+            (vec![], 4, b"2".to_vec())
+        ]
+    );
+    // An alias never set is a protocol error: the connection is dropped.
+    sh.broker_sends(&publish5(b"", 0, 0, &[0x23, 0, 3], b"3"));
+    assert!(
+        sh.events.contains(&Event::ConnectionLost {
+            cause: Error::ProtocolError
+        }),
+        "{:?}",
+        sh.events
+    );
+    assert_eq!(sh.delivered.len(), 2);
+}
+
+#[test]
+fn an_alias_above_our_maximum_or_an_empty_topic_without_one_is_refused() {
+    for bad in [
+        publish5(b"t", 0, 0, &[0x23, 0, 5], b"x"),
+        publish5(b"", 0, 0, &[], b"x"),
+    ] {
+        let mut sh = connected5(v5(0, false), &[0x22, 0, 4], &[]);
+        sh.broker_sends(&bad);
+        assert!(sh.delivered.is_empty());
+        assert_eq!(sh.d.status(), Status::Closed, "{bad:?}");
+    }
+}
+
+#[test]
+fn a_messages_properties_reach_the_caller_as_they_came() {
+    let mut sh = connected5(v5(0, false), &[], &[]);
+    let props = [0x03, 0, 1, b'x', 0x0b, 7, 0x26, 0, 1, b'k', 0, 1, b'v'];
+    sh.broker_sends(&publish5(b"t", 1, 9, &props, b"p"));
+    assert_eq!(sh.delivered[0].props, props);
+    assert_eq!(
+        sh.take_wire(),
+        [vec![0x40, 2, 0, 9]],
+        "PUBACK (success: the short form)"
+    );
+}
+
+#[test]
+fn the_brokers_disconnect_ends_the_connection_with_its_reason_and_the_client_reconnects() {
+    let mut sh = connected5(v5(0, true), &[], &[]);
+    sh.broker_sends(&[0xe0, 1, 0x8e]);
+    let cause = Error::ServerDisconnect(0x8e);
+    assert_eq!(
+        sh.events[..2],
+        [Event::ConnectionLost { cause }, Event::ReconnectStart]
+    );
+    assert_eq!(sh.d.cause(), Some(cause));
+    assert_eq!(sh.d.status(), Status::Connecting, "backing off, then again");
+}
+
+#[test]
+fn the_brokers_server_keep_alive_replaces_ours() {
+    let mut sh = connected5(v5(60, false), &[], &[0x13, 0, 2]);
+    // 2 s: a PINGREQ after a quiet 1 s (K - min(5 s, K/2)).
+    assert_eq!(sh.d.poll_timeout(sh.now), 1_000);
+    sh.advance(1_000);
+    assert_eq!(sh.take_wire(), [vec![0xc0, 0]]);
+}
+
+#[test]
+fn subscription_options_and_identifier_are_sent_and_kept_for_a_restore() {
+    let mut sh = connected5(v5(0, true), &[], &[]);
+    let opts = SubOptions {
+        options: 1 | 0x04 | 0x08 | 0x20,
+        id: 300,
+    };
+    let mut out = [0u8; 64];
+    let op =
+        sh.d.subscribe_with(b"f/#", opts, None, sh.now, &mut out)
+            .unwrap();
+    sh.sub_objs[usize::from(op.slot)] = Some(b"f/#".to_vec());
+    let sent = out[..op.len].to_vec();
+    // 82 len, pid, properties (3: Subscription Identifier 300), filter, options.
+    assert_eq!(
+        &sent[4..],
+        &[3, 0x0b, 0xac, 0x02, 0, 3, b'f', b'/', b'#', 0x2d]
+    );
+    let [hi, lo] = [sent[2], sent[3]];
+    sh.broker_sends(&[0x90, 4, hi, lo, 0, 1]);
+    assert_eq!(sh.d.ticket_result(op.ticket), TicketResult::Done(1));
+    // A reconnect without a session restores it with the same options.
+    sh.transport_down(Error::Io);
+    until_connect_written(&mut sh);
+    sh.take_wire();
+    sh.broker_sends(&connack5(false, 0, &[]));
+    let w = sh.take_wire();
+    assert_eq!(kinds(&w), [8]);
+    assert_eq!(&w[0][4..], &sent[4..]);
+    // A refusal (any code from 0x80) forgets the subscription.
+    let op =
+        sh.d.subscribe_with(b"g", SubOptions::qos(0), None, sh.now, &mut out)
+            .unwrap();
+    let [hi, lo] = [out[2], out[3]];
+    sh.broker_sends(&[0x90, 4, hi, lo, 0, 0x87]);
+    assert_eq!(sh.d.ticket_result(op.ticket), TicketResult::Done(0x87));
+}
+
+#[test]
+fn properties_are_refused_below_version_5_and_checked_in_it() {
+    let mut sh = Shim::connected(settings(0, false));
+    let mut out = [0u8; 64];
+    let r =
+        sh.d.publish_with(b"t", b"x", 0, false, &[0x03, 0, 1, b'x'], sh.now, &mut out);
+    assert_eq!(r, Err(Error::BadArgument), "3.1.1");
+    let mut sh = connected5(v5(0, false), &[], &[]);
+    for bad in [
+        &[0x23, 0, 1][..],   // a Topic Alias is the core's to choose
+        &[0x0b, 1],          // a Subscription Identifier is the broker's
+        &[0x11, 0, 0, 0, 1], // Session Expiry: not a PUBLISH property
+        &[0x03, 0, 5, b'x'], // cut
+        &[0x01, 2],          // Payload Format Indicator out of range
+    ] {
+        let r =
+            sh.d.publish_with(b"t", b"x", 1, false, bad, sh.now, &mut out);
+        assert_eq!(r, Err(Error::BadArgument), "{bad:?}");
+    }
+    assert_eq!(sh.d.client().inflight_count(), 0);
+}
