@@ -5,7 +5,8 @@
 #    with its full topic;
 # B. an empty topic with alias 2, never set; C. "a/c" with alias 5, above
 #    the 4 advertised; D. alias 0: each drops the connection (an exception),
-#    nothing delivered, not even the valid PUBLISH that follows.
+#    nothing delivered, not even the valid PUBLISH that follows;
+# E. topic_alias_maximum 100 asked: 16 advertised, alias 16 taken, 17 not.
 # Env: none.
 from umqtt import MQTTClient
 from v5_common import opener, hx, err
@@ -57,4 +58,29 @@ for label, bad in (("B", publish(b"", b"unset", 2)), ("C", publish(b"a/c", b"abo
         print(label, "DROPPED", type(e).__name__)
     print(label, "delivered", [(m.topic, m.payload) for m in got])
     c.close()
+# E. topic_alias_maximum above 16 is advertised as 16: alias 16 is taken, 17 drops.
+got[:] = []
+made[:] = []
+for label, alias in (("E16", 16), ("E17", 17)):
+    data = CONNACK + publish(b"e/f", b"edge", alias) + publish(b"", b"again", alias)
+    c = MQTTClient("c5", "unused", transport=opener(data, made), keepalive=0, version=5, reconn=False)
+    c.set_callback(got.append, message=True)
+    try:
+        c.connect(properties={"topic_alias_maximum": 100})
+    except Exception as e:
+        print(label, "CONNECT", err(e))
+        continue
+    try:
+        for _ in range(20):
+            c.wait_msg()
+            if len(got) == 2:
+                break
+        print(label, "ok")
+    except Exception as e:
+        print(label, "DROPPED", type(e).__name__)
+    print(label, "delivered", [(m.topic, m.payload) for m in got])
+    got[:] = []
+    c.close()
+s = made[0].sent if made else b""
+print("E CONNECT", hx(s[:s[1] + 2]) if len(s) > 1 else "none")
 print("END")

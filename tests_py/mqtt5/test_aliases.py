@@ -13,6 +13,7 @@ the topic_alias_maximum we advertised (4), or 0 drops the connection."""
 import re
 
 import faultproxy as fp
+from v5_support import parse_properties
 
 N = 20
 
@@ -61,11 +62,25 @@ def test_incoming_aliases_scripted(mpy):
     connect = bytes.fromhex(out[1].split()[1])
     assert connect[0] == 0x10 and connect[2:9] == b"\x00\x04MQTT\x05", r.describe()
     n = connect[12]
-    assert b"\x22\x00\x04" in connect[13:13 + n], r.describe()
+    assert (0x22, b"\x00\x04") in parse_properties(connect[13:13 + n]), r.describe()
     # After the CONNECT: the PUBACK of the QoS 1 message (packet id 5), reason
     # Success (with or without the reason byte), and nothing else.
     assert out[2] in ("AFTER 40020005", "AFTER 4003000500", "AFTER 400400050000"), r.describe()
     for k, label in enumerate("BCD"):
         assert re.match(r"^{} DROPPED \w+$".format(label), out[3 + 2 * k]), r.describe()
         assert out[4 + 2 * k] == "{} delivered []".format(label), r.describe()
-    assert out[9:] == ["END"], r.describe()
+    assert out[-1] == "END", r.describe()
+
+
+def test_incoming_alias_maximum_capped_to_16_scripted(mpy):
+    r = mpy.run("alias_in.py", timeout=30)
+    assert r.returncode == 0, r.describe()
+    out = r.stdout.splitlines()
+    # topic_alias_maximum 100 asked: capped to 16 (the contract), so alias 16
+    # is resolved and alias 17 drops the connection.
+    assert out[9:13] == ["E16 ok", "E16 delivered " + repr([(b"e/f", b"edge"), (b"e/f", b"again")]),
+                         "E17 DROPPED MQTTException", "E17 delivered []"], r.describe()
+    e_connect = bytes.fromhex(out[13].split()[2])
+    n = e_connect[12]
+    assert (0x22, b"\x00\x10") in parse_properties(e_connect[13:13 + n]), r.describe()
+    assert out[14:] == ["END"], r.describe()

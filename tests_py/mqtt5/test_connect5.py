@@ -7,6 +7,7 @@ import json
 import re
 
 import faultproxy as fp
+from v5_support import parse_properties
 
 
 def _connect_bytes(proxy):
@@ -41,18 +42,16 @@ def test_connect_properties_on_the_wire_and_connack_properties(broker, make_prox
     n = body[0]
     assert n < 128, v5
     prop_bytes = body[1:1 + n]
-    expected = {
-        b"\x11" + (120).to_bytes(4, "big"),                     # Session Expiry Interval
-        b"\x21" + (10).to_bytes(2, "big"),                      # Receive Maximum
-        b"\x27" + (200000).to_bytes(4, "big"),                  # Maximum Packet Size
-        b"\x22\x00\x04",                                        # Topic Alias Maximum
-        b"\x17\x01",                                            # Request Problem Information
-        b"\x26\x00\x03app\x00\x05umqtt",                        # User Property
-        b"\x26\x00\x05build\x00\x02v5",
-    }
-    for e in expected:
-        assert e in prop_bytes, (e, prop_bytes)
-    assert len(prop_bytes) == sum(len(e) for e in expected), prop_bytes
+    assert sorted(parse_properties(prop_bytes)) == sorted([
+        (0x11, (120).to_bytes(4, "big")),                       # Session Expiry Interval
+        (0x21, (10).to_bytes(2, "big")),                        # Receive Maximum
+        (0x27, (200000).to_bytes(4, "big")),                    # Maximum Packet Size
+        (0x22, b"\x00\x04"),                                    # Topic Alias Maximum
+        (0x17, b"\x01"),                                        # Request Problem Information
+        (0x26, (b"app", b"umqtt")),                             # User Properties, in order
+        (0x26, (b"build", b"v5")),
+    ]), prop_bytes
+    assert [v for k, v in parse_properties(prop_bytes) if k == 0x26] == [(b"app", b"umqtt"), (b"build", b"v5")]
     # The client id follows the properties.
     cid = ids.client_id.encode()
     assert body[1 + n:1 + n + 2 + len(cid)] == len(cid).to_bytes(2, "big") + cid, v5
@@ -78,3 +77,40 @@ def test_server_assigned_client_id(broker, mpy, ids):
         assert assigned == "ASSIGNED " + cid, r.describe()
         assert echo == "ECHO under " + cid, r.describe()
     assert logged[0] != logged[1]
+
+
+def test_clean_session_false_keeps_the_session_without_an_expiry_given(broker, make_proxy, mpy, ids):
+    # clean_session=False and no session_expiry_interval: Session Expiry
+    # Interval 0xFFFFFFFF on the wire (the 3.1.1 meaning), so the second
+    # connect finds the session; clean_session=True sends no expiry.
+    proxy = make_proxy(broker)
+    r = mpy.run("session_default.py", env=dict(mpy.env(broker, ids), MQTT_HOST=proxy.listen_host,
+                                                MQTT_PORT=proxy.port))
+    assert r.returncode == 0, r.describe()
+    assert r.stdout.splitlines() == ["SESSION False False", "SESSION False True", "SESSION True False", "END"], \
+        r.describe()
+    heads = [rec.head for _, rec in proxy.records(fp.UP, "CONNECT")]
+    assert len(heads) == 3, heads
+    for head, clean in zip(heads, (False, False, True)):
+        assert head[2:9] == b"\x00\x04MQTT\x05" and bool(head[9] & 0x02) == clean, head
+        expiry = [v for k, v in parse_properties(head[13:13 + head[12]]) if k == 0x11]
+        assert expiry == ([] if clean else [b"\xff\xff\xff\xff"]), head
+
+
+def test_broker_maximum_packet_size_from_mosquitto(make_broker, mpy, ids, paho_peer):
+    broker = make_broker(extra_config=["max_packet_size 1000"])
+    peer = paho_peer(broker)
+    peer.subscribe(ids.topic + "/#", qos=1)
+    r = mpy.run("max_packet_broker.py", env=mpy.env(broker, ids))
+    assert r.returncode == 0, r.describe()
+    out = r.stdout.splitlines()
+    assert out[0] == "MPS 1000", r.describe()
+    for line, qos in zip(out[1:3], (0, 1)):
+        prefix = "BIG {} MQTTException 149 ".format(qos)
+        assert line.startswith(prefix) and "packet too large" in line.lower(), r.describe()
+    assert out[3:] == ["SMALL True", "STA 0", "END"], r.describe()
+    msgs = peer.wait_messages(1, timeout=10)
+    assert [(m.topic, m.payload) for m in msgs] == [(ids.topic + "/small", b"y" * 900)]
+    log = broker.log_text()
+    assert "Received PUBLISH from {} (d0, q1, r0, m".format(ids.client_id) in log, log
+    assert "big" not in log and "exceeded" not in log.lower(), log

@@ -111,3 +111,43 @@ def varint(n):
         out.append(b | (0x80 if n else 0))
         if not n:
             return bytes(out)
+
+
+_FIXED = {0x01: 1, 0x02: 4, 0x11: 4, 0x13: 2, 0x17: 1, 0x18: 4, 0x19: 1, 0x21: 2, 0x22: 2, 0x23: 2, 0x24: 1,
+          0x25: 1, 0x27: 4, 0x28: 1, 0x29: 1, 0x2A: 1}
+_STRINGS = {0x03, 0x08, 0x09, 0x12, 0x15, 0x16, 0x1A, 0x1C, 0x1F}
+
+
+def parse_properties(data):
+    """MQTT 5 property bytes -> list of (id, value bytes); user properties as (0x26, (k, v))."""
+    out, i = [], 0
+    while i < len(data):
+        pid = data[i]
+        i += 1
+        if pid in _FIXED:
+            out.append((pid, bytes(data[i:i + _FIXED[pid]])))
+            i += _FIXED[pid]
+        elif pid in _STRINGS:
+            n = int.from_bytes(data[i:i + 2], "big")
+            out.append((pid, bytes(data[i + 2:i + 2 + n])))
+            i += 2 + n
+        elif pid == 0x26:
+            n = int.from_bytes(data[i:i + 2], "big")
+            k = bytes(data[i + 2:i + 2 + n])
+            i += 2 + n
+            m = int.from_bytes(data[i:i + 2], "big")
+            out.append((pid, (k, bytes(data[i + 2:i + 2 + m]))))
+            i += 2 + m
+        elif pid == 0x0B:
+            v, shift = 0, 0
+            while True:
+                b = data[i]
+                i += 1
+                v |= (b & 0x7F) << shift
+                shift += 7
+                if not b & 0x80:
+                    break
+            out.append((pid, v))
+        else:
+            raise ValueError("unknown property 0x{:02x} in {}".format(pid, bytes(data).hex()))
+    return out
