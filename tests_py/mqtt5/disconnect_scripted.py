@@ -1,7 +1,8 @@
 # A DISCONNECT from the (scripted) broker: reason 0x8E Session taken over,
 # without and with properties (a Reason String), and 0x8B Server shutting
 # down; the simple face's check_msg() and the QuecPython face's wait_msg()
-# (reconn=False) raise MQTTException(<reason>), and so does the next call.
+# (reconn=False) raise MQTTException(<reason>), and so does the next call;
+# a QoS 1 publish that reads the DISCONNECT raises it too.
 # Env: none.
 import umqtt
 import umqtt.simple
@@ -34,6 +35,19 @@ for label, disc in CASES:
             c.publish("t", b"x")
             print(label, face, "then publish went through?!")
         except Exception as e:
-            print(label, face, "then", type(e).__name__)
+            print(label, face, "then", err(e))
         c.close()
+# The DISCONNECT read by a QoS 1 publish waiting for its PUBACK: it raises.
+for face in ("simple", "umqtt"):
+    if face == "simple":
+        c = umqtt.simple.MQTTClient("c", "unused", transport=opener(CONNACK + CASES[0][1], []), version=5)
+    else:
+        c = umqtt.MQTTClient("c", "unused", transport=opener(CONNACK + CASES[0][1], []), version=5, reconn=False,
+                             keepalive=0)
+    c.connect()
+    try:
+        print("publish", face, c.publish("t", b"x", qos=1))
+    except Exception as e:
+        print("publish", face, err(e))
+    c.close()
 print("END")
