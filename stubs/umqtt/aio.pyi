@@ -8,6 +8,8 @@ from umqtt import MQTTException as MQTTException
 
 _Text = str | bytes
 _Topic = str | bytes | bytearray
+# MQTT 5 properties: snake_case names (docs/api.md, "MQTT 5").
+_Props = dict[str, Any]
 _Payload = str | bytes | bytearray | memoryview
 
 class _Event:
@@ -41,16 +43,29 @@ class MQTTClient:
         max_inflight: int = ...,
         transport: Callable[[], Any] | None = None,
     ) -> None: ...
-    async def connect(self, clean_session: bool = True) -> bool: ...
-    async def publish(self, topic: _Topic, msg: _Payload, retain: bool = False, qos: int = 0) -> None: ...
-    async def subscribe(self, topic: _Topic, qos: int = 0) -> int:
-        """On SUBACK: the granted QoS; 0x80 (refused) raises MQTTException."""
+    async def connect(self, clean_session: bool = True, properties: _Props | None = None) -> bool: ...
+    async def publish(
+        self, topic: _Topic, msg: _Payload, retain: bool = False, qos: int = 0, properties: _Props | None = None
+    ) -> None: ...
+    async def subscribe(
+        self,
+        topic: _Topic,
+        qos: int = 0,
+        *,
+        no_local: bool = False,
+        retain_as_published: bool = False,
+        retain_handling: int = 0,
+        subscription_identifier: int | None = None,
+    ) -> int:
+        """On SUBACK: the granted QoS; a refusal (0x80, MQTT 5: any code from 0x80) raises MQTTException."""
     async def unsubscribe(self, topic: _Topic) -> None: ...
     async def disconnect(self) -> None: ...
     def close(self) -> None: ...
     def stats(self) -> dict[str, Any]: ...
     def get_mqttsta(self) -> int: ...
-    def set_last_will(self, topic: _Topic, msg: _Text, retain: bool = False, qos: int = 0) -> None: ...
+    def set_last_will(
+        self, topic: _Topic, msg: _Text, retain: bool = False, qos: int = 0, properties: _Props | None = None
+    ) -> None: ...
     def error_register_cb(self, f: Callable[[str], object]) -> None: ...
     def __getattr__(self, name: str) -> Any:
         """The native client's configuration attributes (client_id, server, keepalive, ...)."""

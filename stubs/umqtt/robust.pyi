@@ -1,9 +1,13 @@
 # Type stubs for `umqtt.robust` (micropython-lib's face):
 # `from umqtt.robust import MQTTClient`.
+from typing import Any
+
 from umqtt import MQTTException as MQTTException
 from umqtt import simple
 
 _Topic = str | bytes | bytearray
+# MQTT 5 properties: snake_case names (docs/api.md, "MQTT 5").
+_Props = dict[str, Any]
 _Payload = str | bytes | bytearray | memoryview
 
 class MQTTClient(simple.MQTTClient):
@@ -17,6 +21,8 @@ class MQTTClient(simple.MQTTClient):
     def log(self, in_reconnect: bool, e: BaseException) -> None: ...
     def reconnect(self) -> bool:
         """connect(False) until it succeeds; returns the session-present flag."""
-    def publish(self, topic: _Topic, msg: _Payload, retain: bool = False, qos: int = 0) -> None: ...
+    def publish(
+        self, topic: _Topic, msg: _Payload, retain: bool = False, qos: int = 0, properties: _Props | None = None
+    ) -> None: ...
     def wait_msg(self) -> None: ...
     def check_msg(self, attempts: int = 2) -> None: ...

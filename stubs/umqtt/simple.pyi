@@ -7,6 +7,8 @@ from umqtt import MQTTException as MQTTException
 
 _Text = str | bytes
 _Topic = str | bytes | bytearray
+# MQTT 5 properties: snake_case names (docs/api.md, "MQTT 5").
+_Props = dict[str, Any]
 _Payload = str | bytes | bytearray | memoryview
 _QoS = int  # 0, 1 or 2 (ValueError otherwise)
 
@@ -31,7 +33,11 @@ class MQTTClient:
     @property
     def port(self) -> int: ...
     @property
-    def client_id(self) -> _Text: ...
+    def client_id(self) -> _Text:
+        """MQTT 5: the broker's assigned identifier when an empty one was given."""
+    @property
+    def connack_properties(self) -> dict[str, Any]:
+        """MQTT 5: the last CONNACK's properties; {} otherwise."""
     @property
     def lw_topic(self) -> str | bytes | None: ...
     @property
@@ -75,7 +81,7 @@ class MQTTClient:
         ssl: bool | _SSLContextLike = False,
         ssl_params: dict[str, Any] = ...,
         reconn: bool = False,
-        version: int = 4,  # 3: MQTT 3.1, 4: MQTT 3.1.1
+        version: int = 4,  # 3: MQTT 3.1, 4: MQTT 3.1.1, 5: MQTT 5
         pingmaxnum: int = 0,
         manage: bool = False,
         ipvtype: int = 0,
@@ -99,14 +105,30 @@ class MQTTClient:
         buf-sized chunks, in order; chunk is a memoryview of buf, valid until f returns, and
         message.payload is None. Delivered (acknowledged) once the last chunk is handed over."""
     def error_register_cb(self, f: Callable[[str], object]) -> None: ...
-    def set_last_will(self, topic: _Topic, msg: _Text, retain: bool = False, qos: _QoS = 0) -> None: ...
-    def connect(self, clean_session: bool = True, timeout: float | None = None) -> bool:
+    def set_last_will(
+        self, topic: _Topic, msg: _Text, retain: bool = False, qos: _QoS = 0, properties: _Props | None = None
+    ) -> None: ...
+    def connect(
+        self, clean_session: bool = True, timeout: float | None = None, *, properties: _Props | None = None
+    ) -> bool:
         """The session-present flag of the CONNACK."""
     def disconnect(self) -> None: ...
     def close(self) -> None: ...
     def ping(self) -> None: ...
-    def publish(self, topic: _Topic, msg: _Payload, retain: bool = False, qos: _QoS = 0) -> None: ...
-    def subscribe(self, topic: _Topic, qos: _QoS = 0) -> None: ...
+    def publish(
+        self, topic: _Topic, msg: _Payload, retain: bool = False, qos: _QoS = 0, properties: _Props | None = None
+    ) -> None: ...
+    def subscribe(
+        self,
+        topic: _Topic,
+        qos: _QoS = 0,
+        *,
+        no_local: bool = False,
+        retain_as_published: bool = False,
+        retain_handling: int = 0,
+        subscription_identifier: int | None = None,
+    ) -> None:
+        """The options are MQTT 5's (version=5); a failure code raises MQTTException(code)."""
     def unsubscribe(self, topic: _Topic) -> None: ...
     def wait_msg(self) -> None: ...
     def check_msg(self) -> None: ...

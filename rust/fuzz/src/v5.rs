@@ -148,6 +148,7 @@ fn reencode(bytes: &[u8], packet: &Incoming<'_>) {
                 retain,
                 dup,
                 properties: &props,
+                raw: &[],
             };
             let n = encode::encode_publish(&p, &mut out).unwrap_or_else(|e| {
                 panic!("a decoded PUBLISH does not encode: {e:?}, {bytes:02x?}")

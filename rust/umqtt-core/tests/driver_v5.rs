@@ -384,3 +384,23 @@ fn properties_are_refused_below_version_5_and_checked_in_it() {
     }
     assert_eq!(sh.d.client().inflight_count(), 0);
 }
+
+#[test]
+fn a_long_publish_is_handled_from_its_head_properties_included() {
+    let mut sh = connected5(v5(0, false), &[0x22, 0, 2], &[]);
+    let props = [0x23, 0, 2, 0x03, 0, 1, b'x'];
+    let packet = publish5(b"big", 1, 5, &props, &[9; 100]);
+    let head_len = packet.len() - 100;
+    let (rx, body_len) = sh.d.handle_rx_head(&packet[..head_len + 10], sh.now).unwrap();
+    let umqtt_core::driver::Rx::Message(m) = rx else {
+        panic!("{rx:?}")
+    };
+    assert_eq!((m.consumed, body_len), (head_len, 100));
+    assert_eq!((m.topic, m.payload, m.properties, m.alias), (&b"big"[..], &[][..], &props[..], 2));
+    assert_eq!(sh.d.accept_message(sh.now), Ok(head_len));
+    sh.drain_transmit();
+    assert_eq!(sh.take_wire(), [vec![0x40, 2, 0, 5]], "acknowledged once held");
+    // A head cut inside its properties needs more.
+    let (rx, _) = sh.d.handle_rx_head(&packet[..head_len - 2], sh.now).unwrap();
+    assert!(matches!(rx, umqtt_core::driver::Rx::NeedMore(_)), "{rx:?}");
+}

@@ -200,10 +200,20 @@ impl<'m> Client<'m> {
     /// Decodes the MQTT 5 packet at the start of `buf` into what the 3.1.1
     /// handling takes; DISCONNECT from the broker and AUTH end the
     /// connection here.
-    pub(super) fn decode_v5<'a>(&mut self, buf: &'a [u8], _head: bool) -> Result<Step<'a>, Error> {
-        let (consumed, packet) = match decode::decode(buf)? {
-            decode::Decoded::NeedMore(n) => return Ok(Step::NeedMore(n)),
-            decode::Decoded::Packet { consumed, packet } => (consumed, packet),
+    pub(super) fn decode_v5<'a>(&mut self, buf: &'a [u8], head: bool) -> Result<Step<'a>, Error> {
+        // A PUBLISH whose payload is not all here is handled from its head
+        // (fixed header, topic, packet id, properties), as in 3.1.1.
+        let (consumed, packet, body_len) = match head.then(|| decode::decode_head(buf)).transpose()? {
+            Some(decode::DecodedHead::NeedMore(n)) => return Ok(Step::NeedMore(n)),
+            Some(decode::DecodedHead::Publish {
+                consumed,
+                packet,
+                body_len,
+            }) => (consumed, packet, body_len),
+            Some(decode::DecodedHead::Whole) | None => match decode::decode(buf)? {
+                decode::Decoded::NeedMore(n) => return Ok(Step::NeedMore(n)),
+                decode::Decoded::Packet { consumed, packet } => (consumed, packet, 0),
+            },
         };
         let mut extra = Extra::default();
         let packet = match packet {
@@ -266,7 +276,7 @@ impl<'m> Client<'m> {
             consumed,
             packet,
             extra,
-            body_len: 0,
+            body_len,
         })
     }
 }

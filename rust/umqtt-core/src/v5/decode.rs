@@ -479,6 +479,7 @@ mod tests {
             retain: false,
             dup: false,
             properties: props,
+            raw: &[],
         };
         let mut out = vec![0u8; crate::v5::encode::publish_size(&p).unwrap()];
         crate::v5::encode::encode_publish(&p, &mut out).unwrap();
@@ -750,6 +751,7 @@ mod tests {
                     retain: flags.0,
                     dup: flags.1,
                     properties: &props,
+                    raw: &[],
                 };
                 let mut bytes = vec![0u8; crate::v5::encode::publish_size(&p).unwrap()];
                 crate::v5::encode::encode_publish(&p, &mut bytes).unwrap();
