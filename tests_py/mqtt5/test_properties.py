@@ -3,9 +3,15 @@ client: ours (``publish(..., properties=)``) as paho sees them, and paho's
 in our message objects' ``.properties`` (``set_callback(f, message=True)``).
 
 Mosquitto forwards the properties unchanged, except Message Expiry Interval,
-which it sends as the time left (so a range is checked)."""
+which it sends as the time left (so a range is checked). Also a 100 KiB
+message with properties each way, the incoming one through the chunk
+callback (its message object carries the properties)."""
+
+import hashlib
 
 import pytest
+
+from mqtt_harness import pattern_bytes
 
 
 @pytest.mark.parametrize("qos", [0, 1, 2])
@@ -64,3 +70,28 @@ def test_paho_v5_properties_reach_our_message_objects(broker, mpy, ids, paho5):
     assert out[5:9] == ["MSG {!r} b'none' 1 []".format(t + b"/plain"), "EXP None", "TYPES []", "UPTYPES []"], \
         dev.describe()
     assert out[9:] == ["END"], dev.describe()
+
+
+def test_long_messages_with_properties_both_ways(broker, mpy, ids, paho5):
+    big = 100 * 1024
+    peer = paho5(broker)
+    peer.subscribe(ids.topic + "/up", qos=1)
+    dev = mpy.start("big5.py", env=mpy.env(broker, ids, BIG=big))
+    dev.wait_line(r"^PUB True$", timeout=15)
+    dev.wait_line(r"^READY$", timeout=5)
+    down = pattern_bytes(big, seed=5)
+    peer.publish_props(ids.topic + "/down", down, qos=1, ContentType="application/x-big",
+                       CorrelationData=b"\x01" * 40, UserProperty=[("part", "all")])
+    peer.publish_props(ids.topic + "/small", b"short", qos=1, ContentType="text/plain")
+    assert dev.wait(timeout=20) == 0, dev.describe()
+    assert dev.lines[2:] == [
+        "CHUNKED True {} {} {!r}".format(big, hashlib.sha256(down).hexdigest(), [
+            ("content_type", "application/x-big"), ("correlation_data", b"\x01" * 40),
+            ("user_properties", [("part", "all")])]),
+        "SMALL b'short' {!r}".format([("content_type", "text/plain")]),
+        "END",
+    ], dev.describe()
+    (m,) = peer.wait_messages(1, timeout=10)
+    (v5m,) = peer.messages_v5()
+    assert v5m.payload == pattern_bytes(big), len(v5m.payload)
+    assert v5m.properties == {"ContentType": "application/octet-stream", "UserProperty": [("size", str(big))]}
