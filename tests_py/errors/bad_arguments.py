@@ -32,7 +32,10 @@ case("ctor_client_id_int", lambda: MQTTClient(123, HOST, PORT))
 case("ctor_port_str", lambda: MQTTClient(CID, HOST, "1883"))
 case("ctor_keepalive_65536", lambda: MQTTClient(CID, HOST, PORT, keepalive=65536))
 case("ctor_keepalive_negative", lambda: MQTTClient(CID, HOST, PORT, keepalive=-1))
-case("ctor_version_5", lambda: MQTTClient(CID, HOST, PORT, version=5))
+case("ctor_version_6", lambda: MQTTClient(CID, HOST, PORT, version=6))
+case("v4_publish_properties", lambda: MQTTClient(CID, HOST, PORT).publish("t", b"x", properties={"content_type": "x"}))
+case("v5_unknown_property", lambda: MQTTClient(CID, HOST, PORT, version=5).publish("t", b"x", properties={"colour": 1}))
+case("v4_subscribe_no_local", lambda: MQTTClient(CID, HOST, PORT).subscribe("t", no_local=True))
 
 # Last will.
 w = MQTTClient(CID + "-will", HOST, PORT)
