@@ -95,3 +95,14 @@ def test_asyncio_face_raises_the_reason_codes(acl_broker, dynsec_broker, mpy, id
     assert out[0].startswith("SUB RAISED MQTTException 135 ") and "not authorized" in out[0].lower(), r.describe()
     # The asyncio face's subscribe returns the granted QoS.
     assert out[1:] == ["SUB_OK RETURNED 1", "STA 0", "DONE"], r.describe()
+
+
+def test_no_matching_subscribers_is_a_success(broker, mpy, ids):
+    r = mpy.run("no_subscribers.py", env=mpy.env(broker, ids))
+    assert r.returncode == 0, r.describe()
+    assert r.stdout.splitlines() == ["umqtt 1 True", "umqtt 2 True", "simple 1 None", "simple 2 None", "END"], \
+        r.describe()
+    log = broker.new_log()
+    assert "Sending PUBACK to {} (m1, rc16)".format(ids.client_id) in log, log
+    # (mosquitto 2.0.11 answers the QoS 2 one with PUBREC 0x00.)
+    assert "Sending PUBREC to {} (m2, rc0)".format(ids.client_id) in log, log
