@@ -153,8 +153,8 @@ clean:
 #   make test-target   the on-target suite (tests_py/on_target) under
 #                      qemu-system-arm on all four images and on the unix port
 #   make size-arm      bench/size-arm.md: sizes on both boards, with and without
-#                      the module, and the module without and with MQTT 5 (cargo
-#                      feature mqtt5 + -DMICROPY_PY_UMQTT_MQTT5=1) side by side
+#                      the module, and the module without and with MQTT 5
+#                      (UMQTT_MQTT5=0 / 1) side by side
 #                      (UMQTT_SIMPLE_DIR=<micropython-lib>/micropython/
 #                      umqtt.simple adds the frozen umqtt.simple comparison)
 # Needs gcc-arm-none-eabi, libnewlib-arm-none-eabi, qemu-system-arm, rustc-web,

@@ -11,13 +11,11 @@
 #   umqtt   the module built in, with asyncio and umqtt.aio frozen
 #           (firmware/qemu/manifest.py)      -> build/qemu-<BOARD>/firmware.elf
 #   module  the module alone: no asyncio, umqtt.aio, time or select frozen or
-#           added (what make size-arm measures), MQTT 5 left out (the C
-#           shim compiled with -DMICROPY_PY_UMQTT_MQTT5=0, the Rust core
-#           without its cargo feature mqtt5)
+#           added (what make size-arm measures), MQTT 5 left out
+#           (UMQTT_MQTT5=0: the C shim and the Rust core without it)
 #                                            -> build/qemu-<BOARD>-module/firmware.elf
-#   module-mqtt5  the same with MQTT 5: -DMICROPY_PY_UMQTT_MQTT5=1 and the
-#           cargo feature mqtt5 (umqtt-ffi's when it has one, else
-#           umqtt-core's), its own cargo dir build/qemu-cargo-mqtt5
+#   module-mqtt5  the same with MQTT 5 (UMQTT_MQTT5=1, the default of every
+#           other build; the module variant has its own cargo dir)
 #                                            -> build/qemu-<BOARD>-module-mqtt5/firmware.elf
 #   plain   the same firmware without it     -> build/qemu-<BOARD>-plain/firmware.elf
 #   simple  without it, micropython-lib's umqtt.simple frozen as bytecode
@@ -64,22 +62,14 @@ case "$variant" in
         ;;
     module)
         suffix=-module
-        args+=(UMQTT_QEMU_NO_AIO=1 UMQTT_QEMU_MQTT5=0)
-        features_note="cargo features: ${UMQTT_CARGO_FEATURES:-(none added)}; C: -DMICROPY_PY_UMQTT_MQTT5=0"
+        args+=(UMQTT_QEMU_NO_AIO=1 UMQTT_MQTT5=0)
+        cargo_dir="$ROOT/build/qemu-cargo-no-mqtt5"
+        features_note="UMQTT_MQTT5=0: no MQTT 5 in the shim or the core"
         ;;
     module-mqtt5)
         suffix=-module-mqtt5
-        args+=(UMQTT_QEMU_NO_AIO=1 UMQTT_QEMU_MQTT5=1)
-        cargo_dir="$ROOT/build/qemu-cargo-mqtt5"
-        # umqtt-ffi's feature once it declares one (it then enables the
-        # core's and the FFI's MQTT 5 code), else the core's alone.
-        if grep -Eq '^mqtt5[[:space:]]*=' "$ROOT/rust/umqtt-ffi/Cargo.toml"; then
-            feature=mqtt5
-        else
-            feature=umqtt-core/mqtt5
-        fi
-        export UMQTT_CARGO_FEATURES="${UMQTT_CARGO_FEATURES:+$UMQTT_CARGO_FEATURES }$feature"
-        features_note="cargo features: $UMQTT_CARGO_FEATURES; C: -DMICROPY_PY_UMQTT_MQTT5=1"
+        args+=(UMQTT_QEMU_NO_AIO=1 UMQTT_MQTT5=1)
+        features_note="UMQTT_MQTT5=1: MQTT 5 in the shim (MICROPY_PY_UMQTT_MQTT5) and the core (cargo feature mqtt5)"
         ;;
     plain) suffix=-plain; args+=(UMQTT_QEMU_WITHOUT=1) ;;
     simple)

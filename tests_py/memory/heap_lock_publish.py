@@ -8,7 +8,8 @@
 #   CASE <qos> <topic type> <form> RAISED <exception repr>   (+ traceback)
 # then END. First a control line, CONTROL RAISED: an allocation under the
 # lock does raise on this firmware.
-# Env: MQTT_HOST, MQTT_PORT, MQTT_CLIENT_ID, MQTT_TOPIC, N_PUB (default 200).
+# Env: MQTT_HOST, MQTT_PORT, MQTT_CLIENT_ID, MQTT_TOPIC, N_PUB (default 200),
+# MQTT_VERSION (default 4; 5: with the broker's topic aliases in use).
 import gc
 import micropython
 import os
@@ -22,7 +23,8 @@ PAYLOADS = {
     "1k": bytes(range(256)) * 4,
 }
 
-c = MQTTClient(os.getenv("MQTT_CLIENT_ID"), os.getenv("MQTT_HOST"), int(os.getenv("MQTT_PORT")), keepalive=30)
+c = MQTTClient(os.getenv("MQTT_CLIENT_ID"), os.getenv("MQTT_HOST"), int(os.getenv("MQTT_PORT")), keepalive=30,
+               version=int(os.getenv("MQTT_VERSION") or "4"))
 c.connect()
 
 

@@ -7,9 +7,6 @@ USERMOD_DIR := $(abspath $(USERMOD_DIR)/../../../../cmodule/umqtt)
 include $(USERMOD_DIR)/micropython.mk
 # The qemu boards have no socket module: the client connects through transport=.
 CFLAGS_USERMOD += -DMICROPY_PY_UMQTT_NET=0
-# The size builds (build.sh --variant module / module-mqtt5) say whether the
-# shim's MQTT 5 sections are in; other builds keep umqtt_config.h's default.
-ifneq ($(UMQTT_QEMU_MQTT5),)
-CFLAGS_USERMOD += -DMICROPY_PY_UMQTT_MQTT5=$(UMQTT_QEMU_MQTT5)
-endif
+# MQTT 5 follows the module's one switch, UMQTT_MQTT5 (default 1): the size
+# builds (build.sh --variant module / module-mqtt5) set it to 0 / 1.
 endif
