@@ -9,13 +9,16 @@ What Mosquitto 2.0.11 sends (probed with raw sockets and paho v5):
   messages are silently not delivered), so refused subscriptions come from the
   dynamic security plugin, whose ACLs do refuse (SUBACK 0x87);
 - a publish the ACL file denies: PUBACK 0x87 at QoS 1, PUBREC 0x87 at QoS 2
-  (a 3.1.1 client gets a plain PUBACK).
+  (a 3.1.1 client gets a plain PUBACK);
+- a QoS 1 publish nobody subscribed to: PUBACK 0x10 No matching subscribers,
+  a success (QoS 2: PUBREC 0x00).
+
+The QuecPython, simple and asyncio faces are checked.
 """
 
 import json
 
 import mqtt_harness as h
-
 
 
 def test_refused_logins_raise_the_connack_reason_code(auth_broker, mpy, ids):
