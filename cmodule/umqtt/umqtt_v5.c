@@ -210,7 +210,10 @@ mp_obj_t umqtt_v5_topic(umqtt_client_obj_t *self, const UmqttRx *rx) {
         return mp_obj_new_bytes(rx->topic, rx->topic_len);
     }
     if (rx->topic_len == 0) {
-        return self->rx_alias[rx->alias - 1];   // set before: the driver checked it
+        // Set before: the driver checked it (and forgets aliases with the
+        // connection, as the shim does on the CONNACK).
+        mp_obj_t kept = self->rx_alias[rx->alias - 1];
+        return kept != MP_OBJ_NULL ? kept : mp_const_empty_bytes;
     }
     mp_obj_t topic = mp_obj_new_bytes(rx->topic, rx->topic_len);
     self->rx_alias[rx->alias - 1] = topic;

@@ -176,4 +176,36 @@ try:
     print("refused CONNACK: connected")
 except MQTTException as e:
     print("refused CONNACK:", e.args)
+
+# Packets other than PUBLISH longer than the receive buffer keeps (MQTT 5's
+# properties can make any packet long), arriving in parts: a CONNACK and a
+# PUBACK with a 3,000-byte Reason String are handled whole, once.
+def varint(n):
+    out = bytearray()
+    while True:
+        d, n = n & 0x7F, n >> 7
+        out.append(d | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+LONG = b"r" * 3000
+props = b"\x1f" + len(LONG).to_bytes(2, "big") + LONG
+b4 = broker(b"\x20" + varint(2 + len(varint(len(props))) + len(props)) + b"\x00\x00" + varint(len(props)) + props)
+
+
+def long_puback(b, pkt):
+    if pkt[0] >> 4 == 3:
+        rest = publish_id(pkt) + b"\x10" + varint(len(props)) + props
+        b.feed(b"\x40" + varint(len(rest)) + rest)
+    else:
+        on_packet(b, pkt)
+
+
+b4.on_packet = long_puback
+b4.chunk = 1000                                  # arriving in parts: read from the head
+c4 = MQTTClient("c4", "unused", version=5, reconn=False, transport=lambda: b4)
+c4.connect()
+print("long CONNACK reason_string", len(c4.connack_properties["reason_string"]))
+print("long PUBACK", c4.publish("l", b"x", qos=1), c4.get_mqttsta())
 print("done")
