@@ -247,6 +247,9 @@ void umqtt_drain_transmit(umqtt_client_obj_t *self, uint32_t now) {
                 umqtt_tx_reserve(self, len);
                 continue;
             }
+            if (st == UMQTT_STATUS_PACKET_TOO_LARGE && tx.kind == UMQTT_TRANSMIT_KIND_PUBLISH) {
+                continue;                       // the driver finished that re-send (too large now)
+            }
             if (st != UMQTT_STATUS_OK) {
                 if (tx.kind == UMQTT_TRANSMIT_KIND_CONNECT) {
                     umqtt_io_close(self);       // the driver ended the attempt (bad identity)

@@ -63,10 +63,15 @@ def test_quecpython_ca_verifies_the_server(tls_broker, tls_run, pki, ids, key, f
         tls_broker.new_log())
 
 
-def test_quecpython_client_certificate(tls_broker, tls_run, pki, ids):
+@pytest.mark.parametrize("version", [4, 5])
+def test_quecpython_client_certificate(tls_broker, tls_run, pki, ids, version):
+    # MQTT 5 over TLS as well (the echo: 20,000 bytes and a small message, QoS 1).
     params = {"ca": f(pki, "ca"), "cert": f(pki, "client"), "key": f(pki, "client", "key")}
-    run = tls_run(ok_spec("localhost", tls_broker.tls_ports["mutual"], params=params))
+    run = tls_run(ok_spec("localhost", tls_broker.tls_ports["mutual"], params=params, version=version))
     connect_ok(run["first"], run)
+    # Mosquitto logs the protocol as p2 (3.1.1) or p5.
+    p = {4: 2, 5: 5}[version]
+    assert tls_broker.wait_log(r"as {} \(p{},".format(re.escape(ids.client_id), p)), tls_broker.new_log()
 
 
 def test_certificates_and_key_as_DER_bytes(tls_broker, tls_run, pki):

@@ -1,7 +1,8 @@
 # One TLS client scenario, described by the JSON in $TLS_SPEC:
 #   server, port (absent: not passed), ssl ("true" | "false" | "context"),
 #   params (the ssl_params dict, or absent), context ({ca, cert, key,
-#   verify}: an SSLContext built by the script), timeout (kw-only, or absent),
+#   verify}: an SSLContext built by the script), timeout and version
+#   (keywords, or absent),
 #   steps: a list of
 #     ["connect", name, echo]  connect(); print "RESULT <json>" with ok, rc,
 #                              ms, or the exception's type, errno, args and
@@ -57,6 +58,8 @@ if params is not None:
     kw["ssl_params"] = params
 if spec.get("timeout") is not None:
     kw["timeout"] = spec["timeout"]
+if spec.get("version") is not None:
+    kw["version"] = spec["version"]
 args = [os.getenv("MQTT_CLIENT_ID"), spec["server"]]
 if spec.get("port") is not None:
     args.append(spec["port"])

@@ -23,7 +23,7 @@ fn open(d: &mut Driver<'static>, clean: bool) {
 
 fn rx(d: &mut Driver<'static>, bytes: &[u8]) -> usize {
     match d.handle_rx(bytes, NOW) {
-        Ok(Rx::Consumed(n)) => n,
+        Ok(Rx::Consumed(n) | Rx::Connack { consumed: n, .. }) => n,
         other => panic!("{other:?}"),
     }
 }

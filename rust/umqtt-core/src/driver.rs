@@ -844,9 +844,17 @@ impl<'m> Driver<'m> {
         now: u32,
         out: &mut [u8],
     ) -> Result<usize, Error> {
-        let n = self
-            .client
-            .encode_resend(slot, topic_name, payload, props, now, out)?;
+        let n = match self.client.encode_resend(slot, topic_name, payload, props, now, out) {
+            Ok(n) => n,
+            Err(Error::PacketTooLarge) => {
+                // Above what this broker takes (MQTT 5's Maximum Packet Size,
+                // smaller than the last one's): it can never go, so it is
+                // finished with "packet too large" and the re-sends go on.
+                self.client.session_mut().fail_slot(slot, 0x95);
+                return Err(Error::PacketTooLarge);
+            }
+            Err(e) => return Err(e),
+        };
         self.counters.stats.resent = self.counters.stats.resent.wrapping_add(1);
         Ok(n)
     }

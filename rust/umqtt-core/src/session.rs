@@ -401,6 +401,16 @@ impl<'m> Session<'m> {
         self.complete_with(i, code)
     }
 
+    /// The message in `slot` cannot be sent (MQTT 5: above the broker's
+    /// Maximum Packet Size): finished with `code`, as a failed acknowledgement.
+    pub fn fail_slot(&mut self, slot: u8, code: u8) -> Option<u32> {
+        let i = self
+            .outgoing
+            .iter()
+            .position(|o| o.slot == slot && o.state != OutState::Done)?;
+        self.complete_with(i, code)
+    }
+
     fn complete(&mut self, i: usize) -> Option<u32> {
         self.complete_with(i, 0)
     }

@@ -404,3 +404,35 @@ fn a_long_publish_is_handled_from_its_head_properties_included() {
     let (rx, _) = sh.d.handle_rx_head(&packet[..head_len - 2], sh.now).unwrap();
     assert!(matches!(rx, umqtt_core::driver::Rx::NeedMore(_)), "{rx:?}");
 }
+
+#[test]
+fn a_resend_too_large_for_the_new_broker_is_finished_and_the_others_go_on() {
+    let mut sh = connected5(v5(0, true), &[], &[]);
+    let big = sh.publish(b"t", &[1; 60], 1).unwrap();
+    let small = sh.publish(b"t", b"s", 1).unwrap();
+    sh.take_wire();
+    sh.transport_down(Error::Io);
+    until_connect_written(&mut sh);
+    sh.take_wire();
+    // The broker now takes packets of at most 20 bytes.
+    sh.rx(&connack5(true, 0, &[0x27, 0, 0, 0, 20]));
+    let mut out = vec![0u8; 256];
+    assert_eq!(
+        sh.d.poll_transmit(sh.now, &mut out),
+        Ok(umqtt_core::driver::Transmit::Publish { slot: big.slot })
+    );
+    let (t, p) = sh.pub_objs[usize::from(big.slot)].clone().unwrap();
+    assert_eq!(
+        sh.d.encode_publish(big.slot, &t, &p, sh.now, &mut out),
+        Err(Error::PacketTooLarge)
+    );
+    assert_eq!(sh.d.ticket_result(big.ticket), TicketResult::Done(0x95));
+    sh.pump();
+    let w = sh.take_wire();
+    assert_eq!(kinds(&w), [3], "the small one is re-sent");
+    assert_eq!(parse5(&w[0]).2, b"s".to_vec());
+    let [hi, lo] = pid_of(&w[0]).to_be_bytes();
+    sh.broker_sends(&[0x40, 2, hi, lo]);
+    assert_eq!(sh.d.ticket_result(small.ticket), TicketResult::Done(0));
+    assert!(sh.d.is_ready(), "new publishes may go");
+}
