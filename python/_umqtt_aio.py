@@ -193,9 +193,12 @@ class MQTTClient:
         return self._c._subscribe_start(topic, qos, **options)
 
     async def unsubscribe(self, topic):
-        """Complete on UNSUBACK."""
-        while await self._result(await self._issue(self._c._unsubscribe_start, topic)) == -1:
-            pass
+        """Complete on UNSUBACK (MQTT 5: a failure code raises MQTTException)."""
+        while True:
+            code = await self._result(await self._issue(self._c._unsubscribe_start, topic))
+            if code != -1:
+                self._c._check(code, False)
+                return
 
     async def disconnect(self):
         """Send DISCONNECT (no will is published) and close the connection.

@@ -311,8 +311,12 @@ void umqtt_v5_connack(umqtt_client_obj_t *self, const UmqttRx *rx);
 mp_obj_t umqtt_v5_topic(umqtt_client_obj_t *self, const UmqttRx *rx);
 mp_obj_t umqtt_reason_exception(uint8_t code);
 #define UMQTT_MESSAGE_TOPIC(self, rx) umqtt_v5_topic(self, rx)
+// A packet consumed without delivery that set a Topic Alias (a QoS 2
+// duplicate): its topic is kept under the alias all the same.
+#define UMQTT_KEEP_ALIAS(self, rx) do { if ((rx)->alias != 0) { umqtt_v5_topic(self, rx); } } while (0)
 #else
 #define UMQTT_MESSAGE_TOPIC(self, rx) mp_obj_new_bytes((rx)->topic, (rx)->topic_len)
+#define UMQTT_KEEP_ALIAS(self, rx) do { } while (0)
 #endif
 
 // The asyncio primitives and the message object (umqtt_aio.c, umqtt_message.c).

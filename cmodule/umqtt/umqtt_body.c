@@ -86,6 +86,7 @@ bool umqtt_body_begin(umqtt_client_obj_t *self, const UmqttRx *rx, bool deliver)
         }
         b->mode = chunks ? UMQTT_BODY_CHUNKS : UMQTT_BODY_BYTES;
     } else {
+        UMQTT_KEEP_ALIAS(self, rx);         // a QoS 2 duplicate may set an alias (MQTT 5)
         b->mode = UMQTT_BODY_SKIP;
     }
     b->len = rx->body_len;

@@ -326,7 +326,8 @@ static mp_obj_t umqtt_client_unsubscribe(mp_obj_t self_in, mp_obj_t topic) {
     umqtt_command_t a;
     umqtt_filter_args(&a, topic);
     a.qos = 0;
-    umqtt_filter_request(self, umqtt_unsubscribe_command, &a);
+    // MQTT 5: an UNSUBACK's failure code (0x80 and above) raises.
+    umqtt_check_ack_code(umqtt_filter_request(self, umqtt_unsubscribe_command, &a));
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(umqtt_client_unsubscribe_obj, umqtt_client_unsubscribe);

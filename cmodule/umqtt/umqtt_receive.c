@@ -152,6 +152,7 @@ bool umqtt_feed(umqtt_client_obj_t *self, umqtt_pass_t *pass, bool deliver, uint
         }
         switch (rx.kind) {
             case UMQTT_RX_KIND_CONSUMED:
+                UMQTT_KEEP_ALIAS(self, &rx);    // a QoS 2 duplicate may set an alias (MQTT 5)
                 self->rx_start += rx.n;
                 pass->packets++;
                 continue;

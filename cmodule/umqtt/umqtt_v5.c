@@ -42,6 +42,9 @@ static void put(vstr_t *v, mp_obj_t name, uint8_t id, UmqttPropType kind, mp_obj
         size_t len = v->len;
         if (kind == UMQTT_PROP_TYPE_INT) {
             mp_int_t n = mp_obj_get_int(value);
+            if (id == 0x22 && n > UMQTT_MAX_RX_ALIASES) {
+                n = UMQTT_MAX_RX_ALIASES;       // topic_alias_maximum: the most the client keeps
+            }
             st = n < 0 || (uint64_t)n > 0xffffffffu ? UMQTT_STATUS_BAD_ARGUMENT
                 : umqtt_props_put_int((uint8_t *)v->buf, v->alloc, &len, id, (uint32_t)n);
         } else {

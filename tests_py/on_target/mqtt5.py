@@ -110,6 +110,9 @@ def on_packet(b, pkt):
     elif t == 8:                                 # SUBSCRIBE: SUBACK, "deny" refused
         code = b"\x87" if b"deny" in pkt else b"\x01"
         b.feed(b"\x90\x04" + pkt[2:4] + b"\x00" + code)
+    elif t == 10:                                # UNSUBSCRIBE: UNSUBACK, "deny" refused
+        code = b"\x87" if b"deny" in pkt else b"\x00"
+        b.feed(b"\xb0\x04" + pkt[2:4] + b"\x00" + code)
 
 
 def broker(connack=CONNACK):
@@ -134,6 +137,8 @@ c.publish("a/b", b"hi", qos=1, properties={"content_type": "t"})
 check("PUBLISH alias set", b.sent[0], b"\x32\x11\x00\x03a/b\x00\x01\x07\x23\x00\x01\x03\x00\x01thi")
 c.publish("a/b", b"x")
 check("PUBLISH alias used", b.sent[1], b"\x30\x07\x00\x00\x03\x23\x00\x01x")
+c.publish("a/b", b"y", False, 0, {"content_type": "t"})    # all positional
+check("PUBLISH positional properties", b.sent[2], b"\x30\x0b\x00\x00\x07\x23\x00\x01\x03\x00\x01ty")
 try:
     c.publish("a/b", b"no", qos=1)
     print("refused PUBACK: returned")
@@ -149,11 +154,25 @@ try:
     print("refused SUBACK: returned")
 except MQTTException as e:
     print("refused SUBACK:", e.args)
+c.unsubscribe("s/#")
+try:
+    c.unsubscribe("deny")
+    print("refused UNSUBACK: returned")
+except MQTTException as e:
+    print("refused UNSUBACK:", e.args)
 
 # Incoming: properties, an alias set and then used, a subscription identifier.
 b.feed(b"\x30\x13\x00\x04in/x\x0a\x23\x00\x01\x26\x00\x01k\x00\x01vp1")
 c.wait_msg()
 b.feed(b"\x30\x0a\x00\x00\x05\x23\x00\x01\x0b\x05p2")
+c.wait_msg()
+
+# A QoS 2 message, then the broker's duplicate of it (not delivered again)
+# naming another topic under alias 2, then a message using alias 2 alone:
+# it carries the duplicate's topic.
+b.feed(b"\x34\x09\x00\x03q/2\x00\x09\x00p")
+c.wait_msg()
+b.feed(b"\x3c\x12\x00\x09dup/topic\x00\x09\x03\x23\x00\x02p" + b"\x30\x08\x00\x00\x03\x23\x00\x02p3")
 c.wait_msg()
 
 # The broker's DISCONNECT (Session taken over): the next wait raises its code.

@@ -773,7 +773,7 @@ impl Sim {
         match self.d.handle_rx(&self.rxbuf, self.now) {
             Ok(Rx::NeedMore(_) | Rx::Idle) => RxO::Stop,
             Ok(Rx::Busy) => RxO::Busy,
-            Ok(Rx::Consumed(n) | Rx::Connack { consumed: n, .. }) => RxO::Consumed(n, false),
+            Ok(Rx::Consumed(n) | Rx::Connack { consumed: n, .. } | Rx::Duplicate { consumed: n, .. }) => RxO::Consumed(n, false),
             Ok(Rx::KeepAlive(n)) => RxO::Consumed(n, true),
             Ok(Rx::Message(m)) => RxO::Message(Msg {
                 topic: m.topic.to_vec(),
@@ -842,7 +842,7 @@ impl Sim {
                 self.body = Some((packet, head + body_len, Some(msg)));
                 true
             }
-            Rx::Consumed(n) => {
+            Rx::Consumed(n) | Rx::Duplicate { consumed: n, .. } => {
                 assert_eq!((n, head > 0, body_len > 0), (head, true, true), "a head consumed");
                 let packet: Vec<u8> = self.rxbuf.drain(..n).collect();
                 self.body = Some((packet, head + body_len, None));

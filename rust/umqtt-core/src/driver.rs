@@ -206,6 +206,11 @@ pub enum Rx<'a> {
     /// The CONNACK accepting the connection, of `consumed` bytes, with its
     /// properties (MQTT 5; empty for 3/4), readable until the next call.
     Connack { consumed: usize, properties: &'a [u8] },
+    /// MQTT 5: a QoS 2 message delivered before (answered, not delivered
+    /// again), of `consumed` bytes, that sets a Topic Alias: keep `topic`
+    /// under `alias`, as for a message (a broker re-sending it on a new
+    /// connection may name the topic there for the messages that follow).
+    Duplicate { consumed: usize, topic: &'a [u8], alias: u16 },
 }
 
 /// A publish or subscription command that went out.
@@ -625,9 +630,17 @@ impl<'m> Driver<'m> {
                 Err(Error::Refused(code))
             }
             Ok(ClientRx::Event { consumed, event }) => {
+                let mut done = Rx::Consumed(consumed);
                 if event.kind == EventKind::Message && !event.deliver {
                     let d = &mut self.counters.stats.duplicates_dropped;
                     *d = d.wrapping_add(1);
+                    if event.alias != 0 && !event.topic.is_empty() {
+                        done = Rx::Duplicate {
+                            consumed,
+                            topic: event.topic,
+                            alias: event.alias,
+                        };
+                    }
                 }
                 if event.kind == EventKind::Message && event.deliver {
                     self.pending = Some(PendingMessage {
@@ -673,7 +686,7 @@ impl<'m> Driver<'m> {
                 if let Ok(reply) = <[u8; 4]>::try_from(event.reply()) {
                     let _ = self.acks.push_back(reply);
                 }
-                Ok(Rx::Consumed(consumed))
+                Ok(done)
             }
         }
     }

@@ -436,3 +436,25 @@ fn a_resend_too_large_for_the_new_broker_is_finished_and_the_others_go_on() {
     assert_eq!(sh.d.ticket_result(small.ticket), TicketResult::Done(0));
     assert!(sh.d.is_ready(), "new publishes may go");
 }
+
+/// Finding 3 of the v5_driver fuzz target (RELIABILITY.md): a QoS 2
+/// duplicate that sets a Topic Alias was consumed without its topic
+/// reaching the caller, so a later message using the alias reached the
+/// application with an empty (or another) topic.
+#[test]
+fn an_alias_set_by_a_qos2_duplicate_reaches_the_caller() {
+    let mut sh = connected5(v5(0, false), &[0x22, 0, 4], &[]);
+    sh.broker_sends(&publish5(b"s/t1", 2, 9, &[], b"1"));
+    assert_eq!(sh.delivered.len(), 1);
+    // The same id again (no PUBREL yet), now naming a topic under alias 4.
+    let dup = publish5(b"t/longer", 2, 9, &[0x23, 0, 4], b"1");
+    let r = sh.d.handle_rx(&dup, sh.now).unwrap();
+    assert_eq!(
+        r,
+        umqtt_core::driver::Rx::Duplicate {
+            consumed: dup.len(),
+            topic: b"t/longer",
+            alias: 4
+        }
+    );
+}

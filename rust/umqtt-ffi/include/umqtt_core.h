@@ -97,7 +97,8 @@ typedef enum UmqttRxKind {
   // No whole packet yet: `n` = bytes the packet needs in total (a lower bound while its length is
   // incomplete).
   UMQTT_RX_KIND_NEED_MORE = 0,
-  // One packet of `n` bytes was handled: consume them.
+  // One packet of `n` bytes was handled: consume them. MQTT 5: a QoS 2 duplicate with `alias` set
+  // names `topic`: keep it under that alias.
   UMQTT_RX_KIND_CONSUMED = 1,
   // A message to deliver (topic, payload, ...; `n` bytes of the buffer, its head only from
   // umqtt_core_handle_rx_head): make its objects, then umqtt_core_accept_message.

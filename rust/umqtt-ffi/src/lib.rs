@@ -527,6 +527,17 @@ fn fill_rx(rx: &mut UmqttRx, r: Rx<'_>) {
             rx.kind = UmqttRxKind::Consumed;
             rx.n = n;
         }
+        Rx::Duplicate {
+            consumed,
+            topic,
+            alias,
+        } => {
+            rx.kind = UmqttRxKind::Consumed;
+            rx.n = consumed;
+            rx.topic = topic.as_ptr();
+            rx.topic_len = topic.len();
+            rx.alias = alias;
+        }
         Rx::KeepAlive(n) => {
             rx.kind = UmqttRxKind::KeepAlive;
             rx.n = n;

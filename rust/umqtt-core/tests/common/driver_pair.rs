@@ -307,7 +307,7 @@ impl Shim {
             let r = self.d.handle_rx(&self.rxbuf, self.now);
             match r {
                 Ok(Rx::NeedMore(_) | Rx::Idle) => return,
-                Ok(Rx::Consumed(n) | Rx::Connack { consumed: n, .. }) => {
+                Ok(Rx::Consumed(n) | Rx::Connack { consumed: n, .. } | Rx::Duplicate { consumed: n, .. }) => {
                     assert!(n > 0 && n <= self.rxbuf.len(), "consumed {n}");
                     self.rxbuf.drain(..n);
                 }
