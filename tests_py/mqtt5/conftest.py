@@ -19,7 +19,8 @@ DYNSEC_PLUGIN = os.environ.get("UMQTT_MOSQUITTO_DYNSEC",
 ACL_FILE = "topic readwrite umqtt-test/+/ok/#\n"
 
 # Dynamic security: anonymous clients may do everything but subscribe to (or
-# publish on) umqtt-test/<test>/denied/...
+# publish on) umqtt-test/<test>/denied/... and unsubscribe from
+# umqtt-test/<test>/nounsub/... (UNSUBACK 0x87).
 DYNSEC_CONFIG = {
     "defaultACLAccess": {"publishClientSend": True, "publishClientReceive": True, "subscribe": True,
                          "unsubscribe": True},
@@ -28,6 +29,7 @@ DYNSEC_CONFIG = {
     "roles": [{"rolename": "limited", "acls": [
         {"acltype": "subscribePattern", "topic": "umqtt-test/+/denied/#", "priority": 0, "allow": False},
         {"acltype": "publishClientSend", "topic": "umqtt-test/+/denied/#", "priority": 0, "allow": False},
+        {"acltype": "unsubscribePattern", "topic": "umqtt-test/+/nounsub/#", "priority": 0, "allow": False},
     ]}],
     "anonymousGroup": "anonymous",
 }
@@ -91,7 +93,8 @@ def acl_broker(request, _acl_broker):
 
 @pytest.fixture
 def dynsec_broker(request, _dynsec_broker):
-    """Anonymous mosquitto with the dynamic security plugin: umqtt-test/+/denied/# refused."""
+    """Anonymous mosquitto with the dynamic security plugin: umqtt-test/+/denied/# refused,
+    unsubscribing from umqtt-test/+/nounsub/# refused."""
     return _checked(request, "dynsec_broker", _dynsec_broker)
 
 

@@ -11,7 +11,9 @@ What Mosquitto 2.0.11 sends (probed with raw sockets and paho v5):
 - a publish the ACL file denies: PUBACK 0x87 at QoS 1, PUBREC 0x87 at QoS 2
   (a 3.1.1 client gets a plain PUBACK);
 - a QoS 1 publish nobody subscribed to: PUBACK 0x10 No matching subscribers,
-  a success (QoS 2: PUBREC 0x00).
+  a success (QoS 2: PUBREC 0x00);
+- an unsubscribe the dynamic security plugin refuses: UNSUBACK 0x87; one for
+  a filter never subscribed: UNSUBACK 0x11 No subscription existed, a success.
 
 The QuecPython, simple and asyncio faces are checked.
 """
@@ -109,3 +111,18 @@ def test_no_matching_subscribers_is_a_success(broker, mpy, ids):
     assert "Sending PUBACK to {} (m1, rc16)".format(ids.client_id) in log, log
     # (mosquitto 2.0.11 answers the QoS 2 one with PUBREC 0x00.)
     assert "Sending PUBREC to {} (m2, rc0)".format(ids.client_id) in log, log
+
+
+def test_refused_unsubscribe_raises_0x87(dynsec_broker, mpy, ids):
+    r = mpy.run("unsub_denied.py", env=mpy.env(dynsec_broker, ids))
+    assert r.returncode == 0, r.describe()
+    out = r.stdout.splitlines()
+    assert len(out) == 10 and out[-1] == "END", r.describe()
+    for k, face in enumerate(("umqtt", "simple", "aio")):
+        refused, none, sta = out[3 * k:3 * k + 3]
+        prefix = face + " refused RAISED MQTTException 135 "
+        assert refused.startswith(prefix) and "not authorized" in refused.lower(), r.describe()
+        assert none == face + " none RETURNED None", r.describe()       # UNSUBACK 0x11: a success
+        assert sta == face + " STA 0", r.describe()
+    log = dynsec_broker.new_log()
+    assert log.count("Received UNSUBSCRIBE from {}".format(ids.client_id)) == 6, log
