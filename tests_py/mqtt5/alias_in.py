@@ -6,7 +6,8 @@
 # B. an empty topic with alias 2, never set; C. "a/c" with alias 5, above
 #    the 4 advertised; D. alias 0: each drops the connection (an exception),
 #    nothing delivered, not even the valid PUBLISH that follows;
-# E. topic_alias_maximum 100 asked: 16 advertised, alias 16 taken, 17 not.
+# E. topic_alias_maximum 100 asked: 16 advertised, alias 16 taken, 17 not;
+# F. a QoS 2 duplicate that sets an alias: delivered once, the alias kept.
 # Env: none.
 from umqtt import MQTTClient
 from v5_common import opener, hx, err
@@ -83,4 +84,22 @@ for label, alias in (("E16", 16), ("E17", 17)):
     c.close()
 s = made[0].sent if made else b""
 print("E CONNECT", hx(s[:s[1] + 2]) if len(s) > 1 else "none")
+
+# F. A QoS 2 message, then its DUP copy (before PUBREL) that sets alias 3:
+#    delivered once, and the alias set by the copy resolves the next PUBLISH.
+got[:] = []
+made[:] = []
+dup = publish(b"q/2", b"once", 3, 2, 9)
+dup = bytes([dup[0] | 0x08]) + dup[1:]
+c = client(CONNACK + publish(b"q/2", b"once", None, 2, 9) + dup + b"\x62\x02\x00\x09"
+           + publish(b"", b"by alias", 3))
+try:
+    while len(got) < 2:
+        c.wait_msg()
+except Exception as e:
+    print("F", err(e))
+print("F delivered", [(m.topic, m.payload, m.qos) for m in got])
+s = made[0].sent
+print("F sent", hx(s[s[1] + 2:]))
+c.close()
 print("END")

@@ -8,7 +8,9 @@ repeated publish), and the paho peer gets all 20 on the full topic.
 
 Incoming (a scripted broker, exact bytes): aliases the broker sets are
 resolved (message.topic is always the full topic); an alias never set, above
-the topic_alias_maximum we advertised (4), or 0 drops the connection."""
+the topic_alias_maximum we advertised (4), or 0 drops the connection; an
+asked maximum above 16 is advertised as 16; a QoS 2 duplicate that sets an
+alias is delivered once and its alias kept."""
 
 import re
 
@@ -83,4 +85,17 @@ def test_incoming_alias_maximum_capped_to_16_scripted(mpy):
     e_connect = bytes.fromhex(out[13].split()[2])
     n = e_connect[12]
     assert (0x22, b"\x00\x10") in parse_properties(e_connect[13:13 + n]), r.describe()
-    assert out[14:] == ["END"], r.describe()
+    assert out[-1] == "END", r.describe()
+
+
+def test_incoming_qos2_duplicate_setting_an_alias_scripted(mpy):
+    r = mpy.run("alias_in.py", timeout=30)
+    assert r.returncode == 0, r.describe()
+    out = r.stdout.splitlines()
+    # The DUP copy of a QoS 2 message (before PUBREL) sets alias 3: the
+    # message is delivered once, the alias resolves the next PUBLISH.
+    assert out[14:] == [
+        "F delivered " + repr([(b"q/2", b"once", 2), (b"q/2", b"by alias", 0)]),
+        "F sent 500200095002000970020009",          # PUBREC, PUBREC (the copy), PUBCOMP
+        "END",
+    ], r.describe()
