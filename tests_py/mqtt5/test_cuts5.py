@@ -7,8 +7,10 @@ reconn=True, clean_session=False, so Session Expiry 0xFFFFFFFF); a paho
 3.1.1 peer with clean_session=False on the broker directly. Cuts at random
 stream positions and inside or after chosen packets (PUBREC, PUBREL,
 PUBCOMP, PUBACK, PUBLISH, the CONNACK of a reconnect). Pass: every message
-arrives byte-exact both ways, no QoS 2 message is delivered twice, the
-client reconnected after every cut. ``UMQTT_V5CUTS_SEED`` replays a plan.
+arrives byte-exact both ways, no QoS 2 message is delivered twice (but for
+one the broker sends again as a PUBLISH after its own PUBREL for the id,
+which Mosquitto 2.0.11 does with MQTT 5 after a cut inside a CONNACK: told
+apart on the wire and reported), the client reconnected after every cut. ``UMQTT_V5CUTS_SEED`` replays a plan.
 """
 
 import hashlib
@@ -234,7 +236,39 @@ def test_v5_qos1_qos2_both_ways_through_forced_cuts(make_broker, make_proxy, per
         elif down[q]["hash"] != down[q]["hash_expected"]:
             problems.append("peer->device QoS {} payload hash differs".format(q))
     if down[2]["dups"]:
-        problems.append("peer->device QoS 2 delivered twice: {} times".format(down[2]["dups"]))
+        # Each QoS 2 message delivered twice, as the broker sent it: the
+        # copies on the wire toward the device (connection, packet id, DUP)
+        # and the PUBRELs. Mosquitto 2.0.11 with MQTT 5 sometimes sends a
+        # PUBLISH again (DUP) after it has sent that id's PUBREL, on a later
+        # connection (seen after a cut inside a CONNACK): the exchange was
+        # complete for the client, which then takes the PUBLISH as a new
+        # message, as the spec makes it (4.3.3: the sender must not). Those
+        # are counted apart; any other duplicate fails.
+        dup_idx = [int(l.split()[1]) for l in dev.lines if l.startswith("DUP2 ")]
+        copies, pubrels = {}, {}
+        for cn in proxy.connections:
+            for rec in cn.records["down"]:
+                head = bytes(rec.head)
+                if rec.type == 3 and rec.qos == 2:
+                    for i in dup_idx:
+                        if b"d2:%06d:" % i in head:
+                            copies.setdefault(i, []).append((cn.id, rec.publish_id(), rec.dup))
+                elif rec.type == 6 and len(head) >= 4:
+                    pubrels.setdefault((head[2] << 8) | head[3], []).append(cn.id)
+
+        def after_pubrel(i):
+            return any(c > r for c, pid, _ in copies.get(i, []) for r in pubrels.get(pid, []))
+
+        broker_made = [i for i in dup_idx if after_pubrel(i)]
+        figures("peer->device QoS 2: {} delivered twice, {} of them re-sent by the broker as PUBLISH after its "
+                "PUBREL for the id".format(len(dup_idx), len(broker_made)))
+        ours = sorted(set(dup_idx) - set(broker_made))
+        if ours or len(dup_idx) != down[2]["dups"]:
+            problems.append("peer->device QoS 2 delivered twice: {} times (indices {}); copies on the wire: {}; "
+                            "PUBRELs of those ids: {}".format(down[2]["dups"], ours or dup_idx,
+                                                              {i: copies.get(i) for i in ours or dup_idx},
+                                                              {pid: pubrels.get(pid) for i in ours or dup_idx
+                                                               for _, pid, _ in copies.get(i, [])}))
     if out["corrupt"] != "0" or out["foreign"] != "0":
         problems.append("device got corrupt {} / foreign {} messages".format(out["corrupt"], out["foreign"]))
     if out["pub_errors"] != "0":
