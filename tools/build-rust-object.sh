@@ -7,8 +7,10 @@
 #       cargo builds the umqtt-ffi staticlib (cargo decides what is stale), then,
 #       only when the library is newer than OBJ, `ld -r --unique --whole-archive`
 #       merges it into one relocatable object and `objcopy` keeps only umqtt_*
-#       global (Rust's memcpy and __aeabi_* become local: no clash with the
-#       port's libc or libgcc) and drops the sections a firmware link rejects.
+#       global (Rust's __aeabi_* and the rest of compiler_builtins become local:
+#       no clash with the port's libc or libgcc; memcpy, memmove, memset and
+#       memcmp stay, weak, so the port's own are used) and drops the sections a
+#       firmware link rejects.
 #   tools/build-rust-object.sh --print-target
 #       prints the Rust target it would build for ("host" for the host).
 #
@@ -221,7 +223,15 @@ if [ ! -f "$out" ] || [ "$lib" -nt "$out" ]; then
     echo "LD -r $out"
     mkdir -p "$(dirname "$out")"
     "$ld" -r --unique --whole-archive -o "$out.tmp" "$lib"
+    # memcpy, memmove, memset, memcmp stay global but weak: the port's C
+    # library defines them (every MicroPython port links them), its definitions
+    # win and compiler_builtins' copies drop out at --gc-sections; umqtt-ffi's
+    # __aeabi_mem* on ARM jump to them. A port without its own keeps Rust's.
     "$objcopy" --wildcard --keep-global-symbol='umqtt_*' \
+        --keep-global-symbol=memcpy --keep-global-symbol=memmove \
+        --keep-global-symbol=memset --keep-global-symbol=memcmp \
+        --weaken-symbol=memcpy --weaken-symbol=memmove \
+        --weaken-symbol=memset --weaken-symbol=memcmp \
         --remove-section='.ARM.exidx*' --remove-section='.ARM.extab*' \
         --remove-section=.llvmbc --remove-section=.llvmcmd "$out.tmp" "$out"
     rm -f "$out.tmp"

@@ -1056,6 +1056,57 @@ mod port {
     }
 }
 
+/// Bare-metal ARM: the ARM EABI memory helpers the compiler calls
+/// (`__aeabi_memcpy`, ...) jump to `memcpy`, `memmove` and `memset`, which
+/// tools/build-rust-object.sh leaves weak in the Rust object so that the
+/// port's C library (every MicroPython port links them) provides them, instead
+/// of compiler_builtins' copies (about 1.2 KB of flash on Cortex-M3). These
+/// strong definitions override compiler_builtins' weak ones. Argument orders:
+/// `__aeabi_memclr(dest, n)` is `memset(dest, 0, n)`, `__aeabi_memset(dest, n,
+/// c)` is `memset(dest, c, n)`.
+/// cbindgen:ignore
+#[cfg(all(not(test), target_arch = "arm", target_os = "none"))]
+mod aeabi_mem {
+    /// A tail call to `$to`: a direct branch where it reaches (Thumb-2, ARM), a
+    /// register branch on Thumb-1 (whose `b` reaches only 2 KiB).
+    #[cfg(any(target_feature = "thumb2", not(target_feature = "thumb-mode")))]
+    macro_rules! jump {
+        ($to:literal) => {
+            concat!("b ", $to, "\n")
+        };
+    }
+    #[cfg(not(any(target_feature = "thumb2", not(target_feature = "thumb-mode"))))]
+    macro_rules! jump {
+        ($to:literal) => {
+            concat!("ldr r3, 1f\nbx r3\n.p2align 2\n1: .word ", $to, "\n")
+        };
+    }
+    macro_rules! thunk {
+        ($name:literal, $pre:literal, $to:literal) => {
+            concat!(
+                ".section .text.", $name, ",\"ax\",%progbits\n",
+                ".global ", $name, "\n.type ", $name, ",%function\n.p2align 1\n",
+                $name, ":\n", $pre, jump!($to),
+                ".size ", $name, ", . - ", $name, "\n"
+            )
+        };
+    }
+    core::arch::global_asm!(
+        thunk!("__aeabi_memcpy", "", "memcpy"),
+        thunk!("__aeabi_memcpy4", "", "memcpy"),
+        thunk!("__aeabi_memcpy8", "", "memcpy"),
+        thunk!("__aeabi_memmove", "", "memmove"),
+        thunk!("__aeabi_memmove4", "", "memmove"),
+        thunk!("__aeabi_memmove8", "", "memmove"),
+        thunk!("__aeabi_memset", "mov r3, r1\nmov r1, r2\nmov r2, r3\n", "memset"),
+        thunk!("__aeabi_memset4", "mov r3, r1\nmov r1, r2\nmov r2, r3\n", "memset"),
+        thunk!("__aeabi_memset8", "mov r3, r1\nmov r1, r2\nmov r2, r3\n", "memset"),
+        thunk!("__aeabi_memclr", "mov r2, r1\nmovs r1, #0\n", "memset"),
+        thunk!("__aeabi_memclr4", "mov r2, r1\nmovs r1, #0\n", "memset"),
+        thunk!("__aeabi_memclr8", "mov r2, r1\nmovs r1, #0\n", "memset"),
+    );
+}
+
 #[cfg(not(test))]
 #[panic_handler]
 fn panic(_info: &core::panic::PanicInfo<'_>) -> ! {
