@@ -148,22 +148,70 @@ pub struct ConnectFields<'a> {
 
 /// Encodes CONNECT; returns its length.
 pub fn encode_connect(c: &ConnectFields<'_>, out: &mut [u8]) -> Result<usize, Error> {
+    connect_with(c, None, out)
+}
+
+/// The property blocks of an MQTT 5 CONNECT (level 5), for [`connect_with`].
+#[cfg(feature = "mqtt5")]
+pub(crate) struct ConnectProps<'a> {
+    pub props: &'a [crate::v5::properties::Property<'a>],
+    pub raw: &'a [u8],
+    pub will_props: &'a [crate::v5::properties::Property<'a>],
+    pub will_raw: &'a [u8],
+}
+/// No MQTT 5: never given.
+#[cfg(not(feature = "mqtt5"))]
+pub(crate) enum ConnectProps {}
+
+/// The one CONNECT encoder for every level: 3 and 4 (`v5` `None`) and 5
+/// (`v5` `Some`: its property blocks are sized and checked, in the order
+/// [`crate::v5::encode::encode_connect`] documents, and written). Out of
+/// line so that the 3.1.1 and MQTT 5 callers share it.
+#[cfg_attr(not(feature = "mqtt5"), allow(clippy::needless_lifetimes))]
+pub(crate) fn connect_with<'a>(
+    c: &ConnectFields<'_>,
+    #[cfg(feature = "mqtt5")] v5: Option<&ConnectProps<'a>>,
+    #[cfg(not(feature = "mqtt5"))] v5: Option<&'a ConnectProps>,
+    out: &mut [u8],
+) -> Result<usize, Error> {
+    #[cfg(feature = "mqtt5")]
+    use crate::v5::{
+        encode::sizes_raw as sizes,
+        properties::{self, PacketKind},
+    };
     let name: &[u8] = if c.protocol_level == 3 {
         b"MQIsdp"
     } else {
         b"MQTT"
     };
     let mut flags = 0u8;
-    // name + level + flags + keepalive
+    // name + level + flags + keepalive (+ properties)
     let mut rem = add(field(name.len())?, 4)?;
+    #[cfg(feature = "mqtt5")]
+    let mut blocks = (0, 0);
+    #[cfg(feature = "mqtt5")]
+    if let Some(v) = v5 {
+        let (content, size) = sizes(v.props, v.raw, PacketKind::Connect)?;
+        blocks.0 = content;
+        rem = add(rem, size)?;
+    }
     rem = add(rem, field(c.client_id.len())?)?;
     if c.clean_session {
         flags |= 0x02;
     }
     if let Some(w) = &c.will {
+        if v5.is_some() && w.qos > 2 {
+            return Err(Error::BadArgument);
+        }
         flags |= 0x04 | ((w.qos & 0x03) << 3);
         if w.retain {
             flags |= 0x20;
+        }
+        #[cfg(feature = "mqtt5")]
+        if let Some(v) = v5 {
+            let (content, size) = sizes(v.will_props, v.will_raw, PacketKind::Will)?;
+            blocks.1 = content;
+            rem = add(rem, size)?;
         }
         rem = add(rem, field(w.topic.len())?)?;
         rem = add(rem, field(w.payload.len())?)?;
@@ -184,8 +232,18 @@ pub fn encode_connect(c: &ConnectFields<'_>, out: &mut [u8]) -> Result<usize, Er
     w.u8(c.protocol_level);
     w.u8(flags);
     w.u16(c.keepalive_s);
+    #[cfg(feature = "mqtt5")]
+    if let Some(v) = v5 {
+        properties::write_block(&mut w, v.props.iter(), blocks.0);
+        w.bytes(v.raw);
+    }
     w.field(c.client_id);
     if let Some(will) = &c.will {
+        #[cfg(feature = "mqtt5")]
+        if let Some(v) = v5 {
+            properties::write_block(&mut w, v.will_props.iter(), blocks.1);
+            w.bytes(v.will_raw);
+        }
         w.field(will.topic);
         w.field(will.payload);
     }
@@ -347,7 +405,10 @@ pub enum Incoming<'a> {
 #[cfg_attr(any(test, feature = "debug"), derive(Debug))]
 pub enum Decoded<'a> {
     NeedMore(usize),
-    Packet { consumed: usize, packet: Incoming<'a> },
+    Packet {
+        consumed: usize,
+        packet: Incoming<'a>,
+    },
 }
 
 /// Frames the packet at the start of `buf` and, once whole and length-checked
@@ -395,7 +456,9 @@ pub fn decode_head(buf: &[u8]) -> Result<DecodedHead<'_>, Error> {
         frame::Head::Whole => return Ok(DecodedHead::Whole),
         frame::Head::Publish { framed, head_len } => (framed, head_len),
     };
-    let body = buf.get(f.header_len..head_len).ok_or(Error::ProtocolError)?;
+    let body = buf
+        .get(f.header_len..head_len)
+        .ok_or(Error::ProtocolError)?;
     Ok(DecodedHead::Publish {
         consumed: head_len,
         packet: decode_publish(f.header, body)?,
