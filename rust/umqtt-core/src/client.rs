@@ -269,7 +269,7 @@ fn mqtt_string(b: &[u8], err: Error) -> Result<(), Error> {
     if b.len() > crate::MAX_STRING {
         return Err(Error::PacketTooLarge);
     }
-    if b.contains(&0) || core::str::from_utf8(b).is_err() {
+    if crate::mqtt_utf8(b).is_none() {
         return Err(err);
     }
     Ok(())

@@ -4,11 +4,10 @@ use crate::{Error, MAX_STRING};
 
 /// A UTF-8 string MQTT can carry: at most 65 535 bytes, no U+0000.
 fn mqtt_str(b: &[u8]) -> Option<&str> {
-    // A plain loop, not `contains` (which brings memchr).
-    if b.len() > MAX_STRING || b.iter().any(|&c| c == 0) {
+    if b.len() > MAX_STRING {
         return None;
     }
-    core::str::from_utf8(b).ok()
+    crate::mqtt_utf8(b)
 }
 
 /// Checks a topic name for PUBLISH: non-empty, UTF-8, no NUL, no wildcard,
