@@ -48,7 +48,7 @@ pub fn name(code: u8) -> &'static str {
 
 /// May a packet of `kind` carry `code`, whoever sends it (the spec's table
 /// 2-6)? [`from_server`] and [`from_client`] narrow it by sender.
-pub fn allowed(kind: PacketKind, code: u8) -> bool {
+pub const fn allowed(kind: PacketKind, code: u8) -> bool {
     match kind {
         PacketKind::Connack => matches!(
             code,
@@ -84,6 +84,11 @@ pub fn allowed(kind: PacketKind, code: u8) -> bool {
 /// and an AUTH "re-authenticate" (0x19) come only from a client (3.14.2.1,
 /// 3.15.2.1).
 pub fn from_server(kind: PacketKind, code: u8) -> bool {
+    has(&FROM_SERVER, kind, code)
+}
+
+/// [`from_server`]'s rule, which builds its table.
+const fn server_rule(kind: PacketKind, code: u8) -> bool {
     allowed(kind, code)
         && !matches!(
             (kind, code),
@@ -96,6 +101,11 @@ pub fn from_server(kind: PacketKind, code: u8) -> bool {
 /// authorized, server busy, session taken over, use another server, ...),
 /// AUTH's success, anything in CONNACK, SUBACK or UNSUBACK.
 pub fn from_client(kind: PacketKind, code: u8) -> bool {
+    has(&FROM_CLIENT, kind, code)
+}
+
+/// [`from_client`]'s rule, which builds its table.
+const fn client_rule(kind: PacketKind, code: u8) -> bool {
     match kind {
         PacketKind::Disconnect => {
             matches!(code, 0x00 | 0x04 | 0x80..=0x83 | 0x90 | 0x93..=0x99)
@@ -106,9 +116,109 @@ pub fn from_client(kind: PacketKind, code: u8) -> bool {
     }
 }
 
+/// Every packet kind, in the order of their values.
+const KINDS: [PacketKind; 14] = [
+    PacketKind::Connect,
+    PacketKind::Connack,
+    PacketKind::Publish,
+    PacketKind::Will,
+    PacketKind::Puback,
+    PacketKind::Pubrec,
+    PacketKind::Pubrel,
+    PacketKind::Pubcomp,
+    PacketKind::Subscribe,
+    PacketKind::Suback,
+    PacketKind::Unsubscribe,
+    PacketKind::Unsuback,
+    PacketKind::Disconnect,
+    PacketKind::Auth,
+];
+
+/// The assigned reason codes below 0x80.
+const LOW: [u8; 8] = [0x00, 0x01, 0x02, 0x04, 0x10, 0x11, 0x18, 0x19];
+
+/// A reason code's bit in a packet kind's set: 0x80..=0xa2 are bits 0..=34,
+/// the eight assigned codes below 0x80 ([`LOW`]) bits 35..=42; no other code
+/// is assigned (a table built with one would not compile).
+const fn index(code: u8) -> Option<usize> {
+    if code >= 0x80 {
+        return if code <= 0xa2 {
+            Some((code - 0x80) as usize)
+        } else {
+            None
+        };
+    }
+    let mut i = 0;
+    while i < LOW.len() {
+        if LOW[i] == code {
+            return Some(35 + i);
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Whether `code` is in `kind`'s set of `table` (in 32-bit words: no
+/// 64-bit shifts on a 32-bit device).
+fn has(table: &[[u32; 2]; 14], kind: PacketKind, code: u8) -> bool {
+    match (table.get(kind as usize), index(code)) {
+        (Some(words), Some(i)) => words[(i / 32) & 1] >> (i % 32) & 1 != 0,
+        _ => false,
+    }
+}
+
+/// A rule as one set of codes per packet kind, computed when compiling:
+/// a table of 14 words is far smaller on a device than the rule's matches.
+const fn table(server: bool) -> [[u32; 2]; 14] {
+    let mut t = [[0u32; 2]; 14];
+    let mut k = 0;
+    while k < KINDS.len() {
+        let mut code = 0usize;
+        while code < 256 {
+            let c = code as u8;
+            let ok = if server {
+                server_rule(KINDS[k], c)
+            } else {
+                client_rule(KINDS[k], c)
+            };
+            if ok {
+                match index(c) {
+                    Some(i) => t[k][i / 32] |= 1 << (i % 32),
+                    None => panic!("a reason code without a bit"),
+                }
+            }
+            code += 1;
+        }
+        assert!(KINDS[k] as usize == k, "KINDS out of order");
+        k += 1;
+    }
+    t
+}
+
+const FROM_SERVER: [[u32; 2]; 14] = table(true);
+const FROM_CLIENT: [[u32; 2]; 14] = table(false);
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_tables_agree_with_the_rules_for_every_kind_and_code() {
+        for kind in KINDS {
+            for code in 0..=255u8 {
+                assert_eq!(
+                    from_server(kind, code),
+                    server_rule(kind, code),
+                    "{kind:?} {code:#x}"
+                );
+                assert_eq!(
+                    from_client(kind, code),
+                    client_rule(kind, code),
+                    "{kind:?} {code:#x}"
+                );
+            }
+        }
+    }
 
     /// The match `name` was before its table.
     fn name_by_match(code: u8) -> &'static str {
