@@ -246,7 +246,10 @@ pub struct SubOptions {
 
 impl SubOptions {
     pub const fn qos(qos: u8) -> Self {
-        SubOptions { options: qos, id: 0 }
+        SubOptions {
+            options: qos,
+            id: 0,
+        }
     }
 }
 
@@ -566,26 +569,42 @@ impl<'m> Client<'m> {
         if !self.session.can_add_op() {
             return Err(Error::InflightFull);
         }
+        let sub = kind == OpKind::Subscribe;
         #[cfg(feature = "mqtt5")]
-        if self.level == 5 {
-            return self.op_v5(kind, filter, o, owner, now, out);
-        }
-        if o.options > 2 || o.id != 0 {
-            return Err(Error::BadArgument);
-        }
-        let qos = o.options;
-        let size = match kind {
-            OpKind::Subscribe => codec::subscribe_size(filter.len())?,
-            OpKind::Unsubscribe => codec::unsubscribe_size(filter.len())?,
+        let v5 = self.level == 5;
+        #[cfg(not(feature = "mqtt5"))]
+        let v5 = false;
+        let sid = if v5 {
+            // Subscription options (3.8.3.1): reserved bits 0, retain
+            // handling 0..=2; a Subscription Identifier 1..=268 435 455
+            // (SUBSCRIBE only; 0: none).
+            if o.options & 0xc0 != 0 || o.options >> 4 & 3 == 3 || (sub && o.id > 268_435_455) {
+                return Err(Error::BadArgument);
+            }
+            if sub {
+                o.id
+            } else {
+                0
+            }
+        } else {
+            if o.options > 2 || o.id != 0 {
+                return Err(Error::BadArgument);
+            }
+            0
         };
+        let op = codec::Op {
+            sub,
+            filter,
+            options: o.options,
+            v5,
+            sid,
+        };
+        let size = op.size()?;
         if out.len() < size {
             return Err(Error::BufferTooSmall(size));
         }
         let (pid, ticket) = self.session.add_op(kind, owner.sub, owner.forgotten)?;
-        let n = match kind {
-            OpKind::Subscribe => codec::encode_subscribe(pid, filter, qos, out)?,
-            OpKind::Unsubscribe => codec::encode_unsubscribe(pid, filter, out)?,
-        };
+        let n = op.encode(pid, out)?;
         self.keepalive.on_sent(now);
         Ok((n, ticket))
     }
@@ -687,13 +706,22 @@ impl<'m> Client<'m> {
     /// `buf` is handled from its head: the event's payload is empty, the
     /// head's bytes are consumed, and the second value says how many payload
     /// bytes follow them on the stream (0 for a packet handled whole).
-    pub fn handle_rx_head<'a>(&mut self, buf: &'a [u8], now: u32) -> Result<(Rx<'a>, usize), Error> {
+    pub fn handle_rx_head<'a>(
+        &mut self,
+        buf: &'a [u8],
+        now: u32,
+    ) -> Result<(Rx<'a>, usize), Error> {
         self.receive(buf, now, true)
     }
 
     /// [`Client::handle_rx`] and [`Client::handle_rx_head`] (one body: the
     /// firmware carries one copy of the packet handling).
-    pub fn receive<'a>(&mut self, buf: &'a [u8], now: u32, head: bool) -> Result<(Rx<'a>, usize), Error> {
+    pub fn receive<'a>(
+        &mut self,
+        buf: &'a [u8],
+        now: u32,
+        head: bool,
+    ) -> Result<(Rx<'a>, usize), Error> {
         if self.state == ConnState::Disconnected {
             return Err(Error::NotConnected);
         }
@@ -707,7 +735,12 @@ impl<'m> Client<'m> {
         r
     }
 
-    fn handle_packet<'a>(&mut self, buf: &'a [u8], now: u32, head: bool) -> Result<(Rx<'a>, usize), Error> {
+    fn handle_packet<'a>(
+        &mut self,
+        buf: &'a [u8],
+        now: u32,
+        head: bool,
+    ) -> Result<(Rx<'a>, usize), Error> {
         #[cfg(feature = "mqtt5")]
         if self.level == 5 {
             return match self.decode_v5(buf, head)? {
@@ -722,18 +755,19 @@ impl<'m> Client<'m> {
                     .map(|rx| (rx, body_len)),
             };
         }
-        let (consumed, packet, body_len) = match head.then(|| codec::decode_head(buf)).transpose()? {
-            Some(DecodedHead::NeedMore(n)) => return Ok((Rx::NeedMore(n), 0)),
-            Some(DecodedHead::Publish {
-                consumed,
-                packet,
-                body_len,
-            }) => (consumed, packet, body_len),
-            Some(DecodedHead::Whole) | None => match codec::decode(buf)? {
-                Decoded::NeedMore(n) => return Ok((Rx::NeedMore(n), 0)),
-                Decoded::Packet { consumed, packet } => (consumed, packet, 0),
-            },
-        };
+        let (consumed, packet, body_len) =
+            match head.then(|| codec::decode_head(buf)).transpose()? {
+                Some(DecodedHead::NeedMore(n)) => return Ok((Rx::NeedMore(n), 0)),
+                Some(DecodedHead::Publish {
+                    consumed,
+                    packet,
+                    body_len,
+                }) => (consumed, packet, body_len),
+                Some(DecodedHead::Whole) | None => match codec::decode(buf)? {
+                    Decoded::NeedMore(n) => return Ok((Rx::NeedMore(n), 0)),
+                    Decoded::Packet { consumed, packet } => (consumed, packet, 0),
+                },
+            };
         self.handle_packet_decoded(consumed, packet, Extra::default(), now)
             .map(|rx| (rx, body_len))
     }
@@ -788,7 +822,9 @@ impl<'m> Client<'m> {
                 if self.level == 5 {
                     ev.alias = self.rx_alias_v5(topic_bytes, extra.props)?;
                 }
-                if !(topic_bytes.is_empty() && ev.alias != 0) && topic::topic_name(topic_bytes).is_err() {
+                if !(topic_bytes.is_empty() && ev.alias != 0)
+                    && topic::topic_name(topic_bytes).is_err()
+                {
                     return Err(Error::ProtocolError);
                 }
                 ev.props = extra.props;

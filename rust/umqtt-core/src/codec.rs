@@ -348,6 +348,70 @@ pub fn encode_unsubscribe(pid: PacketId, filter: &[u8], out: &mut [u8]) -> Resul
     w.finish()
 }
 
+/// A SUBSCRIBE (`sub`, with the options byte `options`) or UNSUBSCRIBE of
+/// one filter (validated by the caller), for every level: `v5` adds MQTT 5's
+/// property block, holding a Subscription Identifier when `sid` is not 0
+/// (1..=268 435 455, checked by the caller). The size is checked before
+/// anything is written.
+pub(crate) struct Op<'a> {
+    pub sub: bool,
+    pub filter: &'a [u8],
+    pub options: u8,
+    pub v5: bool,
+    pub sid: u32,
+}
+
+impl Op<'_> {
+    /// MQTT 5 (never without the feature: its code drops out).
+    fn is_v5(&self) -> bool {
+        cfg!(feature = "mqtt5") && self.v5
+    }
+
+    /// The property block's content size (MQTT 5).
+    fn props(&self) -> usize {
+        if self.sid != 0 {
+            1 + varint_len(self.sid as usize)
+        } else {
+            0
+        }
+    }
+
+    /// Remaining length.
+    fn rem(&self) -> Result<usize, Error> {
+        let block = if self.is_v5() { 1 + self.props() } else { 0 };
+        add(2 + block + usize::from(self.sub), field(self.filter.len())?)
+    }
+
+    /// Size of the packet.
+    pub fn size(&self) -> Result<usize, Error> {
+        packet_size(self.rem()?)
+    }
+
+    /// Encodes it with `pid`.
+    pub fn encode(&self, pid: PacketId, out: &mut [u8]) -> Result<usize, Error> {
+        let rem = self.rem()?;
+        let size = packet_size(rem)?;
+        let mut w = Writer::new(room(out, size)?);
+        w.u8(if self.sub { 0x82 } else { 0xa2 });
+        w.varint(rem);
+        w.u16(pid.get());
+        if self.is_v5() {
+            let n = self.props();
+            w.varint(n);
+            if n != 0 {
+                // Subscription Identifier (3.8.2.1.2)
+                w.u8(0x0b);
+                w.varint(self.sid as usize);
+            }
+        }
+        w.field(self.filter);
+        if self.sub {
+            w.u8(self.options);
+        }
+        w.finish()
+    }
+}
+
 /// A 4-byte acknowledgement: `first` is 0x40 PUBACK, 0x50 PUBREC, 0x62 PUBREL, 0x70 PUBCOMP.
 pub fn ack(first: u8, pid: u16) -> [u8; 4] {
     let [hi, lo] = pid.to_be_bytes();
@@ -535,6 +599,101 @@ fn decode_publish(header: u8, body: &[u8]) -> Result<Incoming<'_>, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The one-filter SUBSCRIBE/UNSUBSCRIBE encoder the client uses writes
+    /// what the 3.1.1 encoders and (MQTT 5) the general v5 encoders write.
+    #[test]
+    fn op_writes_what_the_packet_encoders_write() {
+        let long = [b'f'; 300];
+        let pid = PacketId::new(0x1234).unwrap();
+        for filter in [&b"a"[..], b"a/+/#", &long] {
+            for qos in 0..=2u8 {
+                let op = Op {
+                    sub: true,
+                    filter,
+                    options: qos,
+                    v5: false,
+                    sid: 0,
+                };
+                let (mut a, mut b) = ([0u8; 400], [0u8; 400]);
+                let n = op.encode(pid, &mut a).unwrap();
+                assert_eq!(n, op.size().unwrap());
+                let m = encode_subscribe(pid, filter, qos, &mut b).unwrap();
+                assert_eq!(a[..n], b[..m]);
+            }
+            let op = Op {
+                sub: false,
+                filter,
+                options: 0,
+                v5: false,
+                sid: 0,
+            };
+            let (mut a, mut b) = ([0u8; 400], [0u8; 400]);
+            let n = op.encode(pid, &mut a).unwrap();
+            assert_eq!(n, op.size().unwrap());
+            let m = encode_unsubscribe(pid, filter, &mut b).unwrap();
+            assert_eq!(a[..n], b[..m]);
+            #[cfg(feature = "mqtt5")]
+            {
+                use crate::v5::encode as e5;
+                for options in [0u8, 1, 2, 0x04, 0x08, 0x10, 0x20, 0x2e] {
+                    for sid in [
+                        0u32,
+                        1,
+                        127,
+                        128,
+                        16_383,
+                        16_384,
+                        2_097_151,
+                        2_097_152,
+                        268_435_455,
+                    ] {
+                        let op = Op {
+                            sub: true,
+                            filter,
+                            options,
+                            v5: true,
+                            sid,
+                        };
+                        let (mut a, mut b) = ([0u8; 400], [0u8; 400]);
+                        let n = op.encode(pid, &mut a).unwrap();
+                        assert_eq!(n, op.size().unwrap());
+                        let subs = [e5::Subscription {
+                            filter,
+                            options: e5::SubscriptionOptions {
+                                qos: options & 3,
+                                no_local: options & 4 != 0,
+                                retain_as_published: options & 8 != 0,
+                                retain_handling: options >> 4 & 3,
+                            },
+                        }];
+                        let sid = (sid != 0).then_some(sid);
+                        let m = e5::encode_subscribe(pid, &subs, sid, &[], &mut b).unwrap();
+                        assert_eq!(a[..n], b[..m], "{options:#x} {sid:?}");
+                        // Too small by one: the size, nothing written.
+                        let mut c = [0u8; 400];
+                        assert_eq!(
+                            op.encode(pid, &mut c[..n - 1]),
+                            Err(Error::BufferTooSmall(n))
+                        );
+                        assert!(c.iter().all(|&x| x == 0));
+                    }
+                }
+                let op = Op {
+                    sub: false,
+                    filter,
+                    options: 0,
+                    v5: true,
+                    sid: 0,
+                };
+                let (mut a, mut b) = ([0u8; 400], [0u8; 400]);
+                let n = op.encode(pid, &mut a).unwrap();
+                assert_eq!(n, op.size().unwrap());
+                let m = e5::encode_unsubscribe(pid, &[filter], &[], &mut b).unwrap();
+                assert_eq!(a[..n], b[..m]);
+            }
+        }
+    }
 
     fn connect311() -> ConnectFields<'static> {
         ConnectFields {

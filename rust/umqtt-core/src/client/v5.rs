@@ -4,9 +4,8 @@
 //! the packets the 3.1.1 state machine already handles, plus what 5 adds
 //! (reason codes, properties, aliases, DISCONNECT from the broker).
 
-use super::{Client, Extra, SubOptions};
+use super::{Client, Extra};
 use crate::codec::{ConnectFields, Incoming};
-use crate::session::OpKind;
 use crate::v5::decode::{self, Incoming as In5};
 use crate::v5::encode;
 use crate::v5::link::TxAlias;
@@ -162,59 +161,25 @@ impl<'m> Client<'m> {
         Ok(Sent { len, ticket, slot })
     }
 
-    pub(super) fn op_v5(
-        &mut self,
-        kind: OpKind,
-        filter: &[u8],
-        o: SubOptions,
-        owner: super::OpOwner,
-        now: u32,
-        out: &mut [u8],
-    ) -> Result<(usize, u32), Error> {
-        if o.options & 0xc0 != 0 || o.options >> 4 & 3 == 3 {
-            return Err(Error::BadArgument);
-        }
-        let subs = [encode::Subscription {
-            filter,
-            options: encode::SubscriptionOptions {
-                qos: o.options & 3,
-                no_local: o.options & 0x04 != 0,
-                retain_as_published: o.options & 0x08 != 0,
-                retain_handling: o.options >> 4 & 3,
-            },
-        }];
-        let sid = (o.id != 0).then_some(o.id);
-        let encode = |pid, out: &mut [u8]| match kind {
-            OpKind::Subscribe => encode::encode_subscribe(pid, &subs, sid, &[], out),
-            OpKind::Unsubscribe => encode::encode_unsubscribe(pid, &[filter], &[], out),
-        };
-        // Checked and sized with a placeholder id before anything changes.
-        let placeholder = crate::pid::PacketId::new(1).ok_or(Error::BadArgument)?;
-        encode(placeholder, out)?;
-        let (pid, ticket) = self.session.add_op(kind, owner.sub, owner.forgotten)?;
-        let n = encode(pid, out)?;
-        self.keepalive.on_sent(now);
-        Ok((n, ticket))
-    }
-
     /// Decodes the MQTT 5 packet at the start of `buf` into what the 3.1.1
     /// handling takes; DISCONNECT from the broker and AUTH end the
     /// connection here.
     pub(super) fn decode_v5<'a>(&mut self, buf: &'a [u8], head: bool) -> Result<Step<'a>, Error> {
         // A PUBLISH whose payload is not all here is handled from its head
         // (fixed header, topic, packet id, properties), as in 3.1.1.
-        let (consumed, packet, body_len) = match head.then(|| decode::decode_head(buf)).transpose()? {
-            Some(decode::DecodedHead::NeedMore(n)) => return Ok(Step::NeedMore(n)),
-            Some(decode::DecodedHead::Publish {
-                consumed,
-                packet,
-                body_len,
-            }) => (consumed, packet, body_len),
-            Some(decode::DecodedHead::Whole) | None => match decode::decode(buf)? {
-                decode::Decoded::NeedMore(n) => return Ok(Step::NeedMore(n)),
-                decode::Decoded::Packet { consumed, packet } => (consumed, packet, 0),
-            },
-        };
+        let (consumed, packet, body_len) =
+            match head.then(|| decode::decode_head(buf)).transpose()? {
+                Some(decode::DecodedHead::NeedMore(n)) => return Ok(Step::NeedMore(n)),
+                Some(decode::DecodedHead::Publish {
+                    consumed,
+                    packet,
+                    body_len,
+                }) => (consumed, packet, body_len),
+                Some(decode::DecodedHead::Whole) | None => match decode::decode(buf)? {
+                    decode::Decoded::NeedMore(n) => return Ok(Step::NeedMore(n)),
+                    decode::Decoded::Packet { consumed, packet } => (consumed, packet, 0),
+                },
+            };
         let mut extra = Extra::default();
         let packet = match packet {
             In5::Connack {
