@@ -456,20 +456,54 @@ impl<'m> Client<'m> {
         if !props.is_empty() {
             return Err(Error::BadArgument);
         }
-        let size = codec::publish_size(t.len(), payload.len(), qos)?;
-        if qos > 0 && !self.session.can_publish() {
+        let mut p = codec::Pub {
+            topic: t.as_bytes(),
+            payload,
+            qos,
+            pid: None,
+            retain,
+            dup: false,
+            v5: false,
+            alias: 0,
+            raw: &[],
+        };
+        self.publish_pub(&mut p, now, out)
+    }
+
+    /// Sizes `p` (its `pid` set by the session for QoS 1/2), checks it
+    /// against the broker's limit (MQTT 5) and the room, adds it to the
+    /// session and encodes it: the publish of every level.
+    pub(super) fn publish_pub(
+        &mut self,
+        p: &mut codec::Pub<'_>,
+        now: u32,
+        out: &mut [u8],
+    ) -> Result<Sent, Error> {
+        // Sized with a placeholder id (same length) before anything changes.
+        p.pid = if p.qos > 0 {
+            crate::pid::PacketId::new(1)
+        } else {
+            None
+        };
+        let size = p.size()?;
+        #[cfg(feature = "mqtt5")]
+        if p.v5 {
+            self.v5.check_size(size)?;
+        }
+        if p.qos > 0 && !self.session.can_publish() {
             return Err(Error::InflightFull);
         }
         if out.len() < size {
             return Err(Error::BufferTooSmall(size));
         }
-        let (pid, ticket, slot) = if qos > 0 {
-            let a: Added = self.session.add_publish(qos, retain)?;
-            (Some(a.pid), a.ticket, a.slot)
+        let (ticket, slot) = if p.qos > 0 {
+            let a: Added = self.session.add_publish(p.qos, p.retain)?;
+            p.pid = Some(a.pid);
+            (a.ticket, a.slot)
         } else {
-            (None, 0, 0)
+            (0, 0)
         };
-        let len = codec::encode_publish(t, payload, qos, pid, retain, false, out)?;
+        let len = p.encode(out)?;
         self.keepalive.on_sent(now);
         Ok(Sent { len, ticket, slot })
     }
@@ -494,33 +528,35 @@ impl<'m> Client<'m> {
             .session
             .publish_in_slot(slot)
             .ok_or(Error::UnknownTicket)?;
-        let n = match self.level {
-            // A re-send names its topic in full: the aliases were the lost
-            // connection's.
-            #[cfg(feature = "mqtt5")]
-            5 => {
-                let p = crate::v5::encode::Publish {
-                    topic: t,
-                    payload,
-                    qos,
-                    pid: Some(pid),
-                    retain,
-                    dup,
-                    properties: &[],
-                    raw: props,
-                };
-                self.v5.check_size(crate::v5::encode::publish_size(&p)?)?;
-                crate::v5::encode::encode_publish(&p, out)?
-            }
-            _ => {
-                let size = codec::publish_size(t.len(), payload.len(), qos)?;
-                if out.len() < size {
-                    return Err(Error::BufferTooSmall(size));
-                }
-                codec::encode_publish(t, payload, qos, Some(pid), retain, dup, out)?
-            }
+        // A re-send names its topic in full: the aliases were the lost
+        // connection's.
+        let p = codec::Pub {
+            topic: t.as_bytes(),
+            payload,
+            qos,
+            pid: Some(pid),
+            retain,
+            dup,
+            v5: self.level == 5,
+            alias: 0,
+            raw: props,
         };
-        let _ = props;
+        #[cfg(feature = "mqtt5")]
+        if p.v5 {
+            crate::v5::properties::Properties::check_content(
+                props,
+                crate::v5::properties::PacketKind::Publish,
+            )?;
+        }
+        let size = p.size()?;
+        #[cfg(feature = "mqtt5")]
+        if p.v5 {
+            self.v5.check_size(size)?;
+        }
+        if out.len() < size {
+            return Err(Error::BufferTooSmall(size));
+        }
+        let n = p.encode(out)?;
         self.session.resent(slot);
         self.keepalive.on_sent(now);
         Ok(n)

@@ -348,6 +348,93 @@ pub fn encode_unsubscribe(pid: PacketId, filter: &[u8], out: &mut [u8]) -> Resul
     w.finish()
 }
 
+/// A PUBLISH for every level (the client's): `v5` adds MQTT 5's property
+/// block after the packet id, a Topic Alias when `alias` is not 0, then
+/// `raw` (encoded properties the caller checked). The size is checked
+/// before anything is written.
+pub(crate) struct Pub<'a> {
+    /// Validated by the caller; empty only with an alias.
+    pub topic: &'a [u8],
+    pub payload: &'a [u8],
+    /// 0..=2, checked by the caller.
+    pub qos: u8,
+    /// `Some` for QoS 1 and 2.
+    pub pid: Option<PacketId>,
+    pub retain: bool,
+    pub dup: bool,
+    pub v5: bool,
+    pub alias: u16,
+    pub raw: &'a [u8],
+}
+
+impl Pub<'_> {
+    /// MQTT 5 (never without the feature: its code drops out).
+    fn is_v5(&self) -> bool {
+        cfg!(feature = "mqtt5") && self.v5
+    }
+
+    /// The property block's content size (MQTT 5).
+    fn props(&self) -> usize {
+        self.raw
+            .len()
+            .saturating_add(if self.alias != 0 { 3 } else { 0 })
+    }
+
+    /// Remaining length.
+    #[cfg_attr(not(feature = "mqtt5"), inline(always))]
+    fn rem(&self) -> Result<usize, Error> {
+        if self.topic.len() > MAX_STRING {
+            return Err(Error::InvalidTopic);
+        }
+        let rem = 2 + self.topic.len() + if self.qos > 0 { 2 } else { 0 };
+        #[cfg(feature = "mqtt5")]
+        let rem = if self.is_v5() {
+            add(rem, crate::v5::properties::block_size(self.props())?)?
+        } else {
+            rem
+        };
+        add(rem, self.payload.len())
+    }
+
+    /// Size of the packet.
+    pub fn size(&self) -> Result<usize, Error> {
+        packet_size(self.rem()?)
+    }
+
+    /// Encodes it.
+    pub fn encode(&self, out: &mut [u8]) -> Result<usize, Error> {
+        let rem = self.rem()?;
+        let pid = match (self.qos, self.pid) {
+            (0, _) => None,
+            (_, Some(pid)) => Some(pid),
+            _ => return Err(Error::BadArgument),
+        };
+        let size = packet_size(rem)?;
+        let mut first = 0x30 | (self.qos << 1) | u8::from(self.retain);
+        if self.dup {
+            first |= 0x08;
+        }
+        let mut w = Writer::new(room(out, size)?);
+        w.u8(first);
+        w.varint(rem);
+        w.field(self.topic);
+        if let Some(pid) = pid {
+            w.u16(pid.get());
+        }
+        if self.is_v5() {
+            w.varint(self.props());
+            if self.alias != 0 {
+                // Topic Alias (3.3.2.3.4)
+                w.u8(0x23);
+                w.u16(self.alias);
+            }
+            w.bytes(self.raw);
+        }
+        w.bytes(self.payload);
+        w.finish()
+    }
+}
+
 /// A SUBSCRIBE (`sub`, with the options byte `options`) or UNSUBSCRIBE of
 /// one filter (validated by the caller), for every level: `v5` adds MQTT 5's
 /// property block, holding a Subscription Identifier when `sid` is not 0
@@ -599,6 +686,91 @@ fn decode_publish(header: u8, body: &[u8]) -> Result<Incoming<'_>, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The client's PUBLISH encoder writes what the 3.1.1 encoder and (MQTT
+    /// 5) the general v5 encoder write, and sizes it the same.
+    #[test]
+    fn pub_writes_what_the_publish_encoders_write() {
+        let long = [b'p'; 300];
+        let pid = PacketId::new(0x0102).unwrap();
+        for topic in ["a/b", "t"] {
+            for payload in [&b""[..], b"hello", &long] {
+                for qos in 0..=2u8 {
+                    for (retain, dup) in
+                        [(false, false), (true, false), (false, true), (true, true)]
+                    {
+                        let id = (qos > 0).then_some(pid);
+                        let p = Pub {
+                            topic: topic.as_bytes(),
+                            payload,
+                            qos,
+                            pid: id,
+                            retain,
+                            dup,
+                            v5: false,
+                            alias: 0,
+                            raw: &[],
+                        };
+                        let (mut a, mut b) = ([0u8; 400], [0u8; 400]);
+                        let n = p.encode(&mut a).unwrap();
+                        assert_eq!(n, p.size().unwrap());
+                        assert_eq!(n, publish_size(topic.len(), payload.len(), qos).unwrap());
+                        let m =
+                            encode_publish(topic, payload, qos, id, retain, dup, &mut b).unwrap();
+                        assert_eq!(a[..n], b[..m]);
+                        #[cfg(feature = "mqtt5")]
+                        {
+                            use crate::v5::encode as e5;
+                            use crate::v5::properties::{id as pid5, Property, Value};
+                            for alias in [0u16, 1, 0x1234] {
+                                for raw in [
+                                    &b""[..],
+                                    &[0x01, 0x01][..],
+                                    &[0x02, 0, 0, 0, 9, 0x01, 0x00][..],
+                                ] {
+                                    let t = if alias == 1 { "" } else { topic };
+                                    let p = Pub {
+                                        topic: t.as_bytes(),
+                                        v5: true,
+                                        alias,
+                                        raw,
+                                        ..p
+                                    };
+                                    let mut a = [0u8; 400];
+                                    let n = p.encode(&mut a).unwrap();
+                                    assert_eq!(n, p.size().unwrap());
+                                    let ap = [Property {
+                                        id: pid5::TOPIC_ALIAS,
+                                        value: Value::TwoByte(alias),
+                                    }];
+                                    let q = e5::Publish {
+                                        topic: t,
+                                        payload,
+                                        qos,
+                                        pid: id,
+                                        retain,
+                                        dup,
+                                        properties: if alias != 0 { &ap } else { &[] },
+                                        raw,
+                                    };
+                                    assert_eq!(e5::publish_size(&q), Ok(n));
+                                    let mut b = [0u8; 400];
+                                    let m = e5::encode_publish(&q, &mut b).unwrap();
+                                    assert_eq!(a[..n], b[..m], "{alias} {raw:?}");
+                                    let mut c = [0u8; 400];
+                                    assert_eq!(
+                                        p.encode(&mut c[..n - 1]),
+                                        Err(Error::BufferTooSmall(n))
+                                    );
+                                    assert!(c.iter().all(|&x| x == 0));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     /// The one-filter SUBSCRIBE/UNSUBSCRIBE encoder the client uses writes
     /// what the 3.1.1 encoders and (MQTT 5) the general v5 encoders write.

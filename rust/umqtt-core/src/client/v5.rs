@@ -116,49 +116,24 @@ impl<'m> Client<'m> {
             return Err(Error::BadArgument);
         }
         let alias = self.v5.tx_alias(topic.as_bytes());
-        let alias_prop = alias.number().map(|n| Property {
-            id: id::TOPIC_ALIAS,
-            value: Value::TwoByte(n),
-        });
-        let mut p = encode::Publish {
+        let mut p = crate::codec::Pub {
             topic: if matches!(alias, TxAlias::Use(_)) {
-                ""
+                b""
             } else {
-                topic
+                topic.as_bytes()
             },
             payload,
             qos,
             pid: None,
             retain,
             dup: false,
-            properties: alias_prop.as_slice(),
+            v5: true,
+            alias: alias.number().unwrap_or(0),
             raw: props,
         };
-        // Sized with a placeholder id (same length) before anything changes.
-        p.pid = if qos > 0 {
-            crate::pid::PacketId::new(1)
-        } else {
-            None
-        };
-        let size = encode::publish_size(&p)?;
-        self.v5.check_size(size)?;
-        if qos > 0 && !self.session.can_publish() {
-            return Err(Error::InflightFull);
-        }
-        if out.len() < size {
-            return Err(Error::BufferTooSmall(size));
-        }
-        let (ticket, slot) = if qos > 0 {
-            let a = self.session.add_publish(qos, retain)?;
-            p.pid = Some(a.pid);
-            (a.ticket, a.slot)
-        } else {
-            (0, 0)
-        };
-        let len = encode::encode_publish(&p, out)?;
+        let sent = self.publish_pub(&mut p, now, out)?;
         self.v5.tx_sent(topic.as_bytes(), alias);
-        self.keepalive.on_sent(now);
-        Ok(Sent { len, ticket, slot })
+        Ok(sent)
     }
 
     /// Decodes the MQTT 5 packet at the start of `buf` into what the 3.1.1
