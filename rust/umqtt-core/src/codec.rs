@@ -154,9 +154,12 @@ pub fn encode_connect(c: &ConnectFields<'_>, out: &mut [u8]) -> Result<usize, Er
 /// The property blocks of an MQTT 5 CONNECT (level 5), for [`connect_with`].
 #[cfg(feature = "mqtt5")]
 pub(crate) struct ConnectProps<'a> {
-    pub props: &'a [crate::v5::properties::Property<'a>],
+    /// Session Expiry Interval "never" first (what 3.1.1's
+    /// `clean_session=False` means), when `raw` has none.
+    pub session_kept: bool,
+    /// The connect properties, encoded (a block's content).
     pub raw: &'a [u8],
-    pub will_props: &'a [crate::v5::properties::Property<'a>],
+    /// The will properties, encoded.
     pub will_raw: &'a [u8],
 }
 /// No MQTT 5: never given.
@@ -175,10 +178,10 @@ pub(crate) fn connect_with<'a>(
     out: &mut [u8],
 ) -> Result<usize, Error> {
     #[cfg(feature = "mqtt5")]
-    use crate::v5::{
-        encode::sizes_raw as sizes,
-        properties::{self, PacketKind},
-    };
+    use crate::v5::properties::{block_size, PacketKind, Properties};
+    /// Session Expiry Interval (0x11), 0xffffffff.
+    #[cfg(feature = "mqtt5")]
+    const SESSION_KEPT: [u8; 5] = [0x11, 0xff, 0xff, 0xff, 0xff];
     let name: &[u8] = if c.protocol_level == 3 {
         b"MQIsdp"
     } else {
@@ -191,9 +194,14 @@ pub(crate) fn connect_with<'a>(
     let mut blocks = (0, 0);
     #[cfg(feature = "mqtt5")]
     if let Some(v) = v5 {
-        let (content, size) = sizes(v.props, v.raw, PacketKind::Connect)?;
-        blocks.0 = content;
-        rem = add(rem, size)?;
+        Properties::check_content(v.raw, PacketKind::Connect)?;
+        let kept = if v.session_kept {
+            SESSION_KEPT.len()
+        } else {
+            0
+        };
+        blocks.0 = add(kept, v.raw.len())?;
+        rem = add(rem, block_size(blocks.0)?)?;
     }
     rem = add(rem, field(c.client_id.len())?)?;
     if c.clean_session {
@@ -209,9 +217,9 @@ pub(crate) fn connect_with<'a>(
         }
         #[cfg(feature = "mqtt5")]
         if let Some(v) = v5 {
-            let (content, size) = sizes(v.will_props, v.will_raw, PacketKind::Will)?;
-            blocks.1 = content;
-            rem = add(rem, size)?;
+            Properties::check_content(v.will_raw, PacketKind::Will)?;
+            blocks.1 = v.will_raw.len();
+            rem = add(rem, block_size(blocks.1)?)?;
         }
         rem = add(rem, field(w.topic.len())?)?;
         rem = add(rem, field(w.payload.len())?)?;
@@ -234,14 +242,17 @@ pub(crate) fn connect_with<'a>(
     w.u16(c.keepalive_s);
     #[cfg(feature = "mqtt5")]
     if let Some(v) = v5 {
-        properties::write_block(&mut w, v.props.iter(), blocks.0);
+        w.varint(blocks.0);
+        if v.session_kept {
+            w.bytes(&SESSION_KEPT);
+        }
         w.bytes(v.raw);
     }
     w.field(c.client_id);
     if let Some(will) = &c.will {
         #[cfg(feature = "mqtt5")]
         if let Some(v) = v5 {
-            properties::write_block(&mut w, v.will_props.iter(), blocks.1);
+            w.varint(blocks.1);
             w.bytes(v.will_raw);
         }
         w.field(will.topic);
@@ -686,6 +697,80 @@ fn decode_publish(header: u8, body: &[u8]) -> Result<Incoming<'_>, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The client's MQTT 5 CONNECT (encoded properties, Session Expiry
+    /// "never" put first when kept) writes what the general v5 encoder
+    /// writes with that property typed, and refuses what it refuses.
+    #[cfg(feature = "mqtt5")]
+    #[test]
+    fn the_clients_v5_connect_writes_what_the_v5_encoder_writes() {
+        use crate::v5::encode as e5;
+        use crate::v5::properties::{id, Property, Value};
+        let kept = [Property {
+            id: id::SESSION_EXPIRY_INTERVAL,
+            value: Value::FourByte(u32::MAX),
+        }];
+        let raws: [&[u8]; 4] = [b"", &[0x21, 0x00, 0x0a], &[0x27, 0, 0, 1, 0], &[0x21, 0x00]];
+        let will_raws: [&[u8]; 3] = [b"", &[0x18, 0, 0, 0, 5], &[0x01]];
+        for session_kept in [false, true] {
+            for raw in raws {
+                for will_raw in will_raws {
+                    for will in [false, true] {
+                        for (user, password) in [(None, None), (Some(&b"u"[..]), Some(&b"pw"[..]))]
+                        {
+                            let f = ConnectFields {
+                                protocol_level: 5,
+                                clean_session: !session_kept,
+                                keepalive_s: 30,
+                                client_id: b"cid",
+                                will: will.then_some(WillFields {
+                                    topic: b"w/t",
+                                    payload: b"bye",
+                                    qos: 1,
+                                    retain: true,
+                                }),
+                                user,
+                                password,
+                            };
+                            let v = ConnectProps {
+                                session_kept,
+                                raw,
+                                will_raw,
+                            };
+                            let c = e5::Connect {
+                                clean_start: !session_kept,
+                                keepalive_s: 30,
+                                client_id: b"cid",
+                                properties: if session_kept { &kept } else { &[] },
+                                raw,
+                                will: will.then_some(e5::Will {
+                                    topic: b"w/t",
+                                    payload: b"bye",
+                                    qos: 1,
+                                    retain: true,
+                                    properties: &[],
+                                    raw: will_raw,
+                                }),
+                                user,
+                                password,
+                            };
+                            let (mut a, mut b) = ([0u8; 128], [0u8; 128]);
+                            let x = connect_with(&f, Some(&v), &mut a);
+                            let y = e5::encode_connect(&c, &mut b);
+                            assert_eq!(x, y, "{session_kept} {raw:?} {will_raw:?} {will}");
+                            if let Ok(n) = x {
+                                assert_eq!(a[..n], b[..n]);
+                                assert_eq!(
+                                    connect_with(&f, Some(&v), &mut a[..n - 1]),
+                                    Err(Error::BufferTooSmall(n))
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     /// The client's PUBLISH encoder writes what the 3.1.1 encoder and (MQTT
     /// 5) the general v5 encoder write, and sizes it the same.

@@ -7,9 +7,8 @@
 use super::{Client, Extra};
 use crate::codec::{ConnectFields, Incoming};
 use crate::v5::decode::{self, Incoming as In5};
-use crate::v5::encode;
 use crate::v5::link::TxAlias;
-use crate::v5::properties::{id, PacketKind, Properties, Property, Value};
+use crate::v5::properties::{id, PacketKind, Properties, Value};
 use crate::{Error, Sent};
 
 /// A decoded MQTT 5 packet, as the 3.1.1 handling takes it.
@@ -22,13 +21,6 @@ pub(super) enum Step<'a> {
         body_len: usize,
     },
 }
-
-/// Session Expiry Interval "never" ([MQTT-3.1.2-23]: the session outlives
-/// the connection): what `clean_session=False` means in 3.1.1.
-const SESSION_KEPT: Property<'static> = Property {
-    id: id::SESSION_EXPIRY_INTERVAL,
-    value: Value::FourByte(u32::MAX),
-};
 
 fn ack(a: decode::Ack<'_>) -> (u16, Extra<'_>) {
     (
@@ -50,25 +42,12 @@ impl<'m> Client<'m> {
         let props = Properties::check_content(o.props, PacketKind::Connect)?;
         // A 3.1.1 script switched to 5 keeps its session as before.
         let keep = !o.clean_session && props.get(id::SESSION_EXPIRY_INTERVAL).is_none();
-        let extra: &[Property<'_>] = if keep { &[SESSION_KEPT] } else { &[] };
-        let c = encode::Connect {
-            clean_start: f.clean_session,
-            keepalive_s: f.keepalive_s,
-            client_id: f.client_id,
-            properties: extra,
+        let v5 = crate::codec::ConnectProps {
+            session_kept: keep,
             raw: o.props,
-            will: f.will.map(|w| encode::Will {
-                topic: w.topic,
-                payload: w.payload,
-                qos: w.qos,
-                retain: w.retain,
-                properties: &[],
-                raw: o.will_props,
-            }),
-            user: f.user,
-            password: f.password,
+            will_raw: o.will_props,
         };
-        let n = encode::encode_connect(&c, out)?;
+        let n = crate::codec::connect_with(f, Some(&v5), out)?;
         self.v5.on_connect(&props)?;
         Ok(n)
     }

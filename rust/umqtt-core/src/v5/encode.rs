@@ -67,36 +67,60 @@ pub(crate) fn sizes_raw(
     Ok((content, properties::block_size(content)?))
 }
 
-/// Encodes CONNECT; returns its length. Checked in this order: the connect
-/// properties, the client id's size, the will's QoS, its properties, topic
-/// and payload sizes, the user's and the password's sizes, then the room.
-/// The CONNECT encoder of [`crate::codec`] writes it (one for every level).
+/// Encodes CONNECT; returns its length. (The client writes its CONNECT
+/// with [`crate::codec`]'s encoder, which takes the properties encoded.)
 pub fn encode_connect(c: &Connect<'_>, out: &mut [u8]) -> Result<usize, Error> {
-    let f = codec::ConnectFields {
-        protocol_level: PROTOCOL_LEVEL,
-        clean_session: c.clean_start,
-        keepalive_s: c.keepalive_s,
-        client_id: c.client_id,
-        will: c.will.map(|w| codec::WillFields {
-            topic: w.topic,
-            payload: w.payload,
-            qos: w.qos,
-            retain: w.retain,
-        }),
-        user: c.user,
-        password: c.password,
-    };
-    let (will_props, will_raw) = match &c.will {
-        Some(w) => (w.properties, w.raw),
-        None => (&[][..], &[][..]),
-    };
-    let v5 = codec::ConnectProps {
-        props: c.properties,
-        raw: c.raw,
-        will_props,
-        will_raw,
-    };
-    codec::connect_with(&f, Some(&v5), out)
+    let (props, props_size) = sizes_raw(c.properties, c.raw, PacketKind::Connect)?;
+    let mut flags = 0u8;
+    // "MQTT", level, flags, keep-alive, properties, client id
+    let mut rem = add(field(4)? + 4, props_size)?;
+    rem = add(rem, field(c.client_id.len())?)?;
+    if c.clean_start {
+        flags |= 0x02;
+    }
+    let mut will_props = (0, 0);
+    if let Some(w) = &c.will {
+        flags |= 0x04 | (qos_ok(w.qos)? << 3);
+        if w.retain {
+            flags |= 0x20;
+        }
+        will_props = sizes_raw(w.properties, w.raw, PacketKind::Will)?;
+        rem = add(rem, will_props.1)?;
+        rem = add(rem, field(w.topic.len())?)?;
+        rem = add(rem, field(w.payload.len())?)?;
+    }
+    if let Some(u) = c.user {
+        flags |= 0x80;
+        rem = add(rem, field(u.len())?)?;
+    }
+    if let Some(p) = c.password {
+        flags |= 0x40;
+        rem = add(rem, field(p.len())?)?;
+    }
+    let size = packet_size(rem)?;
+    let mut w = Writer::new(room(out, size)?);
+    w.u8(0x10);
+    w.varint(rem);
+    w.field(b"MQTT");
+    w.u8(PROTOCOL_LEVEL);
+    w.u8(flags);
+    w.u16(c.keepalive_s);
+    properties::write_block(&mut w, c.properties.iter(), props);
+    w.bytes(c.raw);
+    w.field(c.client_id);
+    if let Some(will) = &c.will {
+        properties::write_block(&mut w, will.properties.iter(), will_props.0);
+        w.bytes(will.raw);
+        w.field(will.topic);
+        w.field(will.payload);
+    }
+    if let Some(u) = c.user {
+        w.field(u);
+    }
+    if let Some(p) = c.password {
+        w.field(p);
+    }
+    w.finish()
 }
 
 /// The fields of an MQTT 5 PUBLISH.
