@@ -7,10 +7,8 @@
 #       cargo builds the umqtt-ffi staticlib (cargo decides what is stale), then,
 #       only when the library is newer than OBJ, `ld -r --unique --whole-archive`
 #       merges it into one relocatable object and `objcopy` keeps only umqtt_*
-#       global (Rust's __aeabi_* and the rest of compiler_builtins become local:
-#       no clash with the port's libc or libgcc; for a device, memcpy, memmove,
-#       memset and memcmp are left undefined: the port's own serve) and drops
-#       the sections a firmware link rejects.
+#       global (Rust's memcpy and __aeabi_* become local: no clash with the
+#       port's libc or libgcc) and drops the sections a firmware link rejects.
 #   tools/build-rust-object.sh --print-target
 #       prints the Rust target it would build for ("host" for the host).
 #
@@ -22,7 +20,7 @@
 #   UMQTT_PLATFORM      a cmake port's chip: IDF_TARGET (esp32c3, esp32s3, ...)
 #                       or PICO_PLATFORM (rp2040, rp2350-arm-s, rp2350-riscv)
 #   UMQTT_RUST_TARGET   a Rust target triple, overriding the table ("host": the host)
-#   UMQTT_LD, UMQTT_OBJCOPY, UMQTT_AR   default: the compiler's binutils (<prefix>ld, ...)
+#   UMQTT_LD, UMQTT_OBJCOPY   default: the compiler's binutils (<prefix>ld, <prefix>objcopy)
 #   UMQTT_CARGO         cargo for host builds, default cargo (rustup's stable)
 #   UMQTT_CROSS_CARGO, UMQTT_CROSS_RUSTC   cargo and rustc for other targets,
 #                       default /usr/bin/cargo and /usr/bin/rustc (Debian's
@@ -228,27 +226,7 @@ if [ ! -f "$out" ] || [ "$lib" -nt "$out" ]; then
     if [ -z "$objcopy" ]; then objcopy=${prefix}objcopy; command -v "$objcopy" >/dev/null || objcopy=objcopy; fi
     echo "LD -r $out"
     mkdir -p "$(dirname "$out")"
-    if [ "$target" = host ]; then
-        "$ld" -r --unique --whole-archive -o "$out.tmp" "$lib"
-    else
-        # The port's memcpy, memmove, memset and memcmp (every MicroPython
-        # port links them) serve the Rust code too: compiler_builtins' own
-        # (its build script forces them on every *-none-* target) are renamed
-        # before the merge, so the Rust code's references stay undefined and
-        # the firmware link resolves them; umqtt-ffi's __aeabi_mem* on ARM
-        # jump to them. Rust's copies become local and drop out at --gc-sections.
-        ar=${UMQTT_AR:-}
-        if [ -z "$ar" ]; then ar=${prefix}ar; command -v "$ar" >/dev/null || ar=ar; fi
-        members=$(mktemp -d)
-        (cd "$members" && "$ar" x "$lib")
-        for o in "$members"/compiler_builtins*.o; do
-            [ -f "$o" ] || continue
-            "$objcopy" --redefine-sym memcpy=__umqtt_rust_memcpy --redefine-sym memmove=__umqtt_rust_memmove \
-                --redefine-sym memset=__umqtt_rust_memset --redefine-sym memcmp=__umqtt_rust_memcmp "$o"
-        done
-        "$ld" -r --unique -o "$out.tmp" "$members"/*.o
-        rm -rf "$members"
-    fi
+    "$ld" -r --unique --whole-archive -o "$out.tmp" "$lib"
     "$objcopy" --wildcard --keep-global-symbol='umqtt_*' \
         --remove-section='.ARM.exidx*' --remove-section='.ARM.extab*' \
         --remove-section=.llvmbc --remove-section=.llvmcmd "$out.tmp" "$out"
