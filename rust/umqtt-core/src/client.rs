@@ -246,7 +246,10 @@ pub struct SubOptions {
 
 impl SubOptions {
     pub const fn qos(qos: u8) -> Self {
-        SubOptions { options: qos, id: 0 }
+        SubOptions {
+            options: qos,
+            id: 0,
+        }
     }
 }
 
@@ -269,7 +272,7 @@ fn mqtt_string(b: &[u8], err: Error) -> Result<(), Error> {
     if b.len() > crate::MAX_STRING {
         return Err(Error::PacketTooLarge);
     }
-    if b.contains(&0) || core::str::from_utf8(b).is_err() {
+    if crate::mqtt_utf8(b).is_none() {
         return Err(err);
     }
     Ok(())
@@ -453,20 +456,54 @@ impl<'m> Client<'m> {
         if !props.is_empty() {
             return Err(Error::BadArgument);
         }
-        let size = codec::publish_size(t.len(), payload.len(), qos)?;
-        if qos > 0 && !self.session.can_publish() {
+        let mut p = codec::Pub {
+            topic: t.as_bytes(),
+            payload,
+            qos,
+            pid: None,
+            retain,
+            dup: false,
+            v5: false,
+            alias: 0,
+            raw: &[],
+        };
+        self.publish_pub(&mut p, now, out)
+    }
+
+    /// Sizes `p` (its `pid` set by the session for QoS 1/2), checks it
+    /// against the broker's limit (MQTT 5) and the room, adds it to the
+    /// session and encodes it: the publish of every level.
+    pub(super) fn publish_pub(
+        &mut self,
+        p: &mut codec::Pub<'_>,
+        now: u32,
+        out: &mut [u8],
+    ) -> Result<Sent, Error> {
+        // Sized with a placeholder id (same length) before anything changes.
+        p.pid = if p.qos > 0 {
+            crate::pid::PacketId::new(1)
+        } else {
+            None
+        };
+        let size = p.size()?;
+        #[cfg(feature = "mqtt5")]
+        if p.v5 {
+            self.v5.check_size(size)?;
+        }
+        if p.qos > 0 && !self.session.can_publish() {
             return Err(Error::InflightFull);
         }
         if out.len() < size {
             return Err(Error::BufferTooSmall(size));
         }
-        let (pid, ticket, slot) = if qos > 0 {
-            let a: Added = self.session.add_publish(qos, retain)?;
-            (Some(a.pid), a.ticket, a.slot)
+        let (ticket, slot) = if p.qos > 0 {
+            let a: Added = self.session.add_publish(p.qos, p.retain)?;
+            p.pid = Some(a.pid);
+            (a.ticket, a.slot)
         } else {
-            (None, 0, 0)
+            (0, 0)
         };
-        let len = codec::encode_publish(t, payload, qos, pid, retain, false, out)?;
+        let len = p.encode(out)?;
         self.keepalive.on_sent(now);
         Ok(Sent { len, ticket, slot })
     }
@@ -491,33 +528,35 @@ impl<'m> Client<'m> {
             .session
             .publish_in_slot(slot)
             .ok_or(Error::UnknownTicket)?;
-        let n = match self.level {
-            // A re-send names its topic in full: the aliases were the lost
-            // connection's.
-            #[cfg(feature = "mqtt5")]
-            5 => {
-                let p = crate::v5::encode::Publish {
-                    topic: t,
-                    payload,
-                    qos,
-                    pid: Some(pid),
-                    retain,
-                    dup,
-                    properties: &[],
-                    raw: props,
-                };
-                self.v5.check_size(crate::v5::encode::publish_size(&p)?)?;
-                crate::v5::encode::encode_publish(&p, out)?
-            }
-            _ => {
-                let size = codec::publish_size(t.len(), payload.len(), qos)?;
-                if out.len() < size {
-                    return Err(Error::BufferTooSmall(size));
-                }
-                codec::encode_publish(t, payload, qos, Some(pid), retain, dup, out)?
-            }
+        // A re-send names its topic in full: the aliases were the lost
+        // connection's.
+        let p = codec::Pub {
+            topic: t.as_bytes(),
+            payload,
+            qos,
+            pid: Some(pid),
+            retain,
+            dup,
+            v5: self.level == 5,
+            alias: 0,
+            raw: props,
         };
-        let _ = props;
+        #[cfg(feature = "mqtt5")]
+        if p.v5 {
+            crate::v5::properties::Properties::check_content(
+                props,
+                crate::v5::properties::PacketKind::Publish,
+            )?;
+        }
+        let size = p.size()?;
+        #[cfg(feature = "mqtt5")]
+        if p.v5 {
+            self.v5.check_size(size)?;
+        }
+        if out.len() < size {
+            return Err(Error::BufferTooSmall(size));
+        }
+        let n = p.encode(out)?;
         self.session.resent(slot);
         self.keepalive.on_sent(now);
         Ok(n)
@@ -566,26 +605,42 @@ impl<'m> Client<'m> {
         if !self.session.can_add_op() {
             return Err(Error::InflightFull);
         }
+        let sub = kind == OpKind::Subscribe;
         #[cfg(feature = "mqtt5")]
-        if self.level == 5 {
-            return self.op_v5(kind, filter, o, owner, now, out);
-        }
-        if o.options > 2 || o.id != 0 {
-            return Err(Error::BadArgument);
-        }
-        let qos = o.options;
-        let size = match kind {
-            OpKind::Subscribe => codec::subscribe_size(filter.len())?,
-            OpKind::Unsubscribe => codec::unsubscribe_size(filter.len())?,
+        let v5 = self.level == 5;
+        #[cfg(not(feature = "mqtt5"))]
+        let v5 = false;
+        let sid = if v5 {
+            // Subscription options (3.8.3.1): reserved bits 0, retain
+            // handling 0..=2; a Subscription Identifier 1..=268 435 455
+            // (SUBSCRIBE only; 0: none).
+            if o.options & 0xc0 != 0 || o.options >> 4 & 3 == 3 || (sub && o.id > 268_435_455) {
+                return Err(Error::BadArgument);
+            }
+            if sub {
+                o.id
+            } else {
+                0
+            }
+        } else {
+            if o.options > 2 || o.id != 0 {
+                return Err(Error::BadArgument);
+            }
+            0
         };
+        let op = codec::Op {
+            sub,
+            filter,
+            options: o.options,
+            v5,
+            sid,
+        };
+        let size = op.size()?;
         if out.len() < size {
             return Err(Error::BufferTooSmall(size));
         }
         let (pid, ticket) = self.session.add_op(kind, owner.sub, owner.forgotten)?;
-        let n = match kind {
-            OpKind::Subscribe => codec::encode_subscribe(pid, filter, qos, out)?,
-            OpKind::Unsubscribe => codec::encode_unsubscribe(pid, filter, out)?,
-        };
+        let n = op.encode(pid, out)?;
         self.keepalive.on_sent(now);
         Ok((n, ticket))
     }
@@ -687,13 +742,22 @@ impl<'m> Client<'m> {
     /// `buf` is handled from its head: the event's payload is empty, the
     /// head's bytes are consumed, and the second value says how many payload
     /// bytes follow them on the stream (0 for a packet handled whole).
-    pub fn handle_rx_head<'a>(&mut self, buf: &'a [u8], now: u32) -> Result<(Rx<'a>, usize), Error> {
+    pub fn handle_rx_head<'a>(
+        &mut self,
+        buf: &'a [u8],
+        now: u32,
+    ) -> Result<(Rx<'a>, usize), Error> {
         self.receive(buf, now, true)
     }
 
     /// [`Client::handle_rx`] and [`Client::handle_rx_head`] (one body: the
     /// firmware carries one copy of the packet handling).
-    pub fn receive<'a>(&mut self, buf: &'a [u8], now: u32, head: bool) -> Result<(Rx<'a>, usize), Error> {
+    pub fn receive<'a>(
+        &mut self,
+        buf: &'a [u8],
+        now: u32,
+        head: bool,
+    ) -> Result<(Rx<'a>, usize), Error> {
         if self.state == ConnState::Disconnected {
             return Err(Error::NotConnected);
         }
@@ -707,7 +771,12 @@ impl<'m> Client<'m> {
         r
     }
 
-    fn handle_packet<'a>(&mut self, buf: &'a [u8], now: u32, head: bool) -> Result<(Rx<'a>, usize), Error> {
+    fn handle_packet<'a>(
+        &mut self,
+        buf: &'a [u8],
+        now: u32,
+        head: bool,
+    ) -> Result<(Rx<'a>, usize), Error> {
         #[cfg(feature = "mqtt5")]
         if self.level == 5 {
             return match self.decode_v5(buf, head)? {
@@ -722,18 +791,19 @@ impl<'m> Client<'m> {
                     .map(|rx| (rx, body_len)),
             };
         }
-        let (consumed, packet, body_len) = match head.then(|| codec::decode_head(buf)).transpose()? {
-            Some(DecodedHead::NeedMore(n)) => return Ok((Rx::NeedMore(n), 0)),
-            Some(DecodedHead::Publish {
-                consumed,
-                packet,
-                body_len,
-            }) => (consumed, packet, body_len),
-            Some(DecodedHead::Whole) | None => match codec::decode(buf)? {
-                Decoded::NeedMore(n) => return Ok((Rx::NeedMore(n), 0)),
-                Decoded::Packet { consumed, packet } => (consumed, packet, 0),
-            },
-        };
+        let (consumed, packet, body_len) =
+            match head.then(|| codec::decode_head(buf)).transpose()? {
+                Some(DecodedHead::NeedMore(n)) => return Ok((Rx::NeedMore(n), 0)),
+                Some(DecodedHead::Publish {
+                    consumed,
+                    packet,
+                    body_len,
+                }) => (consumed, packet, body_len),
+                Some(DecodedHead::Whole) | None => match codec::decode(buf)? {
+                    Decoded::NeedMore(n) => return Ok((Rx::NeedMore(n), 0)),
+                    Decoded::Packet { consumed, packet } => (consumed, packet, 0),
+                },
+            };
         self.handle_packet_decoded(consumed, packet, Extra::default(), now)
             .map(|rx| (rx, body_len))
     }
@@ -788,7 +858,9 @@ impl<'m> Client<'m> {
                 if self.level == 5 {
                     ev.alias = self.rx_alias_v5(topic_bytes, extra.props)?;
                 }
-                if !(topic_bytes.is_empty() && ev.alias != 0) && topic::topic_name(topic_bytes).is_err() {
+                if !(topic_bytes.is_empty() && ev.alias != 0)
+                    && topic::topic_name(topic_bytes).is_err()
+                {
                     return Err(Error::ProtocolError);
                 }
                 ev.props = extra.props;

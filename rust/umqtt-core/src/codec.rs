@@ -148,22 +148,78 @@ pub struct ConnectFields<'a> {
 
 /// Encodes CONNECT; returns its length.
 pub fn encode_connect(c: &ConnectFields<'_>, out: &mut [u8]) -> Result<usize, Error> {
+    connect_with(c, None, out)
+}
+
+/// The property blocks of an MQTT 5 CONNECT (level 5), for [`connect_with`].
+#[cfg(feature = "mqtt5")]
+pub(crate) struct ConnectProps<'a> {
+    /// Session Expiry Interval "never" first (what 3.1.1's
+    /// `clean_session=False` means), when `raw` has none.
+    pub session_kept: bool,
+    /// The connect properties, encoded (a block's content).
+    pub raw: &'a [u8],
+    /// The will properties, encoded.
+    pub will_raw: &'a [u8],
+}
+/// No MQTT 5: never given.
+#[cfg(not(feature = "mqtt5"))]
+pub(crate) enum ConnectProps {}
+
+/// The one CONNECT encoder for every level: 3 and 4 (`v5` `None`) and 5
+/// (`v5` `Some`: its property blocks are sized and checked, in the order
+/// [`crate::v5::encode::encode_connect`] documents, and written). Out of
+/// line so that the 3.1.1 and MQTT 5 callers share it.
+#[cfg_attr(not(feature = "mqtt5"), allow(clippy::needless_lifetimes))]
+pub(crate) fn connect_with<'a>(
+    c: &ConnectFields<'_>,
+    #[cfg(feature = "mqtt5")] v5: Option<&ConnectProps<'a>>,
+    #[cfg(not(feature = "mqtt5"))] v5: Option<&'a ConnectProps>,
+    out: &mut [u8],
+) -> Result<usize, Error> {
+    #[cfg(feature = "mqtt5")]
+    use crate::v5::properties::{block_size, PacketKind, Properties};
+    /// Session Expiry Interval (0x11), 0xffffffff.
+    #[cfg(feature = "mqtt5")]
+    const SESSION_KEPT: [u8; 5] = [0x11, 0xff, 0xff, 0xff, 0xff];
     let name: &[u8] = if c.protocol_level == 3 {
         b"MQIsdp"
     } else {
         b"MQTT"
     };
     let mut flags = 0u8;
-    // name + level + flags + keepalive
+    // name + level + flags + keepalive (+ properties)
     let mut rem = add(field(name.len())?, 4)?;
+    #[cfg(feature = "mqtt5")]
+    let mut blocks = (0, 0);
+    #[cfg(feature = "mqtt5")]
+    if let Some(v) = v5 {
+        Properties::check_content(v.raw, PacketKind::Connect)?;
+        let kept = if v.session_kept {
+            SESSION_KEPT.len()
+        } else {
+            0
+        };
+        blocks.0 = add(kept, v.raw.len())?;
+        rem = add(rem, block_size(blocks.0)?)?;
+    }
     rem = add(rem, field(c.client_id.len())?)?;
     if c.clean_session {
         flags |= 0x02;
     }
     if let Some(w) = &c.will {
+        if v5.is_some() && w.qos > 2 {
+            return Err(Error::BadArgument);
+        }
         flags |= 0x04 | ((w.qos & 0x03) << 3);
         if w.retain {
             flags |= 0x20;
+        }
+        #[cfg(feature = "mqtt5")]
+        if let Some(v) = v5 {
+            Properties::check_content(v.will_raw, PacketKind::Will)?;
+            blocks.1 = v.will_raw.len();
+            rem = add(rem, block_size(blocks.1)?)?;
         }
         rem = add(rem, field(w.topic.len())?)?;
         rem = add(rem, field(w.payload.len())?)?;
@@ -184,8 +240,21 @@ pub fn encode_connect(c: &ConnectFields<'_>, out: &mut [u8]) -> Result<usize, Er
     w.u8(c.protocol_level);
     w.u8(flags);
     w.u16(c.keepalive_s);
+    #[cfg(feature = "mqtt5")]
+    if let Some(v) = v5 {
+        w.varint(blocks.0);
+        if v.session_kept {
+            w.bytes(&SESSION_KEPT);
+        }
+        w.bytes(v.raw);
+    }
     w.field(c.client_id);
     if let Some(will) = &c.will {
+        #[cfg(feature = "mqtt5")]
+        if let Some(v) = v5 {
+            w.varint(blocks.1);
+            w.bytes(v.will_raw);
+        }
         w.field(will.topic);
         w.field(will.payload);
     }
@@ -290,6 +359,157 @@ pub fn encode_unsubscribe(pid: PacketId, filter: &[u8], out: &mut [u8]) -> Resul
     w.finish()
 }
 
+/// A PUBLISH for every level (the client's): `v5` adds MQTT 5's property
+/// block after the packet id, a Topic Alias when `alias` is not 0, then
+/// `raw` (encoded properties the caller checked). The size is checked
+/// before anything is written.
+pub(crate) struct Pub<'a> {
+    /// Validated by the caller; empty only with an alias.
+    pub topic: &'a [u8],
+    pub payload: &'a [u8],
+    /// 0..=2, checked by the caller.
+    pub qos: u8,
+    /// `Some` for QoS 1 and 2.
+    pub pid: Option<PacketId>,
+    pub retain: bool,
+    pub dup: bool,
+    pub v5: bool,
+    pub alias: u16,
+    pub raw: &'a [u8],
+}
+
+impl Pub<'_> {
+    /// MQTT 5 (never without the feature: its code drops out).
+    fn is_v5(&self) -> bool {
+        cfg!(feature = "mqtt5") && self.v5
+    }
+
+    /// The property block's content size (MQTT 5).
+    fn props(&self) -> usize {
+        self.raw
+            .len()
+            .saturating_add(if self.alias != 0 { 3 } else { 0 })
+    }
+
+    /// Remaining length.
+    #[cfg_attr(not(feature = "mqtt5"), inline(always))]
+    fn rem(&self) -> Result<usize, Error> {
+        if self.topic.len() > MAX_STRING {
+            return Err(Error::InvalidTopic);
+        }
+        let rem = 2 + self.topic.len() + if self.qos > 0 { 2 } else { 0 };
+        #[cfg(feature = "mqtt5")]
+        let rem = if self.is_v5() {
+            add(rem, crate::v5::properties::block_size(self.props())?)?
+        } else {
+            rem
+        };
+        add(rem, self.payload.len())
+    }
+
+    /// Size of the packet.
+    pub fn size(&self) -> Result<usize, Error> {
+        packet_size(self.rem()?)
+    }
+
+    /// Encodes it.
+    pub fn encode(&self, out: &mut [u8]) -> Result<usize, Error> {
+        let rem = self.rem()?;
+        let pid = match (self.qos, self.pid) {
+            (0, _) => None,
+            (_, Some(pid)) => Some(pid),
+            _ => return Err(Error::BadArgument),
+        };
+        let size = packet_size(rem)?;
+        let mut first = 0x30 | (self.qos << 1) | u8::from(self.retain);
+        if self.dup {
+            first |= 0x08;
+        }
+        let mut w = Writer::new(room(out, size)?);
+        w.u8(first);
+        w.varint(rem);
+        w.field(self.topic);
+        if let Some(pid) = pid {
+            w.u16(pid.get());
+        }
+        if self.is_v5() {
+            w.varint(self.props());
+            if self.alias != 0 {
+                // Topic Alias (3.3.2.3.4)
+                w.u8(0x23);
+                w.u16(self.alias);
+            }
+            w.bytes(self.raw);
+        }
+        w.bytes(self.payload);
+        w.finish()
+    }
+}
+
+/// A SUBSCRIBE (`sub`, with the options byte `options`) or UNSUBSCRIBE of
+/// one filter (validated by the caller), for every level: `v5` adds MQTT 5's
+/// property block, holding a Subscription Identifier when `sid` is not 0
+/// (1..=268 435 455, checked by the caller). The size is checked before
+/// anything is written.
+pub(crate) struct Op<'a> {
+    pub sub: bool,
+    pub filter: &'a [u8],
+    pub options: u8,
+    pub v5: bool,
+    pub sid: u32,
+}
+
+impl Op<'_> {
+    /// MQTT 5 (never without the feature: its code drops out).
+    fn is_v5(&self) -> bool {
+        cfg!(feature = "mqtt5") && self.v5
+    }
+
+    /// The property block's content size (MQTT 5).
+    fn props(&self) -> usize {
+        if self.sid != 0 {
+            1 + varint_len(self.sid as usize)
+        } else {
+            0
+        }
+    }
+
+    /// Remaining length.
+    fn rem(&self) -> Result<usize, Error> {
+        let block = if self.is_v5() { 1 + self.props() } else { 0 };
+        add(2 + block + usize::from(self.sub), field(self.filter.len())?)
+    }
+
+    /// Size of the packet.
+    pub fn size(&self) -> Result<usize, Error> {
+        packet_size(self.rem()?)
+    }
+
+    /// Encodes it with `pid`.
+    pub fn encode(&self, pid: PacketId, out: &mut [u8]) -> Result<usize, Error> {
+        let rem = self.rem()?;
+        let size = packet_size(rem)?;
+        let mut w = Writer::new(room(out, size)?);
+        w.u8(if self.sub { 0x82 } else { 0xa2 });
+        w.varint(rem);
+        w.u16(pid.get());
+        if self.is_v5() {
+            let n = self.props();
+            w.varint(n);
+            if n != 0 {
+                // Subscription Identifier (3.8.2.1.2)
+                w.u8(0x0b);
+                w.varint(self.sid as usize);
+            }
+        }
+        w.field(self.filter);
+        if self.sub {
+            w.u8(self.options);
+        }
+        w.finish()
+    }
+}
+
 /// A 4-byte acknowledgement: `first` is 0x40 PUBACK, 0x50 PUBREC, 0x62 PUBREL, 0x70 PUBCOMP.
 pub fn ack(first: u8, pid: u16) -> [u8; 4] {
     let [hi, lo] = pid.to_be_bytes();
@@ -347,7 +567,10 @@ pub enum Incoming<'a> {
 #[cfg_attr(any(test, feature = "debug"), derive(Debug))]
 pub enum Decoded<'a> {
     NeedMore(usize),
-    Packet { consumed: usize, packet: Incoming<'a> },
+    Packet {
+        consumed: usize,
+        packet: Incoming<'a>,
+    },
 }
 
 /// Frames the packet at the start of `buf` and, once whole and length-checked
@@ -395,7 +618,9 @@ pub fn decode_head(buf: &[u8]) -> Result<DecodedHead<'_>, Error> {
         frame::Head::Whole => return Ok(DecodedHead::Whole),
         frame::Head::Publish { framed, head_len } => (framed, head_len),
     };
-    let body = buf.get(f.header_len..head_len).ok_or(Error::ProtocolError)?;
+    let body = buf
+        .get(f.header_len..head_len)
+        .ok_or(Error::ProtocolError)?;
     Ok(DecodedHead::Publish {
         consumed: head_len,
         packet: decode_publish(f.header, body)?,
@@ -472,6 +697,260 @@ fn decode_publish(header: u8, body: &[u8]) -> Result<Incoming<'_>, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The client's MQTT 5 CONNECT (encoded properties, Session Expiry
+    /// "never" put first when kept) writes what the general v5 encoder
+    /// writes with that property typed, and refuses what it refuses.
+    #[cfg(feature = "mqtt5")]
+    #[test]
+    fn the_clients_v5_connect_writes_what_the_v5_encoder_writes() {
+        use crate::v5::encode as e5;
+        use crate::v5::properties::{id, Property, Value};
+        let kept = [Property {
+            id: id::SESSION_EXPIRY_INTERVAL,
+            value: Value::FourByte(u32::MAX),
+        }];
+        let raws: [&[u8]; 4] = [b"", &[0x21, 0x00, 0x0a], &[0x27, 0, 0, 1, 0], &[0x21, 0x00]];
+        let will_raws: [&[u8]; 3] = [b"", &[0x18, 0, 0, 0, 5], &[0x01]];
+        for session_kept in [false, true] {
+            for raw in raws {
+                for will_raw in will_raws {
+                    for will in [false, true] {
+                        for (user, password) in [(None, None), (Some(&b"u"[..]), Some(&b"pw"[..]))]
+                        {
+                            let f = ConnectFields {
+                                protocol_level: 5,
+                                clean_session: !session_kept,
+                                keepalive_s: 30,
+                                client_id: b"cid",
+                                will: will.then_some(WillFields {
+                                    topic: b"w/t",
+                                    payload: b"bye",
+                                    qos: 1,
+                                    retain: true,
+                                }),
+                                user,
+                                password,
+                            };
+                            let v = ConnectProps {
+                                session_kept,
+                                raw,
+                                will_raw,
+                            };
+                            let c = e5::Connect {
+                                clean_start: !session_kept,
+                                keepalive_s: 30,
+                                client_id: b"cid",
+                                properties: if session_kept { &kept } else { &[] },
+                                raw,
+                                will: will.then_some(e5::Will {
+                                    topic: b"w/t",
+                                    payload: b"bye",
+                                    qos: 1,
+                                    retain: true,
+                                    properties: &[],
+                                    raw: will_raw,
+                                }),
+                                user,
+                                password,
+                            };
+                            let (mut a, mut b) = ([0u8; 128], [0u8; 128]);
+                            let x = connect_with(&f, Some(&v), &mut a);
+                            let y = e5::encode_connect(&c, &mut b);
+                            assert_eq!(x, y, "{session_kept} {raw:?} {will_raw:?} {will}");
+                            if let Ok(n) = x {
+                                assert_eq!(a[..n], b[..n]);
+                                assert_eq!(
+                                    connect_with(&f, Some(&v), &mut a[..n - 1]),
+                                    Err(Error::BufferTooSmall(n))
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The client's PUBLISH encoder writes what the 3.1.1 encoder and (MQTT
+    /// 5) the general v5 encoder write, and sizes it the same.
+    #[test]
+    fn pub_writes_what_the_publish_encoders_write() {
+        let long = [b'p'; 300];
+        let pid = PacketId::new(0x0102).unwrap();
+        for topic in ["a/b", "t"] {
+            for payload in [&b""[..], b"hello", &long] {
+                for qos in 0..=2u8 {
+                    for (retain, dup) in
+                        [(false, false), (true, false), (false, true), (true, true)]
+                    {
+                        let id = (qos > 0).then_some(pid);
+                        let p = Pub {
+                            topic: topic.as_bytes(),
+                            payload,
+                            qos,
+                            pid: id,
+                            retain,
+                            dup,
+                            v5: false,
+                            alias: 0,
+                            raw: &[],
+                        };
+                        let (mut a, mut b) = ([0u8; 400], [0u8; 400]);
+                        let n = p.encode(&mut a).unwrap();
+                        assert_eq!(n, p.size().unwrap());
+                        assert_eq!(n, publish_size(topic.len(), payload.len(), qos).unwrap());
+                        let m =
+                            encode_publish(topic, payload, qos, id, retain, dup, &mut b).unwrap();
+                        assert_eq!(a[..n], b[..m]);
+                        #[cfg(feature = "mqtt5")]
+                        {
+                            use crate::v5::encode as e5;
+                            use crate::v5::properties::{id as pid5, Property, Value};
+                            for alias in [0u16, 1, 0x1234] {
+                                for raw in [
+                                    &b""[..],
+                                    &[0x01, 0x01][..],
+                                    &[0x02, 0, 0, 0, 9, 0x01, 0x00][..],
+                                ] {
+                                    let t = if alias == 1 { "" } else { topic };
+                                    let p = Pub {
+                                        topic: t.as_bytes(),
+                                        v5: true,
+                                        alias,
+                                        raw,
+                                        ..p
+                                    };
+                                    let mut a = [0u8; 400];
+                                    let n = p.encode(&mut a).unwrap();
+                                    assert_eq!(n, p.size().unwrap());
+                                    let ap = [Property {
+                                        id: pid5::TOPIC_ALIAS,
+                                        value: Value::TwoByte(alias),
+                                    }];
+                                    let q = e5::Publish {
+                                        topic: t,
+                                        payload,
+                                        qos,
+                                        pid: id,
+                                        retain,
+                                        dup,
+                                        properties: if alias != 0 { &ap } else { &[] },
+                                        raw,
+                                    };
+                                    assert_eq!(e5::publish_size(&q), Ok(n));
+                                    let mut b = [0u8; 400];
+                                    let m = e5::encode_publish(&q, &mut b).unwrap();
+                                    assert_eq!(a[..n], b[..m], "{alias} {raw:?}");
+                                    let mut c = [0u8; 400];
+                                    assert_eq!(
+                                        p.encode(&mut c[..n - 1]),
+                                        Err(Error::BufferTooSmall(n))
+                                    );
+                                    assert!(c.iter().all(|&x| x == 0));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The one-filter SUBSCRIBE/UNSUBSCRIBE encoder the client uses writes
+    /// what the 3.1.1 encoders and (MQTT 5) the general v5 encoders write.
+    #[test]
+    fn op_writes_what_the_packet_encoders_write() {
+        let long = [b'f'; 300];
+        let pid = PacketId::new(0x1234).unwrap();
+        for filter in [&b"a"[..], b"a/+/#", &long] {
+            for qos in 0..=2u8 {
+                let op = Op {
+                    sub: true,
+                    filter,
+                    options: qos,
+                    v5: false,
+                    sid: 0,
+                };
+                let (mut a, mut b) = ([0u8; 400], [0u8; 400]);
+                let n = op.encode(pid, &mut a).unwrap();
+                assert_eq!(n, op.size().unwrap());
+                let m = encode_subscribe(pid, filter, qos, &mut b).unwrap();
+                assert_eq!(a[..n], b[..m]);
+            }
+            let op = Op {
+                sub: false,
+                filter,
+                options: 0,
+                v5: false,
+                sid: 0,
+            };
+            let (mut a, mut b) = ([0u8; 400], [0u8; 400]);
+            let n = op.encode(pid, &mut a).unwrap();
+            assert_eq!(n, op.size().unwrap());
+            let m = encode_unsubscribe(pid, filter, &mut b).unwrap();
+            assert_eq!(a[..n], b[..m]);
+            #[cfg(feature = "mqtt5")]
+            {
+                use crate::v5::encode as e5;
+                for options in [0u8, 1, 2, 0x04, 0x08, 0x10, 0x20, 0x2e] {
+                    for sid in [
+                        0u32,
+                        1,
+                        127,
+                        128,
+                        16_383,
+                        16_384,
+                        2_097_151,
+                        2_097_152,
+                        268_435_455,
+                    ] {
+                        let op = Op {
+                            sub: true,
+                            filter,
+                            options,
+                            v5: true,
+                            sid,
+                        };
+                        let (mut a, mut b) = ([0u8; 400], [0u8; 400]);
+                        let n = op.encode(pid, &mut a).unwrap();
+                        assert_eq!(n, op.size().unwrap());
+                        let subs = [e5::Subscription {
+                            filter,
+                            options: e5::SubscriptionOptions {
+                                qos: options & 3,
+                                no_local: options & 4 != 0,
+                                retain_as_published: options & 8 != 0,
+                                retain_handling: options >> 4 & 3,
+                            },
+                        }];
+                        let sid = (sid != 0).then_some(sid);
+                        let m = e5::encode_subscribe(pid, &subs, sid, &[], &mut b).unwrap();
+                        assert_eq!(a[..n], b[..m], "{options:#x} {sid:?}");
+                        // Too small by one: the size, nothing written.
+                        let mut c = [0u8; 400];
+                        assert_eq!(
+                            op.encode(pid, &mut c[..n - 1]),
+                            Err(Error::BufferTooSmall(n))
+                        );
+                        assert!(c.iter().all(|&x| x == 0));
+                    }
+                }
+                let op = Op {
+                    sub: false,
+                    filter,
+                    options: 0,
+                    v5: true,
+                    sid: 0,
+                };
+                let (mut a, mut b) = ([0u8; 400], [0u8; 400]);
+                let n = op.encode(pid, &mut a).unwrap();
+                assert_eq!(n, op.size().unwrap());
+                let m = e5::encode_unsubscribe(pid, &[filter], &[], &mut b).unwrap();
+                assert_eq!(a[..n], b[..m]);
+            }
+        }
+    }
 
     fn connect311() -> ConnectFields<'static> {
         ConnectFields {

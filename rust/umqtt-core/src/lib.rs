@@ -124,3 +124,20 @@ pub enum Error {
     /// connection is closed.
     ServerDisconnect(u8),
 }
+
+/// A string MQTT may carry (1.5.3, 1.5.4): valid UTF-8 without U+0000. The
+/// one place that checks it, out of `core::str::from_utf8`, shared by every
+/// caller (a plain loop for the NUL: `contains` would bring `memchr`).
+pub(crate) fn mqtt_utf8(b: &[u8]) -> Option<&str> {
+    if has_nul(b) {
+        return None;
+    }
+    core::str::from_utf8(b).ok()
+}
+
+/// Whether `b` holds a zero byte (a plain loop, not `memchr`: the strings
+/// are short, and memchr costs 160 bytes of flash on Cortex-M3).
+#[allow(clippy::manual_contains)]
+pub(crate) fn has_nul(b: &[u8]) -> bool {
+    b.iter().any(|&c| c == 0)
+}

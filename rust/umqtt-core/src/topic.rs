@@ -4,10 +4,10 @@ use crate::{Error, MAX_STRING};
 
 /// A UTF-8 string MQTT can carry: at most 65 535 bytes, no U+0000.
 fn mqtt_str(b: &[u8]) -> Option<&str> {
-    if b.len() > MAX_STRING || b.contains(&0) {
+    if b.len() > MAX_STRING {
         return None;
     }
-    core::str::from_utf8(b).ok()
+    crate::mqtt_utf8(b)
 }
 
 /// Checks a topic name for PUBLISH: non-empty, UTF-8, no NUL, no wildcard,
@@ -26,15 +26,21 @@ pub fn topic_filter(b: &[u8]) -> Result<&str, Error> {
         Some(s) if !s.is_empty() => s,
         _ => return Err(Error::InvalidTopic),
     };
-    let mut levels = s.split('/').peekable();
-    while let Some(level) = levels.next() {
-        let last = levels.peek().is_none();
-        if level.contains('#') && (level != "#" || !last) {
+    // Byte by byte (`/`, `+` and `#` are ASCII, never inside a UTF-8
+    // sequence): a wildcard's level is whole when a `/` or the start is
+    // before it and a `/` or the end after it; `#` must also end the filter.
+    let mut prev = b'/';
+    for (i, &c) in b.iter().enumerate() {
+        let next = b.get(i + 1).copied();
+        let bad = match c {
+            b'#' => prev != b'/' || next.is_some(),
+            b'+' => prev != b'/' || !matches!(next, None | Some(b'/')),
+            _ => false,
+        };
+        if bad {
             return Err(Error::InvalidTopic);
         }
-        if level.contains('+') && level != "+" {
-            return Err(Error::InvalidTopic);
-        }
+        prev = c;
     }
     Ok(s)
 }
@@ -70,6 +76,39 @@ mod tests {
     fn well_placed_wildcards_are_accepted_in_filters() {
         for f in ["#", "+", "a/#", "+/+", "a/+/b", "/+", "+/", "a/b", "/#"] {
             assert!(topic_filter(f.as_bytes()).is_ok(), "{f}");
+        }
+    }
+
+    /// The split-by-levels rule the byte loop replaced.
+    fn filter_by_levels(s: &str) -> bool {
+        let mut levels = s.split('/').peekable();
+        while let Some(level) = levels.next() {
+            let last = levels.peek().is_none();
+            if level.contains('#') && (level != "#" || !last) {
+                return false;
+            }
+            if level.contains('+') && level != "+" {
+                return false;
+            }
+        }
+        true
+    }
+
+    #[test]
+    fn filters_agree_with_the_levels_rule_for_every_short_string() {
+        let alphabet = [b'a', b'/', b'+', b'#'];
+        for len in 1..=7u32 {
+            for n in 0..4usize.pow(len) {
+                let mut f = [0u8; 7];
+                let mut k = n;
+                for c in f.iter_mut().take(len as usize) {
+                    *c = alphabet[k % 4];
+                    k /= 4;
+                }
+                let f = &f[..len as usize];
+                let s = core::str::from_utf8(f).unwrap();
+                assert_eq!(topic_filter(f).is_ok(), filter_by_levels(s), "{s}");
+            }
         }
     }
 

@@ -1067,6 +1067,110 @@ mod port {
     }
 }
 
+/// Thumb-2 devices (Cortex-M3 and up): the ARM EABI memory helpers the
+/// compiler calls (`__aeabi_memcpy`, `__aeabi_memmove`, `__aeabi_memset`,
+/// `__aeabi_memclr` and their 4/8 variants), written small: a word at a time
+/// (these cores load and store unaligned words, as LLVM's own code for them
+/// assumes), then the last bytes. About 100 bytes in place of
+/// compiler_builtins' `memcpy`, `memmove`, `memset` (about 1.1 KB of flash
+/// on Cortex-M3), which these strong definitions override (its are weak)
+/// and which then drop out at `--gc-sections`. Local to the Rust object like
+/// the rest (tools/build-rust-object.sh keeps only umqtt_* global).
+/// `__aeabi_memmove` copies forwards unless the destination starts inside
+/// the source (the test compiler_builtins makes), else backwards.
+/// Argument orders: `memcpy`/`memmove(dest, src, n)`, `__aeabi_memset(dest,
+/// n, c)`, `__aeabi_memclr(dest, n)`.
+/// cbindgen:ignore
+#[cfg(all(
+    not(test),
+    target_arch = "arm",
+    target_os = "none",
+    target_feature = "thumb-mode",
+    target_feature = "thumb2"
+))]
+mod aeabi_mem {
+    core::arch::global_asm!(
+        ".section .text.umqtt_aeabi_mem,\"ax\",%progbits",
+        ".p2align 2",
+        ".global __aeabi_memcpy, __aeabi_memcpy4, __aeabi_memcpy8",
+        ".type __aeabi_memcpy, %function",
+        ".type __aeabi_memcpy4, %function",
+        ".type __aeabi_memcpy8, %function",
+        "__aeabi_memcpy:",
+        "__aeabi_memcpy4:",
+        "__aeabi_memcpy8:",
+        "subs r2, r2, #4",
+        "blo 2f",
+        "1: ldr r3, [r1], #4",
+        "str r3, [r0], #4",
+        "subs r2, r2, #4",
+        "bhs 1b",
+        "2: adds r2, r2, #4",
+        "beq 4f",
+        "3: ldrb r3, [r1], #1",
+        "strb r3, [r0], #1",
+        "subs r2, r2, #1",
+        "bne 3b",
+        "4: bx lr",
+        ".global __aeabi_memmove, __aeabi_memmove4, __aeabi_memmove8",
+        ".type __aeabi_memmove, %function",
+        ".type __aeabi_memmove4, %function",
+        ".type __aeabi_memmove8, %function",
+        "__aeabi_memmove:",
+        "__aeabi_memmove4:",
+        "__aeabi_memmove8:",
+        "subs r3, r0, r1",
+        "cmp r3, r2",
+        "bhs __aeabi_memcpy",
+        "adds r0, r0, r2",
+        "adds r1, r1, r2",
+        "subs r2, r2, #4",
+        "blo 2f",
+        "1: ldr r3, [r1, #-4]!",
+        "str r3, [r0, #-4]!",
+        "subs r2, r2, #4",
+        "bhs 1b",
+        "2: adds r2, r2, #4",
+        "beq 4f",
+        "3: ldrb r3, [r1, #-1]!",
+        "strb r3, [r0, #-1]!",
+        "subs r2, r2, #1",
+        "bne 3b",
+        "4: bx lr",
+        ".global __aeabi_memset, __aeabi_memset4, __aeabi_memset8",
+        ".type __aeabi_memset, %function",
+        ".type __aeabi_memset4, %function",
+        ".type __aeabi_memset8, %function",
+        ".global __aeabi_memclr, __aeabi_memclr4, __aeabi_memclr8",
+        ".type __aeabi_memclr, %function",
+        ".type __aeabi_memclr4, %function",
+        ".type __aeabi_memclr8, %function",
+        "__aeabi_memset:",
+        "__aeabi_memset4:",
+        "__aeabi_memset8:",
+        "and r2, r2, #255",
+        "orr r2, r2, r2, lsl #8",
+        "orr r2, r2, r2, lsl #16",
+        "b 5f",
+        "__aeabi_memclr:",
+        "__aeabi_memclr4:",
+        "__aeabi_memclr8:",
+        "movs r2, #0",
+        "5: subs r1, r1, #4",
+        "blo 2f",
+        "1: str r2, [r0], #4",
+        "subs r1, r1, #4",
+        "bhs 1b",
+        "2: adds r1, r1, #4",
+        "beq 4f",
+        "3: strb r2, [r0], #1",
+        "subs r1, r1, #1",
+        "bne 3b",
+        "4: bx lr",
+        ".size __aeabi_memcpy, . - __aeabi_memcpy",
+    );
+}
+
 #[cfg(not(test))]
 #[panic_handler]
 fn panic(_info: &core::panic::PanicInfo<'_>) -> ! {

@@ -4,13 +4,11 @@
 //! the packets the 3.1.1 state machine already handles, plus what 5 adds
 //! (reason codes, properties, aliases, DISCONNECT from the broker).
 
-use super::{Client, Extra, SubOptions};
+use super::{Client, Extra};
 use crate::codec::{ConnectFields, Incoming};
-use crate::session::OpKind;
 use crate::v5::decode::{self, Incoming as In5};
-use crate::v5::encode;
 use crate::v5::link::TxAlias;
-use crate::v5::properties::{id, PacketKind, Properties, Property, Value};
+use crate::v5::properties::{id, PacketKind, Properties, Value};
 use crate::{Error, Sent};
 
 /// A decoded MQTT 5 packet, as the 3.1.1 handling takes it.
@@ -23,13 +21,6 @@ pub(super) enum Step<'a> {
         body_len: usize,
     },
 }
-
-/// Session Expiry Interval "never" ([MQTT-3.1.2-23]: the session outlives
-/// the connection): what `clean_session=False` means in 3.1.1.
-const SESSION_KEPT: Property<'static> = Property {
-    id: id::SESSION_EXPIRY_INTERVAL,
-    value: Value::FourByte(u32::MAX),
-};
 
 fn ack(a: decode::Ack<'_>) -> (u16, Extra<'_>) {
     (
@@ -51,25 +42,12 @@ impl<'m> Client<'m> {
         let props = Properties::check_content(o.props, PacketKind::Connect)?;
         // A 3.1.1 script switched to 5 keeps its session as before.
         let keep = !o.clean_session && props.get(id::SESSION_EXPIRY_INTERVAL).is_none();
-        let extra: &[Property<'_>] = if keep { &[SESSION_KEPT] } else { &[] };
-        let c = encode::Connect {
-            clean_start: f.clean_session,
-            keepalive_s: f.keepalive_s,
-            client_id: f.client_id,
-            properties: extra,
+        let v5 = crate::codec::ConnectProps {
+            session_kept: keep,
             raw: o.props,
-            will: f.will.map(|w| encode::Will {
-                topic: w.topic,
-                payload: w.payload,
-                qos: w.qos,
-                retain: w.retain,
-                properties: &[],
-                raw: o.will_props,
-            }),
-            user: f.user,
-            password: f.password,
+            will_raw: o.will_props,
         };
-        let n = encode::encode_connect(&c, out)?;
+        let n = crate::codec::connect_with(f, Some(&v5), out)?;
         self.v5.on_connect(&props)?;
         Ok(n)
     }
@@ -117,84 +95,24 @@ impl<'m> Client<'m> {
             return Err(Error::BadArgument);
         }
         let alias = self.v5.tx_alias(topic.as_bytes());
-        let alias_prop = alias.number().map(|n| Property {
-            id: id::TOPIC_ALIAS,
-            value: Value::TwoByte(n),
-        });
-        let mut p = encode::Publish {
+        let mut p = crate::codec::Pub {
             topic: if matches!(alias, TxAlias::Use(_)) {
-                ""
+                b""
             } else {
-                topic
+                topic.as_bytes()
             },
             payload,
             qos,
             pid: None,
             retain,
             dup: false,
-            properties: alias_prop.as_slice(),
+            v5: true,
+            alias: alias.number().unwrap_or(0),
             raw: props,
         };
-        // Sized with a placeholder id (same length) before anything changes.
-        p.pid = if qos > 0 {
-            crate::pid::PacketId::new(1)
-        } else {
-            None
-        };
-        let size = encode::publish_size(&p)?;
-        self.v5.check_size(size)?;
-        if qos > 0 && !self.session.can_publish() {
-            return Err(Error::InflightFull);
-        }
-        if out.len() < size {
-            return Err(Error::BufferTooSmall(size));
-        }
-        let (ticket, slot) = if qos > 0 {
-            let a = self.session.add_publish(qos, retain)?;
-            p.pid = Some(a.pid);
-            (a.ticket, a.slot)
-        } else {
-            (0, 0)
-        };
-        let len = encode::encode_publish(&p, out)?;
+        let sent = self.publish_pub(&mut p, now, out)?;
         self.v5.tx_sent(topic.as_bytes(), alias);
-        self.keepalive.on_sent(now);
-        Ok(Sent { len, ticket, slot })
-    }
-
-    pub(super) fn op_v5(
-        &mut self,
-        kind: OpKind,
-        filter: &[u8],
-        o: SubOptions,
-        owner: super::OpOwner,
-        now: u32,
-        out: &mut [u8],
-    ) -> Result<(usize, u32), Error> {
-        if o.options & 0xc0 != 0 || o.options >> 4 & 3 == 3 {
-            return Err(Error::BadArgument);
-        }
-        let subs = [encode::Subscription {
-            filter,
-            options: encode::SubscriptionOptions {
-                qos: o.options & 3,
-                no_local: o.options & 0x04 != 0,
-                retain_as_published: o.options & 0x08 != 0,
-                retain_handling: o.options >> 4 & 3,
-            },
-        }];
-        let sid = (o.id != 0).then_some(o.id);
-        let encode = |pid, out: &mut [u8]| match kind {
-            OpKind::Subscribe => encode::encode_subscribe(pid, &subs, sid, &[], out),
-            OpKind::Unsubscribe => encode::encode_unsubscribe(pid, &[filter], &[], out),
-        };
-        // Checked and sized with a placeholder id before anything changes.
-        let placeholder = crate::pid::PacketId::new(1).ok_or(Error::BadArgument)?;
-        encode(placeholder, out)?;
-        let (pid, ticket) = self.session.add_op(kind, owner.sub, owner.forgotten)?;
-        let n = encode(pid, out)?;
-        self.keepalive.on_sent(now);
-        Ok((n, ticket))
+        Ok(sent)
     }
 
     /// Decodes the MQTT 5 packet at the start of `buf` into what the 3.1.1
@@ -203,18 +121,19 @@ impl<'m> Client<'m> {
     pub(super) fn decode_v5<'a>(&mut self, buf: &'a [u8], head: bool) -> Result<Step<'a>, Error> {
         // A PUBLISH whose payload is not all here is handled from its head
         // (fixed header, topic, packet id, properties), as in 3.1.1.
-        let (consumed, packet, body_len) = match head.then(|| decode::decode_head(buf)).transpose()? {
-            Some(decode::DecodedHead::NeedMore(n)) => return Ok(Step::NeedMore(n)),
-            Some(decode::DecodedHead::Publish {
-                consumed,
-                packet,
-                body_len,
-            }) => (consumed, packet, body_len),
-            Some(decode::DecodedHead::Whole) | None => match decode::decode(buf)? {
-                decode::Decoded::NeedMore(n) => return Ok(Step::NeedMore(n)),
-                decode::Decoded::Packet { consumed, packet } => (consumed, packet, 0),
-            },
-        };
+        let (consumed, packet, body_len) =
+            match head.then(|| decode::decode_head(buf)).transpose()? {
+                Some(decode::DecodedHead::NeedMore(n)) => return Ok(Step::NeedMore(n)),
+                Some(decode::DecodedHead::Publish {
+                    consumed,
+                    packet,
+                    body_len,
+                }) => (consumed, packet, body_len),
+                Some(decode::DecodedHead::Whole) | None => match decode::decode(buf)? {
+                    decode::Decoded::NeedMore(n) => return Ok(Step::NeedMore(n)),
+                    decode::Decoded::Packet { consumed, packet } => (consumed, packet, 0),
+                },
+            };
         let mut extra = Extra::default();
         let packet = match packet {
             In5::Connack {

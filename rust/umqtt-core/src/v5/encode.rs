@@ -57,13 +57,18 @@ fn sizes(props: &[Property<'_>], kind: PacketKind) -> Result<(usize, usize), Err
 }
 
 /// As [`sizes`], with `raw` encoded properties after `props`.
-fn sizes_raw(props: &[Property<'_>], raw: &[u8], kind: PacketKind) -> Result<(usize, usize), Error> {
+pub(crate) fn sizes_raw(
+    props: &[Property<'_>],
+    raw: &[u8],
+    kind: PacketKind,
+) -> Result<(usize, usize), Error> {
     properties::Properties::check_content(raw, kind)?;
     let content = add(properties::content_size(props.iter(), kind)?, raw.len())?;
     Ok((content, properties::block_size(content)?))
 }
 
-/// Encodes CONNECT; returns its length.
+/// Encodes CONNECT; returns its length. (The client writes its CONNECT
+/// with [`crate::codec`]'s encoder, which takes the properties encoded.)
 pub fn encode_connect(c: &Connect<'_>, out: &mut [u8]) -> Result<usize, Error> {
     let (props, props_size) = sizes_raw(c.properties, c.raw, PacketKind::Connect)?;
     let mut flags = 0u8;

@@ -282,10 +282,7 @@ impl<'a> Reader<'a> {
 
 /// A UTF-8 Encoded String's bytes (1.5.4): valid UTF-8 without U+0000.
 pub fn utf8(bytes: &[u8]) -> Result<&str, Error> {
-    match core::str::from_utf8(bytes) {
-        Ok(s) if !bytes.contains(&0) => Ok(s),
-        _ => Err(Error::ProtocolError),
-    }
+    crate::mqtt_utf8(bytes).ok_or(Error::ProtocolError)
 }
 
 /// A property block, checked whole: its bytes after the length.
@@ -467,8 +464,8 @@ pub(crate) fn content_size<'p, 'a: 'p>(
 
 fn has_nul(v: &Value<'_>) -> bool {
     match v {
-        Value::Utf8(s) => s.contains('\0'),
-        Value::Pair(k, v) => k.contains('\0') || v.contains('\0'),
+        Value::Utf8(s) => crate::has_nul(s.as_bytes()),
+        Value::Pair(k, v) => crate::has_nul(k.as_bytes()) || crate::has_nul(v.as_bytes()),
         _ => false,
     }
 }

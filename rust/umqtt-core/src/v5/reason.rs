@@ -7,57 +7,48 @@ use super::properties::PacketKind;
 /// 0x00 is "success" whatever the packet (the spec also calls it "normal
 /// disconnection" and "granted QoS 0"); an unassigned code is "unknown".
 pub fn name(code: u8) -> &'static str {
-    match code {
-        0x00 => "success",
-        0x01 => "granted qos 1",
-        0x02 => "granted qos 2",
-        0x04 => "disconnect with will message",
-        0x10 => "no matching subscribers",
-        0x11 => "no subscription existed",
-        0x18 => "continue authentication",
-        0x19 => "re-authenticate",
-        0x80 => "unspecified error",
-        0x81 => "malformed packet",
-        0x82 => "protocol error",
-        0x83 => "implementation specific error",
-        0x84 => "unsupported protocol version",
-        0x85 => "client identifier not valid",
-        0x86 => "bad user name or password",
-        0x87 => "not authorized",
-        0x88 => "server unavailable",
-        0x89 => "server busy",
-        0x8a => "banned",
-        0x8b => "server shutting down",
-        0x8c => "bad authentication method",
-        0x8d => "keep alive timeout",
-        0x8e => "session taken over",
-        0x8f => "topic filter invalid",
-        0x90 => "topic name invalid",
-        0x91 => "packet identifier in use",
-        0x92 => "packet identifier not found",
-        0x93 => "receive maximum exceeded",
-        0x94 => "topic alias invalid",
-        0x95 => "packet too large",
-        0x96 => "message rate too high",
-        0x97 => "quota exceeded",
-        0x98 => "administrative action",
-        0x99 => "payload format invalid",
-        0x9a => "retain not supported",
-        0x9b => "qos not supported",
-        0x9c => "use another server",
-        0x9d => "server moved",
-        0x9e => "shared subscriptions not supported",
-        0x9f => "connection rate exceeded",
-        0xa0 => "maximum connect time",
-        0xa1 => "subscription identifiers not supported",
-        0xa2 => "wildcard subscriptions not supported",
-        _ => "unknown",
+    // The codes with a name, and their names in the same order, each ended
+    // by a NUL: far smaller on a device than a match of string slices.
+    const CODES: [u8; 43] = [
+        0x00, 0x01, 0x02, 0x04, 0x10, 0x11, 0x18, 0x19, 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86,
+        0x87, 0x88, 0x89, 0x8a, 0x8b, 0x8c, 0x8d, 0x8e, 0x8f, 0x90, 0x91, 0x92, 0x93, 0x94, 0x95,
+        0x96, 0x97, 0x98, 0x99, 0x9a, 0x9b, 0x9c, 0x9d, 0x9e, 0x9f, 0xa0, 0xa1, 0xa2,
+    ];
+    const NAMES: &[u8] = b"success\0granted qos 1\0granted qos 2\0disconnect with will message\0\
+      no matching subscribers\0no subscription existed\0\
+      continue authentication\0re-authenticate\0unspecified error\0\
+      malformed packet\0protocol error\0implementation specific error\0\
+      unsupported protocol version\0client identifier not valid\0\
+      bad user name or password\0not authorized\0server unavailable\0\
+      server busy\0banned\0server shutting down\0bad authentication method\0\
+      keep alive timeout\0session taken over\0topic filter invalid\0\
+      topic name invalid\0packet identifier in use\0\
+      packet identifier not found\0receive maximum exceeded\0\
+      topic alias invalid\0packet too large\0message rate too high\0\
+      quota exceeded\0administrative action\0payload format invalid\0\
+      retain not supported\0qos not supported\0use another server\0\
+      server moved\0shared subscriptions not supported\0\
+      connection rate exceeded\0maximum connect time\0\
+      subscription identifiers not supported\0\
+      wildcard subscriptions not supported\0";
+    let Some(i) = CODES.iter().position(|&c| c == code) else {
+        return "unknown";
+    };
+    let mut names = NAMES;
+    for _ in 0..i {
+        let end = names.iter().position(|&c| c == 0).unwrap_or(names.len());
+        names = names.get(end + 1..).unwrap_or(&[]);
     }
+    let end = names.iter().position(|&c| c == 0).unwrap_or(names.len());
+    names
+        .get(..end)
+        .and_then(|n| core::str::from_utf8(n).ok())
+        .unwrap_or("unknown")
 }
 
 /// May a packet of `kind` carry `code`, whoever sends it (the spec's table
 /// 2-6)? [`from_server`] and [`from_client`] narrow it by sender.
-pub fn allowed(kind: PacketKind, code: u8) -> bool {
+pub const fn allowed(kind: PacketKind, code: u8) -> bool {
     match kind {
         PacketKind::Connack => matches!(
             code,
@@ -93,6 +84,11 @@ pub fn allowed(kind: PacketKind, code: u8) -> bool {
 /// and an AUTH "re-authenticate" (0x19) come only from a client (3.14.2.1,
 /// 3.15.2.1).
 pub fn from_server(kind: PacketKind, code: u8) -> bool {
+    has(&FROM_SERVER, kind, code)
+}
+
+/// [`from_server`]'s rule, which builds its table.
+const fn server_rule(kind: PacketKind, code: u8) -> bool {
     allowed(kind, code)
         && !matches!(
             (kind, code),
@@ -105,6 +101,11 @@ pub fn from_server(kind: PacketKind, code: u8) -> bool {
 /// authorized, server busy, session taken over, use another server, ...),
 /// AUTH's success, anything in CONNACK, SUBACK or UNSUBACK.
 pub fn from_client(kind: PacketKind, code: u8) -> bool {
+    has(&FROM_CLIENT, kind, code)
+}
+
+/// [`from_client`]'s rule, which builds its table.
+const fn client_rule(kind: PacketKind, code: u8) -> bool {
     match kind {
         PacketKind::Disconnect => {
             matches!(code, 0x00 | 0x04 | 0x80..=0x83 | 0x90 | 0x93..=0x99)
@@ -115,9 +116,171 @@ pub fn from_client(kind: PacketKind, code: u8) -> bool {
     }
 }
 
+/// Every packet kind, in the order of their values.
+const KINDS: [PacketKind; 14] = [
+    PacketKind::Connect,
+    PacketKind::Connack,
+    PacketKind::Publish,
+    PacketKind::Will,
+    PacketKind::Puback,
+    PacketKind::Pubrec,
+    PacketKind::Pubrel,
+    PacketKind::Pubcomp,
+    PacketKind::Subscribe,
+    PacketKind::Suback,
+    PacketKind::Unsubscribe,
+    PacketKind::Unsuback,
+    PacketKind::Disconnect,
+    PacketKind::Auth,
+];
+
+/// The assigned reason codes below 0x80.
+const LOW: [u8; 8] = [0x00, 0x01, 0x02, 0x04, 0x10, 0x11, 0x18, 0x19];
+
+/// A reason code's bit in a packet kind's set: 0x80..=0xa2 are bits 0..=34,
+/// the eight assigned codes below 0x80 ([`LOW`]) bits 35..=42; no other code
+/// is assigned (a table built with one would not compile).
+const fn index(code: u8) -> Option<usize> {
+    if code >= 0x80 {
+        return if code <= 0xa2 {
+            Some((code - 0x80) as usize)
+        } else {
+            None
+        };
+    }
+    let mut rest: &[u8] = &LOW;
+    let mut i = 35;
+    while let [c, tail @ ..] = rest {
+        if *c == code {
+            return Some(i);
+        }
+        rest = tail;
+        i += 1;
+    }
+    None
+}
+
+/// Whether `code` is in `kind`'s set of `table` (in 32-bit words: no
+/// 64-bit shifts on a 32-bit device).
+fn has(table: &[[u32; 2]; 14], kind: PacketKind, code: u8) -> bool {
+    match (table.get(kind as usize), index(code)) {
+        (Some(&[lo, hi]), Some(i)) => (if i < 32 { lo } else { hi }) >> (i % 32) & 1 != 0,
+        _ => false,
+    }
+}
+
+/// A rule as one set of codes per packet kind, computed when compiling:
+/// a table of 14 words is far smaller on a device than the rule's matches.
+// Evaluated only when compiling (FROM_SERVER, FROM_CLIENT): an index out of
+// range or a code without a bit fails the build, never a device.
+#[allow(clippy::indexing_slicing)]
+const fn table(server: bool) -> [[u32; 2]; 14] {
+    let mut t = [[0u32; 2]; 14];
+    let mut k = 0;
+    while k < KINDS.len() {
+        let mut code = 0usize;
+        while code < 256 {
+            let c = code as u8;
+            let ok = if server {
+                server_rule(KINDS[k], c)
+            } else {
+                client_rule(KINDS[k], c)
+            };
+            if ok {
+                assert!(index(c).is_some(), "a reason code without a bit");
+                if let Some(i) = index(c) {
+                    t[k][i / 32] |= 1 << (i % 32);
+                }
+            }
+            code += 1;
+        }
+        assert!(KINDS[k] as usize == k, "KINDS out of order");
+        k += 1;
+    }
+    t
+}
+
+const FROM_SERVER: [[u32; 2]; 14] = table(true);
+const FROM_CLIENT: [[u32; 2]; 14] = table(false);
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_tables_agree_with_the_rules_for_every_kind_and_code() {
+        for kind in KINDS {
+            for code in 0..=255u8 {
+                assert_eq!(
+                    from_server(kind, code),
+                    server_rule(kind, code),
+                    "{kind:?} {code:#x}"
+                );
+                assert_eq!(
+                    from_client(kind, code),
+                    client_rule(kind, code),
+                    "{kind:?} {code:#x}"
+                );
+            }
+        }
+    }
+
+    /// The match `name` was before its table.
+    fn name_by_match(code: u8) -> &'static str {
+        match code {
+            0x00 => "success",
+            0x01 => "granted qos 1",
+            0x02 => "granted qos 2",
+            0x04 => "disconnect with will message",
+            0x10 => "no matching subscribers",
+            0x11 => "no subscription existed",
+            0x18 => "continue authentication",
+            0x19 => "re-authenticate",
+            0x80 => "unspecified error",
+            0x81 => "malformed packet",
+            0x82 => "protocol error",
+            0x83 => "implementation specific error",
+            0x84 => "unsupported protocol version",
+            0x85 => "client identifier not valid",
+            0x86 => "bad user name or password",
+            0x87 => "not authorized",
+            0x88 => "server unavailable",
+            0x89 => "server busy",
+            0x8a => "banned",
+            0x8b => "server shutting down",
+            0x8c => "bad authentication method",
+            0x8d => "keep alive timeout",
+            0x8e => "session taken over",
+            0x8f => "topic filter invalid",
+            0x90 => "topic name invalid",
+            0x91 => "packet identifier in use",
+            0x92 => "packet identifier not found",
+            0x93 => "receive maximum exceeded",
+            0x94 => "topic alias invalid",
+            0x95 => "packet too large",
+            0x96 => "message rate too high",
+            0x97 => "quota exceeded",
+            0x98 => "administrative action",
+            0x99 => "payload format invalid",
+            0x9a => "retain not supported",
+            0x9b => "qos not supported",
+            0x9c => "use another server",
+            0x9d => "server moved",
+            0x9e => "shared subscriptions not supported",
+            0x9f => "connection rate exceeded",
+            0xa0 => "maximum connect time",
+            0xa1 => "subscription identifiers not supported",
+            0xa2 => "wildcard subscriptions not supported",
+            _ => "unknown",
+        }
+    }
+
+    #[test]
+    fn the_name_table_agrees_with_the_match_for_every_code() {
+        for code in 0..=255u8 {
+            assert_eq!(name(code), name_by_match(code), "{code:#x}");
+        }
+    }
 
     #[test]
     fn names_are_short_and_known_codes_have_one() {
