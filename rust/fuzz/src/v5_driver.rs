@@ -658,6 +658,10 @@ impl Sim5 {
                             "subscribe refused options {o:#04x} id {sid}"
                         );
                     }
+                    Err(Error::PacketTooLarge) => {
+                        // Finding 4, fixed: above this connection's Maximum Packet Size.
+                        assert!(self.conn.max_packet != u32::MAX, "subscribe: PacketTooLarge without a limit");
+                    }
                     Err(Error::NotConnected | Error::WouldBlock | Error::InflightFull | Error::SubscriptionsFull) => {}
                     Err(e) => panic!("subscribe: {e:?}"),
                 }
@@ -674,6 +678,9 @@ impl Sim5 {
                         }
                         let bytes = out[..op.len].to_vec();
                         self.write(&bytes, None);
+                    }
+                    Err(Error::PacketTooLarge) => {
+                        assert!(self.conn.max_packet != u32::MAX, "unsubscribe: PacketTooLarge without a limit");
                     }
                     Err(Error::NotConnected | Error::WouldBlock | Error::InflightFull) => {}
                     Err(e) => panic!("unsubscribe: {e:?}"),

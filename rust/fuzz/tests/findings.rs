@@ -1,7 +1,6 @@
 //! Defects the fuzzer found in the driver, as minimal tests on the public
 //! API (RELIABILITY.md, "Findings"). A defect's test is `#[ignore]`d while
-//! it stands (finding 4, open: `cargo test -- --ignored` shows it fail);
-//! findings 1, 2 and 3 are fixed and their tests run.
+//! it stands; findings 1 to 4 are fixed and their tests run.
 use umqtt_core::driver::{Driver, Event, Identity, Rx, Settings, Transmit};
 
 const NOW: u32 = 1_000;
@@ -163,8 +162,8 @@ fn an_alias_set_by_a_qos2_duplicate_reaches_the_caller() {
 /// held to the broker's Maximum Packet Size ([MQTT-3.1.2-24]); PUBLISH is.
 /// The fuzzer's input:
 /// corpus/v5_driver/finding-subscribe-above-maximum-packet-size.
+/// Fixed: refused with `PacketTooLarge` before anything is written.
 #[test]
-#[ignore = "finding 4 stands: a SUBSCRIBE above the broker's Maximum Packet Size is written"]
 fn a_subscribe_above_the_maximum_packet_size_is_refused() {
     use umqtt_core::SubOptions;
     let mut d = Driver::new();

@@ -636,6 +636,12 @@ impl<'m> Client<'m> {
             sid,
         };
         let size = op.size()?;
+        // MQTT 5: the broker's Maximum Packet Size holds for every packet
+        // (finding 4 of the v5_driver fuzz target: a SUBSCRIBE went above it).
+        #[cfg(feature = "mqtt5")]
+        if v5 {
+            self.v5.check_size(size)?;
+        }
         if out.len() < size {
             return Err(Error::BufferTooSmall(size));
         }

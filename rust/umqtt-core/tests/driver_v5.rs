@@ -458,3 +458,18 @@ fn an_alias_set_by_a_qos2_duplicate_reaches_the_caller() {
         }
     );
 }
+
+/// Finding 4 of the v5_driver fuzz target: a SUBSCRIBE above the broker's
+/// Maximum Packet Size was written; now refused before anything changes.
+#[test]
+fn a_subscribe_above_the_brokers_maximum_packet_size_is_refused() {
+    let mut sh = connected5(v5(0, false), &[], &[0x27, 0, 0, 0, 12]);
+    let mut out = [0u8; 64];
+    let opts = SubOptions { options: 0, id: 1 };
+    assert_eq!(
+        sh.d.subscribe_with(b"s/+", opts, None, sh.now, &mut out),
+        Err(Error::PacketTooLarge),
+        "13 bytes"
+    );
+    assert!(sh.d.subscribe_with(b"s/+", SubOptions::qos(0), None, sh.now, &mut out).is_ok(), "11 bytes");
+}
