@@ -838,6 +838,8 @@ impl<'m> Client<'m> {
                     self.connection_lost();
                     return Ok(Rx::Refused { consumed, code });
                 }
+                #[cfg(feature = "mqtt5")]
+                self.check_connack_v5(extra.props)?;
                 if !session_present {
                     // The broker forgot the incoming QoS 2 ids; our outgoing
                     // publishes are kept and re-sent (see `connect`).

@@ -473,3 +473,17 @@ fn a_subscribe_above_the_brokers_maximum_packet_size_is_refused() {
     );
     assert!(sh.d.subscribe_with(b"s/+", SubOptions::qos(0), None, sh.now, &mut out).is_ok(), "11 bytes");
 }
+
+/// Found by the v5_driver fuzz target: a CONNACK whose Maximum Packet Size
+/// (1..=3) leaves no room for a 4-byte acknowledgement made the client send
+/// above it; such a CONNACK is now refused as a protocol error.
+#[test]
+fn a_maximum_packet_size_too_small_for_an_acknowledgement_is_refused() {
+    for max in [1u8, 3] {
+        let mut sh = Shim::at(v5(0, false), START);
+        sh.connect(true);
+        sh.broker_sends(&connack5(false, 0, &[0x27, 0, 0, 0, max]));
+        assert_eq!(sh.d.connect_result(), ConnectResult::Failed(Error::ProtocolError), "max {max}");
+    }
+    connected5(v5(0, false), &[], &[0x27, 0, 0, 0, 4]);
+}

@@ -55,6 +55,18 @@ impl<'m> Client<'m> {
     /// The accepted CONNACK's properties: the broker's limits for this
     /// connection (Receive Maximum, Maximum Packet Size, Topic Alias
     /// Maximum, Server Keep Alive).
+    /// A CONNACK whose limits leave no room for what the client must be
+    /// able to send (a Maximum Packet Size below an acknowledgement's 4
+    /// bytes) is refused before anything changes: the connection is dropped
+    /// as a protocol error (the spec forbids sending above it, and a session
+    /// that cannot acknowledge cannot work).
+    pub(super) fn check_connack_v5(&self, props: &[u8]) -> Result<(), Error> {
+        match Properties::trusted(props).get(id::MAXIMUM_PACKET_SIZE) {
+            Some(Value::FourByte(v)) if v < crate::ACK_MAX as u32 => Err(Error::ProtocolError),
+            _ => Ok(()),
+        }
+    }
+
     pub(super) fn on_connack_v5(&mut self, props: &[u8]) {
         let p = Properties::trusted(props);
         self.v5.on_connack(&p);
