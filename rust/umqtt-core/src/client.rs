@@ -867,7 +867,7 @@ impl<'m> Client<'m> {
                     ev.alias = self.rx_alias_v5(topic_bytes, extra.props)?;
                 }
                 if !(topic_bytes.is_empty() && ev.alias != 0)
-                    && topic::topic_name(topic_bytes).is_err()
+                    && !topic::decoded_name_ok(topic_bytes)
                 {
                     return Err(Error::ProtocolError);
                 }

@@ -13,10 +13,20 @@ fn mqtt_str(b: &[u8]) -> Option<&str> {
 /// Checks a topic name for PUBLISH: non-empty, UTF-8, no NUL, no wildcard,
 /// at most 65 535 bytes.
 pub fn topic_name(b: &[u8]) -> Result<&str, Error> {
-    match mqtt_str(b) {
-        Some(s) if !s.is_empty() && !b.iter().any(|&c| c == b'+' || c == b'#') => Ok(s),
-        _ => Err(Error::InvalidTopic),
+    // One pass for the bytes a name may not hold (NUL, the wildcards: ASCII,
+    // never inside a UTF-8 sequence), then UTF-8: every publish checks its
+    // topic, so this is on the hot path.
+    if b.is_empty() || b.len() > MAX_STRING || b.iter().any(|&c| c == 0 || c == b'+' || c == b'#') {
+        return Err(Error::InvalidTopic);
     }
+    core::str::from_utf8(b).map_err(|_| Error::InvalidTopic)
+}
+
+/// The rest of [`topic_name`]'s checks for a topic the decoders read (they
+/// checked its UTF-8 and length): non-empty, no NUL, no wildcard. Every
+/// received message passes here: the UTF-8 is not checked twice.
+pub(crate) fn decoded_name_ok(b: &[u8]) -> bool {
+    !b.is_empty() && !b.iter().any(|&c| c == 0 || c == b'+' || c == b'#')
 }
 
 /// Checks a topic filter: non-empty, UTF-8, no NUL, at most 65 535 bytes;
