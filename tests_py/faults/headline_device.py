@@ -6,7 +6,7 @@
 # checked byte for byte against payload(). Then it waits (bounded) for all
 # 2 * N incoming messages, prints RECEIVED_ALL / RECEIVE_TIMEOUT, waits for
 # the line FINISH on stdin, prints "HL <key> <values>" summary lines and END.
-# Env: MQTT_HOST, MQTT_PORT, MQTT_CLIENT_ID, MQTT_TOPIC, N, RX_WAIT_S,
+# Env: MQTT_HOST, MQTT_PORT, MQTT_CLIENT_ID, MQTT_TOPIC, MQTT_VERSION (4 or 5), N, RX_WAIT_S,
 #      PUB_TIMEOUT_S, KEEPALIVE.
 import os
 import sys
@@ -79,7 +79,8 @@ def on_error(text):
 
 
 c = MQTTClient(os.getenv("MQTT_CLIENT_ID"), os.getenv("MQTT_HOST"), int(os.getenv("MQTT_PORT")),
-               keepalive=KEEPALIVE, reconn=True, timeout=PUB_TIMEOUT)
+               keepalive=KEEPALIVE, reconn=True, timeout=PUB_TIMEOUT,
+               version=int(os.getenv("MQTT_VERSION") or "4"))
 c.set_callback(on_message)
 c.error_register_cb(on_error)
 c.connect(clean_session=False)
