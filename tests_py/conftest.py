@@ -129,6 +129,38 @@ def auth_broker(request, _auth_broker_session):
     return _auth_broker_session
 
 
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory):
+    """The test PKI openssl makes once (``mqtt_harness.Pki``): a CA, a ``localhost``
+    server certificate, one for the wrong host, an expired one, client certificates."""
+    try:
+        return h.Pki(tmp_path_factory.mktemp("pki")).generate()
+    except (OSError, RuntimeError) as e:
+        pytest.fail("could not make the test certificates with openssl: {}".format(e), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def tls_broker_session(tmp_path_factory, pki):
+    b = h.TlsBroker(tmp_path_factory.mktemp("mosquitto-tls"), pki)
+    try:
+        b.start()
+    except RuntimeError as e:
+        pytest.fail(str(e), pytrace=False)
+    yield b
+    b.stop()
+
+
+@pytest.fixture
+def tls_broker(request, tls_broker_session):
+    """A mosquitto listening plain on ``port`` and with TLS on ``tls_ports[...]``
+    (``mqtt_harness.TlsBroker``), session-wide; checked alive for each test."""
+    b = tls_broker_session
+    assert b.alive(), "mosquitto (TLS) died:\n" + b.diagnostics()
+    b.mark_log()
+    request.node._umqtt_tls_broker = b
+    return b
+
+
 @pytest.fixture
 def ids(request):
     """A client id and a topic prefix unique to this test."""

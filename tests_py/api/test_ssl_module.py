@@ -13,8 +13,8 @@ CONNACK_OK = "20020000"
 
 
 @pytest.fixture(scope="module")
-def ssl_run(firmware, api_tls_broker, api_pki, tmp_path_factory):
-    b, pki = api_tls_broker, api_pki
+def ssl_run(firmware, tls_broker_session, pki, tmp_path_factory):
+    b = tls_broker_session
     topic = "umqtt-test/" + h.unique("ssl")
     peer = h.PahoPeer(b.host, b.port).connect()
     try:

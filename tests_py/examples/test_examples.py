@@ -66,11 +66,11 @@ def test_subscribe_defaults_to_no_limit(broker, paho_peer, mpy, ids):
     assert p.returncode is None, p.describe()
 
 
-def test_tls_pinned_ca(examples_tls_broker, examples_pki, paho_peer, mpy, ids):
-    b = examples_tls_broker
+def test_tls_pinned_ca(tls_broker, pki, paho_peer, mpy, ids):
+    b = tls_broker
     peer = paho_peer(b)
     peer.subscribe(ids.topic, qos=1)
-    env = {"MQTT_HOST": "localhost", "MQTT_PORT": b.tls_ports["tls"], "MQTT_CA": examples_pki.path("ca"),
+    env = {"MQTT_HOST": "localhost", "MQTT_PORT": b.tls_ports["tls"], "MQTT_CA": pki.path("ca"),
            "MQTT_CLIENT_ID": ids.client_id, "MQTT_TOPIC": ids.topic}
     r = mpy.run(example("tls_pinned_ca.py"), env=env)
     assert r.returncode == 0, describe(r)
@@ -80,13 +80,13 @@ def test_tls_pinned_ca(examples_tls_broker, examples_pki, paho_peer, mpy, ids):
 
 
 @pytest.mark.parametrize("case", ["unrelated CA", "wrong host", "expired"])
-def test_tls_pinned_ca_refuses(examples_tls_broker, examples_pki, paho_peer, mpy, ids, case):
-    b = examples_tls_broker
+def test_tls_pinned_ca_refuses(tls_broker, pki, paho_peer, mpy, ids, case):
+    b = tls_broker
     peer = paho_peer(b)
     peer.subscribe(ids.topic, qos=1)
     ca, listener = {"unrelated CA": ("other_ca", "tls"), "wrong host": ("ca", "wrong_host"),
                     "expired": ("ca", "expired")}[case]
-    env = {"MQTT_HOST": "localhost", "MQTT_PORT": b.tls_ports[listener], "MQTT_CA": examples_pki.path(ca),
+    env = {"MQTT_HOST": "localhost", "MQTT_PORT": b.tls_ports[listener], "MQTT_CA": pki.path(ca),
            "MQTT_CLIENT_ID": ids.client_id, "MQTT_TOPIC": ids.topic}
     r = mpy.run(example("tls_pinned_ca.py"), env=env)
     assert r.returncode == 1, describe(r)

@@ -1,12 +1,12 @@
 """Fixtures for the TLS tests.
 
-At session start openssl makes a test PKI (``pki``: a CA, a ``localhost``
-server certificate, one for the wrong host, an expired one, a client
-certificate, and an unrelated CA with its own client certificate), and one
-mosquitto (``tls_broker``) listens plain on ``port`` and with TLS on
-``tls_ports["tls" | "mutual" | "wrong_host" | "expired"]`` (see
-``mqtt_harness.TlsBroker``). ``tls_run(spec)`` runs tls_client.py with a
-scenario and returns its results by step name.
+The test PKI (``pki``: a CA, a ``localhost`` server certificate, one for the
+wrong host, an expired one, a client certificate, and an unrelated CA with
+its own client certificate) and the mosquitto that listens plain on ``port``
+and with TLS on ``tls_ports["tls" | "mutual" | "wrong_host" | "expired"]``
+(``tls_broker``, see ``mqtt_harness.TlsBroker``) come from
+tests_py/conftest.py. ``tls_run(spec)`` runs tls_client.py with a scenario
+and returns its results by step name.
 """
 
 import json
@@ -17,35 +17,11 @@ import mqtt_harness as h
 from tls_test_servers import DEFAULT_PORT_ADDRESS, SilentServer, SniRecordingProxy
 
 
-@pytest.fixture(scope="session")
-def pki(tmp_path_factory):
-    try:
-        return h.Pki(tmp_path_factory.mktemp("pki")).generate()
-    except (OSError, RuntimeError) as e:
-        pytest.fail("could not make the test certificates with openssl: {}".format(e), pytrace=False)
-
-
 def _start(b):
     try:
         return b.start()
     except RuntimeError as e:
         pytest.fail(str(e), pytrace=False)
-
-
-@pytest.fixture(scope="session")
-def _tls_broker_session(tmp_path_factory, pki):
-    b = _start(h.TlsBroker(tmp_path_factory.mktemp("mosquitto-tls"), pki))
-    yield b
-    b.stop()
-
-
-@pytest.fixture
-def tls_broker(request, _tls_broker_session):
-    b = _tls_broker_session
-    assert b.alive(), "mosquitto (TLS) died:\n" + b.diagnostics()
-    b.mark_log()
-    request.node._umqtt_tls_broker = b
-    return b
 
 
 @pytest.fixture(scope="module")
