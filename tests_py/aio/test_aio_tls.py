@@ -9,25 +9,6 @@ import mqtt_harness as h
 GAP_LIMIT_MS = 150
 
 
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory):
-    try:
-        return h.Pki(tmp_path_factory.mktemp("aio-pki")).generate()
-    except (OSError, RuntimeError) as e:
-        pytest.fail("could not make the test certificates with openssl: {}".format(e), pytrace=False)
-
-
-@pytest.fixture(scope="module")
-def tls_broker(tmp_path_factory, pki):
-    b = h.TlsBroker(tmp_path_factory.mktemp("aio-mosquitto-tls"), pki)
-    try:
-        b.start()
-    except RuntimeError as e:
-        pytest.fail(str(e), pytrace=False)
-    yield b
-    b.stop()
-
-
 def run(mpy, tls_broker, pki, ids, listener="tls", **extra):
     env = mpy.env(tls_broker, ids, CA_FILE=pki.path("ca"), **extra)
     env["MQTT_PORT"] = tls_broker.tls_ports[listener]
