@@ -79,9 +79,9 @@ static mp_obj_t umqtt_aio_getattr(mp_obj_t attr) {
         // Only the frozen module's own absence gets the hint; an ImportError
         // from inside it (no asyncio on this port) is raised as it is.
         mp_obj_t exc = MP_OBJ_FROM_PTR(nlr.ret_val);
-        mp_obj_t name = mp_obj_new_str("_umqtt_aio", 10);
         if (!umqtt_is_exception(exc, &mp_type_ImportError)
-            || mp_binary_op(MP_BINARY_OP_CONTAINS, mp_obj_str_make_new(&mp_type_str, 1, 0, &exc), name) == mp_const_false) {
+            || mp_binary_op(MP_BINARY_OP_CONTAINS, mp_obj_str_make_new(&mp_type_str, 1, 0, &exc),
+            MP_OBJ_NEW_QSTR(MP_QSTR__umqtt_aio)) == mp_const_false) {
             nlr_jump(nlr.ret_val);
         }
         mp_raise_msg(&mp_type_ImportError,

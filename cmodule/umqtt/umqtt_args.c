@@ -104,9 +104,9 @@ void umqtt_check_ssl_params(mp_obj_t params) {
     if (!mp_obj_is_dict_or_ordereddict(params)) {
         mp_raise_TypeError(MP_ERROR_TEXT("ssl_params must be a dict"));
     }
-    static const uint16_t cert_keys[] = { MP_QSTR_ca, MP_QSTR_cadata, MP_QSTR_cert, MP_QSTR_key };
-    static const uint16_t other_keys[] = { MP_QSTR_cert_reqs, MP_QSTR_server_hostname, MP_QSTR_server_side,
-                                           MP_QSTR_do_handshake };
+    // The first four are certificates and keys.
+    static const uint16_t keys[] = { MP_QSTR_ca, MP_QSTR_cadata, MP_QSTR_cert, MP_QSTR_key, MP_QSTR_cert_reqs,
+                                     MP_QSTR_server_hostname, MP_QSTR_server_side, MP_QSTR_do_handshake };
     mp_map_t *map = mp_obj_dict_get_map(params);
     for (size_t i = 0; i < map->alloc; ++i) {
         if (!mp_map_slot_is_filled(map, i)) {
@@ -118,22 +118,17 @@ void umqtt_check_ssl_params(mp_obj_t params) {
             mp_raise_TypeError(MP_ERROR_TEXT("ssl_params keys must be str"));
         }
         qstr key = mp_obj_str_get_qstr(k);
-        bool known = false;
-        for (size_t j = 0; j < MP_ARRAY_SIZE(cert_keys); ++j) {
-            if (key == cert_keys[j]) {
-                known = true;
-                if (v != mp_const_none) {
-                    check_cert_data(key, v);
-                }
-            }
+        size_t j = 0;
+        while (j < MP_ARRAY_SIZE(keys) && keys[j] != key) {
+            ++j;
         }
-        for (size_t j = 0; j < MP_ARRAY_SIZE(other_keys); ++j) {
-            known = known || key == other_keys[j];
-        }
-        if (!known) {
+        if (j == MP_ARRAY_SIZE(keys)) {
             mp_raise_msg_varg(&mp_type_ValueError,
                 MP_ERROR_TEXT("ssl_params: unknown key '%s'"),
                 mp_obj_str_get_str(k));
+        }
+        if (j < 4 && v != mp_const_none) {
+            check_cert_data(key, v);
         }
         if (key == MP_QSTR_server_side && mp_obj_is_true(v)) {
             mp_raise_ValueError(MP_ERROR_TEXT("ssl_params: server_side must be False for a client"));

@@ -3,7 +3,10 @@
 // `ssl_params`, `user`, `pswd`), QuecPython's (`reconn`, `pingmaxnum`,
 // `mqttversion`, `topic_list`, `manage`, `ipvtype`) and ours
 // (`session_present`). `DELAY`, `DEBUG` and `cb` can be set; the others are
-// the client's configuration and state, read-only.
+// the client's configuration and state, read-only. One table says where each
+// lives and how it reads.
+
+#include <stddef.h>
 
 #include "py/runtime.h"
 #include "umqtt_config.h"
@@ -12,132 +15,128 @@
 
 #include "umqtt.h"
 
-#define CORE(self) umqtt_core(self)
+// How a field reads (low bits), and whether it follows the session or can
+// be set (read and written under the mutex: other threads change them).
+enum {
+    A_OBJ,                          // the object kept
+    A_OR_NONE,                      // the object kept, MP_OBJ_NULL as None
+    A_U8,                           // a uint8_t as an int
+    A_BOOL,                         // a bool
+    A_U16,                          // a uint16_t as an int
+    A_UINT,                         // an mp_uint_t as an int
+    A_SSL_PARAMS,                   // umqtt.simple's default is {}
+    A_SESSION_PRESENT,
+    A_TOPIC_LIST,                   // the subscribed filters (bytes), in slot order
+    A_CONNACK_PROPS,                // a copy of the CONNACK's properties ({} without MQTT 5)
+    A_LOCKED = 0x40,                // follows the session: read under the mutex
+    A_SETTABLE = 0x80 | A_LOCKED,   // DELAY, DEBUG, cb
+};
 
-static mp_obj_t or_none(mp_obj_t obj) {
-    return obj == MP_OBJ_NULL ? mp_const_none : obj;
-}
+typedef struct {
+    uint16_t name;                  // qstr
+    uint16_t at;                    // offset in umqtt_client_obj_t
+    uint8_t kind;
+} attr_t;
 
-// The subscribed filters (bytes), in slot order: QuecPython's topic_list.
-static mp_obj_t topic_list(umqtt_client_obj_t *self) {
-    mp_obj_t list = mp_obj_new_list(0, NULL);
-    for (size_t i = 0; i < UMQTT_MAX_SUBSCRIPTIONS; ++i) {
-        if (self->sub_filter[i] != MP_OBJ_NULL) {
-            mp_obj_list_append(list, self->sub_filter[i]);
+#define ATTR(name, field, kind) { MP_QSTR_##name, offsetof(umqtt_client_obj_t, field), kind }
+
+static const attr_t attrs[] = {
+    ATTR(DELAY, delay, A_OBJ | A_SETTABLE),
+    ATTR(DEBUG, debug, A_OBJ | A_SETTABLE),
+    ATTR(cb, msg_cb, A_OBJ | A_SETTABLE),
+    ATTR(session_present, base, A_SESSION_PRESENT | A_LOCKED),
+    ATTR(sock, sock, A_OR_NONE | A_LOCKED),
+    ATTR(pid, pid, A_U16 | A_LOCKED),
+    ATTR(topic_list, sub_filter, A_TOPIC_LIST | A_LOCKED),
+    ATTR(connack_properties, base, A_CONNACK_PROPS | A_LOCKED),
+    ATTR(client_id, client_id, A_OBJ | A_LOCKED),  // the broker may assign one (MQTT 5)
+    ATTR(server, server, A_OBJ),
+    ATTR(port, port, A_UINT),
+    ATTR(user, user, A_OBJ),
+    ATTR(pswd, password, A_OBJ),
+    ATTR(keepalive, keepalive, A_U16),
+    ATTR(ssl, ssl, A_OBJ),
+    ATTR(ssl_params, ssl_params, A_SSL_PARAMS),
+    ATTR(lw_topic, will_topic, A_OR_NONE),
+    ATTR(lw_msg, will_msg, A_OR_NONE),
+    ATTR(lw_qos, will_qos, A_U8),
+    ATTR(lw_retain, will_retain, A_BOOL),
+    ATTR(reconn, reconn, A_BOOL),
+    ATTR(pingmaxnum, pingmaxnum, A_U8),
+    ATTR(mqttversion, version, A_U8),
+    ATTR(manage, manage, A_BOOL),
+    ATTR(ipvtype, ipvtype, A_U8),
+};
+
+static mp_obj_t value_of(umqtt_client_obj_t *self, const attr_t *a) {
+    const uint8_t *p = (const uint8_t *)self + a->at;
+    #define OBJ (*(const mp_obj_t *)p)
+    switch (a->kind & 0x3f) {
+        case A_OBJ:
+            return OBJ;
+        case A_OR_NONE:
+            return OBJ == MP_OBJ_NULL ? mp_const_none : OBJ;
+        case A_U8:
+            return MP_OBJ_NEW_SMALL_INT(*p);
+        case A_BOOL:
+            return mp_obj_new_bool(*p);
+        case A_U16:
+            return MP_OBJ_NEW_SMALL_INT(*(const uint16_t *)p);
+        case A_UINT:
+            return mp_obj_new_int_from_uint(*(const mp_uint_t *)p);
+        case A_SSL_PARAMS:
+            return OBJ == mp_const_none ? mp_obj_new_dict(0) : OBJ;
+        case A_SESSION_PRESENT:
+            return mp_obj_new_bool(umqtt_core_session_present(umqtt_core(self)));
+        case A_TOPIC_LIST: {
+            mp_obj_t list = mp_obj_new_list(0, NULL);
+            for (size_t i = 0; i < UMQTT_MAX_SUBSCRIPTIONS; ++i) {
+                if (self->sub_filter[i] != MP_OBJ_NULL) {
+                    mp_obj_list_append(list, self->sub_filter[i]);
+                }
+            }
+            return list;
         }
-    }
-    return list;
-}
-
-// Attributes that follow the session: read under the mutex.
-static mp_obj_t session_attr(umqtt_client_obj_t *self, qstr attr) {
-    switch (attr) {
-        case MP_QSTR_session_present:
-            return mp_obj_new_bool(umqtt_core_session_present(CORE(self)));
-        case MP_QSTR_sock:
-            return or_none(self->sock);
-        case MP_QSTR_pid:
-            return MP_OBJ_NEW_SMALL_INT(self->pid);
-        case MP_QSTR_topic_list:
-            return topic_list(self);
-        case MP_QSTR_connack_properties:
+        default:                    // A_CONNACK_PROPS
             #if MICROPY_PY_UMQTT_MQTT5
             if (self->connack_props != MP_OBJ_NULL) {
                 return mp_obj_dict_copy(self->connack_props);
             }
             #endif
             return mp_obj_new_dict(0);
-        case MP_QSTR_client_id:
-            return self->client_id;         // the broker may assign one (MQTT 5)
-        default:
-            return MP_OBJ_NULL;
     }
-}
-
-// The configuration: fixed once the constructor has returned.
-static mp_obj_t config_attr(umqtt_client_obj_t *self, qstr attr) {
-    switch (attr) {
-        case MP_QSTR_server:
-            return self->server;
-        case MP_QSTR_port:
-            return mp_obj_new_int_from_uint(self->port);
-        case MP_QSTR_user:
-            return self->user;
-        case MP_QSTR_pswd:
-            return self->password;
-        case MP_QSTR_keepalive:
-            return MP_OBJ_NEW_SMALL_INT(self->keepalive);
-        case MP_QSTR_ssl:
-            return self->ssl;
-        case MP_QSTR_ssl_params:
-            // umqtt.simple's default is {}.
-            return self->ssl_params == mp_const_none ? mp_obj_new_dict(0) : self->ssl_params;
-        case MP_QSTR_lw_topic:
-            return or_none(self->will_topic);
-        case MP_QSTR_lw_msg:
-            return or_none(self->will_msg);
-        case MP_QSTR_lw_qos:
-            return MP_OBJ_NEW_SMALL_INT(self->will_qos);
-        case MP_QSTR_lw_retain:
-            return mp_obj_new_bool(self->will_retain);
-        case MP_QSTR_reconn:
-            return mp_obj_new_bool(self->reconn);
-        case MP_QSTR_pingmaxnum:
-            return MP_OBJ_NEW_SMALL_INT(self->pingmaxnum);
-        case MP_QSTR_mqttversion:
-            return MP_OBJ_NEW_SMALL_INT(self->version);
-        case MP_QSTR_manage:
-            return mp_obj_new_bool(self->manage);
-        case MP_QSTR_ipvtype:
-            return MP_OBJ_NEW_SMALL_INT(self->ipvtype);
-        default:
-            return MP_OBJ_NULL;
-    }
-}
-
-static mp_obj_t *settable(umqtt_client_obj_t *self, qstr attr) {
-    switch (attr) {
-        case MP_QSTR_DELAY:
-            return &self->delay;
-        case MP_QSTR_DEBUG:
-            return &self->debug;
-        case MP_QSTR_cb:
-            return &self->msg_cb;
-        default:
-            return NULL;
-    }
-}
-
-static bool is_session_attr(qstr attr) {
-    return attr == MP_QSTR_session_present || attr == MP_QSTR_sock || attr == MP_QSTR_pid
-           || attr == MP_QSTR_topic_list || attr == MP_QSTR_connack_properties || attr == MP_QSTR_client_id;
+    #undef OBJ
 }
 
 // Names that are no attribute of ours (methods; __del__ while the GC
 // finalises) pass through without taking the mutex.
 void umqtt_client_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
     umqtt_client_obj_t *self = umqtt_client_of(self_in);
-    mp_obj_t *field = settable(self, attr);
+    const attr_t *a = attrs;
+    while (a->name != attr) {
+        if (++a == attrs + MP_ARRAY_SIZE(attrs)) {
+            if (dest[0] == MP_OBJ_NULL) {
+                dest[1] = MP_OBJ_SENTINEL;  // look further, in locals_dict
+            }
+            return;
+        }
+    }
     umqtt_guard_t guard;
     if (dest[0] != MP_OBJ_NULL) {           // store (or delete): settable ones only
-        if (field != NULL && dest[1] != MP_OBJ_NULL) {
+        if ((a->kind & A_SETTABLE) == A_SETTABLE && dest[1] != MP_OBJ_NULL) {
             umqtt_lock(self, &guard);
-            *field = dest[1];
+            *(mp_obj_t *)((uint8_t *)self + a->at) = dest[1];
             umqtt_unlock(&guard);
             dest[0] = MP_OBJ_NULL;          // stored
         }
         return;
     }
-    mp_obj_t value = config_attr(self, attr);
-    if (field != NULL || is_session_attr(attr)) {
+    if (a->kind & A_LOCKED) {
         umqtt_lock(self, &guard);
-        value = field != NULL ? *field : session_attr(self, attr);
+        dest[0] = value_of(self, a);
         umqtt_unlock(&guard);
-    }
-    if (value == MP_OBJ_NULL) {
-        dest[1] = MP_OBJ_SENTINEL;          // look further, in locals_dict
     } else {
-        dest[0] = value;
+        dest[0] = value_of(self, a);
     }
 }
 

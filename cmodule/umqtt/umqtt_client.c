@@ -84,10 +84,12 @@ static mp_obj_t umqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, 
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
     umqtt_parse_args_kw_array(n_args, n_kw, all_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
 
-    umqtt_check_str_or_bytes(args[ARG_client_id].u_obj, MP_QSTR_client_id, false);
-    umqtt_check_str_or_bytes(args[ARG_server].u_obj, MP_QSTR_server, false);
-    umqtt_check_str_or_bytes(args[ARG_user].u_obj, MP_QSTR_user, true);
-    umqtt_check_str_or_bytes(args[ARG_password].u_obj, MP_QSTR_password, true);
+    // client_id and server, then user and password (None allowed): str or bytes.
+    for (size_t i = ARG_client_id; i <= ARG_password; ++i) {
+        if (i != ARG_port) {
+            umqtt_check_str_or_bytes(args[i].u_obj, allowed_args[i].qst, i > ARG_port);
+        }
+    }
     if (args[ARG_password].u_obj != mp_const_none && args[ARG_user].u_obj == mp_const_none) {
         // MQTT 3.1.1 section 3.1.2.9: no password without a user name.
         mp_raise_ValueError(MP_ERROR_TEXT("password needs a user name (MQTT 3.1.1 3.1.2.9)"));

@@ -5,8 +5,6 @@
 // messages vanish on ports built with terse errors); argument errors are
 // ValueError; transport failures OSError(errno).
 
-#include <string.h>
-
 #include "py/runtime.h"
 #include "py/mperrno.h"
 #include "py/objstr.h"
@@ -22,7 +20,7 @@ static mp_obj_t new_mqtt_exception(mp_int_t code, const char *text) {
     if (code >= 0) {
         args[n++] = MP_OBJ_NEW_SMALL_INT(code);
     }
-    args[n++] = mp_obj_new_str(text, strlen(text));
+    args[n++] = mp_obj_new_str_from_cstr(text);
     return mp_obj_new_exception_args(&mp_type_MQTTException, n, args);
 }
 
@@ -43,19 +41,23 @@ NORETURN void umqtt_raise_code(mp_int_t code, const char *text) {
     nlr_raise(new_mqtt_exception(code, text));
 }
 
+// ValueError(the status's text): an argument the driver refused.
+static mp_obj_t value_error(UmqttStatus status) {
+    return mp_obj_new_exception_arg1(&mp_type_ValueError, mp_obj_new_str_from_cstr(umqtt_core_strerror(status)));
+}
+
 NORETURN void umqtt_raise_status(UmqttStatus status) {
-    const char *text = umqtt_core_strerror(status);
     switch (status) {
         case UMQTT_STATUS_BAD_ARGUMENT:
         case UMQTT_STATUS_INVALID_TOPIC:
         case UMQTT_STATUS_PACKET_TOO_LARGE:
-            nlr_raise(mp_obj_new_exception_arg1(&mp_type_ValueError, mp_obj_new_str(text, strlen(text))));
+            nlr_raise(value_error(status));
         case UMQTT_STATUS_TIMEOUT:
         case UMQTT_STATUS_WOULD_BLOCK:
         case UMQTT_STATUS_INFLIGHT_FULL:
             mp_raise_OSError(MP_ETIMEDOUT);
         default:
-            umqtt_raise_code(-1, text);
+            umqtt_raise_code(-1, umqtt_core_strerror(status));
     }
 }
 
@@ -70,7 +72,7 @@ mp_obj_t umqtt_cause_text(UmqttStatus cause, uint8_t code) {
     #endif
     const char *text = cause == UMQTT_STATUS_CONNECTION_REFUSED
         ? umqtt_core_connack_text(code) : umqtt_core_strerror(cause);
-    return mp_obj_new_str(text, strlen(text));
+    return mp_obj_new_str_from_cstr(text);
 }
 
 // Why the connection is gone, as the exception a script expects: OSError
@@ -122,8 +124,7 @@ NORETURN void umqtt_connect_failed(umqtt_client_obj_t *self, UmqttStatus st, uin
     if (st == UMQTT_STATUS_IO && self->open_error != MP_OBJ_NULL) {
         exc = self->open_error;             // as the socket or TLS layer raised it
     } else if (st == UMQTT_STATUS_BAD_ARGUMENT || st == UMQTT_STATUS_PACKET_TOO_LARGE) {
-        const char *text = umqtt_core_strerror(st);
-        exc = mp_obj_new_exception_arg1(&mp_type_ValueError, mp_obj_new_str(text, strlen(text)));
+        exc = value_error(st);
     } else {
         exc = umqtt_lost_exception(self, st, code);
     }

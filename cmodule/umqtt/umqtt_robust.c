@@ -168,32 +168,30 @@ static mp_obj_t robust_publish(size_t n_args, const mp_obj_t *pos_args, mp_map_t
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(robust_publish_obj, 3, robust_publish);
 
-// wait_msg(): retried through reconnect() on OSError.
-static mp_obj_t robust_wait_msg(mp_obj_t self) {
-    for (;;) {
+// fn(self) up to `attempts` times (< 0: until it works), reconnecting after
+// each OSError; None when they are spent.
+static mp_obj_t retried(self_fn_t fn, mp_obj_t self, mp_int_t attempts) {
+    for (mp_int_t i = 0; attempts < 0 || i < attempts; ++i) {
         mp_obj_t r;
-        if (attempt(umqtt_wait_msg_method, self, &r)) {
+        if (attempt(fn, self, &r)) {
             return r;
         }
         log_error(self, false, r);
         reconnect(self);
     }
+    return mp_const_none;
+}
+
+// wait_msg(): retried through reconnect() on OSError.
+static mp_obj_t robust_wait_msg(mp_obj_t self) {
+    return retried(umqtt_wait_msg_method, self, -1);
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(robust_wait_msg_obj, robust_wait_msg);
 
-// check_msg(attempts=2): up to `attempts` tries, reconnecting after each
-// OSError; None when they are spent.
+// check_msg(attempts=2): up to `attempts` tries.
 static mp_obj_t robust_check_msg(size_t n_args, const mp_obj_t *args) {
     mp_int_t attempts = n_args > 1 ? mp_obj_get_int(args[1]) : 2;
-    for (; attempts > 0; --attempts) {
-        mp_obj_t r;
-        if (attempt(umqtt_check_msg_method, args[0], &r)) {
-            return r;
-        }
-        log_error(args[0], false, r);
-        reconnect(args[0]);
-    }
-    return mp_const_none;
+    return retried(umqtt_check_msg_method, args[0], attempts > 0 ? attempts : 0);
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(robust_check_msg_obj, 1, 2, robust_check_msg);
 
@@ -223,6 +221,19 @@ ROBUST_METHOD(robust_publish_method, robust_publish_obj);
 ROBUST_METHOD(robust_wait_msg_method, robust_wait_msg_obj);
 ROBUST_METHOD(robust_check_msg_method, robust_check_msg_obj);
 
+// The class's attributes, stored in this order into the dict it is made with.
+static const mp_rom_map_elem_t robust_locals[] = {
+    { MP_ROM_QSTR(MP_QSTR___module__), MP_ROM_QSTR(MP_QSTR_umqtt_dot_robust) },
+    { MP_ROM_QSTR(MP_QSTR_DELAY), MP_ROM_INT(2) },
+    { MP_ROM_QSTR(MP_QSTR_DEBUG), MP_ROM_FALSE },
+    { MP_ROM_QSTR(MP_QSTR_delay), MP_ROM_PTR(&robust_delay_method) },
+    { MP_ROM_QSTR(MP_QSTR_log), MP_ROM_PTR(&robust_log_method) },
+    { MP_ROM_QSTR(MP_QSTR_reconnect), MP_ROM_PTR(&robust_reconnect_method) },
+    { MP_ROM_QSTR(MP_QSTR_publish), MP_ROM_PTR(&robust_publish_method) },
+    { MP_ROM_QSTR(MP_QSTR_wait_msg), MP_ROM_PTR(&robust_wait_msg_method) },
+    { MP_ROM_QSTR(MP_QSTR_check_msg), MP_ROM_PTR(&robust_check_msg_method) },
+};
+
 // The class lives in a module made on first use and registered in
 // sys.modules as "umqtt.robust" (where later imports find it): a soft reset
 // starts a new sys.modules, so nothing outlives the heap it was made on.
@@ -236,16 +247,11 @@ mp_obj_t umqtt_robust_class(void) {
             return cls->value;
         }
     }
-    mp_obj_t locals = mp_obj_new_dict(9);
-    mp_obj_dict_store(locals, MP_OBJ_NEW_QSTR(MP_QSTR___module__), MP_OBJ_NEW_QSTR(MP_QSTR_umqtt_dot_robust));
-    mp_obj_dict_store(locals, MP_OBJ_NEW_QSTR(MP_QSTR_DELAY), MP_OBJ_NEW_SMALL_INT(2));
-    mp_obj_dict_store(locals, MP_OBJ_NEW_QSTR(MP_QSTR_DEBUG), mp_const_false);
-    mp_obj_dict_store(locals, MP_OBJ_NEW_QSTR(MP_QSTR_delay), MP_OBJ_FROM_PTR(&robust_delay_method));
-    mp_obj_dict_store(locals, MP_OBJ_NEW_QSTR(MP_QSTR_log), MP_OBJ_FROM_PTR(&robust_log_method));
-    mp_obj_dict_store(locals, MP_OBJ_NEW_QSTR(MP_QSTR_reconnect), MP_OBJ_FROM_PTR(&robust_reconnect_method));
-    mp_obj_dict_store(locals, MP_OBJ_NEW_QSTR(MP_QSTR_publish), MP_OBJ_FROM_PTR(&robust_publish_method));
-    mp_obj_dict_store(locals, MP_OBJ_NEW_QSTR(MP_QSTR_wait_msg), MP_OBJ_FROM_PTR(&robust_wait_msg_method));
-    mp_obj_dict_store(locals, MP_OBJ_NEW_QSTR(MP_QSTR_check_msg), MP_OBJ_FROM_PTR(&robust_check_msg_method));
+    mp_obj_t locals = mp_obj_new_dict(MP_ARRAY_SIZE(robust_locals));
+    const mp_map_elem_t *e = (const mp_map_elem_t *)robust_locals;     // as MP_DEFINE_CONST_DICT reads it
+    for (size_t i = 0; i < MP_ARRAY_SIZE(robust_locals); ++i) {
+        mp_obj_dict_store(locals, e[i].key, e[i].value);
+    }
     mp_obj_t base = MP_OBJ_FROM_PTR(&umqtt_simple_client_type);
     mp_obj_t cls = mp_obj_new_type(MP_QSTR_MQTTClient, mp_obj_new_tuple(1, &base), locals);
     mp_obj_t module = mp_obj_new_module(MP_QSTR_umqtt_dot_robust);
