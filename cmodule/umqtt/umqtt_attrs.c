@@ -15,29 +15,13 @@
 
 #include "umqtt.h"
 
-// How a field reads (low bits), and whether it follows the session or can
-// be set (read and written under the mutex: other threads change them).
-enum {
-    A_OBJ,                          // the object kept
-    A_OR_NONE,                      // the object kept, MP_OBJ_NULL as None
-    A_U8,                           // a uint8_t as an int
-    A_BOOL,                         // a bool
-    A_U16,                          // a uint16_t as an int
-    A_UINT,                         // an mp_uint_t as an int
-    A_SSL_PARAMS,                   // umqtt.simple's default is {}
-    A_SESSION_PRESENT,
-    A_TOPIC_LIST,                   // the subscribed filters (bytes), in slot order
-    A_CONNACK_PROPS,                // a copy of the CONNACK's properties ({} without MQTT 5)
-    A_LOCKED = 0x40,                // follows the session: read under the mutex
-    A_SETTABLE = 0x80 | A_LOCKED,   // DELAY, DEBUG, cb
-};
-
-typedef struct {
-    uint16_t name;                  // qstr
-    uint16_t at;                    // offset in umqtt_client_obj_t
-    uint8_t kind;
-} attr_t;
-
+// How a field reads: the object (A_OR_NONE: MP_OBJ_NULL as None), a uint8_t,
+// bool, uint16_t or mp_uint_t as an int, or a value made on each read (the
+// low bits); whether it follows the session (read under the mutex: other
+// threads change it) or can also be set.
+enum { A_OBJ, A_OR_NONE, A_U8, A_BOOL, A_U16, A_UINT, A_SSL_PARAMS, A_SESSION_PRESENT, A_TOPIC_LIST,
+       A_CONNACK_PROPS, A_LOCKED = 0x40, A_SETTABLE = 0x80 | A_LOCKED };
+typedef struct { uint16_t name, at; uint8_t kind; } attr_t;     // qstr, offset in the client, kind
 #define ATTR(name, field, kind) { MP_QSTR_##name, offsetof(umqtt_client_obj_t, field), kind }
 
 static const attr_t attrs[] = {
@@ -84,11 +68,11 @@ static mp_obj_t value_of(umqtt_client_obj_t *self, const attr_t *a) {
             return MP_OBJ_NEW_SMALL_INT(*(const uint16_t *)p);
         case A_UINT:
             return mp_obj_new_int_from_uint(*(const mp_uint_t *)p);
-        case A_SSL_PARAMS:
+        case A_SSL_PARAMS:          // umqtt.simple's default is {}
             return OBJ == mp_const_none ? mp_obj_new_dict(0) : OBJ;
         case A_SESSION_PRESENT:
             return mp_obj_new_bool(umqtt_core_session_present(umqtt_core(self)));
-        case A_TOPIC_LIST: {
+        case A_TOPIC_LIST: {        // the subscribed filters (bytes), in slot order
             mp_obj_t list = mp_obj_new_list(0, NULL);
             for (size_t i = 0; i < UMQTT_MAX_SUBSCRIPTIONS; ++i) {
                 if (self->sub_filter[i] != MP_OBJ_NULL) {
