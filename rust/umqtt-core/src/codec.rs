@@ -203,11 +203,11 @@ pub(crate) fn connect_with<'a>(
         blocks.0 = add(kept, v.raw.len())?;
         rem = add(rem, block_size(blocks.0)?)?;
     }
-    rem = add(rem, field(c.client_id.len())?)?;
     if c.clean_session {
         flags |= 0x02;
     }
-    if let Some(w) = &c.will {
+    let will = c.will.as_ref();
+    if let Some(w) = will {
         if v5.is_some() && w.qos > 2 {
             return Err(Error::BadArgument);
         }
@@ -221,16 +221,21 @@ pub(crate) fn connect_with<'a>(
             blocks.1 = v.will_raw.len();
             rem = add(rem, block_size(blocks.1)?)?;
         }
-        rem = add(rem, field(w.topic.len())?)?;
-        rem = add(rem, field(w.payload.len())?)?;
     }
-    if let Some(u) = c.user {
-        flags |= 0x80;
-        rem = add(rem, field(u.len())?)?;
-    }
-    if let Some(p) = c.password {
-        flags |= 0x40;
-        rem = add(rem, field(p.len())?)?;
+    // The payload's fields in their order (MQTT 5: the will properties
+    // before the will topic), and the flag each sets when present.
+    let fields = [
+        (Some(c.client_id), 0),
+        (will.map(|w| w.topic), 0),
+        (will.map(|w| w.payload), 0),
+        (c.user, 0x80),
+        (c.password, 0x40),
+    ];
+    for (f, flag) in &fields {
+        if let Some(f) = f {
+            flags |= flag;
+            rem = add(rem, field(f.len())?)?;
+        }
     }
     let size = packet_size(rem)?;
     let mut w = Writer::new(room(out, size)?);
@@ -248,21 +253,17 @@ pub(crate) fn connect_with<'a>(
         }
         w.bytes(v.raw);
     }
-    w.field(c.client_id);
-    if let Some(will) = &c.will {
+    for (i, (f, _)) in fields.iter().enumerate() {
         #[cfg(feature = "mqtt5")]
-        if let Some(v) = v5 {
+        if let (1, Some(v), Some(_)) = (i, v5, will) {
             w.varint(blocks.1);
             w.bytes(v.will_raw);
         }
-        w.field(will.topic);
-        w.field(will.payload);
-    }
-    if let Some(u) = c.user {
-        w.field(u);
-    }
-    if let Some(p) = c.password {
-        w.field(p);
+        #[cfg(not(feature = "mqtt5"))]
+        let _ = i;
+        if let Some(f) = f {
+            w.field(f);
+        }
     }
     w.finish()
 }
