@@ -242,7 +242,7 @@ void umqtt_pump_pass(umqtt_client_obj_t *self, bool deliver, umqtt_pass_t *pass)
 size_t umqtt_pump(umqtt_client_obj_t *self, bool deliver);
 size_t umqtt_pump_deferring(umqtt_client_obj_t *self);
 void umqtt_finish_pass_deferring(umqtt_client_obj_t *self, umqtt_pass_t *pass, mp_obj_t cb);
-void umqtt_raise_deferred(umqtt_client_obj_t *self);
+size_t umqtt_pump_raising(umqtt_client_obj_t *self);
 void umqtt_wait(umqtt_client_obj_t *self, uint32_t deadline);
 
 // Commands (umqtt_command.c): the objects and bytes of one command, and the
@@ -315,7 +315,7 @@ mp_obj_t umqtt_reason_exception(uint8_t code);
 // duplicate): its topic is kept under the alias all the same.
 #define UMQTT_KEEP_ALIAS(self, rx) do { if ((rx)->alias != 0) { umqtt_v5_topic(self, rx); } } while (0)
 #else
-#define UMQTT_MESSAGE_TOPIC(self, rx) mp_obj_new_bytes((rx)->topic, (rx)->topic_len)
+#define UMQTT_MESSAGE_TOPIC(self, rx) umqtt_new_payload_bytes((rx)->topic, (rx)->topic_len)
 #define UMQTT_KEEP_ALIAS(self, rx) do { } while (0)
 #endif
 
