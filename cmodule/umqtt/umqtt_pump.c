@@ -409,6 +409,25 @@ size_t umqtt_pump(umqtt_client_obj_t *self, bool deliver) {
     return pass.packets;
 }
 
+// wait_msg()/check_msg()'s first pass: what a callback raised while a
+// command waited is raised first, instead of the pass; both under one lock.
+size_t umqtt_pump_raising(umqtt_client_obj_t *self) {
+    umqtt_pass_t pass = { 0 };
+    umqtt_guard_t guard;
+    umqtt_lock(self, &guard);
+    mp_obj_t exc = self->deferred_exc;
+    if (exc != MP_OBJ_NULL) {
+        self->deferred_exc = MP_OBJ_NULL;
+        umqtt_unlock(&guard);
+        nlr_raise(exc);
+    }
+    umqtt_pump_locked(self, &pass, true);
+    mp_obj_t cb = self->msg_cb;
+    umqtt_unlock(&guard);
+    umqtt_finish_pass(self, &pass, cb);
+    return pass.packets;
+}
+
 // As umqtt_pump, for a thread waiting on its own command (publish(),
 // subscribe(), ...): an exception from the message callback is kept for the
 // next wait_msg()/check_msg() instead of ending the command. The command has
@@ -442,18 +461,6 @@ void umqtt_finish_pass_deferring(umqtt_client_obj_t *self, umqtt_pass_t *pass, m
         self->deferred_exc = exc;   // the first one; later ones while it waits are dropped
     }
     umqtt_unlock(&guard);
-}
-
-// wait_msg()/check_msg() raise first what a callback raised while a command waited.
-void umqtt_raise_deferred(umqtt_client_obj_t *self) {
-    umqtt_guard_t guard;
-    umqtt_lock(self, &guard);
-    mp_obj_t exc = self->deferred_exc;
-    self->deferred_exc = MP_OBJ_NULL;
-    umqtt_unlock(&guard);
-    if (exc != MP_OBJ_NULL) {
-        nlr_raise(exc);
-    }
 }
 
 // The rest of a pass, mutex free: notices, the transport, then the message
