@@ -244,6 +244,7 @@ size_t umqtt_pump_deferring(umqtt_client_obj_t *self);
 void umqtt_finish_pass_deferring(umqtt_client_obj_t *self, umqtt_pass_t *pass, mp_obj_t cb);
 size_t umqtt_pump_raising(umqtt_client_obj_t *self);
 void umqtt_wait(umqtt_client_obj_t *self, uint32_t deadline);
+void umqtt_wait_written(umqtt_client_obj_t *self, uint32_t deadline);
 
 // Commands (umqtt_command.c): the objects and bytes of one command, and the
 // function that encodes it with the mutex held.
@@ -270,7 +271,7 @@ UmqttOp umqtt_issue(umqtt_client_obj_t *self, umqtt_command_fn_t fn, const umqtt
 uint8_t umqtt_filter_request(umqtt_client_obj_t *self, umqtt_command_fn_t fn, umqtt_command_t *a);
 void umqtt_connect(umqtt_client_obj_t *self, bool clean_session);
 UmqttStatus umqtt_wait_ticket(umqtt_client_obj_t *self, uint32_t ticket, int slot, uint32_t deadline, uint8_t *code,
-    bool keep);
+    bool keep, bool written);
 void umqtt_forget(umqtt_client_obj_t *self, uint32_t ticket);
 void umqtt_apply_settings(umqtt_client_obj_t *self);
 

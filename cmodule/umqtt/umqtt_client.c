@@ -292,7 +292,7 @@ mp_obj_t umqtt_publish_method(size_t n_args, const mp_obj_t *pos_args, mp_map_t 
     if (a.qos > 0) {
         self->pid = (uint16_t)op.ticket;
         uint8_t code;
-        st = umqtt_wait_ticket(self, op.ticket, op.slot, deadline, &code, false);
+        st = umqtt_wait_ticket(self, op.ticket, op.slot, deadline, &code, false, true);
         if (st == UMQTT_STATUS_OK) {
             umqtt_check_ack_code(code);
         }

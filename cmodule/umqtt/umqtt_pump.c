@@ -479,9 +479,14 @@ void umqtt_finish_pass(umqtt_client_obj_t *self, umqtt_pass_t *pass, mp_obj_t cb
 // Wait until the driver's next deadline, `deadline`, bytes to read, or one
 // slice, whichever is first; then let Ctrl-C in (no Rust frame below, no
 // lock held).
-void umqtt_wait(umqtt_client_obj_t *self, uint32_t deadline) {
+static void wait_until(umqtt_client_obj_t *self, uint32_t deadline, bool only_socket) {
     umqtt_guard_t guard;
     umqtt_lock(self, &guard);
+    if (only_socket && !(self->fd >= 0 && self->stream == self->sock && !self->nb && self->tail_end == 0
+                         && self->rx_start == self->rx_end && self->body.mode == UMQTT_BODY_NONE)) {
+        umqtt_unlock(&guard);
+        return;
+    }
     uint32_t now = umqtt_now_ms();
     uint32_t wait = umqtt_core_poll_timeout(CORE(self), now);
     int32_t left = (int32_t)(deadline - now);
@@ -509,6 +514,19 @@ void umqtt_wait(umqtt_client_obj_t *self, uint32_t deadline) {
         nlr_jump(raised);
     }
     mp_handle_pending(true);
+}
+
+void umqtt_wait(umqtt_client_obj_t *self, uint32_t deadline) {
+    wait_until(self, deadline, false);
+}
+
+// After a command was written, before the first pass that looks for its
+// acknowledgement: on a plain socket (no TLS, whose records the descriptor
+// does not show) with nothing buffered, anything to read can only come
+// through the descriptor, so wait until it is readable (at once if it is
+// already) instead of a pass whose read finds nothing. Else nothing.
+void umqtt_wait_written(umqtt_client_obj_t *self, uint32_t deadline) {
+    wait_until(self, deadline, true);
 }
 
 #endif // MICROPY_PY_UMQTT
