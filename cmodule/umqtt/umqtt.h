@@ -242,8 +242,9 @@ void umqtt_pump_pass(umqtt_client_obj_t *self, bool deliver, umqtt_pass_t *pass)
 size_t umqtt_pump(umqtt_client_obj_t *self, bool deliver);
 size_t umqtt_pump_deferring(umqtt_client_obj_t *self);
 void umqtt_finish_pass_deferring(umqtt_client_obj_t *self, umqtt_pass_t *pass, mp_obj_t cb);
-void umqtt_raise_deferred(umqtt_client_obj_t *self);
+size_t umqtt_pump_raising(umqtt_client_obj_t *self);
 void umqtt_wait(umqtt_client_obj_t *self, uint32_t deadline);
+void umqtt_wait_written(umqtt_client_obj_t *self, uint32_t deadline);
 
 // Commands (umqtt_command.c): the objects and bytes of one command, and the
 // function that encodes it with the mutex held.
@@ -270,7 +271,7 @@ UmqttOp umqtt_issue(umqtt_client_obj_t *self, umqtt_command_fn_t fn, const umqtt
 uint8_t umqtt_filter_request(umqtt_client_obj_t *self, umqtt_command_fn_t fn, umqtt_command_t *a);
 void umqtt_connect(umqtt_client_obj_t *self, bool clean_session);
 UmqttStatus umqtt_wait_ticket(umqtt_client_obj_t *self, uint32_t ticket, int slot, uint32_t deadline, uint8_t *code,
-    bool keep);
+    bool keep, bool written);
 void umqtt_forget(umqtt_client_obj_t *self, uint32_t ticket);
 void umqtt_apply_settings(umqtt_client_obj_t *self);
 
@@ -315,7 +316,7 @@ mp_obj_t umqtt_reason_exception(uint8_t code);
 // duplicate): its topic is kept under the alias all the same.
 #define UMQTT_KEEP_ALIAS(self, rx) do { if ((rx)->alias != 0) { umqtt_v5_topic(self, rx); } } while (0)
 #else
-#define UMQTT_MESSAGE_TOPIC(self, rx) mp_obj_new_bytes((rx)->topic, (rx)->topic_len)
+#define UMQTT_MESSAGE_TOPIC(self, rx) umqtt_new_payload_bytes((rx)->topic, (rx)->topic_len)
 #define UMQTT_KEEP_ALIAS(self, rx) do { } while (0)
 #endif
 

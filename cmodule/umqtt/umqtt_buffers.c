@@ -76,7 +76,7 @@ bool umqtt_rx_reserve(umqtt_client_obj_t *self, size_t need) {
     return true;
 }
 
-// A bytes object of `len` bytes for a received payload, its bytes at *data
+// A bytes object of `len` bytes for a received payload (or topic), its bytes at *data
 // to be filled in; MP_OBJ_NULL when the heap has no room and `raise` is
 // false (else MemoryError). Its hash is left to be computed on demand (0
 // means "not yet" to MicroPython), not over every byte of every message as

@@ -294,7 +294,7 @@ mp_obj_t umqtt_publish_method(size_t n_args, const mp_obj_t *pos_args, mp_map_t 
     if (a.qos > 0) {
         self->pid = (uint16_t)op.ticket;
         uint8_t code;
-        st = umqtt_wait_ticket(self, op.ticket, op.slot, deadline, &code, false);
+        st = umqtt_wait_ticket(self, op.ticket, op.slot, deadline, &code, false, true);
         if (st == UMQTT_STATUS_OK) {
             umqtt_check_ack_code(code);
         }
@@ -351,10 +351,11 @@ static void check_open(umqtt_client_obj_t *self) {
 // ping(); the client's keep-alive traffic does not count.
 mp_obj_t umqtt_wait_msg_method(mp_obj_t self_in) {
     umqtt_client_obj_t *self = umqtt_client_of(self_in);
-    umqtt_raise_deferred(self);
-    while (umqtt_pump(self, true) == 0) {
+    size_t packets = umqtt_pump_raising(self);
+    while (packets == 0) {
         check_open(self);
         umqtt_wait(self, umqtt_now_ms() + 1000);
+        packets = umqtt_pump(self, true);
     }
     return mp_const_none;
 }
@@ -362,8 +363,7 @@ static MP_DEFINE_CONST_FUN_OBJ_1(umqtt_client_wait_msg_obj, umqtt_wait_msg_metho
 
 mp_obj_t umqtt_check_msg_method(mp_obj_t self_in) {
     umqtt_client_obj_t *self = umqtt_client_of(self_in);
-    umqtt_raise_deferred(self);
-    if (umqtt_pump(self, true) == 0) {
+    if (umqtt_pump_raising(self) == 0) {
         check_open(self);
     }
     return mp_const_none;

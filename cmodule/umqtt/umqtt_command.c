@@ -72,9 +72,14 @@ void umqtt_connect(umqtt_client_obj_t *self, bool clean_session) {
 // or a publish withdrawn unsent: issue it again) or TIMEOUT. Raises when the
 // connection is closed for good. Unless `keep`, a ticket given up on (at the
 // deadline, or by an exception) is forgotten; a publish stays in flight
-// either way, to be re-sent on a resumed session.
+// either way, to be re-sent on a resumed session. `written`: the command was
+// just issued by this thread, so its acknowledgement cannot be there yet
+// unless the socket says so (umqtt_wait_written).
 UmqttStatus umqtt_wait_ticket(umqtt_client_obj_t *self, uint32_t ticket, int slot, uint32_t deadline, uint8_t *code,
-    bool keep) {
+    bool keep, bool written) {
+    if (written) {
+        umqtt_wait_written(self, deadline);
+    }
     for (;;) {
         // One pass of the pump and the ticket's news under one lock.
         umqtt_pass_t pass = { 0 };
@@ -290,7 +295,7 @@ uint8_t umqtt_filter_request(umqtt_client_obj_t *self, umqtt_command_fn_t fn, um
         UmqttStatus st = UMQTT_STATUS_UNKNOWN_TICKET;
         nlr_buf_t nlr;
         if (nlr_push(&nlr) == 0) {
-            st = umqtt_wait_ticket(self, op.ticket, -1, deadline, &code, false);
+            st = umqtt_wait_ticket(self, op.ticket, -1, deadline, &code, false, true);
             if (st == UMQTT_STATUS_TIMEOUT) {
                 mp_raise_OSError(MP_ETIMEDOUT);     // given up: the handler below frees the slot
             }

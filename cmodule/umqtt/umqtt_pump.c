@@ -409,6 +409,25 @@ size_t umqtt_pump(umqtt_client_obj_t *self, bool deliver) {
     return pass.packets;
 }
 
+// wait_msg()/check_msg()'s first pass: what a callback raised while a
+// command waited is raised first, instead of the pass; both under one lock.
+size_t umqtt_pump_raising(umqtt_client_obj_t *self) {
+    umqtt_pass_t pass = { 0 };
+    umqtt_guard_t guard;
+    umqtt_lock(self, &guard);
+    mp_obj_t exc = self->deferred_exc;
+    if (exc != MP_OBJ_NULL) {
+        self->deferred_exc = MP_OBJ_NULL;
+        umqtt_unlock(&guard);
+        nlr_raise(exc);
+    }
+    umqtt_pump_locked(self, &pass, true);
+    mp_obj_t cb = self->msg_cb;
+    umqtt_unlock(&guard);
+    umqtt_finish_pass(self, &pass, cb);
+    return pass.packets;
+}
+
 // As umqtt_pump, for a thread waiting on its own command (publish(),
 // subscribe(), ...): an exception from the message callback is kept for the
 // next wait_msg()/check_msg() instead of ending the command. The command has
@@ -444,18 +463,6 @@ void umqtt_finish_pass_deferring(umqtt_client_obj_t *self, umqtt_pass_t *pass, m
     umqtt_unlock(&guard);
 }
 
-// wait_msg()/check_msg() raise first what a callback raised while a command waited.
-void umqtt_raise_deferred(umqtt_client_obj_t *self) {
-    umqtt_guard_t guard;
-    umqtt_lock(self, &guard);
-    mp_obj_t exc = self->deferred_exc;
-    self->deferred_exc = MP_OBJ_NULL;
-    umqtt_unlock(&guard);
-    if (exc != MP_OBJ_NULL) {
-        nlr_raise(exc);
-    }
-}
-
 // The rest of a pass, mutex free: notices, the transport, then the message
 // to the callback `cb` (read under the mutex).
 void umqtt_finish_pass(umqtt_client_obj_t *self, umqtt_pass_t *pass, mp_obj_t cb) {
@@ -472,9 +479,14 @@ void umqtt_finish_pass(umqtt_client_obj_t *self, umqtt_pass_t *pass, mp_obj_t cb
 // Wait until the driver's next deadline, `deadline`, bytes to read, or one
 // slice, whichever is first; then let Ctrl-C in (no Rust frame below, no
 // lock held).
-void umqtt_wait(umqtt_client_obj_t *self, uint32_t deadline) {
+static void wait_until(umqtt_client_obj_t *self, uint32_t deadline, bool only_socket) {
     umqtt_guard_t guard;
     umqtt_lock(self, &guard);
+    if (only_socket && !(self->fd >= 0 && self->stream == self->sock && !self->nb && self->tail_end == 0
+                         && self->rx_start == self->rx_end && self->body.mode == UMQTT_BODY_NONE)) {
+        umqtt_unlock(&guard);
+        return;
+    }
     uint32_t now = umqtt_now_ms();
     uint32_t wait = umqtt_core_poll_timeout(CORE(self), now);
     int32_t left = (int32_t)(deadline - now);
@@ -502,6 +514,19 @@ void umqtt_wait(umqtt_client_obj_t *self, uint32_t deadline) {
         nlr_jump(raised);
     }
     mp_handle_pending(true);
+}
+
+void umqtt_wait(umqtt_client_obj_t *self, uint32_t deadline) {
+    wait_until(self, deadline, false);
+}
+
+// After a command was written, before the first pass that looks for its
+// acknowledgement: on a plain socket (no TLS, whose records the descriptor
+// does not show) with nothing buffered, anything to read can only come
+// through the descriptor, so wait until it is readable (at once if it is
+// already) instead of a pass whose read finds nothing. Else nothing.
+void umqtt_wait_written(umqtt_client_obj_t *self, uint32_t deadline) {
+    wait_until(self, deadline, true);
 }
 
 #endif // MICROPY_PY_UMQTT

@@ -109,6 +109,7 @@ typedef struct {
 // issued again. True when done.
 static bool publish_try(umqtt_client_obj_t *c, robust_publish_t *p) {
     uint32_t deadline = umqtt_now_ms() + c->timeout_ms;
+    bool fresh = !p->issued;
     if (!p->issued) {
         p->op = umqtt_issue(c, umqtt_publish_command, &p->a, deadline);
         if (p->a.qos == 0) {
@@ -118,7 +119,7 @@ static bool publish_try(umqtt_client_obj_t *c, robust_publish_t *p) {
         c->pid = (uint16_t)p->op.ticket;
     }
     uint8_t code;
-    UmqttStatus st = umqtt_wait_ticket(c, p->op.ticket, p->op.slot, deadline, &code, true);
+    UmqttStatus st = umqtt_wait_ticket(c, p->op.ticket, p->op.slot, deadline, &code, true, fresh);
     if (st == UMQTT_STATUS_OK) {
         umqtt_check_ack_code(code);
         return true;

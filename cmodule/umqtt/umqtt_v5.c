@@ -210,7 +210,7 @@ void umqtt_v5_connack(umqtt_client_obj_t *self, const UmqttRx *rx) {
 // or the one kept under its Topic Alias; one that sets an alias is kept.
 mp_obj_t umqtt_v5_topic(umqtt_client_obj_t *self, const UmqttRx *rx) {
     if (rx->alias == 0 || rx->alias > UMQTT_MAX_RX_ALIASES) {
-        return mp_obj_new_bytes(rx->topic, rx->topic_len);
+        return umqtt_new_payload_bytes(rx->topic, rx->topic_len);
     }
     if (rx->topic_len == 0) {
         // Set before: the driver checked it (and forgets aliases with the
@@ -218,7 +218,7 @@ mp_obj_t umqtt_v5_topic(umqtt_client_obj_t *self, const UmqttRx *rx) {
         mp_obj_t kept = self->rx_alias[rx->alias - 1];
         return kept != MP_OBJ_NULL ? kept : mp_const_empty_bytes;
     }
-    mp_obj_t topic = mp_obj_new_bytes(rx->topic, rx->topic_len);
+    mp_obj_t topic = umqtt_new_payload_bytes(rx->topic, rx->topic_len);
     self->rx_alias[rx->alias - 1] = topic;
     return topic;
 }

@@ -16,7 +16,7 @@ pub fn topic_name(b: &[u8]) -> Result<&str, Error> {
     // One pass for the bytes a name may not hold (NUL, the wildcards: ASCII,
     // never inside a UTF-8 sequence), then UTF-8: every publish checks its
     // topic, so this is on the hot path.
-    if b.is_empty() || b.len() > MAX_STRING || b.iter().any(|&c| c == 0 || c == b'+' || c == b'#') {
+    if b.is_empty() || b.len() > MAX_STRING || has_nul_or_wildcard(b) {
         return Err(Error::InvalidTopic);
     }
     core::str::from_utf8(b).map_err(|_| Error::InvalidTopic)
@@ -26,7 +26,35 @@ pub fn topic_name(b: &[u8]) -> Result<&str, Error> {
 /// checked its UTF-8 and length): non-empty, no NUL, no wildcard. Every
 /// received message passes here: the UTF-8 is not checked twice.
 pub(crate) fn decoded_name_ok(b: &[u8]) -> bool {
-    !b.is_empty() && !b.iter().any(|&c| c == 0 || c == b'+' || c == b'#')
+    !b.is_empty() && !has_nul_or_wildcard(b)
+}
+
+/// Whether `b` holds a NUL, `+` or `#`, a word at a time: byte by byte
+/// this scan was most of the handling of a small message (six
+/// instructions a byte on x86-64, 266 for a 44-byte topic).
+fn has_nul_or_wildcard(b: &[u8]) -> bool {
+    const W: usize = core::mem::size_of::<usize>();
+    const ONES: usize = usize::MAX / 0xff; // 0x0101..01
+    const HIGHS: usize = ONES << 7; // 0x8080..80
+
+    // Non-zero in a byte's high bit for some byte of `x` that is zero (and
+    // for no word without one): (x - 0x01..) & !x.
+    let zero = |x: usize| x.wrapping_sub(ONES) & !x;
+    let mut words = b.chunks_exact(W);
+    for w in &mut words {
+        let mut a = [0u8; W];
+        a.copy_from_slice(w);
+        let v = usize::from_ne_bytes(a);
+        if (zero(v) | zero(v ^ (ONES * b'+' as usize)) | zero(v ^ (ONES * b'#' as usize))) & HIGHS
+            != 0
+        {
+            return true;
+        }
+    }
+    words
+        .remainder()
+        .iter()
+        .any(|&c| c == 0 || c == b'+' || c == b'#')
 }
 
 /// Checks a topic filter: non-empty, UTF-8, no NUL, at most 65 535 bytes;
@@ -70,6 +98,39 @@ mod tests {
     fn topic_names_with_wildcards_nul_or_bad_utf8_are_refused() {
         for t in [&b""[..], b"a/+", b"#", b"a\0b", b"\xff", b"a/#/b"] {
             assert_eq!(topic_name(t), Err(Error::InvalidTopic));
+        }
+    }
+
+    #[test]
+    fn the_word_scan_finds_nul_and_wildcards_at_every_place() {
+        let bytewise = |b: &[u8]| b.iter().any(|&c| c == 0 || c == b'+' || c == b'#');
+        // Bytes around the ones looked for, and ones whose high bit is set
+        // (UTF-8 sequences), at every length and position up to three words.
+        let fill = [
+            b'a', 0x2a, 0x2c, 0x22, 0x24, 0x01, 0x80, 0xff, 0xc3, 0xa4, 0x7f, b'/',
+        ];
+        for len in 0..=24usize {
+            for f in fill {
+                let mut t = [f; 24];
+                assert!(!has_nul_or_wildcard(&t[..len]), "{len} {f:#x}");
+                for at in 0..len {
+                    for bad in [0u8, b'+', b'#'] {
+                        let keep = t[at];
+                        t[at] = bad;
+                        assert!(has_nul_or_wildcard(&t[..len]), "{len} {f:#x} {at} {bad}");
+                        assert!(bytewise(&t[..len]));
+                        t[at] = keep;
+                    }
+                }
+            }
+        }
+        // Every byte value once in each position of a word.
+        for at in 0..16usize {
+            for c in 0..=255u8 {
+                let mut t = [b'a'; 16];
+                t[at] = c;
+                assert_eq!(has_nul_or_wildcard(&t), bytewise(&t), "{at} {c:#x}");
+            }
         }
     }
 
