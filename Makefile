@@ -189,8 +189,6 @@ size-arm: qemu
 #                      coverage, time
 #   make fuzz-ci       60 s each (side by side on the 2 cores: 60 s of wall
 #                      time), then the planted-bug check (tools/fuzz-planted.sh)
-#                      UMQTT_FUZZ_V5_KNOWN=1 steps over v5_driver's open
-#                      finding 3 (RELIABILITY.md), which it reports otherwise
 #   make miri          umqtt-core's and umqtt-ffi's tests under Miri (nightly;
 #                      MIRI_SKIP="name ..." skips tests)
 # Built with cargo on the stable toolchain; no cargo-fuzz needed.

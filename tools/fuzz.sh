@@ -16,7 +16,6 @@
 # FUZZ_TARGET_DIR   cargo target dir (default rust/fuzz/target)
 # FUZZ_LOG_DIR      where the libFuzzer logs go (default rust/fuzz/artifacts/logs)
 # FUZZ_ARGS         extra libFuzzer arguments
-# UMQTT_FUZZ_V5_KNOWN=1  v5_driver steps over its open finding 3 (RELIABILITY.md)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 FUZZ="$ROOT/rust/fuzz"

@@ -350,26 +350,6 @@ pub fn parse_client(p: &[u8]) -> Result<Client5, String> {
     Ok(r)
 }
 
-/// `UMQTT_FUZZ_V5_KNOWN=1` (or `=3,4`, `=3`, `=4`): step over the open
-/// findings (RELIABILITY.md) so that a long run can look past them: with 3
-/// the shim-side model also learns the alias a QoS 2 duplicate sets (which
-/// the driver does not hand to the shim), with 4 a SUBSCRIBE/UNSUBSCRIBE
-/// above the broker's Maximum Packet Size is let through. Off by default:
-/// the target reports them.
-fn step_over(finding: u8) -> bool {
-    static KNOWN: std::sync::OnceLock<(bool, bool)> = std::sync::OnceLock::new();
-    let k = KNOWN.get_or_init(|| {
-        let v = std::env::var("UMQTT_FUZZ_V5_KNOWN").unwrap_or_default();
-        let all = v == "1";
-        (all || v.split(',').any(|x| x == "3"), all || v.split(',').any(|x| x == "4"))
-    });
-    if finding == 3 {
-        k.0
-    } else {
-        k.1
-    }
-}
-
 fn is_closed(s: Status) -> bool {
     matches!(s, Status::Closed | Status::ServerClosed)
 }
@@ -444,9 +424,8 @@ impl Sim5 {
         if !matches!(pkt, Client5::Connect { .. }) {
             assert!(self.connected, "{pkt:?} written before the CONNACK");
             if !matches!(pkt, Client5::Publish { .. }) && bytes.len() as u64 > u64::from(self.conn.max_packet) {
-                // MQTT-3.1.2-24 (finding 4 in RELIABILITY.md).
-                assert!(
-                    step_over(4),
+                // MQTT-3.1.2-24 (finding 4 in RELIABILITY.md, fixed).
+                panic!(
                     "a {}-byte packet above the broker's Maximum Packet Size {}: {pkt:?}",
                     bytes.len(),
                     self.conn.max_packet
@@ -883,12 +862,11 @@ impl Sim5 {
                     "a QoS {qos} PUBLISH (id {pid}) consumed without delivery"
                 );
                 if let (false, Some(a)) = (topic.is_empty(), properties.topic_alias()) {
-                    // The broker set the alias; the shim never saw this topic
-                    // (finding 3 in RELIABILITY.md), unless told to step over it.
+                    // The broker set the alias. The shim learns the topic only
+                    // from an Rx::Duplicate (finding 3 in RELIABILITY.md, fixed):
+                    // consumed any other way, a later use of the alias is caught
+                    // as a wrong topic.
                     self.conn.truth_aliases.insert(a, topic.as_bytes().to_vec());
-                    if step_over(3) {
-                        self.conn.shim_aliases.insert(a, topic.as_bytes().to_vec());
-                    }
                 }
             }
             Incoming::Puback(a) if a.reason >= 0x80 => {
