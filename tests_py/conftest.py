@@ -84,12 +84,7 @@ def firmware():
 
 
 def _start_broker(tmp_path_factory, name, users=None):
-    b = h.Broker(tmp_path_factory.mktemp(name), users=users, name=name)
-    try:
-        b.start()
-    except RuntimeError as e:
-        pytest.fail(str(e), pytrace=False)
-    return b
+    return h.start_or_fail(h.Broker(tmp_path_factory.mktemp(name), users=users, name=name))
 
 
 @pytest.fixture(scope="session")
@@ -141,11 +136,7 @@ def pki(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def tls_broker_session(tmp_path_factory, pki):
-    b = h.TlsBroker(tmp_path_factory.mktemp("mosquitto-tls"), pki)
-    try:
-        b.start()
-    except RuntimeError as e:
-        pytest.fail(str(e), pytrace=False)
+    b = h.start_or_fail(h.TlsBroker(tmp_path_factory.mktemp("mosquitto-tls"), pki))
     yield b
     b.stop()
 

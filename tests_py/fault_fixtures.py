@@ -18,11 +18,7 @@ def make_broker(tmp_path):
         b = h.ConfigurableBroker(tmp_path / "{}{}".format(name, len(brokers)), name=name,
                                  persistence=persistence, extra_config=extra_config)
         brokers.append(b)
-        try:
-            b.start()
-        except RuntimeError as e:
-            pytest.fail(str(e), pytrace=False)
-        return b
+        return h.start_or_fail(b)
 
     yield make
     for b in brokers:

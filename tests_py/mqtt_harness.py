@@ -57,6 +57,18 @@ def default_firmware():
     return os.environ.get("UMQTT_FIRMWARE") or str(REPO / "build" / "micropython")
 
 
+def start_or_fail(broker, what=None):
+    """``broker.start()``, or fail the running test (no traceback) when it cannot
+    start; returns the broker. pytest is imported only then: bench/run.py uses
+    this module without it."""
+    try:
+        broker.start()
+    except RuntimeError as e:
+        import pytest
+        pytest.fail("{} broker could not start: {}".format(what, e) if what else str(e), pytrace=False)
+    return broker
+
+
 def free_port():
     """A TCP port on the loopback address that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:

@@ -15,11 +15,7 @@ from fake_connack_broker import FakeConnackBroker
 
 @pytest.fixture(scope="module")
 def cred_broker(tmp_path_factory):
-    b = h.Broker(tmp_path_factory.mktemp("mosquitto-cred"), users=CRED_USERS, name="mosquitto-cred")
-    try:
-        b.start()
-    except RuntimeError as e:
-        pytest.fail(str(e), pytrace=False)
+    b = h.start_or_fail(h.Broker(tmp_path_factory.mktemp("mosquitto-cred"), users=CRED_USERS, name="mosquitto-cred"))
     yield b
     b.stop()
 

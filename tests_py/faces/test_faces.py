@@ -192,10 +192,7 @@ def test_a_robust_publish_retried_after_a_cut_sends_one_message(make_broker, mak
 def test_quecpython_manage_ipvtype_and_delay(tmp_path, mpy, ids):
     port = h.free_port()
     b = ConfigurableBroker(tmp_path / "v6", extra_config=["listener {} ::1".format(port)])
-    try:
-        b.start()
-    except RuntimeError as e:
-        pytest.fail(str(e), pytrace=False)
+    h.start_or_fail(b)
     try:
         env = {"MQTT_HOST": "::1", "MQTT_PORT": port, "MQTT_CLIENT_ID": ids.client_id, "MQTT_TOPIC": ids.topic}
         lines = lines_of(mpy.run("face_quecpython_extras.py", env=env))

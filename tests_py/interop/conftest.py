@@ -34,10 +34,7 @@ def _new_broker(kind, workdir):
         b = h.AmqttBroker(workdir, name="amqtt-interop")
     else:  # pragma: no cover
         raise ValueError(kind)
-    try:
-        b.start()
-    except RuntimeError as e:
-        pytest.fail("{} broker could not start: {}".format(kind, e), pytrace=False)
+    h.start_or_fail(b, kind)
     _TESTED[kind] = b.version
     return b
 

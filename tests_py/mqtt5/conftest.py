@@ -35,21 +35,13 @@ DYNSEC_CONFIG = {
 }
 
 
-def _start(b):
-    try:
-        b.start()
-    except RuntimeError as e:
-        pytest.fail(str(e), pytrace=False)
-    return b
-
-
 @pytest.fixture(scope="module")
 def _acl_broker(tmp_path_factory):
     d = tmp_path_factory.mktemp("mosquitto-acl")
     acl = d / "acl"
     acl.write_text(ACL_FILE)
     os.chmod(str(acl), 0o644)
-    b = _start(h.ConfigurableBroker(d, name="mosquitto-acl", extra_config=["acl_file {}".format(acl)]))
+    b = h.start_or_fail(h.ConfigurableBroker(d, name="mosquitto-acl", extra_config=["acl_file {}".format(acl)]))
     yield b
     b.stop()
 
@@ -62,7 +54,7 @@ def _dynsec_broker(tmp_path_factory):
     d = tmp_path_factory.mktemp("mosquitto-dynsec")
     conf = d / "dynamic-security.json"
     conf.write_text(json.dumps(DYNSEC_CONFIG))
-    b = _start(h.ConfigurableBroker(d, name="mosquitto-dynsec", extra_config=[
+    b = h.start_or_fail(h.ConfigurableBroker(d, name="mosquitto-dynsec", extra_config=[
         "plugin {}".format(DYNSEC_PLUGIN), "plugin_opt_config_file {}".format(conf)]))
     yield b
     b.stop()
@@ -70,7 +62,7 @@ def _dynsec_broker(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def _inflight2_broker(tmp_path_factory):
-    b = _start(h.ConfigurableBroker(tmp_path_factory.mktemp("mosquitto-inflight2"), name="mosquitto-inflight2",
+    b = h.start_or_fail(h.ConfigurableBroker(tmp_path_factory.mktemp("mosquitto-inflight2"), name="mosquitto-inflight2",
                                     extra_config=["max_inflight_messages 2", "max_queued_messages 0"]))
     yield b
     b.stop()

@@ -17,18 +17,11 @@ import mqtt_harness as h
 from tls_test_servers import DEFAULT_PORT_ADDRESS, SilentServer, SniRecordingProxy
 
 
-def _start(b):
-    try:
-        return b.start()
-    except RuntimeError as e:
-        pytest.fail(str(e), pytrace=False)
-
-
 @pytest.fixture(scope="module")
 def default_port_broker(tmp_path_factory, pki):
     if not h.port_is_free_on(DEFAULT_PORT_ADDRESS, 8883):
         pytest.fail("{}:8883 is busy: the default-port test needs it".format(DEFAULT_PORT_ADDRESS), pytrace=False)
-    b = _start(h.TlsBroker(tmp_path_factory.mktemp("mosquitto-8883"), pki, name="mosquitto-8883",
+    b = h.start_or_fail(h.TlsBroker(tmp_path_factory.mktemp("mosquitto-8883"), pki, name="mosquitto-8883",
                            extra_listeners={"default": (DEFAULT_PORT_ADDRESS, 8883, "server")}))
     yield b
     b.stop()
