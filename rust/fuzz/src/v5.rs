@@ -23,24 +23,6 @@ use umqtt_core::v5::properties::{encode_block, PacketKind, Properties, Property}
 use umqtt_core::v5::reason;
 use umqtt_core::Error;
 
-/// Every kind of property block.
-pub const KINDS: [PacketKind; 14] = [
-    PacketKind::Connect,
-    PacketKind::Connack,
-    PacketKind::Publish,
-    PacketKind::Will,
-    PacketKind::Puback,
-    PacketKind::Pubrec,
-    PacketKind::Pubrel,
-    PacketKind::Pubcomp,
-    PacketKind::Subscribe,
-    PacketKind::Suback,
-    PacketKind::Unsubscribe,
-    PacketKind::Unsuback,
-    PacketKind::Disconnect,
-    PacketKind::Auth,
-];
-
 /// Longest completion of a short input (zeros) for the head check.
 const MAX_PAD: usize = 1 << 16;
 /// Prefixes of the input tried with decode_head: all of them up to this
@@ -301,7 +283,7 @@ fn head_agrees(prefix: &[u8], whole: Option<&Result<Decoded<'_>, Error>>) {
 /// Properties::parse for every kind.
 fn blocks(data: &[u8]) {
     let mut first: Option<(Properties<'_>, usize)> = None;
-    for kind in KINDS {
+    for kind in PacketKind::ALL {
         let Ok((props, n)) = Properties::parse(data, kind) else {
             continue;
         };

@@ -26,23 +26,6 @@ fn config() -> ProptestConfig {
     }
 }
 
-const KINDS: [PacketKind; 14] = [
-    PacketKind::Connect,
-    PacketKind::Connack,
-    PacketKind::Publish,
-    PacketKind::Will,
-    PacketKind::Puback,
-    PacketKind::Pubrec,
-    PacketKind::Pubrel,
-    PacketKind::Pubcomp,
-    PacketKind::Subscribe,
-    PacketKind::Suback,
-    PacketKind::Unsubscribe,
-    PacketKind::Unsuback,
-    PacketKind::Disconnect,
-    PacketKind::Auth,
-];
-
 /// An owned property value (the codec's borrow).
 #[derive(Clone, Debug, PartialEq)]
 enum Owned {
@@ -138,10 +121,10 @@ proptest! {
 
     #[test]
     fn a_property_block_reads_back_what_was_written(
-        k in 0usize..KINDS.len(),
+        k in 0usize..PacketKind::ALL.len(),
         seeds in proptest::collection::vec(seed(), 0..10),
     ) {
-        let kind = KINDS[k];
+        let kind = PacketKind::ALL[k];
         let owned = props_from(kind, &seeds);
         let props = borrow(&owned);
         let mut out = vec![0u8; 1024];
@@ -150,7 +133,7 @@ proptest! {
         prop_assert_eq!(m, n);
         prop_assert_eq!(block.iter().collect::<Vec<_>>(), props);
         // Any other kind either refuses the block or reads it the same.
-        for other in KINDS {
+        for other in PacketKind::ALL {
             if let Ok((b, _)) = Properties::parse(&out[..n], other) {
                 prop_assert_eq!(b, block);
             }
@@ -280,7 +263,7 @@ proptest! {
                     let mut out = vec![0u8; 256];
                     let all: Vec<Property<'_>> = props.iter().collect();
                     let n = encode_block(&all, PacketKind::Publish, &mut out)
-                        .or_else(|_| KINDS.iter().find_map(|&k| encode_block(&all, k, &mut out).ok()).ok_or(()))
+                        .or_else(|_| PacketKind::ALL.iter().find_map(|&k| encode_block(&all, k, &mut out).ok()).ok_or(()))
                         .unwrap();
                     prop_assert_eq!(&out[..n][n - props.as_bytes().len()..], props.as_bytes());
                 }

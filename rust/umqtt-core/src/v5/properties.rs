@@ -71,6 +71,24 @@ pub enum PacketKind {
 }
 
 impl PacketKind {
+    /// Every kind, in the order of their values.
+    pub const ALL: [PacketKind; 14] = [
+        PacketKind::Connect,
+        PacketKind::Connack,
+        PacketKind::Publish,
+        PacketKind::Will,
+        PacketKind::Puback,
+        PacketKind::Pubrec,
+        PacketKind::Pubrel,
+        PacketKind::Pubcomp,
+        PacketKind::Subscribe,
+        PacketKind::Suback,
+        PacketKind::Unsubscribe,
+        PacketKind::Unsuback,
+        PacketKind::Disconnect,
+        PacketKind::Auth,
+    ];
+
     const fn bit(self) -> u16 {
         1 << (self as u16)
     }

@@ -116,24 +116,6 @@ const fn client_rule(kind: PacketKind, code: u8) -> bool {
     }
 }
 
-/// Every packet kind, in the order of their values.
-const KINDS: [PacketKind; 14] = [
-    PacketKind::Connect,
-    PacketKind::Connack,
-    PacketKind::Publish,
-    PacketKind::Will,
-    PacketKind::Puback,
-    PacketKind::Pubrec,
-    PacketKind::Pubrel,
-    PacketKind::Pubcomp,
-    PacketKind::Subscribe,
-    PacketKind::Suback,
-    PacketKind::Unsubscribe,
-    PacketKind::Unsuback,
-    PacketKind::Disconnect,
-    PacketKind::Auth,
-];
-
 /// The assigned reason codes below 0x80.
 const LOW: [u8; 8] = [0x00, 0x01, 0x02, 0x04, 0x10, 0x11, 0x18, 0x19];
 
@@ -177,14 +159,14 @@ fn has(table: &[[u32; 2]; 14], kind: PacketKind, code: u8) -> bool {
 const fn table(server: bool) -> [[u32; 2]; 14] {
     let mut t = [[0u32; 2]; 14];
     let mut k = 0;
-    while k < KINDS.len() {
+    while k < PacketKind::ALL.len() {
         let mut code = 0usize;
         while code < 256 {
             let c = code as u8;
             let ok = if server {
-                server_rule(KINDS[k], c)
+                server_rule(PacketKind::ALL[k], c)
             } else {
-                client_rule(KINDS[k], c)
+                client_rule(PacketKind::ALL[k], c)
             };
             if ok {
                 assert!(index(c).is_some(), "a reason code without a bit");
@@ -194,7 +176,7 @@ const fn table(server: bool) -> [[u32; 2]; 14] {
             }
             code += 1;
         }
-        assert!(KINDS[k] as usize == k, "KINDS out of order");
+        assert!(PacketKind::ALL[k] as usize == k, "PacketKind::ALL out of order");
         k += 1;
     }
     t
@@ -209,7 +191,7 @@ mod tests {
 
     #[test]
     fn the_tables_agree_with_the_rules_for_every_kind_and_code() {
-        for kind in KINDS {
+        for kind in PacketKind::ALL {
             for code in 0..=255u8 {
                 assert_eq!(
                     from_server(kind, code),
