@@ -55,6 +55,8 @@ _QUEUE_MAX = const(64)
 # step hands over at most one message, and going back to the event loop for
 # every one of them would cost a poll() each.
 _BURST = const(16)
+# After a MemoryError in a step, the pump tries again this often (ms).
+_STARVED_MS = const(50)
 
 
 class _Messages:
@@ -125,6 +127,7 @@ class MQTTClient:
         # Set after every step of the pump: command waiters look again.
         self._progress = asyncio.Event()
         self._pump_task = None
+        self._starved = False       # the last step raised MemoryError (_step)
         self._alarm_task = None
         self._alarm_at = 0
         self._wake_at = 0           # when the parked pump wakes unless kicked
@@ -225,6 +228,20 @@ class MQTTClient:
         except OSError:
             if exc_type is None:
                 raise       # else the body's own exception says more
+
+    def set_chunk_callback(self, f, buf):
+        """As the native client's: a message longer than `buf` comes to
+        f(message, chunk, offset, total) a buffer-full at a time. f runs in
+        the client's pump task; an exception it raises goes to the event
+        loop's exception handler and the next chunk still comes (the
+        blocking faces raise it from wait_msg() instead: here nobody waits
+        there, and a pump that stopped would lose the connection)."""
+        def chunk(message, data, offset, total):
+            try:
+                f(message, data, offset, total)
+            except Exception as e:
+                _report(e, "umqtt.aio: the chunk callback raised")
+        self._c.set_chunk_callback(None if f is None else chunk, buf)
 
     def __getattr__(self, name):
         # The native client's configuration and non-blocking helpers
@@ -359,21 +376,36 @@ class MQTTClient:
                     await self._park_write(c._next_timeout())
                     continue
                 busy = handled == _BURST and not self.messages._full()
-                await self._park(0 if busy else c._next_timeout(), self._wait_on())
+                ms = 0 if busy else c._next_timeout()
+                if self._starved and not 0 <= ms <= _STARVED_MS:
+                    ms = _STARVED_MS    # what is buffered will not wake the socket
+                await self._park(ms, self._wait_on())
         except core.CancelledError:
             raise
         except Exception as e:      # a bug here must not leave waiters hanging
             self._stop(e)
 
     def _step(self):
-        """One step of the native client. Only a TLS stream raises from it,
-        when the rest of its handshake fails in the client's first reads or
-        writes: that is a failed transport, as the blocking faces see it."""
+        """One step of the native client. A TLS stream raises from it when
+        the rest of its handshake fails in the client's first reads or
+        writes: that is a failed transport, as the blocking faces see it.
+        MemoryError is not: the objects of a received message could not be
+        made, and the driver holds the message until they can (nothing is
+        acknowledged before), so the connection stays and the pump steps
+        again after _STARVED_MS; the event loop's exception handler hears of
+        it once."""
         try:
-            return self._c._step()
+            n = self._c._step()
+        except MemoryError as e:
+            if not self._starved:
+                self._starved = True
+                _report(e, "umqtt.aio: no memory for a received message; trying again")
+            return 0
         except Exception as e:
             self._c._attach_failed(_tls_failure(e))
             return 0
+        self._starved = False
+        return n
 
     def _wait_on(self):
         """What the parked pump waits on besides its deadline: nothing while
@@ -632,6 +664,12 @@ class MQTTClient:
 # The native client's names that are not for asyncio: blocking calls, and
 # the callback and socket that this module owns.
 _BLOCKING = ("wait_msg", "check_msg", "ping", "set_callback", "cb", "sock")
+
+
+def _report(e, message):
+    # To the event loop's exception handler (loop.set_exception_handler),
+    # as asyncio reports an exception no task retrieved.
+    asyncio.get_event_loop().call_exception_handler({"message": message, "exception": e, "future": core.cur_task})
 
 
 def _io_wait(stream, write):

@@ -220,3 +220,15 @@ def mpy(request, firmware):
     for p in m.procs:
         p.close()
 
+
+@pytest.fixture
+def heap_firmware(tmp_path, firmware):
+    """The firmware with -X heapsize=<heap>, as an executable wrapper (for
+    mpy.firmware)."""
+    def make(heap):
+        path = tmp_path / "micropython-heap-{}".format(heap)
+        path.write_text('#!/bin/sh\nexec "{}" -X heapsize={} "$@"\n'.format(firmware, heap))
+        path.chmod(0o755)
+        return path
+    return make
+

@@ -21,17 +21,6 @@ import re
 import pytest
 
 
-@pytest.fixture
-def heap_firmware(tmp_path, firmware):
-    """The firmware with -X heapsize=<heap>, as an executable wrapper."""
-    def make(heap):
-        path = tmp_path / "micropython-heap-{}".format(heap)
-        path.write_text('#!/bin/sh\nexec "{}" -X heapsize={} "$@"\n'.format(firmware, heap))
-        path.chmod(0o755)
-        return path
-    return make
-
-
 def start_on_heap(mpy, heap_firmware, heap, env):
     mpy.firmware = heap_firmware(heap)
     return mpy.start("big_receive.py", env=env)
