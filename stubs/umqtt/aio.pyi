@@ -67,6 +67,11 @@ class MQTTClient:
         self, topic: _Topic, msg: _Text, retain: bool = False, qos: int = 0, properties: _Props | None = None
     ) -> None: ...
     def error_register_cb(self, f: Callable[[str], object]) -> None: ...
+    def set_chunk_callback(
+        self, f: Callable[[Message, memoryview, int, int], object] | None, buf: bytearray | memoryview | None
+    ) -> None:
+        """As umqtt.MQTTClient's; f runs in the client's task, and an exception it raises goes to the
+        event loop's exception handler."""
     def __getattr__(self, name: str) -> Any:
         """The native client's configuration attributes (client_id, server, keepalive, ...)."""
     async def __aenter__(self) -> "MQTTClient": ...
