@@ -24,7 +24,7 @@ PYTEST_ARGS ?=
 UNIX_FLAGS := MICROPY_PY_BTREE=0 MICROPY_SSL_AXTLS=0 MICROPY_SSL_MBEDTLS=1 \
 	FROZEN_MANIFEST=$(ROOT)/firmware/unix/manifest.py
 
-.PHONY: all firmware firmware-debug firmware-asan test-asan soak aio-cuts fuzz-stream firmware-plain cmake-firmware demo test test-rust test-py check-header deps deps-demo size bench clean
+.PHONY: all firmware firmware-debug firmware-asan test-asan soak aio-cuts fuzz-stream firmware-plain cmake-firmware demo test test-rust test-py check-header deps deps-demo size bench bench-ab clean
 all: firmware
 
 # What `make demo` needs (unix firmware, Mosquitto, paho-mqtt); `deps` adds
@@ -140,6 +140,16 @@ test: deps check-header test-rust test-py
 # Benchmark against umqtt.simple 1.1 and a libmosquitto C client; writes BENCHMARKS.md.
 bench: deps firmware firmware-plain
 	$(PYTHON) $(ROOT)/bench/run.py
+
+# The blocking client of this tree and of commit BASE against libmosquitto in
+# the same runs (bench/ab.py); BASE's firmware is built in build/ab-<BASE>/.
+BASE ?= a53a5e7
+AB_TREE := $(BUILD_DIR)/ab-$(BASE)
+bench-ab: deps firmware
+	@test -e $(AB_TREE)/.git || git -C $(ROOT) worktree add --detach $(AB_TREE) $(BASE)
+	$(MAKE) -C $(AB_TREE) firmware MICROPY_DIR=$(MICROPY_DIR)
+	$(PYTHON) $(ROOT)/bench/ab.py --base $(AB_TREE)/build/micropython --base-name $(BASE) \
+		--output $(BUILD_DIR)/bench/ab-$(BASE).md
 
 clean:
 	rm -rf $(BUILD_DIR) $(ROOT)/target
