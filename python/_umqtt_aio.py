@@ -68,14 +68,19 @@ class _Messages:
 
     def __init__(self, client):
         self._client = client
-        self._queue = []
+        # A ring of _QUEUE_MAX made once: _put runs after the driver has
+        # counted the message delivered (PUBACK or PUBREC going out), so it
+        # must not allocate: a MemoryError there would lose the message.
+        self._ring = [None] * _QUEUE_MAX
+        self._first = 0
+        self._n = 0
         self._ready = asyncio.Event()
 
     def __aiter__(self):
         return self
 
     async def __anext__(self):
-        while not self._queue:
+        while not self._n:
             end = self._client._end
             if end is True:
                 raise StopAsyncIteration
@@ -83,16 +88,23 @@ class _Messages:
                 raise end
             self._ready.clear()
             await self._ready.wait()
-        if len(self._queue) == _QUEUE_MAX:
+        if self._n == _QUEUE_MAX:
             self._client._kick()    # the pump stopped reading: room again
-        return self._queue.pop(0)
+        message = self._ring[self._first]
+        self._ring[self._first] = None
+        self._first = (self._first + 1) % _QUEUE_MAX
+        self._n -= 1
+        return message
 
     def _put(self, message):
-        self._queue.append(message)
+        # Only from a step that may deliver (the pump's, while not _full()),
+        # which hands over one message at most.
+        self._ring[(self._first + self._n) % _QUEUE_MAX] = message
+        self._n += 1
         self._ready.set()
 
     def _full(self):
-        return len(self._queue) >= _QUEUE_MAX
+        return self._n >= _QUEUE_MAX
 
 
 class MQTTClient:
@@ -355,7 +367,7 @@ class MQTTClient:
                 # At least one step (timers), then more while packets come,
                 # up to a burst or a full `messages`.
                 handled = 0
-                while self._step():
+                while self._step(not self.messages._full()):
                     handled += 1
                     if handled == _BURST or self.messages._full():
                         break
@@ -385,7 +397,7 @@ class MQTTClient:
         except Exception as e:      # a bug here must not leave waiters hanging
             self._stop(e)
 
-    def _step(self):
+    def _step(self, deliver):
         """One step of the native client. A TLS stream raises from it when
         the rest of its handshake fails in the client's first reads or
         writes: that is a failed transport, as the blocking faces see it.
@@ -395,7 +407,7 @@ class MQTTClient:
         again after _STARVED_MS; the event loop's exception handler hears of
         it once."""
         try:
-            n = self._c._step()
+            n = self._c._step(deliver)
         except MemoryError as e:
             if not self._starved:
                 self._starved = True

@@ -325,9 +325,10 @@ void umqtt_attach_locked(umqtt_client_obj_t *self, mp_obj_t stream, mp_obj_t soc
 mp_obj_t umqtt_message_new(const UmqttRx *rx, mp_obj_t topic, mp_obj_t payload);
 extern const mp_obj_type_t umqtt_message_type;
 extern const mp_obj_fun_builtin_fixed_t umqtt_nb_obj, umqtt_tail_obj, umqtt_want_open_obj, umqtt_attach_obj, umqtt_attach_failed_obj,
-    umqtt_step_obj, umqtt_next_timeout_obj, umqtt_connect_result_obj, umqtt_ticket_obj,
+    umqtt_next_timeout_obj, umqtt_connect_result_obj, umqtt_ticket_obj,
     umqtt_forget_obj, umqtt_unsubscribe_start_obj, umqtt_stats_obj, umqtt_check_obj;
-extern const mp_obj_fun_builtin_var_t umqtt_publish_start_obj, umqtt_subscribe_start_obj, umqtt_connect_start_obj;
+extern const mp_obj_fun_builtin_var_t umqtt_step_obj, umqtt_publish_start_obj, umqtt_subscribe_start_obj,
+    umqtt_connect_start_obj;
 extern const mp_stream_p_t umqtt_client_stream_p;
 UmqttOp umqtt_issue_once(umqtt_client_obj_t *self, umqtt_command_fn_t fn, const umqtt_command_t *a, bool *issued);
 int umqtt_find_subscription(umqtt_client_obj_t *self, const umqtt_command_t *a);

@@ -89,14 +89,16 @@ static mp_obj_t umqtt_attach_failed(mp_obj_t self_in, mp_obj_t exc) {
 }
 MP_DEFINE_CONST_FUN_OBJ_2(umqtt_attach_failed_obj, umqtt_attach_failed);
 
-// _step(): one pass that never waits; the packets it handled (at least 1
-// when whole packets wait that a tail held back: step again).
-static mp_obj_t umqtt_step(mp_obj_t self_in) {
+// _step(deliver=True): one pass that never waits; the packets it handled
+// (at least 1 when whole packets wait that a tail held back: step again).
+// deliver False leaves a message where it is (the application's queue is
+// full): timers and acknowledgements still run.
+static mp_obj_t umqtt_step(size_t n_args, const mp_obj_t *args) {
     umqtt_pass_t pass = { 0 };
-    umqtt_pump_pass(umqtt_client_of(self_in), true, &pass);
+    umqtt_pump_pass(umqtt_client_of(args[0]), n_args < 2 || mp_obj_is_true(args[1]), &pass);
     return MP_OBJ_NEW_SMALL_INT(pass.packets + (pass.again && pass.packets == 0));
 }
-MP_DEFINE_CONST_FUN_OBJ_1(umqtt_step_obj, umqtt_step);
+MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(umqtt_step_obj, 1, 2, umqtt_step);
 
 // _next_timeout(): ms until the driver's next deadline, -1 for none.
 static mp_obj_t umqtt_next_timeout(mp_obj_t self_in) {

@@ -66,10 +66,10 @@ def dump(client):
     pump = client._pump_task
     ready = select.poll()
     ready.register(c, select.POLLIN)
-    out("STATE sta", c.get_mqttsta(), "next_timeout", c._next_timeout(), "queued", len(client.messages._queue),
+    out("STATE sta", c.get_mqttsta(), "next_timeout", c._next_timeout(), "queued", client.messages._n,
         "parked", client._parked, "pump on io", pump is not None and pump.data is core._io_queue,
         "pump data", None if pump is None else pump.data, "wait_on", client._wait_on(),
         "client readable", ready.poll(0), "wake_at in", ticks_diff(client._wake_at, ticks_ms()),
         "alarm in", ticks_diff(client._alarm_at, ticks_ms()))
     out("STATE io map", [(v[0] is pump, v[1] is pump, v[2]) for v in core._io_queue.map.values()])
-    out("STATE step", c._step(), "queued", len(client.messages._queue))
+    out("STATE step", c._step(), "queued", client.messages._n)

@@ -36,7 +36,7 @@ async def slow(client):
     async def read():
         nonlocal held
         async for m in client.messages:
-            held = max(held, len(client.messages._queue) + 1)
+            held = max(held, client.messages._n + 1)
             payloads.append(m.payload)
             if len(payloads) == COUNT:
                 return
