@@ -45,6 +45,7 @@ def start(ctx, kind, cid):
 def measure(ctx, runs):
     """rates[(case, size)][kind] -> one rate per run."""
     rates = {(c, s): {k: [] for k in KINDS} for c in CASES for s in SIZES}
+    cpu = {(c, s): {k: [] for k in KINDS} for c in CASES for s in SIZES}
     ctx.ticks = {(c, s, k): [0, 0] for c in CASES for s in SIZES for k in ("ours", "c")}
     for run in range(runs):
         t0 = time.monotonic()
@@ -58,8 +59,9 @@ def measure(ctx, runs):
                 for size in SIZES:
                     for kind in order:
                         proc, cid = procs[kind]
-                        rate, _, _ = bench.run_case(ctx, proc, "ours" if kind != "c" else "c", cid, case, size)
+                        rate, cc, _ = bench.run_case(ctx, proc, "ours" if kind != "c" else "c", cid, case, size)
                         rates[(case, size)][kind].append(rate)
+                        cpu[(case, size)][kind].append(cc)
             for proc, _ in procs.values():
                 proc.send_line("quit")
                 proc.wait_line(r"^BYE$", timeout=20)
@@ -68,7 +70,7 @@ def measure(ctx, runs):
             for proc, _ in procs.values():
                 proc.close()
         bench.log("run {}/{} done in {:.0f} s".format(run + 1, runs, time.monotonic() - t0))
-    return rates
+    return rates, cpu
 
 
 def paired(xs, ys):
@@ -76,20 +78,25 @@ def paired(xs, ys):
     return statistics.median(x / y for x, y in zip(xs, ys))
 
 
-def table(rates, base_name, runs):
+def table(rates, cpu, base_name, runs):
     rows = [
-        "| case | size | new ÷ C | base ÷ C | new ÷ base (paired) | new, base, C (msg/s, medians) |",
-        "| --- | ---: | ---: | ---: | ---: | --- |",
+        "| case | size | rate new ÷ C | rate base ÷ C | rate new ÷ base | new, base, C (msg/s) "
+        "| CPU new ÷ base | CPU new, base, C (µs/msg) |",
+        "| --- | ---: | ---: | ---: | ---: | --- | ---: | --- |",
     ]
     for case in CASES:
         for size in SIZES:
-            r = rates[(case, size)]
-            rows.append("| {} | {} B | {:.2f}× | {:.2f}× | {:.2f}× | {:,.0f}, {:,.0f}, {:,.0f} |".format(
-                bench.CASE_NAMES[case], size, paired(r["new"], r["c"]), paired(r["base"], r["c"]),
-                paired(r["new"], r["base"]), statistics.median(r["new"]), statistics.median(r["base"]),
-                statistics.median(r["c"])))
+            r, u = rates[(case, size)], cpu[(case, size)]
+            rows.append("| {} | {} B | {:.2f}× | {:.2f}× | {:.2f}× | {:,.0f}, {:,.0f}, {:,.0f} | {:.2f}× "
+                        "| {:.2f}, {:.2f}, {:.2f} |".format(
+                            bench.CASE_NAMES[case], size, paired(r["new"], r["c"]), paired(r["base"], r["c"]),
+                            paired(r["new"], r["base"]), statistics.median(r["new"]),
+                            statistics.median(r["base"]), statistics.median(r["c"]),
+                            paired(u["new"], u["base"]), statistics.median(u["new"]),
+                            statistics.median(u["base"]), statistics.median(u["c"])))
     head = ("Blocking client of the new firmware and of the base ({}) against libmosquitto, "
-            "in the same {} runs, interleaved; each ratio is the median of the per-run ratios.\n\n").format(
+            "in the same {} runs, interleaved. Each ratio is the median of the per-run ratios; rates and "
+            "CPU (the client process's user + system time per message) are medians over the runs.\n\n").format(
                 base_name, runs)
     return head + "\n".join(rows) + "\n"
 
@@ -117,10 +124,10 @@ def main():
     ctx.broker = bench.BenchBroker(bench.OUT / "broker-ab", name="mosquitto")
     ctx.broker.start()
     try:
-        rates = measure(ctx, args.runs)
+        rates, cpu = measure(ctx, args.runs)
     finally:
         ctx.broker.stop()
-    md = table(rates, args.base_name or args.base, args.runs)
+    md = table(rates, cpu, args.base_name or args.base, args.runs)
     print(md)
     if args.output:
         Path(args.output).write_text(md)
