@@ -139,7 +139,10 @@ class MQTTClient:
         # Set after every step of the pump: command waiters look again.
         self._progress = asyncio.Event()
         self._pump_task = None
-        self._starved = False       # the last step raised MemoryError (_step)
+        self._starved = False       # the last step raised MemoryError (_step), since _starved_at
+        self._starved_at = 0
+        t = kw.get("timeout")
+        self._timeout_ms = 10000 if t is None else int(t * 1000)
         self._alarm_task = None
         self._alarm_at = 0
         self._wake_at = 0           # when the parked pump wakes unless kicked
@@ -401,17 +404,24 @@ class MQTTClient:
         """One step of the native client. A TLS stream raises from it when
         the rest of its handshake fails in the client's first reads or
         writes: that is a failed transport, as the blocking faces see it.
-        MemoryError is not: the objects of a received message could not be
-        made, and the driver holds the message until they can (nothing is
-        acknowledged before), so the connection stays and the pump steps
-        again after _STARVED_MS; the event loop's exception handler hears of
-        it once."""
+        MemoryError is not, at first: the objects of a received message
+        could not be made, and the driver holds the message until they can
+        (nothing is acknowledged before), so the connection stays and the
+        pump steps again after _STARVED_MS; the event loop's exception
+        handler hears of it once. A step that cannot finish cannot run the
+        driver's deadlines either (keep-alive), so after the client's
+        `timeout` without memory the transport counts as failed."""
         try:
             n = self._c._step(deliver)
         except MemoryError as e:
+            now = ticks_ms()
             if not self._starved:
                 self._starved = True
+                self._starved_at = now
                 _report(e, "umqtt.aio: no memory for a received message; trying again")
+            elif ticks_diff(now, self._starved_at) > self._timeout_ms:
+                self._starved = False
+                self._c._attach_failed(e)
             return 0
         except Exception as e:
             self._c._attach_failed(_tls_failure(e))

@@ -4,7 +4,8 @@
 # small message then comes through client.messages. MODE=memory: with the
 # heap filled up to 1 KiB holes, a 10 KiB message cannot be made (the pump
 # gets MemoryError); once memory is back it must arrive, on the same
-# connection. Prints READY when subscribed (the peer then publishes), and
+# connection. MODE=never: memory never comes back; after the client's
+# timeout (2 s) the connection counts as lost. Prints READY when subscribed (the peer then publishes), and
 # result lines for the test. Exceptions the client reports go to the loop's
 # exception handler, printed as HANDLER <message> <exception type>.
 # Env: MQTT_HOST, MQTT_PORT, MQTT_CLIENT_ID, MQTT_TOPIC, MODE, RAISE_AT.
@@ -13,6 +14,7 @@ import binascii
 import gc
 import hashlib
 import os
+from time import ticks_ms, ticks_diff
 from umqtt.aio import MQTTClient
 
 from aio_common import HOST, PORT, CLIENT_ID, TOPIC, out, bounded
@@ -71,7 +73,7 @@ async def next_message(c):
 
 async def main():
     asyncio.get_event_loop().set_exception_handler(handler)
-    c = MQTTClient(CLIENT_ID, HOST, port=PORT, keepalive=30, reconn=False)
+    c = MQTTClient(CLIENT_ID, HOST, port=PORT, keepalive=30, reconn=False, timeout=2)
     await bounded(c.connect(), 10, "connect")
     await bounded(c.subscribe(TOPIC + "/#", qos=1), 10, "subscribe")
     if MODE == "chunks":
@@ -81,6 +83,23 @@ async def main():
         await bounded(chunks.done.wait(), 30, "the last chunk")
         m = await bounded(next_message(c), 10, "the small message")
         out("MSG", m.topic.decode(), m.payload)
+    elif MODE == "never":
+        ballast = fill_heap()
+        out("READY")
+        t0 = ticks_ms()
+        try:
+            await bounded(next_message(c), 20, "the loss")
+            r = "a message"
+        except OSError as e:
+            r = "OSError"
+        ms = ticks_diff(ticks_ms(), t0)
+        ballast = None
+        gc.collect()
+        # The peer publishes once READY is seen: `timeout` (2 s) after the
+        # first MemoryError, give or take the publish's way and a 50 ms step.
+        out("LOST", r, c.get_mqttsta(), 2000 <= ms < 6000)
+        out("END")
+        return
     else:
         ballast = fill_heap()
         out("READY")

@@ -11,7 +11,9 @@ a received message that cannot be made for want of memory.
   made: the handler hears MemoryError once, and once memory is back the
   message arrives, once, on the same connection. Before, the same
   MemoryError dropped the connection: reconn=False ended it with ECONNRESET
-  and the message was lost.
+  and the message was lost. Memory that never comes back loses the
+  connection after the client's `timeout` (a step that cannot finish cannot
+  run the keep-alive either).
 """
 
 import hashlib
@@ -64,5 +66,20 @@ def test_a_message_without_memory_for_it_arrives_once_memory_is_back(broker, mpy
         "HANDLER umqtt.aio: no memory for a received message; trying again MemoryError",
         "MSG {}/big {} {} False".format(ids.topic, len(big), sha(big)),
         "STATE 0 1 1",
+        "END",
+    ]
+
+
+@pytest.mark.umqtt_timeout(60)
+def test_memory_that_never_comes_back_loses_the_connection_after_timeout(broker, mpy, ids, paho_peer, heap_firmware):
+    # A step that cannot finish cannot run the driver's deadlines either
+    # (keep-alive): the wait for memory is bounded by the client's timeout.
+    peer = paho_peer(broker)
+    lines = run_large(mpy, heap_firmware, broker, ids, "200K",
+                      lambda: peer.publish(ids.topic + "/big", bytes(10240), qos=1), MODE="never")
+    assert lines == [
+        "READY",
+        "HANDLER umqtt.aio: no memory for a received message; trying again MemoryError",
+        "LOST OSError -1 True",     # reconn=False: closed for good, 2 to 6 s after the publish
         "END",
     ]
