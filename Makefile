@@ -6,6 +6,8 @@
 #   make size       text/data/bss of the firmware with and without the module
 #   make cmake-firmware   the module in a cmake-built firmware (the rp2/esp32 glue,
 #                   micropython.cmake): build/cmake-host/firmware
+#   make firmware-minimal   the module with every build switch off (UMQTT_MINIMAL=1):
+#                   build/unix-minimal/micropython (tests_py/build)
 #
 # MICROPY_DIR=/path/to/micropython uses that tree; by default Debian's
 # micropython 1.25 source package is fetched into deps/micropython.
@@ -24,7 +26,7 @@ PYTEST_ARGS ?=
 UNIX_FLAGS := MICROPY_PY_BTREE=0 MICROPY_SSL_AXTLS=0 MICROPY_SSL_MBEDTLS=1 \
 	FROZEN_MANIFEST=$(ROOT)/firmware/unix/manifest.py
 
-.PHONY: all firmware firmware-debug firmware-asan test-asan soak aio-cuts fuzz-stream firmware-plain cmake-firmware demo test test-rust test-py check-header deps deps-demo size bench bench-ab clean
+.PHONY: all firmware firmware-minimal firmware-debug firmware-asan test-asan soak aio-cuts fuzz-stream firmware-plain cmake-firmware demo test test-rust test-py check-header deps deps-demo size bench bench-ab clean
 all: firmware
 
 # What `make demo` needs (unix firmware, Mosquitto, paho-mqtt); `deps` adds
@@ -47,6 +49,16 @@ firmware: $(MICROPY_DIR)/py/mpconfig.h $(MICROPY_DIR)/mpy-cross/build/mpy-cross
 	@cmp -s $(BUILD_DIR)/unix/micropython $(FIRMWARE) || \
 		{ cp -p $(BUILD_DIR)/unix/micropython $(FIRMWARE).tmp && mv -f $(FIRMWARE).tmp $(FIRMWARE); }
 	@echo "firmware: $(FIRMWARE)"
+
+# The same firmware with every switch of cmodule/umqtt/umqtt_config.h off
+# (UMQTT_MINIMAL=1: no MQTT 5, umqtt.aio, umqtt.simple/robust or chunked
+# delivery) and no umqtt.aio frozen; tests_py/build runs it (and builds it
+# through this target when it is stale).
+firmware-minimal: $(MICROPY_DIR)/py/mpconfig.h $(MICROPY_DIR)/mpy-cross/build/mpy-cross
+	$(MAKE) -C $(MICROPY_DIR)/ports/unix -j$(JOBS) $(UNIX_FLAGS) UMQTT_MINIMAL=1 \
+		FROZEN_MANIFEST=$(ROOT)/firmware/unix/manifest_minimal.py \
+		USER_C_MODULES=$(ROOT)/cmodule BUILD=$(BUILD_DIR)/unix-minimal
+	@echo "firmware: $(BUILD_DIR)/unix-minimal/micropython"
 
 # The same firmware built with DEBUG=1 (-O0, assert() on): the shim checks
 # that every call into the Rust core holds the client's mutex.
