@@ -88,13 +88,13 @@ firmware-asan: $(MICROPY_DIR)/py/mpconfig.h $(MICROPY_DIR)/mpy-cross/build/mpy-c
 	@echo "firmware: $(BUILD_DIR)/unix-asan/micropython"
 
 # The pytest suite on that firmware, except what builds or runs other
-# firmware (on_target, cmake, the debug build) and the timing figures of the
-# benchmark-like tests.
+# firmware (on_target, cmake, build: the minimal one, the debug build) and
+# the timing figures of the benchmark-like tests.
 ASAN_ENV := ASAN_OPTIONS=detect_leaks=0:detect_stack_use_after_return=0:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 UMQTT_SANITIZER=1
 test-asan: firmware-asan
 	cd $(ROOT) && $(ASAN_ENV) UMQTT_FIRMWARE=$(BUILD_DIR)/unix-asan/micropython \
-		$(PYTHON) -m pytest tests_py --ignore=tests_py/on_target --ignore=tests_py/cmake \
+		$(PYTHON) -m pytest tests_py --ignore=tests_py/on_target --ignore=tests_py/cmake --ignore=tests_py/build \
 		--deselect tests_py/threads/test_debug_firmware.py $(PYTEST_ARGS)
 
 # The soak (tests_py/soak): mixed traffic both ways, churn, cuts and a broker
@@ -176,7 +176,9 @@ clean:
 #                      qemu-system-arm on all four images and on the unix port
 #   make size-arm      bench/size-arm.md: sizes on both boards, with and without
 #                      the module, and the module without and with MQTT 5
-#                      (UMQTT_MQTT5=0 / 1) side by side
+#                      (UMQTT_MQTT5=0 / 1) side by side, each other build
+#                      switch off alone (UMQTT_AIO=0, UMQTT_FACES=0,
+#                      UMQTT_CHUNKS=0) and all of them (UMQTT_MINIMAL=1)
 #                      (UMQTT_SIMPLE_DIR=<micropython-lib>/micropython/
 #                      umqtt.simple adds the frozen umqtt.simple comparison)
 # Needs gcc-arm-none-eabi, libnewlib-arm-none-eabi, qemu-system-arm, rustc-web,
@@ -198,6 +200,9 @@ test-target: firmware qemu qemu-vendor
 size-arm: qemu
 	MICROPY_DIR=$(MICROPY_DIR) JOBS=$(JOBS) $(ROOT)/firmware/qemu/build.sh --variant module $(QEMU_BOARDS)
 	MICROPY_DIR=$(MICROPY_DIR) JOBS=$(JOBS) $(ROOT)/firmware/qemu/build.sh --variant module-mqtt5 $(QEMU_BOARDS)
+	for v in module-no-aio module-no-faces module-no-chunks module-minimal; do \
+		MICROPY_DIR=$(MICROPY_DIR) JOBS=$(JOBS) $(ROOT)/firmware/qemu/build.sh --variant $$v $(QEMU_BOARDS) || exit 1; \
+	done
 	MICROPY_DIR=$(MICROPY_DIR) JOBS=$(JOBS) $(ROOT)/firmware/qemu/build.sh --variant plain $(QEMU_BOARDS)
 	$(if $(UMQTT_SIMPLE_DIR),MICROPY_DIR=$(MICROPY_DIR) JOBS=$(JOBS) UMQTT_SIMPLE_DIR=$(UMQTT_SIMPLE_DIR) \
 		$(ROOT)/firmware/qemu/build.sh --variant simple $(QEMU_BOARDS))
