@@ -6,6 +6,8 @@
 #   make size       text/data/bss of the firmware with and without the module
 #   make cmake-firmware   the module in a cmake-built firmware (the rp2/esp32 glue,
 #                   micropython.cmake): build/cmake-host/firmware
+#   make firmware-minimal   the module with every build switch off (UMQTT_MINIMAL=1):
+#                   build/unix-minimal/micropython (tests_py/build)
 #
 # MICROPY_DIR=/path/to/micropython uses that tree; by default Debian's
 # micropython 1.25 source package is fetched into deps/micropython.
@@ -24,7 +26,7 @@ PYTEST_ARGS ?=
 UNIX_FLAGS := MICROPY_PY_BTREE=0 MICROPY_SSL_AXTLS=0 MICROPY_SSL_MBEDTLS=1 \
 	FROZEN_MANIFEST=$(ROOT)/firmware/unix/manifest.py
 
-.PHONY: all firmware firmware-debug firmware-asan test-asan soak aio-cuts fuzz-stream firmware-plain cmake-firmware demo test test-rust test-py check-header deps deps-demo size bench bench-ab clean
+.PHONY: all firmware firmware-minimal firmware-debug firmware-asan test-asan soak aio-cuts fuzz-stream firmware-plain cmake-firmware demo test test-rust test-py check-header deps deps-demo size bench bench-ab clean
 all: firmware
 
 # What `make demo` needs (unix firmware, Mosquitto, paho-mqtt); `deps` adds
@@ -47,6 +49,16 @@ firmware: $(MICROPY_DIR)/py/mpconfig.h $(MICROPY_DIR)/mpy-cross/build/mpy-cross
 	@cmp -s $(BUILD_DIR)/unix/micropython $(FIRMWARE) || \
 		{ cp -p $(BUILD_DIR)/unix/micropython $(FIRMWARE).tmp && mv -f $(FIRMWARE).tmp $(FIRMWARE); }
 	@echo "firmware: $(FIRMWARE)"
+
+# The same firmware with every switch of cmodule/umqtt/umqtt_config.h off
+# (UMQTT_MINIMAL=1: no MQTT 5, umqtt.aio, umqtt.simple/robust or chunked
+# delivery) and no umqtt.aio frozen; tests_py/build runs it (and builds it
+# through this target when it is stale).
+firmware-minimal: $(MICROPY_DIR)/py/mpconfig.h $(MICROPY_DIR)/mpy-cross/build/mpy-cross
+	$(MAKE) -C $(MICROPY_DIR)/ports/unix -j$(JOBS) $(UNIX_FLAGS) UMQTT_MINIMAL=1 \
+		FROZEN_MANIFEST=$(ROOT)/firmware/unix/manifest_minimal.py \
+		USER_C_MODULES=$(ROOT)/cmodule BUILD=$(BUILD_DIR)/unix-minimal
+	@echo "firmware: $(BUILD_DIR)/unix-minimal/micropython"
 
 # The same firmware built with DEBUG=1 (-O0, assert() on): the shim checks
 # that every call into the Rust core holds the client's mutex.
@@ -76,13 +88,13 @@ firmware-asan: $(MICROPY_DIR)/py/mpconfig.h $(MICROPY_DIR)/mpy-cross/build/mpy-c
 	@echo "firmware: $(BUILD_DIR)/unix-asan/micropython"
 
 # The pytest suite on that firmware, except what builds or runs other
-# firmware (on_target, cmake, the debug build) and the timing figures of the
-# benchmark-like tests.
+# firmware (on_target, cmake, build: the minimal one, the debug build) and
+# the timing figures of the benchmark-like tests.
 ASAN_ENV := ASAN_OPTIONS=detect_leaks=0:detect_stack_use_after_return=0:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 UMQTT_SANITIZER=1
 test-asan: firmware-asan
 	cd $(ROOT) && $(ASAN_ENV) UMQTT_FIRMWARE=$(BUILD_DIR)/unix-asan/micropython \
-		$(PYTHON) -m pytest tests_py --ignore=tests_py/on_target --ignore=tests_py/cmake \
+		$(PYTHON) -m pytest tests_py --ignore=tests_py/on_target --ignore=tests_py/cmake --ignore=tests_py/build \
 		--deselect tests_py/threads/test_debug_firmware.py $(PYTEST_ARGS)
 
 # The soak (tests_py/soak): mixed traffic both ways, churn, cuts and a broker
@@ -164,7 +176,9 @@ clean:
 #                      qemu-system-arm on all four images and on the unix port
 #   make size-arm      bench/size-arm.md: sizes on both boards, with and without
 #                      the module, and the module without and with MQTT 5
-#                      (UMQTT_MQTT5=0 / 1) side by side
+#                      (UMQTT_MQTT5=0 / 1) side by side, each other build
+#                      switch off alone (UMQTT_AIO=0, UMQTT_FACES=0,
+#                      UMQTT_CHUNKS=0) and all of them (UMQTT_MINIMAL=1)
 #                      (UMQTT_SIMPLE_DIR=<micropython-lib>/micropython/
 #                      umqtt.simple adds the frozen umqtt.simple comparison)
 # Needs gcc-arm-none-eabi, libnewlib-arm-none-eabi, qemu-system-arm, rustc-web,
@@ -186,6 +200,9 @@ test-target: firmware qemu qemu-vendor
 size-arm: qemu
 	MICROPY_DIR=$(MICROPY_DIR) JOBS=$(JOBS) $(ROOT)/firmware/qemu/build.sh --variant module $(QEMU_BOARDS)
 	MICROPY_DIR=$(MICROPY_DIR) JOBS=$(JOBS) $(ROOT)/firmware/qemu/build.sh --variant module-mqtt5 $(QEMU_BOARDS)
+	for v in module-no-aio module-no-faces module-no-chunks module-minimal; do \
+		MICROPY_DIR=$(MICROPY_DIR) JOBS=$(JOBS) $(ROOT)/firmware/qemu/build.sh --variant $$v $(QEMU_BOARDS) || exit 1; \
+	done
 	MICROPY_DIR=$(MICROPY_DIR) JOBS=$(JOBS) $(ROOT)/firmware/qemu/build.sh --variant plain $(QEMU_BOARDS)
 	$(if $(UMQTT_SIMPLE_DIR),MICROPY_DIR=$(MICROPY_DIR) JOBS=$(JOBS) UMQTT_SIMPLE_DIR=$(UMQTT_SIMPLE_DIR) \
 		$(ROOT)/firmware/qemu/build.sh --variant simple $(QEMU_BOARDS))

@@ -19,7 +19,10 @@ and, if present, module-mqtt5 and simple; the client RAM is measured on the umqt
   bytecode instead;
 - the module without and with MQTT 5 side by side (variant module-mqtt5:
   the cargo feature mqtt5 and -DMICROPY_PY_UMQTT_MQTT5=1), and the symbols
-  only the MQTT 5 build has.
+  only the MQTT 5 build has;
+- what each build switch costs (variants module-no-aio, module-no-faces,
+  module-no-chunks: the default build, module-mqtt5, with one switch off;
+  module-minimal: all of them and MQTT 5 off): the default module less each.
 """
 
 import argparse
@@ -224,6 +227,73 @@ def mqtt5_report(board, without_elf, with_elf, plain_elf):
     return "\n".join(lines)
 
 
+SWITCHES = (
+    ("-module", "`UMQTT_MQTT5=0`", "MQTT 5 (`version=5`, properties) in the shim and the Rust core"),
+    ("-module-no-aio", "`UMQTT_AIO=0`", "`umqtt.aio` and the asyncio primitives (`_step`, `_attach`, ...; "
+     "umqtt_aio.c) and asyncio mode in the pump"),
+    ("-module-no-faces", "`UMQTT_FACES=0`", "micropython-lib's faces `umqtt.simple` and `umqtt.robust`"),
+    ("-module-no-chunks", "`UMQTT_CHUNKS=0`", "`set_chunk_callback` (chunked delivery)"),
+)
+
+
+def switches_report(board, cpu, plain_elf):
+    """The default module (every switch on: variant module-mqtt5) less the module with
+    one switch off, and with all of them off (module-minimal)."""
+    b = ROOT / "build"
+    default_elf = b / "qemu-{}-module-mqtt5".format(board) / "firmware.elf"
+    minimal_elf = b / "qemu-{}-module-minimal".format(board) / "firmware.elf"
+    rows = [(suffix, b / "qemu-{}{}".format(board, suffix) / "firmware.elf", name, what)
+            for suffix, name, what in SWITCHES]
+    if not default_elf.is_file() or not all(elf.is_file() for _s, elf, _n, _w in rows) or not minimal_elf.is_file():
+        return ""
+    d = module_sizes(default_elf, plain_elf)
+    lines = ["#### {}: what each build switch costs\n".format(board),
+             "Each switch of cmodule/umqtt/umqtt_config.h is on by default; a board builder turns one "
+             "off with `UMQTT_<NAME>=0` on make's or cmake's command line (README, \"Building for a "
+             "device\"). Each row is the module built with every switch on but the one named "
+             "(`--variant module-no-...`; for MQTT 5, `--variant module`), measured as above; the "
+             "feature's cost is the default module (`--variant module-mqtt5`) less that build. The last "
+             "row is the module with all of them off (`--variant module-minimal`, `UMQTT_MINIMAL=1`).\n",
+             "| build | what it leaves out | whole module (flash) | Rust core | C shim | MicroPython's objects "
+             "| cost (flash) | cost (text) |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+
+    def row(label, what, s, cost):
+        lines.append("| {} | {} | {} | {} | {} | {} | {} | {} |".format(
+            label, what, fmt(flash_of(s[5])), fmt(flash_of(s[4]["rust"])), fmt(flash_of(s[4]["shim"])),
+            fmt(flash_of(s[6])), "**{}**".format(fmt(flash_of(d[5]) - flash_of(s[5]))) if cost else "—",
+            fmt(d[5]["text"] - s[5]["text"]) if cost else "—"))
+
+    row("default: every switch on", "nothing", d, False)
+    alone = 0
+    for _suffix, elf, name, what in rows:
+        s = module_sizes(elf, plain_elf)
+        alone += flash_of(d[5]) - flash_of(s[5])
+        row(name, what, s, True)
+    m = module_sizes(minimal_elf, plain_elf)
+    row("`UMQTT_MINIMAL=1`", "all four", m, True)
+    mod_flash = flash_of(m[5])
+    lines.append("")
+    lines.append("The four costs measured one at a time add up to {} bytes; turned off together they save "
+                 "{}.".format(fmt(alone), fmt(flash_of(d[5]) - mod_flash)))
+    if cpu.startswith("Cortex-M"):
+        lines.append("")
+        lines.append("Goal (Cortex-M3): the minimal module {} of flash, goal ≤ {}: {}.".format(
+            kib(mod_flash), kib(GOAL_MODULE), "met" if mod_flash <= GOAL_MODULE else "**over**"))
+    kept = {name for _s, _t, name in top_symbols(minimal_elf, m[0], ("rust", "shim"), 100000)}
+    gone = [(size, name) for size, _t, name in top_symbols(default_elf, d[0], ("rust", "shim"), 100000)
+            if name not in kept]
+    if gone:
+        lines.append("")
+        lines.append("Largest symbols of the default module that the minimal build leaves out:\n")
+        lines.append("| bytes | symbol |")
+        lines.append("| ---: | --- |")
+        for size, name in gone[:15]:
+            lines.append("| {} | `{}` |".format(size, short(name)))
+    lines.append("")
+    return "\n".join(lines)
+
+
 def board_report(board, ram):
     cpu, triple, _ = BOARDS[board]
     b = ROOT / "build"
@@ -293,6 +363,9 @@ def board_report(board, ram):
     lines.append("")
     if mqtt5_elf.is_file():
         lines.append(mqtt5_report(board, with_elf, mqtt5_elf, plain_elf))
+    switches = switches_report(board, cpu, plain_elf)
+    if switches:
+        lines.append(switches)
     return "\n".join(lines), {"whole": whole, "parts": parts, "fw": fw, "fw_plain": fw_plain}
 
 

@@ -35,14 +35,26 @@ endforeach()
 set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
     ${UMQTT_MOD_DIR}/umqtt_sources.txt ${UMQTT_MOD_DIR}/umqtt_cargo_features.txt)
 
-# MQTT 5 (version=5): -DUMQTT_MQTT5=0 leaves it out of the shim and the core.
-if(NOT DEFINED UMQTT_MQTT5)
-    set(UMQTT_MQTT5 "$ENV{UMQTT_MQTT5}")
+# Build switches (umqtt_config.h), each 1 unless -D<NAME>=0 (or the
+# environment) says 0: UMQTT_MQTT5 (MQTT 5, in the shim and the core),
+# UMQTT_AIO (umqtt.aio and the asyncio primitives), UMQTT_FACES (umqtt.simple,
+# umqtt.robust), UMQTT_CHUNKS (set_chunk_callback). UMQTT_MINIMAL=1 turns all
+# four off (one given as well keeps its value), as micropython.mk does.
+if(NOT DEFINED UMQTT_MINIMAL)
+    set(UMQTT_MINIMAL "$ENV{UMQTT_MINIMAL}")
 endif()
-if(NOT UMQTT_MQTT5 STREQUAL "0")
-    set(UMQTT_MQTT5 1)
-endif()
-set(UMQTT_DEFINITIONS MICROPY_PY_UMQTT=1 MICROPY_MODULE_BUILTIN_SUBPACKAGES=1 MICROPY_PY_UMQTT_MQTT5=${UMQTT_MQTT5})
+foreach(_switch IN ITEMS UMQTT_MQTT5 UMQTT_AIO UMQTT_FACES UMQTT_CHUNKS)
+    if(NOT DEFINED ${_switch})
+        set(${_switch} "$ENV{${_switch}}")
+    endif()
+    if("${${_switch}}" STREQUAL "" AND UMQTT_MINIMAL STREQUAL "1")
+        set(${_switch} 0)
+    elseif(NOT "${${_switch}}" STREQUAL "0")
+        set(${_switch} 1)
+    endif()
+endforeach()
+set(UMQTT_DEFINITIONS MICROPY_PY_UMQTT=1 MICROPY_MODULE_BUILTIN_SUBPACKAGES=1 MICROPY_PY_UMQTT_MQTT5=${UMQTT_MQTT5}
+    MICROPY_PY_UMQTT_AIO=${UMQTT_AIO} MICROPY_PY_UMQTT_FACES=${UMQTT_FACES} MICROPY_PY_UMQTT_CHUNKS=${UMQTT_CHUNKS})
 
 add_library(usermod_umqtt INTERFACE)
 target_sources(usermod_umqtt INTERFACE ${UMQTT_SOURCES})

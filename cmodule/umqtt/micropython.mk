@@ -15,10 +15,21 @@ UMQTT_ROOT := $(abspath $(UMQTT_MOD_DIR)/../..)
 
 SRC_USERMOD_C += $(addprefix $(UMQTT_MOD_DIR)/,$(filter %.c,$(shell cat $(UMQTT_MOD_DIR)/umqtt_sources.txt)))
 CFLAGS_USERMOD += -I$(UMQTT_MOD_DIR) -I$(UMQTT_ROOT)/rust/umqtt-ffi/include
-# MQTT 5 (version=5): UMQTT_MQTT5=0 on make's command line leaves it out of
-# both the shim and the Rust core (a 3.1.1-only board keeps its size).
-UMQTT_MQTT5 ?= 1
-CFLAGS_USERMOD += -DMICROPY_PY_UMQTT=1 -DMICROPY_MODULE_BUILTIN_SUBPACKAGES=1 -DMICROPY_PY_UMQTT_MQTT5=$(UMQTT_MQTT5)
+# Build switches (umqtt_config.h), each 1 unless make's command line says 0:
+#   UMQTT_MQTT5    MQTT 5 (version=5), in both the shim and the Rust core
+#   UMQTT_AIO      umqtt.aio and the asyncio primitives (MICROPY_PY_UMQTT_AIO)
+#   UMQTT_FACES    umqtt.simple and umqtt.robust (MICROPY_PY_UMQTT_FACES)
+#   UMQTT_CHUNKS   set_chunk_callback, chunked delivery (MICROPY_PY_UMQTT_CHUNKS)
+# UMQTT_MINIMAL=1 turns all four off (one named on the command line as well
+# keeps its value). What each costs: README, "Building for a device".
+UMQTT_MINIMAL ?= 0
+UMQTT_SWITCH_DEFAULT := $(if $(filter 1,$(UMQTT_MINIMAL)),0,1)
+UMQTT_MQTT5 ?= $(UMQTT_SWITCH_DEFAULT)
+UMQTT_AIO ?= $(UMQTT_SWITCH_DEFAULT)
+UMQTT_FACES ?= $(UMQTT_SWITCH_DEFAULT)
+UMQTT_CHUNKS ?= $(UMQTT_SWITCH_DEFAULT)
+CFLAGS_USERMOD += -DMICROPY_PY_UMQTT=1 -DMICROPY_MODULE_BUILTIN_SUBPACKAGES=1 -DMICROPY_PY_UMQTT_MQTT5=$(UMQTT_MQTT5) \
+	-DMICROPY_PY_UMQTT_AIO=$(UMQTT_AIO) -DMICROPY_PY_UMQTT_FACES=$(UMQTT_FACES) -DMICROPY_PY_UMQTT_CHUNKS=$(UMQTT_CHUNKS)
 QSTR_DEFS += $(UMQTT_MOD_DIR)/qstrdefsumqtt.h
 
 # What the script needs to know of the port; the port has set CC, CFLAGS, LD

@@ -1,7 +1,9 @@
 // Module `umqtt` and its faces: `umqtt.MQTTClient` (QuecPython's),
 // `umqtt.simple.MQTTClient` and `umqtt.robust.MQTTClient` (micropython-lib's),
 // all from this C module alone (no frozen Python: USER_C_MODULES is the
-// only step a port needs).
+// only step a port needs), and `umqtt.aio`. The build leaves out the
+// micropython-lib faces with MICROPY_PY_UMQTT_FACES=0 and umqtt.aio with
+// MICROPY_PY_UMQTT_AIO=0 (umqtt_config.h).
 
 #include <stdlib.h>
 
@@ -32,6 +34,7 @@ NORETURN void umqtt_port_panic(void) {
     #endif
 }
 
+#if MICROPY_PY_UMQTT_FACES
 static const mp_rom_map_elem_t umqtt_simple_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR_umqtt_dot_simple) },
     { MP_ROM_QSTR(MP_QSTR_MQTTClient), MP_ROM_PTR(&umqtt_simple_client_type) },
@@ -66,7 +69,9 @@ static const mp_obj_module_t umqtt_robust_module = {
     .base = { &mp_type_module },
     .globals = (mp_obj_dict_t *)&umqtt_robust_globals,
 };
+#endif // MICROPY_PY_UMQTT_FACES
 
+#if MICROPY_PY_UMQTT_AIO
 // umqtt.aio: the asyncio client, Python frozen from python/_umqtt_aio.py
 // (a port adds it with one manifest line); this module answers for it.
 static mp_obj_t umqtt_aio_getattr(mp_obj_t attr) {
@@ -102,6 +107,7 @@ static const mp_obj_module_t umqtt_aio_module = {
     .base = { &mp_type_module },
     .globals = (mp_obj_dict_t *)&umqtt_aio_globals,
 };
+#endif // MICROPY_PY_UMQTT_AIO
 
 static const mp_rom_map_elem_t umqtt_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR_umqtt) },
@@ -109,9 +115,13 @@ static const mp_rom_map_elem_t umqtt_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_MQTTClient), MP_ROM_PTR(&umqtt_client_type) },
     { MP_ROM_QSTR(MP_QSTR_MQTTException), MP_ROM_PTR(&mp_type_MQTTException) },
     { MP_ROM_QSTR(MP_QSTR_Message), MP_ROM_PTR(&umqtt_message_type) },
+    #if MICROPY_PY_UMQTT_FACES
     { MP_ROM_QSTR(MP_QSTR_simple), MP_ROM_PTR(&umqtt_simple_module) },
     { MP_ROM_QSTR(MP_QSTR_robust), MP_ROM_PTR(&umqtt_robust_module) },
+    #endif
+    #if MICROPY_PY_UMQTT_AIO
     { MP_ROM_QSTR(MP_QSTR_aio), MP_ROM_PTR(&umqtt_aio_module) },
+    #endif
 };
 static MP_DEFINE_CONST_DICT(umqtt_module_globals, umqtt_module_globals_table);
 

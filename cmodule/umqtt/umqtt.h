@@ -142,8 +142,19 @@ struct _umqtt_client_obj_t {
 };
 
 extern const mp_obj_type_t umqtt_client_type;           // umqtt.MQTTClient
-extern const mp_obj_type_t umqtt_simple_client_type;    // umqtt.simple.MQTTClient
 extern const mp_obj_type_t mp_type_MQTTException;
+#if MICROPY_PY_UMQTT_FACES
+extern const mp_obj_type_t umqtt_simple_client_type;    // umqtt.simple.MQTTClient
+#define UMQTT_SIMPLE_TYPE (&umqtt_simple_client_type)
+#else
+#define UMQTT_SIMPLE_TYPE (&umqtt_client_type)          // one face: QuecPython's
+#endif
+// Whether a client answers as QuecPython's face (the only one without
+// MICROPY_PY_UMQTT_FACES), and whether it is in asyncio mode (never without
+// MICROPY_PY_UMQTT_AIO): constants where the build leaves the other out, so
+// the other's branches compile away.
+#define UMQTT_QUEC_FACE(self) (!MICROPY_PY_UMQTT_FACES || (self)->face == UMQTT_FACE_QUECPYTHON)
+#define UMQTT_NB(self) (MICROPY_PY_UMQTT_AIO && (self)->nb)
 
 // The client under `obj`: one of the faces, or an instance of a Python
 // subclass of one (umqtt.robust's, a script's).
@@ -329,7 +340,6 @@ extern const mp_obj_fun_builtin_fixed_t umqtt_nb_obj, umqtt_tail_obj, umqtt_want
     umqtt_forget_obj, umqtt_unsubscribe_start_obj, umqtt_stats_obj, umqtt_check_obj;
 extern const mp_obj_fun_builtin_var_t umqtt_step_obj, umqtt_publish_start_obj, umqtt_subscribe_start_obj,
     umqtt_connect_start_obj;
-extern const mp_stream_p_t umqtt_client_stream_p;
 UmqttOp umqtt_issue_once(umqtt_client_obj_t *self, umqtt_command_fn_t fn, const umqtt_command_t *a, bool *issued);
 int umqtt_find_subscription(umqtt_client_obj_t *self, const umqtt_command_t *a);
 void umqtt_filter_args(umqtt_command_t *a, mp_obj_t topic);

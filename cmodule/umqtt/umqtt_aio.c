@@ -5,15 +5,16 @@
 // blocking and hands it over with _attach(). Commands are started
 // (_connect_start, _publish_start, ...) and their tickets looked at
 // (_ticket) between _step()s, while the loop awaits the client's
-// readability (the client is pollable) or the driver's next deadline
-// (_next_timeout). Every decision stays the driver's.
+// readability (the client is pollable: umqtt_client.c) or the driver's next
+// deadline (_next_timeout). Every decision stays the driver's. A firmware
+// built with MICROPY_PY_UMQTT_AIO=0 leaves this file and umqtt.aio out.
 
 #include "py/runtime.h"
 #include "py/stream.h"
 #include "py/mperrno.h"
 #include "umqtt_config.h"
 
-#if MICROPY_PY_UMQTT
+#if MICROPY_PY_UMQTT && MICROPY_PY_UMQTT_AIO
 
 #include "umqtt.h"
 
@@ -256,34 +257,4 @@ static mp_obj_t umqtt_forget_ticket(mp_obj_t self_in, mp_obj_t t_in) {
 }
 MP_DEFINE_CONST_FUN_OBJ_2(umqtt_forget_obj, umqtt_forget_ticket);
 
-// The stream poll request, so select.poll() and asyncio wait on the client:
-// readable when a whole packet is already buffered, else as its transport
-// (a TLS stream counts what it holds decrypted).
-static mp_uint_t umqtt_client_ioctl(mp_obj_t self_in, mp_uint_t request, uintptr_t arg, int *errcode) {
-    if (request != MP_STREAM_POLL) {
-        *errcode = MP_EINVAL;
-        return MP_STREAM_ERROR;
-    }
-    umqtt_client_obj_t *self = umqtt_client_of(self_in);
-    umqtt_guard_t guard;
-    umqtt_lock(self, &guard);
-    bool buffered = self->rx_whole;        // a message left unread counts: it is whole
-    mp_obj_t stream = self->stream;
-    umqtt_unlock(&guard);
-    mp_uint_t ready = buffered ? (arg & MP_STREAM_POLL_RD) : 0;
-    const mp_stream_p_t *p = stream != MP_OBJ_NULL ? mp_get_stream(stream) : NULL;
-    if (p != NULL && p->ioctl != NULL) {
-        mp_uint_t r = p->ioctl(stream, MP_STREAM_POLL, arg, errcode);
-        if (r == MP_STREAM_ERROR) {
-            return ready != 0 ? ready : MP_STREAM_ERROR;
-        }
-        ready |= r;
-    }
-    return ready;
-}
-
-const mp_stream_p_t umqtt_client_stream_p = {
-    .ioctl = umqtt_client_ioctl,
-};
-
-#endif // MICROPY_PY_UMQTT
+#endif // MICROPY_PY_UMQTT && MICROPY_PY_UMQTT_AIO

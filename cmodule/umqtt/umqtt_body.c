@@ -4,7 +4,8 @@
 //   - into the bytes object the callback gets: one copy, and the receive
 //     buffer stays at its size at rest;
 //   - into the application's own buffer a chunk at a time
-//     (set_chunk_callback), so a message larger than the heap arrives;
+//     (set_chunk_callback), so a message larger than the heap arrives
+//     (left out of a firmware built with MICROPY_PY_UMQTT_CHUNKS=0);
 //   - nowhere, for a QoS 2 duplicate the driver has answered already.
 // The driver decided what the message is from its head (handle_rx_head) and
 // holds it; it counts it delivered only when accepted here, once the payload
@@ -52,7 +53,7 @@ static uint8_t *chunk_buffer_of_body(umqtt_client_obj_t *self, size_t *cap) {
 // when the application asked for them.
 static bool wants_chunks(umqtt_client_obj_t *self, size_t payload_len, size_t packet_len) {
     size_t cap;
-    if (self->chunk_cb == MP_OBJ_NULL || chunk_buffer(self, &cap) == NULL || cap == 0) {
+    if (!MICROPY_PY_UMQTT_CHUNKS || self->chunk_cb == MP_OBJ_NULL || chunk_buffer(self, &cap) == NULL || cap == 0) {
         return false;
     }
     return payload_len > cap || packet_len > self->max_packet;
@@ -109,9 +110,12 @@ uint8_t *umqtt_body_room(umqtt_client_obj_t *self, size_t *room) {
         *room = left;
         return (uint8_t *)((mp_obj_str_t *)MP_OBJ_TO_PTR(b->payload))->data + b->have;
     }
+    if (!MICROPY_PY_UMQTT_CHUNKS || b->mode != UMQTT_BODY_CHUNKS) {
+        return NULL;
+    }
     size_t cap;
     uint8_t *buf = chunk_buffer(self, &cap);
-    if (b->mode != UMQTT_BODY_CHUNKS || buf == NULL || self->chunk_lent || b->fill >= cap) {
+    if (buf == NULL || self->chunk_lent || b->fill >= cap) {
         return NULL;
     }
     *room = cap - b->fill < left ? cap - b->fill : left;
@@ -212,7 +216,7 @@ umqtt_body_step_t umqtt_body_advance(umqtt_client_obj_t *self, umqtt_pass_t *pas
             return take_whole(self, pass);
         default: {                          // CHUNKS
             size_t cap;
-            if (self->chunk_lent) {
+            if (!MICROPY_PY_UMQTT_CHUNKS || self->chunk_lent) {
                 return UMQTT_BODY_STOP;
             }
             if (chunk_buffer_of_body(self, &cap) == NULL) {
@@ -230,6 +234,7 @@ umqtt_body_step_t umqtt_body_advance(umqtt_client_obj_t *self, umqtt_pass_t *pas
     }
 }
 
+#if MICROPY_PY_UMQTT_CHUNKS
 // Calls chunk_cb(message, chunk, offset, total) without the mutex; the buffer
 // is the application's again when it returns or raises.
 void umqtt_body_deliver_chunk(umqtt_client_obj_t *self, umqtt_pass_t *pass) {
@@ -277,5 +282,6 @@ static mp_obj_t umqtt_client_set_chunk_callback(mp_obj_t self_in, mp_obj_t f, mp
     return mp_const_none;
 }
 MP_DEFINE_CONST_FUN_OBJ_3(umqtt_client_set_chunk_callback_obj, umqtt_client_set_chunk_callback);
+#endif // MICROPY_PY_UMQTT_CHUNKS
 
 #endif // MICROPY_PY_UMQTT

@@ -26,15 +26,15 @@
 
 umqtt_client_obj_t *umqtt_client_of(mp_obj_t obj) {
     const mp_obj_type_t *type = mp_obj_get_type(obj);
-    if (type == &umqtt_client_type || type == &umqtt_simple_client_type) {
+    if (type == &umqtt_client_type || type == UMQTT_SIMPLE_TYPE) {
         return MP_OBJ_TO_PTR(obj);
     }
-    mp_obj_t native = mp_obj_cast_to_native_base(obj, MP_OBJ_FROM_PTR(&umqtt_simple_client_type));
-    if (native == MP_OBJ_NULL) {
+    mp_obj_t native = mp_obj_cast_to_native_base(obj, MP_OBJ_FROM_PTR(UMQTT_SIMPLE_TYPE));
+    if (MICROPY_PY_UMQTT_FACES && native == MP_OBJ_NULL) {
         native = mp_obj_cast_to_native_base(obj, MP_OBJ_FROM_PTR(&umqtt_client_type));
     }
     if (native == MP_OBJ_NULL || !mp_obj_is_obj(native)
-        || (mp_obj_get_type(native) != &umqtt_client_type && mp_obj_get_type(native) != &umqtt_simple_client_type)) {
+        || (mp_obj_get_type(native) != &umqtt_client_type && mp_obj_get_type(native) != UMQTT_SIMPLE_TYPE)) {
         mp_raise_TypeError(MP_ERROR_TEXT("not an MQTTClient (call super().__init__() first)"));
     }
     return MP_OBJ_TO_PTR(native);
@@ -116,7 +116,7 @@ static mp_obj_t umqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, 
     if (transport != mp_const_none && !mp_obj_is_callable(transport)) {
         mp_raise_TypeError(MP_ERROR_TEXT("transport must be a callable returning a stream"));
     }
-    bool simple = type == &umqtt_simple_client_type;
+    bool simple = MICROPY_PY_UMQTT_FACES && type == UMQTT_SIMPLE_TYPE;
     // QuecPython reconnects by itself; umqtt.simple leaves it to the script
     // (a lost connection raises OSError), and umqtt.robust to its reconnect().
     bool reconn = args[ARG_reconn].u_obj == mp_const_none ? !simple : mp_obj_is_true(args[ARG_reconn].u_obj);
@@ -268,7 +268,7 @@ mp_obj_t umqtt_connect_method(size_t n_args, const mp_obj_t *pos_args, mp_map_t 
     }
     umqtt_set_connect_props(self, args[ARG_properties].u_obj);
     umqtt_connect(self, args[ARG_clean_session].u_bool);
-    if (self->face == UMQTT_FACE_QUECPYTHON) {
+    if (UMQTT_QUEC_FACE(self)) {
         return MP_OBJ_NEW_SMALL_INT(0);
     }
     umqtt_guard_t guard;
@@ -299,7 +299,7 @@ mp_obj_t umqtt_publish_method(size_t n_args, const mp_obj_t *pos_args, mp_map_t 
             umqtt_check_ack_code(code);
         }
     }
-    bool quec = self->face == UMQTT_FACE_QUECPYTHON;
+    bool quec = UMQTT_QUEC_FACE(self);
     if (st == UMQTT_STATUS_OK) {
         return quec ? mp_const_true : mp_const_none;
     }
@@ -385,10 +385,10 @@ static mp_obj_t umqtt_client_disconnect(mp_obj_t self_in) {
     umqtt_lock(self, &guard);
     // asyncio mode: never waiting; what the socket takes of a pending tail
     // first, then DISCONNECT if it fits (else the transport just closes).
-    bool clear = !self->nb || umqtt_flush_tail(self);
+    bool clear = !UMQTT_NB(self) || umqtt_flush_tail(self);
     size_t len = 0;
     if (umqtt_core_disconnect(CORE(self), self->tx_buf, self->tx_cap, &len) == UMQTT_STATUS_OK && len > 0 && clear) {
-        if (self->nb) {
+        if (UMQTT_NB(self)) {
             size_t written;
             umqtt_io_write_some(self, self->tx_buf, len, &written);
         } else {
@@ -447,7 +447,9 @@ static MP_DEFINE_CONST_FUN_OBJ_2(umqtt_client_delay_obj, umqtt_delay_method);
 static const mp_rom_map_elem_t umqtt_client_locals_dict_table[] = {
     { MP_ROM_QSTR(MP_QSTR___del__), MP_ROM_PTR(&umqtt_client_close_obj) },
     { MP_ROM_QSTR(MP_QSTR_set_callback), MP_ROM_PTR(&umqtt_client_set_callback_obj) },
+    #if MICROPY_PY_UMQTT_CHUNKS
     { MP_ROM_QSTR(MP_QSTR_set_chunk_callback), MP_ROM_PTR(&umqtt_client_set_chunk_callback_obj) },
+    #endif
     { MP_ROM_QSTR(MP_QSTR_error_register_cb), MP_ROM_PTR(&umqtt_client_error_register_cb_obj) },
     { MP_ROM_QSTR(MP_QSTR_set_last_will), MP_ROM_PTR(&umqtt_client_set_last_will_obj) },
     { MP_ROM_QSTR(MP_QSTR_connect), MP_ROM_PTR(&umqtt_client_connect_obj) },
@@ -462,6 +464,7 @@ static const mp_rom_map_elem_t umqtt_client_locals_dict_table[] = {
     { MP_ROM_QSTR(MP_QSTR_get_mqttsta), MP_ROM_PTR(&umqtt_client_get_mqttsta_obj) },
     { MP_ROM_QSTR(MP_QSTR_delay), MP_ROM_PTR(&umqtt_client_delay_obj) },
     { MP_ROM_QSTR(MP_QSTR_stats), MP_ROM_PTR(&umqtt_stats_obj) },
+    #if MICROPY_PY_UMQTT_AIO
     // The asyncio client's primitives (umqtt_aio.c).
     { MP_ROM_QSTR(MP_QSTR__nb), MP_ROM_PTR(&umqtt_nb_obj) },
     { MP_ROM_QSTR(MP_QSTR__tail), MP_ROM_PTR(&umqtt_tail_obj) },
@@ -478,8 +481,39 @@ static const mp_rom_map_elem_t umqtt_client_locals_dict_table[] = {
     { MP_ROM_QSTR(MP_QSTR__ticket), MP_ROM_PTR(&umqtt_ticket_obj) },
     { MP_ROM_QSTR(MP_QSTR__forget), MP_ROM_PTR(&umqtt_forget_obj) },
     { MP_ROM_QSTR(MP_QSTR__check), MP_ROM_PTR(&umqtt_check_obj) },
+    #endif
 };
 static MP_DEFINE_CONST_DICT(umqtt_client_locals_dict, umqtt_client_locals_dict_table);
+
+// The stream poll request, so select.poll() and asyncio wait on the client:
+// readable when a whole packet is already buffered, else as its transport
+// (a TLS stream counts what it holds decrypted).
+static mp_uint_t umqtt_client_ioctl(mp_obj_t self_in, mp_uint_t request, uintptr_t arg, int *errcode) {
+    if (request != MP_STREAM_POLL) {
+        *errcode = MP_EINVAL;
+        return MP_STREAM_ERROR;
+    }
+    umqtt_client_obj_t *self = umqtt_client_of(self_in);
+    umqtt_guard_t guard;
+    umqtt_lock(self, &guard);
+    bool buffered = self->rx_whole;        // a message left unread counts: it is whole
+    mp_obj_t stream = self->stream;
+    umqtt_unlock(&guard);
+    mp_uint_t ready = buffered ? (arg & MP_STREAM_POLL_RD) : 0;
+    const mp_stream_p_t *p = stream != MP_OBJ_NULL ? mp_get_stream(stream) : NULL;
+    if (p != NULL && p->ioctl != NULL) {
+        mp_uint_t r = p->ioctl(stream, MP_STREAM_POLL, arg, errcode);
+        if (r == MP_STREAM_ERROR) {
+            return ready != 0 ? ready : MP_STREAM_ERROR;
+        }
+        ready |= r;
+    }
+    return ready;
+}
+
+static const mp_stream_p_t umqtt_client_stream_p = {
+    .ioctl = umqtt_client_ioctl,
+};
 
 // Two types over one object: the face is picked by the type make_new gets.
 MP_DEFINE_CONST_OBJ_TYPE(
@@ -493,6 +527,7 @@ MP_DEFINE_CONST_OBJ_TYPE(
     locals_dict, &umqtt_client_locals_dict
     );
 
+#if MICROPY_PY_UMQTT_FACES
 MP_DEFINE_CONST_OBJ_TYPE(
     umqtt_simple_client_type,
     MP_QSTR_MQTTClient,
@@ -503,5 +538,6 @@ MP_DEFINE_CONST_OBJ_TYPE(
     protocol, &umqtt_client_stream_p,
     locals_dict, &umqtt_client_locals_dict
     );
+#endif
 
 #endif // MICROPY_PY_UMQTT

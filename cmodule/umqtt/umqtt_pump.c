@@ -122,9 +122,9 @@ static bool write_keeping_tail(umqtt_client_obj_t *self, const uint8_t *buf, siz
 // whether none is left: written, or dropped with a transport that failed,
 // or stuck past its deadline (ETIMEDOUT, as a blocking write reports a
 // broker that stopped reading; the driver re-sends what needs re-sending
-// after the reconnect).
+// after the reconnect). A firmware without asyncio mode leaves no tail.
 bool umqtt_flush_tail(umqtt_client_obj_t *self) {
-    if (self->tail_end == 0) {
+    if (!MICROPY_PY_UMQTT_AIO || self->tail_end == 0) {
         return true;
     }
     size_t n = 0;
@@ -161,7 +161,7 @@ uint32_t umqtt_tail_timeout(umqtt_client_obj_t *self, uint32_t core_timeout) {
 }
 
 bool umqtt_write_locked(umqtt_client_obj_t *self, const uint8_t *buf, size_t len) {
-    if (self->nb) {
+    if (UMQTT_NB(self)) {
         return write_keeping_tail(self, buf, len);
     }
     int e = umqtt_io_write_all(self, buf, len, self->timeout_ms);
@@ -383,7 +383,7 @@ void umqtt_after_pass(umqtt_client_obj_t *self, umqtt_pass_t *pass) {
     for (size_t i = 0; i < pass->n_notices; ++i) {
         umqtt_notify(self, pass->notices[i]);
     }
-    if (pass->open && self->nb) {
+    if (pass->open && UMQTT_NB(self)) {
         self->want_open = true;     // the asyncio client opens it (umqtt_aio.c)
     } else if (pass->open) {
         open_transport(self);
@@ -467,7 +467,7 @@ void umqtt_finish_pass_deferring(umqtt_client_obj_t *self, umqtt_pass_t *pass, m
 // to the callback `cb` (read under the mutex).
 void umqtt_finish_pass(umqtt_client_obj_t *self, umqtt_pass_t *pass, mp_obj_t cb) {
     umqtt_after_pass(self, pass);
-    if (pass->chunk != MP_OBJ_NULL) {
+    if (MICROPY_PY_UMQTT_CHUNKS && pass->chunk != MP_OBJ_NULL) {
         umqtt_body_deliver_chunk(self, pass);
     } else if (pass->message != MP_OBJ_NULL && cb != mp_const_none) {
         mp_call_function_1(cb, pass->message);
@@ -482,7 +482,7 @@ void umqtt_finish_pass(umqtt_client_obj_t *self, umqtt_pass_t *pass, mp_obj_t cb
 static void wait_until(umqtt_client_obj_t *self, uint32_t deadline, bool only_socket) {
     umqtt_guard_t guard;
     umqtt_lock(self, &guard);
-    if (only_socket && !(self->fd >= 0 && self->stream == self->sock && !self->nb && self->tail_end == 0
+    if (only_socket && !(self->fd >= 0 && self->stream == self->sock && !UMQTT_NB(self) && self->tail_end == 0
                          && self->rx_start == self->rx_end && self->body.mode == UMQTT_BODY_NONE)) {
         umqtt_unlock(&guard);
         return;

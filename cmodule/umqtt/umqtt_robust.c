@@ -9,14 +9,15 @@
 // way hands its methods the instance itself, so overrides are the ones
 // called, and DELAY/DEBUG are ordinary class attributes a script may set on
 // the class or the instance. No compiler or frozen code is needed: the
-// module comes with USER_C_MODULES alone.
+// module comes with USER_C_MODULES alone. A firmware built with
+// MICROPY_PY_UMQTT_FACES=0 leaves this file (and umqtt.simple) out.
 
 #include "py/runtime.h"
 #include "py/objtuple.h"
 #include "py/mperrno.h"
 #include "umqtt_config.h"
 
-#if MICROPY_PY_UMQTT
+#if MICROPY_PY_UMQTT && MICROPY_PY_UMQTT_FACES
 
 #include "umqtt.h"
 
@@ -262,4 +263,4 @@ mp_obj_t umqtt_robust_class(void) {
     return cls;
 }
 
-#endif // MICROPY_PY_UMQTT
+#endif // MICROPY_PY_UMQTT && MICROPY_PY_UMQTT_FACES

@@ -2,7 +2,8 @@
 # Build MicroPython's qemu port (MicroPython 1.25, Debian's source tree) with
 # umqtt for emulated ARM boards:
 #
-#   firmware/qemu/build.sh [--variant umqtt|module|module-mqtt5|plain|simple] [BOARD...]
+#   firmware/qemu/build.sh [--variant umqtt|module|module-mqtt5|module-no-aio|
+#       module-no-faces|module-no-chunks|module-minimal|plain|simple] [BOARD...]
 #
 # BOARD: MPS2_AN385 (Cortex-M3, Rust target thumbv7m-none-eabi) and/or
 # SABRELITE (Cortex-A9, ARMv7-A, armv7a-none-eabi); default both. The Rust
@@ -17,6 +18,13 @@
 #   module-mqtt5  the same with MQTT 5 (UMQTT_MQTT5=1, the default of every
 #           other build; the module variant has its own cargo dir)
 #                                            -> build/qemu-<BOARD>-module-mqtt5/firmware.elf
+#   module-no-aio, module-no-faces, module-no-chunks  module-mqtt5 (every
+#           switch at its default) with one switch off (UMQTT_AIO=0,
+#           UMQTT_FACES=0, UMQTT_CHUNKS=0): what that feature costs
+#                                            -> build/qemu-<BOARD>-module-no-aio/firmware.elf, ...
+#   module-minimal  every switch off (UMQTT_MINIMAL=1: no MQTT 5, umqtt.aio,
+#           umqtt.simple/robust or chunked delivery)
+#                                            -> build/qemu-<BOARD>-module-minimal/firmware.elf
 #   plain   the same firmware without it     -> build/qemu-<BOARD>-plain/firmware.elf
 #   simple  without it, micropython-lib's umqtt.simple frozen as bytecode
 #           (UMQTT_SIMPLE_DIR=<folder holding umqtt/simple.py>)
@@ -36,7 +44,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --variant) variant=$2; shift 2 ;;
         --variant=*) variant=${1#--variant=}; shift ;;
-        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
         *) boards+=("$1"); shift ;;
     esac
 done
@@ -70,6 +78,18 @@ case "$variant" in
         suffix=-module-mqtt5
         args+=(UMQTT_QEMU_NO_AIO=1 UMQTT_MQTT5=1)
         features_note="UMQTT_MQTT5=1: MQTT 5 in the shim (MICROPY_PY_UMQTT_MQTT5) and the core (cargo feature mqtt5)"
+        ;;
+    module-no-aio|module-no-faces|module-no-chunks)
+        suffix=-$variant
+        switch=UMQTT_$(tr a-z A-Z <<<"${variant#module-no-}")
+        args+=(UMQTT_QEMU_NO_AIO=1 UMQTT_MQTT5=1 "$switch=0")
+        features_note="$switch=0, every other switch at its default (on)"
+        ;;
+    module-minimal)
+        suffix=-module-minimal
+        args+=(UMQTT_QEMU_NO_AIO=1 UMQTT_MINIMAL=1)
+        cargo_dir="$ROOT/build/qemu-cargo-no-mqtt5"
+        features_note="UMQTT_MINIMAL=1: no MQTT 5, umqtt.aio, umqtt.simple/robust or chunked delivery"
         ;;
     plain) suffix=-plain; args+=(UMQTT_QEMU_WITHOUT=1) ;;
     simple)
