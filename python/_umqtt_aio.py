@@ -251,6 +251,10 @@ class MQTTClient:
         loop's exception handler and the next chunk still comes (the
         blocking faces raise it from wait_msg() instead: here nobody waits
         there, and a pump that stopped would lose the connection)."""
+        if f is not None and not callable(f):
+            # The native check sees the wrapper below, which is callable.
+            raise TypeError("f must be callable or None")
+
         def chunk(message, data, offset, total):
             try:
                 f(message, data, offset, total)

@@ -264,16 +264,32 @@ void umqtt_body_deliver_chunk(umqtt_client_obj_t *self, umqtt_pass_t *pass) {
 // offset, total) a buffer-full at a time, chunk a memoryview of buf that is
 // valid until f returns, message.payload None; f(None) or buf None turns it
 // off. Shorter messages go to the set_callback function as before.
+// Checked at once, not when a long message comes: a non-callable f would
+// only fail in wait_msg() then, and a read-only buf (bytes, a memoryview of
+// bytes) would have the client write into an immutable object.
+static void check_chunk_args(mp_obj_t f, mp_obj_t buf) {
+    if (f == mp_const_none) {
+        return;
+    }
+    if (!mp_obj_is_callable(f)) {
+        mp_raise_TypeError(MP_ERROR_TEXT("f must be callable or None"));
+    }
+    if (buf == mp_const_none) {
+        return;
+    }
+    mp_buffer_info_t info;
+    if (!mp_get_buffer(buf, &info, MP_BUFFER_WRITE)) {
+        mp_raise_TypeError(MP_ERROR_TEXT("buf must be a writable buffer (bytearray) or None"));
+    }
+    if (info.len == 0) {
+        mp_raise_ValueError(MP_ERROR_TEXT("chunk buffer is empty"));
+    }
+}
+
 static mp_obj_t umqtt_client_set_chunk_callback(mp_obj_t self_in, mp_obj_t f, mp_obj_t buf) {
     umqtt_client_obj_t *self = umqtt_client_of(self_in);
+    check_chunk_args(f, buf);
     bool off = f == mp_const_none || buf == mp_const_none;
-    if (!off) {
-        mp_buffer_info_t info;
-        mp_get_buffer_raise(buf, &info, MP_BUFFER_WRITE);
-        if (info.len == 0) {
-            mp_raise_ValueError(MP_ERROR_TEXT("chunk buffer is empty"));
-        }
-    }
     umqtt_guard_t guard;
     umqtt_lock(self, &guard);
     self->chunk_cb = off ? MP_OBJ_NULL : f;

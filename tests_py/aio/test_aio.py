@@ -369,3 +369,20 @@ def test_the_message_queue_takes_a_message_without_allocating(mpy):
     r = mpy.run("aio_queue.py", timeout=20)
     assert lines_of(r) == ["PUT ok 64 True", "READ True", "PUT ok 10 False", "READ True", "PUT ok 54 False",
                            "READ True"]
+
+
+def test_set_chunk_callback_checks_its_arguments_through_the_wrapper(mpy):
+    # umqtt.aio wraps f in a closure before the native call, which then sees
+    # a callable whatever f is: before the fix set_chunk_callback(42, buf)
+    # was taken, and the pump's chunk wrapper raised on the first long
+    # message. The same cases as tests_py/large (chunk_args.py), through
+    # each face: the same outcomes, a TypeError for a non-callable f.
+    script = mpy.path("../large/chunk_args.py")
+    outcomes = {}
+    for face in ("blocking", "aio"):
+        out = lines_of(mpy.run(script, env={"FACE": face}, timeout=20))
+        assert out and out[-1] == "END", out
+        outcomes[face] = dict(line.split(" ", 1) for line in out[:-1])
+    assert outcomes["aio"]["f-int"] == "TypeError f must be callable or None", outcomes["aio"]
+    assert outcomes["aio"]["buf-bytes"].startswith("TypeError"), outcomes["aio"]
+    assert outcomes["aio"] == outcomes["blocking"]

@@ -105,3 +105,34 @@ def test_scripted_long_publishes_cut_duplicated_and_too_large(mpy):
     assert out[9] == "4 got [('chunk', 0), (b't/big', 10240, True)]", r.describe()
     assert out[10] == "4 acks ['none', '40020008']", r.describe()
     assert out[-1] == "END"
+
+
+CHUNK_ARG_CASES = {
+    "f-int": "TypeError f must be callable or None",
+    "f-str": "TypeError f must be callable or None",
+    "f-int-buf-none": "TypeError f must be callable or None",
+    "buf-bytes": "TypeError buf must be a writable buffer (bytearray) or None",
+    "buf-str": "TypeError buf must be a writable buffer (bytearray) or None",
+    "buf-memoryview-of-bytes": "TypeError buf must be a writable buffer (bytearray) or None",
+    "buf-int": "TypeError buf must be a writable buffer (bytearray) or None",
+    "buf-empty": "ValueError chunk buffer is empty",
+    "ok-bytearray": "OK",
+    "ok-memoryview-of-bytearray": "OK",
+    "ok-off-f-none": "OK",
+    "ok-off-buf-none": "OK",
+}
+
+
+def chunk_arg_outcomes(mpy, script, face):
+    r = mpy.run(script, env={"FACE": face}, timeout=20)
+    assert r.returncode == 0, r.describe()
+    out = r.stdout.splitlines()
+    assert out and out[-1] == "END", r.describe()
+    return dict(line.split(" ", 1) for line in out[:-1])
+
+
+def test_set_chunk_callback_refuses_a_non_callable_and_a_read_only_buffer_at_once(mpy):
+    # Before the fix a non-callable f was taken (the TypeError came from
+    # wait_msg() once a long message arrived), and a read-only buffer raised
+    # the interpreter's "object with buffer protocol required", naming nothing.
+    assert chunk_arg_outcomes(mpy, "chunk_args.py", "blocking") == CHUNK_ARG_CASES
