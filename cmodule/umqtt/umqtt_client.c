@@ -234,8 +234,13 @@ static mp_obj_t umqtt_client_set_last_will(size_t n_args, const mp_obj_t *pos_ar
     if (st != UMQTT_STATUS_OK) {
         umqtt_raise_status(st);
     }
-    self->will_qos = umqtt_check_qos(args[ARG_qos].u_int);
+    uint8_t qos = umqtt_check_qos(args[ARG_qos].u_int);
     mp_obj_t props = umqtt_props_arg(self, args[ARG_properties].u_obj);
+    // Every check has passed: the will changes as a whole, under the mutex
+    // (a reconnect in another thread encodes the CONNECT from these fields),
+    // and a call that raised above left the previous will as it was.
+    umqtt_guard_t guard;
+    umqtt_lock(self, &guard);
     #if MICROPY_PY_UMQTT_MQTT5
     self->will_props = props;
     #else
@@ -243,7 +248,9 @@ static mp_obj_t umqtt_client_set_last_will(size_t n_args, const mp_obj_t *pos_ar
     #endif
     self->will_topic = topic;
     self->will_msg = args[ARG_msg].u_obj;
+    self->will_qos = qos;
     self->will_retain = args[ARG_retain].u_bool;
+    umqtt_unlock(&guard);
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(umqtt_client_set_last_will_obj, 3, umqtt_client_set_last_will);

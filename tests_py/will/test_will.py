@@ -51,3 +51,25 @@ def test_will_published_after_close_without_disconnect(broker, mpy, ids, paho_pe
     dev.send_line("bye")
     assert dev.wait(timeout=10) == 0, dev.describe()
     assert dev.lines[-1] == "END", dev.describe()
+
+
+@pytest.mark.parametrize("version", [4, 5])
+def test_a_rejected_will_leaves_the_previous_will_whole(broker, mpy, ids, paho_peer, version):
+    # Before the fix a call refused for its properties (after its qos was
+    # checked) had already stored that qos: the broker published the first
+    # will at QoS 2, the refused call's, instead of 0.
+    peer = paho_peer(broker)
+    peer.subscribe(ids.topic + "/#", qos=2)
+    dev = mpy.start("will_rejected.py", env=mpy.env(broker, ids, MQTT_VERSION=version))
+    dev.wait_line(r"^CONNECT 0$", timeout=15)
+    dev.wait_line(r"^CLOSED$", timeout=5)
+    msgs = peer.wait_messages(1, timeout=5)
+    assert not peer.wait_for(lambda ms: len(ms) > 1, timeout=1.0), peer.messages()
+    dev.send_line("bye")
+    assert dev.wait(timeout=10) == 0, dev.describe()
+    assert dev.lines == [
+        "qos-3 ValueError", "qos-negative ValueError", "topic-wildcard ValueError", "topic-int TypeError",
+        "topic-empty ValueError", "msg-int TypeError", "properties ValueError", "misspelt-keyword TypeError",
+        "CONNECT 0", "CLOSED", "END"], dev.describe()
+    assert [(m.topic, m.payload, m.qos, m.retain) for m in msgs] == [
+        (ids.topic + "/will", b"original", 0, False)], broker.new_log()
