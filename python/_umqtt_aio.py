@@ -180,6 +180,8 @@ class MQTTClient:
         in flight and the call keeps waiting: bound it with asyncio.wait_for
         if needed (a timed-out message is still re-sent). MQTT 5: a PUBACK
         or PUBREC with a failure reason code raises MQTTException(code)."""
+        if qos:
+            msg = _kept(msg)
         while True:
             t = await self._issue(self._c._publish_start, topic, msg, retain, qos, properties)
             if qos == 0:
@@ -690,6 +692,24 @@ class MQTTClient:
 # The native client's names that are not for asyncio: blocking calls, and
 # the callback and socket that this module owns.
 _BLOCKING = ("wait_msg", "check_msg", "ping", "set_callback", "cb", "sock")
+
+
+def _kept(msg):
+    # A QoS 1/2 payload as the client may keep it. publish() yields before
+    # its PUBLISH is written (room in the socket, the connection), and the
+    # message stays in flight for re-sends after a reconnect, past a
+    # cancelled call too; meanwhile the script may refill its buffer. So a
+    # mutable buffer is copied before the first yield; str and bytes cannot
+    # change and go as they are (no allocation).
+    if isinstance(msg, (str, bytes)):
+        return msg
+    if isinstance(msg, bytearray):
+        return bytes(msg)
+    try:
+        view = memoryview(msg)      # a memoryview, an array
+    except (TypeError, NameError):  # no buffer (the native call says so), or no memoryview on this port
+        return msg
+    return bytes(view)
 
 
 def _report(e, message):

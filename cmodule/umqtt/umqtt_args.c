@@ -196,6 +196,25 @@ mp_obj_t umqtt_props_arg(umqtt_client_obj_t *self, mp_obj_t dict) {
     mp_raise_ValueError(MP_ERROR_TEXT("properties need version=5"));
 }
 
+// A publish's payload as the object the client keeps (`info`: its bytes). A
+// QoS 1/2 message stays in its slot until acknowledged and is re-sent from
+// it after a reconnect, which may come after publish() has returned or
+// raised; by then the script may have refilled its buffer (one bytearray
+// for every reading is the usual loop). So a writable buffer (bytearray, a
+// memoryview of one, array) is copied into bytes here, before anything is
+// sent: every path that leaves the slot in flight holds what was published.
+// str, bytes and read-only views cannot change: kept as they are, with no
+// allocation.
+static mp_obj_t kept_payload(mp_obj_t msg, uint8_t qos, mp_buffer_info_t *info) {
+    mp_buffer_info_t writable;
+    if (qos == 0 || !mp_get_buffer(msg, &writable, MP_BUFFER_WRITE)) {
+        return msg;
+    }
+    mp_obj_t copy = mp_obj_new_bytes(info->buf, info->len);
+    mp_get_buffer_raise(copy, info, MP_BUFFER_READ);
+    return copy;
+}
+
 // publish(topic, msg, retain=False, qos=0, properties=None): every face's.
 // A call with positional arguments alone (the common one, in a loop) skips
 // the keyword machinery: a quarter of a QoS 0 publish's instructions.
@@ -227,15 +246,15 @@ void umqtt_publish_args(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_ar
         props = args[ARG_properties].u_obj;
     }
     a->topic = umqtt_topic_arg(topic);
-    a->msg = msg_obj;
     a->topic_buf = (const uint8_t *)mp_obj_str_get_data(a->topic, &a->topic_len);
     mp_buffer_info_t msg;
-    if (!mp_get_buffer(a->msg, &msg, MP_BUFFER_READ)) {
+    if (!mp_get_buffer(msg_obj, &msg, MP_BUFFER_READ)) {
         mp_raise_TypeError(MP_ERROR_TEXT("msg must be str, bytes or a buffer"));
     }
+    a->qos = umqtt_check_qos(qos);
+    a->msg = kept_payload(msg_obj, a->qos, &msg);
     a->payload = msg.buf;
     a->payload_len = msg.len;
-    a->qos = umqtt_check_qos(qos);
     a->retain = retain;
     a->slot = -1;
     a->props = props == mp_const_none ? MP_OBJ_NULL : umqtt_props_arg(umqtt_client_of(pos_args[0]), props);

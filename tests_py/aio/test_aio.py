@@ -342,6 +342,27 @@ def test_a_publish_given_up_on_stays_in_flight(make_broker, make_proxy, mpy, ids
     assert any(r.dup for _, r in proxy.records("up", "PUBLISH")), "no re-sent (DUP) PUBLISH went up"
 
 
+def test_a_bytearray_given_up_on_is_resent_as_published(make_broker, make_proxy, mpy, ids, paho_peer):
+    # The PUBLISH is held by the proxy, so the broker sees only the re-send.
+    # Before the fix the in-flight slot kept the script's bytearray, which it
+    # had refilled by then: the peer got b"next".
+    b = make_broker()
+    proxy = make_proxy(b)
+    peer = paho_peer(b)
+    peer.subscribe(ids.topic, qos=1)
+    proxy.hold_on_packet("up", "PUBLISH")
+    p = mpy.start("aio_cancel.py", env=env_for(mpy, b, ids, port=proxy.port, SCENARIO="mutable"))
+    p.wait_line("^READY$", timeout=15)
+    proxy.cut()                 # the held PUBLISH is discarded with the connection
+    assert proxy.wait_for(lambda px: not px.open_connections(), timeout=5) is True
+    proxy.resume()
+    assert p.wait(timeout=30) == 0, p.describe()
+    assert p.stdout.splitlines() == ["TIMEOUT True", "READY", "AFTER", "DONE"]
+    peer.wait_for(lambda ms: b"after" in [m.payload for m in ms], timeout=10)
+    assert [m.payload for m in peer.messages(ids.topic)] == [b"held", b"after"]
+    assert any(r.dup for _, r in proxy.records("up", "PUBLISH")), "no re-sent (DUP) PUBLISH went up"
+
+
 def test_a_connect_given_up_on_leaves_nothing_running(make_broker, make_proxy, mpy, ids):
     b = make_broker()
     proxy = make_proxy(b)
