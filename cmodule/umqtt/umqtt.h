@@ -288,7 +288,6 @@ void umqtt_apply_settings(umqtt_client_obj_t *self);
 
 // The face methods umqtt.robust builds on (umqtt_client.c), and the robust
 // class, made on first use (umqtt_robust.c).
-mp_obj_t umqtt_connect_method(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args);
 mp_obj_t umqtt_publish_method(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args);
 mp_obj_t umqtt_wait_msg_method(mp_obj_t self_in);
 mp_obj_t umqtt_check_msg_method(mp_obj_t self_in);

@@ -252,7 +252,7 @@ static MP_DEFINE_CONST_FUN_OBJ_KW(umqtt_client_set_last_will_obj, 3, umqtt_clien
 // returns 0, umqtt.simple's the session-present flag. `timeout` (newer
 // umqtt.simple) becomes the client's bound on each network wait from now
 // on; `properties` (MQTT 5) are sent on every connect from now on.
-mp_obj_t umqtt_connect_method(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
+static mp_obj_t umqtt_connect_method(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
     enum { ARG_clean_session, ARG_timeout, ARG_properties };
     static const mp_arg_t allowed_args[] = {
         { MP_QSTR_clean_session, MP_ARG_BOOL, {.u_bool = true} },

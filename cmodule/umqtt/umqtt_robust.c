@@ -23,13 +23,13 @@
 
 #define CORE(self) umqtt_core(self)
 
-static void call_self(mp_obj_t self, qstr name, size_t n_args, const mp_obj_t *args) {
+static mp_obj_t call_self(mp_obj_t self, qstr name, size_t n_args, const mp_obj_t *args) {
     mp_obj_t dest[2 + 2];
     mp_load_method(self, name, dest);
     for (size_t i = 0; i < n_args; ++i) {
         dest[2 + i] = args[i];
     }
-    mp_call_method_n_kw(n_args, 0, dest);
+    return mp_call_method_n_kw(n_args, 0, dest);
 }
 
 // self.log(in_reconnect, e), as robust.py calls it on each OSError.
@@ -69,15 +69,22 @@ static bool attempt(self_fn_t fn, mp_obj_t self, mp_obj_t *out) {
     return false;
 }
 
+// self.connect(False), as micropython-lib's reconnect() calls it: through
+// the instance, so a script's connect() override is the one called.
 static mp_obj_t connect_resuming(mp_obj_t self) {
-    mp_obj_t args[2] = { self, mp_const_false };
-    return umqtt_connect_method(2, args, (mp_map_t *)&mp_const_empty_map);
+    mp_obj_t clean_session = mp_const_false;
+    return call_self(self, MP_QSTR_connect, 1, &clean_session);
 }
 
-// log(in_reconnect, e): prints when DEBUG is true.
+// log(in_reconnect, e): when DEBUG is true, prints what micropython-lib's
+// print("mqtt reconnect: %r" % e) does, to where print() writes (mp_printf
+// has no %r: it printed a literal "r").
 static mp_obj_t robust_log(mp_obj_t self, mp_obj_t in_reconnect, mp_obj_t e) {
     if (mp_obj_is_true(mp_load_attr(self, MP_QSTR_DEBUG))) {
-        mp_printf(&mp_plat_print, mp_obj_is_true(in_reconnect) ? "mqtt reconnect: %r\n" : "mqtt: %r\n", e);
+        const mp_print_t *print = MP_PYTHON_PRINTER;
+        mp_print_str(print, mp_obj_is_true(in_reconnect) ? "mqtt reconnect: " : "mqtt: ");
+        mp_obj_print_helper(print, e, PRINT_REPR);
+        mp_print_str(print, "\n");
     }
     return mp_const_none;
 }

@@ -1,0 +1,24 @@
+"""Drop-in defects of the micropython-lib faces found after issue 12, one
+test each: what micropython-lib's umqtt.simple / umqtt.robust scripts do
+that the faces got wrong. Each failed before its fix."""
+
+import pytest
+
+import mqtt_harness as h
+
+
+def lines_of(r):
+    assert r.returncode == 0, r.describe()
+    return r.stdout.splitlines()
+
+
+def test_robust_reconnect_calls_self_connect_and_log_prints_repr(broker, mpy, ids):
+    lines = lines_of(mpy.run("face_robust_reconnect.py", env=mpy.env(broker, ids)))
+    assert lines[:3] == ["CONNECT True", "CONNECT False", "RECONNECT False"], lines
+    rest = lines[3:]
+    assert rest[-1] == "DONE", lines
+    pairs = rest[:-1]
+    assert len(pairs) == 8, lines       # two exceptions, two log lines each, each after its EXPECT
+    for expect, got in zip(pairs[0::2], pairs[1::2]):
+        assert expect.startswith("EXPECT "), lines
+        assert got == expect[len("EXPECT "):], lines
