@@ -206,6 +206,23 @@ static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(robust_check_msg_obj, 1, 2, robust_ch
 
 static MP_DEFINE_CONST_FUN_OBJ_2(robust_delay_obj, umqtt_delay_method);
 
+// `cb`, umqtt.simple's attribute, as a property of the class: MicroPython
+// stores an attribute of a Python class's instance in the instance's dict
+// without asking the native base, so `c.cb = f` would shadow the client's
+// callback instead of setting it. The property hands both ways to the
+// client's own attribute (the flag a class gets for a property is
+// inherited, so a script's subclass of this class is covered too).
+static mp_obj_t robust_get_cb(mp_obj_t self) {
+    return mp_load_attr(MP_OBJ_FROM_PTR(umqtt_client_of(self)), MP_QSTR_cb);
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(robust_get_cb_obj, robust_get_cb);
+
+static mp_obj_t robust_set_cb(mp_obj_t self, mp_obj_t f) {
+    mp_store_attr(MP_OBJ_FROM_PTR(umqtt_client_of(self)), MP_QSTR_cb, f);
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(robust_set_cb_obj, robust_set_cb);
+
 // MicroPython calls a built-in function found in a Python class as a
 // staticmethod (no self). These methods need the instance, so each is
 // wrapped in an object of a type that binds self, as a Python def does.
@@ -261,6 +278,11 @@ mp_obj_t umqtt_robust_class(void) {
     for (size_t i = 0; i < MP_ARRAY_SIZE(robust_locals); ++i) {
         mp_obj_dict_store(locals, e[i].key, e[i].value);
     }
+    #if MICROPY_PY_BUILTINS_PROPERTY
+    mp_obj_t accessors[2] = { MP_OBJ_FROM_PTR(&robust_get_cb_obj), MP_OBJ_FROM_PTR(&robust_set_cb_obj) };
+    mp_obj_dict_store(locals, MP_OBJ_NEW_QSTR(MP_QSTR_cb),
+        mp_call_function_n_kw(MP_OBJ_FROM_PTR(&mp_type_property), 2, 0, accessors));
+    #endif
     mp_obj_t base = MP_OBJ_FROM_PTR(&umqtt_simple_client_type);
     mp_obj_t cls = mp_obj_new_type(MP_QSTR_MQTTClient, mp_obj_new_tuple(1, &base), locals);
     mp_obj_t module = mp_obj_new_module(MP_QSTR_umqtt_dot_robust);

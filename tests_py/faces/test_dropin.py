@@ -22,3 +22,20 @@ def test_robust_reconnect_calls_self_connect_and_log_prints_repr(broker, mpy, id
     for expect, got in zip(pairs[0::2], pairs[1::2]):
         assert expect.startswith("EXPECT "), lines
         assert got == expect[len("EXPECT "):], lines
+
+
+# A script's subclass of the robust face too (a Python class, where an
+# attribute store goes to the instance's dict unless the class says
+# otherwise); a subclass of the native faces is a documented limitation.
+@pytest.mark.parametrize("face,kind", [("quecpython", "face"), ("simple", "face"), ("robust", "face"),
+                                       ("robust", "subclass")])
+def test_cb_is_the_callback_read_and_set(broker, mpy, ids, face, kind):
+    lines = lines_of(mpy.run("face_cb_attribute.py", env=mpy.env(broker, ids, UMQTT_FACE=face, CB_KIND=kind)))
+    assert lines == [
+        kind + " INITIAL True",
+        kind + " SET True",
+        kind + " GOT [('on_msg', b'one')]",
+        kind + " SET_CALLBACK True [('other', b'two')]",
+        kind + " AGAIN True [('on_msg', b'three')]",
+        kind + " NONE True",
+    ]
