@@ -39,3 +39,10 @@ def test_cb_is_the_callback_read_and_set(broker, mpy, ids, face, kind):
         kind + " AGAIN True [('on_msg', b'three')]",
         kind + " NONE True",
     ]
+
+
+@pytest.mark.parametrize("face,mode", [("simple", "blocking"), ("simple", "timeout"), ("simple", "nonblocking"),
+                                       ("quecpython", "blocking"), ("robust", "timeout")])
+def test_a_script_changing_the_socket_mode_does_not_break_the_client(broker, mpy, ids, face, mode):
+    r = mpy.run("face_sock_mode.py", env=mpy.env(broker, ids, UMQTT_FACE=face, SOCK_MODE=mode), timeout=20)
+    assert lines_of(r) == ["CHECK_QUICK True", "GOT [b'one', b'two']", "PING True", "CHECK_QUICK True"]
