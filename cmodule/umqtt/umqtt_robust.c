@@ -79,7 +79,13 @@ static mp_obj_t connect_resuming(mp_obj_t self) {
 // log(in_reconnect, e): when DEBUG is true, prints what micropython-lib's
 // print("mqtt reconnect: %r" % e) does, to where print() writes (mp_printf
 // has no %r: it printed a literal "r").
-static mp_obj_t robust_log(mp_obj_t self, mp_obj_t in_reconnect, mp_obj_t e) {
+static mp_obj_t robust_log(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
+    static const uint16_t names[] = { MP_QSTR_in_reconnect, MP_QSTR_e };
+    mp_obj_t args[2];
+    umqtt_required_args(n_args, pos_args, kw_args, 2, names, args);
+    mp_obj_t self = pos_args[0];
+    mp_obj_t in_reconnect = args[0];
+    mp_obj_t e = args[1];
     if (mp_obj_is_true(mp_load_attr(self, MP_QSTR_DEBUG))) {
         const mp_print_t *print = MP_PYTHON_PRINTER;
         mp_print_str(print, mp_obj_is_true(in_reconnect) ? "mqtt reconnect: " : "mqtt: ");
@@ -88,7 +94,7 @@ static mp_obj_t robust_log(mp_obj_t self, mp_obj_t in_reconnect, mp_obj_t e) {
     }
     return mp_const_none;
 }
-static MP_DEFINE_CONST_FUN_OBJ_3(robust_log_obj, robust_log);
+static MP_DEFINE_CONST_FUN_OBJ_KW(robust_log_obj, 1, robust_log);
 
 // reconnect(): connect(clean_session=False) until it works, logging and
 // delaying after each OSError; returns the session-present flag.
@@ -175,7 +181,7 @@ static mp_obj_t robust_publish(size_t n_args, const mp_obj_t *pos_args, mp_map_t
         }
     }
 }
-static MP_DEFINE_CONST_FUN_OBJ_KW(robust_publish_obj, 3, robust_publish);
+static MP_DEFINE_CONST_FUN_OBJ_KW(robust_publish_obj, 1, robust_publish);
 
 // fn(self) up to `attempts` times (< 0: until it works), reconnecting after
 // each OSError; None when they are spent.
@@ -198,13 +204,17 @@ static mp_obj_t robust_wait_msg(mp_obj_t self) {
 static MP_DEFINE_CONST_FUN_OBJ_1(robust_wait_msg_obj, robust_wait_msg);
 
 // check_msg(attempts=2): up to `attempts` tries.
-static mp_obj_t robust_check_msg(size_t n_args, const mp_obj_t *args) {
-    mp_int_t attempts = n_args > 1 ? mp_obj_get_int(args[1]) : 2;
-    return retried(umqtt_check_msg_method, args[0], attempts > 0 ? attempts : 0);
+static mp_obj_t robust_check_msg(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
+    static const mp_arg_t allowed_args[] = {
+        { MP_QSTR_attempts, MP_ARG_INT, {.u_int = 2} },
+    };
+    mp_arg_val_t attempts;
+    umqtt_parse_args(n_args - 1, pos_args + 1, kw_args, 1, allowed_args, &attempts);
+    return retried(umqtt_check_msg_method, pos_args[0], attempts.u_int > 0 ? attempts.u_int : 0);
 }
-static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(robust_check_msg_obj, 1, 2, robust_check_msg);
+static MP_DEFINE_CONST_FUN_OBJ_KW(robust_check_msg_obj, 1, robust_check_msg);
 
-static MP_DEFINE_CONST_FUN_OBJ_2(robust_delay_obj, umqtt_delay_method);
+static MP_DEFINE_CONST_FUN_OBJ_KW(robust_delay_obj, 1, umqtt_delay_method);
 
 // `cb`, umqtt.simple's attribute, as a property of the class: MicroPython
 // stores an attribute of a Python class's instance in the instance's dict

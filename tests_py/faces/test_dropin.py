@@ -46,3 +46,15 @@ def test_cb_is_the_callback_read_and_set(broker, mpy, ids, face, kind):
 def test_a_script_changing_the_socket_mode_does_not_break_the_client(broker, mpy, ids, face, mode):
     r = mpy.run("face_sock_mode.py", env=mpy.env(broker, ids, UMQTT_FACE=face, SOCK_MODE=mode), timeout=20)
     assert lines_of(r) == ["CHECK_QUICK True", "GOT [b'one', b'two']", "PING True", "CHECK_QUICK True"]
+
+
+@pytest.mark.parametrize("face", ["quecpython", "simple", "robust"])
+def test_every_method_takes_its_arguments_by_keyword(broker, mpy, ids, face):
+    lines = lines_of(mpy.run("face_keywords.py", env=mpy.env(broker, ids, UMQTT_FACE=face)))
+    chunk = ["set_chunk_callback OK"]
+    middle = ["check_msg OK", "log OK", "reconnect OK"] if face == "robust" else ["check_msg OK"]
+    assert lines == ["MQTTClient OK", "set_callback OK"] + chunk + [
+        "error_register_cb OK", "set_last_will OK", "connect OK", "subscribe OK", "publish OK",
+        "GOT [b'by keyword']"] + middle + [
+        "ping OK", "wait_msg OK", "unsubscribe OK", "delay OK", "get_mqttsta OK", "stats OK", "disconnect OK",
+        "close OK"]
