@@ -34,18 +34,18 @@ def exchange(c, payload):
 
 
 name = os.getenv("CB_KIND", "face")
-for make in (Sub if name == "subclass" else Base,):
-    c = make(CLIENT_ID, HOST, PORT)
-    print(name, "INITIAL", c.cb is (on_msg if make is Sub else None))
-    c.cb = on_msg
-    print(name, "SET", c.cb is on_msg)
-    c.connect()
-    c.subscribe(TOPIC, 1)               # needs a callback
-    print(name, "GOT", exchange(c, b"one"))
-    c.set_callback(other)
-    print(name, "SET_CALLBACK", c.cb is other, exchange(c, b"two"))
-    c.cb = on_msg
-    print(name, "AGAIN", c.cb is on_msg, exchange(c, b"three"))
-    c.cb = None
-    print(name, "NONE", c.cb is None)
-    c.disconnect()
+make = Sub if name == "subclass" else Base
+c = make(CLIENT_ID, HOST, PORT)
+print(name, "INITIAL", c.cb is (on_msg if make is Sub else None))
+c.cb = on_msg
+print(name, "SET", c.cb is on_msg)
+c.connect()
+c.subscribe(TOPIC, 1)               # needs a callback
+print(name, "GOT", exchange(c, b"one"))
+c.set_callback(other)
+print(name, "SET_CALLBACK", c.cb is other, exchange(c, b"two"))
+c.cb = on_msg
+print(name, "AGAIN", c.cb is on_msg, exchange(c, b"three"))
+c.cb = None
+print(name, "NONE", c.cb is None)
+c.disconnect()
