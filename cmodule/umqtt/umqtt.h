@@ -163,6 +163,9 @@ umqtt_client_obj_t *umqtt_client_of(mp_obj_t obj);
 // Arguments (umqtt_args.c).
 void umqtt_parse_args(size_t n_pos, const mp_obj_t *pos, mp_map_t *kw_args,
     size_t n_allowed, const mp_arg_t *allowed, mp_arg_val_t *out);
+#define UMQTT_MAX_REQUIRED_ARGS (2)
+void umqtt_required_args(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args,
+    size_t n, const uint16_t *names, mp_obj_t *out);
 void umqtt_parse_args_kw_array(size_t n_pos, size_t n_kw, const mp_obj_t *args,
     size_t n_allowed, const mp_arg_t *allowed, mp_arg_val_t *out);
 void umqtt_check_str_or_bytes(mp_obj_t obj, qstr name, bool none_ok);
@@ -238,7 +241,7 @@ uint8_t *umqtt_body_room(umqtt_client_obj_t *self, size_t *room);
 void umqtt_body_got(umqtt_client_obj_t *self, size_t n);
 void umqtt_body_clear(umqtt_client_obj_t *self);
 void umqtt_body_deliver_chunk(umqtt_client_obj_t *self, umqtt_pass_t *pass);
-MP_DECLARE_CONST_FUN_OBJ_3(umqtt_client_set_chunk_callback_obj);
+MP_DECLARE_CONST_FUN_OBJ_KW(umqtt_client_set_chunk_callback_obj);
 bool umqtt_write_locked(umqtt_client_obj_t *self, const uint8_t *buf, size_t len);
 bool umqtt_flush_tail(umqtt_client_obj_t *self);
 uint32_t umqtt_tail_timeout(umqtt_client_obj_t *self, uint32_t core_timeout);
@@ -288,11 +291,10 @@ void umqtt_apply_settings(umqtt_client_obj_t *self);
 
 // The face methods umqtt.robust builds on (umqtt_client.c), and the robust
 // class, made on first use (umqtt_robust.c).
-mp_obj_t umqtt_connect_method(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args);
 mp_obj_t umqtt_publish_method(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args);
 mp_obj_t umqtt_wait_msg_method(mp_obj_t self_in);
 mp_obj_t umqtt_check_msg_method(mp_obj_t self_in);
-mp_obj_t umqtt_delay_method(mp_obj_t self_in, mp_obj_t i);
+mp_obj_t umqtt_delay_method(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args);
 void umqtt_publish_args(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args, umqtt_command_t *a);
 mp_obj_t umqtt_robust_class(void);
 
@@ -308,6 +310,7 @@ typedef struct {
 } umqtt_link_t;
 void umqtt_io_open(umqtt_client_obj_t *self, uint32_t timeout_ms, umqtt_link_t *link);  // raises
 void umqtt_io_close(umqtt_client_obj_t *self);      // never raises
+void umqtt_io_keep_nonblocking(umqtt_client_obj_t *self);  // undoes a script's sock.setblocking(True)
 int umqtt_io_write_all(umqtt_client_obj_t *self, const uint8_t *buf, size_t len, uint32_t timeout_ms);
 int umqtt_io_write_some(umqtt_client_obj_t *self, const uint8_t *buf, size_t len, size_t *written);
 mp_int_t umqtt_io_read_some(umqtt_client_obj_t *self, uint8_t *buf, size_t len, int *errcode);

@@ -259,11 +259,6 @@ void umqtt_body_deliver_chunk(umqtt_client_obj_t *self, umqtt_pass_t *pass) {
     }
 }
 
-// set_chunk_callback(f, buf): a message whose payload is longer than buf
-// (or whose packet is longer than max_packet) comes to f(message, chunk,
-// offset, total) a buffer-full at a time, chunk a memoryview of buf that is
-// valid until f returns, message.payload None; f(None) or buf None turns it
-// off. Shorter messages go to the set_callback function as before.
 // Checked at once, not when a long message comes: a non-callable f would
 // only fail in wait_msg() then, and a read-only buf (bytes, a memoryview of
 // bytes) would have the client write into an immutable object.
@@ -286,8 +281,18 @@ static void check_chunk_args(mp_obj_t f, mp_obj_t buf) {
     }
 }
 
-static mp_obj_t umqtt_client_set_chunk_callback(mp_obj_t self_in, mp_obj_t f, mp_obj_t buf) {
-    umqtt_client_obj_t *self = umqtt_client_of(self_in);
+// set_chunk_callback(f, buf): a message whose payload is longer than buf
+// (or whose packet is longer than max_packet) comes to f(message, chunk,
+// offset, total) a buffer-full at a time, chunk a memoryview of buf that is
+// valid until f returns, message.payload None; f(None) or buf None turns it
+// off. Shorter messages go to the set_callback function as before.
+static mp_obj_t umqtt_client_set_chunk_callback(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
+    static const uint16_t names[] = { MP_QSTR_f, MP_QSTR_buf };
+    mp_obj_t args[2];
+    umqtt_required_args(n_args, pos_args, kw_args, 2, names, args);
+    mp_obj_t f = args[0];
+    mp_obj_t buf = args[1];
+    umqtt_client_obj_t *self = umqtt_client_of(pos_args[0]);
     check_chunk_args(f, buf);
     bool off = f == mp_const_none || buf == mp_const_none;
     umqtt_guard_t guard;
@@ -297,7 +302,7 @@ static mp_obj_t umqtt_client_set_chunk_callback(mp_obj_t self_in, mp_obj_t f, mp
     umqtt_unlock(&guard);
     return mp_const_none;
 }
-MP_DEFINE_CONST_FUN_OBJ_3(umqtt_client_set_chunk_callback_obj, umqtt_client_set_chunk_callback);
+MP_DEFINE_CONST_FUN_OBJ_KW(umqtt_client_set_chunk_callback_obj, 1, umqtt_client_set_chunk_callback);
 #endif // MICROPY_PY_UMQTT_CHUNKS
 
 #endif // MICROPY_PY_UMQTT

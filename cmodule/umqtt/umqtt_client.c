@@ -205,14 +205,17 @@ static mp_obj_t umqtt_client_set_callback(size_t n_args, const mp_obj_t *pos_arg
     self->msg_objects = args[ARG_message].u_bool;
     return mp_const_none;
 }
-static MP_DEFINE_CONST_FUN_OBJ_KW(umqtt_client_set_callback_obj, 2, umqtt_client_set_callback);
+static MP_DEFINE_CONST_FUN_OBJ_KW(umqtt_client_set_callback_obj, 1, umqtt_client_set_callback);
 
-static mp_obj_t umqtt_client_error_register_cb(mp_obj_t self_in, mp_obj_t f) {
-    umqtt_client_obj_t *self = umqtt_client_of(self_in);
+static mp_obj_t umqtt_client_error_register_cb(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
+    static const uint16_t names[] = { MP_QSTR_f };
+    mp_obj_t f;
+    umqtt_required_args(n_args, pos_args, kw_args, 1, names, &f);
+    umqtt_client_obj_t *self = umqtt_client_of(pos_args[0]);
     set_field(self, &self->err_cb, f);
     return mp_const_none;
 }
-static MP_DEFINE_CONST_FUN_OBJ_2(umqtt_client_error_register_cb_obj, umqtt_client_error_register_cb);
+static MP_DEFINE_CONST_FUN_OBJ_KW(umqtt_client_error_register_cb_obj, 1, umqtt_client_error_register_cb);
 
 static mp_obj_t umqtt_client_set_last_will(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
     enum { ARG_topic, ARG_msg, ARG_retain, ARG_qos, ARG_properties };
@@ -253,13 +256,13 @@ static mp_obj_t umqtt_client_set_last_will(size_t n_args, const mp_obj_t *pos_ar
     umqtt_unlock(&guard);
     return mp_const_none;
 }
-static MP_DEFINE_CONST_FUN_OBJ_KW(umqtt_client_set_last_will_obj, 3, umqtt_client_set_last_will);
+static MP_DEFINE_CONST_FUN_OBJ_KW(umqtt_client_set_last_will_obj, 1, umqtt_client_set_last_will);
 
 // connect(clean_session=True, timeout=None, properties=None): QuecPython's
 // returns 0, umqtt.simple's the session-present flag. `timeout` (newer
 // umqtt.simple) becomes the client's bound on each network wait from now
 // on; `properties` (MQTT 5) are sent on every connect from now on.
-mp_obj_t umqtt_connect_method(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
+static mp_obj_t umqtt_connect_method(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
     enum { ARG_clean_session, ARG_timeout, ARG_properties };
     static const mp_arg_t allowed_args[] = {
         { MP_QSTR_clean_session, MP_ARG_BOOL, {.u_bool = true} },
@@ -319,7 +322,7 @@ mp_obj_t umqtt_publish_method(size_t n_args, const mp_obj_t *pos_args, mp_map_t 
     // UNKNOWN_TICKET: a connect(clean_session=True) elsewhere forgot it.
     umqtt_raise_code(-1, "message lost: the session was cleared before the acknowledgement");
 }
-static MP_DEFINE_CONST_FUN_OBJ_KW(umqtt_client_publish_obj, 3, umqtt_publish_method);
+static MP_DEFINE_CONST_FUN_OBJ_KW(umqtt_client_publish_obj, 1, umqtt_publish_method);
 
 static mp_obj_t umqtt_client_subscribe(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
     umqtt_client_obj_t *self = umqtt_client_of(pos_args[0]);
@@ -328,10 +331,13 @@ static mp_obj_t umqtt_client_subscribe(size_t n_args, const mp_obj_t *pos_args, 
     umqtt_check_suback(self, umqtt_filter_request(self, umqtt_subscribe_command, &a));
     return mp_const_none;
 }
-static MP_DEFINE_CONST_FUN_OBJ_KW(umqtt_client_subscribe_obj, 2, umqtt_client_subscribe);
+static MP_DEFINE_CONST_FUN_OBJ_KW(umqtt_client_subscribe_obj, 1, umqtt_client_subscribe);
 
-static mp_obj_t umqtt_client_unsubscribe(mp_obj_t self_in, mp_obj_t topic) {
-    umqtt_client_obj_t *self = umqtt_client_of(self_in);
+static mp_obj_t umqtt_client_unsubscribe(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
+    static const uint16_t names[] = { MP_QSTR_topic };
+    mp_obj_t topic;
+    umqtt_required_args(n_args, pos_args, kw_args, 1, names, &topic);
+    umqtt_client_obj_t *self = umqtt_client_of(pos_args[0]);
     umqtt_command_t a;
     umqtt_filter_args(&a, topic);
     a.qos = 0;
@@ -339,7 +345,7 @@ static mp_obj_t umqtt_client_unsubscribe(mp_obj_t self_in, mp_obj_t topic) {
     umqtt_check_ack_code(umqtt_filter_request(self, umqtt_unsubscribe_command, &a));
     return mp_const_none;
 }
-static MP_DEFINE_CONST_FUN_OBJ_2(umqtt_client_unsubscribe_obj, umqtt_client_unsubscribe);
+static MP_DEFINE_CONST_FUN_OBJ_KW(umqtt_client_unsubscribe_obj, 1, umqtt_client_unsubscribe);
 
 // Raise when the connection is closed and nothing will reopen it.
 static void check_open(umqtt_client_obj_t *self) {
@@ -435,9 +441,12 @@ static MP_DEFINE_CONST_FUN_OBJ_1(umqtt_client_get_mqttsta_obj, umqtt_client_get_
 // delay(i): sleeps DELAY seconds, as QuecPython's and umqtt.robust's do
 // between reconnect attempts (`i`, the attempt number, is for overrides).
 // DELAY is read through the object, so a subclass's or instance's wins.
-mp_obj_t umqtt_delay_method(mp_obj_t self_in, mp_obj_t i) {
+mp_obj_t umqtt_delay_method(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
+    static const uint16_t names[] = { MP_QSTR_i };
+    mp_obj_t i;
+    umqtt_required_args(n_args, pos_args, kw_args, 1, names, &i);
     (void)i;
-    mp_obj_t delay = mp_load_attr(self_in, MP_QSTR_DELAY);
+    mp_obj_t delay = mp_load_attr(pos_args[0], MP_QSTR_DELAY);
     #if MICROPY_PY_BUILTINS_FLOAT
     mp_float_t s = mp_obj_get_float(delay);
     mp_int_t ms = s > 0 ? (mp_int_t)(s * 1000) : 0;
@@ -449,7 +458,7 @@ mp_obj_t umqtt_delay_method(mp_obj_t self_in, mp_obj_t i) {
     }
     return mp_const_none;
 }
-static MP_DEFINE_CONST_FUN_OBJ_2(umqtt_client_delay_obj, umqtt_delay_method);
+static MP_DEFINE_CONST_FUN_OBJ_KW(umqtt_client_delay_obj, 1, umqtt_delay_method);
 
 static const mp_rom_map_elem_t umqtt_client_locals_dict_table[] = {
     { MP_ROM_QSTR(MP_QSTR___del__), MP_ROM_PTR(&umqtt_client_close_obj) },

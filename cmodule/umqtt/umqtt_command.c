@@ -207,6 +207,7 @@ UmqttOp umqtt_issue_once(umqtt_client_obj_t *self, umqtt_command_fn_t fn, const 
     UmqttOp op = { 0 };
     umqtt_guard_t guard;
     umqtt_lock(self, &guard);
+    umqtt_io_keep_nonblocking(self);
     if (!umqtt_flush_tail(self)) {
         // asyncio mode: the rest of a packet the socket could not take goes
         // first; the command waits (it is encoded into tx_buf, which holds it).

@@ -18,6 +18,7 @@
 #include "umqtt.h"
 
 #if defined(__unix__) || defined(__APPLE__)
+#include <fcntl.h>
 #include <poll.h>
 #define UMQTT_HAVE_POLL (1)
 #else
@@ -351,6 +352,39 @@ void umqtt_io_close(umqtt_client_obj_t *self) {
     self->rx_start = self->rx_end = 0;
     umqtt_body_clear(self);         // a payload cut short: the broker sends its message again
     self->tail_at = self->tail_end = 0;     // the rest of a packet dies with its transport
+}
+
+// The client reads and writes its socket without blocking and does its own
+// waiting (umqtt_io_wait), bounded by its timeout. A script may have changed
+// the socket's mode since: micropython-lib scripts call
+// client.sock.setblocking(True) or client.sock.settimeout(x) after
+// connect(), and then a read blocks with the mutex held (check_msg() with
+// it) or times out into a lost connection. So the mode is set back before
+// the socket is used: where the descriptor shows it (one fcntl), only when
+// it changed; elsewhere each time (a field store in lwIP's socket). Through
+// the socket object, which keeps its own record of the mode. A transport=
+// stream is the application's own to configure.
+void umqtt_io_keep_nonblocking(umqtt_client_obj_t *self) {
+    if (self->stream == MP_OBJ_NULL || is_app_stream(self)) {
+        return;
+    }
+    #if UMQTT_HAVE_POLL
+    if (self->fd >= 0) {
+        int flags = fcntl(self->fd, F_GETFL);
+        if (flags == -1 || (flags & O_NONBLOCK)) {
+            return;
+        }
+    }
+    #endif
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        set_blocking(self->stream, false);
+        nlr_pop();
+    } else if (!umqtt_is_exception(MP_OBJ_FROM_PTR(nlr.ret_val), &mp_type_Exception)) {
+        nlr_jump(nlr.ret_val);
+    }
+    // A socket that refuses (closed under the client): the read or write
+    // that follows reports it as a lost connection.
 }
 
 // Wait until the transport is probably readable (or writable) or wait_ms has

@@ -309,6 +309,7 @@ void umqtt_pump_locked(umqtt_client_obj_t *self, umqtt_pass_t *pass, bool delive
     // The transport is read only when the buffer has nothing whole to act
     // on: one read fills the buffer with many small packets.
     uint32_t now = umqtt_now_ms();
+    umqtt_io_keep_nonblocking(self);
     umqtt_flush_tail(self);                 // asyncio mode: the rest of the last packet goes first
     if (umqtt_feed(self, pass, deliver, now)) {
         umqtt_read_transport(self, now);

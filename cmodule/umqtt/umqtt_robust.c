@@ -23,13 +23,13 @@
 
 #define CORE(self) umqtt_core(self)
 
-static void call_self(mp_obj_t self, qstr name, size_t n_args, const mp_obj_t *args) {
+static mp_obj_t call_self(mp_obj_t self, qstr name, size_t n_args, const mp_obj_t *args) {
     mp_obj_t dest[2 + 2];
     mp_load_method(self, name, dest);
     for (size_t i = 0; i < n_args; ++i) {
         dest[2 + i] = args[i];
     }
-    mp_call_method_n_kw(n_args, 0, dest);
+    return mp_call_method_n_kw(n_args, 0, dest);
 }
 
 // self.log(in_reconnect, e), as robust.py calls it on each OSError.
@@ -69,19 +69,32 @@ static bool attempt(self_fn_t fn, mp_obj_t self, mp_obj_t *out) {
     return false;
 }
 
+// self.connect(False), as micropython-lib's reconnect() calls it: through
+// the instance, so a script's connect() override is the one called.
 static mp_obj_t connect_resuming(mp_obj_t self) {
-    mp_obj_t args[2] = { self, mp_const_false };
-    return umqtt_connect_method(2, args, (mp_map_t *)&mp_const_empty_map);
+    mp_obj_t clean_session = mp_const_false;
+    return call_self(self, MP_QSTR_connect, 1, &clean_session);
 }
 
-// log(in_reconnect, e): prints when DEBUG is true.
-static mp_obj_t robust_log(mp_obj_t self, mp_obj_t in_reconnect, mp_obj_t e) {
+// log(in_reconnect, e): when DEBUG is true, prints what micropython-lib's
+// print("mqtt reconnect: %r" % e) does, to where print() writes (mp_printf
+// has no %r: it printed a literal "r").
+static mp_obj_t robust_log(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
+    static const uint16_t names[] = { MP_QSTR_in_reconnect, MP_QSTR_e };
+    mp_obj_t args[2];
+    umqtt_required_args(n_args, pos_args, kw_args, 2, names, args);
+    mp_obj_t self = pos_args[0];
+    mp_obj_t in_reconnect = args[0];
+    mp_obj_t e = args[1];
     if (mp_obj_is_true(mp_load_attr(self, MP_QSTR_DEBUG))) {
-        mp_printf(&mp_plat_print, mp_obj_is_true(in_reconnect) ? "mqtt reconnect: %r\n" : "mqtt: %r\n", e);
+        const mp_print_t *print = MP_PYTHON_PRINTER;
+        mp_print_str(print, mp_obj_is_true(in_reconnect) ? "mqtt reconnect: " : "mqtt: ");
+        mp_obj_print_helper(print, e, PRINT_REPR);
+        mp_print_str(print, "\n");
     }
     return mp_const_none;
 }
-static MP_DEFINE_CONST_FUN_OBJ_3(robust_log_obj, robust_log);
+static MP_DEFINE_CONST_FUN_OBJ_KW(robust_log_obj, 1, robust_log);
 
 // reconnect(): connect(clean_session=False) until it works, logging and
 // delaying after each OSError; returns the session-present flag.
@@ -168,7 +181,7 @@ static mp_obj_t robust_publish(size_t n_args, const mp_obj_t *pos_args, mp_map_t
         }
     }
 }
-static MP_DEFINE_CONST_FUN_OBJ_KW(robust_publish_obj, 3, robust_publish);
+static MP_DEFINE_CONST_FUN_OBJ_KW(robust_publish_obj, 1, robust_publish);
 
 // fn(self) up to `attempts` times (< 0: until it works), reconnecting after
 // each OSError; None when they are spent.
@@ -191,13 +204,34 @@ static mp_obj_t robust_wait_msg(mp_obj_t self) {
 static MP_DEFINE_CONST_FUN_OBJ_1(robust_wait_msg_obj, robust_wait_msg);
 
 // check_msg(attempts=2): up to `attempts` tries.
-static mp_obj_t robust_check_msg(size_t n_args, const mp_obj_t *args) {
-    mp_int_t attempts = n_args > 1 ? mp_obj_get_int(args[1]) : 2;
-    return retried(umqtt_check_msg_method, args[0], attempts > 0 ? attempts : 0);
+static mp_obj_t robust_check_msg(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
+    static const mp_arg_t allowed_args[] = {
+        { MP_QSTR_attempts, MP_ARG_INT, {.u_int = 2} },
+    };
+    mp_arg_val_t attempts;
+    umqtt_parse_args(n_args - 1, pos_args + 1, kw_args, 1, allowed_args, &attempts);
+    return retried(umqtt_check_msg_method, pos_args[0], attempts.u_int > 0 ? attempts.u_int : 0);
 }
-static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(robust_check_msg_obj, 1, 2, robust_check_msg);
+static MP_DEFINE_CONST_FUN_OBJ_KW(robust_check_msg_obj, 1, robust_check_msg);
 
-static MP_DEFINE_CONST_FUN_OBJ_2(robust_delay_obj, umqtt_delay_method);
+static MP_DEFINE_CONST_FUN_OBJ_KW(robust_delay_obj, 1, umqtt_delay_method);
+
+// `cb`, umqtt.simple's attribute, as a property of the class: MicroPython
+// stores an attribute of a Python class's instance in the instance's dict
+// without asking the native base, so `c.cb = f` would shadow the client's
+// callback instead of setting it. The property hands both ways to the
+// client's own attribute (the flag a class gets for a property is
+// inherited, so a script's subclass of this class is covered too).
+static mp_obj_t robust_get_cb(mp_obj_t self) {
+    return mp_load_attr(MP_OBJ_FROM_PTR(umqtt_client_of(self)), MP_QSTR_cb);
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(robust_get_cb_obj, robust_get_cb);
+
+static mp_obj_t robust_set_cb(mp_obj_t self, mp_obj_t f) {
+    mp_store_attr(MP_OBJ_FROM_PTR(umqtt_client_of(self)), MP_QSTR_cb, f);
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(robust_set_cb_obj, robust_set_cb);
 
 // MicroPython calls a built-in function found in a Python class as a
 // staticmethod (no self). These methods need the instance, so each is
@@ -254,6 +288,11 @@ mp_obj_t umqtt_robust_class(void) {
     for (size_t i = 0; i < MP_ARRAY_SIZE(robust_locals); ++i) {
         mp_obj_dict_store(locals, e[i].key, e[i].value);
     }
+    #if MICROPY_PY_BUILTINS_PROPERTY
+    mp_obj_t accessors[2] = { MP_OBJ_FROM_PTR(&robust_get_cb_obj), MP_OBJ_FROM_PTR(&robust_set_cb_obj) };
+    mp_obj_dict_store(locals, MP_OBJ_NEW_QSTR(MP_QSTR_cb),
+        mp_call_function_n_kw(MP_OBJ_FROM_PTR(&mp_type_property), 2, 0, accessors));
+    #endif
     mp_obj_t base = MP_OBJ_FROM_PTR(&umqtt_simple_client_type);
     mp_obj_t cls = mp_obj_new_type(MP_QSTR_MQTTClient, mp_obj_new_tuple(1, &base), locals);
     mp_obj_t module = mp_obj_new_module(MP_QSTR_umqtt_dot_robust);

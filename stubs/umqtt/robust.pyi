@@ -20,7 +20,8 @@ class MQTTClient(simple.MQTTClient):
     def delay(self, i: int) -> None: ...
     def log(self, in_reconnect: bool, e: BaseException) -> None: ...
     def reconnect(self) -> bool:
-        """connect(False) until it succeeds; returns the session-present flag."""
+        """self.connect(False) until it succeeds (a subclass's connect() is the one
+        called); returns the session-present flag."""
     def publish(
         self, topic: _Topic, msg: _Payload, retain: bool = False, qos: int = 0, properties: _Props | None = None
     ) -> None: ...

@@ -53,3 +53,18 @@ def robust_face() -> None:
     c.check_msg(attempts=3)
     base: umqtt.simple.MQTTClient = c
     print(base)
+
+
+def every_argument_by_keyword() -> None:
+    c = umqtt.robust.MQTTClient(client_id="dev", server="127.0.0.1", port=1883)
+    c.cb = on_message
+    c.set_callback(f=on_message)
+    c.set_chunk_callback(f=None, buf=None)
+    c.error_register_cb(f=print)
+    c.set_last_will(topic="t/status", msg="offline", retain=True, qos=1)
+    c.connect(clean_session=True, timeout=5)
+    c.subscribe(topic=b"t", qos=1)
+    c.publish(topic=b"t", msg=b"m", retain=False, qos=1)
+    c.unsubscribe(topic=b"t")
+    c.log(in_reconnect=False, e=OSError(5))
+    c.delay(i=1)
