@@ -128,6 +128,7 @@ struct _umqtt_client_obj_t {
     size_t tail_at, tail_end;
     uint32_t tail_deadline;         // the transport is lost if the tail is still there then
     bool rx_whole;                  // the receive buffer holds a whole packet not yet handled
+    bool sock_lent;                 // the script read `sock` and may change its mode (umqtt_io_keep_nonblocking)
     bool msg_objects;               // set_callback(f, message=True): f(message)
     bool chunk_lent;                // the chunk buffer is with the chunk callback
     uint16_t waiters;               // application threads waiting on the connection

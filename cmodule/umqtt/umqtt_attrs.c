@@ -118,6 +118,9 @@ void umqtt_client_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
     if (a->kind & A_LOCKED) {
         umqtt_lock(self, &guard);
         dest[0] = value_of(self, a);
+        if (attr == MP_QSTR_sock) {
+            self->sock_lent = true;         // the client checks its mode from now on
+        }
         umqtt_unlock(&guard);
     } else {
         dest[0] = value_of(self, a);

@@ -362,10 +362,13 @@ void umqtt_io_close(umqtt_client_obj_t *self) {
 // it) or times out into a lost connection. So the mode is set back before
 // the socket is used: where the descriptor shows it (one fcntl), only when
 // it changed; elsewhere each time (a field store in lwIP's socket). Through
-// the socket object, which keeps its own record of the mode. A transport=
-// stream is the application's own to configure.
+// the socket object, which keeps its own record of the mode. Only once the
+// script has read client.sock (sock_lent): nobody else can change the mode,
+// and a client whose socket was never handed out pays nothing per call. A
+// transport= stream is the application's own to configure, and umqtt.aio
+// (nb) reads sock for its poller only, never handing it to the script.
 void umqtt_io_keep_nonblocking(umqtt_client_obj_t *self) {
-    if (self->stream == MP_OBJ_NULL || is_app_stream(self)) {
+    if (!self->sock_lent || self->nb || self->stream == MP_OBJ_NULL || is_app_stream(self)) {
         return;
     }
     #if UMQTT_HAVE_POLL

@@ -370,6 +370,7 @@ void umqtt_attach_locked(umqtt_client_obj_t *self, mp_obj_t stream, mp_obj_t soc
     self->stream = stream;
     self->sock = sock;
     self->fd = fd;
+    self->sock_lent = false;
     self->rx_start = self->rx_end = 0;
     uint32_t now = umqtt_now_ms();
     if (umqtt_core_handle_transport_up(CORE(self), now)) {
