@@ -216,6 +216,7 @@ void umqtt_notify(umqtt_client_obj_t *self, mp_obj_t text);
 NORETURN void umqtt_connect_failed(umqtt_client_obj_t *self, UmqttStatus st, uint8_t code);
 bool umqtt_is_exception(mp_obj_t exc, const mp_obj_type_t *type);
 int umqtt_errno_of(mp_obj_t exc);
+int umqtt_open_errno(mp_obj_t exc);
 
 // The connection pump (umqtt_pump.c).
 void umqtt_lock(umqtt_client_obj_t *self, umqtt_guard_t *guard);

@@ -77,7 +77,7 @@ MP_DEFINE_CONST_FUN_OBJ_2(umqtt_attach_obj, umqtt_attach);
 // what comes next (the attempt fails, or the back-off runs).
 static mp_obj_t umqtt_attach_failed(mp_obj_t self_in, mp_obj_t exc) {
     umqtt_client_obj_t *self = umqtt_client_of(self_in);
-    int err = umqtt_errno_of(exc);
+    int err = umqtt_open_errno(exc);
     umqtt_guard_t guard;
     umqtt_lock(self, &guard);
     self->want_open = false;

@@ -37,6 +37,16 @@ int umqtt_errno_of(mp_obj_t exc) {
     return mp_obj_is_small_int(v) ? MP_OBJ_SMALL_INT_VALUE(v) : 0;
 }
 
+// Why opening the transport failed, as the errno later calls raise: the
+// exception's own, or ENOTCONN where it has none (a name that did not
+// resolve raises OSError("[addrinfo error -2]"); a TLS layer's text): the
+// client got no connection, and ECONNRESET, the fallback of a transport
+// failure without errno, would say one was reset.
+int umqtt_open_errno(mp_obj_t exc) {
+    int err = umqtt_errno_of(exc);
+    return err != 0 ? err : MP_ENOTCONN;
+}
+
 NORETURN void umqtt_raise_code(mp_int_t code, const char *text) {
     nlr_raise(new_mqtt_exception(code, text));
 }

@@ -347,7 +347,7 @@ static void open_transport(umqtt_client_obj_t *self) {
         nlr_pop();
     } else {
         mp_obj_t exc = MP_OBJ_FROM_PTR(nlr.ret_val);
-        int err = umqtt_errno_of(exc);
+        int err = umqtt_open_errno(exc);
         umqtt_lock(self, &guard);
         self->open_error = exc;
         self->last_errno = err;

@@ -112,3 +112,17 @@ def test_connect_to_closed_port_raises_promptly(mpy, ids):
     word, kind, ms = lines[0].split(" ")
     assert word == "REFUSED" and kind in ("OSError", "MQTTException"), r.describe()
     assert int(ms) < 5000, r.describe()
+
+
+def test_calls_after_a_name_that_did_not_resolve_raise_enotconn(mpy, ids):
+    # The name's failure carries no errno ("[addrinfo error -2]"); the calls
+    # after it raised ECONNRESET, as if a connection had been reset.
+    r = mpy.run("failed_open.py", env={"MQTT_HOST": "no-such-broker.invalid", "MQTT_PORT": 1883,
+                                       "MQTT_CLIENT_ID": ids.client_id}, timeout=60)
+    assert r.returncode == 0, r.describe()
+    lines = r.stdout.splitlines()
+    assert lines[-1] == "ALIVE", r.describe()
+    for face in ("quecpython", "simple"):
+        assert face + " CONNECT OSError" in lines, r.describe()
+        for call in ("PUBLISH0", "PUBLISH1", "SUBSCRIBE"):
+            assert "{} {} ENOTCONN".format(face, call) in lines, r.describe()
