@@ -313,6 +313,7 @@ typedef struct {
 void umqtt_io_open(umqtt_client_obj_t *self, uint32_t timeout_ms, umqtt_link_t *link);  // raises
 void umqtt_io_close(umqtt_client_obj_t *self);      // never raises
 void umqtt_io_keep_nonblocking(umqtt_client_obj_t *self);  // undoes a script's sock.setblocking(True)
+extern const mp_stream_p_t umqtt_client_stream_p;      // the client's poll (select.poll, asyncio)
 int umqtt_io_write_all(umqtt_client_obj_t *self, const uint8_t *buf, size_t len, uint32_t timeout_ms);
 int umqtt_io_write_some(umqtt_client_obj_t *self, const uint8_t *buf, size_t len, size_t *written);
 mp_int_t umqtt_io_read_some(umqtt_client_obj_t *self, uint8_t *buf, size_t len, int *errcode);

@@ -501,36 +501,6 @@ static const mp_rom_map_elem_t umqtt_client_locals_dict_table[] = {
 };
 static MP_DEFINE_CONST_DICT(umqtt_client_locals_dict, umqtt_client_locals_dict_table);
 
-// The stream poll request, so select.poll() and asyncio wait on the client:
-// readable when a whole packet is already buffered, else as its transport
-// (a TLS stream counts what it holds decrypted).
-static mp_uint_t umqtt_client_ioctl(mp_obj_t self_in, mp_uint_t request, uintptr_t arg, int *errcode) {
-    if (request != MP_STREAM_POLL) {
-        *errcode = MP_EINVAL;
-        return MP_STREAM_ERROR;
-    }
-    umqtt_client_obj_t *self = umqtt_client_of(self_in);
-    umqtt_guard_t guard;
-    umqtt_lock(self, &guard);
-    bool buffered = self->rx_whole;        // a message left unread counts: it is whole
-    mp_obj_t stream = self->stream;
-    umqtt_unlock(&guard);
-    mp_uint_t ready = buffered ? (arg & MP_STREAM_POLL_RD) : 0;
-    const mp_stream_p_t *p = stream != MP_OBJ_NULL ? mp_get_stream(stream) : NULL;
-    if (p != NULL && p->ioctl != NULL) {
-        mp_uint_t r = p->ioctl(stream, MP_STREAM_POLL, arg, errcode);
-        if (r == MP_STREAM_ERROR) {
-            return ready != 0 ? ready : MP_STREAM_ERROR;
-        }
-        ready |= r;
-    }
-    return ready;
-}
-
-static const mp_stream_p_t umqtt_client_stream_p = {
-    .ioctl = umqtt_client_ioctl,
-};
-
 // Two types over one object: the face is picked by the type make_new gets.
 MP_DEFINE_CONST_OBJ_TYPE(
     umqtt_client_type,

@@ -487,4 +487,34 @@ mp_int_t umqtt_io_read_some(umqtt_client_obj_t *self, uint8_t *buf, size_t len, 
     return (mp_int_t)n;
 }
 
+// The stream poll request, so select.poll() and asyncio wait on the client:
+// readable when a whole packet is already buffered, else as its transport
+// (a TLS stream counts what it holds decrypted).
+static mp_uint_t client_ioctl(mp_obj_t self_in, mp_uint_t request, uintptr_t arg, int *errcode) {
+    if (request != MP_STREAM_POLL) {
+        *errcode = MP_EINVAL;
+        return MP_STREAM_ERROR;
+    }
+    umqtt_client_obj_t *self = umqtt_client_of(self_in);
+    umqtt_guard_t guard;
+    umqtt_lock(self, &guard);
+    bool buffered = self->rx_whole;        // a message left unread counts: it is whole
+    mp_obj_t stream = self->stream;
+    umqtt_unlock(&guard);
+    mp_uint_t ready = buffered ? (arg & MP_STREAM_POLL_RD) : 0;
+    const mp_stream_p_t *p = stream != MP_OBJ_NULL ? mp_get_stream(stream) : NULL;
+    if (p != NULL && p->ioctl != NULL) {
+        mp_uint_t r = p->ioctl(stream, MP_STREAM_POLL, arg, errcode);
+        if (r == MP_STREAM_ERROR) {
+            return ready != 0 ? ready : MP_STREAM_ERROR;
+        }
+        ready |= r;
+    }
+    return ready;
+}
+
+const mp_stream_p_t umqtt_client_stream_p = {
+    .ioctl = client_ioctl,
+};
+
 #endif // MICROPY_PY_UMQTT
