@@ -208,6 +208,11 @@ static UmqttStatus encode_request(umqtt_client_obj_t *self, const UmqttTransmit 
         if (id.password.ptr == NULL && self->password != mp_const_none) {
             id.password.ptr = &empty;
         }
+        if (!UMQTT_QUEC_FACE(self) && id.user.len == 0) {
+            // umqtt.simple sends credentials `if self.user:`, so user=""
+            // means none there; QuecPython's reference tests `is not None`.
+            id.user = id.password = (UmqttBytes) { NULL, 0 };
+        }
         return umqtt_core_encode_connect(CORE(self), &id, now, self->tx_buf, self->tx_cap, len);
     }
     if (tx->kind == UMQTT_TRANSMIT_KIND_PUBLISH) {

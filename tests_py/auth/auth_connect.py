@@ -1,7 +1,7 @@
 # Connect with the credentials of $AUTH_SPEC (JSON: user, password, each
 # {"str": text} or {"bytes": hex} or null/absent for None; version),
 # then, if the broker refused, connect() again on the same client
-# ($AUTH_RETRY=1). Prints one "RESULT <json>" per attempt: ok, rc, ms, or
+# ($AUTH_RETRY=1); face "simple" in the spec takes umqtt.simple's client. Prints one "RESULT <json>" per attempt: ok, rc, ms, or
 # the exception's type, args (repr) and str; "CTOR <json>" if MQTTClient()
 # itself raised; then END.
 # Env: MQTT_HOST, MQTT_PORT, MQTT_CLIENT_ID, AUTH_SPEC, AUTH_RETRY.
@@ -9,9 +9,11 @@ import os
 import json
 import time
 import binascii
-from umqtt import MQTTClient
+import umqtt
+import umqtt.simple
 
 spec = json.loads(os.getenv("AUTH_SPEC"))
+MQTTClient = umqtt.simple.MQTTClient if spec.get("face") == "simple" else umqtt.MQTTClient
 
 
 def value(v):

@@ -78,6 +78,21 @@ def test_empty_user_name_and_password(broker, fake_broker, auth_run):
     assert [(r["ok"], r.get("rc")) for r in a.results] == [(True, 0)], a.describe()
 
 
+def test_simple_face_sends_no_empty_user_name(fake_broker, auth_run):
+    # micropython-lib's umqtt.simple sends credentials only `if self.user:`:
+    # user="" (scripts pass it for "none") sends neither field, while
+    # QuecPython's face, whose reference tests `is not None`, sends both
+    # empty (above). The simple face sent an empty user name before.
+    fb = fake_broker()
+    a = auth_run(fb, {"face": "simple", "user": cred(""), "password": cred("")})
+    assert [(r["ok"], r.get("rc")) for r in a.results] == [(True, 0)], a.describe()
+    (c,) = fb.wait_connects(1)
+    assert (c["user_flag"], c["password_flag"]) == (False, False), c
+    a = auth_run(fb, {"face": "simple", "user": cred(b"device"), "password": cred(b"")})
+    (c, c2) = fb.wait_connects(2)
+    assert (c2["user_flag"], c2["password_flag"], c2["user"], c2["password"]) == (True, True, b"device", b""), c2
+
+
 @pytest.mark.parametrize("version", [4, 3], ids=["mqtt3.1.1", "mqtt3.1"])
 def test_password_without_user_never_breaks_the_protocol(broker, fake_broker, auth_run, version):
     """MQTT 3.1.1 [MQTT-3.1.2-22]: "If the User Name Flag is set to 0, the
