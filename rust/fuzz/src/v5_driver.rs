@@ -743,7 +743,7 @@ impl Sim5 {
                         panic!("Rx::Duplicate for {packet:?}")
                     };
                     assert!(self.inbound_q2.contains(&pid), "Rx::Duplicate for id {pid} not held");
-                    assert_eq!((topic, Some(alias)), (t.as_bytes(), properties.topic_alias()));
+                    assert_eq!((topic, Some(alias)), (t, properties.topic_alias()));
                     self.tag("rx-alias-set-by-duplicate");
                     self.conn.shim_aliases.insert(alias, topic.to_vec());
                     self.on_consumed(&packet);
@@ -767,7 +767,7 @@ impl Sim5 {
                         panic!("a message from {buf:02x?}")
                     };
                     assert_eq!(c, m.consumed);
-                    assert_eq!((m.qos, m.packet_id, m.topic, m.payload), (qos, pid, topic.as_bytes(), payload));
+                    assert_eq!((m.qos, m.packet_id, m.topic, m.payload), (qos, pid, topic, payload));
                     assert_eq!(m.properties, properties.as_bytes(), "a message's properties");
                     assert_eq!(m.alias, properties.topic_alias().unwrap_or(0), "a message's alias");
                     assert!(self.connected, "a message before the CONNACK");
@@ -795,8 +795,8 @@ impl Sim5 {
                         Ok(n) => {
                             assert_eq!(n, c);
                             if !topic.is_empty() && m.alias != 0 {
-                                self.conn.shim_aliases.insert(m.alias, topic.as_bytes().to_vec());
-                                self.conn.truth_aliases.insert(m.alias, topic.as_bytes().to_vec());
+                                self.conn.shim_aliases.insert(m.alias, topic.to_vec());
+                                self.conn.truth_aliases.insert(m.alias, topic.to_vec());
                             }
                             if qos == 2 {
                                 self.inbound_q2.insert(pid);
@@ -866,7 +866,7 @@ impl Sim5 {
                     // from an Rx::Duplicate (finding 3 in RELIABILITY.md, fixed):
                     // consumed any other way, a later use of the alias is caught
                     // as a wrong topic.
-                    self.conn.truth_aliases.insert(a, topic.as_bytes().to_vec());
+                    self.conn.truth_aliases.insert(a, topic.to_vec());
                 }
             }
             Incoming::Puback(a) if a.reason >= 0x80 => {
@@ -1082,11 +1082,11 @@ fn gen_misc_props(u: &mut Unstructured<'_>, kind: PacketKind) -> AResult<Vec<u8>
     let mut v = Vec::new();
     for _ in 0..u.int_in_range(0..=2)? {
         match u.int_in_range(0u8..=4)? {
-            0 => prop(&mut v, Property { id: id::USER_PROPERTY, value: Value::Pair("k", "v") }),
+            0 => prop(&mut v, Property { id: id::USER_PROPERTY, value: Value::Pair(b"k", b"v") }),
             1 if !matches!(kind, PacketKind::Publish) => {
                 let n = *u.choose(&[1usize, 20, 200, 3000])?;
                 let s = "r".repeat(n);
-                prop(&mut v, Property { id: id::REASON_STRING, value: Value::Utf8(&s) })
+                prop(&mut v, Property { id: id::REASON_STRING, value: Value::Utf8(s.as_bytes()) })
             }
             2 => {
                 // Raw bytes: maybe not a valid block at all.
@@ -1131,7 +1131,7 @@ fn gen_connack(u: &mut Unstructured<'_>) -> AResult<Vec<u8>> {
         prop(&mut p, Property { id: id::SERVER_KEEP_ALIVE, value: Value::TwoByte(*u.choose(&[0u16, 1, 5, 60])?) });
     }
     if u.ratio(1u8, 4u8)? {
-        prop(&mut p, Property { id: id::ASSIGNED_CLIENT_IDENTIFIER, value: Value::Utf8("assigned-1") });
+        prop(&mut p, Property { id: id::ASSIGNED_CLIENT_IDENTIFIER, value: Value::Utf8(b"assigned-1") });
     }
     if u.ratio(1u8, 4u8)? {
         p.extend(gen_misc_props(u, PacketKind::Connack)?);
@@ -1180,7 +1180,7 @@ impl Gen<'_> {
             prop(&mut p, Property { id: id::SUBSCRIPTION_IDENTIFIER, value: Value::VarInt(u.int_in_range(1..=300)?) });
         }
         if u.ratio(1u8, 3u8)? {
-            prop(&mut p, Property { id: id::CONTENT_TYPE, value: Value::Utf8("text/plain") });
+            prop(&mut p, Property { id: id::CONTENT_TYPE, value: Value::Utf8(b"text/plain") });
         }
         if u.ratio(1u8, 4u8)? {
             p.extend(gen_misc_props(u, PacketKind::Publish)?);
@@ -1305,13 +1305,13 @@ fn gen_pub_props(u: &mut Unstructured<'_>) -> AResult<Vec<u8>> {
             continue;
         }
         match k {
-            0 => prop(&mut v, Property { id: id::USER_PROPERTY, value: Value::Pair("key", "value") }),
-            1 => prop(&mut v, Property { id: id::CONTENT_TYPE, value: Value::Utf8("application/json") }),
+            0 => prop(&mut v, Property { id: id::USER_PROPERTY, value: Value::Pair(b"key", b"value") }),
+            1 => prop(&mut v, Property { id: id::CONTENT_TYPE, value: Value::Utf8(b"application/json") }),
             2 => prop(&mut v, Property { id: id::PAYLOAD_FORMAT_INDICATOR, value: Value::Byte(1) }),
             3 => prop(&mut v, Property { id: id::MESSAGE_EXPIRY_INTERVAL, value: Value::FourByte(60) }),
             4 => {
                 let s = "u".repeat(*u.choose(&[10usize, 100, 400])?);
-                prop(&mut v, Property { id: id::USER_PROPERTY, value: Value::Pair("big", &s) })
+                prop(&mut v, Property { id: id::USER_PROPERTY, value: Value::Pair(b"big", s.as_bytes()) })
             }
             _ => prop(&mut v, Property { id: id::CORRELATION_DATA, value: Value::Binary(b"\x00\x01") }),
         }

@@ -272,7 +272,7 @@ fn mqtt_string(b: &[u8], err: Error) -> Result<(), Error> {
     if b.len() > crate::MAX_STRING {
         return Err(Error::PacketTooLarge);
     }
-    if crate::mqtt_utf8(b).is_none() {
+    if !crate::mqtt_utf8(b) {
         return Err(err);
     }
     Ok(())
@@ -457,7 +457,7 @@ impl<'m> Client<'m> {
             return Err(Error::BadArgument);
         }
         let mut p = codec::Pub {
-            topic: t.as_bytes(),
+            topic: t,
             payload,
             qos,
             pid: None,
@@ -531,7 +531,7 @@ impl<'m> Client<'m> {
         // A re-send names its topic in full: the aliases were the lost
         // connection's.
         let p = codec::Pub {
-            topic: t.as_bytes(),
+            topic: t,
             payload,
             qos,
             pid: Some(pid),

@@ -677,7 +677,7 @@ fn decode_publish(header: u8, body: &[u8]) -> Result<Incoming<'_>, Error> {
     };
     let topic_end = 2usize.saturating_add(topic_len);
     let topic = body.get(2..topic_end).ok_or(Error::ProtocolError)?;
-    if core::str::from_utf8(topic).is_err() {
+    if !crate::utf8_ok(topic) {
         return Err(Error::ProtocolError);
     }
     let (pid, payload_at) = if qos == 0 {
@@ -830,7 +830,7 @@ mod tests {
                                         value: Value::TwoByte(alias),
                                     }];
                                     let q = e5::Publish {
-                                        topic: t,
+                                        topic: t.as_bytes(),
                                         payload,
                                         qos,
                                         pid: id,

@@ -126,13 +126,61 @@ pub enum Error {
 }
 
 /// A string MQTT may carry (1.5.3, 1.5.4): valid UTF-8 without U+0000. The
-/// one place that checks it, out of `core::str::from_utf8`, shared by every
-/// caller (a plain loop for the NUL: `contains` would bring `memchr`).
-pub(crate) fn mqtt_utf8(b: &[u8]) -> Option<&str> {
-    if has_nul(b) {
-        return None;
+/// one place that checks it, shared by every caller (a plain loop for the
+/// NUL: `contains` would bring `memchr`).
+pub(crate) fn mqtt_utf8(b: &[u8]) -> bool {
+    !has_nul(b) && utf8_ok(b)
+}
+
+/// Whether `b` is well-formed UTF-8 (RFC 3629, Unicode 3.9 table 3-7):
+/// exactly what `core::str::from_utf8` accepts (no overlong forms, no
+/// surrogates, nothing above U+10FFFF), checked by property tests against
+/// it. Our own because `from_utf8` and its 256-byte table cost 620 bytes of
+/// flash on Cortex-M3; nothing in the core needs a `&str` (it never reads
+/// characters), so the checked bytes stay bytes. ASCII goes a word at a
+/// time (topics are mostly ASCII and every message has one).
+pub(crate) fn utf8_ok(b: &[u8]) -> bool {
+    const W: usize = core::mem::size_of::<usize>();
+    const HIGHS: usize = usize::MAX / 0xff * 0x80; // 0x8080..80
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        if c < 0x80 {
+            if let Some(w) = b.get(i..i + W) {
+                let mut a = [0u8; W];
+                a.copy_from_slice(w);
+                if usize::from_ne_bytes(a) & HIGHS == 0 {
+                    i += W;
+                    continue;
+                }
+            }
+            i += 1;
+            continue;
+        }
+        // The lead byte says how many continuation bytes follow (C2..DF one,
+        // E0..EF two, F0..F4 three); the first has a narrower range after
+        // E0, ED, F0 and F4 (no overlong form, surrogate or code point
+        // above U+10FFFF), the others are 80..BF.
+        if !(0xC2..=0xF4).contains(&c) {
+            return false;
+        }
+        let n = 1 + usize::from(c >= 0xE0) + usize::from(c >= 0xF0);
+        let (mut lo, mut hi) = match c {
+            0xE0 => (0xA0, 0xBF),
+            0xED => (0x80, 0x9F),
+            0xF0 => (0x90, 0xBF),
+            0xF4 => (0x80, 0x8F),
+            _ => (0x80, 0xBF),
+        };
+        for k in 1..=n {
+            match b.get(i + k) {
+                Some(&d) if lo <= d && d <= hi => {}
+                _ => return false,
+            }
+            (lo, hi) = (0x80, 0xBF);
+        }
+        i += n + 1;
     }
-    core::str::from_utf8(b).ok()
+    true
 }
 
 /// Whether `b` holds a zero byte (a plain loop, not `memchr`: the strings
@@ -140,4 +188,79 @@ pub(crate) fn mqtt_utf8(b: &[u8]) -> Option<&str> {
 #[allow(clippy::manual_contains)]
 pub(crate) fn has_nul(b: &[u8]) -> bool {
     b.iter().any(|&c| c == 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::utf8_ok;
+    use proptest::prelude::*;
+
+    fn std_ok(b: &[u8]) -> bool {
+        core::str::from_utf8(b).is_ok()
+    }
+
+    /// Every sequence of one, two and three bytes, after 0 to 8 ASCII bytes
+    /// (so that the word-at-a-time path meets it at every offset), and
+    /// every lead of four with the edges of each continuation range.
+    #[test]
+    fn utf8_ok_agrees_with_from_utf8_on_every_short_sequence() {
+        let mut buf = [b'a'; 16];
+        for pre in 0..=8usize {
+            for x in 0..=0xffffu32 {
+                let [_, _, a, b] = x.to_be_bytes();
+                buf[pre] = a;
+                buf[pre + 1] = b;
+                for len in [pre + 1, pre + 2] {
+                    assert_eq!(
+                        utf8_ok(&buf[..len]),
+                        std_ok(&buf[..len]),
+                        "{:x?}",
+                        &buf[..len]
+                    );
+                }
+            }
+        }
+        for x in 0..=0xff_ffffu32 {
+            let [_, a, b, c] = x.to_be_bytes();
+            let t = [a, b, c];
+            assert_eq!(utf8_ok(&t), std_ok(&t), "{t:x?}");
+        }
+        let edges = [0x00, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xff];
+        for a in 0xf0..=0xffu8 {
+            for b in edges {
+                for c in edges {
+                    for d in edges {
+                        for tail in [&b""[..], b"a", b"\x80"] {
+                            let mut t = vec![a, b, c, d];
+                            t.extend_from_slice(tail);
+                            assert_eq!(utf8_ok(&t), std_ok(&t), "{t:x?}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    proptest! {
+        /// Arbitrary bytes, and valid strings with one byte changed.
+        #[test]
+        fn utf8_ok_agrees_with_from_utf8(b in proptest::collection::vec(any::<u8>(), 0..64)) {
+            prop_assert_eq!(utf8_ok(&b), std_ok(&b));
+        }
+
+        #[test]
+        fn utf8_ok_agrees_with_from_utf8_on_near_valid_strings(
+            s in "\\PC{0,24}", at in any::<usize>(), byte in any::<u8>(), cut in any::<usize>()
+        ) {
+            let mut b = s.into_bytes();
+            prop_assert!(utf8_ok(&b));
+            if !b.is_empty() {
+                let at = at % b.len();
+                b[at] = byte;
+                prop_assert_eq!(utf8_ok(&b), std_ok(&b));
+                b.truncate(cut % (b.len() + 1));
+                prop_assert_eq!(utf8_ok(&b), std_ok(&b));
+            }
+        }
+    }
 }

@@ -3,23 +3,23 @@
 use crate::{Error, MAX_STRING};
 
 /// A UTF-8 string MQTT can carry: at most 65 535 bytes, no U+0000.
-fn mqtt_str(b: &[u8]) -> Option<&str> {
-    if b.len() > MAX_STRING {
-        return None;
-    }
-    crate::mqtt_utf8(b)
+fn mqtt_str(b: &[u8]) -> bool {
+    b.len() <= MAX_STRING && crate::mqtt_utf8(b)
 }
 
 /// Checks a topic name for PUBLISH: non-empty, UTF-8, no NUL, no wildcard,
 /// at most 65 535 bytes.
-pub fn topic_name(b: &[u8]) -> Result<&str, Error> {
+pub fn topic_name(b: &[u8]) -> Result<&[u8], Error> {
     // One pass for the bytes a name may not hold (NUL, the wildcards: ASCII,
     // never inside a UTF-8 sequence), then UTF-8: every publish checks its
     // topic, so this is on the hot path.
     if b.is_empty() || b.len() > MAX_STRING || has_nul_or_wildcard(b) {
         return Err(Error::InvalidTopic);
     }
-    core::str::from_utf8(b).map_err(|_| Error::InvalidTopic)
+    if !crate::utf8_ok(b) {
+        return Err(Error::InvalidTopic);
+    }
+    Ok(b)
 }
 
 /// The rest of [`topic_name`]'s checks for a topic the decoders read (they
@@ -59,11 +59,10 @@ fn has_nul_or_wildcard(b: &[u8]) -> bool {
 
 /// Checks a topic filter: non-empty, UTF-8, no NUL, at most 65 535 bytes;
 /// `+` only as a whole level, `#` only as the whole last level.
-pub fn topic_filter(b: &[u8]) -> Result<&str, Error> {
-    let s = match mqtt_str(b) {
-        Some(s) if !s.is_empty() => s,
-        _ => return Err(Error::InvalidTopic),
-    };
+pub fn topic_filter(b: &[u8]) -> Result<&[u8], Error> {
+    if b.is_empty() || !mqtt_str(b) {
+        return Err(Error::InvalidTopic);
+    }
     // Byte by byte (`/`, `+` and `#` are ASCII, never inside a UTF-8
     // sequence): a wildcard's level is whole when a `/` or the start is
     // before it and a `/` or the end after it; `#` must also end the filter.
@@ -80,7 +79,7 @@ pub fn topic_filter(b: &[u8]) -> Result<&str, Error> {
         }
         prev = c;
     }
-    Ok(s)
+    Ok(b)
 }
 
 #[cfg(test)]

@@ -45,8 +45,8 @@ impl Owned {
             Owned::Two(v) => Value::TwoByte(*v),
             Owned::Four(v) => Value::FourByte(*v),
             Owned::Var(v) => Value::VarInt(*v),
-            Owned::Str(s) => Value::Utf8(s),
-            Owned::Pair(k, v) => Value::Pair(k, v),
+            Owned::Str(s) => Value::Utf8(s.as_bytes()),
+            Owned::Pair(k, v) => Value::Pair(k.as_bytes(), v.as_bytes()),
             Owned::Bin(b) => Value::Binary(b),
         }
     }
@@ -162,7 +162,7 @@ proptest! {
         let props = borrow(&owned);
         let p = Publish {
             raw: &[],
-            topic: &topic,
+            topic: topic.as_bytes(),
             payload: &payload,
             qos,
             pid: PacketId::new(pid),
@@ -178,7 +178,7 @@ proptest! {
         else {
             panic!("not a publish")
         };
-        prop_assert_eq!((d, q, r, t, pl), (dup, qos, retain, topic.as_str(), &payload[..]));
+        prop_assert_eq!((d, q, r, t, pl), (dup, qos, retain, topic.as_bytes(), &payload[..]));
         prop_assert_eq!(i, if qos == 0 { 0 } else { pid });
         prop_assert_eq!(properties.iter().collect::<Vec<_>>(), props);
         for cut in 0..size {
@@ -319,8 +319,11 @@ mod oracle {
                     Value::TwoByte(v) => Owned::Two(v),
                     Value::FourByte(v) => Owned::Four(v),
                     Value::VarInt(v) => Owned::Var(v),
-                    Value::Utf8(s) => Owned::Str(s.into()),
-                    Value::Pair(k, v) => Owned::Pair(k.into(), v.into()),
+                    Value::Utf8(s) => Owned::Str(String::from_utf8(s.to_vec()).unwrap()),
+                    Value::Pair(k, v) => Owned::Pair(
+                        String::from_utf8(k.to_vec()).unwrap(),
+                        String::from_utf8(v.to_vec()).unwrap(),
+                    ),
                     Value::Binary(b) => Owned::Bin(b.into()),
                 };
                 (p.id, v)
@@ -395,7 +398,7 @@ mod oracle {
                 .filter(|(i, _)| *i != id::SUBSCRIPTION_IDENTIFIER)
                 .collect();
             let props = borrow(&owned);
-            let p = Publish { topic: &topic, payload: &payload, qos: q, pid: PacketId::new(pid), retain, dup, properties: &props, raw: &[] };
+            let p = Publish { topic: topic.as_bytes(), payload: &payload, qos: q, pid: PacketId::new(pid), retain, dup, properties: &props, raw: &[] };
             let mut out = vec![0u8; encode::publish_size(&p).unwrap()];
             encode::encode_publish(&p, &mut out).unwrap();
             let mb::Packet::Publish(t) = theirs(&out) else { panic!("not a publish") };
@@ -424,7 +427,7 @@ mod oracle {
             let Incoming::Publish { qos: rq, retain: rr, topic: rt, pid: rp, properties, payload: rpl, .. } =
                 whole(&bytes)
             else { panic!("not a publish") };
-            prop_assert_eq!((rq, rr, rt, rp, rpl), (q, retain, topic.as_str(), p.pkid, &payload[..]));
+            prop_assert_eq!((rq, rr, rt, rp, rpl), (q, retain, topic.as_bytes(), p.pkid, &payload[..]));
             prop_assert_eq!(sorted(ours(properties)), sorted(owned));
         }
     }
@@ -434,7 +437,7 @@ mod oracle {
         let props = [
             Property { id: id::SESSION_EXPIRY_INTERVAL, value: Value::FourByte(300) },
             Property { id: id::RECEIVE_MAXIMUM, value: Value::TwoByte(8) },
-            Property { id: id::USER_PROPERTY, value: Value::Pair("a", "b") },
+            Property { id: id::USER_PROPERTY, value: Value::Pair(b"a", b"b") },
         ];
         let will_props = [Property { id: id::WILL_DELAY_INTERVAL, value: Value::FourByte(9) }];
         let c = Connect {
@@ -474,7 +477,7 @@ mod oracle {
                 options: SubscriptionOptions { qos: 0, no_local: false, retain_as_published: true, retain_handling: 2 },
             },
         ];
-        let up = [Property { id: id::USER_PROPERTY, value: Value::Pair("k", "v") }];
+        let up = [Property { id: id::USER_PROPERTY, value: Value::Pair(b"k", b"v") }];
         let mut out = [0u8; 64];
         let pid = PacketId::new(42).unwrap();
         let n = encode::encode_subscribe(pid, &subs, Some(70_000), &up, &mut out).unwrap();
@@ -498,7 +501,7 @@ mod oracle {
 
     #[test]
     fn mqttbytes_reads_our_acks() {
-        let rs = [Property { id: id::REASON_STRING, value: Value::Utf8("why") }];
+        let rs = [Property { id: id::REASON_STRING, value: Value::Utf8(b"why") }];
         let mut out = [0u8; 32];
         let pid = PacketId::new(513).unwrap();
         let n = encode::encode_ack(AckKind::Puback, pid, 0x10, &rs, &mut out).unwrap();
@@ -537,10 +540,10 @@ mod oracle {
         assert!(session_present);
         assert_eq!(reason, 0);
         assert_eq!(properties.get(id::RECEIVE_MAXIMUM), Some(Value::TwoByte(20)));
-        assert_eq!(properties.get(id::ASSIGNED_CLIENT_IDENTIFIER), Some(Value::Utf8("auto-1")));
+        assert_eq!(properties.get(id::ASSIGNED_CLIENT_IDENTIFIER), Some(Value::Utf8(b"auto-1")));
         assert_eq!(properties.get(id::SERVER_KEEP_ALIVE), Some(Value::TwoByte(120)));
         assert_eq!(properties.get(id::MAXIMUM_PACKET_SIZE), Some(Value::FourByte(4096)));
-        assert_eq!(properties.user_properties().collect::<Vec<_>>(), [("x", "y")]);
+        assert_eq!(properties.user_properties().collect::<Vec<_>>(), [(&b"x"[..], &b"y"[..])]);
         assert_eq!(properties.iter().count(), 12);
 
         let s = mb::SubAck::new(7, vec![mb::SubscribeReasonCode::QoS1, mb::SubscribeReasonCode::NotAuthorized]);

@@ -140,7 +140,7 @@ pub unsafe extern "C" fn umqtt_props_put_bytes(
     let (Some(a), Some(b)) = (unsafe { bytes(a, a_len) }, unsafe { bytes(b, b_len) }) else {
         return UmqttStatus::BadArgument;
     };
-    fn text(v: &[u8]) -> Option<&str> {
+    fn text(v: &[u8]) -> Option<&[u8]> {
         properties::utf8(v).ok()
     }
     let value = match properties::spec(id).map(|(ty, _)| ty) {
@@ -226,7 +226,7 @@ pub unsafe extern "C" fn umqtt_props_next(
         Value::FourByte(v) | Value::VarInt(v) => p.value = v,
         Value::Utf8(s) => {
             p.kind = UmqttPropType::Utf8;
-            p.a = view(s.as_bytes());
+            p.a = view(s);
         }
         Value::Binary(v) => {
             p.kind = UmqttPropType::Binary;
@@ -234,8 +234,8 @@ pub unsafe extern "C" fn umqtt_props_next(
         }
         Value::Pair(k, v) => {
             p.kind = UmqttPropType::Pair;
-            p.a = view(k.as_bytes());
-            p.b = view(v.as_bytes());
+            p.a = view(k);
+            p.b = view(v);
         }
     }
     *off += size;

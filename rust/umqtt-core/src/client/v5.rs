@@ -90,7 +90,7 @@ impl<'m> Client<'m> {
     #[allow(clippy::too_many_arguments)]
     pub(super) fn publish_v5(
         &mut self,
-        topic: &str,
+        topic: &[u8],
         payload: &[u8],
         qos: u8,
         retain: bool,
@@ -106,12 +106,12 @@ impl<'m> Client<'m> {
         {
             return Err(Error::BadArgument);
         }
-        let alias = self.v5.tx_alias(topic.as_bytes());
+        let alias = self.v5.tx_alias(topic);
         let mut p = crate::codec::Pub {
             topic: if matches!(alias, TxAlias::Use(_)) {
                 b""
             } else {
-                topic.as_bytes()
+                topic
             },
             payload,
             qos,
@@ -123,7 +123,7 @@ impl<'m> Client<'m> {
             raw: props,
         };
         let sent = self.publish_pub(&mut p, now, out)?;
-        self.v5.tx_sent(topic.as_bytes(), alias);
+        self.v5.tx_sent(topic, alias);
         Ok(sent)
     }
 
@@ -173,7 +173,7 @@ impl<'m> Client<'m> {
                     dup,
                     qos,
                     retain,
-                    topic: topic.as_bytes(),
+                    topic,
                     pid,
                     payload,
                 }

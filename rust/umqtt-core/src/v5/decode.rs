@@ -49,7 +49,7 @@ pub enum Incoming<'a> {
         retain: bool,
         /// UTF-8 without U+0000 (checked here); empty when a Topic Alias
         /// names it. The topic-name rules (no wildcard) are the caller's.
-        topic: &'a str,
+        topic: &'a [u8],
         /// 0 for QoS 0.
         pid: u16,
         properties: Properties<'a>,
@@ -317,7 +317,7 @@ mod tests {
         );
         assert_eq!(
             properties.get(id::ASSIGNED_CLIENT_IDENTIFIER),
-            Some(Value::Utf8("id"))
+            Some(Value::Utf8(b"id"))
         );
         assert_eq!(properties.get(id::MAXIMUM_QOS), Some(Value::Byte(1)));
     }
@@ -344,7 +344,7 @@ mod tests {
         else {
             panic!()
         };
-        assert_eq!((qos, topic, pid, payload), (1, "a/b", 7, &b"hi"[..]));
+        assert_eq!((qos, topic, pid, payload), (1, &b"a/b"[..], 7, &b"hi"[..]));
         assert!(properties.is_empty());
         // A zero-length topic with a Topic Alias, QoS 0, retained.
         let bytes = [0x31, 7, 0, 0, 3, 0x23, 0, 9, b'x'];
@@ -359,7 +359,7 @@ mod tests {
             panic!()
         };
         assert!(retain);
-        assert_eq!((topic, payload), ("", &b"x"[..]));
+        assert_eq!((topic, payload), (&b""[..], &b"x"[..]));
         assert_eq!(properties.topic_alias(), Some(9));
         // Without one it is refused.
         refused(&[0x30, 4, 0, 0, 0, b'x']);
@@ -387,7 +387,7 @@ mod tests {
         assert_eq!(a(&[0x50, 3, 0, 5, 0x10]).reason, 0x10);
         assert_eq!(a(&[0x70, 4, 0, 5, 0x92, 0]).reason, 0x92);
         let r = a(&[0x62, 8, 0, 5, 0x00, 4, 0x1f, 0, 1, b'?']);
-        assert_eq!(r.properties.reason_string(), Some("?"));
+        assert_eq!(r.properties.reason_string(), Some(&b"?"[..]));
         assert!(matches!(packet(&[0x62, 2, 0, 1]), Incoming::Pubrel(_)));
     }
 
@@ -416,7 +416,7 @@ mod tests {
         assert_eq!(reason, 0x9c);
         assert_eq!(
             properties.get(id::SERVER_REFERENCE),
-            Some(Value::Utf8("h:1"))
+            Some(Value::Utf8(b"h:1"))
         );
         let Incoming::Auth { reason, properties } =
             packet(&[0xf0, 7, 0x18, 5, 0x15, 0, 2, b'm', b'1'])
@@ -428,7 +428,7 @@ mod tests {
             properties.iter().next(),
             Some(Property {
                 id: id::AUTHENTICATION_METHOD,
-                value: Value::Utf8("m1")
+                value: Value::Utf8(b"m1")
             })
         );
         assert_eq!(packet(&[0xd0, 0]), Incoming::Pingresp);
@@ -472,7 +472,7 @@ mod tests {
     /// property block of `props` and a payload of `payload` bytes.
     fn publish(props: &[Property<'_>], payload: &[u8]) -> Vec<u8> {
         let p = crate::v5::encode::Publish {
-            topic: "a/b",
+            topic: b"a/b",
             payload,
             qos: 1,
             pid: crate::pid::PacketId::new(7),
@@ -571,7 +571,7 @@ mod tests {
             },
             Property {
                 id: id::USER_PROPERTY,
-                value: Value::Pair("k", "v"),
+                value: Value::Pair(b"k", b"v"),
             },
         ];
         let bytes = publish(&props, &[0xaa; 300]);
@@ -596,7 +596,7 @@ mod tests {
         else {
             panic!()
         };
-        assert_eq!((topic, pid, payload), ("a/b", 7, &[][..]));
+        assert_eq!((topic, pid, payload), (&b"a/b"[..], 7, &[][..]));
         assert_eq!(properties.iter().collect::<Vec<_>>(), props);
         for cut in 0..=bytes.len() {
             assert_eq!(
@@ -617,7 +617,7 @@ mod tests {
         let long = "r".repeat(200);
         let props = [Property {
             id: id::RESPONSE_TOPIC,
-            value: Value::Utf8(&long),
+            value: Value::Utf8(long.as_bytes()),
         }];
         let bytes = publish(&props, &[1; 50]);
         let at = 3 + 5 + 2; // the property length
@@ -708,10 +708,10 @@ mod tests {
                     id::SUBSCRIPTION_IDENTIFIER,
                     Value::VarInt(n % 268_435_455 + 1),
                 ),
-                4 => (id::RESPONSE_TOPIC, Value::Utf8(s)),
+                4 => (id::RESPONSE_TOPIC, Value::Utf8(s.as_bytes())),
                 5 => (id::CORRELATION_DATA, Value::Binary(b)),
-                6 => (id::CONTENT_TYPE, Value::Utf8(s)),
-                _ => (id::USER_PROPERTY, Value::Pair(s, s)),
+                6 => (id::CONTENT_TYPE, Value::Utf8(s.as_bytes())),
+                _ => (id::USER_PROPERTY, Value::Pair(s.as_bytes(), s.as_bytes())),
             };
             Property { id, value }
         }
@@ -744,7 +744,7 @@ mod tests {
                     props.push(property(2, pid.into(), "", &[]));
                 }
                 let p = crate::v5::encode::Publish {
-                    topic: &topic,
+                    topic: topic.as_bytes(),
                     payload: &payload,
                     qos,
                     pid: crate::pid::PacketId::new(pid),

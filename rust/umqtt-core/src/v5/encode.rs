@@ -127,7 +127,7 @@ pub fn encode_connect(c: &Connect<'_>, out: &mut [u8]) -> Result<usize, Error> {
 #[derive(Clone, Copy)]
 pub struct Publish<'a> {
     /// Validated by the caller; empty only with a Topic Alias property.
-    pub topic: &'a str,
+    pub topic: &'a [u8],
     pub payload: &'a [u8],
     pub qos: u8,
     /// `Some` for QoS 1 and 2.
@@ -179,7 +179,7 @@ pub fn encode_publish(p: &Publish<'_>, out: &mut [u8]) -> Result<usize, Error> {
     let mut w = Writer::new(room(out, size)?);
     w.u8(first);
     w.varint(rem);
-    w.field(p.topic.as_bytes());
+    w.field(p.topic);
     if let Some(pid) = pid {
         w.u16(pid.get());
     }
@@ -519,7 +519,7 @@ mod tests {
         }];
         let p = Publish {
             raw: &[],
-            topic: "",
+            topic: b"",
             payload: b"x",
             qos: 1,
             pid: Some(pid(10)),
@@ -539,7 +539,7 @@ mod tests {
         assert_eq!(encode_publish(&p, &mut out), Err(Error::InvalidTopic));
         let p = Publish {
             raw: &[],
-            topic: "t",
+            topic: b"t",
             qos: 0,
             pid: None,
             dup: false,
@@ -566,7 +566,7 @@ mod tests {
         assert_eq!(&out[..n], &[0x50, 3, 0, 1, 0x10]);
         let rs = [Property {
             id: id::REASON_STRING,
-            value: Value::Utf8("no"),
+            value: Value::Utf8(b"no"),
         }];
         let n = encode_ack(AckKind::Pubrel, pid(1), 0, &rs, &mut out).unwrap();
         assert_eq!(&out[..n], &[0x62, 9, 0, 1, 0, 5, 0x1f, 0, 2, b'n', b'o']);
@@ -620,7 +620,7 @@ mod tests {
         ];
         let up = [Property {
             id: id::USER_PROPERTY,
-            value: Value::Pair("k", "v"),
+            value: Value::Pair(b"k", b"v"),
         }];
         let mut out = [0u8; 64];
         let n = encode_subscribe(pid(7), &subs, Some(200), &up, &mut out).unwrap();

@@ -116,9 +116,9 @@ pub enum Value<'a> {
     FourByte(u32),
     /// A Variable Byte Integer (at most 268 435 455).
     VarInt(u32),
-    Utf8(&'a str),
+    Utf8(&'a [u8]),
     /// A UTF-8 string pair (User Property): name, value.
-    Pair(&'a str, &'a str),
+    Pair(&'a [u8], &'a [u8]),
     Binary(&'a [u8]),
 }
 
@@ -277,7 +277,7 @@ impl<'a> Reader<'a> {
         let n = self.u16()?;
         self.take(usize::from(n))
     }
-    fn utf8(&mut self) -> Result<&'a str, Error> {
+    fn utf8(&mut self) -> Result<&'a [u8], Error> {
         utf8(self.binary()?)
     }
     fn property(&mut self) -> Result<Property<'a>, Error> {
@@ -299,8 +299,11 @@ impl<'a> Reader<'a> {
 }
 
 /// A UTF-8 Encoded String's bytes (1.5.4): valid UTF-8 without U+0000.
-pub fn utf8(bytes: &[u8]) -> Result<&str, Error> {
-    crate::mqtt_utf8(bytes).ok_or(Error::ProtocolError)
+pub fn utf8(bytes: &[u8]) -> Result<&[u8], Error> {
+    if !crate::mqtt_utf8(bytes) {
+        return Err(Error::ProtocolError);
+    }
+    Ok(bytes)
 }
 
 /// A property block, checked whole: its bytes after the length.
@@ -383,7 +386,7 @@ impl<'a> Properties<'a> {
     }
 
     /// The User Properties (name, value), in order.
-    pub fn user_properties(&self) -> impl Iterator<Item = (&'a str, &'a str)> {
+    pub fn user_properties(&self) -> impl Iterator<Item = (&'a [u8], &'a [u8])> {
         self.iter().filter_map(|p| match p.value {
             Value::Pair(k, v) => Some((k, v)),
             _ => None,
@@ -407,7 +410,7 @@ impl<'a> Properties<'a> {
     }
 
     /// The Reason String of an acknowledgement, DISCONNECT or AUTH.
-    pub fn reason_string(&self) -> Option<&'a str> {
+    pub fn reason_string(&self) -> Option<&'a [u8]> {
         match self.get(id::REASON_STRING) {
             Some(Value::Utf8(s)) => Some(s),
             _ => None,
@@ -482,8 +485,8 @@ pub(crate) fn content_size<'p, 'a: 'p>(
 
 fn has_nul(v: &Value<'_>) -> bool {
     match v {
-        Value::Utf8(s) => crate::has_nul(s.as_bytes()),
-        Value::Pair(k, v) => crate::has_nul(k.as_bytes()) || crate::has_nul(v.as_bytes()),
+        Value::Utf8(s) => crate::has_nul(s),
+        Value::Pair(k, v) => crate::has_nul(k) || crate::has_nul(v),
         _ => false,
     }
 }
@@ -512,10 +515,10 @@ fn write_one(w: &mut Writer<'_>, p: &Property<'_>) {
         Value::TwoByte(v) => w.u16(v),
         Value::FourByte(v) => w.bytes(&v.to_be_bytes()),
         Value::VarInt(v) => w.varint(usize::try_from(v).unwrap_or(usize::MAX)),
-        Value::Utf8(s) => w.field(s.as_bytes()),
+        Value::Utf8(s) => w.field(s),
         Value::Pair(k, v) => {
-            w.field(k.as_bytes());
-            w.field(v.as_bytes());
+            w.field(k);
+            w.field(v);
         }
         Value::Binary(b) => w.field(b),
     }
@@ -615,7 +618,7 @@ mod tests {
                 },
                 Property {
                     id: 0x08,
-                    value: Value::Utf8("r/")
+                    value: Value::Utf8(b"r/")
                 },
                 Property {
                     id: 0x09,
@@ -623,7 +626,7 @@ mod tests {
                 },
                 Property {
                     id: 0x26,
-                    value: Value::Pair("k", "v1")
+                    value: Value::Pair(b"k", b"v1")
                 },
                 Property {
                     id: 0x0b,
@@ -633,7 +636,10 @@ mod tests {
         );
         assert_eq!(p.topic_alias(), Some(5));
         assert_eq!(p.subscription_ids().collect::<Vec<_>>(), [128, 7]);
-        assert_eq!(p.user_properties().collect::<Vec<_>>(), [("k", "v1")]);
+        assert_eq!(
+            p.user_properties().collect::<Vec<_>>(),
+            [(&b"k"[..], &b"v1"[..])]
+        );
         assert_eq!(p.get(id::CONTENT_TYPE), None);
     }
 
@@ -699,7 +705,7 @@ mod tests {
             },
             Property {
                 id: id::USER_PROPERTY,
-                value: Value::Pair("a", "b"),
+                value: Value::Pair(b"a", b"b"),
             },
             Property {
                 id: id::RECEIVE_MAXIMUM,
@@ -735,16 +741,16 @@ mod tests {
         let twice = [
             Property {
                 id: id::REASON_STRING,
-                value: Value::Utf8("x"),
+                value: Value::Utf8(b"x"),
             },
             Property {
                 id: id::REASON_STRING,
-                value: Value::Utf8("y"),
+                value: Value::Utf8(b"y"),
             },
         ];
         let nul = [Property {
             id: id::REASON_STRING,
-            value: Value::Utf8("a\0"),
+            value: Value::Utf8(b"a\0"),
         }];
         let unknown = [Property {
             id: 0x05,
@@ -773,7 +779,7 @@ mod tests {
         let big = "a".repeat(70_000);
         let long = [Property {
             id: id::REASON_STRING,
-            value: Value::Utf8(&big),
+            value: Value::Utf8(big.as_bytes()),
         }];
         assert_eq!(
             encode_block(&long, PacketKind::Puback, &mut out),

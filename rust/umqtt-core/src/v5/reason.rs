@@ -14,7 +14,7 @@ pub fn name(code: u8) -> &'static str {
         0x87, 0x88, 0x89, 0x8a, 0x8b, 0x8c, 0x8d, 0x8e, 0x8f, 0x90, 0x91, 0x92, 0x93, 0x94, 0x95,
         0x96, 0x97, 0x98, 0x99, 0x9a, 0x9b, 0x9c, 0x9d, 0x9e, 0x9f, 0xa0, 0xa1, 0xa2,
     ];
-    const NAMES: &[u8] = b"success\0granted qos 1\0granted qos 2\0disconnect with will message\0\
+    const NAMES: &str = "success\0granted qos 1\0granted qos 2\0disconnect with will message\0\
       no matching subscribers\0no subscription existed\0\
       continue authentication\0re-authenticate\0unspecified error\0\
       malformed packet\0protocol error\0implementation specific error\0\
@@ -34,16 +34,20 @@ pub fn name(code: u8) -> &'static str {
     let Some(i) = CODES.iter().position(|&c| c == code) else {
         return "unknown";
     };
-    let mut names = NAMES;
+    // Cut by byte offsets (the NULs are ASCII, so every cut is on a
+    // character boundary): `str::get` needs no UTF-8 check of its own.
+    let bytes = NAMES.as_bytes();
+    let mut start = 0;
     for _ in 0..i {
-        let end = names.iter().position(|&c| c == 0).unwrap_or(names.len());
-        names = names.get(end + 1..).unwrap_or(&[]);
+        let rest = bytes.get(start..).unwrap_or(&[]);
+        start += rest
+            .iter()
+            .position(|&c| c == 0)
+            .map_or(rest.len(), |e| e + 1);
     }
-    let end = names.iter().position(|&c| c == 0).unwrap_or(names.len());
-    names
-        .get(..end)
-        .and_then(|n| core::str::from_utf8(n).ok())
-        .unwrap_or("unknown")
+    let rest = bytes.get(start..).unwrap_or(&[]);
+    let end = start + rest.iter().position(|&c| c == 0).unwrap_or(rest.len());
+    NAMES.get(start..end).unwrap_or("unknown")
 }
 
 /// May a packet of `kind` carry `code`, whoever sends it (the spec's table
