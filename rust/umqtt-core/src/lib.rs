@@ -243,6 +243,9 @@ mod tests {
     }
 
     proptest! {
+        // Miri (make miri) interprets every case: a few are enough there.
+        #![proptest_config(ProptestConfig { cases: if cfg!(miri) { 4 } else { 256 }, ..ProptestConfig::default() })]
+
         /// Arbitrary bytes, and valid strings with one byte changed.
         #[test]
         fn utf8_ok_agrees_with_from_utf8(b in proptest::collection::vec(any::<u8>(), 0..64)) {
