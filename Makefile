@@ -7,7 +7,7 @@
 #   make cmake-firmware   the module in a cmake-built firmware (the rp2/esp32 glue,
 #                   micropython.cmake): build/cmake-host/firmware
 #   make firmware-minimal   the module with every build switch off (UMQTT_MINIMAL=1):
-#                   build/unix-minimal/micropython (tests_py/build)
+#                   build/unix-minimal/micropython (tests_py/switches)
 #
 # MICROPY_DIR=/path/to/micropython uses that tree; by default Debian's
 # micropython 1.25 source package is fetched into deps/micropython.
@@ -52,7 +52,7 @@ firmware: $(MICROPY_DIR)/py/mpconfig.h $(MICROPY_DIR)/mpy-cross/build/mpy-cross
 
 # The same firmware with every switch of cmodule/umqtt/umqtt_config.h off
 # (UMQTT_MINIMAL=1: no MQTT 5, umqtt.aio, umqtt.simple/robust or chunked
-# delivery) and no umqtt.aio frozen; tests_py/build runs it (and builds it
+# delivery) and no umqtt.aio frozen; tests_py/switches runs it (and builds it
 # through this target when it is stale).
 firmware-minimal: $(MICROPY_DIR)/py/mpconfig.h $(MICROPY_DIR)/mpy-cross/build/mpy-cross
 	$(MAKE) -C $(MICROPY_DIR)/ports/unix -j$(JOBS) $(UNIX_FLAGS) UMQTT_MINIMAL=1 \
@@ -94,7 +94,7 @@ ASAN_ENV := ASAN_OPTIONS=detect_leaks=0:detect_stack_use_after_return=0:abort_on
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 UMQTT_SANITIZER=1
 test-asan: firmware-asan
 	cd $(ROOT) && $(ASAN_ENV) UMQTT_FIRMWARE=$(BUILD_DIR)/unix-asan/micropython \
-		$(PYTHON) -m pytest tests_py --ignore=tests_py/on_target --ignore=tests_py/cmake --ignore=tests_py/build \
+		$(PYTHON) -m pytest tests_py --ignore=tests_py/on_target --ignore=tests_py/cmake --ignore=tests_py/switches \
 		--deselect tests_py/threads/test_debug_firmware.py $(PYTEST_ARGS)
 
 # The soak (tests_py/soak): mixed traffic both ways, churn, cuts and a broker

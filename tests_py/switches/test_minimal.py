@@ -60,7 +60,7 @@ def test_minimal_firmware_leaves_the_switched_features_out(mpy):
 def test_default_firmware_has_every_feature(default_firmware, tmp_path):
     """The same script on the default firmware: every line says present, so the
     script does see each feature where it is built in."""
-    r = h.run_mpy(default_firmware, h.REPO / "tests_py" / "build" / "features.py", timeout=20, cwd=str(tmp_path))
+    r = h.run_mpy(default_firmware, h.REPO / "tests_py" / "switches" / "features.py", timeout=20, cwd=str(tmp_path))
     assert r.returncode == 0, r.describe()
     assert r.stdout.splitlines() == _features(absent=False), r.describe()
 
