@@ -10,7 +10,9 @@
 //!   and the same typed values written into a block;
 //! - [`decode`]: what a v5 client receives ([`decode::Incoming`]);
 //! - [`encode`]: what it sends, size first, into a caller slice;
-//! - [`reason`]: reason codes, which packet may carry which, their names.
+//! - [`reason`]: reason codes, which packet may carry which, their names;
+//! - [`names`]: the properties' names in a properties dict, both ways;
+//! - [`packed`]: both lists of names kept as one NUL-separated string.
 //!
 //! Errors are the crate's: the spec's Malformed Packet and Protocol Error
 //! are both [`Error::ProtocolError`] (the connection is dead either way), a
@@ -25,6 +27,7 @@ pub mod encode;
 pub mod frame;
 pub mod link;
 pub mod names;
+pub mod packed;
 pub mod properties;
 pub mod reason;
 

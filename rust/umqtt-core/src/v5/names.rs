@@ -3,64 +3,61 @@
 //! value: `user_properties` (User Property, repeated) and
 //! `subscription_identifiers` (Subscription Identifier in a PUBLISH).
 
+use super::packed;
 use super::properties::id;
 
-const NAMES: [(u8, &str); 27] = [
-    (id::PAYLOAD_FORMAT_INDICATOR, "payload_format_indicator"),
-    (id::MESSAGE_EXPIRY_INTERVAL, "message_expiry_interval"),
-    (id::CONTENT_TYPE, "content_type"),
-    (id::RESPONSE_TOPIC, "response_topic"),
-    (id::CORRELATION_DATA, "correlation_data"),
-    (id::SUBSCRIPTION_IDENTIFIER, "subscription_identifiers"),
-    (id::SESSION_EXPIRY_INTERVAL, "session_expiry_interval"),
-    (id::ASSIGNED_CLIENT_IDENTIFIER, "assigned_client_identifier"),
-    (id::SERVER_KEEP_ALIVE, "server_keep_alive"),
-    (id::AUTHENTICATION_METHOD, "authentication_method"),
-    (id::AUTHENTICATION_DATA, "authentication_data"),
-    (
-        id::REQUEST_PROBLEM_INFORMATION,
-        "request_problem_information",
-    ),
-    (id::WILL_DELAY_INTERVAL, "will_delay_interval"),
-    (
-        id::REQUEST_RESPONSE_INFORMATION,
-        "request_response_information",
-    ),
-    (id::RESPONSE_INFORMATION, "response_information"),
-    (id::SERVER_REFERENCE, "server_reference"),
-    (id::REASON_STRING, "reason_string"),
-    (id::RECEIVE_MAXIMUM, "receive_maximum"),
-    (id::TOPIC_ALIAS_MAXIMUM, "topic_alias_maximum"),
-    (id::TOPIC_ALIAS, "topic_alias"),
-    (id::MAXIMUM_QOS, "maximum_qos"),
-    (id::RETAIN_AVAILABLE, "retain_available"),
-    (id::USER_PROPERTY, "user_properties"),
-    (id::MAXIMUM_PACKET_SIZE, "maximum_packet_size"),
-    (
-        id::WILDCARD_SUBSCRIPTION_AVAILABLE,
-        "wildcard_subscription_available",
-    ),
-    (
-        id::SUBSCRIPTION_IDENTIFIER_AVAILABLE,
-        "subscription_identifiers_available",
-    ),
-    (
-        id::SHARED_SUBSCRIPTION_AVAILABLE,
-        "shared_subscription_available",
-    ),
+/// The properties with a name, and their names in the same order
+/// ([`packed`](super::packed): far smaller on a device than pairs of a code
+/// and a string slice).
+const IDS: [u8; 27] = [
+    id::PAYLOAD_FORMAT_INDICATOR,
+    id::MESSAGE_EXPIRY_INTERVAL,
+    id::CONTENT_TYPE,
+    id::RESPONSE_TOPIC,
+    id::CORRELATION_DATA,
+    id::SUBSCRIPTION_IDENTIFIER,
+    id::SESSION_EXPIRY_INTERVAL,
+    id::ASSIGNED_CLIENT_IDENTIFIER,
+    id::SERVER_KEEP_ALIVE,
+    id::AUTHENTICATION_METHOD,
+    id::AUTHENTICATION_DATA,
+    id::REQUEST_PROBLEM_INFORMATION,
+    id::WILL_DELAY_INTERVAL,
+    id::REQUEST_RESPONSE_INFORMATION,
+    id::RESPONSE_INFORMATION,
+    id::SERVER_REFERENCE,
+    id::REASON_STRING,
+    id::RECEIVE_MAXIMUM,
+    id::TOPIC_ALIAS_MAXIMUM,
+    id::TOPIC_ALIAS,
+    id::MAXIMUM_QOS,
+    id::RETAIN_AVAILABLE,
+    id::USER_PROPERTY,
+    id::MAXIMUM_PACKET_SIZE,
+    id::WILDCARD_SUBSCRIPTION_AVAILABLE,
+    id::SUBSCRIPTION_IDENTIFIER_AVAILABLE,
+    id::SHARED_SUBSCRIPTION_AVAILABLE,
 ];
+const NAMES: &str = "payload_format_indicator\0message_expiry_interval\0content_type\0response_topic\0\
+    correlation_data\0subscription_identifiers\0session_expiry_interval\0\
+    assigned_client_identifier\0server_keep_alive\0authentication_method\0\
+    authentication_data\0request_problem_information\0will_delay_interval\0\
+    request_response_information\0response_information\0server_reference\0\
+    reason_string\0receive_maximum\0topic_alias_maximum\0topic_alias\0maximum_qos\0\
+    retain_available\0user_properties\0maximum_packet_size\0\
+    wildcard_subscription_available\0subscription_identifiers_available\0\
+    shared_subscription_available\0";
 
 /// The name of property `id` (`None`: unknown).
 pub fn name(id: u8) -> Option<&'static str> {
-    NAMES.iter().find(|(i, _)| *i == id).map(|(_, n)| *n)
+    let index = IDS.iter().position(|&i| i == id)?;
+    packed::nth(NAMES, index)
 }
 
 /// The property a name stands for (`None`: no such name).
 pub fn id(name: &[u8]) -> Option<u8> {
-    NAMES
-        .iter()
-        .find(|(_, n)| n.as_bytes() == name)
-        .map(|(i, _)| *i)
+    let index = packed::index_of(NAMES, name)?;
+    IDS.get(index).copied()
 }
 
 /// Whether the name stands for a list of values (repeated property).
@@ -82,6 +79,7 @@ mod tests {
                 other => panic!("property {i:#x}: {other:?}"),
             }
         }
+        assert_eq!(packed::names(NAMES).count(), IDS.len());
         assert_eq!(id(b"user_properties"), Some(0x26));
         assert_eq!(id(b"no_such"), None);
     }

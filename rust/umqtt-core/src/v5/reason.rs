@@ -1,14 +1,15 @@
 //! MQTT 5 reason codes (2.4): which packet may carry which, and their names
 //! for an exception's text.
 
+use super::packed;
 use super::properties::PacketKind;
 
 /// Short lower-case name of a reason code ("not authorized" for 0x87).
 /// 0x00 is "success" whatever the packet (the spec also calls it "normal
 /// disconnection" and "granted QoS 0"); an unassigned code is "unknown".
 pub fn name(code: u8) -> &'static str {
-    // The codes with a name, and their names in the same order, each ended
-    // by a NUL: far smaller on a device than a match of string slices.
+    // The codes with a name, and their names in the same order
+    // ([`packed`]): far smaller on a device than a match of string slices.
     const CODES: [u8; 43] = [
         0x00, 0x01, 0x02, 0x04, 0x10, 0x11, 0x18, 0x19, 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86,
         0x87, 0x88, 0x89, 0x8a, 0x8b, 0x8c, 0x8d, 0x8e, 0x8f, 0x90, 0x91, 0x92, 0x93, 0x94, 0x95,
@@ -31,23 +32,11 @@ pub fn name(code: u8) -> &'static str {
       connection rate exceeded\0maximum connect time\0\
       subscription identifiers not supported\0\
       wildcard subscriptions not supported\0";
-    let Some(i) = CODES.iter().position(|&c| c == code) else {
-        return "unknown";
-    };
-    // Cut by byte offsets (the NULs are ASCII, so every cut is on a
-    // character boundary): `str::get` needs no UTF-8 check of its own.
-    let bytes = NAMES.as_bytes();
-    let mut start = 0;
-    for _ in 0..i {
-        let rest = bytes.get(start..).unwrap_or(&[]);
-        start += rest
-            .iter()
-            .position(|&c| c == 0)
-            .map_or(rest.len(), |e| e + 1);
-    }
-    let rest = bytes.get(start..).unwrap_or(&[]);
-    let end = start + rest.iter().position(|&c| c == 0).unwrap_or(rest.len());
-    NAMES.get(start..end).unwrap_or("unknown")
+    CODES
+        .iter()
+        .position(|&c| c == code)
+        .and_then(|i| packed::nth(NAMES, i))
+        .unwrap_or("unknown")
 }
 
 /// May a packet of `kind` carry `code`, whoever sends it (the spec's table
