@@ -38,7 +38,8 @@ const IDS: [u8; 27] = [
     id::SUBSCRIPTION_IDENTIFIER_AVAILABLE,
     id::SHARED_SUBSCRIPTION_AVAILABLE,
 ];
-const NAMES: &str = "payload_format_indicator\0message_expiry_interval\0content_type\0response_topic\0\
+const NAMES: &str =
+    "payload_format_indicator\0message_expiry_interval\0content_type\0response_topic\0\
     correlation_data\0subscription_identifiers\0session_expiry_interval\0\
     assigned_client_identifier\0server_keep_alive\0authentication_method\0\
     authentication_data\0request_problem_information\0will_delay_interval\0\
