@@ -150,25 +150,39 @@ pub(crate) fn parse_by(
     check_length: impl Fn(u8, usize) -> Result<(), Error>,
     check_body: impl Fn(&Framed, &[u8]) -> Result<(), Error>,
 ) -> Result<Frame, Error> {
-    let Some(&header) = buf.first() else {
-        return Ok(Frame::NeedMore(2));
-    };
-    check_type(header)?;
-    let (remaining, header_len) = match read_length(buf)? {
-        Ok(v) => v,
+    let f = match fixed_header(buf, check_type, check_length)? {
+        Ok(f) => f,
         Err(need) => return Ok(Frame::NeedMore(need)),
-    };
-    check_length(header, remaining)?;
-    let f = Framed {
-        header,
-        header_len,
-        remaining,
     };
     let Some(packet) = buf.get(..f.total()) else {
         return Ok(Frame::NeedMore(f.total()));
     };
-    check_body(&f, packet.get(header_len..).unwrap_or(&[]))?;
+    check_body(&f, packet.get(f.header_len..).unwrap_or(&[]))?;
     Ok(Frame::Packet(f))
+}
+
+/// The first framing steps, shared by [`parse_by`] and the `parse_head` of
+/// each version: the fixed header, its type checked alone, then with its
+/// remaining length. `Ok(Err(need))` while the length bytes are incomplete.
+pub(crate) fn fixed_header(
+    buf: &[u8],
+    check_type: impl Fn(u8) -> Result<(), Error>,
+    check_length: impl Fn(u8, usize) -> Result<(), Error>,
+) -> Result<Result<Framed, usize>, Error> {
+    let Some(&header) = buf.first() else {
+        return Ok(Err(2));
+    };
+    check_type(header)?;
+    let (remaining, header_len) = match read_length(buf)? {
+        Ok(v) => v,
+        Err(need) => return Ok(Err(need)),
+    };
+    check_length(header, remaining)?;
+    Ok(Ok(Framed {
+        header,
+        header_len,
+        remaining,
+    }))
 }
 
 /// Result of [`parse_head`].
@@ -189,20 +203,13 @@ pub enum Head {
 /// a buffer the size of the packet. The same rules as [`parse`] apply to
 /// what the head holds; the payload is opaque bytes to MQTT 3.1.1.
 pub fn parse_head(buf: &[u8]) -> Result<Head, Error> {
-    let Some(&header) = buf.first() else {
-        return Ok(Head::NeedMore(2));
-    };
-    check_fixed_type(header)?;
-    let (remaining, header_len) = match read_length(buf)? {
-        Ok(v) => v,
+    let framed = match fixed_header(buf, check_fixed_type, check_fixed)? {
+        Ok(f) => f,
         Err(need) => return Ok(Head::NeedMore(need)),
     };
-    check_fixed(header, remaining)?;
-    let framed = Framed {
-        header,
-        header_len,
-        remaining,
-    };
+    let Framed {
+        header, header_len, ..
+    } = framed;
     if framed.packet_type() != ty::PUBLISH || buf.len() >= framed.total() {
         return Ok(Head::Whole);
     }

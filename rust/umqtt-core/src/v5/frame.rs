@@ -13,8 +13,6 @@
 //! protocol errors. What lies inside a length (the property blocks) is the
 //! decoder's to check.
 
-use core::cell::Cell;
-
 use crate::frame::{ty, Frame, Framed, Head};
 use crate::{Error, MAX_REMAINING_LENGTH};
 
@@ -98,28 +96,12 @@ pub fn parse(buf: &[u8]) -> Result<Frame, Error> {
 /// overruns the packet is a protocol error before the payload arrives. What
 /// the property block holds is the decoder's to check.
 pub fn parse_head(buf: &[u8]) -> Result<Head, Error> {
-    // The same framing steps as parse; the remaining length is kept when
-    // it is known, to tell "the length bytes are cut" from "the packet is".
-    let remaining = Cell::new(None);
-    let check = |header: u8, r: usize| {
-        check_length(header, r)?;
-        remaining.set(Some(r));
-        Ok(())
+    let framed = match crate::frame::fixed_header(buf, check_type, check_length)? {
+        Ok(f) => f,
+        Err(need) => return Ok(Head::NeedMore(need)),
     };
-    let total = match crate::frame::parse_by(buf, check_type, check, check_body)? {
-        Frame::Packet(_) => return Ok(Head::Whole),
-        Frame::NeedMore(n) => n,
-    };
-    let (Some(remaining), Some(&header)) = (remaining.get(), buf.first()) else {
-        return Ok(Head::NeedMore(total));
-    };
-    // parse_by asked for the whole packet: total = header_len + remaining.
-    let framed = Framed {
-        header,
-        header_len: total.saturating_sub(remaining),
-        remaining,
-    };
-    if framed.packet_type() != ty::PUBLISH {
+    let (header, total) = (framed.header, framed.total());
+    if framed.packet_type() != ty::PUBLISH || buf.len() >= total {
         return Ok(Head::Whole);
     }
     let at = framed.header_len;
