@@ -647,11 +647,7 @@ fn decode_body(header: u8, body: &[u8]) -> Result<Incoming<'_>, Error> {
             _ => return Err(Error::ProtocolError),
         },
         frame::ty::PUBLISH => return decode_publish(header, body),
-        frame::ty::PUBACK => Incoming::Puback(pid_at(body, 0)?),
-        frame::ty::PUBREC => Incoming::Pubrec(pid_at(body, 0)?),
-        frame::ty::PUBREL => Incoming::Pubrel(pid_at(body, 0)?),
-        frame::ty::PUBCOMP => Incoming::Pubcomp(pid_at(body, 0)?),
-        frame::ty::UNSUBACK => Incoming::Unsuback(pid_at(body, 0)?),
+        frame::ty::PUBACK..=frame::ty::PUBCOMP | frame::ty::UNSUBACK => decode_ack(header, body)?,
         frame::ty::SUBACK => {
             let codes = body.get(2..).unwrap_or(&[]);
             let valid = |c: &u8| matches!(c, 0 | 1 | 2 | 0x80);
@@ -667,6 +663,19 @@ fn decode_body(header: u8, body: &[u8]) -> Result<Incoming<'_>, Error> {
         _ => return Err(Error::ProtocolError),
     };
     Ok(packet)
+}
+
+/// PUBACK, PUBREC, PUBREL, PUBCOMP and UNSUBACK: a packet id alone, read
+/// once for the five (framing proved the length).
+fn decode_ack(header: u8, body: &[u8]) -> Result<Incoming<'_>, Error> {
+    let pid = pid_at(body, 0)?;
+    Ok(match header >> 4 {
+        frame::ty::PUBACK => Incoming::Puback(pid),
+        frame::ty::PUBREC => Incoming::Pubrec(pid),
+        frame::ty::PUBREL => Incoming::Pubrel(pid),
+        frame::ty::PUBCOMP => Incoming::Pubcomp(pid),
+        _ => Incoming::Unsuback(pid),
+    })
 }
 
 fn decode_publish(header: u8, body: &[u8]) -> Result<Incoming<'_>, Error> {
