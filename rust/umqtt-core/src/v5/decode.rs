@@ -196,6 +196,24 @@ fn ack(body: &[u8], kind: PacketKind) -> Result<Ack<'_>, Error> {
     })
 }
 
+/// PUBACK, PUBREC, PUBREL and PUBCOMP: one decoder for the four, which
+/// differ only in the reason codes they may carry.
+fn decode_ack(header: u8, body: &[u8]) -> Result<Incoming<'_>, Error> {
+    let kind = match header >> 4 {
+        ty::PUBACK => PacketKind::Puback,
+        ty::PUBREC => PacketKind::Pubrec,
+        ty::PUBREL => PacketKind::Pubrel,
+        _ => PacketKind::Pubcomp,
+    };
+    let a = ack(body, kind)?;
+    Ok(match kind {
+        PacketKind::Puback => Incoming::Puback(a),
+        PacketKind::Pubrec => Incoming::Pubrec(a),
+        PacketKind::Pubrel => Incoming::Pubrel(a),
+        _ => Incoming::Pubcomp(a),
+    })
+}
+
 fn suback(body: &[u8], kind: PacketKind) -> Result<SubAck<'_>, Error> {
     let (pid, rest) = pid(body)?;
     let (properties, reasons) = block(rest, kind)?;
@@ -226,10 +244,7 @@ fn decode_body(header: u8, body: &[u8]) -> Result<Incoming<'_>, Error> {
             }
         }
         ty::PUBLISH => decode_publish(header, body)?,
-        ty::PUBACK => Incoming::Puback(ack(body, PacketKind::Puback)?),
-        ty::PUBREC => Incoming::Pubrec(ack(body, PacketKind::Pubrec)?),
-        ty::PUBREL => Incoming::Pubrel(ack(body, PacketKind::Pubrel)?),
-        ty::PUBCOMP => Incoming::Pubcomp(ack(body, PacketKind::Pubcomp)?),
+        ty::PUBACK..=ty::PUBCOMP => decode_ack(header, body)?,
         ty::SUBACK => Incoming::Suback(suback(body, PacketKind::Suback)?),
         ty::UNSUBACK => Incoming::Unsuback(suback(body, PacketKind::Unsuback)?),
         ty::PINGRESP => Incoming::Pingresp,
