@@ -234,6 +234,41 @@ struct Extra<'a> {
     props: &'a [u8],
 }
 
+/// A decoded packet, as the handling takes it (from either version).
+enum Step<'a> {
+    NeedMore(usize),
+    Packet {
+        consumed: usize,
+        packet: Incoming<'a>,
+        extra: Extra<'a>,
+        /// Payload bytes that follow a PUBLISH's head on the stream.
+        body_len: usize,
+    },
+}
+
+/// Decodes the 3.1.1 (or 3.1) packet at the start of `buf`; with `head`, a
+/// PUBLISH whose payload is not all there from its head.
+fn decode_v3(buf: &[u8], head: bool) -> Result<Step<'_>, Error> {
+    let (consumed, packet, body_len) = match head.then(|| codec::decode_head(buf)).transpose()? {
+        Some(DecodedHead::NeedMore(n)) => return Ok(Step::NeedMore(n)),
+        Some(DecodedHead::Publish {
+            consumed,
+            packet,
+            body_len,
+        }) => (consumed, packet, body_len),
+        Some(DecodedHead::Whole) | None => match codec::decode(buf)? {
+            Decoded::NeedMore(n) => return Ok(Step::NeedMore(n)),
+            Decoded::Packet { consumed, packet } => (consumed, packet, 0),
+        },
+    };
+    Ok(Step::Packet {
+        consumed,
+        packet,
+        extra: Extra::default(),
+        body_len,
+    })
+}
+
 /// A SUBSCRIBE's options: the MQTT 5 options byte (QoS in the low two
 /// bits; No Local, Retain As Published and Retain Handling above them) and
 /// a Subscription Identifier (0: none). 3.1.1 takes the QoS alone.
@@ -783,35 +818,27 @@ impl<'m> Client<'m> {
         now: u32,
         head: bool,
     ) -> Result<(Rx<'a>, usize), Error> {
+        // Both versions decode into the same step, so that one call handles
+        // it (the firmware carries one copy of the handling, inlined).
         #[cfg(feature = "mqtt5")]
-        if self.level == 5 {
-            return match self.decode_v5(buf, head)? {
-                v5::Step::NeedMore(n) => Ok((Rx::NeedMore(n), 0)),
-                v5::Step::Packet {
-                    consumed,
-                    packet,
-                    extra,
-                    body_len,
-                } => self
-                    .handle_packet_decoded(consumed, packet, extra, now)
-                    .map(|rx| (rx, body_len)),
-            };
+        let step = if self.level == 5 {
+            self.decode_v5(buf, head)?
+        } else {
+            decode_v3(buf, head)?
+        };
+        #[cfg(not(feature = "mqtt5"))]
+        let step = decode_v3(buf, head)?;
+        match step {
+            Step::NeedMore(n) => Ok((Rx::NeedMore(n), 0)),
+            Step::Packet {
+                consumed,
+                packet,
+                extra,
+                body_len,
+            } => self
+                .handle_packet_decoded(consumed, packet, extra, now)
+                .map(|rx| (rx, body_len)),
         }
-        let (consumed, packet, body_len) =
-            match head.then(|| codec::decode_head(buf)).transpose()? {
-                Some(DecodedHead::NeedMore(n)) => return Ok((Rx::NeedMore(n), 0)),
-                Some(DecodedHead::Publish {
-                    consumed,
-                    packet,
-                    body_len,
-                }) => (consumed, packet, body_len),
-                Some(DecodedHead::Whole) | None => match codec::decode(buf)? {
-                    Decoded::NeedMore(n) => return Ok((Rx::NeedMore(n), 0)),
-                    Decoded::Packet { consumed, packet } => (consumed, packet, 0),
-                },
-            };
-        self.handle_packet_decoded(consumed, packet, Extra::default(), now)
-            .map(|rx| (rx, body_len))
     }
 
     fn handle_packet_decoded<'a>(

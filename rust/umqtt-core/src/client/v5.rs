@@ -4,23 +4,12 @@
 //! the packets the 3.1.1 state machine already handles, plus what 5 adds
 //! (reason codes, properties, aliases, DISCONNECT from the broker).
 
-use super::{Client, Extra};
+use super::{Client, Extra, Step};
 use crate::codec::{ConnectFields, Incoming};
 use crate::v5::decode::{self, Incoming as In5};
 use crate::v5::link::TxAlias;
 use crate::v5::properties::{id, PacketKind, Properties, Value};
 use crate::{Error, Sent};
-
-/// A decoded MQTT 5 packet, as the 3.1.1 handling takes it.
-pub(super) enum Step<'a> {
-    NeedMore(usize),
-    Packet {
-        consumed: usize,
-        packet: Incoming<'a>,
-        extra: Extra<'a>,
-        body_len: usize,
-    },
-}
 
 fn ack(a: decode::Ack<'_>) -> (u16, Extra<'_>) {
     (
