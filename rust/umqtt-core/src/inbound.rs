@@ -79,7 +79,12 @@ impl<'m> Inbound<'m> {
                     *b &= !mask;
                 }
             }
-            None => self.table.retain(|&p| p != pid),
+            // Recorded once at most (`insert`), in no order that matters.
+            None => {
+                if let Some(i) = self.table.iter().position(|&p| p == pid) {
+                    self.table.swap_remove(i);
+                }
+            }
         }
     }
 
