@@ -528,12 +528,7 @@ unsafe fn receive(
         props_len: 0,
         alias: 0,
     };
-    let handled = if head {
-        d.handle_rx_head(b, now_ms)
-    } else {
-        d.handle_rx(b, now_ms).map(|r| (r, 0))
-    };
-    match handled {
+    match d.receive(b, now_ms, head) {
         Ok((r, body_len)) => {
             rx.body_len = body_len;
             fill_rx(rx, r);
