@@ -49,7 +49,8 @@ impl<'m> Inbound<'m> {
                 let (byte, mask) = bit(pid);
                 map.get(byte).is_some_and(|b| b & mask != 0)
             }
-            None => self.table.contains(&pid),
+            // A plain loop: `contains` on integers unrolls in blocks of 32.
+            None => self.table.iter().any(|&p| p == pid),
         }
     }
 
