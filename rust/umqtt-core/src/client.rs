@@ -433,11 +433,21 @@ impl<'m> Client<'m> {
             user: o.user,
             password: o.password,
         };
-        let n = match o.protocol_level {
-            #[cfg(feature = "mqtt5")]
-            5 => self.encode_connect_v5(&fields, o, out)?,
-            _ => codec::encode_connect(&fields, out)?,
+        // One call of the CONNECT encoder for every level (inlined once).
+        #[cfg(feature = "mqtt5")]
+        let n = {
+            let v5 = match o.protocol_level {
+                5 => Some(Self::connect_props_v5(o)?),
+                _ => None,
+            };
+            let n = codec::connect_with(&fields, v5.as_ref().map(|(p, _)| p), out)?;
+            if let Some((_, props)) = &v5 {
+                self.v5.on_connect(props)?;
+            }
+            n
         };
+        #[cfg(not(feature = "mqtt5"))]
+        let n = codec::encode_connect(&fields, out)?;
         self.level = o.protocol_level;
         self.session.set_peer_max(u16::MAX);
         self.session.drop_ops();

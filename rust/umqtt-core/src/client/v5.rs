@@ -5,7 +5,7 @@
 //! (reason codes, properties, aliases, DISCONNECT from the broker).
 
 use super::{Client, Extra, Step};
-use crate::codec::{ConnectFields, Incoming};
+use crate::codec::Incoming;
 use crate::v5::decode::{self, Incoming as In5};
 use crate::v5::link::TxAlias;
 use crate::v5::properties::{id, PacketKind, Properties, Value};
@@ -22,12 +22,12 @@ fn ack(a: decode::Ack<'_>) -> (u16, Extra<'_>) {
 }
 
 impl<'m> Client<'m> {
-    pub(super) fn encode_connect_v5(
-        &mut self,
-        f: &ConnectFields<'_>,
-        o: &super::ConnectOptions<'_>,
-        out: &mut [u8],
-    ) -> Result<usize, Error> {
+    /// The property blocks of an MQTT 5 CONNECT, and its connect
+    /// properties checked (for [`crate::v5::link::Link5::on_connect`] once
+    /// it is encoded).
+    pub(super) fn connect_props_v5<'a>(
+        o: &super::ConnectOptions<'a>,
+    ) -> Result<(crate::codec::ConnectProps<'a>, Properties<'a>), Error> {
         let props = Properties::check_content(o.props, PacketKind::Connect)?;
         // A 3.1.1 script switched to 5 keeps its session as before.
         let keep = !o.clean_session && props.get(id::SESSION_EXPIRY_INTERVAL).is_none();
@@ -36,9 +36,7 @@ impl<'m> Client<'m> {
             raw: o.props,
             will_raw: o.will_props,
         };
-        let n = crate::codec::connect_with(f, Some(&v5), out)?;
-        self.v5.on_connect(&props)?;
-        Ok(n)
+        Ok((v5, props))
     }
 
     /// The accepted CONNACK's properties: the broker's limits for this
