@@ -43,6 +43,7 @@ impl<'m> Inbound<'m> {
     }
 
     /// Whether `pid` is recorded.
+    #[allow(clippy::manual_contains)] // smaller on Cortex-M: see below
     pub fn contains(&self, pid: u16) -> bool {
         match &self.map {
             Some(map) => {
