@@ -494,13 +494,6 @@ impl<'m> Client<'m> {
         check_out_qos(qos)?;
         let t = topic::topic_name(topic_name)?;
         self.require_connected()?;
-        #[cfg(feature = "mqtt5")]
-        if self.level == 5 {
-            return self.publish_v5(t, payload, qos, retain, props, now, out);
-        }
-        if !props.is_empty() {
-            return Err(Error::BadArgument);
-        }
         let mut p = codec::Pub {
             topic: t,
             payload,
@@ -512,7 +505,22 @@ impl<'m> Client<'m> {
             alias: 0,
             raw: &[],
         };
-        self.publish_pub(&mut p, now, out)
+        // MQTT 5 adds its properties and alias; then one `publish_pub` call
+        // for every level (inlined once).
+        #[cfg(feature = "mqtt5")]
+        let alias = match self.level {
+            5 => Some(self.publish_v5(&mut p, props)?),
+            _ => None,
+        };
+        if !props.is_empty() && !p.v5 {
+            return Err(Error::BadArgument);
+        }
+        let sent = self.publish_pub(&mut p, now, out)?;
+        #[cfg(feature = "mqtt5")]
+        if let Some(a) = alias {
+            self.v5.tx_sent(t, a);
+        }
+        Ok(sent)
     }
 
     /// Sizes `p` (its `pid` set by the session for QoS 1/2), checks it

@@ -9,7 +9,7 @@ use crate::codec::Incoming;
 use crate::v5::decode::{self, Incoming as In5};
 use crate::v5::link::TxAlias;
 use crate::v5::properties::{id, PacketKind, Properties, Value};
-use crate::{Error, Sent};
+use crate::Error;
 
 fn ack(a: decode::Ack<'_>) -> (u16, Extra<'_>) {
     (
@@ -74,17 +74,15 @@ impl<'m> Client<'m> {
         })
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn publish_v5(
-        &mut self,
-        topic: &[u8],
-        payload: &[u8],
-        qos: u8,
-        retain: bool,
-        props: &[u8],
-        now: u32,
-        out: &mut [u8],
-    ) -> Result<Sent, Error> {
+    /// Makes `p` (the PUBLISH of `p.topic`) an MQTT 5 one: its properties
+    /// `props` checked, its topic's alias chosen (the topic left out when
+    /// the alias stands for it). Returns the alias, for
+    /// [`crate::v5::link::Link5::tx_sent`] once it is sent.
+    pub(super) fn publish_v5<'a>(
+        &self,
+        p: &mut crate::codec::Pub<'a>,
+        props: &'a [u8],
+    ) -> Result<TxAlias, Error> {
         let checked = Properties::check_content(props, PacketKind::Publish)?;
         // The core chooses aliases; a Subscription Identifier is the broker's.
         if checked
@@ -93,25 +91,14 @@ impl<'m> Client<'m> {
         {
             return Err(Error::BadArgument);
         }
-        let alias = self.v5.tx_alias(topic);
-        let mut p = crate::codec::Pub {
-            topic: if matches!(alias, TxAlias::Use(_)) {
-                b""
-            } else {
-                topic
-            },
-            payload,
-            qos,
-            pid: None,
-            retain,
-            dup: false,
-            v5: true,
-            alias: alias.number().unwrap_or(0),
-            raw: props,
-        };
-        let sent = self.publish_pub(&mut p, now, out)?;
-        self.v5.tx_sent(topic, alias);
-        Ok(sent)
+        let alias = self.v5.tx_alias(p.topic);
+        if matches!(alias, TxAlias::Use(_)) {
+            p.topic = b"";
+        }
+        p.v5 = true;
+        p.alias = alias.number().unwrap_or(0);
+        p.raw = props;
+        Ok(alias)
     }
 
     /// Decodes the MQTT 5 packet at the start of `buf` into what the 3.1.1
