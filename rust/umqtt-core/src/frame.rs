@@ -87,20 +87,17 @@ fn read_length(buf: &[u8]) -> Result<Result<(usize, usize), usize>, Error> {
     Err(Error::ProtocolError)
 }
 
-/// Checks the fixed header alone (type, flags, remaining length).
+/// Checks the remaining length of a fixed header whose type and flags
+/// [`check_fixed_type`] passed (`fixed_header` calls it first).
 fn check_fixed(header: u8, remaining: usize) -> Result<(), Error> {
-    let flags = header & 0x0f;
     let ok = match header >> 4 {
-        ty::CONNACK | ty::PUBACK | ty::PUBREC | ty::PUBCOMP | ty::UNSUBACK => {
-            flags == 0 && remaining == 2
+        ty::CONNACK | ty::PUBACK | ty::PUBREC | ty::PUBREL | ty::PUBCOMP | ty::UNSUBACK => {
+            remaining == 2
         }
-        ty::PUBREL => flags == 0x02 && remaining == 2,
-        ty::PINGRESP => flags == 0 && remaining == 0,
-        ty::SUBACK => flags == 0 && remaining >= 3,
-        ty::PUBLISH => {
-            let qos = (flags >> 1) & 0x03;
-            qos != 3 && remaining >= if qos == 0 { 2 } else { 4 }
-        }
+        ty::PINGRESP => remaining == 0,
+        ty::SUBACK => remaining >= 3,
+        // topic length (+ packet id)
+        ty::PUBLISH => remaining >= if header & 0x06 == 0 { 2 } else { 4 },
         // CONNECT, SUBSCRIBE, UNSUBSCRIBE, PINGREQ, DISCONNECT go to a server;
         // 0 and 15 are reserved.
         _ => false,
@@ -231,7 +228,7 @@ pub fn parse_head(buf: &[u8]) -> Result<Head, Error> {
     Ok(Head::Publish { framed, head_len })
 }
 
-/// The type/flag part of [`check_fixed`], usable before the length is known.
+/// Checks the type and flags alone, usable before the length is known.
 fn check_fixed_type(header: u8) -> Result<(), Error> {
     let flags = header & 0x0f;
     let ok = match header >> 4 {
