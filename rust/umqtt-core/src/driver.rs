@@ -1075,11 +1075,7 @@ impl<'m> Driver<'m> {
         self.client.session_mut().mark_all_for_resend();
         self.resend_left = true;
         self.restoring = true;
-        if session_present {
-            self.subs.mark_pending_for_restore();
-        } else {
-            self.subs.mark_all_for_restore();
-        }
+        self.subs.mark_for_restore(session_present);
         self.push(Event::Connected { session_present });
         let st = &mut self.counters.stats;
         st.connects = st.connects.wrapping_add(1);
