@@ -345,11 +345,7 @@ unsafe fn filter_op(
     }) else {
         return UmqttStatus::BadArgument;
     };
-    let r = match sub {
-        Some(opts) => d.subscribe_with(f, opts, slot_arg(slot), now_ms, o),
-        None => d.unsubscribe(f, slot_arg(slot), now_ms, o),
-    };
-    finish_op(r, op)
+    finish_op(d.filter_op(f, sub, slot_arg(slot), now_ms, o), op)
 }
 
 /// A subscribe given up on (its deadline passed): the ticket and the subscription slot are forgotten.
