@@ -619,7 +619,12 @@ impl<'m> Driver<'m> {
     /// [`Driver::handle_rx_head`] when `head`, else [`Driver::handle_rx`]
     /// (its second value then 0): for a caller that offers both through one
     /// call, as the C API does.
-    pub fn receive<'a>(&mut self, buf: &'a [u8], now: u32, head: bool) -> Result<(Rx<'a>, usize), Error> {
+    pub fn receive<'a>(
+        &mut self,
+        buf: &'a [u8],
+        now: u32,
+        head: bool,
+    ) -> Result<(Rx<'a>, usize), Error> {
         self.pending = None;
         if !matches!(self.link, Link::Up | Link::Connecting { .. }) || self.send_connect {
             return Ok((Rx::Idle, 0));
