@@ -15,7 +15,7 @@
 //! into a slice the caller lends; a short slice gives
 //! [`Error::BufferTooSmall`] with the exact size and changes nothing.
 
-use crate::codec::{self, ConnectFields, Decoded, DecodedHead, Incoming, WillFields};
+use crate::codec::{self, ConnectFields, Decoded, Incoming, WillFields};
 use crate::keepalive::{Due, KeepAlive};
 use crate::session::{Added, OpKind, ResendItem, Session, TicketResult};
 use crate::{topic, Error, ACK_MAX};
@@ -249,23 +249,14 @@ enum Step<'a> {
 /// Decodes the 3.1.1 (or 3.1) packet at the start of `buf`; with `head`, a
 /// PUBLISH whose payload is not all there from its head.
 fn decode_v3(buf: &[u8], head: bool) -> Result<Step<'_>, Error> {
-    let (consumed, packet, body_len) = match head.then(|| codec::decode_head(buf)).transpose()? {
-        Some(DecodedHead::NeedMore(n)) => return Ok(Step::NeedMore(n)),
-        Some(DecodedHead::Publish {
+    Ok(match codec::decode_packet(buf, head)? {
+        (Decoded::NeedMore(n), _) => Step::NeedMore(n),
+        (Decoded::Packet { consumed, packet }, body_len) => Step::Packet {
             consumed,
             packet,
+            extra: Extra::default(),
             body_len,
-        }) => (consumed, packet, body_len),
-        Some(DecodedHead::Whole) | None => match codec::decode(buf)? {
-            Decoded::NeedMore(n) => return Ok(Step::NeedMore(n)),
-            Decoded::Packet { consumed, packet } => (consumed, packet, 0),
         },
-    };
-    Ok(Step::Packet {
-        consumed,
-        packet,
-        extra: Extra::default(),
-        body_len,
     })
 }
 

@@ -147,10 +147,18 @@ pub(crate) fn parse_by(
     check_length: impl Fn(u8, usize) -> Result<(), Error>,
     check_body: impl Fn(&Framed, &[u8]) -> Result<(), Error>,
 ) -> Result<Frame, Error> {
-    let f = match fixed_header(buf, check_type, check_length)? {
-        Ok(f) => f,
-        Err(need) => return Ok(Frame::NeedMore(need)),
-    };
+    match fixed_header(buf, check_type, check_length)? {
+        Ok(f) => whole(buf, f, check_body),
+        Err(need) => Ok(Frame::NeedMore(need)),
+    }
+}
+
+/// The last framing step: the packet whole in `buf`, and what needs its body.
+fn whole(
+    buf: &[u8],
+    f: Framed,
+    check_body: impl Fn(&Framed, &[u8]) -> Result<(), Error>,
+) -> Result<Frame, Error> {
     let Some(packet) = buf.get(..f.total()) else {
         return Ok(Frame::NeedMore(f.total()));
     };
@@ -204,28 +212,65 @@ pub fn parse_head(buf: &[u8]) -> Result<Head, Error> {
         Ok(f) => f,
         Err(need) => return Ok(Head::NeedMore(need)),
     };
-    let Framed {
-        header, header_len, ..
-    } = framed;
     if framed.packet_type() != ty::PUBLISH || buf.len() >= framed.total() {
         return Ok(Head::Whole);
     }
-    let body = buf.get(header_len..).unwrap_or(&[]);
+    Ok(match publish_head(buf, &framed)? {
+        Ok(head_len) => Head::Publish { framed, head_len },
+        Err(need) => Head::NeedMore(need),
+    })
+}
+
+/// The head of the PUBLISH `f` (fixed header, topic, packet id), which is
+/// not whole in `buf`: its length, or `Err(need)` while it is incomplete.
+fn publish_head(buf: &[u8], f: &Framed) -> Result<Result<usize, usize>, Error> {
+    let body = buf.get(f.header_len..).unwrap_or(&[]);
     let (Some(&hi), Some(&lo)) = (body.first(), body.get(1)) else {
-        return Ok(Head::NeedMore(header_len.saturating_add(2)));
+        return Ok(Err(f.header_len.saturating_add(2)));
     };
-    let pid_len = if header & 0x06 == 0 { 0 } else { 2 };
-    let head_len = header_len
+    let pid_len = if f.header & 0x06 == 0 { 0 } else { 2 };
+    let head_len = f
+        .header_len
         .saturating_add(2)
         .saturating_add(usize::from(u16::from_be_bytes([hi, lo])))
         .saturating_add(pid_len);
-    if head_len > framed.total() {
+    if head_len > f.total() {
         return Err(Error::ProtocolError); // as check_body: the topic overruns the packet
     }
     if buf.len() < head_len {
-        return Ok(Head::NeedMore(head_len));
+        return Ok(Err(head_len));
     }
-    Ok(Head::Publish { framed, head_len })
+    Ok(Ok(head_len))
+}
+
+/// What [`parse_packet`] found at the start of the buffer.
+pub(crate) enum Found {
+    /// As [`Frame::NeedMore`] or [`Head::NeedMore`].
+    NeedMore(usize),
+    /// As [`Frame::Packet`].
+    Packet(Framed),
+    /// As [`Head::Publish`].
+    Head { framed: Framed, head_len: usize },
+}
+
+/// [`parse`], or with `head` [`parse_head`] for a PUBLISH whose payload is
+/// not all in `buf`: the client's one framing, which reads the fixed header
+/// once for both.
+pub(crate) fn parse_packet(buf: &[u8], head: bool) -> Result<Found, Error> {
+    let f = match fixed_header(buf, check_fixed_type, check_fixed)? {
+        Ok(f) => f,
+        Err(need) => return Ok(Found::NeedMore(need)),
+    };
+    if head && f.packet_type() == ty::PUBLISH && buf.len() < f.total() {
+        return Ok(match publish_head(buf, &f)? {
+            Ok(head_len) => Found::Head { framed: f, head_len },
+            Err(need) => Found::NeedMore(need),
+        });
+    }
+    Ok(match whole(buf, f, check_body)? {
+        Frame::NeedMore(n) => Found::NeedMore(n),
+        Frame::Packet(f) => Found::Packet(f),
+    })
 }
 
 /// Checks the type and flags alone, usable before the length is known.
