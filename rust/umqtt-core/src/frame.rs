@@ -257,13 +257,36 @@ pub(crate) enum Found {
 /// not all in `buf`: the client's one framing, which reads the fixed header
 /// once for both.
 pub(crate) fn parse_packet(buf: &[u8], head: bool) -> Result<Found, Error> {
-    let f = match fixed_header(buf, check_fixed_type, check_fixed)? {
+    parse_packet_by(
+        buf,
+        head,
+        check_fixed_type,
+        check_fixed,
+        check_body,
+        publish_head,
+    )
+}
+
+/// [`parse_packet`] with a version's rules: those of [`parse_by`], and
+/// the head of a PUBLISH not whole in `buf` (its length, or `Err(need)`).
+pub(crate) fn parse_packet_by(
+    buf: &[u8],
+    head: bool,
+    check_type: impl Fn(u8) -> Result<(), Error>,
+    check_length: impl Fn(u8, usize) -> Result<(), Error>,
+    check_body: impl Fn(&Framed, &[u8]) -> Result<(), Error>,
+    publish_head: impl Fn(&[u8], &Framed) -> Result<Result<usize, usize>, Error>,
+) -> Result<Found, Error> {
+    let f = match fixed_header(buf, check_type, check_length)? {
         Ok(f) => f,
         Err(need) => return Ok(Found::NeedMore(need)),
     };
     if head && f.packet_type() == ty::PUBLISH && buf.len() < f.total() {
         return Ok(match publish_head(buf, &f)? {
-            Ok(head_len) => Found::Head { framed: f, head_len },
+            Ok(head_len) => Found::Head {
+                framed: f,
+                head_len,
+            },
             Err(need) => Found::NeedMore(need),
         });
     }

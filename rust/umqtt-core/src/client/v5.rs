@@ -107,19 +107,12 @@ impl<'m> Client<'m> {
     pub(super) fn decode_v5<'a>(&mut self, buf: &'a [u8], head: bool) -> Result<Step<'a>, Error> {
         // A PUBLISH whose payload is not all here is handled from its head
         // (fixed header, topic, packet id, properties), as in 3.1.1.
-        let (consumed, packet, body_len) =
-            match head.then(|| decode::decode_head(buf)).transpose()? {
-                Some(decode::DecodedHead::NeedMore(n)) => return Ok(Step::NeedMore(n)),
-                Some(decode::DecodedHead::Publish {
-                    consumed,
-                    packet,
-                    body_len,
-                }) => (consumed, packet, body_len),
-                Some(decode::DecodedHead::Whole) | None => match decode::decode(buf)? {
-                    decode::Decoded::NeedMore(n) => return Ok(Step::NeedMore(n)),
-                    decode::Decoded::Packet { consumed, packet } => (consumed, packet, 0),
-                },
-            };
+        let (consumed, packet, body_len) = match decode::decode_packet(buf, head)? {
+            (decode::Decoded::NeedMore(n), _) => return Ok(Step::NeedMore(n)),
+            (decode::Decoded::Packet { consumed, packet }, body_len) => {
+                (consumed, packet, body_len)
+            }
+        };
         let mut extra = Extra::default();
         let packet = match packet {
             In5::Connack {

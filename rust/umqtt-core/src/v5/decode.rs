@@ -11,7 +11,7 @@
 use super::frame::{self, AUTH};
 use super::properties::{utf8, PacketKind, Properties};
 use super::reason;
-use crate::frame::{ty, Frame, Head};
+use crate::frame::{ty, Found, Head};
 use crate::Error;
 
 /// PUBACK, PUBREC, PUBREL or PUBCOMP.
@@ -89,16 +89,28 @@ pub enum Decoded<'a> {
 /// Frames the MQTT 5 packet at the start of `buf` and, once whole and
 /// length-checked, decodes exactly its bytes.
 pub fn decode(buf: &[u8]) -> Result<Decoded<'_>, Error> {
-    let f = match frame::parse(buf)? {
-        Frame::NeedMore(n) => return Ok(Decoded::NeedMore(n)),
-        Frame::Packet(f) => f,
+    decode_packet(buf, false).map(|(d, _)| d)
+}
+
+/// [`decode`], or with `head` [`decode_head`] for a PUBLISH whose payload
+/// is not all in `buf` (the client's one decoding: the fixed header is read
+/// once); the second value is how many payload bytes follow a head on the
+/// stream (0 for a whole packet).
+pub(crate) fn decode_packet(buf: &[u8], head: bool) -> Result<(Decoded<'_>, usize), Error> {
+    let (f, end) = match frame::parse_packet(buf, head)? {
+        Found::NeedMore(n) => return Ok((Decoded::NeedMore(n), 0)),
+        Found::Packet(f) => (f, f.total()),
+        Found::Head { framed, head_len } => (framed, head_len),
     };
-    let total = f.total();
-    let body = buf.get(f.header_len..total).ok_or(Error::ProtocolError)?;
-    Ok(Decoded::Packet {
-        consumed: total,
-        packet: decode_body(f.header, body)?,
-    })
+    let body = buf.get(f.header_len..end).ok_or(Error::ProtocolError)?;
+    // A head is a PUBLISH's, which ends with its property block: decoded
+    // with an empty payload.
+    let packet = decode_body(f.header, body)?;
+    let decoded = Decoded::Packet {
+        consumed: end,
+        packet,
+    };
+    Ok((decoded, f.total().saturating_sub(end)))
 }
 
 /// Result of [`decode_head`] (as [`crate::codec::DecodedHead`] for 3.1.1).
