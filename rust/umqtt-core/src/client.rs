@@ -15,7 +15,7 @@
 //! into a slice the caller lends; a short slice gives
 //! [`Error::BufferTooSmall`] with the exact size and changes nothing.
 
-use crate::codec::{self, ConnectFields, Decoded, DecodedHead, Incoming, WillFields};
+use crate::codec::{self, ConnectFields, Decoded, Incoming, WillFields};
 use crate::keepalive::{Due, KeepAlive};
 use crate::session::{Added, OpKind, ResendItem, Session, TicketResult};
 use crate::{topic, Error, ACK_MAX};
@@ -234,6 +234,32 @@ struct Extra<'a> {
     props: &'a [u8],
 }
 
+/// A decoded packet, as the handling takes it (from either version).
+enum Step<'a> {
+    NeedMore(usize),
+    Packet {
+        consumed: usize,
+        packet: Incoming<'a>,
+        extra: Extra<'a>,
+        /// Payload bytes that follow a PUBLISH's head on the stream.
+        body_len: usize,
+    },
+}
+
+/// Decodes the 3.1.1 (or 3.1) packet at the start of `buf`; with `head`, a
+/// PUBLISH whose payload is not all there from its head.
+fn decode_v3(buf: &[u8], head: bool) -> Result<Step<'_>, Error> {
+    Ok(match codec::decode_packet(buf, head)? {
+        (Decoded::NeedMore(n), _) => Step::NeedMore(n),
+        (Decoded::Packet { consumed, packet }, body_len) => Step::Packet {
+            consumed,
+            packet,
+            extra: Extra::default(),
+            body_len,
+        },
+    })
+}
+
 /// A SUBSCRIBE's options: the MQTT 5 options byte (QoS in the low two
 /// bits; No Local, Retain As Published and Retain Handling above them) and
 /// a Subscription Identifier (0: none). 3.1.1 takes the QoS alone.
@@ -398,11 +424,21 @@ impl<'m> Client<'m> {
             user: o.user,
             password: o.password,
         };
-        let n = match o.protocol_level {
-            #[cfg(feature = "mqtt5")]
-            5 => self.encode_connect_v5(&fields, o, out)?,
-            _ => codec::encode_connect(&fields, out)?,
+        // One call of the CONNECT encoder for every level (inlined once).
+        #[cfg(feature = "mqtt5")]
+        let n = {
+            let v5 = match o.protocol_level {
+                5 => Some(Self::connect_props_v5(o)?),
+                _ => None,
+            };
+            let n = codec::connect_with(&fields, v5.as_ref().map(|(p, _)| p), out)?;
+            if let Some((_, props)) = &v5 {
+                self.v5.on_connect(props)?;
+            }
+            n
         };
+        #[cfg(not(feature = "mqtt5"))]
+        let n = codec::encode_connect(&fields, out)?;
         self.level = o.protocol_level;
         self.session.set_peer_max(u16::MAX);
         self.session.drop_ops();
@@ -449,13 +485,6 @@ impl<'m> Client<'m> {
         check_out_qos(qos)?;
         let t = topic::topic_name(topic_name)?;
         self.require_connected()?;
-        #[cfg(feature = "mqtt5")]
-        if self.level == 5 {
-            return self.publish_v5(t, payload, qos, retain, props, now, out);
-        }
-        if !props.is_empty() {
-            return Err(Error::BadArgument);
-        }
         let mut p = codec::Pub {
             topic: t,
             payload,
@@ -467,7 +496,22 @@ impl<'m> Client<'m> {
             alias: 0,
             raw: &[],
         };
-        self.publish_pub(&mut p, now, out)
+        // MQTT 5 adds its properties and alias; then one `publish_pub` call
+        // for every level (inlined once).
+        #[cfg(feature = "mqtt5")]
+        let alias = match self.level {
+            5 => Some(self.publish_v5(&mut p, props)?),
+            _ => None,
+        };
+        if !props.is_empty() && !p.v5 {
+            return Err(Error::BadArgument);
+        }
+        let sent = self.publish_pub(&mut p, now, out)?;
+        #[cfg(feature = "mqtt5")]
+        if let Some(a) = alias {
+            self.v5.tx_sent(t, a);
+        }
+        Ok(sent)
     }
 
     /// Sizes `p` (its `pid` set by the session for QoS 1/2), checks it
@@ -783,35 +827,27 @@ impl<'m> Client<'m> {
         now: u32,
         head: bool,
     ) -> Result<(Rx<'a>, usize), Error> {
+        // Both versions decode into the same step, so that one call handles
+        // it (the firmware carries one copy of the handling, inlined).
         #[cfg(feature = "mqtt5")]
-        if self.level == 5 {
-            return match self.decode_v5(buf, head)? {
-                v5::Step::NeedMore(n) => Ok((Rx::NeedMore(n), 0)),
-                v5::Step::Packet {
-                    consumed,
-                    packet,
-                    extra,
-                    body_len,
-                } => self
-                    .handle_packet_decoded(consumed, packet, extra, now)
-                    .map(|rx| (rx, body_len)),
-            };
+        let step = if self.level == 5 {
+            self.decode_v5(buf, head)?
+        } else {
+            decode_v3(buf, head)?
+        };
+        #[cfg(not(feature = "mqtt5"))]
+        let step = decode_v3(buf, head)?;
+        match step {
+            Step::NeedMore(n) => Ok((Rx::NeedMore(n), 0)),
+            Step::Packet {
+                consumed,
+                packet,
+                extra,
+                body_len,
+            } => self
+                .handle_packet_decoded(consumed, packet, extra, now)
+                .map(|rx| (rx, body_len)),
         }
-        let (consumed, packet, body_len) =
-            match head.then(|| codec::decode_head(buf)).transpose()? {
-                Some(DecodedHead::NeedMore(n)) => return Ok((Rx::NeedMore(n), 0)),
-                Some(DecodedHead::Publish {
-                    consumed,
-                    packet,
-                    body_len,
-                }) => (consumed, packet, body_len),
-                Some(DecodedHead::Whole) | None => match codec::decode(buf)? {
-                    Decoded::NeedMore(n) => return Ok((Rx::NeedMore(n), 0)),
-                    Decoded::Packet { consumed, packet } => (consumed, packet, 0),
-                },
-            };
-        self.handle_packet_decoded(consumed, packet, Extra::default(), now)
-            .map(|rx| (rx, body_len))
     }
 
     fn handle_packet_decoded<'a>(

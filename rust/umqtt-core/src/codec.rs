@@ -14,7 +14,7 @@
 //! length-checked, never more bytes, into [`Incoming`] (the packets a client
 //! receives; mqttrs is the oracle of the tests, not a dependency).
 
-use crate::frame::{self, Frame, Framed};
+use crate::frame::{self, Found};
 use crate::pid::PacketId;
 use crate::{Error, MAX_REMAINING_LENGTH, MAX_STRING};
 
@@ -583,16 +583,27 @@ pub enum Decoded<'a> {
 /// code above 5, a SUBACK code other than 0, 1, 2 or 0x80 or more than five
 /// of them, a topic that is not UTF-8.
 pub fn decode(buf: &[u8]) -> Result<Decoded<'_>, Error> {
-    let f: Framed = match frame::parse(buf)? {
-        Frame::NeedMore(n) => return Ok(Decoded::NeedMore(n)),
-        Frame::Packet(f) => f,
+    decode_packet(buf, false).map(|(d, _)| d)
+}
+
+/// [`decode`], or with `head` [`decode_head`] for a PUBLISH whose payload
+/// is not all in `buf` (the client's one decoding: the fixed header is read
+/// once); the second value is how many payload bytes follow a head on the
+/// stream (0 for a whole packet).
+pub(crate) fn decode_packet(buf: &[u8], head: bool) -> Result<(Decoded<'_>, usize), Error> {
+    let (f, end) = match frame::parse_packet(buf, head)? {
+        Found::NeedMore(n) => return Ok((Decoded::NeedMore(n), 0)),
+        Found::Packet(f) => (f, f.total()),
+        Found::Head { framed, head_len } => (framed, head_len),
     };
-    let total = f.total();
-    let body = buf.get(f.header_len..total).ok_or(Error::ProtocolError)?;
-    Ok(Decoded::Packet {
-        consumed: total,
-        packet: decode_body(f.header, body)?,
-    })
+    let body = buf.get(f.header_len..end).ok_or(Error::ProtocolError)?;
+    // A head is a PUBLISH's: decoded with an empty payload.
+    let packet = decode_body(f.header, body)?;
+    let decoded = Decoded::Packet {
+        consumed: end,
+        packet,
+    };
+    Ok((decoded, f.total().saturating_sub(end)))
 }
 
 /// Result of [`decode_head`].
@@ -647,11 +658,7 @@ fn decode_body(header: u8, body: &[u8]) -> Result<Incoming<'_>, Error> {
             _ => return Err(Error::ProtocolError),
         },
         frame::ty::PUBLISH => return decode_publish(header, body),
-        frame::ty::PUBACK => Incoming::Puback(pid_at(body, 0)?),
-        frame::ty::PUBREC => Incoming::Pubrec(pid_at(body, 0)?),
-        frame::ty::PUBREL => Incoming::Pubrel(pid_at(body, 0)?),
-        frame::ty::PUBCOMP => Incoming::Pubcomp(pid_at(body, 0)?),
-        frame::ty::UNSUBACK => Incoming::Unsuback(pid_at(body, 0)?),
+        frame::ty::PUBACK..=frame::ty::PUBCOMP | frame::ty::UNSUBACK => decode_ack(header, body)?,
         frame::ty::SUBACK => {
             let codes = body.get(2..).unwrap_or(&[]);
             let valid = |c: &u8| matches!(c, 0 | 1 | 2 | 0x80);
@@ -667,6 +674,19 @@ fn decode_body(header: u8, body: &[u8]) -> Result<Incoming<'_>, Error> {
         _ => return Err(Error::ProtocolError),
     };
     Ok(packet)
+}
+
+/// PUBACK, PUBREC, PUBREL, PUBCOMP and UNSUBACK: a packet id alone, read
+/// once for the five (framing proved the length).
+fn decode_ack(header: u8, body: &[u8]) -> Result<Incoming<'_>, Error> {
+    let pid = pid_at(body, 0)?;
+    Ok(match header >> 4 {
+        frame::ty::PUBACK => Incoming::Puback(pid),
+        frame::ty::PUBREC => Incoming::Pubrec(pid),
+        frame::ty::PUBREL => Incoming::Pubrel(pid),
+        frame::ty::PUBCOMP => Incoming::Pubcomp(pid),
+        _ => Incoming::Unsuback(pid),
+    })
 }
 
 fn decode_publish(header: u8, body: &[u8]) -> Result<Incoming<'_>, Error> {

@@ -462,28 +462,7 @@ impl<'m> Driver<'m> {
         now: u32,
         out: &mut [u8],
     ) -> Result<Op, Error> {
-        topic::topic_filter(filter)?;
-        if opts.options & 3 > 2 {
-            return Err(Error::BadArgument);
-        }
-        if self.resending() {
-            return Err(Error::WouldBlock);
-        }
-        let slot = self.subs.choose(slot).ok_or(Error::SubscriptionsFull)?;
-        let r = self.client.op_with(
-            OpKind::Subscribe,
-            filter,
-            opts,
-            OpOwner {
-                sub: Some(slot),
-                forgotten: false,
-            },
-            now,
-            out,
-        );
-        let (len, ticket) = r.map_err(|e| self.unless_up(e))?;
-        self.subs.subscribed_with(slot, opts);
-        Ok(Op { len, ticket, slot })
+        self.filter_op(filter, Some(opts), slot, now, out)
     }
 
     /// Encodes UNSUBSCRIBE; the subscription in `slot` (if any) is forgotten.
@@ -494,21 +473,56 @@ impl<'m> Driver<'m> {
         now: u32,
         out: &mut [u8],
     ) -> Result<Op, Error> {
+        self.filter_op(filter, None, slot, now, out)
+    }
+
+    /// [`Driver::subscribe_with`] (`sub`: its options) or
+    /// [`Driver::unsubscribe`] (`sub` `None`): one body for both, which a
+    /// caller offering both through one call (the C API) uses directly.
+    pub fn filter_op(
+        &mut self,
+        filter: &[u8],
+        sub: Option<SubOptions>,
+        slot: Option<u8>,
+        now: u32,
+        out: &mut [u8],
+    ) -> Result<Op, Error> {
+        if let Some(opts) = sub {
+            topic::topic_filter(filter)?;
+            if opts.options & 3 > 2 {
+                return Err(Error::BadArgument);
+            }
+        }
         if self.resending() {
             return Err(Error::WouldBlock);
         }
-        let r = self
-            .client
-            .op(OpKind::Unsubscribe, filter, 0, OpOwner::WAITER, now, out);
+        // A SUBSCRIBE takes a subscription slot; an UNSUBSCRIBE frees one.
+        let (kind, opts, sub_slot) = match sub {
+            Some(opts) => {
+                let s = self.subs.choose(slot).ok_or(Error::SubscriptionsFull)?;
+                (OpKind::Subscribe, opts, Some(s))
+            }
+            None => (OpKind::Unsubscribe, SubOptions::qos(0), None),
+        };
+        let owner = OpOwner {
+            sub: sub_slot,
+            forgotten: false,
+        };
+        let r = self.client.op_with(kind, filter, opts, owner, now, out);
         let (len, ticket) = r.map_err(|e| self.unless_up(e))?;
-        if let Some(s) = slot {
-            self.subs.remove(s);
-        }
-        Ok(Op {
-            len,
-            ticket,
-            slot: slot.unwrap_or(u8::MAX),
-        })
+        let slot = match sub_slot {
+            Some(s) => {
+                self.subs.subscribed_with(s, opts);
+                s
+            }
+            None => {
+                if let Some(s) = slot {
+                    self.subs.remove(s);
+                }
+                slot.unwrap_or(u8::MAX)
+            }
+        };
+        Ok(Op { len, ticket, slot })
     }
 
     /// A subscribe given up on: its ticket and its slot are forgotten.
@@ -602,7 +616,15 @@ impl<'m> Driver<'m> {
         self.receive(buf, now, true)
     }
 
-    fn receive<'a>(&mut self, buf: &'a [u8], now: u32, head: bool) -> Result<(Rx<'a>, usize), Error> {
+    /// [`Driver::handle_rx_head`] when `head`, else [`Driver::handle_rx`]
+    /// (its second value then 0): for a caller that offers both through one
+    /// call, as the C API does.
+    pub fn receive<'a>(
+        &mut self,
+        buf: &'a [u8],
+        now: u32,
+        head: bool,
+    ) -> Result<(Rx<'a>, usize), Error> {
         self.pending = None;
         if !matches!(self.link, Link::Up | Link::Connecting { .. }) || self.send_connect {
             return Ok((Rx::Idle, 0));
@@ -1072,11 +1094,7 @@ impl<'m> Driver<'m> {
         self.client.session_mut().mark_all_for_resend();
         self.resend_left = true;
         self.restoring = true;
-        if session_present {
-            self.subs.mark_pending_for_restore();
-        } else {
-            self.subs.mark_all_for_restore();
-        }
+        self.subs.mark_for_restore(session_present);
         self.push(Event::Connected { session_present });
         let st = &mut self.counters.stats;
         st.connects = st.connects.wrapping_add(1);

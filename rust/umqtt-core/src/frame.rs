@@ -87,20 +87,17 @@ fn read_length(buf: &[u8]) -> Result<Result<(usize, usize), usize>, Error> {
     Err(Error::ProtocolError)
 }
 
-/// Checks the fixed header alone (type, flags, remaining length).
+/// Checks the remaining length of a fixed header whose type and flags
+/// [`check_fixed_type`] passed (`fixed_header` calls it first).
 fn check_fixed(header: u8, remaining: usize) -> Result<(), Error> {
-    let flags = header & 0x0f;
     let ok = match header >> 4 {
-        ty::CONNACK | ty::PUBACK | ty::PUBREC | ty::PUBCOMP | ty::UNSUBACK => {
-            flags == 0 && remaining == 2
+        ty::CONNACK | ty::PUBACK | ty::PUBREC | ty::PUBREL | ty::PUBCOMP | ty::UNSUBACK => {
+            remaining == 2
         }
-        ty::PUBREL => flags == 0x02 && remaining == 2,
-        ty::PINGRESP => flags == 0 && remaining == 0,
-        ty::SUBACK => flags == 0 && remaining >= 3,
-        ty::PUBLISH => {
-            let qos = (flags >> 1) & 0x03;
-            qos != 3 && remaining >= if qos == 0 { 2 } else { 4 }
-        }
+        ty::PINGRESP => remaining == 0,
+        ty::SUBACK => remaining >= 3,
+        // topic length (+ packet id)
+        ty::PUBLISH => remaining >= if header & 0x06 == 0 { 2 } else { 4 },
         // CONNECT, SUBSCRIBE, UNSUBSCRIBE, PINGREQ, DISCONNECT go to a server;
         // 0 and 15 are reserved.
         _ => false,
@@ -150,25 +147,47 @@ pub(crate) fn parse_by(
     check_length: impl Fn(u8, usize) -> Result<(), Error>,
     check_body: impl Fn(&Framed, &[u8]) -> Result<(), Error>,
 ) -> Result<Frame, Error> {
+    match fixed_header(buf, check_type, check_length)? {
+        Ok(f) => whole(buf, f, check_body),
+        Err(need) => Ok(Frame::NeedMore(need)),
+    }
+}
+
+/// The last framing step: the packet whole in `buf`, and what needs its body.
+fn whole(
+    buf: &[u8],
+    f: Framed,
+    check_body: impl Fn(&Framed, &[u8]) -> Result<(), Error>,
+) -> Result<Frame, Error> {
+    let Some(packet) = buf.get(..f.total()) else {
+        return Ok(Frame::NeedMore(f.total()));
+    };
+    check_body(&f, packet.get(f.header_len..).unwrap_or(&[]))?;
+    Ok(Frame::Packet(f))
+}
+
+/// The first framing steps, shared by [`parse_by`] and the `parse_head` of
+/// each version: the fixed header, its type checked alone, then with its
+/// remaining length. `Ok(Err(need))` while the length bytes are incomplete.
+pub(crate) fn fixed_header(
+    buf: &[u8],
+    check_type: impl Fn(u8) -> Result<(), Error>,
+    check_length: impl Fn(u8, usize) -> Result<(), Error>,
+) -> Result<Result<Framed, usize>, Error> {
     let Some(&header) = buf.first() else {
-        return Ok(Frame::NeedMore(2));
+        return Ok(Err(2));
     };
     check_type(header)?;
     let (remaining, header_len) = match read_length(buf)? {
         Ok(v) => v,
-        Err(need) => return Ok(Frame::NeedMore(need)),
+        Err(need) => return Ok(Err(need)),
     };
     check_length(header, remaining)?;
-    let f = Framed {
+    Ok(Ok(Framed {
         header,
         header_len,
         remaining,
-    };
-    let Some(packet) = buf.get(..f.total()) else {
-        return Ok(Frame::NeedMore(f.total()));
-    };
-    check_body(&f, packet.get(header_len..).unwrap_or(&[]))?;
-    Ok(Frame::Packet(f))
+    }))
 }
 
 /// Result of [`parse_head`].
@@ -189,42 +208,95 @@ pub enum Head {
 /// a buffer the size of the packet. The same rules as [`parse`] apply to
 /// what the head holds; the payload is opaque bytes to MQTT 3.1.1.
 pub fn parse_head(buf: &[u8]) -> Result<Head, Error> {
-    let Some(&header) = buf.first() else {
-        return Ok(Head::NeedMore(2));
-    };
-    check_fixed_type(header)?;
-    let (remaining, header_len) = match read_length(buf)? {
-        Ok(v) => v,
+    let framed = match fixed_header(buf, check_fixed_type, check_fixed)? {
+        Ok(f) => f,
         Err(need) => return Ok(Head::NeedMore(need)),
-    };
-    check_fixed(header, remaining)?;
-    let framed = Framed {
-        header,
-        header_len,
-        remaining,
     };
     if framed.packet_type() != ty::PUBLISH || buf.len() >= framed.total() {
         return Ok(Head::Whole);
     }
-    let body = buf.get(header_len..).unwrap_or(&[]);
+    Ok(match publish_head(buf, &framed)? {
+        Ok(head_len) => Head::Publish { framed, head_len },
+        Err(need) => Head::NeedMore(need),
+    })
+}
+
+/// The head of the PUBLISH `f` (fixed header, topic, packet id), which is
+/// not whole in `buf`: its length, or `Err(need)` while it is incomplete.
+fn publish_head(buf: &[u8], f: &Framed) -> Result<Result<usize, usize>, Error> {
+    let body = buf.get(f.header_len..).unwrap_or(&[]);
     let (Some(&hi), Some(&lo)) = (body.first(), body.get(1)) else {
-        return Ok(Head::NeedMore(header_len.saturating_add(2)));
+        return Ok(Err(f.header_len.saturating_add(2)));
     };
-    let pid_len = if header & 0x06 == 0 { 0 } else { 2 };
-    let head_len = header_len
+    let pid_len = if f.header & 0x06 == 0 { 0 } else { 2 };
+    let head_len = f
+        .header_len
         .saturating_add(2)
         .saturating_add(usize::from(u16::from_be_bytes([hi, lo])))
         .saturating_add(pid_len);
-    if head_len > framed.total() {
+    if head_len > f.total() {
         return Err(Error::ProtocolError); // as check_body: the topic overruns the packet
     }
     if buf.len() < head_len {
-        return Ok(Head::NeedMore(head_len));
+        return Ok(Err(head_len));
     }
-    Ok(Head::Publish { framed, head_len })
+    Ok(Ok(head_len))
 }
 
-/// The type/flag part of [`check_fixed`], usable before the length is known.
+/// What [`parse_packet`] found at the start of the buffer.
+pub(crate) enum Found {
+    /// As [`Frame::NeedMore`] or [`Head::NeedMore`].
+    NeedMore(usize),
+    /// As [`Frame::Packet`].
+    Packet(Framed),
+    /// As [`Head::Publish`].
+    Head { framed: Framed, head_len: usize },
+}
+
+/// [`parse`], or with `head` [`parse_head`] for a PUBLISH whose payload is
+/// not all in `buf`: the client's one framing, which reads the fixed header
+/// once for both.
+pub(crate) fn parse_packet(buf: &[u8], head: bool) -> Result<Found, Error> {
+    parse_packet_by(
+        buf,
+        head,
+        check_fixed_type,
+        check_fixed,
+        check_body,
+        publish_head,
+    )
+}
+
+/// [`parse_packet`] with a version's rules: those of [`parse_by`], and
+/// the head of a PUBLISH not whole in `buf` (its length, or `Err(need)`).
+pub(crate) fn parse_packet_by(
+    buf: &[u8],
+    head: bool,
+    check_type: impl Fn(u8) -> Result<(), Error>,
+    check_length: impl Fn(u8, usize) -> Result<(), Error>,
+    check_body: impl Fn(&Framed, &[u8]) -> Result<(), Error>,
+    publish_head: impl Fn(&[u8], &Framed) -> Result<Result<usize, usize>, Error>,
+) -> Result<Found, Error> {
+    let f = match fixed_header(buf, check_type, check_length)? {
+        Ok(f) => f,
+        Err(need) => return Ok(Found::NeedMore(need)),
+    };
+    if head && f.packet_type() == ty::PUBLISH && buf.len() < f.total() {
+        return Ok(match publish_head(buf, &f)? {
+            Ok(head_len) => Found::Head {
+                framed: f,
+                head_len,
+            },
+            Err(need) => Found::NeedMore(need),
+        });
+    }
+    Ok(match whole(buf, f, check_body)? {
+        Frame::NeedMore(n) => Found::NeedMore(n),
+        Frame::Packet(f) => Found::Packet(f),
+    })
+}
+
+/// Checks the type and flags alone, usable before the length is known.
 fn check_fixed_type(header: u8) -> Result<(), Error> {
     let flags = header & 0x0f;
     let ok = match header >> 4 {

@@ -43,13 +43,15 @@ impl<'m> Inbound<'m> {
     }
 
     /// Whether `pid` is recorded.
+    #[allow(clippy::manual_contains)] // smaller on Cortex-M: see below
     pub fn contains(&self, pid: u16) -> bool {
         match &self.map {
             Some(map) => {
                 let (byte, mask) = bit(pid);
                 map.get(byte).is_some_and(|b| b & mask != 0)
             }
-            None => self.table.contains(&pid),
+            // A plain loop: `contains` on integers unrolls in blocks of 32.
+            None => self.table.iter().any(|&p| p == pid),
         }
     }
 
@@ -79,7 +81,12 @@ impl<'m> Inbound<'m> {
                     *b &= !mask;
                 }
             }
-            None => self.table.retain(|&p| p != pid),
+            // Recorded once at most (`insert`), in no order that matters.
+            None => {
+                if let Some(i) = self.table.iter().position(|&p| p == pid) {
+                    self.table.swap_remove(i);
+                }
+            }
         }
     }
 

@@ -392,6 +392,13 @@ impl<'m> Session<'m> {
             .position(|o| o.seq == seq && o.pid == pid)
     }
 
+    /// The SUBSCRIBE/UNSUBSCRIBE of ticket `t`: at most one, as no two
+    /// entries share a packet id ([`Session::next_pid_and_seq`]).
+    fn find_op(&self, t: u32) -> Option<usize> {
+        let (seq, pid) = split(t);
+        self.ops.iter().position(|o| o.seq == seq && o.pid == pid)
+    }
+
     /// A PUBACK or PUBREC with a failure reason code (MQTT 5): the message
     /// is finished, its ticket reads `Done(code)`, nothing more is sent.
     pub fn on_failed_ack(&mut self, pid: u16, code: u8) -> Option<u32> {
@@ -516,8 +523,7 @@ impl<'m> Session<'m> {
                 None => TicketResult::Unknown,
             };
         }
-        let (seq, pid) = split(t);
-        if let Some(i) = self.ops.iter().position(|o| o.seq == seq && o.pid == pid) {
+        if let Some(i) = self.find_op(t) {
             return match self.ops.get(i).and_then(|o| o.done) {
                 Some(code) => {
                     self.ops.remove(i);
@@ -548,8 +554,9 @@ impl<'m> Session<'m> {
     /// Nobody waits for `t` any more: an operation is dropped, a publish
     /// stays in flight (re-sent on a resumed session) until acknowledged.
     pub fn forget(&mut self, t: u32) {
-        let (seq, pid) = split(t);
-        self.ops.retain(|o| !(o.seq == seq && o.pid == pid));
+        if let Some(i) = self.find_op(t) {
+            self.ops.remove(i);
+        }
         if let Some(i) = self.find_ticket(t) {
             if let Some(o) = self.outgoing.get_mut(i) {
                 if o.state == OutState::Done {

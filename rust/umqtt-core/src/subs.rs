@@ -99,18 +99,23 @@ impl Subs {
         self.table = [None; MAX_SUBSCRIPTIONS];
     }
 
+    /// Marks the subscriptions to send again on a connection just accepted:
+    /// every one when the broker kept no session, else those never
+    /// acknowledged.
+    pub fn mark_for_restore(&mut self, session_present: bool) {
+        for s in self.table.iter_mut().flatten() {
+            s.restore = !(session_present && s.active);
+        }
+    }
+
     /// Marks every subscription to be sent again.
     pub fn mark_all_for_restore(&mut self) {
-        for s in self.table.iter_mut().flatten() {
-            s.restore = true;
-        }
+        self.mark_for_restore(false);
     }
 
     /// Marks the subscriptions never acknowledged to be sent again.
     pub fn mark_pending_for_restore(&mut self) {
-        for s in self.table.iter_mut().flatten() {
-            s.restore = !s.active;
-        }
+        self.mark_for_restore(true);
     }
 
     /// No restore left to send.

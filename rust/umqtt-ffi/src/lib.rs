@@ -282,19 +282,16 @@ pub unsafe extern "C" fn umqtt_core_subscribe(
     out_cap: usize,
     op: *mut UmqttOp,
 ) -> UmqttStatus {
+    let sub = Some(umqtt_core::SubOptions {
+        options,
+        id: sub_id,
+    });
     // SAFETY: the caller's promise.
-    let (Some(d), Some(f), Some(o), Some(op)) = (unsafe {
-        (
-            ptr::driver_mut(core),
-            bytes(filter, filter_len),
-            ptr::out_bytes(out_buf, out_cap),
-            out(op),
+    unsafe {
+        filter_op(
+            core, filter, filter_len, sub, slot, now_ms, out_buf, out_cap, op,
         )
-    }) else {
-        return UmqttStatus::BadArgument;
-    };
-    let opts = umqtt_core::SubOptions { options, id: sub_id };
-    finish_op(d.subscribe_with(f, opts, slot_arg(slot), now_ms, o), op)
+    }
 }
 
 /// Encode UNSUBSCRIBE; the subscription in `slot` (UMQTT_NO_SLOT: none) is forgotten.
@@ -313,6 +310,31 @@ pub unsafe extern "C" fn umqtt_core_unsubscribe(
     op: *mut UmqttOp,
 ) -> UmqttStatus {
     // SAFETY: the caller's promise.
+    unsafe {
+        filter_op(
+            core, filter, filter_len, None, slot, now_ms, out_buf, out_cap, op,
+        )
+    }
+}
+
+/// umqtt_core_subscribe (`sub` holds its options) and umqtt_core_unsubscribe
+/// (`sub` is `None`): one body for the pointer checks of both.
+///
+/// # Safety
+/// As umqtt_core_publish.
+#[allow(clippy::too_many_arguments)]
+unsafe fn filter_op(
+    core: *mut c_void,
+    filter: *const u8,
+    filter_len: usize,
+    sub: Option<umqtt_core::SubOptions>,
+    slot: i32,
+    now_ms: u32,
+    out_buf: *mut u8,
+    out_cap: usize,
+    op: *mut UmqttOp,
+) -> UmqttStatus {
+    // SAFETY: the caller's promise.
     let (Some(d), Some(f), Some(o), Some(op)) = (unsafe {
         (
             ptr::driver_mut(core),
@@ -323,7 +345,7 @@ pub unsafe extern "C" fn umqtt_core_unsubscribe(
     }) else {
         return UmqttStatus::BadArgument;
     };
-    finish_op(d.unsubscribe(f, slot_arg(slot), now_ms, o), op)
+    finish_op(d.filter_op(f, sub, slot_arg(slot), now_ms, o), op)
 }
 
 /// A subscribe given up on (its deadline passed): the ticket and the subscription slot are forgotten.
@@ -502,12 +524,7 @@ unsafe fn receive(
         props_len: 0,
         alias: 0,
     };
-    let handled = if head {
-        d.handle_rx_head(b, now_ms)
-    } else {
-        d.handle_rx(b, now_ms).map(|r| (r, 0))
-    };
-    match handled {
+    match d.receive(b, now_ms, head) {
         Ok((r, body_len)) => {
             rx.body_len = body_len;
             fill_rx(rx, r);

@@ -4,23 +4,12 @@
 //! the packets the 3.1.1 state machine already handles, plus what 5 adds
 //! (reason codes, properties, aliases, DISCONNECT from the broker).
 
-use super::{Client, Extra};
-use crate::codec::{ConnectFields, Incoming};
+use super::{Client, Extra, Step};
+use crate::codec::Incoming;
 use crate::v5::decode::{self, Incoming as In5};
 use crate::v5::link::TxAlias;
 use crate::v5::properties::{id, PacketKind, Properties, Value};
-use crate::{Error, Sent};
-
-/// A decoded MQTT 5 packet, as the 3.1.1 handling takes it.
-pub(super) enum Step<'a> {
-    NeedMore(usize),
-    Packet {
-        consumed: usize,
-        packet: Incoming<'a>,
-        extra: Extra<'a>,
-        body_len: usize,
-    },
-}
+use crate::Error;
 
 fn ack(a: decode::Ack<'_>) -> (u16, Extra<'_>) {
     (
@@ -33,12 +22,12 @@ fn ack(a: decode::Ack<'_>) -> (u16, Extra<'_>) {
 }
 
 impl<'m> Client<'m> {
-    pub(super) fn encode_connect_v5(
-        &mut self,
-        f: &ConnectFields<'_>,
-        o: &super::ConnectOptions<'_>,
-        out: &mut [u8],
-    ) -> Result<usize, Error> {
+    /// The property blocks of an MQTT 5 CONNECT, and its connect
+    /// properties checked (for [`crate::v5::link::Link5::on_connect`] once
+    /// it is encoded).
+    pub(super) fn connect_props_v5<'a>(
+        o: &super::ConnectOptions<'a>,
+    ) -> Result<(crate::codec::ConnectProps<'a>, Properties<'a>), Error> {
         let props = Properties::check_content(o.props, PacketKind::Connect)?;
         // A 3.1.1 script switched to 5 keeps its session as before.
         let keep = !o.clean_session && props.get(id::SESSION_EXPIRY_INTERVAL).is_none();
@@ -47,9 +36,7 @@ impl<'m> Client<'m> {
             raw: o.props,
             will_raw: o.will_props,
         };
-        let n = crate::codec::connect_with(f, Some(&v5), out)?;
-        self.v5.on_connect(&props)?;
-        Ok(n)
+        Ok((v5, props))
     }
 
     /// The accepted CONNACK's properties: the broker's limits for this
@@ -87,17 +74,15 @@ impl<'m> Client<'m> {
         })
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn publish_v5(
-        &mut self,
-        topic: &[u8],
-        payload: &[u8],
-        qos: u8,
-        retain: bool,
-        props: &[u8],
-        now: u32,
-        out: &mut [u8],
-    ) -> Result<Sent, Error> {
+    /// Makes `p` (the PUBLISH of `p.topic`) an MQTT 5 one: its properties
+    /// `props` checked, its topic's alias chosen (the topic left out when
+    /// the alias stands for it). Returns the alias, for
+    /// [`crate::v5::link::Link5::tx_sent`] once it is sent.
+    pub(super) fn publish_v5<'a>(
+        &self,
+        p: &mut crate::codec::Pub<'a>,
+        props: &'a [u8],
+    ) -> Result<TxAlias, Error> {
         let checked = Properties::check_content(props, PacketKind::Publish)?;
         // The core chooses aliases; a Subscription Identifier is the broker's.
         if checked
@@ -106,25 +91,14 @@ impl<'m> Client<'m> {
         {
             return Err(Error::BadArgument);
         }
-        let alias = self.v5.tx_alias(topic);
-        let mut p = crate::codec::Pub {
-            topic: if matches!(alias, TxAlias::Use(_)) {
-                b""
-            } else {
-                topic
-            },
-            payload,
-            qos,
-            pid: None,
-            retain,
-            dup: false,
-            v5: true,
-            alias: alias.number().unwrap_or(0),
-            raw: props,
-        };
-        let sent = self.publish_pub(&mut p, now, out)?;
-        self.v5.tx_sent(topic, alias);
-        Ok(sent)
+        let alias = self.v5.tx_alias(p.topic);
+        if matches!(alias, TxAlias::Use(_)) {
+            p.topic = b"";
+        }
+        p.v5 = true;
+        p.alias = alias.number().unwrap_or(0);
+        p.raw = props;
+        Ok(alias)
     }
 
     /// Decodes the MQTT 5 packet at the start of `buf` into what the 3.1.1
@@ -133,19 +107,12 @@ impl<'m> Client<'m> {
     pub(super) fn decode_v5<'a>(&mut self, buf: &'a [u8], head: bool) -> Result<Step<'a>, Error> {
         // A PUBLISH whose payload is not all here is handled from its head
         // (fixed header, topic, packet id, properties), as in 3.1.1.
-        let (consumed, packet, body_len) =
-            match head.then(|| decode::decode_head(buf)).transpose()? {
-                Some(decode::DecodedHead::NeedMore(n)) => return Ok(Step::NeedMore(n)),
-                Some(decode::DecodedHead::Publish {
-                    consumed,
-                    packet,
-                    body_len,
-                }) => (consumed, packet, body_len),
-                Some(decode::DecodedHead::Whole) | None => match decode::decode(buf)? {
-                    decode::Decoded::NeedMore(n) => return Ok(Step::NeedMore(n)),
-                    decode::Decoded::Packet { consumed, packet } => (consumed, packet, 0),
-                },
-            };
+        let (consumed, packet, body_len) = match decode::decode_packet(buf, head)? {
+            (decode::Decoded::NeedMore(n), _) => return Ok(Step::NeedMore(n)),
+            (decode::Decoded::Packet { consumed, packet }, body_len) => {
+                (consumed, packet, body_len)
+            }
+        };
         let mut extra = Extra::default();
         let packet = match packet {
             In5::Connack {

@@ -11,7 +11,7 @@
 use super::frame::{self, AUTH};
 use super::properties::{utf8, PacketKind, Properties};
 use super::reason;
-use crate::frame::{ty, Frame, Head};
+use crate::frame::{ty, Found, Head};
 use crate::Error;
 
 /// PUBACK, PUBREC, PUBREL or PUBCOMP.
@@ -89,16 +89,28 @@ pub enum Decoded<'a> {
 /// Frames the MQTT 5 packet at the start of `buf` and, once whole and
 /// length-checked, decodes exactly its bytes.
 pub fn decode(buf: &[u8]) -> Result<Decoded<'_>, Error> {
-    let f = match frame::parse(buf)? {
-        Frame::NeedMore(n) => return Ok(Decoded::NeedMore(n)),
-        Frame::Packet(f) => f,
+    decode_packet(buf, false).map(|(d, _)| d)
+}
+
+/// [`decode`], or with `head` [`decode_head`] for a PUBLISH whose payload
+/// is not all in `buf` (the client's one decoding: the fixed header is read
+/// once); the second value is how many payload bytes follow a head on the
+/// stream (0 for a whole packet).
+pub(crate) fn decode_packet(buf: &[u8], head: bool) -> Result<(Decoded<'_>, usize), Error> {
+    let (f, end) = match frame::parse_packet(buf, head)? {
+        Found::NeedMore(n) => return Ok((Decoded::NeedMore(n), 0)),
+        Found::Packet(f) => (f, f.total()),
+        Found::Head { framed, head_len } => (framed, head_len),
     };
-    let total = f.total();
-    let body = buf.get(f.header_len..total).ok_or(Error::ProtocolError)?;
-    Ok(Decoded::Packet {
-        consumed: total,
-        packet: decode_body(f.header, body)?,
-    })
+    let body = buf.get(f.header_len..end).ok_or(Error::ProtocolError)?;
+    // A head is a PUBLISH's, which ends with its property block: decoded
+    // with an empty payload.
+    let packet = decode_body(f.header, body)?;
+    let decoded = Decoded::Packet {
+        consumed: end,
+        packet,
+    };
+    Ok((decoded, f.total().saturating_sub(end)))
 }
 
 /// Result of [`decode_head`] (as [`crate::codec::DecodedHead`] for 3.1.1).
@@ -196,6 +208,24 @@ fn ack(body: &[u8], kind: PacketKind) -> Result<Ack<'_>, Error> {
     })
 }
 
+/// PUBACK, PUBREC, PUBREL and PUBCOMP: one decoder for the four, which
+/// differ only in the reason codes they may carry.
+fn decode_ack(header: u8, body: &[u8]) -> Result<Incoming<'_>, Error> {
+    let kind = match header >> 4 {
+        ty::PUBACK => PacketKind::Puback,
+        ty::PUBREC => PacketKind::Pubrec,
+        ty::PUBREL => PacketKind::Pubrel,
+        _ => PacketKind::Pubcomp,
+    };
+    let a = ack(body, kind)?;
+    Ok(match kind {
+        PacketKind::Puback => Incoming::Puback(a),
+        PacketKind::Pubrec => Incoming::Pubrec(a),
+        PacketKind::Pubrel => Incoming::Pubrel(a),
+        _ => Incoming::Pubcomp(a),
+    })
+}
+
 fn suback(body: &[u8], kind: PacketKind) -> Result<SubAck<'_>, Error> {
     let (pid, rest) = pid(body)?;
     let (properties, reasons) = block(rest, kind)?;
@@ -226,10 +256,7 @@ fn decode_body(header: u8, body: &[u8]) -> Result<Incoming<'_>, Error> {
             }
         }
         ty::PUBLISH => decode_publish(header, body)?,
-        ty::PUBACK => Incoming::Puback(ack(body, PacketKind::Puback)?),
-        ty::PUBREC => Incoming::Pubrec(ack(body, PacketKind::Pubrec)?),
-        ty::PUBREL => Incoming::Pubrel(ack(body, PacketKind::Pubrel)?),
-        ty::PUBCOMP => Incoming::Pubcomp(ack(body, PacketKind::Pubcomp)?),
+        ty::PUBACK..=ty::PUBCOMP => decode_ack(header, body)?,
         ty::SUBACK => Incoming::Suback(suback(body, PacketKind::Suback)?),
         ty::UNSUBACK => Incoming::Unsuback(suback(body, PacketKind::Unsuback)?),
         ty::PINGRESP => Incoming::Pingresp,

@@ -13,9 +13,7 @@
 //! protocol errors. What lies inside a length (the property blocks) is the
 //! decoder's to check.
 
-use core::cell::Cell;
-
-use crate::frame::{ty, Frame, Framed, Head};
+use crate::frame::{ty, Found, Frame, Framed, Head};
 use crate::{Error, MAX_REMAINING_LENGTH};
 
 /// AUTH's type number (15, reserved in 3.1.1).
@@ -98,36 +96,43 @@ pub fn parse(buf: &[u8]) -> Result<Frame, Error> {
 /// overruns the packet is a protocol error before the payload arrives. What
 /// the property block holds is the decoder's to check.
 pub fn parse_head(buf: &[u8]) -> Result<Head, Error> {
-    // The same framing steps as parse; the remaining length is kept when
-    // it is known, to tell "the length bytes are cut" from "the packet is".
-    let remaining = Cell::new(None);
-    let check = |header: u8, r: usize| {
-        check_length(header, r)?;
-        remaining.set(Some(r));
-        Ok(())
+    let framed = match crate::frame::fixed_header(buf, check_type, check_length)? {
+        Ok(f) => f,
+        Err(need) => return Ok(Head::NeedMore(need)),
     };
-    let total = match crate::frame::parse_by(buf, check_type, check, check_body)? {
-        Frame::Packet(_) => return Ok(Head::Whole),
-        Frame::NeedMore(n) => n,
-    };
-    let (Some(remaining), Some(&header)) = (remaining.get(), buf.first()) else {
-        return Ok(Head::NeedMore(total));
-    };
-    // parse_by asked for the whole packet: total = header_len + remaining.
-    let framed = Framed {
-        header,
-        header_len: total.saturating_sub(remaining),
-        remaining,
-    };
-    if framed.packet_type() != ty::PUBLISH {
+    if framed.packet_type() != ty::PUBLISH || buf.len() >= framed.total() {
         return Ok(Head::Whole);
     }
-    let at = framed.header_len;
+    Ok(match publish_head(buf, &framed)? {
+        Ok(head_len) => Head::Publish { framed, head_len },
+        Err(need) => Head::NeedMore(need),
+    })
+}
+
+/// [`parse`], or with `head` [`parse_head`] for a PUBLISH whose payload is
+/// not all in `buf`: the client's one framing (as
+/// [`crate::frame::parse_packet`]).
+pub(crate) fn parse_packet(buf: &[u8], head: bool) -> Result<Found, Error> {
+    crate::frame::parse_packet_by(
+        buf,
+        head,
+        check_type,
+        check_length,
+        check_body,
+        publish_head,
+    )
+}
+
+/// The head of the PUBLISH `f` (fixed header, topic, packet id, property
+/// block), which is not whole in `buf`: its length, or `Err(need)` while it
+/// is incomplete.
+fn publish_head(buf: &[u8], f: &Framed) -> Result<Result<usize, usize>, Error> {
+    let (at, total) = (f.header_len, f.total());
     // check_length: a PUBLISH's remaining length holds the topic length.
     let (Some(&hi), Some(&lo)) = (buf.get(at), buf.get(at.saturating_add(1))) else {
-        return Ok(Head::NeedMore(at.saturating_add(2)));
+        return Ok(Err(at.saturating_add(2)));
     };
-    let pid_len = if header & 0x06 == 0 { 0 } else { 2 };
+    let pid_len = if f.header & 0x06 == 0 { 0 } else { 2 };
     let props_at = at
         .saturating_add(2)
         .saturating_add(usize::from(u16::from_be_bytes([hi, lo])))
@@ -142,7 +147,7 @@ pub fn parse_head(buf: &[u8]) -> Result<Head, Error> {
             return Err(Error::ProtocolError);
         }
         let Some(&b) = buf.get(pos) else {
-            return Ok(Head::NeedMore(pos.saturating_add(1)));
+            return Ok(Err(pos.saturating_add(1)));
         };
         len |= usize::from(b & 0x7f) << (7 * i);
         if b & 0x80 == 0 {
@@ -151,16 +156,7 @@ pub fn parse_head(buf: &[u8]) -> Result<Head, Error> {
         }
     }
     match head_len {
-        Some(n) if n <= total => {
-            if buf.len() < n {
-                Ok(Head::NeedMore(n))
-            } else {
-                Ok(Head::Publish {
-                    framed,
-                    head_len: n,
-                })
-            }
-        }
+        Some(n) if n <= total => Ok(if buf.len() < n { Err(n) } else { Ok(n) }),
         // A fifth length byte, or a block that overruns the packet.
         _ => Err(Error::ProtocolError),
     }

@@ -239,6 +239,22 @@ fn admit(p: &Property<'_>, kind: PacketKind, seen: &mut u64) -> bool {
         && !repeat
 }
 
+/// Whether a block's content (no length prefix) reads whole, each property
+/// admitted in a `kind` packet: the one check of received blocks
+/// ([`Properties::parse`]) and of the application's
+/// ([`Properties::check_content`]).
+fn content_ok(bytes: &[u8], kind: PacketKind) -> bool {
+    let mut r = Reader { buf: bytes };
+    let mut seen = 0u64;
+    while !r.buf.is_empty() {
+        match r.property() {
+            Ok(p) if admit(&p, kind, &mut seen) => {}
+            _ => return false,
+        }
+    }
+    true
+}
+
 /// A cursor over a property block; every read checks its length.
 struct Reader<'a> {
     buf: &'a [u8],
@@ -324,13 +340,8 @@ impl<'a> Properties<'a> {
             .and_then(|len| n.checked_add(len))
             .ok_or(Error::ProtocolError)?;
         let bytes = buf.get(n..end).ok_or(Error::ProtocolError)?;
-        let mut r = Reader { buf: bytes };
-        let mut seen = 0u64;
-        while !r.buf.is_empty() {
-            let p = r.property()?;
-            if !admit(&p, kind, &mut seen) {
-                return Err(Error::ProtocolError);
-            }
+        if !content_ok(bytes, kind) {
+            return Err(Error::ProtocolError);
         }
         Ok((Properties { bytes }, end))
     }
@@ -339,13 +350,8 @@ impl<'a> Properties<'a> {
     /// for a `kind` packet it sends: what [`Properties::parse`] refuses is
     /// `BadArgument` here.
     pub fn check_content(bytes: &'a [u8], kind: PacketKind) -> Result<Self, Error> {
-        let mut r = Reader { buf: bytes };
-        let mut seen = 0u64;
-        while !r.buf.is_empty() {
-            let p = r.property().map_err(|_| Error::BadArgument)?;
-            if !admit(&p, kind, &mut seen) {
-                return Err(Error::BadArgument);
-            }
+        if !content_ok(bytes, kind) {
+            return Err(Error::BadArgument);
         }
         Ok(Properties { bytes })
     }
