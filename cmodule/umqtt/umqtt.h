@@ -174,8 +174,7 @@ mp_obj_t umqtt_topic_arg(mp_obj_t obj);
 uint8_t umqtt_check_qos(mp_int_t qos);
 mp_int_t umqtt_int_in_range(mp_int_t v, mp_int_t lo, mp_int_t hi, qstr name);
 uint32_t umqtt_timeout_arg(mp_obj_t t_in);
-mp_obj_t umqtt_ssl_arg(mp_obj_t ssl);
-void umqtt_check_ssl_params(mp_obj_t params);
+mp_obj_t umqtt_ssl_arg(mp_obj_t ssl, mp_obj_t params);     // ssl as kept; ssl_params checked
 
 // Attributes (umqtt_attrs.c).
 void umqtt_client_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest);
@@ -312,7 +311,11 @@ typedef struct {
 } umqtt_link_t;
 void umqtt_io_open(umqtt_client_obj_t *self, uint32_t timeout_ms, umqtt_link_t *link);  // raises
 void umqtt_io_close(umqtt_client_obj_t *self);      // never raises
+#if MICROPY_PY_UMQTT_NET
 void umqtt_io_keep_nonblocking(umqtt_client_obj_t *self);  // undoes a script's sock.setblocking(True)
+#else
+#define umqtt_io_keep_nonblocking(self) ((void)(self))      // no socket of the client's own to undo it on
+#endif
 extern const mp_stream_p_t umqtt_client_stream_p;      // the client's poll (select.poll, asyncio)
 int umqtt_io_write_all(umqtt_client_obj_t *self, const uint8_t *buf, size_t len, uint32_t timeout_ms);
 int umqtt_io_write_some(umqtt_client_obj_t *self, const uint8_t *buf, size_t len, size_t *written);

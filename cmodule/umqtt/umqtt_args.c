@@ -88,6 +88,7 @@ uint8_t umqtt_check_qos(mp_int_t qos) {
     return (uint8_t)qos;
 }
 
+#if MICROPY_PY_UMQTT_NET
 // Certificates and keys are data (PEM text or DER bytes); a file name is the
 // usual mistake (the data is read from the file by the script). Messages
 // stay short: MicroPython 1.25 decompresses an exception message into a
@@ -114,7 +115,7 @@ static void check_cert_data(qstr key, mp_obj_t value) {
 // ssl_params: QuecPython's keys and the keywords umqtt.simple passes to
 // wrap_socket. An unknown key is refused: ignoring "cafile" would connect
 // without authenticating the server.
-void umqtt_check_ssl_params(mp_obj_t params) {
+static void check_ssl_params(mp_obj_t params) {
     if (params == mp_const_none) {
         return;
     }
@@ -153,8 +154,38 @@ void umqtt_check_ssl_params(mp_obj_t params) {
     }
 }
 
+// The ssl argument (a bool, 0/1, or an SSLContext) as the client keeps it,
+// and ssl_params checked.
+mp_obj_t umqtt_ssl_arg(mp_obj_t ssl, mp_obj_t params) {
+    if (ssl == mp_const_none || ssl == MP_OBJ_NEW_SMALL_INT(0)) {
+        ssl = mp_const_false;
+    } else if (ssl == MP_OBJ_NEW_SMALL_INT(1)) {
+        ssl = mp_const_true;
+    } else if (!mp_obj_is_bool(ssl)) {
+        mp_obj_t dest[2];
+        mp_load_method_maybe(ssl, MP_QSTR_wrap_socket, dest);
+        if (dest[0] == MP_OBJ_NULL) {
+            mp_raise_TypeError(MP_ERROR_TEXT("ssl must be a bool or an SSLContext"));
+        }
+    }
+    check_ssl_params(params);
+    return ssl;
+}
+
+#else
+// No TLS on this board (MICROPY_PY_UMQTT_NET=0): refused when the client is
+// made, not at its first connect().
+mp_obj_t umqtt_ssl_arg(mp_obj_t ssl, mp_obj_t params) {
+    bool no_params = params == mp_const_none || (mp_obj_is_dict_or_ordereddict(params) && mp_obj_dict_len(params) == 0);
+    if ((ssl != mp_const_none && ssl != mp_const_false && ssl != MP_OBJ_NEW_SMALL_INT(0)) || !no_params) {
+        mp_raise_ValueError(MP_ERROR_TEXT("no TLS on this port: ssl must be False, ssl_params empty"));
+    }
+    return mp_const_false;
+}
+#endif
+
 // The constructor's checks (umqtt_client.c): an int within bounds, the
-// timeout in seconds, the ssl argument (a bool, 0/1, or an SSLContext).
+// timeout in seconds.
 mp_int_t umqtt_int_in_range(mp_int_t v, mp_int_t lo, mp_int_t hi, qstr name) {
     if (v < lo || v > hi) {
         mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("%q must be %d..%d"), name, (int)lo, (int)hi);
@@ -177,23 +208,6 @@ uint32_t umqtt_timeout_arg(mp_obj_t t_in) {
     }
     return (uint32_t)t * 1000;
     #endif
-}
-
-mp_obj_t umqtt_ssl_arg(mp_obj_t ssl) {
-    if (ssl == mp_const_none || ssl == MP_OBJ_NEW_SMALL_INT(0)) {
-        return mp_const_false;
-    }
-    if (ssl == MP_OBJ_NEW_SMALL_INT(1)) {
-        return mp_const_true;
-    }
-    if (!mp_obj_is_bool(ssl)) {
-        mp_obj_t dest[2];
-        mp_load_method_maybe(ssl, MP_QSTR_wrap_socket, dest);
-        if (dest[0] == MP_OBJ_NULL) {
-            mp_raise_TypeError(MP_ERROR_TEXT("ssl must be a bool or an SSLContext"));
-        }
-    }
-    return ssl;
 }
 
 // MQTT 5's properties= (a dict, or None) as the encoded block the driver

@@ -103,9 +103,8 @@ static mp_obj_t umqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, 
     }
     mp_int_t pingmaxnum = umqtt_int_in_range(args[ARG_pingmaxnum].u_int, 0, 255, MP_QSTR_pingmaxnum);
     mp_int_t ipvtype = umqtt_int_in_range(args[ARG_ipvtype].u_int, 0, 1, MP_QSTR_ipvtype);
-    mp_obj_t ssl = umqtt_ssl_arg(args[ARG_ssl].u_obj);
     mp_obj_t ssl_params = args[ARG_ssl_params].u_obj;
-    umqtt_check_ssl_params(ssl_params);
+    mp_obj_t ssl = umqtt_ssl_arg(args[ARG_ssl].u_obj, ssl_params);
     uint32_t timeout_ms = args[ARG_timeout].u_obj == mp_const_none ? DEFAULT_TIMEOUT_MS : umqtt_timeout_arg(args[ARG_timeout].u_obj);
     mp_int_t max_packet = args[ARG_max_packet].u_int;
     if (max_packet < 64) {
