@@ -259,7 +259,13 @@ size_t umqtt_pump_deferring(umqtt_client_obj_t *self);
 void umqtt_finish_pass_deferring(umqtt_client_obj_t *self, umqtt_pass_t *pass, mp_obj_t cb);
 size_t umqtt_pump_raising(umqtt_client_obj_t *self);
 void umqtt_wait(umqtt_client_obj_t *self, uint32_t deadline);
+#if MICROPY_PY_UMQTT_NET
 void umqtt_wait_written(umqtt_client_obj_t *self, uint32_t deadline);
+#else
+// Without sockets every blocking transport is transport='s, without a
+// descriptor: nothing to wait on (umqtt_pump.c).
+#define umqtt_wait_written(self, deadline) ((void)(self), (void)(deadline))
+#endif
 
 // Commands (umqtt_command.c): the objects and bytes of one command, and the
 // function that encodes it with the mutex held.

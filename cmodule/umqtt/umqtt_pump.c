@@ -489,11 +489,15 @@ void umqtt_finish_pass(umqtt_client_obj_t *self, umqtt_pass_t *pass, mp_obj_t cb
 static void wait_until(umqtt_client_obj_t *self, uint32_t deadline, bool only_socket) {
     umqtt_guard_t guard;
     umqtt_lock(self, &guard);
+    #if MICROPY_PY_UMQTT_NET                // else only_socket has nothing to wait on (umqtt.h)
     if (only_socket && !(self->fd >= 0 && self->stream == self->sock && !UMQTT_NB(self) && self->tail_end == 0
                          && self->rx_start == self->rx_end && self->body.mode == UMQTT_BODY_NONE)) {
         umqtt_unlock(&guard);
         return;
     }
+    #else
+    (void)only_socket;
+    #endif
     uint32_t now = umqtt_now_ms();
     uint32_t wait = umqtt_core_poll_timeout(CORE(self), now);
     int32_t left = (int32_t)(deadline - now);
@@ -532,8 +536,10 @@ void umqtt_wait(umqtt_client_obj_t *self, uint32_t deadline) {
 // does not show) with nothing buffered, anything to read can only come
 // through the descriptor, so wait until it is readable (at once if it is
 // already) instead of a pass whose read finds nothing. Else nothing.
+#if MICROPY_PY_UMQTT_NET
 void umqtt_wait_written(umqtt_client_obj_t *self, uint32_t deadline) {
     wait_until(self, deadline, true);
 }
+#endif
 
 #endif // MICROPY_PY_UMQTT
