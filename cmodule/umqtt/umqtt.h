@@ -253,11 +253,11 @@ void umqtt_read_transport(umqtt_client_obj_t *self, uint32_t now);     // umqtt_
 bool umqtt_feed(umqtt_client_obj_t *self, umqtt_pass_t *pass, bool deliver, uint32_t now);
 void umqtt_after_pass(umqtt_client_obj_t *self, umqtt_pass_t *pass);
 void umqtt_finish_pass(umqtt_client_obj_t *self, umqtt_pass_t *pass, mp_obj_t cb);
-void umqtt_pump_pass(umqtt_client_obj_t *self, bool deliver, umqtt_pass_t *pass);
-size_t umqtt_pump(umqtt_client_obj_t *self, bool deliver);
-size_t umqtt_pump_deferring(umqtt_client_obj_t *self);
+#define UMQTT_PUMP_DELIVER (1)             // umqtt_pump's `how`
+#define UMQTT_PUMP_RAISING (2 | UMQTT_PUMP_DELIVER)
+#define UMQTT_PUMP_DEFERRING (4 | UMQTT_PUMP_DELIVER)
+size_t umqtt_pump(umqtt_client_obj_t *self, umqtt_pass_t *pass, unsigned how);
 void umqtt_finish_pass_deferring(umqtt_client_obj_t *self, umqtt_pass_t *pass, mp_obj_t cb);
-size_t umqtt_pump_raising(umqtt_client_obj_t *self);
 void umqtt_wait(umqtt_client_obj_t *self, uint32_t deadline);
 #if MICROPY_PY_UMQTT_NET
 void umqtt_wait_written(umqtt_client_obj_t *self, uint32_t deadline);

@@ -96,7 +96,7 @@ MP_DEFINE_CONST_FUN_OBJ_2(umqtt_attach_failed_obj, umqtt_attach_failed);
 // full): timers and acknowledgements still run.
 static mp_obj_t umqtt_step(size_t n_args, const mp_obj_t *args) {
     umqtt_pass_t pass = { 0 };
-    umqtt_pump_pass(umqtt_client_of(args[0]), n_args < 2 || mp_obj_is_true(args[1]), &pass);
+    umqtt_pump(umqtt_client_of(args[0]), &pass, n_args < 2 || mp_obj_is_true(args[1]) ? UMQTT_PUMP_DELIVER : 0);
     return MP_OBJ_NEW_SMALL_INT(pass.packets + (pass.again && pass.packets == 0));
 }
 MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(umqtt_step_obj, 1, 2, umqtt_step);

@@ -363,11 +363,11 @@ static void check_open(umqtt_client_obj_t *self) {
 // ping(); the client's keep-alive traffic does not count.
 mp_obj_t umqtt_wait_msg_method(mp_obj_t self_in) {
     umqtt_client_obj_t *self = umqtt_client_of(self_in);
-    size_t packets = umqtt_pump_raising(self);
+    size_t packets = umqtt_pump(self, NULL, UMQTT_PUMP_RAISING);
     while (packets == 0) {
         check_open(self);
         umqtt_wait(self, umqtt_now_ms() + 1000);
-        packets = umqtt_pump(self, true);
+        packets = umqtt_pump(self, NULL, UMQTT_PUMP_DELIVER);
     }
     return mp_const_none;
 }
@@ -375,7 +375,7 @@ static MP_DEFINE_CONST_FUN_OBJ_1(umqtt_client_wait_msg_obj, umqtt_wait_msg_metho
 
 mp_obj_t umqtt_check_msg_method(mp_obj_t self_in) {
     umqtt_client_obj_t *self = umqtt_client_of(self_in);
-    if (umqtt_pump_raising(self) == 0) {
+    if (umqtt_pump(self, NULL, UMQTT_PUMP_RAISING) == 0) {
         check_open(self);
     }
     return mp_const_none;

@@ -40,7 +40,7 @@ void umqtt_connect(umqtt_client_obj_t *self, bool clean_session) {
         nlr_jump(nlr.ret_val);
     }
     for (;;) {
-        bool handled = umqtt_pump(self, true) > 0;
+        bool handled = umqtt_pump(self, NULL, UMQTT_PUMP_DELIVER) > 0;
         bool session_present;
         uint8_t code;
         umqtt_lock(self, &guard);
@@ -261,7 +261,7 @@ UmqttOp umqtt_issue(umqtt_client_obj_t *self, umqtt_command_fn_t fn, const umqtt
         if (umqtt_deadline_passed(deadline)) {
             mp_raise_OSError(MP_ETIMEDOUT);
         }
-        if (umqtt_pump_deferring(self) == 0) {
+        if (umqtt_pump(self, NULL, UMQTT_PUMP_DEFERRING) == 0) {
             umqtt_wait(self, deadline);
         }
     }

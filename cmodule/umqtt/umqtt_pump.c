@@ -397,58 +397,38 @@ void umqtt_after_pass(umqtt_client_obj_t *self, umqtt_pass_t *pass) {
     }
 }
 
-// One pass in an application thread, what it did left in *pass. A message
-// among its packets has been handed to the callback (whose exception
-// propagates; the message stays delivered).
-void umqtt_pump_pass(umqtt_client_obj_t *self, bool deliver, umqtt_pass_t *pass) {
-    umqtt_guard_t guard;
-    umqtt_lock(self, &guard);
-    umqtt_pump_locked(self, pass, deliver);
-    mp_obj_t cb = self->msg_cb;
-    umqtt_unlock(&guard);
-    umqtt_finish_pass(self, pass, cb);
-}
-
-// One pass; returns the packets it handled.
-size_t umqtt_pump(umqtt_client_obj_t *self, bool deliver) {
-    umqtt_pass_t pass = { 0 };
-    umqtt_pump_pass(self, deliver, &pass);
-    return pass.packets;
-}
-
-// wait_msg()/check_msg()'s first pass: what a callback raised while a
-// command waited is raised first, instead of the pass; both under one lock.
-size_t umqtt_pump_raising(umqtt_client_obj_t *self) {
-    umqtt_pass_t pass = { 0 };
-    umqtt_guard_t guard;
-    umqtt_lock(self, &guard);
-    mp_obj_t exc = self->deferred_exc;
-    if (exc != MP_OBJ_NULL) {
-        self->deferred_exc = MP_OBJ_NULL;
-        umqtt_unlock(&guard);
-        nlr_raise(exc);
-    }
-    umqtt_pump_locked(self, &pass, true);
-    mp_obj_t cb = self->msg_cb;
-    umqtt_unlock(&guard);
-    umqtt_finish_pass(self, &pass, cb);
-    return pass.packets;
-}
-
-// As umqtt_pump, for a thread waiting on its own command (publish(),
+// One pass in an application thread; returns the packets it handled, what it
+// did left in *pass (NULL: a pass of its own). `how` (umqtt.h):
+// UMQTT_PUMP_DELIVER: a message among its packets is handed to the callback
+// (whose exception propagates; the message stays delivered).
+// UMQTT_PUMP_RAISING, wait_msg()/check_msg()'s first pass: what a callback
+// raised while a command waited is raised first, instead of the pass; both
+// under one lock.
+// UMQTT_PUMP_DEFERRING, for a thread waiting on its own command (publish(),
 // subscribe(), ...): an exception from the message callback is kept for the
 // next wait_msg()/check_msg() instead of ending the command. The command has
 // done what it was asked (a QoS 2 publish went out exactly once): raising
 // from it would make a script that retries on an exception send it again.
-size_t umqtt_pump_deferring(umqtt_client_obj_t *self) {
-    umqtt_pass_t pass = { 0 };
+size_t umqtt_pump(umqtt_client_obj_t *self, umqtt_pass_t *pass, unsigned how) {
+    umqtt_pass_t own = { 0 };
+    pass = pass != NULL ? pass : &own;
     umqtt_guard_t guard;
     umqtt_lock(self, &guard);
-    umqtt_pump_locked(self, &pass, true);
+    mp_obj_t exc = self->deferred_exc;
+    if ((how & UMQTT_PUMP_RAISING) == UMQTT_PUMP_RAISING && exc != MP_OBJ_NULL) {
+        self->deferred_exc = MP_OBJ_NULL;
+        umqtt_unlock(&guard);
+        nlr_raise(exc);
+    }
+    umqtt_pump_locked(self, pass, how & UMQTT_PUMP_DELIVER);
     mp_obj_t cb = self->msg_cb;
     umqtt_unlock(&guard);
-    umqtt_finish_pass_deferring(self, &pass, cb);
-    return pass.packets;
+    if ((how & UMQTT_PUMP_DEFERRING) == UMQTT_PUMP_DEFERRING) {
+        umqtt_finish_pass_deferring(self, pass, cb);
+    } else {
+        umqtt_finish_pass(self, pass, cb);
+    }
+    return pass->packets;
 }
 
 void umqtt_finish_pass_deferring(umqtt_client_obj_t *self, umqtt_pass_t *pass, mp_obj_t cb) {
