@@ -303,6 +303,8 @@ mp_obj_t umqtt_wait_msg_method(mp_obj_t self_in);
 mp_obj_t umqtt_check_msg_method(mp_obj_t self_in);
 mp_obj_t umqtt_delay_method(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args);
 void umqtt_publish_args(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args, umqtt_command_t *a);
+#define UMQTT_PUBLISH_N_ARGS (5)
+extern const mp_arg_t umqtt_publish_allowed_args[UMQTT_PUBLISH_N_ARGS];   // publish(topic, msg, retain, qos, properties)
 mp_obj_t umqtt_robust_class(void);
 
 // Background keep-alive (umqtt_keepalive.c).

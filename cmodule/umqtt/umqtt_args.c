@@ -249,15 +249,17 @@ static mp_obj_t kept_payload(mp_obj_t msg, uint8_t qos, mp_buffer_info_t *info) 
 // publish(topic, msg, retain=False, qos=0, properties=None): every face's.
 // A call with positional arguments alone (the common one, in a loop) skips
 // the keyword machinery: a quarter of a QoS 0 publish's instructions.
+// set_last_will() takes the same arguments.
+const mp_arg_t umqtt_publish_allowed_args[UMQTT_PUBLISH_N_ARGS] = {
+    { MP_QSTR_topic, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
+    { MP_QSTR_msg, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
+    { MP_QSTR_retain, MP_ARG_BOOL, {.u_bool = false} },
+    { MP_QSTR_qos, MP_ARG_INT, {.u_int = 0} },
+    { MP_QSTR_properties, MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
+};
+
 void umqtt_publish_args(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args, umqtt_command_t *a) {
     enum { ARG_topic, ARG_msg, ARG_retain, ARG_qos, ARG_properties, N_ARGS };
-    static const mp_arg_t allowed_args[] = {
-        { MP_QSTR_topic, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
-        { MP_QSTR_msg, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
-        { MP_QSTR_retain, MP_ARG_BOOL, {.u_bool = false} },
-        { MP_QSTR_qos, MP_ARG_INT, {.u_int = 0} },
-        { MP_QSTR_properties, MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
-    };
     mp_obj_t topic, msg_obj, props = mp_const_none;
     bool retain = false;
     mp_int_t qos = 0;
@@ -269,7 +271,7 @@ void umqtt_publish_args(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_ar
         props = n_args > 5 ? pos_args[5] : mp_const_none;
     } else {
         mp_arg_val_t args[N_ARGS];
-        umqtt_parse_args(n_args - 1, pos_args + 1, kw_args, N_ARGS, allowed_args, args);
+        umqtt_parse_args(n_args - 1, pos_args + 1, kw_args, N_ARGS, umqtt_publish_allowed_args, args);
         topic = args[ARG_topic].u_obj;
         msg_obj = args[ARG_msg].u_obj;
         retain = args[ARG_retain].u_bool;

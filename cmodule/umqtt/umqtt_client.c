@@ -217,17 +217,10 @@ static mp_obj_t umqtt_client_error_register_cb(size_t n_args, const mp_obj_t *po
 static MP_DEFINE_CONST_FUN_OBJ_KW(umqtt_client_error_register_cb_obj, 1, umqtt_client_error_register_cb);
 
 static mp_obj_t umqtt_client_set_last_will(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
-    enum { ARG_topic, ARG_msg, ARG_retain, ARG_qos, ARG_properties };
-    static const mp_arg_t allowed_args[] = {
-        { MP_QSTR_topic, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
-        { MP_QSTR_msg, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
-        { MP_QSTR_retain, MP_ARG_BOOL, {.u_bool = false} },
-        { MP_QSTR_qos, MP_ARG_INT, {.u_int = 0} },
-        { MP_QSTR_properties, MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
-    };
+    enum { ARG_topic, ARG_msg, ARG_retain, ARG_qos, ARG_properties };    // publish()'s (umqtt_args.c)
     umqtt_client_obj_t *self = umqtt_client_of(pos_args[0]);
-    mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
-    umqtt_parse_args(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
+    mp_arg_val_t args[UMQTT_PUBLISH_N_ARGS];
+    umqtt_parse_args(n_args - 1, pos_args + 1, kw_args, UMQTT_PUBLISH_N_ARGS, umqtt_publish_allowed_args, args);
     mp_obj_t topic = umqtt_topic_arg(args[ARG_topic].u_obj);
     umqtt_check_str_or_bytes(args[ARG_msg].u_obj, MP_QSTR_msg, false);
     size_t topic_len;
