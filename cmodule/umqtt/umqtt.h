@@ -278,7 +278,6 @@ typedef struct {
     size_t payload_len;
     uint8_t qos;
     bool retain;
-    int slot;                       // subscribe/unsubscribe: the slot holding an equal filter, or -1
     mp_obj_t props;                 // MQTT 5: publish properties, encoded (MP_OBJ_NULL: none)
     uint8_t sub_flags;              // MQTT 5: subscription options above the QoS bits
     uint32_t sub_id;                // MQTT 5: Subscription Identifier (0: none)
@@ -289,7 +288,7 @@ UmqttStatus umqtt_subscribe_command(umqtt_client_obj_t *self, const umqtt_comman
 UmqttStatus umqtt_unsubscribe_command(umqtt_client_obj_t *self, const umqtt_command_t *a, UmqttOp *op);
 UmqttStatus umqtt_ping_command(umqtt_client_obj_t *self, const umqtt_command_t *a, UmqttOp *op);
 UmqttOp umqtt_issue(umqtt_client_obj_t *self, umqtt_command_fn_t fn, const umqtt_command_t *a, uint32_t deadline);
-uint8_t umqtt_filter_request(umqtt_client_obj_t *self, umqtt_command_fn_t fn, umqtt_command_t *a);
+uint8_t umqtt_filter_request(umqtt_client_obj_t *self, umqtt_command_fn_t fn, const umqtt_command_t *a);
 void umqtt_connect(umqtt_client_obj_t *self, bool clean_session);
 UmqttStatus umqtt_wait_ticket(umqtt_client_obj_t *self, uint32_t ticket, int slot, uint32_t deadline, uint8_t *code,
     bool keep, bool written);
@@ -358,7 +357,6 @@ extern const mp_obj_fun_builtin_fixed_t umqtt_nb_obj, umqtt_tail_obj, umqtt_want
 extern const mp_obj_fun_builtin_var_t umqtt_step_obj, umqtt_publish_start_obj, umqtt_subscribe_start_obj,
     umqtt_connect_start_obj;
 UmqttOp umqtt_issue_once(umqtt_client_obj_t *self, umqtt_command_fn_t fn, const umqtt_command_t *a, bool *issued);
-int umqtt_find_subscription(umqtt_client_obj_t *self, const umqtt_command_t *a);
 void umqtt_filter_args(umqtt_command_t *a, mp_obj_t topic);
 void umqtt_subscribe_args(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args, umqtt_command_t *a);
 mp_obj_t umqtt_props_arg(umqtt_client_obj_t *self, mp_obj_t dict);

@@ -170,11 +170,7 @@ static mp_obj_t umqtt_publish_start(size_t n_args, const mp_obj_t *pos_args, mp_
 }
 MP_DEFINE_CONST_FUN_OBJ_KW(umqtt_publish_start_obj, 3, umqtt_publish_start);
 
-static mp_obj_t filter_start(umqtt_client_obj_t *self, umqtt_command_fn_t fn, umqtt_command_t *a) {
-    umqtt_guard_t guard;
-    umqtt_lock(self, &guard);
-    a->slot = umqtt_find_subscription(self, a);
-    umqtt_unlock(&guard);
+static mp_obj_t filter_start(umqtt_client_obj_t *self, umqtt_command_fn_t fn, const umqtt_command_t *a) {
     bool issued;
     UmqttOp op = umqtt_issue_once(self, fn, a, &issued);
     return ticket_or_none(issued, &op);

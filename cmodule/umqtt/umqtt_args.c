@@ -289,7 +289,6 @@ void umqtt_publish_args(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_ar
     a->payload = msg.buf;
     a->payload_len = msg.len;
     a->retain = retain;
-    a->slot = -1;
     a->props = props == mp_const_none ? MP_OBJ_NULL : umqtt_props_arg(umqtt_client_of(pos_args[0]), props);
     a->sub_flags = 0;
     a->sub_id = 0;
@@ -302,7 +301,6 @@ void umqtt_filter_args(umqtt_command_t *a, mp_obj_t topic) {
     // Kept as bytes: the same filter as str or bytes is one subscription.
     a->topic = mp_obj_new_bytes(a->topic_buf, a->topic_len);
     a->topic_buf = (const uint8_t *)mp_obj_str_get_data(a->topic, &a->topic_len);
-    a->slot = -1;
 }
 
 // subscribe(topic, qos=0, *, no_local=False, retain_as_published=False,
