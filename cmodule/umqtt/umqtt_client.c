@@ -294,7 +294,6 @@ mp_obj_t umqtt_publish_method(size_t n_args, const mp_obj_t *pos_args, mp_map_t 
     UmqttOp op = umqtt_issue(self, umqtt_publish_command, &a, deadline);
     UmqttStatus st = UMQTT_STATUS_OK;
     if (a.qos > 0) {
-        self->pid = (uint16_t)op.ticket;
         uint8_t code;
         st = umqtt_wait_ticket(self, op.ticket, op.slot, deadline, &code, false, true);
         if (st == UMQTT_STATUS_OK) {
@@ -332,7 +331,6 @@ static mp_obj_t umqtt_client_unsubscribe(size_t n_args, const mp_obj_t *pos_args
     umqtt_client_obj_t *self = umqtt_client_of(pos_args[0]);
     umqtt_command_t a;
     umqtt_filter_args(&a, topic);
-    a.qos = 0;
     // MQTT 5: an UNSUBACK's failure code (0x80 and above) raises.
     umqtt_check_ack_code(umqtt_filter_request(self, umqtt_unsubscribe_command, &a));
     return mp_const_none;

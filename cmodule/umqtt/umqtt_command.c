@@ -154,7 +154,8 @@ UmqttStatus umqtt_publish_command(umqtt_client_obj_t *self, const umqtt_command_
     }
     UmqttStatus st = umqtt_core_publish(CORE(self), a->topic_buf, a->topic_len, a->payload, a->payload_len,
         a->qos, a->retain, props, props_len, umqtt_now_ms(), self->tx_buf, self->tx_cap, op);
-    if (st == UMQTT_STATUS_OK && op->ticket != 0) {
+    if (st == UMQTT_STATUS_OK && op->ticket != 0) {      // QoS 1/2: issued, whatever the write does
+        self->pid = (uint16_t)op->ticket;
         self->slot_topic[op->slot] = a->topic;
         self->slot_msg[op->slot] = a->msg;
         #if MICROPY_PY_UMQTT_MQTT5
