@@ -481,11 +481,12 @@ static void wait_until(umqtt_client_obj_t *self, uint32_t deadline, bool only_so
     uint32_t now = umqtt_now_ms();
     uint32_t wait = umqtt_core_poll_timeout(CORE(self), now);
     int32_t left = (int32_t)(deadline - now);
-    uint32_t slice = self->waiters > 0 ? SHARED_WAIT_SLICE_MS : WAIT_SLICE_MS;
+    uint32_t slice = MICROPY_PY_THREAD && self->waiters > 0 ? SHARED_WAIT_SLICE_MS : WAIT_SLICE_MS;
     wait = left <= 0 ? 0 : (wait < (uint32_t)left ? wait : (uint32_t)left);
     wait = wait < slice ? wait : slice;
     mp_obj_t stream = self->stream;
     int fd = self->fd;
+    #if MICROPY_PY_THREAD
     self->waiters++;
     umqtt_unlock(&guard);
     void *raised = NULL;
@@ -504,6 +505,12 @@ static void wait_until(umqtt_client_obj_t *self, uint32_t deadline, bool only_so
     if (raised != NULL) {
         nlr_jump(raised);
     }
+    #else
+    umqtt_unlock(&guard);           // no other thread counts waiters
+    if (wait > 0) {
+        umqtt_io_wait(self, stream, fd, false, wait);
+    }
+    #endif
     mp_handle_pending(true);
 }
 
