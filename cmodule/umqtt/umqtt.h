@@ -218,8 +218,13 @@ int umqtt_errno_of(mp_obj_t exc);
 int umqtt_open_errno(mp_obj_t exc);
 
 // The connection pump (umqtt_pump.c).
+#if MICROPY_PY_THREAD
 void umqtt_lock(umqtt_client_obj_t *self, umqtt_guard_t *guard);
 void umqtt_unlock(umqtt_guard_t *guard);
+#else
+#define umqtt_lock(self, guard) ((void)(self), (void)(guard))      // one thread: nothing to exclude
+#define umqtt_unlock(guard) ((void)(guard))
+#endif
 void *umqtt_core(umqtt_client_obj_t *self);     // the driver; asserts the mutex is held
 uint32_t umqtt_now_ms(void);
 bool umqtt_deadline_passed(uint32_t deadline);

@@ -26,7 +26,8 @@
 
 // ---------------------------------------------------------------------------
 // The client mutex. A jump callback releases it if anything raises (memory
-// error, Ctrl-C inside a stream call) while it is held.
+// error, Ctrl-C inside a stream call) while it is held. Without threads
+// there is none (umqtt.h).
 
 #if MICROPY_PY_THREAD && (MICROPY_DEBUG_VERBOSE || !defined(NDEBUG))
 #define UMQTT_TRACK_OWNER (1)
@@ -34,26 +35,21 @@
 #define UMQTT_TRACK_OWNER (0)
 #endif
 
+#if MICROPY_PY_THREAD
 static void guard_release(void *ctx) {
-    #if MICROPY_PY_THREAD
     umqtt_guard_t *guard = ctx;
     #if UMQTT_TRACK_OWNER
     guard->self->owner = 0;
     #endif
     mp_thread_mutex_unlock(&guard->self->mutex);
-    #else
-    (void)ctx;
-    #endif
 }
 
 void umqtt_lock(umqtt_client_obj_t *self, umqtt_guard_t *guard) {
-    #if MICROPY_PY_THREAD
     MP_THREAD_GIL_EXIT();
     mp_thread_mutex_lock(&self->mutex, 1);
     MP_THREAD_GIL_ENTER();
     #if UMQTT_TRACK_OWNER
     self->owner = (mp_uint_t)mp_thread_get_state();
-    #endif
     #endif
     guard->self = self;
     nlr_push_jump_callback(&guard->node, guard_release);
@@ -63,6 +59,7 @@ void umqtt_unlock(umqtt_guard_t *guard) {
     (void)guard;
     nlr_pop_jump_callback(true);
 }
+#endif
 
 // The driver, for a call into the core: debug builds check that this
 // thread holds the client mutex (the core is not thread-safe).
