@@ -19,6 +19,14 @@
 
 typedef struct _umqtt_client_obj_t umqtt_client_obj_t;
 
+// Debug builds with threads check that every call into the core holds the
+// client mutex (umqtt_core).
+#if MICROPY_PY_THREAD && (MICROPY_DEBUG_VERBOSE || !defined(NDEBUG))
+#define UMQTT_TRACK_OWNER (1)
+#else
+#define UMQTT_TRACK_OWNER (0)
+#endif
+
 // The receive and transmit buffers: their size at rest, and the most they
 // keep once grown. A larger packet grows them for itself; they return to
 // their size at rest once no packet has needed more for UMQTT_BUFFER_REST_MS,
@@ -134,9 +142,9 @@ struct _umqtt_client_obj_t {
     uint16_t waiters;               // application threads waiting on the connection
     #if MICROPY_PY_THREAD
     mp_thread_mutex_t mutex;        // guards the driver, the buffers, the stream and the fields above
-    #if MICROPY_DEBUG_VERBOSE || !defined(NDEBUG)
-    mp_uint_t owner;                // thread holding the mutex (debug builds check it)
     #endif
+    #if UMQTT_TRACK_OWNER
+    mp_uint_t owner;                // thread holding the mutex (debug builds check it)
     #endif
     // The Rust driver lives here; the GC never moves a block.
     uint64_t core[(UMQTT_CORE_SIZE + 7) / 8];
@@ -225,7 +233,11 @@ void umqtt_unlock(umqtt_guard_t *guard);
 #define umqtt_lock(self, guard) ((void)(self), (void)(guard))      // one thread: nothing to exclude
 #define umqtt_unlock(guard) ((void)(guard))
 #endif
+#if UMQTT_TRACK_OWNER
 void *umqtt_core(umqtt_client_obj_t *self);     // the driver; asserts the mutex is held
+#else
+#define umqtt_core(self) ((void *)(self)->core)
+#endif
 uint32_t umqtt_now_ms(void);
 bool umqtt_deadline_passed(uint32_t deadline);
 void umqtt_tx_reserve(umqtt_client_obj_t *self, size_t len);

@@ -29,12 +29,6 @@
 // error, Ctrl-C inside a stream call) while it is held. Without threads
 // there is none (umqtt.h).
 
-#if MICROPY_PY_THREAD && (MICROPY_DEBUG_VERBOSE || !defined(NDEBUG))
-#define UMQTT_TRACK_OWNER (1)
-#else
-#define UMQTT_TRACK_OWNER (0)
-#endif
-
 #if MICROPY_PY_THREAD
 static void guard_release(void *ctx) {
     umqtt_guard_t *guard = ctx;
@@ -61,14 +55,14 @@ void umqtt_unlock(umqtt_guard_t *guard) {
 }
 #endif
 
+#if UMQTT_TRACK_OWNER
 // The driver, for a call into the core: debug builds check that this
 // thread holds the client mutex (the core is not thread-safe).
 void *umqtt_core(umqtt_client_obj_t *self) {
-    #if UMQTT_TRACK_OWNER
     assert(self->owner == (mp_uint_t)mp_thread_get_state());
-    #endif
     return self->core;
 }
+#endif
 
 #define CORE(self) umqtt_core(self)
 
