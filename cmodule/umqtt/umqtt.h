@@ -324,8 +324,13 @@ extern const mp_arg_t umqtt_publish_allowed_args[UMQTT_PUBLISH_N_ARGS];   // pub
 mp_obj_t umqtt_robust_class(void);
 
 // Background keep-alive (umqtt_keepalive.c).
+#if MICROPY_PY_THREAD
 void umqtt_keepalive_start(umqtt_client_obj_t *self);
 void umqtt_keepalive_stop(umqtt_client_obj_t *self);
+#else
+#define umqtt_keepalive_start(self) ((void)(self))     // no thread to run it in
+#define umqtt_keepalive_stop(self) ((void)(self))
+#endif
 
 // Transport (umqtt_io.c). None of these take the client mutex themselves.
 typedef struct {
