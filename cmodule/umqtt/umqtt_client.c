@@ -492,28 +492,19 @@ static const mp_rom_map_elem_t umqtt_client_locals_dict_table[] = {
 static MP_DEFINE_CONST_DICT(umqtt_client_locals_dict, umqtt_client_locals_dict_table);
 
 // Two types over one object: the face is picked by the type make_new gets.
-MP_DEFINE_CONST_OBJ_TYPE(
-    umqtt_client_type,
-    MP_QSTR_MQTTClient,
-    MP_TYPE_FLAG_NONE,
-    make_new, umqtt_client_make_new,
-    print, umqtt_client_print,
-    attr, umqtt_client_attr,
-    protocol, &umqtt_client_stream_p,
-    locals_dict, &umqtt_client_locals_dict
-    );
-
+#define CLIENT_TYPE(name) MP_DEFINE_CONST_OBJ_TYPE( \
+    name, \
+    MP_QSTR_MQTTClient, \
+    MP_TYPE_FLAG_NONE, \
+    make_new, umqtt_client_make_new, \
+    print, umqtt_client_print, \
+    attr, umqtt_client_attr, \
+    protocol, &umqtt_client_stream_p, \
+    locals_dict, &umqtt_client_locals_dict \
+    )
+CLIENT_TYPE(umqtt_client_type);
 #if MICROPY_PY_UMQTT_FACES
-MP_DEFINE_CONST_OBJ_TYPE(
-    umqtt_simple_client_type,
-    MP_QSTR_MQTTClient,
-    MP_TYPE_FLAG_NONE,
-    make_new, umqtt_client_make_new,
-    print, umqtt_client_print,
-    attr, umqtt_client_attr,
-    protocol, &umqtt_client_stream_p,
-    locals_dict, &umqtt_client_locals_dict
-    );
+CLIENT_TYPE(umqtt_simple_client_type);
 #endif
 
 #endif // MICROPY_PY_UMQTT
