@@ -240,12 +240,8 @@ static bool is_app_stream(umqtt_client_obj_t *self) {
 }
 
 int umqtt_io_fileno(mp_obj_t sock) {
-    const mp_stream_p_t *p = mp_get_stream(sock);
-    if (p == NULL || p->ioctl == NULL) {
-        return -1;
-    }
     int err;
-    mp_uint_t fd = p->ioctl(sock, MP_STREAM_GET_FILENO, 0, &err);
+    mp_uint_t fd = stream_call_raw(sock, CALL_IOCTL, NULL, MP_STREAM_GET_FILENO, &err);
     return fd == MP_STREAM_ERROR ? -1 : (int)fd;
 }
 
@@ -322,11 +318,8 @@ void umqtt_io_open(umqtt_client_obj_t *self, uint32_t timeout_ms, umqtt_link_t *
         link->stream = stream;
         link->fd = umqtt_io_fileno(sock);
     } else {
-        const mp_stream_p_t *p = mp_get_stream(sock);
         int err;
-        if (p != NULL && p->ioctl != NULL) {
-            p->ioctl(sock, MP_STREAM_CLOSE, 0, &err);
-        }
+        stream_call_raw(sock, CALL_IOCTL, NULL, MP_STREAM_CLOSE, &err);
         nlr_jump(nlr.ret_val);
     }
     #else
