@@ -139,7 +139,7 @@ static mp_obj_t umqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, 
     self->tx_buf = m_new(uint8_t, UMQTT_TX_INITIAL);
     self->tx_cap = UMQTT_TX_INITIAL;
     self->max_packet = (size_t)max_packet;
-    self->port = port != 0 ? (mp_uint_t)port : (ssl != mp_const_false ? DEFAULT_TLS_PORT : DEFAULT_PORT);
+    self->port = port != 0 ? (mp_uint_t)port : (MICROPY_PY_UMQTT_NET && ssl != mp_const_false ? DEFAULT_TLS_PORT : DEFAULT_PORT);
     self->timeout_ms = timeout_ms;
     self->keepalive = (uint16_t)keepalive;
     self->reconn = reconn;
