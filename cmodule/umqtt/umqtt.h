@@ -19,6 +19,14 @@
 
 typedef struct _umqtt_client_obj_t umqtt_client_obj_t;
 
+// Debug builds with threads check that every call into the core holds the
+// client mutex (umqtt_core).
+#if MICROPY_PY_THREAD && (MICROPY_DEBUG_VERBOSE || !defined(NDEBUG))
+#define UMQTT_TRACK_OWNER (1)
+#else
+#define UMQTT_TRACK_OWNER (0)
+#endif
+
 // The receive and transmit buffers: their size at rest, and the most they
 // keep once grown. A larger packet grows them for itself; they return to
 // their size at rest once no packet has needed more for UMQTT_BUFFER_REST_MS,
@@ -134,9 +142,9 @@ struct _umqtt_client_obj_t {
     uint16_t waiters;               // application threads waiting on the connection
     #if MICROPY_PY_THREAD
     mp_thread_mutex_t mutex;        // guards the driver, the buffers, the stream and the fields above
-    #if MICROPY_DEBUG_VERBOSE || !defined(NDEBUG)
-    mp_uint_t owner;                // thread holding the mutex (debug builds check it)
     #endif
+    #if UMQTT_TRACK_OWNER
+    mp_uint_t owner;                // thread holding the mutex (debug builds check it)
     #endif
     // The Rust driver lives here; the GC never moves a block.
     uint64_t core[(UMQTT_CORE_SIZE + 7) / 8];
@@ -174,8 +182,7 @@ mp_obj_t umqtt_topic_arg(mp_obj_t obj);
 uint8_t umqtt_check_qos(mp_int_t qos);
 mp_int_t umqtt_int_in_range(mp_int_t v, mp_int_t lo, mp_int_t hi, qstr name);
 uint32_t umqtt_timeout_arg(mp_obj_t t_in);
-mp_obj_t umqtt_ssl_arg(mp_obj_t ssl);
-void umqtt_check_ssl_params(mp_obj_t params);
+mp_obj_t umqtt_ssl_arg(mp_obj_t ssl, mp_obj_t params);     // ssl as kept; ssl_params checked
 
 // Attributes (umqtt_attrs.c).
 void umqtt_client_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest);
@@ -219,9 +226,18 @@ int umqtt_errno_of(mp_obj_t exc);
 int umqtt_open_errno(mp_obj_t exc);
 
 // The connection pump (umqtt_pump.c).
+#if MICROPY_PY_THREAD
 void umqtt_lock(umqtt_client_obj_t *self, umqtt_guard_t *guard);
 void umqtt_unlock(umqtt_guard_t *guard);
+#else
+#define umqtt_lock(self, guard) ((void)(self), (void)(guard))      // one thread: nothing to exclude
+#define umqtt_unlock(guard) ((void)(guard))
+#endif
+#if UMQTT_TRACK_OWNER
 void *umqtt_core(umqtt_client_obj_t *self);     // the driver; asserts the mutex is held
+#else
+#define umqtt_core(self) ((void *)(self)->core)
+#endif
 uint32_t umqtt_now_ms(void);
 bool umqtt_deadline_passed(uint32_t deadline);
 void umqtt_tx_reserve(umqtt_client_obj_t *self, size_t len);
@@ -254,13 +270,19 @@ void umqtt_read_transport(umqtt_client_obj_t *self, uint32_t now);     // umqtt_
 bool umqtt_feed(umqtt_client_obj_t *self, umqtt_pass_t *pass, bool deliver, uint32_t now);
 void umqtt_after_pass(umqtt_client_obj_t *self, umqtt_pass_t *pass);
 void umqtt_finish_pass(umqtt_client_obj_t *self, umqtt_pass_t *pass, mp_obj_t cb);
-void umqtt_pump_pass(umqtt_client_obj_t *self, bool deliver, umqtt_pass_t *pass);
-size_t umqtt_pump(umqtt_client_obj_t *self, bool deliver);
-size_t umqtt_pump_deferring(umqtt_client_obj_t *self);
+#define UMQTT_PUMP_DELIVER (1)             // umqtt_pump's `how`
+#define UMQTT_PUMP_RAISING (2 | UMQTT_PUMP_DELIVER)
+#define UMQTT_PUMP_DEFERRING (4 | UMQTT_PUMP_DELIVER)
+size_t umqtt_pump(umqtt_client_obj_t *self, umqtt_pass_t *pass, unsigned how);
 void umqtt_finish_pass_deferring(umqtt_client_obj_t *self, umqtt_pass_t *pass, mp_obj_t cb);
-size_t umqtt_pump_raising(umqtt_client_obj_t *self);
 void umqtt_wait(umqtt_client_obj_t *self, uint32_t deadline);
+#if MICROPY_PY_UMQTT_NET
 void umqtt_wait_written(umqtt_client_obj_t *self, uint32_t deadline);
+#else
+// Without sockets every blocking transport is transport='s, without a
+// descriptor: nothing to wait on (umqtt_pump.c).
+#define umqtt_wait_written(self, deadline) ((void)(self), (void)(deadline))
+#endif
 
 // Commands (umqtt_command.c): the objects and bytes of one command, and the
 // function that encodes it with the mutex held.
@@ -273,7 +295,6 @@ typedef struct {
     size_t payload_len;
     uint8_t qos;
     bool retain;
-    int slot;                       // subscribe/unsubscribe: the slot holding an equal filter, or -1
     mp_obj_t props;                 // MQTT 5: publish properties, encoded (MP_OBJ_NULL: none)
     uint8_t sub_flags;              // MQTT 5: subscription options above the QoS bits
     uint32_t sub_id;                // MQTT 5: Subscription Identifier (0: none)
@@ -284,7 +305,7 @@ UmqttStatus umqtt_subscribe_command(umqtt_client_obj_t *self, const umqtt_comman
 UmqttStatus umqtt_unsubscribe_command(umqtt_client_obj_t *self, const umqtt_command_t *a, UmqttOp *op);
 UmqttStatus umqtt_ping_command(umqtt_client_obj_t *self, const umqtt_command_t *a, UmqttOp *op);
 UmqttOp umqtt_issue(umqtt_client_obj_t *self, umqtt_command_fn_t fn, const umqtt_command_t *a, uint32_t deadline);
-uint8_t umqtt_filter_request(umqtt_client_obj_t *self, umqtt_command_fn_t fn, umqtt_command_t *a);
+uint8_t umqtt_filter_request(umqtt_client_obj_t *self, umqtt_command_fn_t fn, const umqtt_command_t *a);
 void umqtt_connect(umqtt_client_obj_t *self, bool clean_session);
 UmqttStatus umqtt_wait_ticket(umqtt_client_obj_t *self, uint32_t ticket, int slot, uint32_t deadline, uint8_t *code,
     bool keep, bool written);
@@ -298,11 +319,18 @@ mp_obj_t umqtt_wait_msg_method(mp_obj_t self_in);
 mp_obj_t umqtt_check_msg_method(mp_obj_t self_in);
 mp_obj_t umqtt_delay_method(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args);
 void umqtt_publish_args(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args, umqtt_command_t *a);
+#define UMQTT_PUBLISH_N_ARGS (5)
+extern const mp_arg_t umqtt_publish_allowed_args[UMQTT_PUBLISH_N_ARGS];   // publish(topic, msg, retain, qos, properties)
 mp_obj_t umqtt_robust_class(void);
 
 // Background keep-alive (umqtt_keepalive.c).
+#if MICROPY_PY_THREAD
 void umqtt_keepalive_start(umqtt_client_obj_t *self);
 void umqtt_keepalive_stop(umqtt_client_obj_t *self);
+#else
+#define umqtt_keepalive_start(self) ((void)(self))     // no thread to run it in
+#define umqtt_keepalive_stop(self) ((void)(self))
+#endif
 
 // Transport (umqtt_io.c). None of these take the client mutex themselves.
 typedef struct {
@@ -312,7 +340,11 @@ typedef struct {
 } umqtt_link_t;
 void umqtt_io_open(umqtt_client_obj_t *self, uint32_t timeout_ms, umqtt_link_t *link);  // raises
 void umqtt_io_close(umqtt_client_obj_t *self);      // never raises
+#if MICROPY_PY_UMQTT_NET
 void umqtt_io_keep_nonblocking(umqtt_client_obj_t *self);  // undoes a script's sock.setblocking(True)
+#else
+#define umqtt_io_keep_nonblocking(self) ((void)(self))      // no socket of the client's own to undo it on
+#endif
 extern const mp_stream_p_t umqtt_client_stream_p;      // the client's poll (select.poll, asyncio)
 int umqtt_io_write_all(umqtt_client_obj_t *self, const uint8_t *buf, size_t len, uint32_t timeout_ms);
 int umqtt_io_write_some(umqtt_client_obj_t *self, const uint8_t *buf, size_t len, size_t *written);
@@ -347,7 +379,6 @@ extern const mp_obj_fun_builtin_fixed_t umqtt_nb_obj, umqtt_tail_obj, umqtt_want
 extern const mp_obj_fun_builtin_var_t umqtt_step_obj, umqtt_publish_start_obj, umqtt_subscribe_start_obj,
     umqtt_connect_start_obj;
 UmqttOp umqtt_issue_once(umqtt_client_obj_t *self, umqtt_command_fn_t fn, const umqtt_command_t *a, bool *issued);
-int umqtt_find_subscription(umqtt_client_obj_t *self, const umqtt_command_t *a);
 void umqtt_filter_args(umqtt_command_t *a, mp_obj_t topic);
 void umqtt_subscribe_args(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args, umqtt_command_t *a);
 mp_obj_t umqtt_props_arg(umqtt_client_obj_t *self, mp_obj_t dict);

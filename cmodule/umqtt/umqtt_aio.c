@@ -96,7 +96,7 @@ MP_DEFINE_CONST_FUN_OBJ_2(umqtt_attach_failed_obj, umqtt_attach_failed);
 // full): timers and acknowledgements still run.
 static mp_obj_t umqtt_step(size_t n_args, const mp_obj_t *args) {
     umqtt_pass_t pass = { 0 };
-    umqtt_pump_pass(umqtt_client_of(args[0]), n_args < 2 || mp_obj_is_true(args[1]), &pass);
+    umqtt_pump(umqtt_client_of(args[0]), &pass, n_args < 2 || mp_obj_is_true(args[1]) ? UMQTT_PUMP_DELIVER : 0);
     return MP_OBJ_NEW_SMALL_INT(pass.packets + (pass.again && pass.packets == 0));
 }
 MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(umqtt_step_obj, 1, 2, umqtt_step);
@@ -151,34 +151,22 @@ static mp_obj_t umqtt_connect_result(mp_obj_t self_in) {
 }
 MP_DEFINE_CONST_FUN_OBJ_1(umqtt_connect_result_obj, umqtt_connect_result);
 
-static mp_obj_t ticket_or_none(bool issued, const UmqttOp *op) {
-    return issued ? mp_obj_new_int_from_uint(op->ticket) : mp_const_none;
+// A command started: its ticket (0 for QoS 0, written), or None when it
+// cannot go now.
+static mp_obj_t start(umqtt_client_obj_t *self, umqtt_command_fn_t fn, const umqtt_command_t *a) {
+    bool issued;
+    UmqttOp op = umqtt_issue_once(self, fn, a, &issued);
+    return issued ? mp_obj_new_int_from_uint(op.ticket) : mp_const_none;
 }
 
-// _publish_start(topic, msg, retain=False, qos=0): the ticket (0 for QoS 0,
-// written), or None when it cannot go now.
+// _publish_start(topic, msg, retain=False, qos=0): ticket or None.
 static mp_obj_t umqtt_publish_start(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
     umqtt_client_obj_t *self = umqtt_client_of(pos_args[0]);
     umqtt_command_t a;
     umqtt_publish_args(n_args, pos_args, kw_args, &a);
-    bool issued;
-    UmqttOp op = umqtt_issue_once(self, umqtt_publish_command, &a, &issued);
-    if (issued && a.qos > 0) {
-        self->pid = (uint16_t)op.ticket;
-    }
-    return ticket_or_none(issued, &op);
+    return start(self, umqtt_publish_command, &a);
 }
 MP_DEFINE_CONST_FUN_OBJ_KW(umqtt_publish_start_obj, 3, umqtt_publish_start);
-
-static mp_obj_t filter_start(umqtt_client_obj_t *self, umqtt_command_fn_t fn, umqtt_command_t *a) {
-    umqtt_guard_t guard;
-    umqtt_lock(self, &guard);
-    a->slot = umqtt_find_subscription(self, a);
-    umqtt_unlock(&guard);
-    bool issued;
-    UmqttOp op = umqtt_issue_once(self, fn, a, &issued);
-    return ticket_or_none(issued, &op);
-}
 
 // _subscribe_start(topic, qos=0, **options) / _unsubscribe_start(topic):
 // ticket or None.
@@ -186,7 +174,7 @@ static mp_obj_t umqtt_subscribe_start(size_t n_args, const mp_obj_t *pos_args, m
     umqtt_client_obj_t *self = umqtt_client_of(pos_args[0]);
     umqtt_command_t a;
     umqtt_subscribe_args(n_args, pos_args, kw_args, &a);
-    return filter_start(self, umqtt_subscribe_command, &a);
+    return start(self, umqtt_subscribe_command, &a);
 }
 MP_DEFINE_CONST_FUN_OBJ_KW(umqtt_subscribe_start_obj, 2, umqtt_subscribe_start);
 
@@ -209,8 +197,7 @@ static mp_obj_t umqtt_unsubscribe_start(mp_obj_t self_in, mp_obj_t topic) {
     umqtt_client_obj_t *self = umqtt_client_of(self_in);
     umqtt_command_t a;
     umqtt_filter_args(&a, topic);
-    a.qos = 0;
-    return filter_start(self, umqtt_unsubscribe_command, &a);
+    return start(self, umqtt_unsubscribe_command, &a);
 }
 MP_DEFINE_CONST_FUN_OBJ_2(umqtt_unsubscribe_start_obj, umqtt_unsubscribe_start);
 

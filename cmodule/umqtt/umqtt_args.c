@@ -88,6 +88,7 @@ uint8_t umqtt_check_qos(mp_int_t qos) {
     return (uint8_t)qos;
 }
 
+#if MICROPY_PY_UMQTT_NET
 // Certificates and keys are data (PEM text or DER bytes); a file name is the
 // usual mistake (the data is read from the file by the script). Messages
 // stay short: MicroPython 1.25 decompresses an exception message into a
@@ -114,7 +115,7 @@ static void check_cert_data(qstr key, mp_obj_t value) {
 // ssl_params: QuecPython's keys and the keywords umqtt.simple passes to
 // wrap_socket. An unknown key is refused: ignoring "cafile" would connect
 // without authenticating the server.
-void umqtt_check_ssl_params(mp_obj_t params) {
+static void check_ssl_params(mp_obj_t params) {
     if (params == mp_const_none) {
         return;
     }
@@ -153,8 +154,38 @@ void umqtt_check_ssl_params(mp_obj_t params) {
     }
 }
 
+// The ssl argument (a bool, 0/1, or an SSLContext) as the client keeps it,
+// and ssl_params checked.
+mp_obj_t umqtt_ssl_arg(mp_obj_t ssl, mp_obj_t params) {
+    if (ssl == mp_const_none || ssl == MP_OBJ_NEW_SMALL_INT(0)) {
+        ssl = mp_const_false;
+    } else if (ssl == MP_OBJ_NEW_SMALL_INT(1)) {
+        ssl = mp_const_true;
+    } else if (!mp_obj_is_bool(ssl)) {
+        mp_obj_t dest[2];
+        mp_load_method_maybe(ssl, MP_QSTR_wrap_socket, dest);
+        if (dest[0] == MP_OBJ_NULL) {
+            mp_raise_TypeError(MP_ERROR_TEXT("ssl must be a bool or an SSLContext"));
+        }
+    }
+    check_ssl_params(params);
+    return ssl;
+}
+
+#else
+// No TLS on this board (MICROPY_PY_UMQTT_NET=0): refused when the client is
+// made, not at its first connect().
+mp_obj_t umqtt_ssl_arg(mp_obj_t ssl, mp_obj_t params) {
+    bool no_params = params == mp_const_none || (mp_obj_is_dict_or_ordereddict(params) && mp_obj_dict_len(params) == 0);
+    if ((ssl != mp_const_none && ssl != mp_const_false && ssl != MP_OBJ_NEW_SMALL_INT(0)) || !no_params) {
+        mp_raise_ValueError(MP_ERROR_TEXT("no TLS on this port: ssl must be False, ssl_params empty"));
+    }
+    return mp_const_false;
+}
+#endif
+
 // The constructor's checks (umqtt_client.c): an int within bounds, the
-// timeout in seconds, the ssl argument (a bool, 0/1, or an SSLContext).
+// timeout in seconds.
 mp_int_t umqtt_int_in_range(mp_int_t v, mp_int_t lo, mp_int_t hi, qstr name) {
     if (v < lo || v > hi) {
         mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("%q must be %d..%d"), name, (int)lo, (int)hi);
@@ -177,23 +208,6 @@ uint32_t umqtt_timeout_arg(mp_obj_t t_in) {
     }
     return (uint32_t)t * 1000;
     #endif
-}
-
-mp_obj_t umqtt_ssl_arg(mp_obj_t ssl) {
-    if (ssl == mp_const_none || ssl == MP_OBJ_NEW_SMALL_INT(0)) {
-        return mp_const_false;
-    }
-    if (ssl == MP_OBJ_NEW_SMALL_INT(1)) {
-        return mp_const_true;
-    }
-    if (!mp_obj_is_bool(ssl)) {
-        mp_obj_t dest[2];
-        mp_load_method_maybe(ssl, MP_QSTR_wrap_socket, dest);
-        if (dest[0] == MP_OBJ_NULL) {
-            mp_raise_TypeError(MP_ERROR_TEXT("ssl must be a bool or an SSLContext"));
-        }
-    }
-    return ssl;
 }
 
 // MQTT 5's properties= (a dict, or None) as the encoded block the driver
@@ -235,15 +249,17 @@ static mp_obj_t kept_payload(mp_obj_t msg, uint8_t qos, mp_buffer_info_t *info) 
 // publish(topic, msg, retain=False, qos=0, properties=None): every face's.
 // A call with positional arguments alone (the common one, in a loop) skips
 // the keyword machinery: a quarter of a QoS 0 publish's instructions.
+// set_last_will() takes the same arguments.
+const mp_arg_t umqtt_publish_allowed_args[UMQTT_PUBLISH_N_ARGS] = {
+    { MP_QSTR_topic, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
+    { MP_QSTR_msg, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
+    { MP_QSTR_retain, MP_ARG_BOOL, {.u_bool = false} },
+    { MP_QSTR_qos, MP_ARG_INT, {.u_int = 0} },
+    { MP_QSTR_properties, MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
+};
+
 void umqtt_publish_args(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args, umqtt_command_t *a) {
     enum { ARG_topic, ARG_msg, ARG_retain, ARG_qos, ARG_properties, N_ARGS };
-    static const mp_arg_t allowed_args[] = {
-        { MP_QSTR_topic, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
-        { MP_QSTR_msg, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
-        { MP_QSTR_retain, MP_ARG_BOOL, {.u_bool = false} },
-        { MP_QSTR_qos, MP_ARG_INT, {.u_int = 0} },
-        { MP_QSTR_properties, MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
-    };
     mp_obj_t topic, msg_obj, props = mp_const_none;
     bool retain = false;
     mp_int_t qos = 0;
@@ -255,7 +271,7 @@ void umqtt_publish_args(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_ar
         props = n_args > 5 ? pos_args[5] : mp_const_none;
     } else {
         mp_arg_val_t args[N_ARGS];
-        umqtt_parse_args(n_args - 1, pos_args + 1, kw_args, N_ARGS, allowed_args, args);
+        umqtt_parse_args(n_args - 1, pos_args + 1, kw_args, N_ARGS, umqtt_publish_allowed_args, args);
         topic = args[ARG_topic].u_obj;
         msg_obj = args[ARG_msg].u_obj;
         retain = args[ARG_retain].u_bool;
@@ -273,7 +289,6 @@ void umqtt_publish_args(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_ar
     a->payload = msg.buf;
     a->payload_len = msg.len;
     a->retain = retain;
-    a->slot = -1;
     a->props = props == mp_const_none ? MP_OBJ_NULL : umqtt_props_arg(umqtt_client_of(pos_args[0]), props);
     a->sub_flags = 0;
     a->sub_id = 0;
@@ -286,7 +301,6 @@ void umqtt_filter_args(umqtt_command_t *a, mp_obj_t topic) {
     // Kept as bytes: the same filter as str or bytes is one subscription.
     a->topic = mp_obj_new_bytes(a->topic_buf, a->topic_len);
     a->topic_buf = (const uint8_t *)mp_obj_str_get_data(a->topic, &a->topic_len);
-    a->slot = -1;
 }
 
 // subscribe(topic, qos=0, *, no_local=False, retain_as_published=False,

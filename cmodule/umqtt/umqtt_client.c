@@ -103,9 +103,8 @@ static mp_obj_t umqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, 
     }
     mp_int_t pingmaxnum = umqtt_int_in_range(args[ARG_pingmaxnum].u_int, 0, 255, MP_QSTR_pingmaxnum);
     mp_int_t ipvtype = umqtt_int_in_range(args[ARG_ipvtype].u_int, 0, 1, MP_QSTR_ipvtype);
-    mp_obj_t ssl = umqtt_ssl_arg(args[ARG_ssl].u_obj);
     mp_obj_t ssl_params = args[ARG_ssl_params].u_obj;
-    umqtt_check_ssl_params(ssl_params);
+    mp_obj_t ssl = umqtt_ssl_arg(args[ARG_ssl].u_obj, ssl_params);
     uint32_t timeout_ms = args[ARG_timeout].u_obj == mp_const_none ? DEFAULT_TIMEOUT_MS : umqtt_timeout_arg(args[ARG_timeout].u_obj);
     mp_int_t max_packet = args[ARG_max_packet].u_int;
     if (max_packet < 64) {
@@ -140,7 +139,7 @@ static mp_obj_t umqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, 
     self->tx_buf = m_new(uint8_t, UMQTT_TX_INITIAL);
     self->tx_cap = UMQTT_TX_INITIAL;
     self->max_packet = (size_t)max_packet;
-    self->port = port != 0 ? (mp_uint_t)port : (ssl != mp_const_false ? DEFAULT_TLS_PORT : DEFAULT_PORT);
+    self->port = port != 0 ? (mp_uint_t)port : (MICROPY_PY_UMQTT_NET && ssl != mp_const_false ? DEFAULT_TLS_PORT : DEFAULT_PORT);
     self->timeout_ms = timeout_ms;
     self->keepalive = (uint16_t)keepalive;
     self->reconn = reconn;
@@ -218,17 +217,10 @@ static mp_obj_t umqtt_client_error_register_cb(size_t n_args, const mp_obj_t *po
 static MP_DEFINE_CONST_FUN_OBJ_KW(umqtt_client_error_register_cb_obj, 1, umqtt_client_error_register_cb);
 
 static mp_obj_t umqtt_client_set_last_will(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
-    enum { ARG_topic, ARG_msg, ARG_retain, ARG_qos, ARG_properties };
-    static const mp_arg_t allowed_args[] = {
-        { MP_QSTR_topic, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
-        { MP_QSTR_msg, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
-        { MP_QSTR_retain, MP_ARG_BOOL, {.u_bool = false} },
-        { MP_QSTR_qos, MP_ARG_INT, {.u_int = 0} },
-        { MP_QSTR_properties, MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
-    };
+    enum { ARG_topic, ARG_msg, ARG_retain, ARG_qos, ARG_properties };    // publish()'s (umqtt_args.c)
     umqtt_client_obj_t *self = umqtt_client_of(pos_args[0]);
-    mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
-    umqtt_parse_args(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
+    mp_arg_val_t args[UMQTT_PUBLISH_N_ARGS];
+    umqtt_parse_args(n_args - 1, pos_args + 1, kw_args, UMQTT_PUBLISH_N_ARGS, umqtt_publish_allowed_args, args);
     mp_obj_t topic = umqtt_topic_arg(args[ARG_topic].u_obj);
     umqtt_check_str_or_bytes(args[ARG_msg].u_obj, MP_QSTR_msg, false);
     size_t topic_len;
@@ -302,7 +294,6 @@ mp_obj_t umqtt_publish_method(size_t n_args, const mp_obj_t *pos_args, mp_map_t 
     UmqttOp op = umqtt_issue(self, umqtt_publish_command, &a, deadline);
     UmqttStatus st = UMQTT_STATUS_OK;
     if (a.qos > 0) {
-        self->pid = (uint16_t)op.ticket;
         uint8_t code;
         st = umqtt_wait_ticket(self, op.ticket, op.slot, deadline, &code, false, true);
         if (st == UMQTT_STATUS_OK) {
@@ -340,7 +331,6 @@ static mp_obj_t umqtt_client_unsubscribe(size_t n_args, const mp_obj_t *pos_args
     umqtt_client_obj_t *self = umqtt_client_of(pos_args[0]);
     umqtt_command_t a;
     umqtt_filter_args(&a, topic);
-    a.qos = 0;
     // MQTT 5: an UNSUBACK's failure code (0x80 and above) raises.
     umqtt_check_ack_code(umqtt_filter_request(self, umqtt_unsubscribe_command, &a));
     return mp_const_none;
@@ -364,11 +354,11 @@ static void check_open(umqtt_client_obj_t *self) {
 // ping(); the client's keep-alive traffic does not count.
 mp_obj_t umqtt_wait_msg_method(mp_obj_t self_in) {
     umqtt_client_obj_t *self = umqtt_client_of(self_in);
-    size_t packets = umqtt_pump_raising(self);
+    size_t packets = umqtt_pump(self, NULL, UMQTT_PUMP_RAISING);
     while (packets == 0) {
         check_open(self);
         umqtt_wait(self, umqtt_now_ms() + 1000);
-        packets = umqtt_pump(self, true);
+        packets = umqtt_pump(self, NULL, UMQTT_PUMP_DELIVER);
     }
     return mp_const_none;
 }
@@ -376,7 +366,7 @@ static MP_DEFINE_CONST_FUN_OBJ_1(umqtt_client_wait_msg_obj, umqtt_wait_msg_metho
 
 mp_obj_t umqtt_check_msg_method(mp_obj_t self_in) {
     umqtt_client_obj_t *self = umqtt_client_of(self_in);
-    if (umqtt_pump_raising(self) == 0) {
+    if (umqtt_pump(self, NULL, UMQTT_PUMP_RAISING) == 0) {
         check_open(self);
     }
     return mp_const_none;
@@ -502,28 +492,19 @@ static const mp_rom_map_elem_t umqtt_client_locals_dict_table[] = {
 static MP_DEFINE_CONST_DICT(umqtt_client_locals_dict, umqtt_client_locals_dict_table);
 
 // Two types over one object: the face is picked by the type make_new gets.
-MP_DEFINE_CONST_OBJ_TYPE(
-    umqtt_client_type,
-    MP_QSTR_MQTTClient,
-    MP_TYPE_FLAG_NONE,
-    make_new, umqtt_client_make_new,
-    print, umqtt_client_print,
-    attr, umqtt_client_attr,
-    protocol, &umqtt_client_stream_p,
-    locals_dict, &umqtt_client_locals_dict
-    );
-
+#define CLIENT_TYPE(name) MP_DEFINE_CONST_OBJ_TYPE( \
+    name, \
+    MP_QSTR_MQTTClient, \
+    MP_TYPE_FLAG_NONE, \
+    make_new, umqtt_client_make_new, \
+    print, umqtt_client_print, \
+    attr, umqtt_client_attr, \
+    protocol, &umqtt_client_stream_p, \
+    locals_dict, &umqtt_client_locals_dict \
+    )
+CLIENT_TYPE(umqtt_client_type);
 #if MICROPY_PY_UMQTT_FACES
-MP_DEFINE_CONST_OBJ_TYPE(
-    umqtt_simple_client_type,
-    MP_QSTR_MQTTClient,
-    MP_TYPE_FLAG_NONE,
-    make_new, umqtt_client_make_new,
-    print, umqtt_client_print,
-    attr, umqtt_client_attr,
-    protocol, &umqtt_client_stream_p,
-    locals_dict, &umqtt_client_locals_dict
-    );
+CLIENT_TYPE(umqtt_simple_client_type);
 #endif
 
 #endif // MICROPY_PY_UMQTT

@@ -40,7 +40,7 @@ void umqtt_connect(umqtt_client_obj_t *self, bool clean_session) {
         nlr_jump(nlr.ret_val);
     }
     for (;;) {
-        bool handled = umqtt_pump(self, true) > 0;
+        bool handled = umqtt_pump(self, NULL, UMQTT_PUMP_DELIVER) > 0;
         bool session_present;
         uint8_t code;
         umqtt_lock(self, &guard);
@@ -154,7 +154,8 @@ UmqttStatus umqtt_publish_command(umqtt_client_obj_t *self, const umqtt_command_
     }
     UmqttStatus st = umqtt_core_publish(CORE(self), a->topic_buf, a->topic_len, a->payload, a->payload_len,
         a->qos, a->retain, props, props_len, umqtt_now_ms(), self->tx_buf, self->tx_cap, op);
-    if (st == UMQTT_STATUS_OK && op->ticket != 0) {
+    if (st == UMQTT_STATUS_OK && op->ticket != 0) {      // QoS 1/2: issued, whatever the write does
+        self->pid = (uint16_t)op->ticket;
         self->slot_topic[op->slot] = a->topic;
         self->slot_msg[op->slot] = a->msg;
         #if MICROPY_PY_UMQTT_MQTT5
@@ -173,9 +174,26 @@ void umqtt_release_slot(umqtt_client_obj_t *self, uint8_t slot) {
     #endif
 }
 
+// The subscription slot that holds a filter equal to `a`'s, or -1. Filters
+// are compared by their bytes, so "a/b" and b"a/b" are one subscription.
+static int find_subscription(umqtt_client_obj_t *self, const umqtt_command_t *a) {
+    for (int i = 0; i < UMQTT_MAX_SUBSCRIPTIONS; ++i) {
+        if (self->sub_filter[i] != MP_OBJ_NULL) {
+            size_t len;
+            const char *f = mp_obj_str_get_data(self->sub_filter[i], &len);
+            if (len == a->topic_len && memcmp(f, a->topic_buf, len) == 0) {
+                return i;
+            }
+        }
+    }
+    return -1;
+}
+
+// SUBSCRIBE and UNSUBSCRIBE name the slot of an equal filter, looked up
+// under the same lock as the encoding.
 UmqttStatus umqtt_subscribe_command(umqtt_client_obj_t *self, const umqtt_command_t *a, UmqttOp *op) {
     UmqttStatus st = umqtt_core_subscribe(CORE(self), a->topic_buf, a->topic_len, a->qos | a->sub_flags,
-        a->sub_id, a->slot, umqtt_now_ms(), self->tx_buf, self->tx_cap, op);
+        a->sub_id, find_subscription(self, a), umqtt_now_ms(), self->tx_buf, self->tx_cap, op);
     if (st == UMQTT_STATUS_OK) {
         self->sub_filter[op->slot] = a->topic;
     }
@@ -183,10 +201,11 @@ UmqttStatus umqtt_subscribe_command(umqtt_client_obj_t *self, const umqtt_comman
 }
 
 UmqttStatus umqtt_unsubscribe_command(umqtt_client_obj_t *self, const umqtt_command_t *a, UmqttOp *op) {
-    UmqttStatus st = umqtt_core_unsubscribe(CORE(self), a->topic_buf, a->topic_len, a->slot,
+    int slot = find_subscription(self, a);
+    UmqttStatus st = umqtt_core_unsubscribe(CORE(self), a->topic_buf, a->topic_len, slot,
         umqtt_now_ms(), self->tx_buf, self->tx_cap, op);
-    if (st == UMQTT_STATUS_OK && a->slot >= 0) {
-        self->sub_filter[a->slot] = MP_OBJ_NULL;
+    if (st == UMQTT_STATUS_OK && slot >= 0) {
+        self->sub_filter[slot] = MP_OBJ_NULL;
     }
     return st;
 }
@@ -261,36 +280,17 @@ UmqttOp umqtt_issue(umqtt_client_obj_t *self, umqtt_command_fn_t fn, const umqtt
         if (umqtt_deadline_passed(deadline)) {
             mp_raise_OSError(MP_ETIMEDOUT);
         }
-        if (umqtt_pump_deferring(self) == 0) {
+        if (umqtt_pump(self, NULL, UMQTT_PUMP_DEFERRING) == 0) {
             umqtt_wait(self, deadline);
         }
     }
 }
 
-// The subscription slot that holds a filter equal to `a`'s, or -1. Filters
-// are compared by their bytes, so "a/b" and b"a/b" are one subscription.
-int umqtt_find_subscription(umqtt_client_obj_t *self, const umqtt_command_t *a) {
-    for (int i = 0; i < UMQTT_MAX_SUBSCRIPTIONS; ++i) {
-        if (self->sub_filter[i] != MP_OBJ_NULL) {
-            size_t len;
-            const char *f = mp_obj_str_get_data(self->sub_filter[i], &len);
-            if (len == a->topic_len && memcmp(f, a->topic_buf, len) == 0) {
-                return i;
-            }
-        }
-    }
-    return -1;
-}
-
 // SUBSCRIBE or UNSUBSCRIBE, then its acknowledgement; issued again when a
 // reconnect dropped it on the way. Returns the SUBACK code.
-uint8_t umqtt_filter_request(umqtt_client_obj_t *self, umqtt_command_fn_t fn, umqtt_command_t *a) {
+uint8_t umqtt_filter_request(umqtt_client_obj_t *self, umqtt_command_fn_t fn, const umqtt_command_t *a) {
     uint32_t deadline = umqtt_now_ms() + self->timeout_ms;
     for (;;) {
-        umqtt_guard_t guard;
-        umqtt_lock(self, &guard);
-        a->slot = umqtt_find_subscription(self, a);
-        umqtt_unlock(&guard);
         UmqttOp op = umqtt_issue(self, fn, a, deadline);
         uint8_t code = 0;
         UmqttStatus st = UMQTT_STATUS_UNKNOWN_TICKET;
@@ -303,6 +303,7 @@ uint8_t umqtt_filter_request(umqtt_client_obj_t *self, umqtt_command_fn_t fn, um
             nlr_pop();
         } else {
             if (fn == umqtt_subscribe_command) {
+                umqtt_guard_t guard;
                 umqtt_lock(self, &guard);
                 umqtt_core_abandon_subscribe(CORE(self), op.ticket, op.slot);
                 self->sub_filter[op.slot] = MP_OBJ_NULL;

@@ -240,12 +240,8 @@ static bool is_app_stream(umqtt_client_obj_t *self) {
 }
 
 int umqtt_io_fileno(mp_obj_t sock) {
-    const mp_stream_p_t *p = mp_get_stream(sock);
-    if (p == NULL || p->ioctl == NULL) {
-        return -1;
-    }
     int err;
-    mp_uint_t fd = p->ioctl(sock, MP_STREAM_GET_FILENO, 0, &err);
+    mp_uint_t fd = stream_call_raw(sock, CALL_IOCTL, NULL, MP_STREAM_GET_FILENO, &err);
     return fd == MP_STREAM_ERROR ? -1 : (int)fd;
 }
 
@@ -254,13 +250,11 @@ int umqtt_io_fileno(mp_obj_t sock) {
 static void open_app_stream(umqtt_client_obj_t *self, umqtt_link_t *link) {
     mp_obj_t raw = mp_call_function_0(self->transport);
     mp_obj_t stream = raw;
+    #if MICROPY_PY_UMQTT_NET                // else ssl is always False (umqtt_ssl_arg)
     if (self->ssl != mp_const_false && self->ssl != mp_const_none) {
-        #if MICROPY_PY_UMQTT_NET
         stream = wrap_tls_or_raise(self, raw);
-        #else
-        mp_raise_ValueError(MP_ERROR_TEXT("ssl: no TLS on this port"));
-        #endif
     }
+    #endif
     mp_get_stream_raise(stream, MP_STREAM_OP_READ | MP_STREAM_OP_WRITE);
     mp_obj_t dest[2];
     mp_load_method_maybe(stream, MP_QSTR_setblocking, dest);
@@ -324,11 +318,8 @@ void umqtt_io_open(umqtt_client_obj_t *self, uint32_t timeout_ms, umqtt_link_t *
         link->stream = stream;
         link->fd = umqtt_io_fileno(sock);
     } else {
-        const mp_stream_p_t *p = mp_get_stream(sock);
         int err;
-        if (p != NULL && p->ioctl != NULL) {
-            p->ioctl(sock, MP_STREAM_CLOSE, 0, &err);
-        }
+        stream_call_raw(sock, CALL_IOCTL, NULL, MP_STREAM_CLOSE, &err);
         nlr_jump(nlr.ret_val);
     }
     #else
@@ -367,6 +358,7 @@ void umqtt_io_close(umqtt_client_obj_t *self) {
 // and a client whose socket was never handed out pays nothing per call. A
 // transport= stream is the application's own to configure, and umqtt.aio
 // (nb) reads sock for its poller only, never handing it to the script.
+#if MICROPY_PY_UMQTT_NET
 void umqtt_io_keep_nonblocking(umqtt_client_obj_t *self) {
     if (!self->sock_lent || self->nb || self->stream == MP_OBJ_NULL || is_app_stream(self)) {
         return;
@@ -389,6 +381,7 @@ void umqtt_io_keep_nonblocking(umqtt_client_obj_t *self) {
     // A socket that refuses (closed under the client): the read or write
     // that follows reports it as a lost connection.
 }
+#endif
 
 // Wait until the transport is probably readable (or writable) or wait_ms has
 // passed. Never raises: pending exceptions are handled by the caller once it

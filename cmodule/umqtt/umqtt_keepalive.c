@@ -121,16 +121,6 @@ void umqtt_keepalive_stop(umqtt_client_obj_t *self) {
     }
 }
 
-#else
-
-void umqtt_keepalive_start(umqtt_client_obj_t *self) {
-    (void)self;
-}
-
-void umqtt_keepalive_stop(umqtt_client_obj_t *self) {
-    (void)self;
-}
-
 #endif // MICROPY_PY_THREAD
 
 #endif // MICROPY_PY_UMQTT

@@ -26,34 +26,24 @@
 
 // ---------------------------------------------------------------------------
 // The client mutex. A jump callback releases it if anything raises (memory
-// error, Ctrl-C inside a stream call) while it is held.
+// error, Ctrl-C inside a stream call) while it is held. Without threads
+// there is none (umqtt.h).
 
-#if MICROPY_PY_THREAD && (MICROPY_DEBUG_VERBOSE || !defined(NDEBUG))
-#define UMQTT_TRACK_OWNER (1)
-#else
-#define UMQTT_TRACK_OWNER (0)
-#endif
-
+#if MICROPY_PY_THREAD
 static void guard_release(void *ctx) {
-    #if MICROPY_PY_THREAD
     umqtt_guard_t *guard = ctx;
     #if UMQTT_TRACK_OWNER
     guard->self->owner = 0;
     #endif
     mp_thread_mutex_unlock(&guard->self->mutex);
-    #else
-    (void)ctx;
-    #endif
 }
 
 void umqtt_lock(umqtt_client_obj_t *self, umqtt_guard_t *guard) {
-    #if MICROPY_PY_THREAD
     MP_THREAD_GIL_EXIT();
     mp_thread_mutex_lock(&self->mutex, 1);
     MP_THREAD_GIL_ENTER();
     #if UMQTT_TRACK_OWNER
     self->owner = (mp_uint_t)mp_thread_get_state();
-    #endif
     #endif
     guard->self = self;
     nlr_push_jump_callback(&guard->node, guard_release);
@@ -63,15 +53,16 @@ void umqtt_unlock(umqtt_guard_t *guard) {
     (void)guard;
     nlr_pop_jump_callback(true);
 }
+#endif
 
+#if UMQTT_TRACK_OWNER
 // The driver, for a call into the core: debug builds check that this
 // thread holds the client mutex (the core is not thread-safe).
 void *umqtt_core(umqtt_client_obj_t *self) {
-    #if UMQTT_TRACK_OWNER
     assert(self->owner == (mp_uint_t)mp_thread_get_state());
-    #endif
     return self->core;
 }
+#endif
 
 #define CORE(self) umqtt_core(self)
 
@@ -397,58 +388,38 @@ void umqtt_after_pass(umqtt_client_obj_t *self, umqtt_pass_t *pass) {
     }
 }
 
-// One pass in an application thread, what it did left in *pass. A message
-// among its packets has been handed to the callback (whose exception
-// propagates; the message stays delivered).
-void umqtt_pump_pass(umqtt_client_obj_t *self, bool deliver, umqtt_pass_t *pass) {
-    umqtt_guard_t guard;
-    umqtt_lock(self, &guard);
-    umqtt_pump_locked(self, pass, deliver);
-    mp_obj_t cb = self->msg_cb;
-    umqtt_unlock(&guard);
-    umqtt_finish_pass(self, pass, cb);
-}
-
-// One pass; returns the packets it handled.
-size_t umqtt_pump(umqtt_client_obj_t *self, bool deliver) {
-    umqtt_pass_t pass = { 0 };
-    umqtt_pump_pass(self, deliver, &pass);
-    return pass.packets;
-}
-
-// wait_msg()/check_msg()'s first pass: what a callback raised while a
-// command waited is raised first, instead of the pass; both under one lock.
-size_t umqtt_pump_raising(umqtt_client_obj_t *self) {
-    umqtt_pass_t pass = { 0 };
-    umqtt_guard_t guard;
-    umqtt_lock(self, &guard);
-    mp_obj_t exc = self->deferred_exc;
-    if (exc != MP_OBJ_NULL) {
-        self->deferred_exc = MP_OBJ_NULL;
-        umqtt_unlock(&guard);
-        nlr_raise(exc);
-    }
-    umqtt_pump_locked(self, &pass, true);
-    mp_obj_t cb = self->msg_cb;
-    umqtt_unlock(&guard);
-    umqtt_finish_pass(self, &pass, cb);
-    return pass.packets;
-}
-
-// As umqtt_pump, for a thread waiting on its own command (publish(),
+// One pass in an application thread; returns the packets it handled, what it
+// did left in *pass (NULL: a pass of its own). `how` (umqtt.h):
+// UMQTT_PUMP_DELIVER: a message among its packets is handed to the callback
+// (whose exception propagates; the message stays delivered).
+// UMQTT_PUMP_RAISING, wait_msg()/check_msg()'s first pass: what a callback
+// raised while a command waited is raised first, instead of the pass; both
+// under one lock.
+// UMQTT_PUMP_DEFERRING, for a thread waiting on its own command (publish(),
 // subscribe(), ...): an exception from the message callback is kept for the
 // next wait_msg()/check_msg() instead of ending the command. The command has
 // done what it was asked (a QoS 2 publish went out exactly once): raising
 // from it would make a script that retries on an exception send it again.
-size_t umqtt_pump_deferring(umqtt_client_obj_t *self) {
-    umqtt_pass_t pass = { 0 };
+size_t umqtt_pump(umqtt_client_obj_t *self, umqtt_pass_t *pass, unsigned how) {
+    umqtt_pass_t own = { 0 };
+    pass = pass != NULL ? pass : &own;
     umqtt_guard_t guard;
     umqtt_lock(self, &guard);
-    umqtt_pump_locked(self, &pass, true);
+    mp_obj_t exc = self->deferred_exc;
+    if ((how & UMQTT_PUMP_RAISING) == UMQTT_PUMP_RAISING && exc != MP_OBJ_NULL) {
+        self->deferred_exc = MP_OBJ_NULL;
+        umqtt_unlock(&guard);
+        nlr_raise(exc);
+    }
+    umqtt_pump_locked(self, pass, how & UMQTT_PUMP_DELIVER);
     mp_obj_t cb = self->msg_cb;
     umqtt_unlock(&guard);
-    umqtt_finish_pass_deferring(self, &pass, cb);
-    return pass.packets;
+    if ((how & UMQTT_PUMP_DEFERRING) == UMQTT_PUMP_DEFERRING) {
+        umqtt_finish_pass_deferring(self, pass, cb);
+    } else {
+        umqtt_finish_pass(self, pass, cb);
+    }
+    return pass->packets;
 }
 
 void umqtt_finish_pass_deferring(umqtt_client_obj_t *self, umqtt_pass_t *pass, mp_obj_t cb) {
@@ -489,19 +460,24 @@ void umqtt_finish_pass(umqtt_client_obj_t *self, umqtt_pass_t *pass, mp_obj_t cb
 static void wait_until(umqtt_client_obj_t *self, uint32_t deadline, bool only_socket) {
     umqtt_guard_t guard;
     umqtt_lock(self, &guard);
+    #if MICROPY_PY_UMQTT_NET                // else only_socket has nothing to wait on (umqtt.h)
     if (only_socket && !(self->fd >= 0 && self->stream == self->sock && !UMQTT_NB(self) && self->tail_end == 0
                          && self->rx_start == self->rx_end && self->body.mode == UMQTT_BODY_NONE)) {
         umqtt_unlock(&guard);
         return;
     }
+    #else
+    (void)only_socket;
+    #endif
     uint32_t now = umqtt_now_ms();
     uint32_t wait = umqtt_core_poll_timeout(CORE(self), now);
     int32_t left = (int32_t)(deadline - now);
-    uint32_t slice = self->waiters > 0 ? SHARED_WAIT_SLICE_MS : WAIT_SLICE_MS;
+    uint32_t slice = MICROPY_PY_THREAD && self->waiters > 0 ? SHARED_WAIT_SLICE_MS : WAIT_SLICE_MS;
     wait = left <= 0 ? 0 : (wait < (uint32_t)left ? wait : (uint32_t)left);
     wait = wait < slice ? wait : slice;
     mp_obj_t stream = self->stream;
     int fd = self->fd;
+    #if MICROPY_PY_THREAD
     self->waiters++;
     umqtt_unlock(&guard);
     void *raised = NULL;
@@ -520,6 +496,12 @@ static void wait_until(umqtt_client_obj_t *self, uint32_t deadline, bool only_so
     if (raised != NULL) {
         nlr_jump(raised);
     }
+    #else
+    umqtt_unlock(&guard);           // no other thread counts waiters
+    if (wait > 0) {
+        umqtt_io_wait(self, stream, fd, false, wait);
+    }
+    #endif
     mp_handle_pending(true);
 }
 
@@ -532,8 +514,10 @@ void umqtt_wait(umqtt_client_obj_t *self, uint32_t deadline) {
 // does not show) with nothing buffered, anything to read can only come
 // through the descriptor, so wait until it is readable (at once if it is
 // already) instead of a pass whose read finds nothing. Else nothing.
+#if MICROPY_PY_UMQTT_NET
 void umqtt_wait_written(umqtt_client_obj_t *self, uint32_t deadline) {
     wait_until(self, deadline, true);
 }
+#endif
 
 #endif // MICROPY_PY_UMQTT

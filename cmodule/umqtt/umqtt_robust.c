@@ -130,7 +130,6 @@ static bool publish_try(umqtt_client_obj_t *c, robust_publish_t *p) {
             return true;
         }
         p->issued = true;
-        c->pid = (uint16_t)p->op.ticket;
     }
     uint8_t code;
     UmqttStatus st = umqtt_wait_ticket(c, p->op.ticket, p->op.slot, deadline, &code, true, fresh);

@@ -26,12 +26,10 @@ NORETURN static void bad_property(const char *why, mp_obj_t name) {
     mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("property %s: %s"), mp_obj_str_get_str(name), why);
 }
 
+// str and bytes read as buffers too (a bytearray as well).
 static void data_of(mp_obj_t v, mp_buffer_info_t *info, mp_obj_t name) {
-    if (!mp_obj_is_str_or_bytes(v) && !mp_get_buffer(v, info, MP_BUFFER_READ)) {
+    if (!mp_get_buffer(v, info, MP_BUFFER_READ)) {
         bad_property("needs str or bytes", name);
-    }
-    if (mp_obj_is_str_or_bytes(v)) {
-        info->buf = (void *)mp_obj_str_get_data(v, &info->len);
     }
 }
 

@@ -8,6 +8,8 @@ after them), with USER_C_MODULES=<repo>/micropython.cmake. Then:
 
 - the three names import (umqtt, umqtt.simple, umqtt.robust) with their
   dotted __name__, and MQTTClient is one class under all three;
+- without socket and TLS (MICROPY_PY_UMQTT_NET=0) ssl= and ssl_params= are
+  refused when the client is made;
 - the on-target scripts of the blocking faces (tests_py/on_target: a
   scripted broker as an io.IOBase stream, connect/publish/subscribe round
   trips) give their .exp output;
@@ -152,6 +154,31 @@ def test_cmake_firmware_imports_the_three_names(firmware, tmp_path):
     script.write_text(SMOKE)
     status, out = _run_firmware(firmware, script)
     assert (status, out) == (0, SMOKE_EXP)
+
+
+# A board without socket and TLS (MICROPY_PY_UMQTT_NET=0, as this firmware and
+# the qemu boards are) refuses TLS when the client is made.
+NO_TLS = """\
+from umqtt import MQTTClient
+class Ctx:
+    def wrap_socket(self, sock, server_hostname=None):
+        return sock
+for kw in ({"ssl": True}, {"ssl": 1}, {"ssl": Ctx()}, {"ssl_params": {"cadata": b"0x"}}, {"ssl_params": {"x": 1}},
+           {"ssl_params": "ca.pem"}, {"ssl": False}, {"ssl": 0}, {"ssl": None}, {"ssl_params": {}}):
+    try:
+        c = MQTTClient("c", "h", transport=lambda: None, **kw)
+        print("ok", c.ssl, c.port)
+    except ValueError as e:
+        print("ValueError", e)
+"""
+NO_TLS_EXP = "ValueError no TLS on this port: ssl must be False, ssl_params empty\n" * 6 + "ok False 1883\n" * 4
+
+
+def test_cmake_firmware_without_net_refuses_tls(firmware, tmp_path):
+    script = tmp_path / "no_tls.py"
+    script.write_text(NO_TLS)
+    status, out = _run_firmware(firmware, script)
+    assert (status, out) == (0, NO_TLS_EXP)
 
 
 @pytest.mark.parametrize("script", SCRIPTS)
