@@ -43,7 +43,14 @@ $(ROOT)/deps/micropython/py/mpconfig.h:
 $(MICROPY_DIR)/mpy-cross/build/mpy-cross: | $(MICROPY_DIR)/py/mpconfig.h
 	$(MAKE) -C $(MICROPY_DIR)/mpy-cross -j$(JOBS)
 
+# MicroPython regenerates frozen_content.c only when a frozen module changes,
+# not when the firmware's qstrs do: after a change to the module's names
+# (a switch, a name dropped) a stale copy names qstrs that no longer exist
+# and the incremental build fails. It is made again in a second.
+fresh_frozen = rm -f $(1)/frozen_content.c
+
 firmware: $(MICROPY_DIR)/py/mpconfig.h $(MICROPY_DIR)/mpy-cross/build/mpy-cross
+	$(call fresh_frozen,$(BUILD_DIR)/unix)
 	$(MAKE) -C $(MICROPY_DIR)/ports/unix -j$(JOBS) $(UNIX_FLAGS) \
 		USER_C_MODULES=$(ROOT)/cmodule BUILD=$(BUILD_DIR)/unix
 	@cmp -s $(BUILD_DIR)/unix/micropython $(FIRMWARE) || \
@@ -55,6 +62,7 @@ firmware: $(MICROPY_DIR)/py/mpconfig.h $(MICROPY_DIR)/mpy-cross/build/mpy-cross
 # delivery) and no umqtt.aio frozen; tests_py/switches runs it (and builds it
 # through this target when it is stale).
 firmware-minimal: $(MICROPY_DIR)/py/mpconfig.h $(MICROPY_DIR)/mpy-cross/build/mpy-cross
+	$(call fresh_frozen,$(BUILD_DIR)/unix-minimal)
 	$(MAKE) -C $(MICROPY_DIR)/ports/unix -j$(JOBS) $(UNIX_FLAGS) UMQTT_MINIMAL=1 \
 		FROZEN_MANIFEST=$(ROOT)/firmware/unix/manifest_minimal.py \
 		USER_C_MODULES=$(ROOT)/cmodule BUILD=$(BUILD_DIR)/unix-minimal
@@ -63,6 +71,7 @@ firmware-minimal: $(MICROPY_DIR)/py/mpconfig.h $(MICROPY_DIR)/mpy-cross/build/mp
 # The same firmware built with DEBUG=1 (-O0, assert() on): the shim checks
 # that every call into the Rust core holds the client's mutex.
 firmware-debug: $(MICROPY_DIR)/py/mpconfig.h $(MICROPY_DIR)/mpy-cross/build/mpy-cross
+	$(call fresh_frozen,$(BUILD_DIR)/unix-debug)
 	$(MAKE) -C $(MICROPY_DIR)/ports/unix -j$(JOBS) $(UNIX_FLAGS) DEBUG=1 STRIP=true \
 		USER_C_MODULES=$(ROOT)/cmodule BUILD=$(BUILD_DIR)/unix-debug
 	@echo "firmware: $(BUILD_DIR)/unix-debug/micropython"
@@ -82,13 +91,14 @@ firmware-debug: $(MICROPY_DIR)/py/mpconfig.h $(MICROPY_DIR)/mpy-cross/build/mpy-
 SANITIZE := -fsanitize=address,undefined -fno-sanitize=nonnull-attribute -fno-sanitize-recover=all -DMICROPY_NLR_SETJMP=1 -Wno-error=clobbered \
 	-fno-omit-frame-pointer
 firmware-asan: $(MICROPY_DIR)/py/mpconfig.h $(MICROPY_DIR)/mpy-cross/build/mpy-cross
+	$(call fresh_frozen,$(BUILD_DIR)/unix-asan)
 	$(MAKE) -C $(MICROPY_DIR)/ports/unix -j$(JOBS) $(UNIX_FLAGS) STRIP=true \
 		CFLAGS_EXTRA="$(SANITIZE)" LDFLAGS_EXTRA="$(SANITIZE)" \
 		USER_C_MODULES=$(ROOT)/cmodule BUILD=$(BUILD_DIR)/unix-asan
 	@echo "firmware: $(BUILD_DIR)/unix-asan/micropython"
 
 # The pytest suite on that firmware, except what builds or runs other
-# firmware (on_target, cmake, build: the minimal one, the debug build) and
+# firmware (on_target, cmake, switches: the minimal one, the debug build) and
 # the timing figures of the benchmark-like tests.
 ASAN_ENV := ASAN_OPTIONS=detect_leaks=0:detect_stack_use_after_return=0:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 UMQTT_SANITIZER=1

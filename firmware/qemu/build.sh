@@ -110,6 +110,10 @@ fi
 
 for board in "${boards[@]}"; do
     build="$ROOT/build/qemu-$board$suffix"
+    # MicroPython remakes frozen_content.c only when a frozen module changes,
+    # not when the module's qstrs do: a stale copy then names qstrs that no
+    # longer exist (Makefile, fresh_frozen).
+    rm -f "$build/frozen_content.c"
     make -C "$MICROPY_DIR/ports/qemu" -j"$JOBS" BOARD="$board" BUILD="$build" "${args[@]}"
     # What the size report says the variant was built with.
     [ -z "$features_note" ] || echo "$features_note" >"$build/umqtt-variant.txt"
