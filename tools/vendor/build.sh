@@ -45,6 +45,7 @@ for board in "${boards[@]}"; do
     port_args=(-C "$PORT" -f Makefile -f "$ROOT/tools/vendor/archive.mk" BOARD="$board" BUILD="$build/port"
                USER_C_MODULES="$ROOT/firmware/qemu/modules" FROZEN_MANIFEST="$ROOT/firmware/qemu/manifest.py"
                UMQTT_CARGO_DIR="$ROOT/build/qemu-cargo")
+    rm -f "$build/port/frozen_content.c"   # stale after a qstr change (firmware/qemu/build.sh)
     make "${port_args[@]}" -j"$JOBS" "$build/port/firmware.a"
     startup=$(make -s "${port_args[@]}" vendor-startup-o | tail -n1)
     cp -p "$build/port/firmware.a" "$out/firmware.a"
