@@ -172,9 +172,6 @@ umqtt_client_obj_t *umqtt_client_of(mp_obj_t obj);
 // Arguments (umqtt_args.c).
 void umqtt_parse_args(size_t n_pos, const mp_obj_t *pos, mp_map_t *kw_args,
     size_t n_allowed, const mp_arg_t *allowed, mp_arg_val_t *out);
-#define UMQTT_MAX_REQUIRED_ARGS (2)
-void umqtt_required_args(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args,
-    size_t n, const uint16_t *names, mp_obj_t *out);
 void umqtt_parse_args_kw_array(size_t n_pos, size_t n_kw, const mp_obj_t *args,
     size_t n_allowed, const mp_arg_t *allowed, mp_arg_val_t *out);
 void umqtt_check_str_or_bytes(mp_obj_t obj, qstr name, bool none_ok);

@@ -36,23 +36,6 @@ void umqtt_parse_args(size_t n_pos, const mp_obj_t *pos, mp_map_t *kw_args,
     mp_arg_parse_all(n_pos, pos, kw_args, n_allowed, allowed, out);
 }
 
-// The arguments after self of a method whose parameters are all required
-// objects, named `names` in order: each by position or by keyword, as a
-// Python def takes them (unsubscribe(topic=...), log(in_reconnect=..., e=...)).
-void umqtt_required_args(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args,
-    size_t n, const uint16_t *names, mp_obj_t *out) {
-    mp_arg_t allowed[UMQTT_MAX_REQUIRED_ARGS];
-    mp_arg_val_t vals[UMQTT_MAX_REQUIRED_ARGS];
-    assert(n <= UMQTT_MAX_REQUIRED_ARGS);
-    for (size_t i = 0; i < n; ++i) {
-        allowed[i] = (mp_arg_t) { names[i], MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} };
-    }
-    umqtt_parse_args(n_args - 1, pos_args + 1, kw_args, n, allowed, vals);
-    for (size_t i = 0; i < n; ++i) {
-        out[i] = vals[i].u_obj;
-    }
-}
-
 void umqtt_parse_args_kw_array(size_t n_pos, size_t n_kw, const mp_obj_t *args,
     size_t n_allowed, const mp_arg_t *allowed, mp_arg_val_t *out) {
     mp_map_t kw_args;

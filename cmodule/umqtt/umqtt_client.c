@@ -191,15 +191,17 @@ static void set_field(umqtt_client_obj_t *self, mp_obj_t *field, mp_obj_t f) {
 // set_callback(f, message=False): f(topic, msg), or with message=True
 // f(message), one object with .topic, .payload, .qos, .retain, .dup and
 // .properties (an explicit opt-in: never guessed from f's arguments).
+// error_register_cb(f) takes the first of these alone.
+static const mp_arg_t set_callback_args[] = {
+    { MP_QSTR_f, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
+    { MP_QSTR_message, MP_ARG_KW_ONLY | MP_ARG_BOOL, {.u_bool = false} },
+};
+
 static mp_obj_t umqtt_client_set_callback(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
     enum { ARG_f, ARG_message };
-    static const mp_arg_t allowed_args[] = {
-        { MP_QSTR_f, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
-        { MP_QSTR_message, MP_ARG_KW_ONLY | MP_ARG_BOOL, {.u_bool = false} },
-    };
     umqtt_client_obj_t *self = umqtt_client_of(pos_args[0]);
-    mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
-    umqtt_parse_args(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
+    mp_arg_val_t args[MP_ARRAY_SIZE(set_callback_args)];
+    umqtt_parse_args(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(set_callback_args), set_callback_args, args);
     set_field(self, &self->msg_cb, args[ARG_f].u_obj);
     self->msg_objects = args[ARG_message].u_bool;
     return mp_const_none;
@@ -207,11 +209,10 @@ static mp_obj_t umqtt_client_set_callback(size_t n_args, const mp_obj_t *pos_arg
 static MP_DEFINE_CONST_FUN_OBJ_KW(umqtt_client_set_callback_obj, 1, umqtt_client_set_callback);
 
 static mp_obj_t umqtt_client_error_register_cb(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
-    static const uint16_t names[] = { MP_QSTR_f };
-    mp_obj_t f;
-    umqtt_required_args(n_args, pos_args, kw_args, 1, names, &f);
+    mp_arg_val_t f;
+    umqtt_parse_args(n_args - 1, pos_args + 1, kw_args, 1, set_callback_args, &f);
     umqtt_client_obj_t *self = umqtt_client_of(pos_args[0]);
-    set_field(self, &self->err_cb, f);
+    set_field(self, &self->err_cb, f.u_obj);
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(umqtt_client_error_register_cb_obj, 1, umqtt_client_error_register_cb);
@@ -325,12 +326,11 @@ static mp_obj_t umqtt_client_subscribe(size_t n_args, const mp_obj_t *pos_args, 
 static MP_DEFINE_CONST_FUN_OBJ_KW(umqtt_client_subscribe_obj, 1, umqtt_client_subscribe);
 
 static mp_obj_t umqtt_client_unsubscribe(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
-    static const uint16_t names[] = { MP_QSTR_topic };
-    mp_obj_t topic;
-    umqtt_required_args(n_args, pos_args, kw_args, 1, names, &topic);
+    mp_arg_val_t topic;                     // publish()'s first argument: topic, required
+    umqtt_parse_args(n_args - 1, pos_args + 1, kw_args, 1, umqtt_publish_allowed_args, &topic);
     umqtt_client_obj_t *self = umqtt_client_of(pos_args[0]);
     umqtt_command_t a;
-    umqtt_filter_args(&a, topic);
+    umqtt_filter_args(&a, topic.u_obj);
     // MQTT 5: an UNSUBACK's failure code (0x80 and above) raises.
     umqtt_check_ack_code(umqtt_filter_request(self, umqtt_unsubscribe_command, &a));
     return mp_const_none;
@@ -432,10 +432,11 @@ static MP_DEFINE_CONST_FUN_OBJ_1(umqtt_client_get_mqttsta_obj, umqtt_client_get_
 // between reconnect attempts (`i`, the attempt number, is for overrides).
 // DELAY is read through the object, so a subclass's or instance's wins.
 mp_obj_t umqtt_delay_method(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
-    static const uint16_t names[] = { MP_QSTR_i };
-    mp_obj_t i;
-    umqtt_required_args(n_args, pos_args, kw_args, 1, names, &i);
-    (void)i;
+    static const mp_arg_t allowed_args[] = {
+        { MP_QSTR_i, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
+    };
+    mp_arg_val_t i;
+    umqtt_parse_args(n_args - 1, pos_args + 1, kw_args, 1, allowed_args, &i);
     mp_obj_t delay = mp_load_attr(pos_args[0], MP_QSTR_DELAY);
     #if MICROPY_PY_BUILTINS_FLOAT
     mp_float_t s = mp_obj_get_float(delay);
