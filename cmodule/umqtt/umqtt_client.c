@@ -94,15 +94,19 @@ static mp_obj_t umqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, 
         // MQTT 3.1.1 section 3.1.2.9: no password without a user name.
         mp_raise_ValueError(MP_ERROR_TEXT("password needs a user name (MQTT 3.1.1 3.1.2.9)"));
     }
-    mp_int_t port = umqtt_int_in_range(args[ARG_port].u_int, 0, 65535, MP_QSTR_port);
-    mp_int_t keepalive = umqtt_int_in_range(args[ARG_keepalive].u_int, 0, 65535, MP_QSTR_keepalive);
+    // The int arguments with bounds, in the order they are checked.
+    static const struct { uint8_t arg, lo; uint16_t hi; } ranges[] = {
+        { ARG_port, 0, 65535 }, { ARG_keepalive, 0, 65535 }, { ARG_pingmaxnum, 0, 255 }, { ARG_ipvtype, 0, 1 },
+        { ARG_max_inflight, 1, UMQTT_MAX_INFLIGHT },
+    };
     mp_int_t version = args[ARG_version].u_int;
     if (version != 3 && version != 4 && (version != 5 || !MICROPY_PY_UMQTT_MQTT5)) {
         mp_raise_ValueError(MICROPY_PY_UMQTT_MQTT5 ? MP_ERROR_TEXT("version must be 3 (MQTT 3.1), 4 (MQTT 3.1.1) or 5")
             : MP_ERROR_TEXT("version must be 3 (MQTT 3.1) or 4 (MQTT 3.1.1): this firmware has no MQTT 5"));
     }
-    mp_int_t pingmaxnum = umqtt_int_in_range(args[ARG_pingmaxnum].u_int, 0, 255, MP_QSTR_pingmaxnum);
-    mp_int_t ipvtype = umqtt_int_in_range(args[ARG_ipvtype].u_int, 0, 1, MP_QSTR_ipvtype);
+    for (size_t i = 0; i < MP_ARRAY_SIZE(ranges); ++i) {
+        umqtt_int_in_range(args[ranges[i].arg].u_int, ranges[i].lo, ranges[i].hi, allowed_args[ranges[i].arg].qst);
+    }
     mp_obj_t ssl_params = args[ARG_ssl_params].u_obj;
     mp_obj_t ssl = umqtt_ssl_arg(args[ARG_ssl].u_obj, ssl_params);
     uint32_t timeout_ms = args[ARG_timeout].u_obj == mp_const_none ? DEFAULT_TIMEOUT_MS : umqtt_timeout_arg(args[ARG_timeout].u_obj);
@@ -110,7 +114,6 @@ static mp_obj_t umqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, 
     if (max_packet < 64) {
         mp_raise_ValueError(MP_ERROR_TEXT("max_packet must be >= 64"));
     }
-    mp_int_t max_inflight = umqtt_int_in_range(args[ARG_max_inflight].u_int, 1, UMQTT_MAX_INFLIGHT, MP_QSTR_max_inflight);
     mp_obj_t transport = args[ARG_transport].u_obj;
     if (transport != mp_const_none && !mp_obj_is_callable(transport)) {
         mp_raise_TypeError(MP_ERROR_TEXT("transport must be a callable returning a stream"));
@@ -139,14 +142,15 @@ static mp_obj_t umqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, 
     self->tx_buf = m_new(uint8_t, UMQTT_TX_INITIAL);
     self->tx_cap = UMQTT_TX_INITIAL;
     self->max_packet = (size_t)max_packet;
+    mp_int_t port = args[ARG_port].u_int;
     self->port = port != 0 ? (mp_uint_t)port : (MICROPY_PY_UMQTT_NET && ssl != mp_const_false ? DEFAULT_TLS_PORT : DEFAULT_PORT);
     self->timeout_ms = timeout_ms;
-    self->keepalive = (uint16_t)keepalive;
+    self->keepalive = (uint16_t)args[ARG_keepalive].u_int;
     self->reconn = reconn;
     self->version = (uint8_t)version;
-    self->pingmaxnum = (uint8_t)pingmaxnum;
-    self->max_inflight = (uint8_t)max_inflight;
-    self->ipvtype = (uint8_t)ipvtype;
+    self->pingmaxnum = (uint8_t)args[ARG_pingmaxnum].u_int;
+    self->max_inflight = (uint8_t)args[ARG_max_inflight].u_int;
+    self->ipvtype = (uint8_t)args[ARG_ipvtype].u_int;
     self->manage = args[ARG_manage].u_bool;
     self->clean_session = true;
     self->transport = transport;
