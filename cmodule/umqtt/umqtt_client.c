@@ -184,7 +184,7 @@ static void umqtt_client_print(const mp_print_t *print, mp_obj_t self_in, mp_pri
 // Stores a callback (or None) under the mutex: other threads read it there.
 static void set_field(umqtt_client_obj_t *self, mp_obj_t *field, mp_obj_t f) {
     if (f != mp_const_none && !mp_obj_is_callable(f)) {
-        mp_raise_TypeError(MP_ERROR_TEXT("callback must be callable or None"));
+        mp_raise_TypeError(MP_ERROR_TEXT("f must be callable or None"));
     }
     umqtt_guard_t guard;
     umqtt_lock(self, &guard);
