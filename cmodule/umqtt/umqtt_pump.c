@@ -262,15 +262,12 @@ void umqtt_drain_transmit(umqtt_client_obj_t *self, uint32_t now) {
 // ---------------------------------------------------------------------------
 // One pass.
 
-static void add_notice(umqtt_pass_t *pass, mp_obj_t text) {
-    if (pass->n_notices < UMQTT_MAX_NOTICES) {
-        pass->notices[pass->n_notices++] = text;
-    }
-}
-
+// The driver's events: a transport to open, and the notices for
+// error_register_cb (the first UMQTT_MAX_NOTICES of a pass).
 static void drain_events(umqtt_client_obj_t *self, umqtt_pass_t *pass) {
     UmqttEvent ev;
     while (umqtt_core_poll_event(CORE(self), &ev)) {
+        mp_obj_t notice = MP_OBJ_NULL;
         switch (ev.kind) {
             case UMQTT_EVENT_KIND_OPEN_TRANSPORT:
                 pass->open = true;
@@ -283,18 +280,21 @@ static void drain_events(umqtt_client_obj_t *self, umqtt_pass_t *pass) {
                         mp_obj_str_get_str(text), self->last_errno);
                 }
                 if (!self->reconn) {
-                    add_notice(pass, text);
+                    notice = text;
                 }
                 break;
             }
             case UMQTT_EVENT_KIND_RECONNECT_START:
-                add_notice(pass, MP_OBJ_NEW_QSTR(MP_QSTR_reconnect_start));
+                notice = MP_OBJ_NEW_QSTR(MP_QSTR_reconnect_start);
                 break;
             case UMQTT_EVENT_KIND_RECONNECT_SUCCESS:
-                add_notice(pass, MP_OBJ_NEW_QSTR(MP_QSTR_reconnect_success));
+                notice = MP_OBJ_NEW_QSTR(MP_QSTR_reconnect_success);
                 break;
             default:
                 break;
+        }
+        if (notice != MP_OBJ_NULL && pass->n_notices < UMQTT_MAX_NOTICES) {
+            pass->notices[pass->n_notices++] = notice;
         }
     }
 }
