@@ -258,7 +258,17 @@ void umqtt_body_clear(umqtt_client_obj_t *self);
 void umqtt_body_deliver_chunk(umqtt_client_obj_t *self, umqtt_pass_t *pass);
 MP_DECLARE_CONST_FUN_OBJ_KW(umqtt_client_set_chunk_callback_obj);
 bool umqtt_write_locked(umqtt_client_obj_t *self, const uint8_t *buf, size_t len);
+#if MICROPY_PY_UMQTT_AIO
 bool umqtt_flush_tail(umqtt_client_obj_t *self);
+#define UMQTT_HAS_TAIL(self) ((self)->tail_end != 0)
+#else
+// Only asyncio mode leaves a packet's tail unwritten (umqtt_pump.c).
+static inline bool umqtt_flush_tail(umqtt_client_obj_t *self) {
+    (void)self;
+    return true;
+}
+#define UMQTT_HAS_TAIL(self) (false)
+#endif
 uint32_t umqtt_tail_timeout(umqtt_client_obj_t *self, uint32_t core_timeout);
 void umqtt_transport_lost(umqtt_client_obj_t *self, UmqttStatus cause);
 void umqtt_pump_locked(umqtt_client_obj_t *self, umqtt_pass_t *pass, bool deliver);

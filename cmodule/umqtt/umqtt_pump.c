@@ -113,9 +113,11 @@ static bool write_keeping_tail(umqtt_client_obj_t *self, const uint8_t *buf, siz
 // whether none is left: written, or dropped with a transport that failed,
 // or stuck past its deadline (ETIMEDOUT, as a blocking write reports a
 // broker that stopped reading; the driver re-sends what needs re-sending
-// after the reconnect). A firmware without asyncio mode leaves no tail.
+// after the reconnect). A firmware without asyncio mode leaves no tail
+// (umqtt.h).
+#if MICROPY_PY_UMQTT_AIO
 bool umqtt_flush_tail(umqtt_client_obj_t *self) {
-    if (!MICROPY_PY_UMQTT_AIO || self->tail_end == 0) {
+    if (self->tail_end == 0) {
         return true;
     }
     size_t n = 0;
@@ -136,6 +138,7 @@ bool umqtt_flush_tail(umqtt_client_obj_t *self) {
     }
     return false;
 }
+#endif
 
 // The time until the next pass is needed (ms), from the driver's
 // `core_timeout`: while a tail is pending, no later than its deadline, and
@@ -315,13 +318,13 @@ void umqtt_pump_locked(umqtt_client_obj_t *self, umqtt_pass_t *pass, bool delive
         && umqtt_core_handle_timeout(CORE(self), now) != UMQTT_STATUS_OK) {
         umqtt_io_close(self);
     }
-    bool held = self->tail_end != 0;
+    bool held = UMQTT_HAS_TAIL(self);
     umqtt_drain_transmit(self, now);
     // A tail that stopped feed() (its acknowledgements could not go) has
     // gone since: the packets it held back are buffered, not in the socket.
-    pass->again = held && self->tail_end == 0 && self->rx_whole;
+    pass->again = held && !UMQTT_HAS_TAIL(self) && self->rx_whole;
     drain_events(self, pass);
-    if (self->tail_end == 0) {
+    if (!UMQTT_HAS_TAIL(self)) {
         umqtt_settle_buffers(self);         // tx_buf holds a pending tail
     }
 }
@@ -461,7 +464,7 @@ static void wait_until(umqtt_client_obj_t *self, uint32_t deadline, bool only_so
     umqtt_guard_t guard;
     umqtt_lock(self, &guard);
     #if MICROPY_PY_UMQTT_NET                // else only_socket has nothing to wait on (umqtt.h)
-    if (only_socket && !(self->fd >= 0 && self->stream == self->sock && !UMQTT_NB(self) && self->tail_end == 0
+    if (only_socket && !(self->fd >= 0 && self->stream == self->sock && !UMQTT_NB(self) && !UMQTT_HAS_TAIL(self)
                          && self->rx_start == self->rx_end && self->body.mode == UMQTT_BODY_NONE)) {
         umqtt_unlock(&guard);
         return;

@@ -168,7 +168,7 @@ bool umqtt_feed(umqtt_client_obj_t *self, umqtt_pass_t *pass, bool deliver, uint
                 continue;
             case UMQTT_RX_KIND_BUSY:
                 umqtt_drain_transmit(self, now);
-                if (self->tail_end != 0) {
+                if (UMQTT_HAS_TAIL(self)) {
                     return false;           // asyncio mode: the acknowledgements wait behind a tail
                 }
                 continue;
