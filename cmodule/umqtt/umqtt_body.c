@@ -124,7 +124,7 @@ uint8_t *umqtt_body_room(umqtt_client_obj_t *self, size_t *room) {
 
 void umqtt_body_got(umqtt_client_obj_t *self, size_t n) {
     self->body.have += n;
-    if (self->body.mode == UMQTT_BODY_CHUNKS) {
+    if (MICROPY_PY_UMQTT_CHUNKS && self->body.mode == UMQTT_BODY_CHUNKS) {
         self->body.fill += n;
     }
 }
@@ -146,7 +146,7 @@ static void take_buffered(umqtt_client_obj_t *self) {
     }
     if (n > 0) {
         b->have += n;
-        b->fill += b->mode == UMQTT_BODY_CHUNKS ? n : 0;
+        b->fill += MICROPY_PY_UMQTT_CHUNKS && b->mode == UMQTT_BODY_CHUNKS ? n : 0;
         self->rx_start += n;
     }
 }
