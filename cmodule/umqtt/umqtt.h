@@ -360,8 +360,8 @@ void umqtt_io_wait(umqtt_client_obj_t *self, mp_obj_t stream, int fd, bool for_w
 int umqtt_io_fileno(mp_obj_t sock);                 // -1 when it has none
 
 // MQTT 5 (umqtt_v5.c).
-void umqtt_check_ack_code(uint8_t code);
 #if MICROPY_PY_UMQTT_MQTT5
+void umqtt_check_ack_code(uint8_t code);
 mp_obj_t umqtt_props_encode(mp_obj_t dict, uint8_t extra_id, uint32_t extra_value);
 mp_obj_t umqtt_props_decode(const uint8_t *block, size_t len);
 void umqtt_v5_connack(umqtt_client_obj_t *self, const UmqttRx *rx);
@@ -372,6 +372,9 @@ mp_obj_t umqtt_reason_exception(uint8_t code);
 // duplicate): its topic is kept under the alias all the same.
 #define UMQTT_KEEP_ALIAS(self, rx) do { if ((rx)->alias != 0) { umqtt_v5_topic(self, rx); } } while (0)
 #else
+static inline void umqtt_check_ack_code(uint8_t code) {
+    (void)code;                     // before MQTT 5 an acknowledgement carries no failure
+}
 #define UMQTT_MESSAGE_TOPIC(self, rx) umqtt_new_payload_bytes((rx)->topic, (rx)->topic_len)
 #define UMQTT_KEEP_ALIAS(self, rx) do { } while (0)
 #endif

@@ -274,16 +274,14 @@ void umqtt_check_suback(umqtt_client_obj_t *self, uint8_t code) {
     umqtt_raise_code(code, "subscription refused by the broker");
 }
 
+#if MICROPY_PY_UMQTT_MQTT5
 // A publish's acknowledgement with a failure reason code (MQTT 5): the
-// message is finished, and the call raises.
+// message is finished, and the call raises. Without MQTT 5: umqtt.h.
 void umqtt_check_ack_code(uint8_t code) {
-    #if MICROPY_PY_UMQTT_MQTT5
     if (code >= 0x80) {
         nlr_raise(umqtt_reason_exception(code));
     }
-    #else
-    (void)code;
-    #endif
 }
+#endif
 
 #endif // MICROPY_PY_UMQTT
