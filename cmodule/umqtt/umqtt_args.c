@@ -36,13 +36,6 @@ void umqtt_parse_args(size_t n_pos, const mp_obj_t *pos, mp_map_t *kw_args,
     mp_arg_parse_all(n_pos, pos, kw_args, n_allowed, allowed, out);
 }
 
-void umqtt_parse_args_kw_array(size_t n_pos, size_t n_kw, const mp_obj_t *args,
-    size_t n_allowed, const mp_arg_t *allowed, mp_arg_val_t *out) {
-    mp_map_t kw_args;
-    mp_map_init_fixed_table(&kw_args, n_kw, args + n_pos);
-    umqtt_parse_args(n_pos, args, &kw_args, n_allowed, allowed, out);
-}
-
 void umqtt_check_str_or_bytes(mp_obj_t obj, qstr name, bool none_ok) {
     if ((none_ok && obj == mp_const_none) || mp_obj_is_str_or_bytes(obj)) {
         return;
