@@ -267,7 +267,6 @@ static inline bool umqtt_flush_tail(umqtt_client_obj_t *self) {
 }
 #define UMQTT_HAS_TAIL(self) (false)
 #endif
-uint32_t umqtt_tail_timeout(umqtt_client_obj_t *self, uint32_t core_timeout);
 void umqtt_transport_lost(umqtt_client_obj_t *self, UmqttStatus cause);
 void umqtt_pump_locked(umqtt_client_obj_t *self, umqtt_pass_t *pass, bool deliver);
 void umqtt_drain_transmit(umqtt_client_obj_t *self, uint32_t now);
@@ -392,7 +391,6 @@ void umqtt_subscribe_args(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_
 mp_obj_t umqtt_props_arg(umqtt_client_obj_t *self, mp_obj_t dict);
 void umqtt_check_suback(umqtt_client_obj_t *self, uint8_t code);
 void umqtt_set_connect_props(umqtt_client_obj_t *self, mp_obj_t dict);
-void umqtt_release_done_slots(umqtt_client_obj_t *self);
 void umqtt_release_slot(umqtt_client_obj_t *self, uint8_t slot);
 
 #endif // MICROPY_INCLUDED_UMQTT_H

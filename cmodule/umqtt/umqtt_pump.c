@@ -140,20 +140,6 @@ bool umqtt_flush_tail(umqtt_client_obj_t *self) {
 }
 #endif
 
-// The time until the next pass is needed (ms), from the driver's
-// `core_timeout`: while a tail is pending, no later than its deadline, and
-// a driver that wants to write now (a PINGREQ due: 0) waits for the socket
-// like the tail does, not in a busy loop. A PINGRESP overdue is still the
-// driver's to judge, in the pass the socket's room or the deadline brings.
-uint32_t umqtt_tail_timeout(umqtt_client_obj_t *self, uint32_t core_timeout) {
-    if (self->tail_end == 0) {
-        return core_timeout;
-    }
-    int32_t left = (int32_t)(self->tail_deadline - umqtt_now_ms());
-    uint32_t t = left > 0 ? (uint32_t)left : 0;
-    return core_timeout != 0 && core_timeout < t ? core_timeout : t;
-}
-
 bool umqtt_write_locked(umqtt_client_obj_t *self, const uint8_t *buf, size_t len) {
     if (UMQTT_NB(self)) {
         return write_keeping_tail(self, buf, len);
