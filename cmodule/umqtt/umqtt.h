@@ -213,7 +213,6 @@ NORETURN void umqtt_raise_code(mp_int_t code, const char *text);
 NORETURN void umqtt_raise_status(UmqttStatus status);
 mp_obj_t umqtt_lost_exception(umqtt_client_obj_t *self, UmqttStatus cause, uint8_t code);
 NORETURN void umqtt_raise_lost(umqtt_client_obj_t *self, UmqttStatus cause);
-mp_obj_t umqtt_cause_text(UmqttStatus cause, uint8_t code);
 void umqtt_notify(umqtt_client_obj_t *self, mp_obj_t text);
 NORETURN void umqtt_connect_failed(umqtt_client_obj_t *self, UmqttStatus st, uint8_t code);
 bool umqtt_is_exception(mp_obj_t exc, const mp_obj_type_t *type);

@@ -251,6 +251,20 @@ void umqtt_drain_transmit(umqtt_client_obj_t *self, uint32_t now) {
 // ---------------------------------------------------------------------------
 // One pass.
 
+// The text of why a connection ended, as error_register_cb and DEBUG see it.
+static mp_obj_t cause_text(UmqttStatus cause, uint8_t code) {
+    #if MICROPY_PY_UMQTT_MQTT5
+    if (code >= 0x80) {         // an MQTT 5 reason code (CONNACK or DISCONNECT)
+        size_t n;
+        const uint8_t *name = umqtt_reason_name(code, &n);
+        return mp_obj_new_str((const char *)name, n);
+    }
+    #endif
+    const char *text = cause == UMQTT_STATUS_CONNECTION_REFUSED
+        ? umqtt_core_connack_text(code) : umqtt_core_strerror(cause);
+    return mp_obj_new_str_from_cstr(text);
+}
+
 // The driver's events: a transport to open, and the notices for
 // error_register_cb (the first UMQTT_MAX_NOTICES of a pass).
 static void drain_events(umqtt_client_obj_t *self, umqtt_pass_t *pass) {
@@ -263,7 +277,7 @@ static void drain_events(umqtt_client_obj_t *self, umqtt_pass_t *pass) {
                 break;
             case UMQTT_EVENT_KIND_CONNECTION_LOST: {
                 umqtt_io_close(self);
-                mp_obj_t text = umqtt_cause_text(ev.cause, ev.code);
+                mp_obj_t text = cause_text(ev.cause, ev.code);
                 if (mp_obj_is_true(self->debug)) {
                     mp_printf(&mp_plat_print, "umqtt: connection lost: %s (errno %d)\n",
                         mp_obj_str_get_str(text), self->last_errno);
