@@ -304,7 +304,7 @@ void umqtt_subscribe_args(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_
         a->sub_id = (uint32_t)umqtt_int_in_range(mp_obj_get_int(args[ARG_sub_id].u_obj), 1, 268435455,
             MP_QSTR_subscription_identifier);
     }
-    if ((a->sub_flags != 0 || a->sub_id != 0) && self->version != 5) {
+    if ((a->sub_flags != 0 || a->sub_id != 0) && (!MICROPY_PY_UMQTT_MQTT5 || self->version != 5)) {
         mp_raise_ValueError(MP_ERROR_TEXT("subscription options need version=5"));
     }
     UmqttStatus st = umqtt_core_check_topic(a->topic_buf, a->topic_len, true);
