@@ -324,9 +324,7 @@ void umqtt_pump_locked(umqtt_client_obj_t *self, umqtt_pass_t *pass, bool delive
     // gone since: the packets it held back are buffered, not in the socket.
     pass->again = held && !UMQTT_HAS_TAIL(self) && self->rx_whole;
     drain_events(self, pass);
-    if (!UMQTT_HAS_TAIL(self)) {
-        umqtt_settle_buffers(self);         // tx_buf holds a pending tail
-    }
+    umqtt_settle_buffers(self);
 }
 
 // Open the transport the driver asked for, without the mutex (name lookup,
