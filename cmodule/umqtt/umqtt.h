@@ -172,11 +172,6 @@ umqtt_client_obj_t *umqtt_client_of(mp_obj_t obj);
 // Arguments (umqtt_args.c).
 void umqtt_parse_args(size_t n_pos, const mp_obj_t *pos, mp_map_t *kw_args,
     size_t n_allowed, const mp_arg_t *allowed, mp_arg_val_t *out);
-#define UMQTT_MAX_REQUIRED_ARGS (2)
-void umqtt_required_args(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args,
-    size_t n, const uint16_t *names, mp_obj_t *out);
-void umqtt_parse_args_kw_array(size_t n_pos, size_t n_kw, const mp_obj_t *args,
-    size_t n_allowed, const mp_arg_t *allowed, mp_arg_val_t *out);
 void umqtt_check_str_or_bytes(mp_obj_t obj, qstr name, bool none_ok);
 mp_obj_t umqtt_topic_arg(mp_obj_t obj);
 uint8_t umqtt_check_qos(mp_int_t qos);
@@ -218,7 +213,6 @@ NORETURN void umqtt_raise_code(mp_int_t code, const char *text);
 NORETURN void umqtt_raise_status(UmqttStatus status);
 mp_obj_t umqtt_lost_exception(umqtt_client_obj_t *self, UmqttStatus cause, uint8_t code);
 NORETURN void umqtt_raise_lost(umqtt_client_obj_t *self, UmqttStatus cause);
-mp_obj_t umqtt_cause_text(UmqttStatus cause, uint8_t code);
 void umqtt_notify(umqtt_client_obj_t *self, mp_obj_t text);
 NORETURN void umqtt_connect_failed(umqtt_client_obj_t *self, UmqttStatus st, uint8_t code);
 bool umqtt_is_exception(mp_obj_t exc, const mp_obj_type_t *type);
@@ -261,8 +255,17 @@ void umqtt_body_clear(umqtt_client_obj_t *self);
 void umqtt_body_deliver_chunk(umqtt_client_obj_t *self, umqtt_pass_t *pass);
 MP_DECLARE_CONST_FUN_OBJ_KW(umqtt_client_set_chunk_callback_obj);
 bool umqtt_write_locked(umqtt_client_obj_t *self, const uint8_t *buf, size_t len);
+#if MICROPY_PY_UMQTT_AIO
 bool umqtt_flush_tail(umqtt_client_obj_t *self);
-uint32_t umqtt_tail_timeout(umqtt_client_obj_t *self, uint32_t core_timeout);
+#define UMQTT_HAS_TAIL(self) ((self)->tail_end != 0)
+#else
+// Only asyncio mode leaves a packet's tail unwritten (umqtt_pump.c).
+static inline bool umqtt_flush_tail(umqtt_client_obj_t *self) {
+    (void)self;
+    return true;
+}
+#define UMQTT_HAS_TAIL(self) (false)
+#endif
 void umqtt_transport_lost(umqtt_client_obj_t *self, UmqttStatus cause);
 void umqtt_pump_locked(umqtt_client_obj_t *self, umqtt_pass_t *pass, bool deliver);
 void umqtt_drain_transmit(umqtt_client_obj_t *self, uint32_t now);
@@ -353,8 +356,8 @@ void umqtt_io_wait(umqtt_client_obj_t *self, mp_obj_t stream, int fd, bool for_w
 int umqtt_io_fileno(mp_obj_t sock);                 // -1 when it has none
 
 // MQTT 5 (umqtt_v5.c).
-void umqtt_check_ack_code(uint8_t code);
 #if MICROPY_PY_UMQTT_MQTT5
+void umqtt_check_ack_code(uint8_t code);
 mp_obj_t umqtt_props_encode(mp_obj_t dict, uint8_t extra_id, uint32_t extra_value);
 mp_obj_t umqtt_props_decode(const uint8_t *block, size_t len);
 void umqtt_v5_connack(umqtt_client_obj_t *self, const UmqttRx *rx);
@@ -365,6 +368,9 @@ mp_obj_t umqtt_reason_exception(uint8_t code);
 // duplicate): its topic is kept under the alias all the same.
 #define UMQTT_KEEP_ALIAS(self, rx) do { if ((rx)->alias != 0) { umqtt_v5_topic(self, rx); } } while (0)
 #else
+static inline void umqtt_check_ack_code(uint8_t code) {
+    (void)code;                     // before MQTT 5 an acknowledgement carries no failure
+}
 #define UMQTT_MESSAGE_TOPIC(self, rx) umqtt_new_payload_bytes((rx)->topic, (rx)->topic_len)
 #define UMQTT_KEEP_ALIAS(self, rx) do { } while (0)
 #endif
@@ -384,7 +390,6 @@ void umqtt_subscribe_args(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_
 mp_obj_t umqtt_props_arg(umqtt_client_obj_t *self, mp_obj_t dict);
 void umqtt_check_suback(umqtt_client_obj_t *self, uint8_t code);
 void umqtt_set_connect_props(umqtt_client_obj_t *self, mp_obj_t dict);
-void umqtt_release_done_slots(umqtt_client_obj_t *self);
 void umqtt_release_slot(umqtt_client_obj_t *self, uint8_t slot);
 
 #endif // MICROPY_INCLUDED_UMQTT_H

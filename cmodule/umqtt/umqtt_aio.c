@@ -101,12 +101,26 @@ static mp_obj_t umqtt_step(size_t n_args, const mp_obj_t *args) {
 }
 MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(umqtt_step_obj, 1, 2, umqtt_step);
 
+// The time until the next pass is needed (ms), from the driver's
+// `core_timeout`: while a tail is pending, no later than its deadline, and
+// a driver that wants to write now (a PINGREQ due: 0) waits for the socket
+// like the tail does, not in a busy loop. A PINGRESP overdue is still the
+// driver's to judge, in the pass the socket's room or the deadline brings.
+static uint32_t tail_timeout(umqtt_client_obj_t *self, uint32_t core_timeout) {
+    if (self->tail_end == 0) {
+        return core_timeout;
+    }
+    int32_t left = (int32_t)(self->tail_deadline - umqtt_now_ms());
+    uint32_t t = left > 0 ? (uint32_t)left : 0;
+    return core_timeout != 0 && core_timeout < t ? core_timeout : t;
+}
+
 // _next_timeout(): ms until the driver's next deadline, -1 for none.
 static mp_obj_t umqtt_next_timeout(mp_obj_t self_in) {
     umqtt_client_obj_t *self = umqtt_client_of(self_in);
     umqtt_guard_t guard;
     umqtt_lock(self, &guard);
-    uint32_t t = umqtt_tail_timeout(self, umqtt_core_poll_timeout(CORE(self), umqtt_now_ms()));
+    uint32_t t = tail_timeout(self, umqtt_core_poll_timeout(CORE(self), umqtt_now_ms()));
     umqtt_unlock(&guard);
     return t >= 0x80000000u ? MP_OBJ_NEW_SMALL_INT(-1) : mp_obj_new_int_from_uint(t);
 }
@@ -202,7 +216,7 @@ static mp_obj_t umqtt_unsubscribe_start(mp_obj_t self_in, mp_obj_t topic) {
 MP_DEFINE_CONST_FUN_OBJ_2(umqtt_unsubscribe_start_obj, umqtt_unsubscribe_start);
 
 // The objects of publish slots the driver has freed are let go.
-void umqtt_release_done_slots(umqtt_client_obj_t *self) {
+static void release_done_slots(umqtt_client_obj_t *self) {
     for (uint8_t k = 0; k < UMQTT_MAX_INFLIGHT; ++k) {
         if (self->slot_topic[k] != MP_OBJ_NULL && !umqtt_core_slot_in_use(CORE(self), k)) {
             umqtt_release_slot(self, k);
@@ -221,7 +235,7 @@ static mp_obj_t umqtt_ticket(mp_obj_t self_in, mp_obj_t t_in) {
     umqtt_lock(self, &guard);
     UmqttStatus st = umqtt_core_ticket_result(CORE(self), ticket, &code);
     if (st == UMQTT_STATUS_OK) {
-        umqtt_release_done_slots(self);
+        release_done_slots(self);
     }
     UmqttStatus cause = umqtt_core_cause(CORE(self));
     umqtt_unlock(&guard);

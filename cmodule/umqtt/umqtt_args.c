@@ -36,30 +36,6 @@ void umqtt_parse_args(size_t n_pos, const mp_obj_t *pos, mp_map_t *kw_args,
     mp_arg_parse_all(n_pos, pos, kw_args, n_allowed, allowed, out);
 }
 
-// The arguments after self of a method whose parameters are all required
-// objects, named `names` in order: each by position or by keyword, as a
-// Python def takes them (unsubscribe(topic=...), log(in_reconnect=..., e=...)).
-void umqtt_required_args(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args,
-    size_t n, const uint16_t *names, mp_obj_t *out) {
-    mp_arg_t allowed[UMQTT_MAX_REQUIRED_ARGS];
-    mp_arg_val_t vals[UMQTT_MAX_REQUIRED_ARGS];
-    assert(n <= UMQTT_MAX_REQUIRED_ARGS);
-    for (size_t i = 0; i < n; ++i) {
-        allowed[i] = (mp_arg_t) { names[i], MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} };
-    }
-    umqtt_parse_args(n_args - 1, pos_args + 1, kw_args, n, allowed, vals);
-    for (size_t i = 0; i < n; ++i) {
-        out[i] = vals[i].u_obj;
-    }
-}
-
-void umqtt_parse_args_kw_array(size_t n_pos, size_t n_kw, const mp_obj_t *args,
-    size_t n_allowed, const mp_arg_t *allowed, mp_arg_val_t *out) {
-    mp_map_t kw_args;
-    mp_map_init_fixed_table(&kw_args, n_kw, args + n_pos);
-    umqtt_parse_args(n_pos, args, &kw_args, n_allowed, allowed, out);
-}
-
 void umqtt_check_str_or_bytes(mp_obj_t obj, qstr name, bool none_ok) {
     if ((none_ok && obj == mp_const_none) || mp_obj_is_str_or_bytes(obj)) {
         return;
@@ -328,7 +304,7 @@ void umqtt_subscribe_args(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_
         a->sub_id = (uint32_t)umqtt_int_in_range(mp_obj_get_int(args[ARG_sub_id].u_obj), 1, 268435455,
             MP_QSTR_subscription_identifier);
     }
-    if ((a->sub_flags != 0 || a->sub_id != 0) && self->version != 5) {
+    if ((a->sub_flags != 0 || a->sub_id != 0) && (!MICROPY_PY_UMQTT_MQTT5 || self->version != 5)) {
         mp_raise_ValueError(MP_ERROR_TEXT("subscription options need version=5"));
     }
     UmqttStatus st = umqtt_core_check_topic(a->topic_buf, a->topic_len, true);

@@ -115,15 +115,16 @@ void umqtt_client_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
         }
         return;
     }
-    if (a->kind & A_LOCKED) {
+    bool locked = a->kind & A_LOCKED;
+    if (locked) {
         umqtt_lock(self, &guard);
-        dest[0] = value_of(self, a);
-        if (attr == MP_QSTR_sock) {
-            self->sock_lent = true;         // the client checks its mode from now on
-        }
+    }
+    dest[0] = value_of(self, a);
+    if (attr == MP_QSTR_sock) {
+        self->sock_lent = true;             // the client checks its mode from now on
+    }
+    if (locked) {
         umqtt_unlock(&guard);
-    } else {
-        dest[0] = value_of(self, a);
     }
 }
 

@@ -124,7 +124,7 @@ uint8_t *umqtt_body_room(umqtt_client_obj_t *self, size_t *room) {
 
 void umqtt_body_got(umqtt_client_obj_t *self, size_t n) {
     self->body.have += n;
-    if (self->body.mode == UMQTT_BODY_CHUNKS) {
+    if (MICROPY_PY_UMQTT_CHUNKS && self->body.mode == UMQTT_BODY_CHUNKS) {
         self->body.fill += n;
     }
 }
@@ -146,7 +146,7 @@ static void take_buffered(umqtt_client_obj_t *self) {
     }
     if (n > 0) {
         b->have += n;
-        b->fill += b->mode == UMQTT_BODY_CHUNKS ? n : 0;
+        b->fill += MICROPY_PY_UMQTT_CHUNKS && b->mode == UMQTT_BODY_CHUNKS ? n : 0;
         self->rx_start += n;
     }
 }
@@ -287,11 +287,14 @@ static void check_chunk_args(mp_obj_t f, mp_obj_t buf) {
 // valid until f returns, message.payload None; f(None) or buf None turns it
 // off. Shorter messages go to the set_callback function as before.
 static mp_obj_t umqtt_client_set_chunk_callback(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
-    static const uint16_t names[] = { MP_QSTR_f, MP_QSTR_buf };
-    mp_obj_t args[2];
-    umqtt_required_args(n_args, pos_args, kw_args, 2, names, args);
-    mp_obj_t f = args[0];
-    mp_obj_t buf = args[1];
+    static const mp_arg_t allowed_args[] = {
+        { MP_QSTR_f, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
+        { MP_QSTR_buf, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
+    };
+    mp_arg_val_t args[2];
+    umqtt_parse_args(n_args - 1, pos_args + 1, kw_args, 2, allowed_args, args);
+    mp_obj_t f = args[0].u_obj;
+    mp_obj_t buf = args[1].u_obj;
     umqtt_client_obj_t *self = umqtt_client_of(pos_args[0]);
     check_chunk_args(f, buf);
     bool off = f == mp_const_none || buf == mp_const_none;

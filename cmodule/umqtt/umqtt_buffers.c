@@ -30,8 +30,9 @@ void umqtt_tx_reserve(umqtt_client_obj_t *self, size_t len) {
 // packet has needed them for UMQTT_BUFFER_REST_MS (mutex held; every pass
 // of the pump, the keep-alive thread's included, looks). Shrinking in place
 // never allocates; under heap_lock() it may fail, and the buffer stays.
+// Not while tx_buf holds a pending tail (asyncio mode, umqtt_pump.c).
 void umqtt_settle_buffers(umqtt_client_obj_t *self) {
-    if ((self->rx_cap <= UMQTT_BUFFER_KEPT && self->tx_cap <= UMQTT_BUFFER_KEPT)
+    if (UMQTT_HAS_TAIL(self) || (self->rx_cap <= UMQTT_BUFFER_KEPT && self->tx_cap <= UMQTT_BUFFER_KEPT)
         || (uint32_t)(umqtt_now_ms() - self->big_at) < UMQTT_BUFFER_REST_MS) {
         return;
     }

@@ -82,7 +82,9 @@ static mp_obj_t umqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, 
         { MP_QSTR_transport, MP_ARG_KW_ONLY | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
     };
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
-    umqtt_parse_args_kw_array(n_args, n_kw, all_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
+    mp_map_t kw_args;
+    mp_map_init_fixed_table(&kw_args, n_kw, all_args + n_args);
+    umqtt_parse_args(n_args, all_args, &kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
 
     // client_id and server, then user and password (None allowed): str or bytes.
     for (size_t i = ARG_client_id; i <= ARG_password; ++i) {
@@ -94,15 +96,19 @@ static mp_obj_t umqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, 
         // MQTT 3.1.1 section 3.1.2.9: no password without a user name.
         mp_raise_ValueError(MP_ERROR_TEXT("password needs a user name (MQTT 3.1.1 3.1.2.9)"));
     }
-    mp_int_t port = umqtt_int_in_range(args[ARG_port].u_int, 0, 65535, MP_QSTR_port);
-    mp_int_t keepalive = umqtt_int_in_range(args[ARG_keepalive].u_int, 0, 65535, MP_QSTR_keepalive);
+    // The int arguments with bounds, in the order they are checked.
+    static const struct { uint8_t arg, lo; uint16_t hi; } ranges[] = {
+        { ARG_port, 0, 65535 }, { ARG_keepalive, 0, 65535 }, { ARG_pingmaxnum, 0, 255 }, { ARG_ipvtype, 0, 1 },
+        { ARG_max_inflight, 1, UMQTT_MAX_INFLIGHT },
+    };
     mp_int_t version = args[ARG_version].u_int;
     if (version != 3 && version != 4 && (version != 5 || !MICROPY_PY_UMQTT_MQTT5)) {
         mp_raise_ValueError(MICROPY_PY_UMQTT_MQTT5 ? MP_ERROR_TEXT("version must be 3 (MQTT 3.1), 4 (MQTT 3.1.1) or 5")
             : MP_ERROR_TEXT("version must be 3 (MQTT 3.1) or 4 (MQTT 3.1.1): this firmware has no MQTT 5"));
     }
-    mp_int_t pingmaxnum = umqtt_int_in_range(args[ARG_pingmaxnum].u_int, 0, 255, MP_QSTR_pingmaxnum);
-    mp_int_t ipvtype = umqtt_int_in_range(args[ARG_ipvtype].u_int, 0, 1, MP_QSTR_ipvtype);
+    for (size_t i = 0; i < MP_ARRAY_SIZE(ranges); ++i) {
+        umqtt_int_in_range(args[ranges[i].arg].u_int, ranges[i].lo, ranges[i].hi, allowed_args[ranges[i].arg].qst);
+    }
     mp_obj_t ssl_params = args[ARG_ssl_params].u_obj;
     mp_obj_t ssl = umqtt_ssl_arg(args[ARG_ssl].u_obj, ssl_params);
     uint32_t timeout_ms = args[ARG_timeout].u_obj == mp_const_none ? DEFAULT_TIMEOUT_MS : umqtt_timeout_arg(args[ARG_timeout].u_obj);
@@ -110,7 +116,6 @@ static mp_obj_t umqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, 
     if (max_packet < 64) {
         mp_raise_ValueError(MP_ERROR_TEXT("max_packet must be >= 64"));
     }
-    mp_int_t max_inflight = umqtt_int_in_range(args[ARG_max_inflight].u_int, 1, UMQTT_MAX_INFLIGHT, MP_QSTR_max_inflight);
     mp_obj_t transport = args[ARG_transport].u_obj;
     if (transport != mp_const_none && !mp_obj_is_callable(transport)) {
         mp_raise_TypeError(MP_ERROR_TEXT("transport must be a callable returning a stream"));
@@ -139,14 +144,15 @@ static mp_obj_t umqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, 
     self->tx_buf = m_new(uint8_t, UMQTT_TX_INITIAL);
     self->tx_cap = UMQTT_TX_INITIAL;
     self->max_packet = (size_t)max_packet;
+    mp_int_t port = args[ARG_port].u_int;
     self->port = port != 0 ? (mp_uint_t)port : (MICROPY_PY_UMQTT_NET && ssl != mp_const_false ? DEFAULT_TLS_PORT : DEFAULT_PORT);
     self->timeout_ms = timeout_ms;
-    self->keepalive = (uint16_t)keepalive;
+    self->keepalive = (uint16_t)args[ARG_keepalive].u_int;
     self->reconn = reconn;
     self->version = (uint8_t)version;
-    self->pingmaxnum = (uint8_t)pingmaxnum;
-    self->max_inflight = (uint8_t)max_inflight;
-    self->ipvtype = (uint8_t)ipvtype;
+    self->pingmaxnum = (uint8_t)args[ARG_pingmaxnum].u_int;
+    self->max_inflight = (uint8_t)args[ARG_max_inflight].u_int;
+    self->ipvtype = (uint8_t)args[ARG_ipvtype].u_int;
     self->manage = args[ARG_manage].u_bool;
     self->clean_session = true;
     self->transport = transport;
@@ -180,7 +186,7 @@ static void umqtt_client_print(const mp_print_t *print, mp_obj_t self_in, mp_pri
 // Stores a callback (or None) under the mutex: other threads read it there.
 static void set_field(umqtt_client_obj_t *self, mp_obj_t *field, mp_obj_t f) {
     if (f != mp_const_none && !mp_obj_is_callable(f)) {
-        mp_raise_TypeError(MP_ERROR_TEXT("callback must be callable or None"));
+        mp_raise_TypeError(MP_ERROR_TEXT("f must be callable or None"));
     }
     umqtt_guard_t guard;
     umqtt_lock(self, &guard);
@@ -191,15 +197,17 @@ static void set_field(umqtt_client_obj_t *self, mp_obj_t *field, mp_obj_t f) {
 // set_callback(f, message=False): f(topic, msg), or with message=True
 // f(message), one object with .topic, .payload, .qos, .retain, .dup and
 // .properties (an explicit opt-in: never guessed from f's arguments).
+// error_register_cb(f) takes the first of these alone.
+static const mp_arg_t set_callback_args[] = {
+    { MP_QSTR_f, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
+    { MP_QSTR_message, MP_ARG_KW_ONLY | MP_ARG_BOOL, {.u_bool = false} },
+};
+
 static mp_obj_t umqtt_client_set_callback(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
     enum { ARG_f, ARG_message };
-    static const mp_arg_t allowed_args[] = {
-        { MP_QSTR_f, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
-        { MP_QSTR_message, MP_ARG_KW_ONLY | MP_ARG_BOOL, {.u_bool = false} },
-    };
     umqtt_client_obj_t *self = umqtt_client_of(pos_args[0]);
-    mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
-    umqtt_parse_args(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
+    mp_arg_val_t args[MP_ARRAY_SIZE(set_callback_args)];
+    umqtt_parse_args(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(set_callback_args), set_callback_args, args);
     set_field(self, &self->msg_cb, args[ARG_f].u_obj);
     self->msg_objects = args[ARG_message].u_bool;
     return mp_const_none;
@@ -207,11 +215,10 @@ static mp_obj_t umqtt_client_set_callback(size_t n_args, const mp_obj_t *pos_arg
 static MP_DEFINE_CONST_FUN_OBJ_KW(umqtt_client_set_callback_obj, 1, umqtt_client_set_callback);
 
 static mp_obj_t umqtt_client_error_register_cb(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
-    static const uint16_t names[] = { MP_QSTR_f };
-    mp_obj_t f;
-    umqtt_required_args(n_args, pos_args, kw_args, 1, names, &f);
+    mp_arg_val_t f;
+    umqtt_parse_args(n_args - 1, pos_args + 1, kw_args, 1, set_callback_args, &f);
     umqtt_client_obj_t *self = umqtt_client_of(pos_args[0]);
-    set_field(self, &self->err_cb, f);
+    set_field(self, &self->err_cb, f.u_obj);
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(umqtt_client_error_register_cb_obj, 1, umqtt_client_error_register_cb);
@@ -325,12 +332,11 @@ static mp_obj_t umqtt_client_subscribe(size_t n_args, const mp_obj_t *pos_args, 
 static MP_DEFINE_CONST_FUN_OBJ_KW(umqtt_client_subscribe_obj, 1, umqtt_client_subscribe);
 
 static mp_obj_t umqtt_client_unsubscribe(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
-    static const uint16_t names[] = { MP_QSTR_topic };
-    mp_obj_t topic;
-    umqtt_required_args(n_args, pos_args, kw_args, 1, names, &topic);
+    mp_arg_val_t topic;                     // publish()'s first argument: topic, required
+    umqtt_parse_args(n_args - 1, pos_args + 1, kw_args, 1, umqtt_publish_allowed_args, &topic);
     umqtt_client_obj_t *self = umqtt_client_of(pos_args[0]);
     umqtt_command_t a;
-    umqtt_filter_args(&a, topic);
+    umqtt_filter_args(&a, topic.u_obj);
     // MQTT 5: an UNSUBACK's failure code (0x80 and above) raises.
     umqtt_check_ack_code(umqtt_filter_request(self, umqtt_unsubscribe_command, &a));
     return mp_const_none;
@@ -432,10 +438,11 @@ static MP_DEFINE_CONST_FUN_OBJ_1(umqtt_client_get_mqttsta_obj, umqtt_client_get_
 // between reconnect attempts (`i`, the attempt number, is for overrides).
 // DELAY is read through the object, so a subclass's or instance's wins.
 mp_obj_t umqtt_delay_method(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
-    static const uint16_t names[] = { MP_QSTR_i };
-    mp_obj_t i;
-    umqtt_required_args(n_args, pos_args, kw_args, 1, names, &i);
-    (void)i;
+    static const mp_arg_t allowed_args[] = {
+        { MP_QSTR_i, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
+    };
+    mp_arg_val_t i;
+    umqtt_parse_args(n_args - 1, pos_args + 1, kw_args, 1, allowed_args, &i);
     mp_obj_t delay = mp_load_attr(pos_args[0], MP_QSTR_DELAY);
     #if MICROPY_PY_BUILTINS_FLOAT
     mp_float_t s = mp_obj_get_float(delay);

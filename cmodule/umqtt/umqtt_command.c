@@ -243,9 +243,7 @@ UmqttOp umqtt_issue_once(umqtt_client_obj_t *self, umqtt_command_fn_t fn, const 
     if (st == UMQTT_STATUS_OK && !written && op.ticket != 0) {
         umqtt_core_mark_unsent(CORE(self), op.ticket);
     }
-    if (self->tail_end == 0) {
-        umqtt_settle_buffers(self);
-    }
+    umqtt_settle_buffers(self);
     UmqttConnStatus status = umqtt_core_status(CORE(self));
     UmqttStatus cause = umqtt_core_cause(CORE(self));
     umqtt_unlock(&guard);

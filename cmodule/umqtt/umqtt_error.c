@@ -71,20 +71,6 @@ NORETURN void umqtt_raise_status(UmqttStatus status) {
     }
 }
 
-// The text of why a connection ended, as error_register_cb and DEBUG see it.
-mp_obj_t umqtt_cause_text(UmqttStatus cause, uint8_t code) {
-    #if MICROPY_PY_UMQTT_MQTT5
-    if (code >= 0x80) {         // an MQTT 5 reason code (CONNACK or DISCONNECT)
-        size_t n;
-        const uint8_t *name = umqtt_reason_name(code, &n);
-        return mp_obj_new_str((const char *)name, n);
-    }
-    #endif
-    const char *text = cause == UMQTT_STATUS_CONNECTION_REFUSED
-        ? umqtt_core_connack_text(code) : umqtt_core_strerror(cause);
-    return mp_obj_new_str_from_cstr(text);
-}
-
 // Why the connection is gone, as the exception a script expects: OSError
 // for the transport (its errno; ECONNRESET when the broker closed it, as
 // umqtt.simple raises OSError on a closed socket; ETIMEDOUT; ENOTCONN when

@@ -235,8 +235,10 @@ static mp_uint_t stream_call(mp_obj_t stream, bool protect, stream_call_t op, vo
     return MP_STREAM_ERROR;
 }
 
+// Whether the stream is transport='s. Without sockets or asyncio mode there
+// is no other (umqtt_io_open refuses to open one without transport=).
 static bool is_app_stream(umqtt_client_obj_t *self) {
-    return self->transport != mp_const_none;
+    return (!MICROPY_PY_UMQTT_NET && !MICROPY_PY_UMQTT_AIO) || self->transport != mp_const_none;
 }
 
 int umqtt_io_fileno(mp_obj_t sock) {
@@ -269,7 +271,7 @@ static void open_app_stream(umqtt_client_obj_t *self, umqtt_link_t *link) {
 // Open the transport within `timeout_ms` (TCP connect and TLS handshake;
 // name resolution cannot be bounded through the port's getaddrinfo).
 void umqtt_io_open(umqtt_client_obj_t *self, uint32_t timeout_ms, umqtt_link_t *link) {
-    if (is_app_stream(self)) {
+    if (self->transport != mp_const_none) {
         open_app_stream(self, link);
         return;
     }

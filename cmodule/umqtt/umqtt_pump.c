@@ -113,9 +113,11 @@ static bool write_keeping_tail(umqtt_client_obj_t *self, const uint8_t *buf, siz
 // whether none is left: written, or dropped with a transport that failed,
 // or stuck past its deadline (ETIMEDOUT, as a blocking write reports a
 // broker that stopped reading; the driver re-sends what needs re-sending
-// after the reconnect). A firmware without asyncio mode leaves no tail.
+// after the reconnect). A firmware without asyncio mode leaves no tail
+// (umqtt.h).
+#if MICROPY_PY_UMQTT_AIO
 bool umqtt_flush_tail(umqtt_client_obj_t *self) {
-    if (!MICROPY_PY_UMQTT_AIO || self->tail_end == 0) {
+    if (self->tail_end == 0) {
         return true;
     }
     size_t n = 0;
@@ -136,20 +138,7 @@ bool umqtt_flush_tail(umqtt_client_obj_t *self) {
     }
     return false;
 }
-
-// The time until the next pass is needed (ms), from the driver's
-// `core_timeout`: while a tail is pending, no later than its deadline, and
-// a driver that wants to write now (a PINGREQ due: 0) waits for the socket
-// like the tail does, not in a busy loop. A PINGRESP overdue is still the
-// driver's to judge, in the pass the socket's room or the deadline brings.
-uint32_t umqtt_tail_timeout(umqtt_client_obj_t *self, uint32_t core_timeout) {
-    if (self->tail_end == 0) {
-        return core_timeout;
-    }
-    int32_t left = (int32_t)(self->tail_deadline - umqtt_now_ms());
-    uint32_t t = left > 0 ? (uint32_t)left : 0;
-    return core_timeout != 0 && core_timeout < t ? core_timeout : t;
-}
+#endif
 
 bool umqtt_write_locked(umqtt_client_obj_t *self, const uint8_t *buf, size_t len) {
     if (UMQTT_NB(self)) {
@@ -262,39 +251,53 @@ void umqtt_drain_transmit(umqtt_client_obj_t *self, uint32_t now) {
 // ---------------------------------------------------------------------------
 // One pass.
 
-static void add_notice(umqtt_pass_t *pass, mp_obj_t text) {
-    if (pass->n_notices < UMQTT_MAX_NOTICES) {
-        pass->notices[pass->n_notices++] = text;
+// The text of why a connection ended, as error_register_cb and DEBUG see it.
+static mp_obj_t cause_text(UmqttStatus cause, uint8_t code) {
+    #if MICROPY_PY_UMQTT_MQTT5
+    if (code >= 0x80) {         // an MQTT 5 reason code (CONNACK or DISCONNECT)
+        size_t n;
+        const uint8_t *name = umqtt_reason_name(code, &n);
+        return mp_obj_new_str((const char *)name, n);
     }
+    #endif
+    const char *text = cause == UMQTT_STATUS_CONNECTION_REFUSED
+        ? umqtt_core_connack_text(code) : umqtt_core_strerror(cause);
+    return mp_obj_new_str_from_cstr(text);
 }
 
+// The driver's events: a transport to open, and the notices for
+// error_register_cb (the first UMQTT_MAX_NOTICES of a pass).
 static void drain_events(umqtt_client_obj_t *self, umqtt_pass_t *pass) {
     UmqttEvent ev;
     while (umqtt_core_poll_event(CORE(self), &ev)) {
+        mp_obj_t notice = MP_OBJ_NULL;
         switch (ev.kind) {
             case UMQTT_EVENT_KIND_OPEN_TRANSPORT:
                 pass->open = true;
                 break;
             case UMQTT_EVENT_KIND_CONNECTION_LOST: {
                 umqtt_io_close(self);
-                mp_obj_t text = umqtt_cause_text(ev.cause, ev.code);
+                mp_obj_t text = cause_text(ev.cause, ev.code);
                 if (mp_obj_is_true(self->debug)) {
                     mp_printf(&mp_plat_print, "umqtt: connection lost: %s (errno %d)\n",
                         mp_obj_str_get_str(text), self->last_errno);
                 }
                 if (!self->reconn) {
-                    add_notice(pass, text);
+                    notice = text;
                 }
                 break;
             }
             case UMQTT_EVENT_KIND_RECONNECT_START:
-                add_notice(pass, MP_OBJ_NEW_QSTR(MP_QSTR_reconnect_start));
+                notice = MP_OBJ_NEW_QSTR(MP_QSTR_reconnect_start);
                 break;
             case UMQTT_EVENT_KIND_RECONNECT_SUCCESS:
-                add_notice(pass, MP_OBJ_NEW_QSTR(MP_QSTR_reconnect_success));
+                notice = MP_OBJ_NEW_QSTR(MP_QSTR_reconnect_success);
                 break;
             default:
                 break;
+        }
+        if (notice != MP_OBJ_NULL && pass->n_notices < UMQTT_MAX_NOTICES) {
+            pass->notices[pass->n_notices++] = notice;
         }
     }
 }
@@ -315,15 +318,13 @@ void umqtt_pump_locked(umqtt_client_obj_t *self, umqtt_pass_t *pass, bool delive
         && umqtt_core_handle_timeout(CORE(self), now) != UMQTT_STATUS_OK) {
         umqtt_io_close(self);
     }
-    bool held = self->tail_end != 0;
+    bool held = UMQTT_HAS_TAIL(self);
     umqtt_drain_transmit(self, now);
     // A tail that stopped feed() (its acknowledgements could not go) has
     // gone since: the packets it held back are buffered, not in the socket.
-    pass->again = held && self->tail_end == 0 && self->rx_whole;
+    pass->again = held && !UMQTT_HAS_TAIL(self) && self->rx_whole;
     drain_events(self, pass);
-    if (self->tail_end == 0) {
-        umqtt_settle_buffers(self);         // tx_buf holds a pending tail
-    }
+    umqtt_settle_buffers(self);
 }
 
 // Open the transport the driver asked for, without the mutex (name lookup,
@@ -461,7 +462,7 @@ static void wait_until(umqtt_client_obj_t *self, uint32_t deadline, bool only_so
     umqtt_guard_t guard;
     umqtt_lock(self, &guard);
     #if MICROPY_PY_UMQTT_NET                // else only_socket has nothing to wait on (umqtt.h)
-    if (only_socket && !(self->fd >= 0 && self->stream == self->sock && !UMQTT_NB(self) && self->tail_end == 0
+    if (only_socket && !(self->fd >= 0 && self->stream == self->sock && !UMQTT_NB(self) && !UMQTT_HAS_TAIL(self)
                          && self->rx_start == self->rx_end && self->body.mode == UMQTT_BODY_NONE)) {
         umqtt_unlock(&guard);
         return;

@@ -168,14 +168,15 @@ bool umqtt_feed(umqtt_client_obj_t *self, umqtt_pass_t *pass, bool deliver, uint
                 continue;
             case UMQTT_RX_KIND_BUSY:
                 umqtt_drain_transmit(self, now);
-                if (self->tail_end != 0) {
+                if (UMQTT_HAS_TAIL(self)) {
                     return false;           // asyncio mode: the acknowledgements wait behind a tail
                 }
                 continue;
             case UMQTT_RX_KIND_NEED_MORE:
                 self->rx_whole = false;
                 // Past max_packet only a chunk callback can take it.
-                if (rx.n > UMQTT_BUFFER_KEPT && (rx.n <= self->max_packet || self->chunk_cb != MP_OBJ_NULL)) {
+                if (rx.n > UMQTT_BUFFER_KEPT
+                    && (rx.n <= self->max_packet || (MICROPY_PY_UMQTT_CHUNKS && self->chunk_cb != MP_OBJ_NULL))) {
                     int go = feed_head(self, now, deliver);
                     if (go >= 0) {
                         return go;

@@ -80,12 +80,15 @@ static mp_obj_t connect_resuming(mp_obj_t self) {
 // print("mqtt reconnect: %r" % e) does, to where print() writes (mp_printf
 // has no %r: it printed a literal "r").
 static mp_obj_t robust_log(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
-    static const uint16_t names[] = { MP_QSTR_in_reconnect, MP_QSTR_e };
-    mp_obj_t args[2];
-    umqtt_required_args(n_args, pos_args, kw_args, 2, names, args);
+    static const mp_arg_t allowed_args[] = {
+        { MP_QSTR_in_reconnect, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
+        { MP_QSTR_e, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
+    };
+    mp_arg_val_t args[2];
+    umqtt_parse_args(n_args - 1, pos_args + 1, kw_args, 2, allowed_args, args);
     mp_obj_t self = pos_args[0];
-    mp_obj_t in_reconnect = args[0];
-    mp_obj_t e = args[1];
+    mp_obj_t in_reconnect = args[0].u_obj;
+    mp_obj_t e = args[1].u_obj;
     if (mp_obj_is_true(mp_load_attr(self, MP_QSTR_DEBUG))) {
         const mp_print_t *print = MP_PYTHON_PRINTER;
         mp_print_str(print, mp_obj_is_true(in_reconnect) ? "mqtt reconnect: " : "mqtt: ");

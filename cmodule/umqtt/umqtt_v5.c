@@ -103,19 +103,17 @@ mp_obj_t umqtt_props_encode(mp_obj_t dict, uint8_t extra_id, uint32_t extra_valu
         if (id == extra_id) {
             extra_id = 0;
         }
+        size_t count = 1;
+        mp_obj_t *items = &value;
         if (kind == UMQTT_PROP_TYPE_PAIR || id == 0x0b) {
             // user_properties (subscription_identifiers): a list of values.
-            size_t count;
-            mp_obj_t *items;
             if (!mp_obj_is_type(value, &mp_type_list) && !mp_obj_is_type(value, &mp_type_tuple)) {
                 bad_property("needs a list", name);
             }
             mp_obj_get_array(value, &count, &items);
-            for (size_t k = 0; k < count; ++k) {
-                put(&v, name, id, kind, items[k]);
-            }
-        } else {
-            put(&v, name, id, kind, value);
+        }
+        for (size_t k = 0; k < count; ++k) {
+            put(&v, name, id, kind, items[k]);
         }
     }
     if (extra_id != 0) {
@@ -274,16 +272,14 @@ void umqtt_check_suback(umqtt_client_obj_t *self, uint8_t code) {
     umqtt_raise_code(code, "subscription refused by the broker");
 }
 
+#if MICROPY_PY_UMQTT_MQTT5
 // A publish's acknowledgement with a failure reason code (MQTT 5): the
-// message is finished, and the call raises.
+// message is finished, and the call raises. Without MQTT 5: umqtt.h.
 void umqtt_check_ack_code(uint8_t code) {
-    #if MICROPY_PY_UMQTT_MQTT5
     if (code >= 0x80) {
         nlr_raise(umqtt_reason_exception(code));
     }
-    #else
-    (void)code;
-    #endif
 }
+#endif
 
 #endif // MICROPY_PY_UMQTT
