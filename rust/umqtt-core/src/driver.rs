@@ -648,8 +648,8 @@ impl<'m> Driver<'m> {
             }
             Ok(ClientRx::NeedMore(n)) => Ok(Rx::NeedMore(n)),
             Ok(ClientRx::Refused { code, .. }) => {
-                self.lost(now, Error::Refused(code));
-                Err(Error::Refused(code))
+                self.lost(now, Error::Refused(code.into()));
+                Err(Error::Refused(code.into()))
             }
             Ok(ClientRx::Event { consumed, event }) => {
                 let mut done = Rx::Consumed(consumed);
