@@ -58,7 +58,7 @@ use crate::reconnect::Backoff;
 use crate::session::{OpKind, Resend, TicketResult};
 use crate::subs::Subs;
 use crate::{topic, Error, MAX_INFLIGHT};
-use heapless::Deque;
+use heapless::{Deque, Vec};
 
 /// Acknowledgements waiting for `poll_transmit`.
 const ACK_QUEUE: usize = 8;
@@ -281,7 +281,7 @@ pub struct Driver<'m> {
     /// (`get_mqttsta()` 2); a failed attempt is plain `Closed`.
     server_closed: bool,
     acks: Deque<[u8; 4], ACK_QUEUE>,
-    events: Deque<Event, EVENT_QUEUE>,
+    events: Vec<Event, EVENT_QUEUE>,
     pending: Option<PendingMessage>,
     subs: Subs,
     counters: crate::stats::Counters,
@@ -333,7 +333,7 @@ impl<'m> Driver<'m> {
             restoring: false,
             server_closed: false,
             acks: Deque::new(),
-            events: Deque::new(),
+            events: Vec::new(),
             pending: None,
             subs: Subs::new(),
             counters: crate::stats::Counters::new(),
@@ -930,7 +930,10 @@ impl<'m> Driver<'m> {
 
     /// The next event, oldest first.
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
+        if self.events.is_empty() {
+            return None;
+        }
+        Some(self.events.remove(0))
     }
 
     /// Milliseconds until `handle_timeout` is next due (0: now; `u32::MAX`:
@@ -1058,9 +1061,9 @@ impl<'m> Driver<'m> {
 
     fn push(&mut self, e: Event) {
         if self.events.is_full() {
-            self.events.pop_front();
+            self.events.remove(0);
         }
-        let _ = self.events.push_back(e);
+        let _ = self.events.push(e);
     }
 
     fn open(&mut self, now: u32) {
