@@ -284,15 +284,16 @@ impl<'m> Session<'m> {
         !self.ops.is_full() || self.ops.iter().any(|o| o.done.is_some())
     }
 
-    fn next_pid_and_seq(&mut self) -> Result<(PacketId, u16), Error> {
+    /// A free packet id and the next sequence number; `None` when every id
+    /// is in use (an `Option`, returned in registers, where a `Result`
+    /// would go through the stack).
+    fn next_pid_and_seq(&mut self) -> Option<(PacketId, u16)> {
         let mut alloc = self.pids;
-        let pid = alloc
-            .alloc(|p| self.pid_in_use(p))
-            .ok_or(Error::InflightFull)?;
+        let pid = alloc.alloc(|p| self.pid_in_use(p))?;
         self.pids = alloc;
         let seq = self.seq;
         self.seq = self.seq.wrapping_add(1);
-        Ok((pid, seq))
+        Some((pid, seq))
     }
 
     fn free_slot(&self) -> Option<u8> {
@@ -323,7 +324,7 @@ impl<'m> Session<'m> {
             }
         }
         let slot = self.free_slot().ok_or(Error::InflightFull)?;
-        let (pid, seq) = self.next_pid_and_seq()?;
+        let (pid, seq) = self.next_pid_and_seq().ok_or(Error::InflightFull)?;
         self.outgoing
             .push(Outgoing {
                 pid: pid.get(),
@@ -360,7 +361,7 @@ impl<'m> Session<'m> {
                 None => return Err(Error::InflightFull),
             }
         }
-        let (pid, seq) = self.next_pid_and_seq()?;
+        let (pid, seq) = self.next_pid_and_seq().ok_or(Error::InflightFull)?;
         self.ops
             .push(PendingOp {
                 pid: pid.get(),
