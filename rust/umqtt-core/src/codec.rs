@@ -640,11 +640,12 @@ pub fn decode_head(buf: &[u8]) -> Result<DecodedHead<'_>, Error> {
     })
 }
 
-/// A non-zero packet id at `at`.
-fn pid_at(body: &[u8], at: usize) -> Result<u16, Error> {
+/// A non-zero packet id at `at` (an `Option`, returned in registers, where
+/// a `Result` would go through the stack; the callers name the error).
+fn pid_at(body: &[u8], at: usize) -> Option<u16> {
     match (body.get(at), body.get(at.wrapping_add(1))) {
-        (Some(&hi), Some(&lo)) if hi | lo != 0 => Ok(u16::from_be_bytes([hi, lo])),
-        _ => Err(Error::ProtocolError),
+        (Some(&hi), Some(&lo)) if hi | lo != 0 => Some(u16::from_be_bytes([hi, lo])),
+        _ => None,
     }
 }
 
@@ -664,7 +665,7 @@ fn decode_body(header: u8, body: &[u8]) -> Result<Incoming<'_>, Error> {
             let valid = |c: &u8| matches!(c, 0 | 1 | 2 | 0x80);
             match codes.first() {
                 Some(&code) if codes.len() <= 5 && codes.iter().all(valid) => Incoming::Suback {
-                    pid: pid_at(body, 0)?,
+                    pid: pid_at(body, 0).ok_or(Error::ProtocolError)?,
                     code,
                 },
                 _ => return Err(Error::ProtocolError),
@@ -679,7 +680,7 @@ fn decode_body(header: u8, body: &[u8]) -> Result<Incoming<'_>, Error> {
 /// PUBACK, PUBREC, PUBREL, PUBCOMP and UNSUBACK: a packet id alone, read
 /// once for the five (framing proved the length).
 fn decode_ack(header: u8, body: &[u8]) -> Result<Incoming<'_>, Error> {
-    let pid = pid_at(body, 0)?;
+    let pid = pid_at(body, 0).ok_or(Error::ProtocolError)?;
     Ok(match header >> 4 {
         frame::ty::PUBACK => Incoming::Puback(pid),
         frame::ty::PUBREC => Incoming::Pubrec(pid),
@@ -703,7 +704,7 @@ fn decode_publish(header: u8, body: &[u8]) -> Result<Incoming<'_>, Error> {
     let (pid, payload_at) = if qos == 0 {
         (0, topic_end)
     } else {
-        (pid_at(body, topic_end)?, topic_end.saturating_add(2))
+        (pid_at(body, topic_end).ok_or(Error::ProtocolError)?, topic_end.saturating_add(2))
     };
     Ok(Incoming::Publish {
         dup: header & 0x08 != 0,
