@@ -248,59 +248,63 @@ fn content_ok(bytes: &[u8], kind: PacketKind) -> bool {
     let mut seen = 0u64;
     while !r.buf.is_empty() {
         match r.property() {
-            Ok(p) if admit(&p, kind, &mut seen) => {}
+            Some(p) if admit(&p, kind, &mut seen) => {}
             _ => return false,
         }
     }
     true
 }
 
-/// A cursor over a property block; every read checks its length.
+/// A cursor over a property block; every read checks its length. Its reads
+/// answer `Option` (`None`: malformed), returned in registers where a
+/// `Result` would go through the stack: every caller drops the reason
+/// anyway (a bad block is a protocol error, or the end of a walk).
 struct Reader<'a> {
     buf: &'a [u8],
 }
 
 impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], Error> {
-        let (head, rest) = self.buf.split_at_checked(n).ok_or(Error::ProtocolError)?;
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let (head, rest) = self.buf.split_at_checked(n)?;
         self.buf = rest;
-        Ok(head)
+        Some(head)
     }
-    fn u8(&mut self) -> Result<u8, Error> {
+    fn u8(&mut self) -> Option<u8> {
         match self.take(1)? {
-            [b] => Ok(*b),
-            _ => Err(Error::ProtocolError),
+            [b] => Some(*b),
+            _ => None,
         }
     }
-    fn u16(&mut self) -> Result<u16, Error> {
+    fn u16(&mut self) -> Option<u16> {
         match self.take(2)? {
-            [hi, lo] => Ok(u16::from_be_bytes([*hi, *lo])),
-            _ => Err(Error::ProtocolError),
+            [hi, lo] => Some(u16::from_be_bytes([*hi, *lo])),
+            _ => None,
         }
     }
-    fn u32(&mut self) -> Result<u32, Error> {
+    fn u32(&mut self) -> Option<u32> {
         match self.take(4)? {
-            [a, b, c, d] => Ok(u32::from_be_bytes([*a, *b, *c, *d])),
-            _ => Err(Error::ProtocolError),
+            [a, b, c, d] => Some(u32::from_be_bytes([*a, *b, *c, *d])),
+            _ => None,
         }
     }
-    fn varint(&mut self) -> Result<u32, Error> {
-        let (v, n) = super::read_varint(self.buf)?;
+    fn varint(&mut self) -> Option<u32> {
+        let (v, n) = super::read_varint(self.buf).ok()?;
         self.take(n)?;
-        Ok(v)
+        Some(v)
     }
-    fn binary(&mut self) -> Result<&'a [u8], Error> {
+    fn binary(&mut self) -> Option<&'a [u8]> {
         let n = self.u16()?;
         self.take(usize::from(n))
     }
-    fn utf8(&mut self) -> Result<&'a [u8], Error> {
-        utf8(self.binary()?)
+    fn utf8(&mut self) -> Option<&'a [u8]> {
+        let b = self.binary()?;
+        crate::mqtt_utf8(b).then_some(b)
     }
-    fn property(&mut self) -> Result<Property<'a>, Error> {
+    fn property(&mut self) -> Option<Property<'a>> {
         // An identifier is a Variable Byte Integer, but every known one is
         // below 128: a byte with the high bit set is unknown anyway.
         let id = self.u8()?;
-        let (ty, _) = spec(id).ok_or(Error::ProtocolError)?;
+        let (ty, _) = spec(id)?;
         let value = match ty {
             ValueType::Byte => Value::Byte(self.u8()?),
             ValueType::TwoByte => Value::TwoByte(self.u16()?),
@@ -310,7 +314,7 @@ impl<'a> Reader<'a> {
             ValueType::Pair => Value::Pair(self.utf8()?, self.utf8()?),
             ValueType::Binary => Value::Binary(self.binary()?),
         };
-        Ok(Property { id, value })
+        Some(Property { id, value })
     }
 }
 
@@ -366,7 +370,7 @@ impl<'a> Properties<'a> {
     /// check of its own (`None`: none, or malformed); for readers that walk
     /// a block one property at a time across an ABI.
     pub fn first(bytes: &'a [u8]) -> Option<Property<'a>> {
-        Reader { buf: bytes }.property().ok()
+        Reader { buf: bytes }.property()
     }
 
     /// No property.
@@ -446,8 +450,8 @@ impl<'a> Iterator for Iter<'a> {
         // The block was checked whole by `parse`: this cannot fail, and if it
         // ever did the iteration would just end.
         match self.r.property() {
-            Ok(p) => Some(p),
-            Err(_) => {
+            Some(p) => Some(p),
+            None => {
                 self.r.buf = &[];
                 None
             }
