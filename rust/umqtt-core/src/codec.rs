@@ -704,7 +704,10 @@ fn decode_publish(header: u8, body: &[u8]) -> Result<Incoming<'_>, Error> {
     let (pid, payload_at) = if qos == 0 {
         (0, topic_end)
     } else {
-        (pid_at(body, topic_end).ok_or(Error::ProtocolError)?, topic_end.saturating_add(2))
+        (
+            pid_at(body, topic_end).ok_or(Error::ProtocolError)?,
+            topic_end.saturating_add(2),
+        )
     };
     Ok(Incoming::Publish {
         dup: header & 0x08 != 0,
