@@ -726,12 +726,13 @@ impl<'m> Client<'m> {
         self.keepalive.on_received(now);
     }
 
-    /// Encodes PINGREQ (connected only).
-    pub fn ping(&mut self, now: u32, out: &mut [u8]) -> Result<usize, Error> {
+    /// Encodes PINGREQ (connected only): the two bytes of [`codec::PINGREQ`]
+    /// (no length returned: a `Result<(), Error>` comes back in registers).
+    pub fn ping(&mut self, now: u32, out: &mut [u8]) -> Result<(), Error> {
         self.require_connected()?;
-        let n = codec::encode_fixed(codec::PINGREQ, out)?;
+        codec::encode_fixed(codec::PINGREQ, out)?;
         self.keepalive.ping_sent(now);
-        Ok(n)
+        Ok(())
     }
 
     /// Encodes DISCONNECT; the state becomes `Disconnected` (pending
