@@ -201,7 +201,7 @@ pub(crate) fn connect_with<'a>(
             0
         };
         blocks.0 = add(kept, v.raw.len())?;
-        rem = add(rem, block_size(blocks.0)?)?;
+        rem = add(rem, block_size(blocks.0).ok_or(Error::PacketTooLarge)?)?;
     }
     if c.clean_session {
         flags |= 0x02;
@@ -219,7 +219,7 @@ pub(crate) fn connect_with<'a>(
         if let Some(v) = v5 {
             Properties::check_content(v.will_raw, PacketKind::Will)?;
             blocks.1 = v.will_raw.len();
-            rem = add(rem, block_size(blocks.1)?)?;
+            rem = add(rem, block_size(blocks.1).ok_or(Error::PacketTooLarge)?)?;
         }
     }
     // The payload's fields in their order (MQTT 5: the will properties
@@ -401,7 +401,10 @@ impl Pub<'_> {
         let rem = 2 + self.topic.len() + if self.qos > 0 { 2 } else { 0 };
         #[cfg(feature = "mqtt5")]
         let rem = if self.is_v5() {
-            add(rem, crate::v5::properties::block_size(self.props())?)?
+            add(
+                rem,
+                crate::v5::properties::block_size(self.props()).ok_or(Error::PacketTooLarge)?,
+            )?
         } else {
             rem
         };

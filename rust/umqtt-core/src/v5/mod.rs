@@ -55,14 +55,11 @@ pub fn read_varint(buf: &[u8]) -> Result<(u32, usize), Error> {
     Err(Error::ProtocolError)
 }
 
-/// Bytes a Variable Byte Integer takes for `v` (`PacketTooLarge` above
-/// 268 435 455).
-pub fn varint_size(v: usize) -> Result<usize, Error> {
-    if v > MAX_REMAINING_LENGTH {
-        Err(Error::PacketTooLarge)
-    } else {
-        Ok(crate::codec::varint_len(v))
-    }
+/// Bytes a Variable Byte Integer takes for `v` (`None` above 268 435 455:
+/// an `Option`, returned in registers where a `Result` would go through
+/// the stack; the callers name the error).
+pub fn varint_size(v: usize) -> Option<usize> {
+    (v <= MAX_REMAINING_LENGTH).then(|| crate::codec::varint_len(v))
 }
 
 #[cfg(test)]

@@ -467,7 +467,7 @@ fn value_size(v: &Value<'_>) -> Result<usize, Error> {
         Value::FourByte(_) => 4,
         Value::VarInt(n) => {
             let n = usize::try_from(*n).map_err(|_| Error::BadArgument)?;
-            super::varint_size(n).map_err(|_| Error::BadArgument)?
+            super::varint_size(n).ok_or(Error::BadArgument)?
         }
         Value::Utf8(s) => codec::field(s.len())?,
         Value::Pair(k, v) => codec::add(codec::field(k.len())?, codec::field(v.len())?)?,
@@ -501,9 +501,11 @@ fn has_nul(v: &Value<'_>) -> bool {
     }
 }
 
-/// Size of a whole block (length + content).
-pub(crate) fn block_size(content: usize) -> Result<usize, Error> {
-    codec::add(super::varint_size(content)?, content)
+/// Size of a whole block (length + content); `None` (packet too large)
+/// when the length cannot be a Variable Byte Integer. An `Option`, like
+/// [`super::varint_size`].
+pub(crate) fn block_size(content: usize) -> Option<usize> {
+    Some(super::varint_size(content)? + content)
 }
 
 /// Writes a block checked by [`content_size`].
@@ -566,7 +568,7 @@ pub fn encode_block(
     out: &mut [u8],
 ) -> Result<usize, Error> {
     let content = content_size(props.iter(), kind)?;
-    let size = block_size(content)?;
+    let size = block_size(content).ok_or(Error::PacketTooLarge)?;
     let mut w = Writer::new(codec::room(out, size)?);
     write_block(&mut w, props.iter(), content);
     w.finish()
