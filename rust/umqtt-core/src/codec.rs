@@ -28,12 +28,17 @@ pub fn varint_len(remaining: usize) -> usize {
     }
 }
 
-/// Whole packet size for a remaining length, or `PacketTooLarge`.
+/// Whole packet size for a remaining length, or `PacketTooLarge`. Inlined
+/// around [`packet_len`], which is not: its `Option` comes back in
+/// registers, where a `Result` would go through the stack.
+#[inline(always)]
 pub fn packet_size(remaining: usize) -> Result<usize, Error> {
-    if remaining > MAX_REMAINING_LENGTH {
-        return Err(Error::PacketTooLarge);
-    }
-    Ok(1 + varint_len(remaining) + remaining)
+    packet_len(remaining).ok_or(Error::PacketTooLarge)
+}
+
+/// Whole packet size for a remaining length (`None` above the largest).
+fn packet_len(remaining: usize) -> Option<usize> {
+    (remaining <= MAX_REMAINING_LENGTH).then(|| 1 + varint_len(remaining) + remaining)
 }
 
 /// `2 + len` for an MQTT string or binary field, or `PacketTooLarge`.
