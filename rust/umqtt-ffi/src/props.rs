@@ -198,10 +198,7 @@ pub unsafe extern "C" fn umqtt_props_next(
     };
     // Blocks from handle_rx were checked whole; anything else is re-checked
     // property by property here, and reading stops at the first bad one.
-    let Some(next) = Properties::first(rest) else {
-        return false;
-    };
-    let Ok(size) = properties::encoded_size(&next) else {
+    let Some((next, size)) = Properties::first(rest) else {
         return false;
     };
     let empty = UmqttBytes {

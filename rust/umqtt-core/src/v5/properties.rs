@@ -367,10 +367,13 @@ impl<'a> Properties<'a> {
     }
 
     /// The property at the start of a block's content, read with every
-    /// check of its own (`None`: none, or malformed); for readers that walk
-    /// a block one property at a time across an ABI.
-    pub fn first(bytes: &'a [u8]) -> Option<Property<'a>> {
-        Reader { buf: bytes }.property()
+    /// check of its own (`None`: none, or malformed), and the bytes it
+    /// takes; for readers that walk a block one property at a time across
+    /// an ABI.
+    pub fn first(bytes: &'a [u8]) -> Option<(Property<'a>, usize)> {
+        let mut r = Reader { buf: bytes };
+        let p = r.property()?;
+        Some((p, bytes.len() - r.buf.len()))
     }
 
     /// No property.
