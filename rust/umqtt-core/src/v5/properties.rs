@@ -288,7 +288,7 @@ impl<'a> Reader<'a> {
         }
     }
     fn varint(&mut self) -> Option<u32> {
-        let (v, n) = super::read_varint(self.buf).ok()?;
+        let (v, n) = super::varint_at(self.buf)?;
         self.take(n)?;
         Some(v)
     }
