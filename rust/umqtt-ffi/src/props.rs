@@ -141,7 +141,7 @@ pub unsafe extern "C" fn umqtt_props_put_bytes(
         return UmqttStatus::BadArgument;
     };
     fn text(v: &[u8]) -> Option<&[u8]> {
-        properties::utf8(v).ok()
+        properties::utf8(v)
     }
     let value = match properties::spec(id).map(|(ty, _)| ty) {
         Some(ValueType::Utf8) => text(a).map(Value::Utf8),

@@ -284,7 +284,7 @@ fn decode_publish(header: u8, body: &[u8]) -> Result<Incoming<'_>, Error> {
     let (topic, rest) = rest
         .split_at_checked(usize::from(u16::from_be_bytes([*hi, *lo])))
         .ok_or(Error::ProtocolError)?;
-    let topic = utf8(topic)?;
+    let topic = utf8(topic).ok_or(Error::ProtocolError)?;
     let (pid, rest) = if qos == 0 {
         (0, rest)
     } else {

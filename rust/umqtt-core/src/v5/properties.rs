@@ -297,8 +297,7 @@ impl<'a> Reader<'a> {
         self.take(usize::from(n))
     }
     fn utf8(&mut self) -> Option<&'a [u8]> {
-        let b = self.binary()?;
-        crate::mqtt_utf8(b).then_some(b)
+        utf8(self.binary()?)
     }
     fn property(&mut self) -> Option<Property<'a>> {
         // An identifier is a Variable Byte Integer, but every known one is
@@ -318,12 +317,11 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// A UTF-8 Encoded String's bytes (1.5.4): valid UTF-8 without U+0000.
-pub fn utf8(bytes: &[u8]) -> Result<&[u8], Error> {
-    if !crate::mqtt_utf8(bytes) {
-        return Err(Error::ProtocolError);
-    }
-    Ok(bytes)
+/// A UTF-8 Encoded String's bytes (1.5.4): valid UTF-8 without U+0000
+/// (`None` otherwise: an `Option`, returned in registers where a `Result`
+/// would go through the stack).
+pub fn utf8(bytes: &[u8]) -> Option<&[u8]> {
+    crate::mqtt_utf8(bytes).then_some(bytes)
 }
 
 /// A property block, checked whole: its bytes after the length.
