@@ -170,14 +170,11 @@ fn reason_code(kind: PacketKind, code: u8) -> Option<u8> {
     reason::from_server(kind, code).then_some(code)
 }
 
-/// A property block that ends exactly where the packet ends.
-fn last_block(rest: &[u8], kind: PacketKind) -> Result<Properties<'_>, Error> {
-    let (p, n) = Properties::parse(rest, kind)?;
-    if n == rest.len() {
-        Ok(p)
-    } else {
-        Err(Error::ProtocolError)
-    }
+/// A property block that ends exactly where the packet ends (an `Option`,
+/// like [`reason_code`]).
+fn last_block(rest: &[u8], kind: PacketKind) -> Option<Properties<'_>> {
+    let (p, n) = Properties::parse(rest, kind).ok()?;
+    (n == rest.len()).then_some(p)
 }
 
 /// A property block and the bytes after it.
@@ -197,7 +194,7 @@ fn reason_and_block(rest: &[u8], kind: PacketKind) -> Result<(u8, Properties<'_>
         )),
         [code, tail @ ..] => Ok((
             reason_code(kind, *code).ok_or(Error::ProtocolError)?,
-            last_block(tail, kind)?,
+            last_block(tail, kind).ok_or(Error::ProtocolError)?,
         )),
     }
 }
@@ -256,7 +253,7 @@ fn decode_body(header: u8, body: &[u8]) -> Result<Incoming<'_>, Error> {
             Incoming::Connack {
                 session_present: flags & 1 == 1,
                 reason: reason_code(PacketKind::Connack, *code).ok_or(Error::ProtocolError)?,
-                properties: last_block(rest, PacketKind::Connack)?,
+                properties: last_block(rest, PacketKind::Connack).ok_or(Error::ProtocolError)?,
             }
         }
         ty::PUBLISH => decode_publish(header, body)?,
