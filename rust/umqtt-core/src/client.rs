@@ -483,10 +483,10 @@ impl<'m> Client<'m> {
         out: &mut [u8],
     ) -> Result<Sent, Error> {
         check_out_qos(qos)?;
-        let t = topic::topic_name(topic_name)?;
+        topic::topic_name(topic_name)?;
         self.require_connected()?;
         let mut p = codec::Pub {
-            topic: t,
+            topic: topic_name,
             payload,
             qos,
             pid: None,
@@ -509,7 +509,7 @@ impl<'m> Client<'m> {
         let sent = self.publish_pub(&mut p, now, out)?;
         #[cfg(feature = "mqtt5")]
         if let Some(a) = alias {
-            self.v5.tx_sent(t, a);
+            self.v5.tx_sent(topic_name, a);
         }
         Ok(sent)
     }
@@ -566,7 +566,7 @@ impl<'m> Client<'m> {
         now: u32,
         out: &mut [u8],
     ) -> Result<usize, Error> {
-        let t = topic::topic_name(topic_name)?;
+        topic::topic_name(topic_name)?;
         self.require_connected()?;
         let (pid, qos, retain, dup) = self
             .session
@@ -575,7 +575,7 @@ impl<'m> Client<'m> {
         // A re-send names its topic in full: the aliases were the lost
         // connection's.
         let p = codec::Pub {
-            topic: t,
+            topic: topic_name,
             payload,
             qos,
             pid: Some(pid),
@@ -726,12 +726,13 @@ impl<'m> Client<'m> {
         self.keepalive.on_received(now);
     }
 
-    /// Encodes PINGREQ (connected only).
-    pub fn ping(&mut self, now: u32, out: &mut [u8]) -> Result<usize, Error> {
+    /// Encodes PINGREQ (connected only): the two bytes of [`codec::PINGREQ`]
+    /// (no length returned: a `Result<(), Error>` comes back in registers).
+    pub fn ping(&mut self, now: u32, out: &mut [u8]) -> Result<(), Error> {
         self.require_connected()?;
-        let n = codec::encode_fixed(codec::PINGREQ, out)?;
+        codec::encode_fixed(codec::PINGREQ, out)?;
         self.keepalive.ping_sent(now);
-        Ok(n)
+        Ok(())
     }
 
     /// Encodes DISCONNECT; the state becomes `Disconnected` (pending

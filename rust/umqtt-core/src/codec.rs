@@ -28,12 +28,17 @@ pub fn varint_len(remaining: usize) -> usize {
     }
 }
 
-/// Whole packet size for a remaining length, or `PacketTooLarge`.
+/// Whole packet size for a remaining length, or `PacketTooLarge`. Inlined
+/// around [`packet_len`], which is not: its `Option` comes back in
+/// registers, where a `Result` would go through the stack.
+#[inline(always)]
 pub fn packet_size(remaining: usize) -> Result<usize, Error> {
-    if remaining > MAX_REMAINING_LENGTH {
-        return Err(Error::PacketTooLarge);
-    }
-    Ok(1 + varint_len(remaining) + remaining)
+    packet_len(remaining).ok_or(Error::PacketTooLarge)
+}
+
+/// Whole packet size for a remaining length (`None` above the largest).
+fn packet_len(remaining: usize) -> Option<usize> {
+    (remaining <= MAX_REMAINING_LENGTH).then(|| 1 + varint_len(remaining) + remaining)
 }
 
 /// `2 + len` for an MQTT string or binary field, or `PacketTooLarge`.
@@ -201,7 +206,7 @@ pub(crate) fn connect_with<'a>(
             0
         };
         blocks.0 = add(kept, v.raw.len())?;
-        rem = add(rem, block_size(blocks.0)?)?;
+        rem = add(rem, block_size(blocks.0).ok_or(Error::PacketTooLarge)?)?;
     }
     if c.clean_session {
         flags |= 0x02;
@@ -219,7 +224,7 @@ pub(crate) fn connect_with<'a>(
         if let Some(v) = v5 {
             Properties::check_content(v.will_raw, PacketKind::Will)?;
             blocks.1 = v.will_raw.len();
-            rem = add(rem, block_size(blocks.1)?)?;
+            rem = add(rem, block_size(blocks.1).ok_or(Error::PacketTooLarge)?)?;
         }
     }
     // The payload's fields in their order (MQTT 5: the will properties
@@ -401,7 +406,10 @@ impl Pub<'_> {
         let rem = 2 + self.topic.len() + if self.qos > 0 { 2 } else { 0 };
         #[cfg(feature = "mqtt5")]
         let rem = if self.is_v5() {
-            add(rem, crate::v5::properties::block_size(self.props())?)?
+            add(
+                rem,
+                crate::v5::properties::block_size(self.props()).ok_or(Error::PacketTooLarge)?,
+            )?
         } else {
             rem
         };
@@ -640,11 +648,12 @@ pub fn decode_head(buf: &[u8]) -> Result<DecodedHead<'_>, Error> {
     })
 }
 
-/// A non-zero packet id at `at`.
-fn pid_at(body: &[u8], at: usize) -> Result<u16, Error> {
+/// A non-zero packet id at `at` (an `Option`, returned in registers, where
+/// a `Result` would go through the stack; the callers name the error).
+fn pid_at(body: &[u8], at: usize) -> Option<u16> {
     match (body.get(at), body.get(at.wrapping_add(1))) {
-        (Some(&hi), Some(&lo)) if hi | lo != 0 => Ok(u16::from_be_bytes([hi, lo])),
-        _ => Err(Error::ProtocolError),
+        (Some(&hi), Some(&lo)) if hi | lo != 0 => Some(u16::from_be_bytes([hi, lo])),
+        _ => None,
     }
 }
 
@@ -664,7 +673,7 @@ fn decode_body(header: u8, body: &[u8]) -> Result<Incoming<'_>, Error> {
             let valid = |c: &u8| matches!(c, 0 | 1 | 2 | 0x80);
             match codes.first() {
                 Some(&code) if codes.len() <= 5 && codes.iter().all(valid) => Incoming::Suback {
-                    pid: pid_at(body, 0)?,
+                    pid: pid_at(body, 0).ok_or(Error::ProtocolError)?,
                     code,
                 },
                 _ => return Err(Error::ProtocolError),
@@ -679,7 +688,7 @@ fn decode_body(header: u8, body: &[u8]) -> Result<Incoming<'_>, Error> {
 /// PUBACK, PUBREC, PUBREL, PUBCOMP and UNSUBACK: a packet id alone, read
 /// once for the five (framing proved the length).
 fn decode_ack(header: u8, body: &[u8]) -> Result<Incoming<'_>, Error> {
-    let pid = pid_at(body, 0)?;
+    let pid = pid_at(body, 0).ok_or(Error::ProtocolError)?;
     Ok(match header >> 4 {
         frame::ty::PUBACK => Incoming::Puback(pid),
         frame::ty::PUBREC => Incoming::Pubrec(pid),
@@ -703,7 +712,10 @@ fn decode_publish(header: u8, body: &[u8]) -> Result<Incoming<'_>, Error> {
     let (pid, payload_at) = if qos == 0 {
         (0, topic_end)
     } else {
-        (pid_at(body, topic_end)?, topic_end.saturating_add(2))
+        (
+            pid_at(body, topic_end).ok_or(Error::ProtocolError)?,
+            topic_end.saturating_add(2),
+        )
     };
     Ok(Incoming::Publish {
         dup: header & 0x08 != 0,

@@ -58,7 +58,7 @@ use crate::reconnect::Backoff;
 use crate::session::{OpKind, Resend, TicketResult};
 use crate::subs::Subs;
 use crate::{topic, Error, MAX_INFLIGHT};
-use heapless::Deque;
+use heapless::{Deque, Vec};
 
 /// Acknowledgements waiting for `poll_transmit`.
 const ACK_QUEUE: usize = 8;
@@ -281,7 +281,7 @@ pub struct Driver<'m> {
     /// (`get_mqttsta()` 2); a failed attempt is plain `Closed`.
     server_closed: bool,
     acks: Deque<[u8; 4], ACK_QUEUE>,
-    events: Deque<Event, EVENT_QUEUE>,
+    events: Vec<Event, EVENT_QUEUE>,
     pending: Option<PendingMessage>,
     subs: Subs,
     counters: crate::stats::Counters,
@@ -333,7 +333,7 @@ impl<'m> Driver<'m> {
             restoring: false,
             server_closed: false,
             acks: Deque::new(),
-            events: Deque::new(),
+            events: Vec::new(),
             pending: None,
             subs: Subs::new(),
             counters: crate::stats::Counters::new(),
@@ -533,10 +533,10 @@ impl<'m> Driver<'m> {
 
     /// Encodes PINGREQ.
     pub fn ping(&mut self, now: u32, out: &mut [u8]) -> Result<usize, Error> {
-        let n = self.client.ping(now, out).map_err(|e| self.unless_up(e))?;
+        self.client.ping(now, out).map_err(|e| self.unless_up(e))?;
         self.user_pings = self.user_pings.saturating_add(1);
         self.counters.ping_sent(now);
-        Ok(n)
+        Ok(codec::PINGREQ.len())
     }
 
     /// Encodes DISCONNECT when connected (else writes nothing) and closes:
@@ -648,8 +648,8 @@ impl<'m> Driver<'m> {
             }
             Ok(ClientRx::NeedMore(n)) => Ok(Rx::NeedMore(n)),
             Ok(ClientRx::Refused { code, .. }) => {
-                self.lost(now, Error::Refused(code));
-                Err(Error::Refused(code))
+                self.lost(now, Error::Refused(code.into()));
+                Err(Error::Refused(code.into()))
             }
             Ok(ClientRx::Event { consumed, event }) => {
                 let mut done = Rx::Consumed(consumed);
@@ -803,10 +803,10 @@ impl<'m> Driver<'m> {
             }
         }
         if self.ping_due {
-            let n = self.client.ping(now, out)?;
+            self.client.ping(now, out)?;
             self.ping_due = false;
             self.counters.ping_sent(now);
-            return Ok(Transmit::Bytes(n));
+            return Ok(Transmit::Bytes(codec::PINGREQ.len()));
         }
         Ok(Transmit::Nothing)
     }
@@ -930,7 +930,10 @@ impl<'m> Driver<'m> {
 
     /// The next event, oldest first.
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
+        if self.events.is_empty() {
+            return None;
+        }
+        Some(self.events.remove(0))
     }
 
     /// Milliseconds until `handle_timeout` is next due (0: now; `u32::MAX`:
@@ -1058,9 +1061,9 @@ impl<'m> Driver<'m> {
 
     fn push(&mut self, e: Event) {
         if self.events.is_full() {
-            self.events.pop_front();
+            self.events.remove(0);
         }
-        let _ = self.events.push_back(e);
+        let _ = self.events.push(e);
     }
 
     fn open(&mut self, now: u32) {

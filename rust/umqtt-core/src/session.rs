@@ -23,7 +23,7 @@
 use crate::inbound::Inbound;
 use crate::pid::{PacketId, PidAllocator};
 use crate::{Error, MAX_INFLIGHT, MAX_PENDING_OPS};
-use heapless::{Deque, Vec};
+use heapless::Vec;
 
 /// Acknowledged tickets remembered after their entry was reused (at least
 /// one per thread that may wait on a publish at once, beyond the window).
@@ -150,7 +150,7 @@ pub struct Session<'m> {
     outgoing: Vec<Outgoing, MAX_INFLIGHT>,
     /// Tickets of acknowledged publishes whose entry made room for a new one
     /// before their waiter read them (many threads publishing at once).
-    completed: Deque<Completed, COMPLETED_TICKETS>,
+    completed: Vec<Completed, COMPLETED_TICKETS>,
     inbound: Inbound<'m>,
     ops: Vec<PendingOp, MAX_PENDING_OPS>,
     pids: PidAllocator,
@@ -212,7 +212,7 @@ impl<'m> Session<'m> {
     pub const fn new() -> Self {
         Session {
             outgoing: Vec::new(),
-            completed: Deque::new(),
+            completed: Vec::new(),
             inbound: Inbound::new(),
             ops: Vec::new(),
             pids: PidAllocator::START,
@@ -284,15 +284,16 @@ impl<'m> Session<'m> {
         !self.ops.is_full() || self.ops.iter().any(|o| o.done.is_some())
     }
 
-    fn next_pid_and_seq(&mut self) -> Result<(PacketId, u16), Error> {
+    /// A free packet id and the next sequence number; `None` when every id
+    /// is in use (an `Option`, returned in registers, where a `Result`
+    /// would go through the stack).
+    fn next_pid_and_seq(&mut self) -> Option<(PacketId, u16)> {
         let mut alloc = self.pids;
-        let pid = alloc
-            .alloc(|p| self.pid_in_use(p))
-            .ok_or(Error::InflightFull)?;
+        let pid = alloc.alloc(|p| self.pid_in_use(p))?;
         self.pids = alloc;
         let seq = self.seq;
         self.seq = self.seq.wrapping_add(1);
-        Ok((pid, seq))
+        Some((pid, seq))
     }
 
     fn free_slot(&self) -> Option<u8> {
@@ -315,15 +316,15 @@ impl<'m> Session<'m> {
                 Some(i) => {
                     let o = self.outgoing.remove(i);
                     if self.completed.is_full() {
-                        self.completed.pop_front();
+                        self.completed.remove(0);
                     }
-                    let _ = self.completed.push_back(completed(ticket(o.seq, o.pid), o.code()));
+                    let _ = self.completed.push(completed(ticket(o.seq, o.pid), o.code()));
                 }
                 None => return Err(Error::InflightFull),
             }
         }
         let slot = self.free_slot().ok_or(Error::InflightFull)?;
-        let (pid, seq) = self.next_pid_and_seq()?;
+        let (pid, seq) = self.next_pid_and_seq().ok_or(Error::InflightFull)?;
         self.outgoing
             .push(Outgoing {
                 pid: pid.get(),
@@ -360,7 +361,7 @@ impl<'m> Session<'m> {
                 None => return Err(Error::InflightFull),
             }
         }
-        let (pid, seq) = self.next_pid_and_seq()?;
+        let (pid, seq) = self.next_pid_and_seq().ok_or(Error::InflightFull)?;
         self.ops
             .push(PendingOp {
                 pid: pid.get(),
@@ -532,14 +533,12 @@ impl<'m> Session<'m> {
                 None => TicketResult::Pending,
             };
         }
-        if let Some(code) = self.completed.iter().find(|c| c.0 == t).map(completed_code) {
-            // Rotate the ring to drop entry i, keeping the others' order.
-            for _ in 0..self.completed.len() {
-                if let Some(c) = self.completed.pop_front() {
-                    if c.0 != t {
-                        let _ = self.completed.push_back(c);
-                    }
-                }
+        if let Some(i) = self.completed.iter().position(|c| c.0 == t) {
+            let code = completed_code(&self.completed.remove(i));
+            // Any later entry with the same ticket goes too (possible only
+            // after the sequence number wrapped).
+            while let Some(j) = self.completed.iter().position(|c| c.0 == t) {
+                self.completed.remove(j);
             }
             return TicketResult::Done(code);
         }

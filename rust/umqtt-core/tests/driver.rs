@@ -221,10 +221,10 @@ fn a_refused_connack_fails_the_connect_with_its_code_and_reports_no_connection_l
             let mut sh = Shim::new(settings(60, reconnect));
             sh.connect(true);
             sh.broker_sends(&refused(code));
-            assert_eq!(sh.errors, [(START, Error::Refused(code))]);
+            assert_eq!(sh.errors, [(START, Error::Refused(code.into()))]);
             assert_eq!(
                 sh.d.connect_result(),
-                ConnectResult::Failed(Error::Refused(code))
+                ConnectResult::Failed(Error::Refused(code.into()))
             );
             assert_eq!(sh.d.status(), Status::Closed);
             // One notification for the application: the failed connect.

@@ -141,7 +141,7 @@ pub unsafe extern "C" fn umqtt_props_put_bytes(
         return UmqttStatus::BadArgument;
     };
     fn text(v: &[u8]) -> Option<&[u8]> {
-        properties::utf8(v).ok()
+        properties::utf8(v)
     }
     let value = match properties::spec(id).map(|(ty, _)| ty) {
         Some(ValueType::Utf8) => text(a).map(Value::Utf8),
@@ -198,10 +198,7 @@ pub unsafe extern "C" fn umqtt_props_next(
     };
     // Blocks from handle_rx were checked whole; anything else is re-checked
     // property by property here, and reading stops at the first bad one.
-    let Some(next) = Properties::first(rest) else {
-        return false;
-    };
-    let Ok(size) = properties::encoded_size(&next) else {
+    let Some((next, size)) = Properties::first(rest) else {
         return false;
     };
     let empty = UmqttBytes {

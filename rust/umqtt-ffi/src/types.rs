@@ -313,7 +313,7 @@ impl UmqttStatus {
 /// DISCONNECT (MQTT 5), 0 otherwise.
 pub fn refused_code(e: Error) -> u8 {
     match e {
-        Error::Refused(code) | Error::ServerDisconnect(code) => code,
+        Error::Refused(code) | Error::ServerDisconnect(code) => code as u8,
         _ => 0,
     }
 }

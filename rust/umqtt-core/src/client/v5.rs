@@ -166,7 +166,7 @@ impl<'m> Client<'m> {
                 Incoming::Unsuback(s.pid)
             }
             In5::Pingresp => Incoming::Pingresp,
-            In5::Disconnect { reason, .. } => return Err(Error::ServerDisconnect(reason)),
+            In5::Disconnect { reason, .. } => return Err(Error::ServerDisconnect(reason.into())),
             // No enhanced authentication was asked for: AUTH is unexpected.
             In5::Auth { .. } => return Err(Error::ProtocolError),
         };

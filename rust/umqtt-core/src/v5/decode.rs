@@ -155,31 +155,26 @@ pub fn decode_head(buf: &[u8]) -> Result<DecodedHead<'_>, Error> {
     })
 }
 
-/// A non-zero packet id at the start of `body`, and what follows it.
-fn pid(body: &[u8]) -> Result<(u16, &[u8]), Error> {
+/// A non-zero packet id at the start of `body`, and what follows it (an
+/// `Option`, like [`reason_code`], for the same reason).
+fn pid(body: &[u8]) -> Option<(u16, &[u8])> {
     match body {
-        [hi, lo, rest @ ..] if hi | lo != 0 => Ok((u16::from_be_bytes([*hi, *lo]), rest)),
-        _ => Err(Error::ProtocolError),
+        [hi, lo, rest @ ..] if hi | lo != 0 => Some((u16::from_be_bytes([*hi, *lo]), rest)),
+        _ => None,
     }
 }
 
-/// A reason code the packet may carry.
-fn reason_code(kind: PacketKind, code: u8) -> Result<u8, Error> {
-    if reason::from_server(kind, code) {
-        Ok(code)
-    } else {
-        Err(Error::ProtocolError)
-    }
+/// A reason code the packet may carry (an `Option`, returned in
+/// registers where a `Result` would go through the stack).
+fn reason_code(kind: PacketKind, code: u8) -> Option<u8> {
+    reason::from_server(kind, code).then_some(code)
 }
 
-/// A property block that ends exactly where the packet ends.
-fn last_block(rest: &[u8], kind: PacketKind) -> Result<Properties<'_>, Error> {
-    let (p, n) = Properties::parse(rest, kind)?;
-    if n == rest.len() {
-        Ok(p)
-    } else {
-        Err(Error::ProtocolError)
-    }
+/// A property block that ends exactly where the packet ends (an `Option`,
+/// like [`reason_code`]).
+fn last_block(rest: &[u8], kind: PacketKind) -> Option<Properties<'_>> {
+    let (p, n) = Properties::parse(rest, kind).ok()?;
+    (n == rest.len()).then_some(p)
 }
 
 /// A property block and the bytes after it.
@@ -193,13 +188,19 @@ fn block(rest: &[u8], kind: PacketKind) -> Result<(Properties<'_>, &[u8]), Error
 fn reason_and_block(rest: &[u8], kind: PacketKind) -> Result<(u8, Properties<'_>), Error> {
     match rest {
         [] => Ok((0, Properties::default())),
-        [code] => Ok((reason_code(kind, *code)?, Properties::default())),
-        [code, tail @ ..] => Ok((reason_code(kind, *code)?, last_block(tail, kind)?)),
+        [code] => Ok((
+            reason_code(kind, *code).ok_or(Error::ProtocolError)?,
+            Properties::default(),
+        )),
+        [code, tail @ ..] => Ok((
+            reason_code(kind, *code).ok_or(Error::ProtocolError)?,
+            last_block(tail, kind).ok_or(Error::ProtocolError)?,
+        )),
     }
 }
 
 fn ack(body: &[u8], kind: PacketKind) -> Result<Ack<'_>, Error> {
-    let (pid, rest) = pid(body)?;
+    let (pid, rest) = pid(body).ok_or(Error::ProtocolError)?;
     let (reason, properties) = reason_and_block(rest, kind)?;
     Ok(Ack {
         pid,
@@ -227,7 +228,7 @@ fn decode_ack(header: u8, body: &[u8]) -> Result<Incoming<'_>, Error> {
 }
 
 fn suback(body: &[u8], kind: PacketKind) -> Result<SubAck<'_>, Error> {
-    let (pid, rest) = pid(body)?;
+    let (pid, rest) = pid(body).ok_or(Error::ProtocolError)?;
     let (properties, reasons) = block(rest, kind)?;
     if reasons.is_empty() || !reasons.iter().all(|&c| reason::from_server(kind, c)) {
         return Err(Error::ProtocolError);
@@ -251,8 +252,8 @@ fn decode_body(header: u8, body: &[u8]) -> Result<Incoming<'_>, Error> {
             }
             Incoming::Connack {
                 session_present: flags & 1 == 1,
-                reason: reason_code(PacketKind::Connack, *code)?,
-                properties: last_block(rest, PacketKind::Connack)?,
+                reason: reason_code(PacketKind::Connack, *code).ok_or(Error::ProtocolError)?,
+                properties: last_block(rest, PacketKind::Connack).ok_or(Error::ProtocolError)?,
             }
         }
         ty::PUBLISH => decode_publish(header, body)?,
@@ -280,8 +281,12 @@ fn decode_publish(header: u8, body: &[u8]) -> Result<Incoming<'_>, Error> {
     let (topic, rest) = rest
         .split_at_checked(usize::from(u16::from_be_bytes([*hi, *lo])))
         .ok_or(Error::ProtocolError)?;
-    let topic = utf8(topic)?;
-    let (pid, rest) = if qos == 0 { (0, rest) } else { pid(rest)? };
+    let topic = utf8(topic).ok_or(Error::ProtocolError)?;
+    let (pid, rest) = if qos == 0 {
+        (0, rest)
+    } else {
+        pid(rest).ok_or(Error::ProtocolError)?
+    };
     let (properties, payload) = block(rest, PacketKind::Publish)?;
     // A zero-length topic needs a Topic Alias (3.3.2.1, 3.3.4).
     if topic.is_empty() && properties.topic_alias().is_none() {

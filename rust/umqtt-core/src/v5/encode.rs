@@ -64,7 +64,10 @@ pub(crate) fn sizes_raw(
 ) -> Result<(usize, usize), Error> {
     properties::Properties::check_content(raw, kind)?;
     let content = add(properties::content_size(props.iter(), kind)?, raw.len())?;
-    Ok((content, properties::block_size(content)?))
+    Ok((
+        content,
+        properties::block_size(content).ok_or(Error::PacketTooLarge)?,
+    ))
 }
 
 /// Encodes CONNECT; returns its length. (The client writes its CONNECT
@@ -355,7 +358,7 @@ pub fn encode_subscribe(
     });
     let all = || sid.iter().chain(props.iter());
     let content = properties::content_size(all(), PacketKind::Subscribe)?;
-    let block = properties::block_size(content)?;
+    let block = properties::block_size(content).ok_or(Error::PacketTooLarge)?;
     for s in subs {
         s.options.byte()?;
     }

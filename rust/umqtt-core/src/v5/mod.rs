@@ -39,30 +39,35 @@ pub const PROTOCOL_LEVEL: u8 = 5;
 /// Reads a Variable Byte Integer (1.5.5) at the start of `buf`: its value
 /// and its length. More than four bytes, a truncated one, or one longer than
 /// needed (`80 00`, refused by [MQTT-1.5.5-1]) is a protocol error.
+/// Inlined around [`varint_at`], which is not: its `Option` comes back in
+/// registers, where a `Result` would go through the stack.
+#[inline(always)]
 pub fn read_varint(buf: &[u8]) -> Result<(u32, usize), Error> {
+    varint_at(buf).ok_or(Error::ProtocolError)
+}
+
+/// [`read_varint`]'s reading: `None` for a malformed integer.
+pub(crate) fn varint_at(buf: &[u8]) -> Option<(u32, usize)> {
     let mut value: u32 = 0;
     for (i, &b) in buf.iter().take(4).enumerate() {
         value |= u32::from(b & 0x7f) << (7 * i);
         if b & 0x80 == 0 {
             // A last byte of 0 after the first one means a byte too many.
             return if i > 0 && b == 0 {
-                Err(Error::ProtocolError)
+                None
             } else {
-                Ok((value, i + 1))
+                Some((value, i + 1))
             };
         }
     }
-    Err(Error::ProtocolError)
+    None
 }
 
-/// Bytes a Variable Byte Integer takes for `v` (`PacketTooLarge` above
-/// 268 435 455).
-pub fn varint_size(v: usize) -> Result<usize, Error> {
-    if v > MAX_REMAINING_LENGTH {
-        Err(Error::PacketTooLarge)
-    } else {
-        Ok(crate::codec::varint_len(v))
-    }
+/// Bytes a Variable Byte Integer takes for `v` (`None` above 268 435 455:
+/// an `Option`, returned in registers where a `Result` would go through
+/// the stack; the callers name the error).
+pub fn varint_size(v: usize) -> Option<usize> {
+    (v <= MAX_REMAINING_LENGTH).then(|| crate::codec::varint_len(v))
 }
 
 #[cfg(test)]

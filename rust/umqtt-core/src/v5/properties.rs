@@ -248,59 +248,62 @@ fn content_ok(bytes: &[u8], kind: PacketKind) -> bool {
     let mut seen = 0u64;
     while !r.buf.is_empty() {
         match r.property() {
-            Ok(p) if admit(&p, kind, &mut seen) => {}
+            Some(p) if admit(&p, kind, &mut seen) => {}
             _ => return false,
         }
     }
     true
 }
 
-/// A cursor over a property block; every read checks its length.
+/// A cursor over a property block; every read checks its length. Its reads
+/// answer `Option` (`None`: malformed), returned in registers where a
+/// `Result` would go through the stack: every caller drops the reason
+/// anyway (a bad block is a protocol error, or the end of a walk).
 struct Reader<'a> {
     buf: &'a [u8],
 }
 
 impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], Error> {
-        let (head, rest) = self.buf.split_at_checked(n).ok_or(Error::ProtocolError)?;
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let (head, rest) = self.buf.split_at_checked(n)?;
         self.buf = rest;
-        Ok(head)
+        Some(head)
     }
-    fn u8(&mut self) -> Result<u8, Error> {
+    fn u8(&mut self) -> Option<u8> {
         match self.take(1)? {
-            [b] => Ok(*b),
-            _ => Err(Error::ProtocolError),
+            [b] => Some(*b),
+            _ => None,
         }
     }
-    fn u16(&mut self) -> Result<u16, Error> {
+    fn u16(&mut self) -> Option<u16> {
         match self.take(2)? {
-            [hi, lo] => Ok(u16::from_be_bytes([*hi, *lo])),
-            _ => Err(Error::ProtocolError),
+            [hi, lo] => Some(u16::from_be_bytes([*hi, *lo])),
+            _ => None,
         }
     }
-    fn u32(&mut self) -> Result<u32, Error> {
+    fn u32(&mut self) -> Option<u32> {
         match self.take(4)? {
-            [a, b, c, d] => Ok(u32::from_be_bytes([*a, *b, *c, *d])),
-            _ => Err(Error::ProtocolError),
+            [a, b, c, d] => Some(u32::from_be_bytes([*a, *b, *c, *d])),
+            _ => None,
         }
     }
-    fn varint(&mut self) -> Result<u32, Error> {
-        let (v, n) = super::read_varint(self.buf)?;
+    fn varint(&mut self) -> Option<u32> {
+        let (v, n) = super::varint_at(self.buf)?;
         self.take(n)?;
-        Ok(v)
+        Some(v)
     }
-    fn binary(&mut self) -> Result<&'a [u8], Error> {
+    fn binary(&mut self) -> Option<&'a [u8]> {
         let n = self.u16()?;
         self.take(usize::from(n))
     }
-    fn utf8(&mut self) -> Result<&'a [u8], Error> {
+    fn utf8(&mut self) -> Option<&'a [u8]> {
         utf8(self.binary()?)
     }
-    fn property(&mut self) -> Result<Property<'a>, Error> {
+    fn property(&mut self) -> Option<Property<'a>> {
         // An identifier is a Variable Byte Integer, but every known one is
         // below 128: a byte with the high bit set is unknown anyway.
         let id = self.u8()?;
-        let (ty, _) = spec(id).ok_or(Error::ProtocolError)?;
+        let (ty, _) = spec(id)?;
         let value = match ty {
             ValueType::Byte => Value::Byte(self.u8()?),
             ValueType::TwoByte => Value::TwoByte(self.u16()?),
@@ -310,16 +313,15 @@ impl<'a> Reader<'a> {
             ValueType::Pair => Value::Pair(self.utf8()?, self.utf8()?),
             ValueType::Binary => Value::Binary(self.binary()?),
         };
-        Ok(Property { id, value })
+        Some(Property { id, value })
     }
 }
 
-/// A UTF-8 Encoded String's bytes (1.5.4): valid UTF-8 without U+0000.
-pub fn utf8(bytes: &[u8]) -> Result<&[u8], Error> {
-    if !crate::mqtt_utf8(bytes) {
-        return Err(Error::ProtocolError);
-    }
-    Ok(bytes)
+/// A UTF-8 Encoded String's bytes (1.5.4): valid UTF-8 without U+0000
+/// (`None` otherwise: an `Option`, returned in registers where a `Result`
+/// would go through the stack).
+pub fn utf8(bytes: &[u8]) -> Option<&[u8]> {
+    crate::mqtt_utf8(bytes).then_some(bytes)
 }
 
 /// A property block, checked whole: its bytes after the length.
@@ -363,10 +365,13 @@ impl<'a> Properties<'a> {
     }
 
     /// The property at the start of a block's content, read with every
-    /// check of its own (`None`: none, or malformed); for readers that walk
-    /// a block one property at a time across an ABI.
-    pub fn first(bytes: &'a [u8]) -> Option<Property<'a>> {
-        Reader { buf: bytes }.property().ok()
+    /// check of its own (`None`: none, or malformed), and the bytes it
+    /// takes; for readers that walk a block one property at a time across
+    /// an ABI.
+    pub fn first(bytes: &'a [u8]) -> Option<(Property<'a>, usize)> {
+        let mut r = Reader { buf: bytes };
+        let p = r.property()?;
+        Some((p, bytes.len() - r.buf.len()))
     }
 
     /// No property.
@@ -446,8 +451,8 @@ impl<'a> Iterator for Iter<'a> {
         // The block was checked whole by `parse`: this cannot fail, and if it
         // ever did the iteration would just end.
         match self.r.property() {
-            Ok(p) => Some(p),
-            Err(_) => {
+            Some(p) => Some(p),
+            None => {
                 self.r.buf = &[];
                 None
             }
@@ -463,7 +468,7 @@ fn value_size(v: &Value<'_>) -> Result<usize, Error> {
         Value::FourByte(_) => 4,
         Value::VarInt(n) => {
             let n = usize::try_from(*n).map_err(|_| Error::BadArgument)?;
-            super::varint_size(n).map_err(|_| Error::BadArgument)?
+            super::varint_size(n).ok_or(Error::BadArgument)?
         }
         Value::Utf8(s) => codec::field(s.len())?,
         Value::Pair(k, v) => codec::add(codec::field(k.len())?, codec::field(v.len())?)?,
@@ -497,9 +502,11 @@ fn has_nul(v: &Value<'_>) -> bool {
     }
 }
 
-/// Size of a whole block (length + content).
-pub(crate) fn block_size(content: usize) -> Result<usize, Error> {
-    codec::add(super::varint_size(content)?, content)
+/// Size of a whole block (length + content); `None` (packet too large)
+/// when the length cannot be a Variable Byte Integer. An `Option`, like
+/// [`super::varint_size`].
+pub(crate) fn block_size(content: usize) -> Option<usize> {
+    Some(super::varint_size(content)? + content)
 }
 
 /// Writes a block checked by [`content_size`].
@@ -562,7 +569,7 @@ pub fn encode_block(
     out: &mut [u8],
 ) -> Result<usize, Error> {
     let content = content_size(props.iter(), kind)?;
-    let size = block_size(content)?;
+    let size = block_size(content).ok_or(Error::PacketTooLarge)?;
     let mut w = Writer::new(codec::room(out, size)?);
     write_block(&mut w, props.iter(), content);
     w.finish()
