@@ -201,6 +201,8 @@ typedef struct {
 // mutex is free: deliver a message, tell error_register_cb, open the transport.
 #define UMQTT_MAX_NOTICES (4)
 typedef struct {
+    bool again;                     // asyncio mode: packets wait that a tail held back; step again
+    bool open;                      // the driver asked this thread to open the transport
     mp_obj_t topic;                 // a message to hand to the callback, else MP_OBJ_NULL
     mp_obj_t msg;
     mp_obj_t message;               // the same as a message object (set_callback(f, message=True))
@@ -211,8 +213,6 @@ typedef struct {
     mp_obj_t notices[UMQTT_MAX_NOTICES];
     size_t n_notices;
     size_t packets;                 // packets handled
-    bool again;                     // asyncio mode: packets wait that a tail held back; step again
-    bool open;                      // the driver asked this thread to open the transport
 } umqtt_pass_t;
 
 // Errors (umqtt_error.c).

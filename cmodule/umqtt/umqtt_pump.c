@@ -271,30 +271,23 @@ static void drain_events(umqtt_client_obj_t *self, umqtt_pass_t *pass) {
     UmqttEvent ev;
     while (umqtt_core_poll_event(CORE(self), &ev)) {
         mp_obj_t notice = MP_OBJ_NULL;
-        switch (ev.kind) {
-            case UMQTT_EVENT_KIND_OPEN_TRANSPORT:
-                pass->open = true;
-                break;
-            case UMQTT_EVENT_KIND_CONNECTION_LOST: {
-                umqtt_io_close(self);
-                mp_obj_t text = cause_text(ev.cause, ev.code);
-                if (mp_obj_is_true(self->debug)) {
-                    mp_printf(&mp_plat_print, "umqtt: connection lost: %s (errno %d)\n",
-                        mp_obj_str_get_str(text), self->last_errno);
-                }
-                if (!self->reconn) {
-                    notice = text;
-                }
-                break;
+        // An if chain, not a switch: GCC would make a jump table of it.
+        if (ev.kind == UMQTT_EVENT_KIND_OPEN_TRANSPORT) {
+            pass->open = true;
+        } else if (ev.kind == UMQTT_EVENT_KIND_CONNECTION_LOST) {
+            umqtt_io_close(self);
+            mp_obj_t text = cause_text(ev.cause, ev.code);
+            if (mp_obj_is_true(self->debug)) {
+                mp_printf(&mp_plat_print, "umqtt: connection lost: %s (errno %d)\n",
+                    mp_obj_str_get_str(text), self->last_errno);
             }
-            case UMQTT_EVENT_KIND_RECONNECT_START:
-                notice = MP_OBJ_NEW_QSTR(MP_QSTR_reconnect_start);
-                break;
-            case UMQTT_EVENT_KIND_RECONNECT_SUCCESS:
-                notice = MP_OBJ_NEW_QSTR(MP_QSTR_reconnect_success);
-                break;
-            default:
-                break;
+            if (!self->reconn) {
+                notice = text;
+            }
+        } else if (ev.kind == UMQTT_EVENT_KIND_RECONNECT_START) {
+            notice = MP_OBJ_NEW_QSTR(MP_QSTR_reconnect_start);
+        } else if (ev.kind == UMQTT_EVENT_KIND_RECONNECT_SUCCESS) {
+            notice = MP_OBJ_NEW_QSTR(MP_QSTR_reconnect_success);
         }
         if (notice != MP_OBJ_NULL && pass->n_notices < UMQTT_MAX_NOTICES) {
             pass->notices[pass->n_notices++] = notice;
