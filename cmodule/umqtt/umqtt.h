@@ -305,8 +305,8 @@ typedef struct {
     size_t payload_len;
     uint8_t qos;
     bool retain;
-    mp_obj_t props;                 // MQTT 5: publish properties, encoded (MP_OBJ_NULL: none)
     uint8_t sub_flags;              // MQTT 5: subscription options above the QoS bits
+    mp_obj_t props;                 // MQTT 5: publish properties, encoded (MP_OBJ_NULL: none)
     uint32_t sub_id;                // MQTT 5: Subscription Identifier (0: none)
 } umqtt_command_t;
 typedef UmqttStatus (*umqtt_command_fn_t)(umqtt_client_obj_t *self, const umqtt_command_t *a, UmqttOp *op);
