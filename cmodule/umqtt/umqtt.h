@@ -47,13 +47,13 @@ typedef enum {
     UMQTT_BODY_SKIP,                // nowhere: a QoS 2 duplicate's
 } umqtt_body_mode_t;
 typedef struct {
+    uint8_t mode;                   // umqtt_body_mode_t (first: the client's short byte loads reach it)
     mp_obj_t topic;                 // the message's topic (bytes)
     mp_obj_t payload;               // BYTES: the bytes object being filled
     mp_obj_t message;               // its message object (message=True; CHUNKS)
     size_t len;                     // payload bytes in all
     size_t have;                    // of them read so far
     size_t fill;                    // CHUNKS: bytes in the chunk buffer not handed out yet
-    uint8_t mode;                   // umqtt_body_mode_t
 } umqtt_body_t;
 
 // The face a client was made through: its defaults and return values.
@@ -65,9 +65,10 @@ typedef enum {
 // The fields are in order of use: Thumb-2's 16-bit loads and stores reach
 // bytes at offsets 0..31, halfwords 0..62 and words 0..124 from the object,
 // and every other access takes a 32-bit instruction (on Cortex-M, 2 bytes
-// more each). So the flags come first, then the words the pump touches on
-// every pass, then the configuration; umqtt_attrs.c keeps each attribute's
-// offset in a byte, so its fields stay below 256.
+// more each). So the flags come first (the body's mode among them), then
+// the words the pump touches on every pass, then the configuration;
+// umqtt_attrs.c keeps each attribute's offset in a byte, so its fields stay
+// below 256.
 struct _umqtt_client_obj_t {
     mp_obj_base_t base;
     // Flags.
@@ -90,6 +91,7 @@ struct _umqtt_client_obj_t {
     uint16_t keepalive;
     uint16_t pid;                   // packet identifier of the last publish/subscribe (umqtt.simple's `pid`)
     uint16_t waiters;               // application threads waiting on the connection
+    umqtt_body_t body;              // a payload being read past the receive buffer
     // The connection: `stream` is what we read and write (TLS or plain),
     // `sock` the TCP socket under it (for its file descriptor).
     mp_obj_t stream;                // MP_OBJ_NULL when closed
@@ -107,7 +109,6 @@ struct _umqtt_client_obj_t {
     mp_obj_t err_cb;                // f(err: str) or None
     mp_obj_t deferred_exc;          // a callback's exception raised while a command waited (umqtt_pump.c)
     mp_obj_t open_error;            // why the last transport open failed
-    umqtt_body_t body;              // a payload being read past the receive buffer
     mp_obj_t sock;
     uint8_t *inbound_map;           // lent to the driver when a broker's QoS 2 window needs it
     // asyncio mode: the unwritten end of the last packet written, tx_buf[tail_at:tail_end)
