@@ -47,13 +47,13 @@ typedef enum {
     UMQTT_BODY_SKIP,                // nowhere: a QoS 2 duplicate's
 } umqtt_body_mode_t;
 typedef struct {
+    uint8_t mode;                   // umqtt_body_mode_t (first: the client's short byte loads reach it)
     mp_obj_t topic;                 // the message's topic (bytes)
     mp_obj_t payload;               // BYTES: the bytes object being filled
     mp_obj_t message;               // its message object (message=True; CHUNKS)
     size_t len;                     // payload bytes in all
     size_t have;                    // of them read so far
     size_t fill;                    // CHUNKS: bytes in the chunk buffer not handed out yet
-    uint8_t mode;                   // umqtt_body_mode_t
 } umqtt_body_t;
 
 // The face a client was made through: its defaults and return values.
@@ -62,8 +62,59 @@ typedef enum {
     UMQTT_FACE_SIMPLE = 1,          // umqtt.simple.MQTTClient (and umqtt.robust's base)
 } umqtt_face_t;
 
+// The fields are in order of use: Thumb-2's 16-bit loads and stores reach
+// bytes at offsets 0..31, halfwords 0..62 and words 0..124 from the object,
+// and every other access takes a 32-bit instruction (on Cortex-M, 2 bytes
+// more each). So the flags come first (the body's mode among them), then
+// the words the pump touches on every pass, then the configuration;
+// umqtt_attrs.c keeps each attribute's offset in a byte, so its fields stay
+// below 256.
 struct _umqtt_client_obj_t {
     mp_obj_base_t base;
+    // Flags.
+    uint8_t will_qos;
+    bool will_retain;
+    bool reconn;
+    uint8_t face;                   // umqtt_face_t
+    uint8_t version;                // 3, 4 or 5
+    uint8_t pingmaxnum;
+    uint8_t max_inflight;
+    uint8_t ipvtype;                // 0 IPv4 (or whatever the name resolves to), 1 IPv6
+    bool manage;                    // QuecPython's flag, kept for scripts that read it
+    bool clean_session;             // of the last connect()
+    bool nb;                        // asyncio mode: an external opener, no blocking waits (umqtt_aio.c)
+    bool want_open;                 // asyncio mode: the driver asked for a transport
+    bool rx_whole;                  // the receive buffer holds a whole packet not yet handled
+    bool sock_lent;                 // the script read `sock` and may change its mode (umqtt_io_keep_nonblocking)
+    bool msg_objects;               // set_callback(f, message=True): f(message)
+    bool chunk_lent;                // the chunk buffer is with the chunk callback
+    uint16_t keepalive;
+    uint16_t pid;                   // packet identifier of the last publish/subscribe (umqtt.simple's `pid`)
+    uint16_t waiters;               // application threads waiting on the connection
+    umqtt_body_t body;              // a payload being read past the receive buffer
+    // The connection: `stream` is what we read and write (TLS or plain),
+    // `sock` the TCP socket under it (for its file descriptor).
+    mp_obj_t stream;                // MP_OBJ_NULL when closed
+    // Buffers on the GC heap, reused: nothing is allocated per publish.
+    uint8_t *rx_buf;
+    size_t rx_cap, rx_start, rx_end;
+    uint8_t *tx_buf;
+    size_t tx_cap;
+    uint32_t timeout_ms;            // bound on each call's network waits
+    size_t max_packet;              // largest packet accepted from the broker
+    uint32_t big_at;                // when a packet last needed more than UMQTT_BUFFER_KEPT
+    int last_errno;                 // of the last transport failure, for OSError
+    int fd;                         // -1 when the transport has none to poll
+    mp_obj_t msg_cb;                // f(topic, msg) or None
+    mp_obj_t err_cb;                // f(err: str) or None
+    mp_obj_t deferred_exc;          // a callback's exception raised while a command waited (umqtt_pump.c)
+    mp_obj_t open_error;            // why the last transport open failed
+    mp_obj_t sock;
+    uint8_t *inbound_map;           // lent to the driver when a broker's QoS 2 window needs it
+    // asyncio mode: the unwritten end of the last packet written, tx_buf[tail_at:tail_end)
+    // (tail_end 0: none), written before anything else (umqtt_pump.c, flush_tail).
+    size_t tail_at, tail_end;
+    uint32_t tail_deadline;         // the transport is lost if the tail is still there then
     // Configuration, kept as the objects the script passed (GC-scanned here).
     mp_obj_t client_id;
     mp_obj_t server;
@@ -73,19 +124,15 @@ struct _umqtt_client_obj_t {
     mp_obj_t ssl_params;
     mp_obj_t will_topic;            // MP_OBJ_NULL: no will
     mp_obj_t will_msg;
-    mp_obj_t msg_cb;                // f(topic, msg) or None
-    mp_obj_t err_cb;                // f(err: str) or None
     mp_obj_t transport;             // callable returning a connected stream, or None
     mp_obj_t delay;                 // DELAY attribute (umqtt.robust / QuecPython)
     mp_obj_t debug;                 // DEBUG attribute
-    // The connection: `stream` is what we read and write (TLS or plain),
-    // `sock` the TCP socket under it (for its file descriptor).
-    mp_obj_t stream;                // MP_OBJ_NULL when closed
-    mp_obj_t sock;
-    int fd;                         // -1 when the transport has none to poll
-    int last_errno;                 // of the last transport failure, for OSError
-    mp_obj_t open_error;            // why the last transport open failed
-    mp_obj_t deferred_exc;          // a callback's exception raised while a command waited (umqtt_pump.c)
+    mp_uint_t port;
+    mp_obj_t chunk_cb;              // set_chunk_callback(f, buf): f(message, chunk, offset, total)
+    mp_obj_t chunk_buf;             // its buffer (writable)
+    mp_obj_t keepalive_ctl;         // the background keep-alive thread's control block
+    uint64_t bytes_sent;            // for stats(): what the transport took and gave
+    uint64_t bytes_received;
     // Objects the driver's slots stand for: the topic and payload of each
     // in-flight QoS 1/2 message, the filter of each subscription.
     mp_obj_t slot_topic[UMQTT_MAX_INFLIGHT];
@@ -101,45 +148,6 @@ struct _umqtt_client_obj_t {
     mp_obj_t connack_props;
     mp_obj_t rx_alias[UMQTT_MAX_RX_ALIASES];
     #endif
-    uint8_t *inbound_map;           // lent to the driver when a broker's QoS 2 window needs it
-    umqtt_body_t body;              // a payload being read past the receive buffer
-    mp_obj_t chunk_cb;              // set_chunk_callback(f, buf): f(message, chunk, offset, total)
-    mp_obj_t chunk_buf;             // its buffer (writable)
-    mp_obj_t keepalive_ctl;         // the background keep-alive thread's control block
-    // Buffers on the GC heap, reused: nothing is allocated per publish.
-    uint8_t *rx_buf;
-    size_t rx_cap, rx_start, rx_end;
-    uint8_t *tx_buf;
-    size_t tx_cap;
-    size_t max_packet;              // largest packet accepted from the broker
-    uint32_t big_at;                // when a packet last needed more than UMQTT_BUFFER_KEPT
-    uint64_t bytes_sent;            // for stats(): what the transport took and gave
-    uint64_t bytes_received;
-    mp_uint_t port;
-    uint32_t timeout_ms;            // bound on each call's network waits
-    uint16_t keepalive;
-    uint16_t pid;                   // packet identifier of the last publish/subscribe (umqtt.simple's `pid`)
-    uint8_t will_qos;
-    bool will_retain;
-    bool reconn;
-    uint8_t face;                   // umqtt_face_t
-    uint8_t version;                // 3, 4 or 5
-    uint8_t pingmaxnum;
-    uint8_t max_inflight;
-    uint8_t ipvtype;                // 0 IPv4 (or whatever the name resolves to), 1 IPv6
-    bool manage;                    // QuecPython's flag, kept for scripts that read it
-    bool clean_session;             // of the last connect()
-    bool nb;                        // asyncio mode: an external opener, no blocking waits (umqtt_aio.c)
-    bool want_open;                 // asyncio mode: the driver asked for a transport
-    // asyncio mode: the unwritten end of the last packet written, tx_buf[tail_at:tail_end)
-    // (tail_end 0: none), written before anything else (umqtt_pump.c, flush_tail).
-    size_t tail_at, tail_end;
-    uint32_t tail_deadline;         // the transport is lost if the tail is still there then
-    bool rx_whole;                  // the receive buffer holds a whole packet not yet handled
-    bool sock_lent;                 // the script read `sock` and may change its mode (umqtt_io_keep_nonblocking)
-    bool msg_objects;               // set_callback(f, message=True): f(message)
-    bool chunk_lent;                // the chunk buffer is with the chunk callback
-    uint16_t waiters;               // application threads waiting on the connection
     #if MICROPY_PY_THREAD
     mp_thread_mutex_t mutex;        // guards the driver, the buffers, the stream and the fields above
     #endif
@@ -194,6 +202,8 @@ typedef struct {
 // mutex is free: deliver a message, tell error_register_cb, open the transport.
 #define UMQTT_MAX_NOTICES (4)
 typedef struct {
+    bool again;                     // asyncio mode: packets wait that a tail held back; step again
+    bool open;                      // the driver asked this thread to open the transport
     mp_obj_t topic;                 // a message to hand to the callback, else MP_OBJ_NULL
     mp_obj_t msg;
     mp_obj_t message;               // the same as a message object (set_callback(f, message=True))
@@ -204,8 +214,6 @@ typedef struct {
     mp_obj_t notices[UMQTT_MAX_NOTICES];
     size_t n_notices;
     size_t packets;                 // packets handled
-    bool again;                     // asyncio mode: packets wait that a tail held back; step again
-    bool open;                      // the driver asked this thread to open the transport
 } umqtt_pass_t;
 
 // Errors (umqtt_error.c).
@@ -298,8 +306,8 @@ typedef struct {
     size_t payload_len;
     uint8_t qos;
     bool retain;
-    mp_obj_t props;                 // MQTT 5: publish properties, encoded (MP_OBJ_NULL: none)
     uint8_t sub_flags;              // MQTT 5: subscription options above the QoS bits
+    mp_obj_t props;                 // MQTT 5: publish properties, encoded (MP_OBJ_NULL: none)
     uint32_t sub_id;                // MQTT 5: Subscription Identifier (0: none)
 } umqtt_command_t;
 typedef UmqttStatus (*umqtt_command_fn_t)(umqtt_client_obj_t *self, const umqtt_command_t *a, UmqttOp *op);

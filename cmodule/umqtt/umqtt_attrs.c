@@ -7,6 +7,7 @@
 // lives and how it reads.
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "py/runtime.h"
 #include "umqtt_config.h"
@@ -21,7 +22,15 @@
 // threads change it) or can also be set.
 enum { A_OBJ, A_OR_NONE, A_U8, A_BOOL, A_U16, A_UINT, A_SSL_PARAMS, A_SESSION_PRESENT, A_TOPIC_LIST,
        A_CONNACK_PROPS, A_LOCKED = 0x40, A_SETTABLE = 0x80 | A_LOCKED };
-typedef struct { uint16_t name, at; uint8_t kind; } attr_t;     // qstr, offset in the client, kind
+// With 32-bit pointers the offset is a byte: these fields come early in the
+// client (umqtt.h), and a later one fails the build (an initializer that
+// overflows, -Werror). 64-bit pointers push them past 255.
+#if UINTPTR_MAX > 0xffffffffu
+typedef uint16_t attr_at_t;
+#else
+typedef uint8_t attr_at_t;
+#endif
+typedef struct { uint16_t name; attr_at_t at; uint8_t kind; } attr_t;     // qstr, offset in the client, kind
 #define ATTR(name, field, kind) { MP_QSTR_##name, offsetof(umqtt_client_obj_t, field), kind }
 
 static const attr_t attrs[] = {
@@ -31,7 +40,7 @@ static const attr_t attrs[] = {
     ATTR(session_present, base, A_SESSION_PRESENT | A_LOCKED),
     ATTR(sock, sock, A_OR_NONE | A_LOCKED),
     ATTR(pid, pid, A_U16 | A_LOCKED),
-    ATTR(topic_list, sub_filter, A_TOPIC_LIST | A_LOCKED),
+    ATTR(topic_list, base, A_TOPIC_LIST | A_LOCKED),
     ATTR(connack_properties, base, A_CONNACK_PROPS | A_LOCKED),
     ATTR(client_id, client_id, A_OBJ | A_LOCKED),  // the broker may assign one (MQTT 5)
     ATTR(server, server, A_OBJ),

@@ -126,7 +126,9 @@ static mp_obj_t umqtt_client_make_new(const mp_obj_type_t *type, size_t n_args, 
     bool reconn = args[ARG_reconn].u_obj == mp_const_none ? !simple : mp_obj_is_true(args[ARG_reconn].u_obj);
 
     umqtt_client_obj_t *self = mp_obj_malloc_with_finaliser(umqtt_client_obj_t, type);
+    #if !MICROPY_GC_CONSERVATIVE_CLEAR      // else the GC hands out cleared blocks
     memset((uint8_t *)self + sizeof(mp_obj_base_t), 0, sizeof(*self) - sizeof(mp_obj_base_t));
+    #endif
     self->face = simple ? UMQTT_FACE_SIMPLE : UMQTT_FACE_QUECPYTHON;
     self->client_id = args[ARG_client_id].u_obj;
     self->server = args[ARG_server].u_obj;

@@ -168,9 +168,9 @@ static UmqttBytes bytes_of(mp_obj_t obj) {
 
 // The bytes of a CONNECT, re-send or restore the driver asked for, from the
 // objects the client keeps.
-static UmqttStatus encode_request(umqtt_client_obj_t *self, const UmqttTransmit *tx, size_t *len) {
+static UmqttStatus encode_request(umqtt_client_obj_t *self, UmqttTransmitKind kind, uint8_t slot, size_t *len) {
     uint32_t now = umqtt_now_ms();
-    if (tx->kind == UMQTT_TRANSMIT_KIND_CONNECT) {
+    if (kind == UMQTT_TRANSMIT_KIND_CONNECT) {
         static const uint8_t empty = 0;
         UmqttIdentity id = {
             .client_id = bytes_of(self->client_id),
@@ -195,19 +195,19 @@ static UmqttStatus encode_request(umqtt_client_obj_t *self, const UmqttTransmit 
         }
         return umqtt_core_encode_connect(CORE(self), &id, now, self->tx_buf, self->tx_cap, len);
     }
-    if (tx->kind == UMQTT_TRANSMIT_KIND_PUBLISH) {
-        UmqttBytes topic = bytes_of(self->slot_topic[tx->slot]);
-        UmqttBytes msg = bytes_of(self->slot_msg[tx->slot]);
+    if (kind == UMQTT_TRANSMIT_KIND_PUBLISH) {
+        UmqttBytes topic = bytes_of(self->slot_topic[slot]);
+        UmqttBytes msg = bytes_of(self->slot_msg[slot]);
         #if MICROPY_PY_UMQTT_MQTT5
-        UmqttBytes props = bytes_of(self->slot_props[tx->slot]);
+        UmqttBytes props = bytes_of(self->slot_props[slot]);
         #else
         UmqttBytes props = { NULL, 0 };
         #endif
-        return umqtt_core_encode_publish(CORE(self), tx->slot, topic.ptr, topic.len, msg.ptr, msg.len,
+        return umqtt_core_encode_publish(CORE(self), slot, topic.ptr, topic.len, msg.ptr, msg.len,
             props.ptr, props.len, now, self->tx_buf, self->tx_cap, len);
     }
-    UmqttBytes filter = bytes_of(self->sub_filter[tx->slot]);
-    return umqtt_core_encode_subscribe(CORE(self), tx->slot, filter.ptr, filter.len, now,
+    UmqttBytes filter = bytes_of(self->sub_filter[slot]);
+    return umqtt_core_encode_subscribe(CORE(self), slot, filter.ptr, filter.len, now,
         self->tx_buf, self->tx_cap, len);
 }
 
@@ -226,17 +226,18 @@ void umqtt_drain_transmit(umqtt_client_obj_t *self, uint32_t now) {
             return;
         }
         size_t len = tx.len;
-        if (tx.kind != UMQTT_TRANSMIT_KIND_BYTES) {
-            st = encode_request(self, &tx, &len);
+        UmqttTransmitKind kind = tx.kind;
+        if (kind != UMQTT_TRANSMIT_KIND_BYTES) {
+            st = encode_request(self, kind, tx.slot, &len);
             if (st == UMQTT_STATUS_BUFFER_TOO_SMALL) {
                 umqtt_tx_reserve(self, len);
                 continue;
             }
-            if (st == UMQTT_STATUS_PACKET_TOO_LARGE && tx.kind == UMQTT_TRANSMIT_KIND_PUBLISH) {
+            if (st == UMQTT_STATUS_PACKET_TOO_LARGE && kind == UMQTT_TRANSMIT_KIND_PUBLISH) {
                 continue;                       // the driver finished that re-send (too large now)
             }
             if (st != UMQTT_STATUS_OK) {
-                if (tx.kind == UMQTT_TRANSMIT_KIND_CONNECT) {
+                if (kind == UMQTT_TRANSMIT_KIND_CONNECT) {
                     umqtt_io_close(self);       // the driver ended the attempt (bad identity)
                 }
                 return;
@@ -271,30 +272,23 @@ static void drain_events(umqtt_client_obj_t *self, umqtt_pass_t *pass) {
     UmqttEvent ev;
     while (umqtt_core_poll_event(CORE(self), &ev)) {
         mp_obj_t notice = MP_OBJ_NULL;
-        switch (ev.kind) {
-            case UMQTT_EVENT_KIND_OPEN_TRANSPORT:
-                pass->open = true;
-                break;
-            case UMQTT_EVENT_KIND_CONNECTION_LOST: {
-                umqtt_io_close(self);
-                mp_obj_t text = cause_text(ev.cause, ev.code);
-                if (mp_obj_is_true(self->debug)) {
-                    mp_printf(&mp_plat_print, "umqtt: connection lost: %s (errno %d)\n",
-                        mp_obj_str_get_str(text), self->last_errno);
-                }
-                if (!self->reconn) {
-                    notice = text;
-                }
-                break;
+        // An if chain, not a switch: GCC would make a jump table of it.
+        if (ev.kind == UMQTT_EVENT_KIND_OPEN_TRANSPORT) {
+            pass->open = true;
+        } else if (ev.kind == UMQTT_EVENT_KIND_CONNECTION_LOST) {
+            umqtt_io_close(self);
+            mp_obj_t text = cause_text(ev.cause, ev.code);
+            if (mp_obj_is_true(self->debug)) {
+                mp_printf(&mp_plat_print, "umqtt: connection lost: %s (errno %d)\n",
+                    mp_obj_str_get_str(text), self->last_errno);
             }
-            case UMQTT_EVENT_KIND_RECONNECT_START:
-                notice = MP_OBJ_NEW_QSTR(MP_QSTR_reconnect_start);
-                break;
-            case UMQTT_EVENT_KIND_RECONNECT_SUCCESS:
-                notice = MP_OBJ_NEW_QSTR(MP_QSTR_reconnect_success);
-                break;
-            default:
-                break;
+            if (!self->reconn) {
+                notice = text;
+            }
+        } else if (ev.kind == UMQTT_EVENT_KIND_RECONNECT_START) {
+            notice = MP_OBJ_NEW_QSTR(MP_QSTR_reconnect_start);
+        } else if (ev.kind == UMQTT_EVENT_KIND_RECONNECT_SUCCESS) {
+            notice = MP_OBJ_NEW_QSTR(MP_QSTR_reconnect_success);
         }
         if (notice != MP_OBJ_NULL && pass->n_notices < UMQTT_MAX_NOTICES) {
             pass->notices[pass->n_notices++] = notice;

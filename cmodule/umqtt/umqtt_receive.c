@@ -150,52 +150,50 @@ bool umqtt_feed(umqtt_client_obj_t *self, umqtt_pass_t *pass, bool deliver, uint
             umqtt_io_close(self);           // the driver has declared the connection lost
             return false;
         }
-        switch (rx.kind) {
-            case UMQTT_RX_KIND_CONSUMED:
+        // An if chain, not a switch: GCC would make a jump table of it.
+        UmqttRxKind kind = rx.kind;
+        if (kind == UMQTT_RX_KIND_CONSUMED || kind == UMQTT_RX_KIND_CONNACK) {
+            if (kind == UMQTT_RX_KIND_CONSUMED) {
                 UMQTT_KEEP_ALIAS(self, &rx);    // a QoS 2 duplicate may set an alias (MQTT 5)
-                self->rx_start += rx.n;
-                pass->packets++;
-                continue;
-            case UMQTT_RX_KIND_CONNACK:
-                self->rx_start += rx.n;
-                pass->packets++;
-                #if MICROPY_PY_UMQTT_MQTT5
+            }
+            self->rx_start += rx.n;
+            pass->packets++;
+            #if MICROPY_PY_UMQTT_MQTT5
+            if (kind == UMQTT_RX_KIND_CONNACK) {
                 umqtt_v5_connack(self, &rx);
-                #endif
-                continue;
-            case UMQTT_RX_KIND_KEEP_ALIVE:
-                self->rx_start += rx.n;     // the driver's own traffic: no news for wait_msg()
-                continue;
-            case UMQTT_RX_KIND_BUSY:
-                umqtt_drain_transmit(self, now);
-                if (UMQTT_HAS_TAIL(self)) {
-                    return false;           // asyncio mode: the acknowledgements wait behind a tail
+            }
+            #endif
+        } else if (kind == UMQTT_RX_KIND_KEEP_ALIVE) {
+            self->rx_start += rx.n;         // the driver's own traffic: no news for wait_msg()
+        } else if (kind == UMQTT_RX_KIND_BUSY) {
+            umqtt_drain_transmit(self, now);
+            if (UMQTT_HAS_TAIL(self)) {
+                return false;               // asyncio mode: the acknowledgements wait behind a tail
+            }
+        } else if (kind == UMQTT_RX_KIND_NEED_MORE) {
+            self->rx_whole = false;
+            // Past max_packet only a chunk callback can take it.
+            if (rx.n > UMQTT_BUFFER_KEPT
+                && (rx.n <= self->max_packet || (MICROPY_PY_UMQTT_CHUNKS && self->chunk_cb != MP_OBJ_NULL))) {
+                int go = feed_head(self, now, deliver);
+                if (go >= 0) {
+                    return go;
                 }
                 continue;
-            case UMQTT_RX_KIND_NEED_MORE:
-                self->rx_whole = false;
-                // Past max_packet only a chunk callback can take it.
-                if (rx.n > UMQTT_BUFFER_KEPT
-                    && (rx.n <= self->max_packet || (MICROPY_PY_UMQTT_CHUNKS && self->chunk_cb != MP_OBJ_NULL))) {
-                    int go = feed_head(self, now, deliver);
-                    if (go >= 0) {
-                        return go;
-                    }
-                    continue;
-                }
-                if (!umqtt_rx_reserve(self, rx.n)) {
-                    umqtt_transport_lost(self, UMQTT_STATUS_PACKET_TOO_LARGE);
-                    return false;
-                }
-                return true;
-            case UMQTT_RX_KIND_MESSAGE:
-                if (deliver) {
-                    take_message(self, pass, &rx);
-                    return false;
-                }
-                return true;
-            default:
+            }
+            if (!umqtt_rx_reserve(self, rx.n)) {
+                umqtt_transport_lost(self, UMQTT_STATUS_PACKET_TOO_LARGE);
                 return false;
+            }
+            return true;
+        } else if (kind == UMQTT_RX_KIND_MESSAGE) {
+            if (deliver) {
+                take_message(self, pass, &rx);
+                return false;
+            }
+            return true;
+        } else {
+            return false;
         }
     }
     return false;
