@@ -547,9 +547,13 @@ impl<'m> Client<'m> {
         } else {
             (0, 0)
         };
-        let len = p.encode(out)?;
+        p.encode(out)?;
         self.keepalive.on_sent(now);
-        Ok(Sent { len, ticket, slot })
+        Ok(Sent {
+            len: size,
+            ticket,
+            slot,
+        })
     }
 
     /// Encodes the PUBLISH in `slot` again (it awaits PUBACK or PUBREC)
@@ -600,10 +604,10 @@ impl<'m> Client<'m> {
         if out.len() < size {
             return Err(Error::BufferTooSmall(size));
         }
-        let n = p.encode(out)?;
+        p.encode(out)?;
         self.session.resent(slot);
         self.keepalive.on_sent(now);
-        Ok(n)
+        Ok(size)
     }
 
     /// The `idx`-th (0-based) unacknowledged outgoing QoS 1/2 message, in
@@ -690,9 +694,9 @@ impl<'m> Client<'m> {
             return Err(Error::BufferTooSmall(size));
         }
         let (pid, ticket) = self.session.add_op(kind, owner.sub, owner.forgotten)?;
-        let n = op.encode(pid, out)?;
+        op.encode(pid, out)?;
         self.keepalive.on_sent(now);
-        Ok((n, ticket))
+        Ok((size, ticket))
     }
 
     /// Encodes SUBSCRIBE for one filter; returns the length and a ticket.

@@ -421,8 +421,10 @@ impl Pub<'_> {
         packet_size(self.rem()?)
     }
 
-    /// Encodes it.
-    pub fn encode(&self, out: &mut [u8]) -> Result<usize, Error> {
+    /// Encodes it: [`Pub::size`] bytes (the callers sized it first, so
+    /// only success or failure comes back: a `Result<(), Error>` returns in
+    /// registers, a `Result<usize, Error>` through the stack).
+    pub fn encode(&self, out: &mut [u8]) -> Result<(), Error> {
         let rem = self.rem()?;
         let pid = match (self.qos, self.pid) {
             (0, _) => None,
@@ -451,7 +453,7 @@ impl Pub<'_> {
             w.bytes(self.raw);
         }
         w.bytes(self.payload);
-        w.finish()
+        w.finish().map(drop)
     }
 }
 
@@ -494,8 +496,8 @@ impl Op<'_> {
         packet_size(self.rem()?)
     }
 
-    /// Encodes it with `pid`.
-    pub fn encode(&self, pid: PacketId, out: &mut [u8]) -> Result<usize, Error> {
+    /// Encodes it with `pid`: [`Op::size`] bytes (as [`Pub::encode`]).
+    pub fn encode(&self, pid: PacketId, out: &mut [u8]) -> Result<(), Error> {
         let rem = self.rem()?;
         let size = packet_size(rem)?;
         let mut w = Writer::new(room(out, size)?);
@@ -515,7 +517,7 @@ impl Op<'_> {
         if self.sub {
             w.u8(self.options);
         }
-        w.finish()
+        w.finish().map(drop)
     }
 }
 
@@ -830,8 +832,8 @@ mod tests {
                             raw: &[],
                         };
                         let (mut a, mut b) = ([0u8; 400], [0u8; 400]);
-                        let n = p.encode(&mut a).unwrap();
-                        assert_eq!(n, p.size().unwrap());
+                        let n = p.size().unwrap();
+                        p.encode(&mut a[..n]).unwrap();
                         assert_eq!(n, publish_size(topic.len(), payload.len(), qos).unwrap());
                         let m =
                             encode_publish(topic, payload, qos, id, retain, dup, &mut b).unwrap();
@@ -855,8 +857,8 @@ mod tests {
                                         ..p
                                     };
                                     let mut a = [0u8; 400];
-                                    let n = p.encode(&mut a).unwrap();
-                                    assert_eq!(n, p.size().unwrap());
+                                    let n = p.size().unwrap();
+                                    p.encode(&mut a[..n]).unwrap();
                                     let ap = [Property {
                                         id: pid5::TOPIC_ALIAS,
                                         value: Value::TwoByte(alias),
@@ -906,8 +908,8 @@ mod tests {
                     sid: 0,
                 };
                 let (mut a, mut b) = ([0u8; 400], [0u8; 400]);
-                let n = op.encode(pid, &mut a).unwrap();
-                assert_eq!(n, op.size().unwrap());
+                let n = op.size().unwrap();
+                op.encode(pid, &mut a[..n]).unwrap();
                 let m = encode_subscribe(pid, filter, qos, &mut b).unwrap();
                 assert_eq!(a[..n], b[..m]);
             }
@@ -919,8 +921,8 @@ mod tests {
                 sid: 0,
             };
             let (mut a, mut b) = ([0u8; 400], [0u8; 400]);
-            let n = op.encode(pid, &mut a).unwrap();
-            assert_eq!(n, op.size().unwrap());
+            let n = op.size().unwrap();
+            op.encode(pid, &mut a[..n]).unwrap();
             let m = encode_unsubscribe(pid, filter, &mut b).unwrap();
             assert_eq!(a[..n], b[..m]);
             #[cfg(feature = "mqtt5")]
@@ -946,8 +948,8 @@ mod tests {
                             sid,
                         };
                         let (mut a, mut b) = ([0u8; 400], [0u8; 400]);
-                        let n = op.encode(pid, &mut a).unwrap();
-                        assert_eq!(n, op.size().unwrap());
+                        let n = op.size().unwrap();
+                        op.encode(pid, &mut a[..n]).unwrap();
                         let subs = [e5::Subscription {
                             filter,
                             options: e5::SubscriptionOptions {
@@ -977,8 +979,8 @@ mod tests {
                     sid: 0,
                 };
                 let (mut a, mut b) = ([0u8; 400], [0u8; 400]);
-                let n = op.encode(pid, &mut a).unwrap();
-                assert_eq!(n, op.size().unwrap());
+                let n = op.size().unwrap();
+                op.encode(pid, &mut a[..n]).unwrap();
                 let m = e5::encode_unsubscribe(pid, &[filter], &[], &mut b).unwrap();
                 assert_eq!(a[..n], b[..m]);
             }
