@@ -60,29 +60,23 @@ pub(crate) fn room(out: &mut [u8], size: usize) -> Result<&mut [u8], Error> {
 }
 
 /// A cursor over a slice already checked to be large enough. Writes past its
-/// end are dropped (and reported by `finish`), never a panic.
+/// end are dropped (and reported by `finish`), never a panic: the position
+/// always advances, so one comparison at the end finds any overflow (no
+/// flag to keep beside it).
 pub(crate) struct Writer<'a> {
     buf: &'a mut [u8],
     pos: usize,
-    overflow: bool,
 }
 
 impl<'a> Writer<'a> {
     pub(crate) fn new(buf: &'a mut [u8]) -> Self {
-        Writer {
-            buf,
-            pos: 0,
-            overflow: false,
-        }
+        Writer { buf, pos: 0 }
     }
     pub(crate) fn u8(&mut self, v: u8) {
-        match self.buf.get_mut(self.pos) {
-            Some(b) => {
-                *b = v;
-                self.pos += 1;
-            }
-            None => self.overflow = true,
+        if let Some(b) = self.buf.get_mut(self.pos) {
+            *b = v;
         }
+        self.pos = self.pos.saturating_add(1);
     }
     pub(crate) fn u16(&mut self, v: u16) {
         let [hi, lo] = v.to_be_bytes();
@@ -90,17 +84,11 @@ impl<'a> Writer<'a> {
         self.u8(lo);
     }
     pub(crate) fn bytes(&mut self, v: &[u8]) {
-        match self
-            .pos
-            .checked_add(v.len())
-            .and_then(|end| self.buf.get_mut(self.pos..end))
-        {
-            Some(dst) => {
-                dst.copy_from_slice(v);
-                self.pos += v.len();
-            }
-            None => self.overflow = true,
+        let end = self.pos.saturating_add(v.len());
+        if let Some(dst) = self.buf.get_mut(self.pos..end) {
+            dst.copy_from_slice(v);
         }
+        self.pos = end;
     }
     /// A length-prefixed field; the caller checked `v.len() <= 65 535`.
     pub(crate) fn field(&mut self, v: &[u8]) {
@@ -121,7 +109,7 @@ impl<'a> Writer<'a> {
         }
     }
     pub(crate) fn finish(self) -> Result<usize, Error> {
-        if self.overflow {
+        if self.pos > self.buf.len() {
             Err(Error::BufferTooSmall(self.buf.len().saturating_add(1)))
         } else {
             Ok(self.pos)
