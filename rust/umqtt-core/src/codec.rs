@@ -405,6 +405,7 @@ impl Pub<'_> {
     }
 
     /// Size of the packet.
+    #[inline(always)]
     pub fn size(&self) -> Result<usize, Error> {
         packet_size(self.rem()?)
     }
