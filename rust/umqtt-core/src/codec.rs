@@ -79,9 +79,7 @@ impl<'a> Writer<'a> {
         self.pos = self.pos.saturating_add(1);
     }
     pub(crate) fn u16(&mut self, v: u16) {
-        let [hi, lo] = v.to_be_bytes();
-        self.u8(hi);
-        self.u8(lo);
+        self.bytes(&v.to_be_bytes());
     }
     pub(crate) fn bytes(&mut self, v: &[u8]) {
         let end = self.pos.saturating_add(v.len());
