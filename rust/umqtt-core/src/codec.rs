@@ -72,6 +72,7 @@ impl<'a> Writer<'a> {
     pub(crate) fn new(buf: &'a mut [u8]) -> Self {
         Writer { buf, pos: 0 }
     }
+    #[inline(never)]
     pub(crate) fn u8(&mut self, v: u8) {
         if let Some(b) = self.buf.get_mut(self.pos) {
             *b = v;
