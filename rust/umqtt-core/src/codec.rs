@@ -480,6 +480,7 @@ impl Op<'_> {
     }
 
     /// Size of the packet.
+    #[inline(always)]
     pub fn size(&self) -> Result<usize, Error> {
         packet_size(self.rem()?)
     }
