@@ -473,7 +473,9 @@ impl Op<'_> {
         }
     }
 
-    /// Remaining length.
+    /// Remaining length (MQTT 5: inlined into its two callers rather than
+    /// returned through the stack; without it LLVM's own choice is smaller).
+    #[cfg_attr(feature = "mqtt5", inline(always))]
     fn rem(&self) -> Result<usize, Error> {
         let block = if self.is_v5() { 1 + self.props() } else { 0 };
         add(2 + block + usize::from(self.sub), field(self.filter.len())?)
