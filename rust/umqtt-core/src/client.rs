@@ -647,6 +647,25 @@ impl<'m> Client<'m> {
         now: u32,
         out: &mut [u8],
     ) -> Result<(usize, u32), Error> {
+        let mut done = (0, 0);
+        self.op_into(kind, filter, o, owner, now, out, &mut done)?;
+        Ok(done)
+    }
+
+    /// [`Client::op_with`] answering the length and the ticket through
+    /// `done` (the driver's calls): a `Result<(), Error>` comes back in
+    /// registers, the pair beside an error through the stack.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn op_into(
+        &mut self,
+        kind: OpKind,
+        filter: &[u8],
+        o: SubOptions,
+        owner: OpOwner,
+        now: u32,
+        out: &mut [u8],
+        done: &mut (usize, u32),
+    ) -> Result<(), Error> {
         check_out_qos(o.options & 3)?;
         topic::topic_filter(filter)?;
         self.require_connected()?;
@@ -696,7 +715,8 @@ impl<'m> Client<'m> {
         let (pid, ticket) = self.session.add_op(kind, owner.sub, owner.forgotten)?;
         op.encode(pid, out)?;
         self.keepalive.on_sent(now);
-        Ok((size, ticket))
+        *done = (size, ticket);
+        Ok(())
     }
 
     /// Encodes SUBSCRIBE for one filter; returns the length and a ticket.
