@@ -533,16 +533,14 @@ impl<'m> Session<'m> {
                 None => TicketResult::Pending,
             };
         }
-        if let Some(i) = self.completed.iter().position(|c| c.0 == t) {
-            let code = completed_code(&self.completed.remove(i));
-            // Any later entry with the same ticket goes too (possible only
-            // after the sequence number wrapped).
-            while let Some(j) = self.completed.iter().position(|c| c.0 == t) {
-                self.completed.remove(j);
-            }
-            return TicketResult::Done(code);
+        // The first entry's code; any later entry with the same ticket goes
+        // too (possible only after the sequence number wrapped).
+        let mut code = None;
+        while let Some(i) = self.completed.iter().position(|c| c.0 == t) {
+            let c = self.completed.remove(i);
+            code.get_or_insert(completed_code(&c));
         }
-        TicketResult::Unknown
+        code.map_or(TicketResult::Unknown, TicketResult::Done)
     }
 
     /// Whether an outgoing entry holds `slot` (its objects are still needed).
