@@ -195,10 +195,6 @@ fn ticket(seq: u16, pid: u16) -> u32 {
     (u32::from(seq) << 16) | u32::from(pid)
 }
 
-fn split(ticket: u32) -> (u16, u16) {
-    ((ticket >> 16) as u16, ticket as u16)
-}
-
 /// A publish just added: its packet id, ticket and slot.
 #[derive(Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(any(test, feature = "debug"), derive(Debug))]
@@ -387,17 +383,15 @@ impl<'m> Session<'m> {
     }
 
     fn find_ticket(&self, t: u32) -> Option<usize> {
-        let (seq, pid) = split(t);
-        self.outgoing
-            .iter()
-            .position(|o| o.seq == seq && o.pid == pid)
+        // One comparison of the whole ticket (LLVM may load the adjacent
+        // `pid` and `seq` as one word).
+        self.outgoing.iter().position(|o| ticket(o.seq, o.pid) == t)
     }
 
     /// The SUBSCRIBE/UNSUBSCRIBE of ticket `t`: at most one, as no two
     /// entries share a packet id ([`Session::next_pid_and_seq`]).
     fn find_op(&self, t: u32) -> Option<usize> {
-        let (seq, pid) = split(t);
-        self.ops.iter().position(|o| o.seq == seq && o.pid == pid)
+        self.ops.iter().position(|o| ticket(o.seq, o.pid) == t)
     }
 
     /// A PUBACK or PUBREC with a failure reason code (MQTT 5): the message
