@@ -403,17 +403,18 @@ impl Pub<'_> {
         add(rem, self.payload.len())
     }
 
-    /// Size of the packet.
+    /// Remaining length and size of the packet.
     #[inline(always)]
-    pub fn size(&self) -> Result<usize, Error> {
-        packet_size(self.rem()?)
+    pub fn sizes(&self) -> Result<(usize, usize), Error> {
+        let rem = self.rem()?;
+        Ok((rem, packet_size(rem)?))
     }
 
-    /// Encodes it: [`Pub::size`] bytes (the callers sized it first, so
-    /// only success or failure comes back: a `Result<(), Error>` returns in
-    /// registers, a `Result<usize, Error>` through the stack).
-    pub fn encode(&self, out: &mut [u8]) -> Result<(), Error> {
-        let rem = self.rem()?;
+    /// Encodes it with the remaining length [`Pub::sizes`] gave: its size
+    /// in bytes (the callers sized it first, so only success or failure
+    /// comes back: a `Result<(), Error>` returns in registers, a
+    /// `Result<usize, Error>` through the stack).
+    pub fn encode(&self, rem: usize, out: &mut [u8]) -> Result<(), Error> {
         let pid = match (self.qos, self.pid) {
             (0, _) => None,
             (_, Some(pid)) => Some(pid),
@@ -473,23 +474,24 @@ impl Op<'_> {
         }
     }
 
-    /// Remaining length (MQTT 5: inlined into its two callers rather than
-    /// returned through the stack; without it LLVM's own choice is smaller).
+    /// Remaining length (MQTT 5: inlined rather than returned through the
+    /// stack; without it LLVM's own choice is smaller).
     #[cfg_attr(feature = "mqtt5", inline(always))]
     fn rem(&self) -> Result<usize, Error> {
         let block = if self.is_v5() { 1 + self.props() } else { 0 };
         add(2 + block + usize::from(self.sub), field(self.filter.len())?)
     }
 
-    /// Size of the packet.
+    /// Remaining length and size of the packet.
     #[inline(always)]
-    pub fn size(&self) -> Result<usize, Error> {
-        packet_size(self.rem()?)
+    pub fn sizes(&self) -> Result<(usize, usize), Error> {
+        let rem = self.rem()?;
+        Ok((rem, packet_size(rem)?))
     }
 
-    /// Encodes it with `pid`: [`Op::size`] bytes (as [`Pub::encode`]).
-    pub fn encode(&self, pid: PacketId, out: &mut [u8]) -> Result<(), Error> {
-        let rem = self.rem()?;
+    /// Encodes it with `pid` and the remaining length [`Op::sizes`] gave
+    /// (as [`Pub::encode`]).
+    pub fn encode(&self, rem: usize, pid: PacketId, out: &mut [u8]) -> Result<(), Error> {
         let size = packet_size(rem)?;
         let mut w = Writer::new(room(out, size)?);
         w.u8(if self.sub { 0x82 } else { 0xa2 });
@@ -823,8 +825,8 @@ mod tests {
                             raw: &[],
                         };
                         let (mut a, mut b) = ([0u8; 400], [0u8; 400]);
-                        let n = p.size().unwrap();
-                        p.encode(&mut a[..n]).unwrap();
+                        let (rem, n) = p.sizes().unwrap();
+                        p.encode(rem, &mut a[..n]).unwrap();
                         assert_eq!(n, publish_size(topic.len(), payload.len(), qos).unwrap());
                         let m =
                             encode_publish(topic, payload, qos, id, retain, dup, &mut b).unwrap();
@@ -848,8 +850,8 @@ mod tests {
                                         ..p
                                     };
                                     let mut a = [0u8; 400];
-                                    let n = p.size().unwrap();
-                                    p.encode(&mut a[..n]).unwrap();
+                                    let (rem, n) = p.sizes().unwrap();
+                                    p.encode(rem, &mut a[..n]).unwrap();
                                     let ap = [Property {
                                         id: pid5::TOPIC_ALIAS,
                                         value: Value::TwoByte(alias),
@@ -870,7 +872,7 @@ mod tests {
                                     assert_eq!(a[..n], b[..m], "{alias} {raw:?}");
                                     let mut c = [0u8; 400];
                                     assert_eq!(
-                                        p.encode(&mut c[..n - 1]),
+                                        p.encode(rem, &mut c[..n - 1]),
                                         Err(Error::BufferTooSmall(n))
                                     );
                                     assert!(c.iter().all(|&x| x == 0));
@@ -899,8 +901,8 @@ mod tests {
                     sid: 0,
                 };
                 let (mut a, mut b) = ([0u8; 400], [0u8; 400]);
-                let n = op.size().unwrap();
-                op.encode(pid, &mut a[..n]).unwrap();
+                let (rem, n) = op.sizes().unwrap();
+                op.encode(rem, pid, &mut a[..n]).unwrap();
                 let m = encode_subscribe(pid, filter, qos, &mut b).unwrap();
                 assert_eq!(a[..n], b[..m]);
             }
@@ -912,8 +914,8 @@ mod tests {
                 sid: 0,
             };
             let (mut a, mut b) = ([0u8; 400], [0u8; 400]);
-            let n = op.size().unwrap();
-            op.encode(pid, &mut a[..n]).unwrap();
+            let (rem, n) = op.sizes().unwrap();
+            op.encode(rem, pid, &mut a[..n]).unwrap();
             let m = encode_unsubscribe(pid, filter, &mut b).unwrap();
             assert_eq!(a[..n], b[..m]);
             #[cfg(feature = "mqtt5")]
@@ -939,8 +941,8 @@ mod tests {
                             sid,
                         };
                         let (mut a, mut b) = ([0u8; 400], [0u8; 400]);
-                        let n = op.size().unwrap();
-                        op.encode(pid, &mut a[..n]).unwrap();
+                        let (rem, n) = op.sizes().unwrap();
+                        op.encode(rem, pid, &mut a[..n]).unwrap();
                         let subs = [e5::Subscription {
                             filter,
                             options: e5::SubscriptionOptions {
@@ -956,7 +958,7 @@ mod tests {
                         // Too small by one: the size, nothing written.
                         let mut c = [0u8; 400];
                         assert_eq!(
-                            op.encode(pid, &mut c[..n - 1]),
+                            op.encode(rem, pid, &mut c[..n - 1]),
                             Err(Error::BufferTooSmall(n))
                         );
                         assert!(c.iter().all(|&x| x == 0));
@@ -970,8 +972,8 @@ mod tests {
                     sid: 0,
                 };
                 let (mut a, mut b) = ([0u8; 400], [0u8; 400]);
-                let n = op.size().unwrap();
-                op.encode(pid, &mut a[..n]).unwrap();
+                let (rem, n) = op.sizes().unwrap();
+                op.encode(rem, pid, &mut a[..n]).unwrap();
                 let m = e5::encode_unsubscribe(pid, &[filter], &[], &mut b).unwrap();
                 assert_eq!(a[..n], b[..m]);
             }
