@@ -35,6 +35,9 @@ impl Sub {
         options: 0,
         restore: false,
     };
+    /// An empty table, as one constant (all zero bytes: a `memset`; an
+    /// array expression built at run time is a loop).
+    const EMPTY: [Sub; MAX_SUBSCRIPTIONS] = [Sub::FREE; MAX_SUBSCRIPTIONS];
 
     fn used(&self) -> bool {
         self.state != FREE
@@ -59,7 +62,7 @@ impl Default for Subs {
 impl Subs {
     pub const fn new() -> Self {
         Subs {
-            table: [Sub::FREE; MAX_SUBSCRIPTIONS],
+            table: Sub::EMPTY,
             #[cfg(feature = "mqtt5")]
             ids: [0; MAX_SUBSCRIPTIONS],
         }
@@ -114,7 +117,7 @@ impl Subs {
 
     /// Forgets every subscription (a clean session).
     pub fn clear(&mut self) {
-        self.table = [Sub::FREE; MAX_SUBSCRIPTIONS];
+        self.table = Sub::EMPTY;
     }
 
     /// Marks the subscriptions to send again on a connection just accepted:
