@@ -1055,6 +1055,7 @@ impl<'m> Driver<'m> {
         item
     }
 
+    #[inline(never)]
     fn unless_up(&self, e: Error) -> Error {
         match (e, self.link) {
             (Error::NotConnected, Link::Closed) => Error::NotConnected,
