@@ -529,7 +529,7 @@ impl<'m> Client<'m> {
         } else {
             None
         };
-        let size = p.size()?;
+        let (rem, size) = p.sizes()?;
         #[cfg(feature = "mqtt5")]
         if p.v5 {
             self.v5.check_size(size)?;
@@ -547,9 +547,13 @@ impl<'m> Client<'m> {
         } else {
             (0, 0)
         };
-        let len = p.encode(out)?;
+        p.encode(rem, out)?;
         self.keepalive.on_sent(now);
-        Ok(Sent { len, ticket, slot })
+        Ok(Sent {
+            len: size,
+            ticket,
+            slot,
+        })
     }
 
     /// Encodes the PUBLISH in `slot` again (it awaits PUBACK or PUBREC)
@@ -592,7 +596,7 @@ impl<'m> Client<'m> {
                 crate::v5::properties::PacketKind::Publish,
             )?;
         }
-        let size = p.size()?;
+        let (rem, size) = p.sizes()?;
         #[cfg(feature = "mqtt5")]
         if p.v5 {
             self.v5.check_size(size)?;
@@ -600,10 +604,10 @@ impl<'m> Client<'m> {
         if out.len() < size {
             return Err(Error::BufferTooSmall(size));
         }
-        let n = p.encode(out)?;
+        p.encode(rem, out)?;
         self.session.resent(slot);
         self.keepalive.on_sent(now);
-        Ok(n)
+        Ok(size)
     }
 
     /// The `idx`-th (0-based) unacknowledged outgoing QoS 1/2 message, in
@@ -643,6 +647,25 @@ impl<'m> Client<'m> {
         now: u32,
         out: &mut [u8],
     ) -> Result<(usize, u32), Error> {
+        let mut done = (0, 0);
+        self.op_into(kind, filter, o, owner, now, out, &mut done)?;
+        Ok(done)
+    }
+
+    /// [`Client::op_with`] answering the length and the ticket through
+    /// `done` (the driver's calls): a `Result<(), Error>` comes back in
+    /// registers, the pair beside an error through the stack.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn op_into(
+        &mut self,
+        kind: OpKind,
+        filter: &[u8],
+        o: SubOptions,
+        owner: OpOwner,
+        now: u32,
+        out: &mut [u8],
+        done: &mut (usize, u32),
+    ) -> Result<(), Error> {
         check_out_qos(o.options & 3)?;
         topic::topic_filter(filter)?;
         self.require_connected()?;
@@ -679,7 +702,7 @@ impl<'m> Client<'m> {
             v5,
             sid,
         };
-        let size = op.size()?;
+        let (rem, size) = op.sizes()?;
         // MQTT 5: the broker's Maximum Packet Size holds for every packet
         // (finding 4 of the v5_driver fuzz target: a SUBSCRIBE went above it).
         #[cfg(feature = "mqtt5")]
@@ -690,9 +713,10 @@ impl<'m> Client<'m> {
             return Err(Error::BufferTooSmall(size));
         }
         let (pid, ticket) = self.session.add_op(kind, owner.sub, owner.forgotten)?;
-        let n = op.encode(pid, out)?;
+        op.encode(rem, pid, out)?;
         self.keepalive.on_sent(now);
-        Ok((n, ticket))
+        *done = (size, ticket);
+        Ok(())
     }
 
     /// Encodes SUBSCRIBE for one filter; returns the length and a ticket.

@@ -60,47 +60,34 @@ pub(crate) fn room(out: &mut [u8], size: usize) -> Result<&mut [u8], Error> {
 }
 
 /// A cursor over a slice already checked to be large enough. Writes past its
-/// end are dropped (and reported by `finish`), never a panic.
+/// end are dropped (and reported by `finish`), never a panic: the position
+/// always advances, so one comparison at the end finds any overflow (no
+/// flag to keep beside it).
 pub(crate) struct Writer<'a> {
     buf: &'a mut [u8],
     pos: usize,
-    overflow: bool,
 }
 
 impl<'a> Writer<'a> {
     pub(crate) fn new(buf: &'a mut [u8]) -> Self {
-        Writer {
-            buf,
-            pos: 0,
-            overflow: false,
-        }
+        Writer { buf, pos: 0 }
     }
+    #[inline(never)]
     pub(crate) fn u8(&mut self, v: u8) {
-        match self.buf.get_mut(self.pos) {
-            Some(b) => {
-                *b = v;
-                self.pos += 1;
-            }
-            None => self.overflow = true,
+        if let Some(b) = self.buf.get_mut(self.pos) {
+            *b = v;
         }
+        self.pos = self.pos.saturating_add(1);
     }
     pub(crate) fn u16(&mut self, v: u16) {
-        let [hi, lo] = v.to_be_bytes();
-        self.u8(hi);
-        self.u8(lo);
+        self.bytes(&v.to_be_bytes());
     }
     pub(crate) fn bytes(&mut self, v: &[u8]) {
-        match self
-            .pos
-            .checked_add(v.len())
-            .and_then(|end| self.buf.get_mut(self.pos..end))
-        {
-            Some(dst) => {
-                dst.copy_from_slice(v);
-                self.pos += v.len();
-            }
-            None => self.overflow = true,
+        let end = self.pos.saturating_add(v.len());
+        if let Some(dst) = self.buf.get_mut(self.pos..end) {
+            dst.copy_from_slice(v);
         }
+        self.pos = end;
     }
     /// A length-prefixed field; the caller checked `v.len() <= 65 535`.
     pub(crate) fn field(&mut self, v: &[u8]) {
@@ -121,7 +108,7 @@ impl<'a> Writer<'a> {
         }
     }
     pub(crate) fn finish(self) -> Result<usize, Error> {
-        if self.overflow {
+        if self.pos > self.buf.len() {
             Err(Error::BufferTooSmall(self.buf.len().saturating_add(1)))
         } else {
             Ok(self.pos)
@@ -416,14 +403,18 @@ impl Pub<'_> {
         add(rem, self.payload.len())
     }
 
-    /// Size of the packet.
-    pub fn size(&self) -> Result<usize, Error> {
-        packet_size(self.rem()?)
+    /// Remaining length and size of the packet.
+    #[inline(always)]
+    pub fn sizes(&self) -> Result<(usize, usize), Error> {
+        let rem = self.rem()?;
+        Ok((rem, packet_size(rem)?))
     }
 
-    /// Encodes it.
-    pub fn encode(&self, out: &mut [u8]) -> Result<usize, Error> {
-        let rem = self.rem()?;
+    /// Encodes it with the remaining length [`Pub::sizes`] gave: its size
+    /// in bytes (the callers sized it first, so only success or failure
+    /// comes back: a `Result<(), Error>` returns in registers, a
+    /// `Result<usize, Error>` through the stack).
+    pub fn encode(&self, rem: usize, out: &mut [u8]) -> Result<(), Error> {
         let pid = match (self.qos, self.pid) {
             (0, _) => None,
             (_, Some(pid)) => Some(pid),
@@ -451,7 +442,7 @@ impl Pub<'_> {
             w.bytes(self.raw);
         }
         w.bytes(self.payload);
-        w.finish()
+        w.finish().map(drop)
     }
 }
 
@@ -483,20 +474,24 @@ impl Op<'_> {
         }
     }
 
-    /// Remaining length.
+    /// Remaining length (MQTT 5: inlined rather than returned through the
+    /// stack; without it LLVM's own choice is smaller).
+    #[cfg_attr(feature = "mqtt5", inline(always))]
     fn rem(&self) -> Result<usize, Error> {
         let block = if self.is_v5() { 1 + self.props() } else { 0 };
         add(2 + block + usize::from(self.sub), field(self.filter.len())?)
     }
 
-    /// Size of the packet.
-    pub fn size(&self) -> Result<usize, Error> {
-        packet_size(self.rem()?)
+    /// Remaining length and size of the packet.
+    #[inline(always)]
+    pub fn sizes(&self) -> Result<(usize, usize), Error> {
+        let rem = self.rem()?;
+        Ok((rem, packet_size(rem)?))
     }
 
-    /// Encodes it with `pid`.
-    pub fn encode(&self, pid: PacketId, out: &mut [u8]) -> Result<usize, Error> {
-        let rem = self.rem()?;
+    /// Encodes it with `pid` and the remaining length [`Op::sizes`] gave
+    /// (as [`Pub::encode`]).
+    pub fn encode(&self, rem: usize, pid: PacketId, out: &mut [u8]) -> Result<(), Error> {
         let size = packet_size(rem)?;
         let mut w = Writer::new(room(out, size)?);
         w.u8(if self.sub { 0x82 } else { 0xa2 });
@@ -515,7 +510,7 @@ impl Op<'_> {
         if self.sub {
             w.u8(self.options);
         }
-        w.finish()
+        w.finish().map(drop)
     }
 }
 
@@ -830,8 +825,8 @@ mod tests {
                             raw: &[],
                         };
                         let (mut a, mut b) = ([0u8; 400], [0u8; 400]);
-                        let n = p.encode(&mut a).unwrap();
-                        assert_eq!(n, p.size().unwrap());
+                        let (rem, n) = p.sizes().unwrap();
+                        p.encode(rem, &mut a[..n]).unwrap();
                         assert_eq!(n, publish_size(topic.len(), payload.len(), qos).unwrap());
                         let m =
                             encode_publish(topic, payload, qos, id, retain, dup, &mut b).unwrap();
@@ -855,8 +850,8 @@ mod tests {
                                         ..p
                                     };
                                     let mut a = [0u8; 400];
-                                    let n = p.encode(&mut a).unwrap();
-                                    assert_eq!(n, p.size().unwrap());
+                                    let (rem, n) = p.sizes().unwrap();
+                                    p.encode(rem, &mut a[..n]).unwrap();
                                     let ap = [Property {
                                         id: pid5::TOPIC_ALIAS,
                                         value: Value::TwoByte(alias),
@@ -877,7 +872,7 @@ mod tests {
                                     assert_eq!(a[..n], b[..m], "{alias} {raw:?}");
                                     let mut c = [0u8; 400];
                                     assert_eq!(
-                                        p.encode(&mut c[..n - 1]),
+                                        p.encode(rem, &mut c[..n - 1]),
                                         Err(Error::BufferTooSmall(n))
                                     );
                                     assert!(c.iter().all(|&x| x == 0));
@@ -906,8 +901,8 @@ mod tests {
                     sid: 0,
                 };
                 let (mut a, mut b) = ([0u8; 400], [0u8; 400]);
-                let n = op.encode(pid, &mut a).unwrap();
-                assert_eq!(n, op.size().unwrap());
+                let (rem, n) = op.sizes().unwrap();
+                op.encode(rem, pid, &mut a[..n]).unwrap();
                 let m = encode_subscribe(pid, filter, qos, &mut b).unwrap();
                 assert_eq!(a[..n], b[..m]);
             }
@@ -919,8 +914,8 @@ mod tests {
                 sid: 0,
             };
             let (mut a, mut b) = ([0u8; 400], [0u8; 400]);
-            let n = op.encode(pid, &mut a).unwrap();
-            assert_eq!(n, op.size().unwrap());
+            let (rem, n) = op.sizes().unwrap();
+            op.encode(rem, pid, &mut a[..n]).unwrap();
             let m = encode_unsubscribe(pid, filter, &mut b).unwrap();
             assert_eq!(a[..n], b[..m]);
             #[cfg(feature = "mqtt5")]
@@ -946,8 +941,8 @@ mod tests {
                             sid,
                         };
                         let (mut a, mut b) = ([0u8; 400], [0u8; 400]);
-                        let n = op.encode(pid, &mut a).unwrap();
-                        assert_eq!(n, op.size().unwrap());
+                        let (rem, n) = op.sizes().unwrap();
+                        op.encode(rem, pid, &mut a[..n]).unwrap();
                         let subs = [e5::Subscription {
                             filter,
                             options: e5::SubscriptionOptions {
@@ -963,7 +958,7 @@ mod tests {
                         // Too small by one: the size, nothing written.
                         let mut c = [0u8; 400];
                         assert_eq!(
-                            op.encode(pid, &mut c[..n - 1]),
+                            op.encode(rem, pid, &mut c[..n - 1]),
                             Err(Error::BufferTooSmall(n))
                         );
                         assert!(c.iter().all(|&x| x == 0));
@@ -977,8 +972,8 @@ mod tests {
                     sid: 0,
                 };
                 let (mut a, mut b) = ([0u8; 400], [0u8; 400]);
-                let n = op.encode(pid, &mut a).unwrap();
-                assert_eq!(n, op.size().unwrap());
+                let (rem, n) = op.sizes().unwrap();
+                op.encode(rem, pid, &mut a[..n]).unwrap();
                 let m = e5::encode_unsubscribe(pid, &[filter], &[], &mut b).unwrap();
                 assert_eq!(a[..n], b[..m]);
             }

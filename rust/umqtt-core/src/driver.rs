@@ -508,8 +508,10 @@ impl<'m> Driver<'m> {
             sub: sub_slot,
             forgotten: false,
         };
-        let r = self.client.op_with(kind, filter, opts, owner, now, out);
-        let (len, ticket) = r.map_err(|e| self.unless_up(e))?;
+        let mut done = (0, 0);
+        let r = self.client.op_into(kind, filter, opts, owner, now, out, &mut done);
+        r.map_err(|e| self.unless_up(e))?;
+        let (len, ticket) = done;
         let slot = match sub_slot {
             Some(s) => {
                 self.subs.subscribed_with(s, opts);
@@ -903,7 +905,8 @@ impl<'m> Driver<'m> {
         out: &mut [u8],
     ) -> Result<usize, Error> {
         let opts = self.subs.options(slot).ok_or(Error::UnknownTicket)?;
-        let r = self.client.op_with(
+        let mut done = (0, 0);
+        let r = self.client.op_into(
             OpKind::Subscribe,
             filter,
             opts,
@@ -913,11 +916,12 @@ impl<'m> Driver<'m> {
             },
             now,
             out,
+            &mut done,
         );
         match r {
-            Ok((n, _)) => {
+            Ok(()) => {
                 self.subs.subscribed_with(slot, opts);
-                Ok(n)
+                Ok(done.0)
             }
             Err(Error::BufferTooSmall(n)) => Err(Error::BufferTooSmall(n)),
             Err(e) => {
@@ -1051,6 +1055,7 @@ impl<'m> Driver<'m> {
         item
     }
 
+    #[inline(never)]
     fn unless_up(&self, e: Error) -> Error {
         match (e, self.link) {
             (Error::NotConnected, Link::Closed) => Error::NotConnected,

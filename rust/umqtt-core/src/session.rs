@@ -195,10 +195,6 @@ fn ticket(seq: u16, pid: u16) -> u32 {
     (u32::from(seq) << 16) | u32::from(pid)
 }
 
-fn split(ticket: u32) -> (u16, u16) {
-    ((ticket >> 16) as u16, ticket as u16)
-}
-
 /// A publish just added: its packet id, ticket and slot.
 #[derive(Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(any(test, feature = "debug"), derive(Debug))]
@@ -387,17 +383,15 @@ impl<'m> Session<'m> {
     }
 
     fn find_ticket(&self, t: u32) -> Option<usize> {
-        let (seq, pid) = split(t);
-        self.outgoing
-            .iter()
-            .position(|o| o.seq == seq && o.pid == pid)
+        // One comparison of the whole ticket (LLVM may load the adjacent
+        // `pid` and `seq` as one word).
+        self.outgoing.iter().position(|o| ticket(o.seq, o.pid) == t)
     }
 
     /// The SUBSCRIBE/UNSUBSCRIBE of ticket `t`: at most one, as no two
     /// entries share a packet id ([`Session::next_pid_and_seq`]).
     fn find_op(&self, t: u32) -> Option<usize> {
-        let (seq, pid) = split(t);
-        self.ops.iter().position(|o| o.seq == seq && o.pid == pid)
+        self.ops.iter().position(|o| ticket(o.seq, o.pid) == t)
     }
 
     /// A PUBACK or PUBREC with a failure reason code (MQTT 5): the message
@@ -533,16 +527,14 @@ impl<'m> Session<'m> {
                 None => TicketResult::Pending,
             };
         }
-        if let Some(i) = self.completed.iter().position(|c| c.0 == t) {
-            let code = completed_code(&self.completed.remove(i));
-            // Any later entry with the same ticket goes too (possible only
-            // after the sequence number wrapped).
-            while let Some(j) = self.completed.iter().position(|c| c.0 == t) {
-                self.completed.remove(j);
-            }
-            return TicketResult::Done(code);
+        // The first entry's code; any later entry with the same ticket goes
+        // too (possible only after the sequence number wrapped).
+        let mut code = None;
+        while let Some(i) = self.completed.iter().position(|c| c.0 == t) {
+            let c = self.completed.remove(i);
+            code.get_or_insert(completed_code(&c));
         }
-        TicketResult::Unknown
+        code.map_or(TicketResult::Unknown, TicketResult::Done)
     }
 
     /// Whether an outgoing entry holds `slot` (its objects are still needed).

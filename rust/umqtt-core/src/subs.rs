@@ -11,18 +11,42 @@
 use crate::client::SubOptions;
 use crate::MAX_SUBSCRIPTIONS;
 
+/// A slot: free, or a subscription `Pending` or `Active`; only `state`
+/// counts in a free slot. An empty table is all zero bytes (rather than
+/// `Option`'s `None`, whose tag alone is set), so clearing it is one
+/// `memset`.
 #[derive(Clone, Copy)]
 struct Sub {
+    /// [`FREE`], [`PENDING`] or [`ACTIVE`].
+    state: u8,
     /// The options byte (the QoS alone for 3.1.1).
     options: u8,
-    active: bool,
     /// To be sent again on the connection just accepted.
     restore: bool,
 }
 
+const FREE: u8 = 0;
+const PENDING: u8 = 1;
+const ACTIVE: u8 = 2;
+
+impl Sub {
+    const FREE: Sub = Sub {
+        state: FREE,
+        options: 0,
+        restore: false,
+    };
+    /// An empty table, as one constant (all zero bytes: a `memset`; an
+    /// array expression built at run time is a loop).
+    const EMPTY: [Sub; MAX_SUBSCRIPTIONS] = [Sub::FREE; MAX_SUBSCRIPTIONS];
+
+    fn used(&self) -> bool {
+        self.state != FREE
+    }
+}
+
 /// The subscription slots.
 pub struct Subs {
-    table: [Option<Sub>; MAX_SUBSCRIPTIONS],
+    table: [Sub; MAX_SUBSCRIPTIONS],
     /// MQTT 5: each slot's Subscription Identifier (0: none), apart so
     /// that a 3.1.1 build keeps its size.
     #[cfg(feature = "mqtt5")]
@@ -38,7 +62,7 @@ impl Default for Subs {
 impl Subs {
     pub const fn new() -> Self {
         Subs {
-            table: [None; MAX_SUBSCRIPTIONS],
+            table: Sub::EMPTY,
             #[cfg(feature = "mqtt5")]
             ids: [0; MAX_SUBSCRIPTIONS],
         }
@@ -53,7 +77,7 @@ impl Subs {
     }
 
     fn get(&self, slot: u8) -> Option<Sub> {
-        self.table.get(usize::from(slot)).copied().flatten()
+        self.table.get(usize::from(slot)).copied().filter(Sub::used)
     }
 
     /// A SUBSCRIBE for `slot` at `qos` went out.
@@ -68,43 +92,40 @@ impl Subs {
             *id = opts.id;
         }
         if let Some(e) = self.table.get_mut(usize::from(slot)) {
-            let active = e.is_some_and(|s| s.active);
-            *e = Some(Sub {
+            let state = if e.state == ACTIVE { ACTIVE } else { PENDING };
+            *e = Sub {
+                state,
                 options: opts.options,
-                active,
                 restore: false,
-            });
+            };
         }
     }
 
     /// The SUBACK for `slot`: granted, or refused (the slot is freed).
     pub fn acknowledged(&mut self, slot: u8, granted: bool) {
         if let Some(e) = self.table.get_mut(usize::from(slot)) {
-            match e {
-                Some(s) if granted => s.active = true,
-                _ => *e = None,
-            }
+            e.state = if e.used() && granted { ACTIVE } else { FREE };
         }
     }
 
     /// Frees `slot` (UNSUBSCRIBE, or a SUBSCRIBE given up on).
     pub fn remove(&mut self, slot: u8) {
         if let Some(e) = self.table.get_mut(usize::from(slot)) {
-            *e = None;
+            e.state = FREE;
         }
     }
 
     /// Forgets every subscription (a clean session).
     pub fn clear(&mut self) {
-        self.table = [None; MAX_SUBSCRIPTIONS];
+        self.table = Sub::EMPTY;
     }
 
     /// Marks the subscriptions to send again on a connection just accepted:
     /// every one when the broker kept no session, else those never
     /// acknowledged.
     pub fn mark_for_restore(&mut self, session_present: bool) {
-        for s in self.table.iter_mut().flatten() {
-            s.restore = !(session_present && s.active);
+        for s in self.table.iter_mut().filter(|s| s.used()) {
+            s.restore = !(session_present && s.state == ACTIVE);
         }
     }
 
@@ -120,7 +141,7 @@ impl Subs {
 
     /// No restore left to send.
     pub fn cancel_restore(&mut self) {
-        for s in self.table.iter_mut().flatten() {
+        for s in self.table.iter_mut() {
             s.restore = false;
         }
     }
@@ -153,7 +174,7 @@ impl Subs {
 
     /// Subscriptions held.
     pub fn count(&self) -> usize {
-        self.table.iter().flatten().count()
+        self.table.iter().filter(|s| s.used()).count()
     }
 }
 

@@ -79,6 +79,9 @@ fn slot_arg(slot: i32) -> Option<u8> {
 }
 
 /// Writes a command's result into `*op` (len = size needed on BUFFER_TOO_SMALL).
+// Inlined into its two callers: out of line the `Result<Op, Error>` went
+// through the stack.
+#[inline(always)]
 fn finish_op(r: Result<Op, Error>, op: &mut UmqttOp) -> UmqttStatus {
     *op = UmqttOp {
         len: 0,

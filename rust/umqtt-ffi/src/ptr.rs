@@ -132,6 +132,9 @@ pub unsafe fn input<'a, T>(p: *const T) -> Option<&'a T> {
 ///
 /// # Safety
 /// As [`driver_mut`], [`out_bytes`] and [`out`].
+// Inlined: out of line its four-word answer came back through the stack
+// and every caller loaded it again.
+#[inline(always)]
 pub unsafe fn encoder<'a>(
     core: *mut c_void,
     out_buf: *mut u8,

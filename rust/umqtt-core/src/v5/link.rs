@@ -99,8 +99,15 @@ impl Link5 {
         if max > MAX_RX_ALIASES {
             return Err(Error::BadArgument);
         }
-        *self = Link5::new();
+        // What `Link5::new()` holds, set in place (a new value was built on
+        // the stack and copied, 532 bytes); the alias topics' bytes stay,
+        // as only the first `tx_used` are ever read.
+        self.max_packet = u32::MAX;
         self.rx_alias_max = max;
+        self.rx_set = 0;
+        self.tx_alias_max = 0;
+        self.tx_used = 0;
+        self.tx_len = [0; TX_ALIASES];
         Ok(())
     }
 

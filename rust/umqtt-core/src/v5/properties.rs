@@ -350,7 +350,9 @@ impl<'a> Properties<'a> {
 
     /// Checks a block's content (no length prefix) given by the application
     /// for a `kind` packet it sends: what [`Properties::parse`] refuses is
-    /// `BadArgument` here.
+    /// `BadArgument` here. Inlined around [`content_ok`] (a `bool`): out of
+    /// line the checked block came back through the stack beside its error.
+    #[inline(always)]
     pub fn check_content(bytes: &'a [u8], kind: PacketKind) -> Result<Self, Error> {
         if !content_ok(bytes, kind) {
             return Err(Error::BadArgument);
