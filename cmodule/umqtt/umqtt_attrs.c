@@ -23,15 +23,17 @@
 enum { A_OBJ, A_OR_NONE, A_U8, A_BOOL, A_U16, A_UINT, A_SSL_PARAMS, A_SESSION_PRESENT, A_TOPIC_LIST,
        A_CONNACK_PROPS, A_LOCKED = 0x40, A_SETTABLE = 0x80 | A_LOCKED };
 // With 32-bit pointers the offset is a byte: these fields come early in the
-// client (umqtt.h), and a later one fails the build (an initializer that
-// overflows, -Werror). 64-bit pointers push them past 255.
+// client (umqtt.h), and ATTR refuses to build a later one (a negative array
+// size), whatever the port's warning flags. 64-bit pointers push them past 255.
 #if UINTPTR_MAX > 0xffffffffu
 typedef uint16_t attr_at_t;
 #else
 typedef uint8_t attr_at_t;
 #endif
 typedef struct { uint16_t name; attr_at_t at; uint8_t kind; } attr_t;     // qstr, offset in the client, kind
-#define ATTR(name, field, kind) { MP_QSTR_##name, offsetof(umqtt_client_obj_t, field), kind }
+#define ATTR_AT(field) (offsetof(umqtt_client_obj_t, field) \
+    + 0 * sizeof(char[offsetof(umqtt_client_obj_t, field) <= (attr_at_t)-1 ? 1 : -1]))
+#define ATTR(name, field, kind) { MP_QSTR_##name, ATTR_AT(field), kind }
 
 static const attr_t attrs[] = {
     ATTR(DELAY, delay, A_OBJ | A_SETTABLE),
