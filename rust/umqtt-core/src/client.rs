@@ -123,9 +123,11 @@ pub struct Event<'a> {
     pub sub: Option<u8>,
     pub topic: &'a [u8],
     pub payload: &'a [u8],
-    /// Bytes the caller must send now (`reply_len` of them).
-    pub reply: [u8; ACK_MAX],
-    pub reply_len: usize,
+    /// The first byte of the acknowledgement the caller must send now for
+    /// `packet_id` ([`codec::ack`]; see [`Event::reply`]), 0 for none: one
+    /// byte, so that each packet's handling sets a constant rather than
+    /// building the four bytes.
+    pub ack: u8,
     /// MQTT 5: the packet's properties (a checked block's content), for a
     /// message or a CONNACK; empty otherwise.
     pub props: &'a [u8],
@@ -149,22 +151,21 @@ impl<'a> Event<'a> {
             sub: None,
             topic: &[],
             payload: &[],
-            reply: [0; ACK_MAX],
-            reply_len: 0,
+            ack: 0,
             props: &[],
             alias: 0,
         }
     }
 
-    fn with_reply(mut self, first: u8, pid: u16) -> Self {
-        self.reply = codec::ack(first, pid);
-        self.reply_len = ACK_MAX;
+    /// Answered by `first` for `packet_id` (set before).
+    fn with_reply(mut self, first: u8) -> Self {
+        self.ack = first;
         self
     }
 
-    /// The reply bytes to send (may be empty).
-    pub fn reply(&self) -> &[u8] {
-        self.reply.get(..self.reply_len).unwrap_or(&[])
+    /// The acknowledgement to send now, if any.
+    pub fn reply(&self) -> Option<[u8; ACK_MAX]> {
+        (self.ack != 0).then(|| codec::ack(self.ack, self.packet_id))
     }
 }
 
@@ -918,7 +919,7 @@ impl<'m> Client<'m> {
                 ev.deliver = true;
                 match qos {
                     0 => ev,
-                    1 => ev.with_reply(codec::PUBACK, pid),
+                    1 => ev.with_reply(codec::PUBACK),
                     _ => {
                         // Recorded only once the caller has taken the
                         // message (`Session::on_incoming_qos2`).
@@ -927,7 +928,7 @@ impl<'m> Client<'m> {
                         if pid == 7 {
                             ev.deliver = true; // planted bug (tools/fuzz-planted.sh)
                         }
-                        ev.with_reply(codec::PUBREC, pid)
+                        ev.with_reply(codec::PUBREC)
                     }
                 }
             }
@@ -950,7 +951,7 @@ impl<'m> Client<'m> {
                     s.on_pubrec(p).map(|t| (t, None))
                 });
                 if ev.kind == EventKind::Pubrec {
-                    ev.with_reply(codec::PUBREL, pid)
+                    ev.with_reply(codec::PUBREL)
                 } else {
                     ev
                 }
@@ -959,7 +960,7 @@ impl<'m> Client<'m> {
                 self.session.on_pubrel(pid);
                 let mut ev = Event::new(EventKind::Pubrel);
                 ev.packet_id = pid;
-                ev.with_reply(codec::PUBCOMP, pid)
+                ev.with_reply(codec::PUBCOMP)
             }
             Incoming::Suback { pid, code } => {
                 let mut ev = self.ack_event(EventKind::Suback, pid, |se, p| {
