@@ -257,24 +257,21 @@ pub(crate) enum Found {
 /// not all in `buf`: the client's one framing, which reads the fixed header
 /// once for both.
 pub(crate) fn parse_packet(buf: &[u8], head: bool) -> Result<Found, Error> {
-    parse_packet_by(
-        buf,
-        head,
-        check_fixed_type,
-        check_fixed,
-        check_body,
-        publish_head,
-    )
+    parse_packet_by(buf, head, check_fixed_type, check_fixed, publish_head)
 }
 
-/// [`parse_packet`] with a version's rules: those of [`parse_by`], and
-/// the head of a PUBLISH not whole in `buf` (its length, or `Err(need)`).
+/// [`parse_packet`] with a version's rules: those of [`parse_by`] but for
+/// its body check, and the head of a PUBLISH not whole in `buf` (its
+/// length, or `Err(need)`). A whole packet's body is not checked here: the
+/// client decodes it right after, and the decoders refuse every packet the
+/// body checks refuse (a PUBLISH whose topic, packet id or MQTT 5 property
+/// length overruns it), with the same error, so checking twice would only
+/// cost code.
 pub(crate) fn parse_packet_by(
     buf: &[u8],
     head: bool,
     check_type: impl Fn(u8) -> Result<(), Error>,
     check_length: impl Fn(u8, usize) -> Result<(), Error>,
-    check_body: impl Fn(&Framed, &[u8]) -> Result<(), Error>,
     publish_head: impl Fn(&[u8], &Framed) -> Result<Result<usize, usize>, Error>,
 ) -> Result<Found, Error> {
     let f = match fixed_header(buf, check_type, check_length)? {
@@ -290,7 +287,7 @@ pub(crate) fn parse_packet_by(
             Err(need) => Found::NeedMore(need),
         });
     }
-    Ok(match whole(buf, f, check_body)? {
+    Ok(match whole(buf, f, |_, _| Ok(()))? {
         Frame::NeedMore(n) => Found::NeedMore(n),
         Frame::Packet(f) => Found::Packet(f),
     })

@@ -113,14 +113,7 @@ pub fn parse_head(buf: &[u8]) -> Result<Head, Error> {
 /// not all in `buf`: the client's one framing (as
 /// [`crate::frame::parse_packet`]).
 pub(crate) fn parse_packet(buf: &[u8], head: bool) -> Result<Found, Error> {
-    crate::frame::parse_packet_by(
-        buf,
-        head,
-        check_type,
-        check_length,
-        check_body,
-        publish_head,
-    )
+    crate::frame::parse_packet_by(buf, head, check_type, check_length, publish_head)
 }
 
 /// The head of the PUBLISH `f` (fixed header, topic, packet id, property
