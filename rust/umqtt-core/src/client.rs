@@ -17,7 +17,7 @@
 
 use crate::codec::{self, ConnectFields, Decoded, Incoming, WillFields};
 use crate::keepalive::{Due, KeepAlive};
-use crate::session::{Added, OpKind, ResendItem, Session, TicketResult};
+use crate::session::{Ack, Added, OpKind, ResendItem, Session, TicketResult};
 use crate::{topic, Error, ACK_MAX};
 
 #[cfg(feature = "mqtt5")]
@@ -258,6 +258,23 @@ fn decode_v3(buf: &[u8], head: bool) -> Result<Step<'_>, Error> {
             extra: Extra::default(),
             body_len,
         },
+    })
+}
+
+/// An acknowledgement's event kind (when something awaited it), what the
+/// session makes of it, and its packet id; `None` for other packets.
+fn ack_of(packet: Incoming<'_>, reason: u8) -> Option<(EventKind, Ack, u16)> {
+    Some(match packet {
+        // MQTT 5: refused; the message is finished, nothing follows.
+        Incoming::Puback(pid) | Incoming::Pubrec(pid) if reason >= 0x80 => {
+            (EventKind::PublishDone, Ack::Failed(reason), pid)
+        }
+        Incoming::Puback(pid) => (EventKind::PublishDone, Ack::Puback, pid),
+        Incoming::Pubcomp(pid) => (EventKind::PublishDone, Ack::Pubcomp, pid),
+        Incoming::Pubrec(pid) => (EventKind::Pubrec, Ack::Pubrec, pid),
+        Incoming::Suback { pid, code } => (EventKind::Suback, Ack::Suback(code), pid),
+        Incoming::Unsuback(pid) => (EventKind::Unsuback, Ack::Unsuback(reason), pid),
+        _ => return None,
     })
 }
 
@@ -867,6 +884,12 @@ impl<'m> Client<'m> {
         if connecting || !self.life_from_bytes {
             self.keepalive.on_received(now);
         }
+        if let Some((kind, ack, pid)) = ack_of(packet, extra.reason) {
+            return Ok(Rx::Event {
+                consumed,
+                event: self.ack_event(kind, ack, pid),
+            });
+        }
         let ev = match packet {
             Incoming::Connack {
                 session_present,
@@ -932,53 +955,19 @@ impl<'m> Client<'m> {
                     }
                 }
             }
-            Incoming::Puback(pid) | Incoming::Pubrec(pid) if extra.reason >= 0x80 => {
-                // MQTT 5: refused; the message is finished, nothing follows.
-                let mut ev = self.ack_event(EventKind::PublishDone, pid, |s, p| {
-                    s.on_failed_ack(p, extra.reason).map(|t| (t, None))
-                });
-                ev.code = extra.reason;
-                ev
-            }
-            Incoming::Puback(pid) => self.ack_event(EventKind::PublishDone, pid, |s, p| {
-                s.on_puback(p).map(|t| (t, None))
-            }),
-            Incoming::Pubcomp(pid) => self.ack_event(EventKind::PublishDone, pid, |s, p| {
-                s.on_pubcomp(p).map(|t| (t, None))
-            }),
-            Incoming::Pubrec(pid) => {
-                let ev = self.ack_event(EventKind::Pubrec, pid, |s, p| {
-                    s.on_pubrec(p).map(|t| (t, None))
-                });
-                if ev.kind == EventKind::Pubrec {
-                    ev.with_reply(codec::PUBREL)
-                } else {
-                    ev
-                }
-            }
             Incoming::Pubrel(pid) => {
                 self.session.on_pubrel(pid);
                 let mut ev = Event::new(EventKind::Pubrel);
                 ev.packet_id = pid;
                 ev.with_reply(codec::PUBCOMP)
             }
-            Incoming::Suback { pid, code } => {
-                let mut ev = self.ack_event(EventKind::Suback, pid, |se, p| {
-                    se.on_op_ack(OpKind::Subscribe, p, code)
-                });
-                if ev.kind == EventKind::Suback {
-                    ev.code = code;
-                }
-                ev
-            }
-            Incoming::Unsuback(pid) => {
-                let mut ev = self.ack_event(EventKind::Unsuback, pid, |s, p| {
-                    s.on_op_ack(OpKind::Unsubscribe, p, extra.reason)
-                });
-                ev.code = extra.reason;
-                ev
-            }
             Incoming::Pingresp => Event::new(EventKind::Pingresp),
+            // Handled above.
+            Incoming::Puback(_)
+            | Incoming::Pubrec(_)
+            | Incoming::Pubcomp(_)
+            | Incoming::Suback { .. }
+            | Incoming::Unsuback(_) => Event::new(EventKind::None),
         };
         Ok(Rx::Event {
             consumed,
@@ -986,23 +975,24 @@ impl<'m> Client<'m> {
         })
     }
 
-    /// An acknowledgement event for `ticket`, or `None` when the id is unknown.
-    fn ack_event<'a>(
-        &mut self,
-        kind: EventKind,
-        pid: u16,
-        f: impl FnOnce(&mut Session<'m>, u16) -> Option<(u32, Option<u8>)>,
-    ) -> Event<'a> {
-        let mut ev = match f(&mut self.session, pid) {
-            Some((ticket, sub)) => {
-                let mut ev = Event::new(kind);
-                ev.ticket = ticket;
-                ev.sub = sub;
-                ev
-            }
-            None => Event::new(EventKind::None),
-        };
+    /// The event of an acknowledgement (`kind` when something awaited it,
+    /// else `None`): one body for every kind, called from one place once
+    /// inlined.
+    fn ack_event<'a>(&mut self, kind: EventKind, ack: Ack, pid: u16) -> Event<'a> {
+        let found = self.session.on_ack(ack, pid);
+        let mut ev = Event::new(if found.is_some() { kind } else { EventKind::None });
+        if let Some((ticket, sub)) = found {
+            ev.ticket = ticket;
+            ev.sub = sub;
+        }
         ev.packet_id = pid;
+        match ack {
+            // A refusal or an UNSUBACK's reason code, known id or not.
+            Ack::Failed(code) | Ack::Unsuback(code) => ev.code = code,
+            Ack::Suback(code) if found.is_some() => ev.code = code,
+            Ack::Pubrec if found.is_some() => ev.ack = codec::PUBREL,
+            _ => {}
+        }
         ev
     }
 }
