@@ -261,8 +261,9 @@ fn decode_v3(buf: &[u8], head: bool) -> Result<Step<'_>, Error> {
     })
 }
 
-/// An acknowledgement's event kind (when something awaited it), what the
-/// session makes of it, and its packet id; `None` for other packets.
+/// An acknowledgement's (or a PUBREL's) event kind (when something awaited
+/// it), what the session makes of it, and its packet id; `None` for other
+/// packets.
 fn ack_of(packet: Incoming<'_>, reason: u8) -> Option<(EventKind, Ack, u16)> {
     Some(match packet {
         // MQTT 5: refused; the message is finished, nothing follows.
@@ -272,6 +273,7 @@ fn ack_of(packet: Incoming<'_>, reason: u8) -> Option<(EventKind, Ack, u16)> {
         Incoming::Puback(pid) => (EventKind::PublishDone, Ack::Puback, pid),
         Incoming::Pubcomp(pid) => (EventKind::PublishDone, Ack::Pubcomp, pid),
         Incoming::Pubrec(pid) => (EventKind::Pubrec, Ack::Pubrec, pid),
+        Incoming::Pubrel(pid) => (EventKind::Pubrel, Ack::Pubrel, pid),
         Incoming::Suback { pid, code } => (EventKind::Suback, Ack::Suback(code), pid),
         Incoming::Unsuback(pid) => (EventKind::Unsuback, Ack::Unsuback(reason), pid),
         _ => return None,
@@ -955,17 +957,12 @@ impl<'m> Client<'m> {
                     }
                 }
             }
-            Incoming::Pubrel(pid) => {
-                self.session.on_pubrel(pid);
-                let mut ev = Event::new(EventKind::Pubrel);
-                ev.packet_id = pid;
-                ev.with_reply(codec::PUBCOMP)
-            }
             Incoming::Pingresp => Event::new(EventKind::Pingresp),
             // Handled above.
             Incoming::Puback(_)
             | Incoming::Pubrec(_)
             | Incoming::Pubcomp(_)
+            | Incoming::Pubrel(_)
             | Incoming::Suback { .. }
             | Incoming::Unsuback(_) => Event::new(EventKind::None),
         };
@@ -991,6 +988,7 @@ impl<'m> Client<'m> {
             Ack::Failed(code) | Ack::Unsuback(code) => ev.code = code,
             Ack::Suback(code) if found.is_some() => ev.code = code,
             Ack::Pubrec if found.is_some() => ev.ack = codec::PUBREL,
+            Ack::Pubrel => ev.ack = codec::PUBCOMP,
             _ => {}
         }
         ev

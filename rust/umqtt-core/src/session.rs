@@ -135,6 +135,8 @@ pub enum Ack {
     Puback,
     Pubrec,
     Pubcomp,
+    /// PUBREL of an incoming QoS 2 message: always known (ticket 0).
+    Pubrel,
     /// A PUBACK or PUBREC with this failure reason code (MQTT 5).
     Failed(u8),
     /// SUBACK with its (first) return code.
@@ -499,8 +501,8 @@ impl<'m> Session<'m> {
         Some(result)
     }
 
-    /// Any acknowledgement for `pid`: the ticket it completes or advances
-    /// and, for a SUBACK/UNSUBACK, the subscription slot the operation was
+    /// Any acknowledgement for `pid` (a PUBREL too): the ticket it
+    /// completes or advances and, for a SUBACK/UNSUBACK, the subscription slot the operation was
     /// about; `None` for an id nothing awaits. One entry for the client's
     /// handling, which then builds one event for all of them.
     pub fn on_ack(&mut self, ack: Ack, pid: u16) -> Option<(u32, Option<u8>)> {
@@ -508,6 +510,10 @@ impl<'m> Session<'m> {
             Ack::Puback => self.on_puback(pid),
             Ack::Pubrec => self.on_pubrec(pid),
             Ack::Pubcomp => self.on_pubcomp(pid),
+            Ack::Pubrel => {
+                self.on_pubrel(pid);
+                Some(0)
+            }
             Ack::Failed(code) => self.on_failed_ack(pid, code),
             Ack::Suback(code) => return self.on_op_ack(OpKind::Subscribe, pid, code),
             Ack::Unsuback(code) => return self.on_op_ack(OpKind::Unsubscribe, pid, code),
