@@ -261,9 +261,9 @@ fn decode_v3(buf: &[u8], head: bool) -> Result<Step<'_>, Error> {
     })
 }
 
-/// An acknowledgement's (or a PUBREL's) event kind (when something awaited
-/// it), what the session makes of it, and its packet id; `None` for other
-/// packets.
+/// An acknowledgement's (a PUBREL's, a PINGRESP's) event kind (when
+/// something awaited it), what the session makes of it, and its packet id;
+/// `None` for a CONNACK or a PUBLISH.
 fn ack_of(packet: Incoming<'_>, reason: u8) -> Option<(EventKind, Ack, u16)> {
     Some(match packet {
         // MQTT 5: refused; the message is finished, nothing follows.
@@ -274,6 +274,7 @@ fn ack_of(packet: Incoming<'_>, reason: u8) -> Option<(EventKind, Ack, u16)> {
         Incoming::Pubcomp(pid) => (EventKind::PublishDone, Ack::Pubcomp, pid),
         Incoming::Pubrec(pid) => (EventKind::Pubrec, Ack::Pubrec, pid),
         Incoming::Pubrel(pid) => (EventKind::Pubrel, Ack::Pubrel, pid),
+        Incoming::Pingresp => (EventKind::Pingresp, Ack::Pingresp, 0),
         Incoming::Suback { pid, code } => (EventKind::Suback, Ack::Suback(code), pid),
         Incoming::Unsuback(pid) => (EventKind::Unsuback, Ack::Unsuback(reason), pid),
         _ => return None,
@@ -957,9 +958,9 @@ impl<'m> Client<'m> {
                     }
                 }
             }
-            Incoming::Pingresp => Event::new(EventKind::Pingresp),
             // Handled above.
-            Incoming::Puback(_)
+            Incoming::Pingresp
+            | Incoming::Puback(_)
             | Incoming::Pubrec(_)
             | Incoming::Pubcomp(_)
             | Incoming::Pubrel(_)

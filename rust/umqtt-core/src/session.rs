@@ -137,6 +137,8 @@ pub enum Ack {
     Pubcomp,
     /// PUBREL of an incoming QoS 2 message: always known (ticket 0).
     Pubrel,
+    /// PINGRESP: nothing in the session; always known (ticket 0).
+    Pingresp,
     /// A PUBACK or PUBREC with this failure reason code (MQTT 5).
     Failed(u8),
     /// SUBACK with its (first) return code.
@@ -501,7 +503,7 @@ impl<'m> Session<'m> {
         Some(result)
     }
 
-    /// Any acknowledgement for `pid` (a PUBREL too): the ticket it
+    /// Any acknowledgement for `pid` (a PUBREL, a PINGRESP too): the ticket it
     /// completes or advances and, for a SUBACK/UNSUBACK, the subscription slot the operation was
     /// about; `None` for an id nothing awaits. One entry for the client's
     /// handling, which then builds one event for all of them.
@@ -514,6 +516,7 @@ impl<'m> Session<'m> {
                 self.on_pubrel(pid);
                 Some(0)
             }
+            Ack::Pingresp => Some(0),
             Ack::Failed(code) => self.on_failed_ack(pid, code),
             Ack::Suback(code) => return self.on_op_ack(OpKind::Subscribe, pid, code),
             Ack::Unsuback(code) => return self.on_op_ack(OpKind::Unsubscribe, pid, code),
