@@ -11,7 +11,7 @@
 //! SUBSCRIBE, UNSUBSCRIBE, PINGREQ, DISCONNECT) or reserved types 0 and 15 are
 //! protocol errors.
 
-use crate::{Error, MAX_REMAINING_LENGTH};
+use crate::Error;
 
 /// Packet type numbers (upper nibble of the first byte).
 pub mod ty {
@@ -88,21 +88,19 @@ fn read_length(buf: &[u8]) -> Result<Result<(usize, usize), usize>, Error> {
 }
 
 /// Checks the remaining length of a fixed header whose type and flags
-/// [`check_fixed_type`] passed (`fixed_header` calls it first).
+/// [`check_fixed_type`] passed (`fixed_header` calls it first, so only the
+/// types a client receives come here, and a length of four bytes at most
+/// never exceeds [`crate::MAX_REMAINING_LENGTH`]).
 fn check_fixed(header: u8, remaining: usize) -> Result<(), Error> {
     let ok = match header >> 4 {
-        ty::CONNACK | ty::PUBACK | ty::PUBREC | ty::PUBREL | ty::PUBCOMP | ty::UNSUBACK => {
-            remaining == 2
-        }
         ty::PINGRESP => remaining == 0,
         ty::SUBACK => remaining >= 3,
         // topic length (+ packet id)
         ty::PUBLISH => remaining >= if header & 0x06 == 0 { 2 } else { 4 },
-        // CONNECT, SUBSCRIBE, UNSUBSCRIBE, PINGREQ, DISCONNECT go to a server;
-        // 0 and 15 are reserved.
-        _ => false,
+        // CONNACK, PUBACK, PUBREC, PUBREL, PUBCOMP, UNSUBACK
+        _ => remaining == 2,
     };
-    if ok && remaining <= MAX_REMAINING_LENGTH {
+    if ok {
         Ok(())
     } else {
         Err(Error::ProtocolError)

@@ -14,7 +14,7 @@
 //! decoder's to check.
 
 use crate::frame::{ty, Found, Frame, Framed, Head};
-use crate::{Error, MAX_REMAINING_LENGTH};
+use crate::Error;
 
 /// AUTH's type number (15, reserved in 3.1.1).
 pub const AUTH: u8 = 15;
@@ -43,7 +43,10 @@ fn check_type(header: u8) -> Result<(), Error> {
     }
 }
 
-/// The least remaining length of each type.
+/// The least remaining length of each type, for a header whose type and
+/// flags [`check_type`] passed (`fixed_header` calls it first, so only the
+/// types a client receives come here, and a length of four bytes at most
+/// never exceeds [`crate::MAX_REMAINING_LENGTH`]).
 fn check_length(header: u8, remaining: usize) -> Result<(), Error> {
     let ok = match header >> 4 {
         ty::CONNACK => remaining >= 3,
@@ -52,10 +55,10 @@ fn check_length(header: u8, remaining: usize) -> Result<(), Error> {
         ty::PINGRESP => remaining == 0,
         // topic length + property length (+ packet id)
         ty::PUBLISH => remaining >= if header & 0x06 == 0 { 3 } else { 5 },
-        ty::DISCONNECT | AUTH => true,
-        _ => false,
+        // DISCONNECT, AUTH
+        _ => true,
     };
-    if ok && remaining <= MAX_REMAINING_LENGTH {
+    if ok {
         Ok(())
     } else {
         Err(Error::ProtocolError)
