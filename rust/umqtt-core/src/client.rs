@@ -15,7 +15,7 @@
 //! into a slice the caller lends; a short slice gives
 //! [`Error::BufferTooSmall`] with the exact size and changes nothing.
 
-use crate::codec::{self, ConnectFields, Decoded, Incoming, WillFields};
+use crate::codec::{self, ConnectFields, Incoming, WillFields};
 use crate::keepalive::{Due, KeepAlive};
 use crate::session::{Ack, Added, OpKind, ResendItem, Session, TicketResult};
 use crate::{topic, Error, ACK_MAX};
@@ -233,32 +233,6 @@ struct Extra<'a> {
     reason: u8,
     /// The property block's content (checked).
     props: &'a [u8],
-}
-
-/// A decoded packet, as the handling takes it (from either version).
-enum Step<'a> {
-    NeedMore(usize),
-    Packet {
-        consumed: usize,
-        packet: Incoming<'a>,
-        extra: Extra<'a>,
-        /// Payload bytes that follow a PUBLISH's head on the stream.
-        body_len: usize,
-    },
-}
-
-/// Decodes the 3.1.1 (or 3.1) packet at the start of `buf`; with `head`, a
-/// PUBLISH whose payload is not all there from its head.
-fn decode_v3(buf: &[u8], head: bool) -> Result<Step<'_>, Error> {
-    Ok(match codec::decode_packet(buf, head)? {
-        (Decoded::NeedMore(n), _) => Step::NeedMore(n),
-        (Decoded::Packet { consumed, packet }, body_len) => Step::Packet {
-            consumed,
-            packet,
-            extra: Extra::default(),
-            body_len,
-        },
-    })
 }
 
 /// An acknowledgement's (a PUBREL's, a PINGRESP's) event kind (when
@@ -849,27 +823,34 @@ impl<'m> Client<'m> {
         now: u32,
         head: bool,
     ) -> Result<(Rx<'a>, usize), Error> {
-        // Both versions decode into the same step, so that one call handles
-        // it (the firmware carries one copy of the handling, inlined).
+        // Both versions frame through one call and decode into the same
+        // packet, handled by one call (the firmware carries one copy of the
+        // framing and of the handling, inlined).
         #[cfg(feature = "mqtt5")]
-        let step = if self.level == 5 {
-            self.decode_v5(buf, head)?
-        } else {
-            decode_v3(buf, head)?
+        let (consumed, packet, extra, body_len) = {
+            let v5 = self.level == 5;
+            let found = crate::v5::frame::parse_packet_either(buf, head, v5)?;
+            let b = match crate::frame::body_of(buf, found)? {
+                Ok(b) => b,
+                Err(need) => return Ok((Rx::NeedMore(need), 0)),
+            };
+            // A head is a PUBLISH's: decoded with an empty payload.
+            let (packet, extra) = if v5 {
+                self.decode_v5(b.header, b.body)?
+            } else {
+                (codec::decode_body(b.header, b.body)?, Extra::default())
+            };
+            (b.consumed, packet, extra, b.body_len)
         };
         #[cfg(not(feature = "mqtt5"))]
-        let step = decode_v3(buf, head)?;
-        match step {
-            Step::NeedMore(n) => Ok((Rx::NeedMore(n), 0)),
-            Step::Packet {
-                consumed,
-                packet,
-                extra,
-                body_len,
-            } => self
-                .handle_packet_decoded(consumed, packet, extra, now)
-                .map(|rx| (rx, body_len)),
-        }
+        let (consumed, packet, extra, body_len) = match codec::decode_packet(buf, head)? {
+            (codec::Decoded::NeedMore(need), _) => return Ok((Rx::NeedMore(need), 0)),
+            (codec::Decoded::Packet { consumed, packet }, body_len) => {
+                (consumed, packet, Extra::default(), body_len)
+            }
+        };
+        self.handle_packet_decoded(consumed, packet, extra, now)
+            .map(|rx| (rx, body_len))
     }
 
     fn handle_packet_decoded<'a>(

@@ -91,7 +91,7 @@ fn read_length(buf: &[u8]) -> Result<Result<(usize, usize), usize>, Error> {
 /// [`check_fixed_type`] passed (`fixed_header` calls it first, so only the
 /// types a client receives come here, and a length of four bytes at most
 /// never exceeds [`crate::MAX_REMAINING_LENGTH`]).
-fn check_fixed(header: u8, remaining: usize) -> Result<(), Error> {
+pub(crate) fn check_fixed(header: u8, remaining: usize) -> Result<(), Error> {
     let ok = match header >> 4 {
         ty::PINGRESP => remaining == 0,
         ty::SUBACK => remaining >= 3,
@@ -221,7 +221,7 @@ pub fn parse_head(buf: &[u8]) -> Result<Head, Error> {
 
 /// The head of the PUBLISH `f` (fixed header, topic, packet id), which is
 /// not whole in `buf`: its length, or `Err(need)` while it is incomplete.
-fn publish_head(buf: &[u8], f: &Framed) -> Result<Result<usize, usize>, Error> {
+pub(crate) fn publish_head(buf: &[u8], f: &Framed) -> Result<Result<usize, usize>, Error> {
     let body = buf.get(f.header_len..).unwrap_or(&[]);
     let (Some(&hi), Some(&lo)) = (body.first(), body.get(1)) else {
         return Ok(Err(f.header_len.saturating_add(2)));
@@ -249,6 +249,36 @@ pub(crate) enum Found {
     Packet(Framed),
     /// As [`Head::Publish`].
     Head { framed: Framed, head_len: usize },
+}
+
+/// What a decoder reads of a packet [`parse_packet`] found whole (or, a
+/// PUBLISH, its head).
+pub(crate) struct Body<'a> {
+    /// First byte (type and flags).
+    pub header: u8,
+    /// The bytes after the fixed header: the whole rest, or a head's.
+    pub body: &'a [u8],
+    /// Bytes of the buffer the packet (or head) takes.
+    pub consumed: usize,
+    /// Payload bytes that follow a head on the stream (0 for a whole packet).
+    pub body_len: usize,
+}
+
+/// The body of what [`parse_packet`] found, or `Err(need)` for
+/// [`Found::NeedMore`]: one step for every decoder of both versions.
+pub(crate) fn body_of(buf: &[u8], found: Found) -> Result<Result<Body<'_>, usize>, Error> {
+    let (f, end) = match found {
+        Found::NeedMore(n) => return Ok(Err(n)),
+        Found::Packet(f) => (f, f.total()),
+        Found::Head { framed, head_len } => (framed, head_len),
+    };
+    let body = buf.get(f.header_len..end).ok_or(Error::ProtocolError)?;
+    Ok(Ok(Body {
+        header: f.header,
+        body,
+        consumed: end,
+        body_len: f.total().saturating_sub(end),
+    }))
 }
 
 /// [`parse`], or with `head` [`parse_head`] for a PUBLISH whose payload is
@@ -292,7 +322,7 @@ pub(crate) fn parse_packet_by(
 }
 
 /// Checks the type and flags alone, usable before the length is known.
-fn check_fixed_type(header: u8) -> Result<(), Error> {
+pub(crate) fn check_fixed_type(header: u8) -> Result<(), Error> {
     let flags = header & 0x0f;
     let ok = match header >> 4 {
         ty::CONNACK

@@ -119,6 +119,20 @@ pub(crate) fn parse_packet(buf: &[u8], head: bool) -> Result<Found, Error> {
     crate::frame::parse_packet_by(buf, head, check_type, check_length, publish_head)
 }
 
+/// The client's framing for either version (`v5`: MQTT 5's rules, else
+/// 3.1.1's): the rules picked at each step, so that the firmware carries
+/// one copy of the framing steps they share.
+pub(crate) fn parse_packet_either(buf: &[u8], head: bool, v5: bool) -> Result<Found, Error> {
+    use crate::frame as v3;
+    crate::frame::parse_packet_by(
+        buf,
+        head,
+        |h| if v5 { check_type(h) } else { v3::check_fixed_type(h) },
+        |h, r| if v5 { check_length(h, r) } else { v3::check_fixed(h, r) },
+        |b, f| if v5 { publish_head(b, f) } else { v3::publish_head(b, f) },
+    )
+}
+
 /// The head of the PUBLISH `f` (fixed header, topic, packet id, property
 /// block), which is not whole in `buf`: its length, or `Err(need)` while it
 /// is incomplete.
