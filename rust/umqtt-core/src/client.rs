@@ -15,9 +15,9 @@
 //! into a slice the caller lends; a short slice gives
 //! [`Error::BufferTooSmall`] with the exact size and changes nothing.
 
-use crate::codec::{self, ConnectFields, Decoded, Incoming, WillFields};
+use crate::codec::{self, ConnectFields, Incoming, WillFields};
 use crate::keepalive::{Due, KeepAlive};
-use crate::session::{Added, OpKind, ResendItem, Session, TicketResult};
+use crate::session::{Ack, Added, OpKind, ResendItem, Session, TicketResult};
 use crate::{topic, Error, ACK_MAX};
 
 #[cfg(feature = "mqtt5")]
@@ -123,9 +123,11 @@ pub struct Event<'a> {
     pub sub: Option<u8>,
     pub topic: &'a [u8],
     pub payload: &'a [u8],
-    /// Bytes the caller must send now (`reply_len` of them).
-    pub reply: [u8; ACK_MAX],
-    pub reply_len: usize,
+    /// The first byte of the acknowledgement the caller must send now for
+    /// `packet_id` ([`codec::ack`]; see [`Event::reply`]), 0 for none: one
+    /// byte, so that each packet's handling sets a constant rather than
+    /// building the four bytes.
+    pub ack: u8,
     /// MQTT 5: the packet's properties (a checked block's content), for a
     /// message or a CONNACK; empty otherwise.
     pub props: &'a [u8],
@@ -149,22 +151,21 @@ impl<'a> Event<'a> {
             sub: None,
             topic: &[],
             payload: &[],
-            reply: [0; ACK_MAX],
-            reply_len: 0,
+            ack: 0,
             props: &[],
             alias: 0,
         }
     }
 
-    fn with_reply(mut self, first: u8, pid: u16) -> Self {
-        self.reply = codec::ack(first, pid);
-        self.reply_len = ACK_MAX;
+    /// Answered by `first` for `packet_id` (set before).
+    fn with_reply(mut self, first: u8) -> Self {
+        self.ack = first;
         self
     }
 
-    /// The reply bytes to send (may be empty).
-    pub fn reply(&self) -> &[u8] {
-        self.reply.get(..self.reply_len).unwrap_or(&[])
+    /// The acknowledgement to send now, if any.
+    pub fn reply(&self) -> Option<[u8; ACK_MAX]> {
+        (self.ack != 0).then(|| codec::ack(self.ack, self.packet_id))
     }
 }
 
@@ -234,29 +235,23 @@ struct Extra<'a> {
     props: &'a [u8],
 }
 
-/// A decoded packet, as the handling takes it (from either version).
-enum Step<'a> {
-    NeedMore(usize),
-    Packet {
-        consumed: usize,
-        packet: Incoming<'a>,
-        extra: Extra<'a>,
-        /// Payload bytes that follow a PUBLISH's head on the stream.
-        body_len: usize,
-    },
-}
-
-/// Decodes the 3.1.1 (or 3.1) packet at the start of `buf`; with `head`, a
-/// PUBLISH whose payload is not all there from its head.
-fn decode_v3(buf: &[u8], head: bool) -> Result<Step<'_>, Error> {
-    Ok(match codec::decode_packet(buf, head)? {
-        (Decoded::NeedMore(n), _) => Step::NeedMore(n),
-        (Decoded::Packet { consumed, packet }, body_len) => Step::Packet {
-            consumed,
-            packet,
-            extra: Extra::default(),
-            body_len,
-        },
+/// An acknowledgement's (a PUBREL's, a PINGRESP's) event kind (when
+/// something awaited it), what the session makes of it, and its packet id;
+/// `None` for a CONNACK or a PUBLISH.
+fn ack_of(packet: Incoming<'_>, reason: u8) -> Option<(EventKind, Ack, u16)> {
+    Some(match packet {
+        // MQTT 5: refused; the message is finished, nothing follows.
+        Incoming::Puback(pid) | Incoming::Pubrec(pid) if reason >= 0x80 => {
+            (EventKind::PublishDone, Ack::Failed(reason), pid)
+        }
+        Incoming::Puback(pid) => (EventKind::PublishDone, Ack::Puback, pid),
+        Incoming::Pubcomp(pid) => (EventKind::PublishDone, Ack::Pubcomp, pid),
+        Incoming::Pubrec(pid) => (EventKind::Pubrec, Ack::Pubrec, pid),
+        Incoming::Pubrel(pid) => (EventKind::Pubrel, Ack::Pubrel, pid),
+        Incoming::Pingresp => (EventKind::Pingresp, Ack::Pingresp, 0),
+        Incoming::Suback { pid, code } => (EventKind::Suback, Ack::Suback(code), pid),
+        Incoming::Unsuback(pid) => (EventKind::Unsuback, Ack::Unsuback(reason), pid),
+        _ => return None,
     })
 }
 
@@ -852,27 +847,34 @@ impl<'m> Client<'m> {
         now: u32,
         head: bool,
     ) -> Result<(Rx<'a>, usize), Error> {
-        // Both versions decode into the same step, so that one call handles
-        // it (the firmware carries one copy of the handling, inlined).
+        // Both versions frame through one call and decode into the same
+        // packet, handled by one call (the firmware carries one copy of the
+        // framing and of the handling, inlined).
         #[cfg(feature = "mqtt5")]
-        let step = if self.level == 5 {
-            self.decode_v5(buf, head)?
-        } else {
-            decode_v3(buf, head)?
+        let (consumed, packet, extra, body_len) = {
+            let v5 = self.level == 5;
+            let found = crate::v5::frame::parse_packet_either(buf, head, v5)?;
+            let b = match crate::frame::body_of(buf, found)? {
+                Ok(b) => b,
+                Err(need) => return Ok((Rx::NeedMore(need), 0)),
+            };
+            // A head is a PUBLISH's: decoded with an empty payload.
+            let (packet, extra) = if v5 {
+                self.decode_v5(b.header, b.body)?
+            } else {
+                (codec::decode_body(b.header, b.body)?, Extra::default())
+            };
+            (b.consumed, packet, extra, b.body_len)
         };
         #[cfg(not(feature = "mqtt5"))]
-        let step = decode_v3(buf, head)?;
-        match step {
-            Step::NeedMore(n) => Ok((Rx::NeedMore(n), 0)),
-            Step::Packet {
-                consumed,
-                packet,
-                extra,
-                body_len,
-            } => self
-                .handle_packet_decoded(consumed, packet, extra, now)
-                .map(|rx| (rx, body_len)),
-        }
+        let (consumed, packet, extra, body_len) = match codec::decode_packet(buf, head)? {
+            (codec::Decoded::NeedMore(need), _) => return Ok((Rx::NeedMore(need), 0)),
+            (codec::Decoded::Packet { consumed, packet }, body_len) => {
+                (consumed, packet, Extra::default(), body_len)
+            }
+        };
+        self.handle_packet_decoded(consumed, packet, extra, now)
+            .map(|rx| (rx, body_len))
     }
 
     fn handle_packet_decoded<'a>(
@@ -889,6 +891,12 @@ impl<'m> Client<'m> {
         }
         if connecting || !self.life_from_bytes {
             self.keepalive.on_received(now);
+        }
+        if let Some((kind, ack, pid)) = ack_of(packet, extra.reason) {
+            return Ok(Rx::Event {
+                consumed,
+                event: self.ack_event(kind, ack, pid),
+            });
         }
         let ev = match packet {
             Incoming::Connack {
@@ -942,7 +950,7 @@ impl<'m> Client<'m> {
                 ev.deliver = true;
                 match qos {
                     0 => ev,
-                    1 => ev.with_reply(codec::PUBACK, pid),
+                    1 => ev.with_reply(codec::PUBACK),
                     _ => {
                         // Recorded only once the caller has taken the
                         // message (`Session::on_incoming_qos2`).
@@ -951,57 +959,18 @@ impl<'m> Client<'m> {
                         if pid == 7 {
                             ev.deliver = true; // planted bug (tools/fuzz-planted.sh)
                         }
-                        ev.with_reply(codec::PUBREC, pid)
+                        ev.with_reply(codec::PUBREC)
                     }
                 }
             }
-            Incoming::Puback(pid) | Incoming::Pubrec(pid) if extra.reason >= 0x80 => {
-                // MQTT 5: refused; the message is finished, nothing follows.
-                let mut ev = self.ack_event(EventKind::PublishDone, pid, |s, p| {
-                    s.on_failed_ack(p, extra.reason).map(|t| (t, None))
-                });
-                ev.code = extra.reason;
-                ev
-            }
-            Incoming::Puback(pid) => self.ack_event(EventKind::PublishDone, pid, |s, p| {
-                s.on_puback(p).map(|t| (t, None))
-            }),
-            Incoming::Pubcomp(pid) => self.ack_event(EventKind::PublishDone, pid, |s, p| {
-                s.on_pubcomp(p).map(|t| (t, None))
-            }),
-            Incoming::Pubrec(pid) => {
-                let ev = self.ack_event(EventKind::Pubrec, pid, |s, p| {
-                    s.on_pubrec(p).map(|t| (t, None))
-                });
-                if ev.kind == EventKind::Pubrec {
-                    ev.with_reply(codec::PUBREL, pid)
-                } else {
-                    ev
-                }
-            }
-            Incoming::Pubrel(pid) => {
-                self.session.on_pubrel(pid);
-                let mut ev = Event::new(EventKind::Pubrel);
-                ev.packet_id = pid;
-                ev.with_reply(codec::PUBCOMP, pid)
-            }
-            Incoming::Suback { pid, code } => {
-                let mut ev = self.ack_event(EventKind::Suback, pid, |se, p| {
-                    se.on_op_ack(OpKind::Subscribe, p, code)
-                });
-                if ev.kind == EventKind::Suback {
-                    ev.code = code;
-                }
-                ev
-            }
-            Incoming::Unsuback(pid) => {
-                let mut ev = self.ack_event(EventKind::Unsuback, pid, |s, p| {
-                    s.on_op_ack(OpKind::Unsubscribe, p, extra.reason)
-                });
-                ev.code = extra.reason;
-                ev
-            }
-            Incoming::Pingresp => Event::new(EventKind::Pingresp),
+            // Handled above.
+            Incoming::Pingresp
+            | Incoming::Puback(_)
+            | Incoming::Pubrec(_)
+            | Incoming::Pubcomp(_)
+            | Incoming::Pubrel(_)
+            | Incoming::Suback { .. }
+            | Incoming::Unsuback(_) => Event::new(EventKind::None),
         };
         Ok(Rx::Event {
             consumed,
@@ -1009,23 +978,25 @@ impl<'m> Client<'m> {
         })
     }
 
-    /// An acknowledgement event for `ticket`, or `None` when the id is unknown.
-    fn ack_event<'a>(
-        &mut self,
-        kind: EventKind,
-        pid: u16,
-        f: impl FnOnce(&mut Session<'m>, u16) -> Option<(u32, Option<u8>)>,
-    ) -> Event<'a> {
-        let mut ev = match f(&mut self.session, pid) {
-            Some((ticket, sub)) => {
-                let mut ev = Event::new(kind);
-                ev.ticket = ticket;
-                ev.sub = sub;
-                ev
-            }
-            None => Event::new(EventKind::None),
-        };
+    /// The event of an acknowledgement (`kind` when something awaited it,
+    /// else `None`): one body for every kind, called from one place once
+    /// inlined.
+    fn ack_event<'a>(&mut self, kind: EventKind, ack: Ack, pid: u16) -> Event<'a> {
+        let found = self.session.on_ack(ack, pid);
+        let mut ev = Event::new(if found.is_some() { kind } else { EventKind::None });
+        if let Some((ticket, sub)) = found {
+            ev.ticket = ticket;
+            ev.sub = sub;
+        }
         ev.packet_id = pid;
+        match ack {
+            // A refusal or an UNSUBACK's reason code, known id or not.
+            Ack::Failed(code) | Ack::Unsuback(code) => ev.code = code,
+            Ack::Suback(code) if found.is_some() => ev.code = code,
+            Ack::Pubrec if found.is_some() => ev.ack = codec::PUBREL,
+            Ack::Pubrel => ev.ack = codec::PUBCOMP,
+            _ => {}
+        }
         ev
     }
 }

@@ -14,7 +14,7 @@
 //! length-checked, never more bytes, into [`Incoming`] (the packets a client
 //! receives; mqttrs is the oracle of the tests, not a dependency).
 
-use crate::frame::{self, Found};
+use crate::frame;
 use crate::pid::PacketId;
 use crate::{Error, MAX_REMAINING_LENGTH, MAX_STRING};
 
@@ -594,19 +594,18 @@ pub fn decode(buf: &[u8]) -> Result<Decoded<'_>, Error> {
 /// once); the second value is how many payload bytes follow a head on the
 /// stream (0 for a whole packet).
 pub(crate) fn decode_packet(buf: &[u8], head: bool) -> Result<(Decoded<'_>, usize), Error> {
-    let (f, end) = match frame::parse_packet(buf, head)? {
-        Found::NeedMore(n) => return Ok((Decoded::NeedMore(n), 0)),
-        Found::Packet(f) => (f, f.total()),
-        Found::Head { framed, head_len } => (framed, head_len),
-    };
-    let body = buf.get(f.header_len..end).ok_or(Error::ProtocolError)?;
-    // A head is a PUBLISH's: decoded with an empty payload.
-    let packet = decode_body(f.header, body)?;
-    let decoded = Decoded::Packet {
-        consumed: end,
-        packet,
-    };
-    Ok((decoded, f.total().saturating_sub(end)))
+    Ok(match frame::body_of(buf, frame::parse_packet(buf, head)?)? {
+        Err(n) => (Decoded::NeedMore(n), 0),
+        // A head is a PUBLISH's: decoded with an empty payload.
+        Ok(b) => {
+            let packet = decode_body(b.header, b.body)?;
+            let decoded = Decoded::Packet {
+                consumed: b.consumed,
+                packet,
+            };
+            (decoded, b.body_len)
+        }
+    })
 }
 
 /// Result of [`decode_head`].
@@ -652,7 +651,12 @@ fn pid_at(body: &[u8], at: usize) -> Option<u16> {
     }
 }
 
-fn decode_body(header: u8, body: &[u8]) -> Result<Incoming<'_>, Error> {
+// Two callers (`decode_packet` and the client's handling of either
+// version): inlined into both where speed counts (hosted builds; the
+// receive path's instructions), left to LLVM on bare metal, where forcing
+// it grows the MQTT 5 firmware.
+#[cfg_attr(not(target_os = "none"), inline(always))]
+pub(crate) fn decode_body(header: u8, body: &[u8]) -> Result<Incoming<'_>, Error> {
     let packet = match header >> 4 {
         frame::ty::CONNACK => match body {
             [flags, code] if *code <= 5 => Incoming::Connack {

@@ -707,9 +707,7 @@ impl<'m> Driver<'m> {
                     _ => {}
                 }
                 // PUBREC for a re-sent QoS 2 message, PUBREL, PUBCOMP.
-                if let Ok(reply) = <[u8; 4]>::try_from(event.reply()) {
-                    let _ = self.acks.push_back(reply);
-                }
+                self.queue_ack(event.ack, event.packet_id);
                 Ok(done)
             }
         }
@@ -722,18 +720,16 @@ impl<'m> Driver<'m> {
     pub fn accept_message(&mut self, _now: u32) -> Result<usize, Error> {
         let p = self.pending.ok_or(Error::BadArgument)?;
         let first = match p.qos {
-            0 => None,
-            1 => Some(codec::PUBACK),
+            0 => 0,
+            1 => codec::PUBACK,
             _ => {
                 self.client.session_mut().on_incoming_qos2(p.pid)?;
-                Some(codec::PUBREC)
+                codec::PUBREC
             }
         };
         self.pending = None;
         self.counters.received(p.qos);
-        if let Some(f) = first {
-            let _ = self.acks.push_back(codec::ack(f, p.pid));
-        }
+        self.queue_ack(first, p.pid);
         Ok(p.consumed)
     }
 
@@ -1061,6 +1057,14 @@ impl<'m> Driver<'m> {
             (Error::NotConnected, Link::Closed) => Error::NotConnected,
             (Error::NotConnected, _) => Error::WouldBlock,
             _ => e,
+        }
+    }
+
+    /// Queues the acknowledgement `first` ([`codec::ack`]) for `pid`; 0: none.
+    /// (`receive` checked there is room.)
+    fn queue_ack(&mut self, first: u8, pid: u16) {
+        if first != 0 {
+            let _ = self.acks.push_back(codec::ack(first, pid));
         }
     }
 

@@ -11,7 +11,7 @@
 //! SUBSCRIBE, UNSUBSCRIBE, PINGREQ, DISCONNECT) or reserved types 0 and 15 are
 //! protocol errors.
 
-use crate::{Error, MAX_REMAINING_LENGTH};
+use crate::Error;
 
 /// Packet type numbers (upper nibble of the first byte).
 pub mod ty {
@@ -88,21 +88,19 @@ fn read_length(buf: &[u8]) -> Result<Result<(usize, usize), usize>, Error> {
 }
 
 /// Checks the remaining length of a fixed header whose type and flags
-/// [`check_fixed_type`] passed (`fixed_header` calls it first).
-fn check_fixed(header: u8, remaining: usize) -> Result<(), Error> {
+/// [`check_fixed_type`] passed (`fixed_header` calls it first, so only the
+/// types a client receives come here, and a length of four bytes at most
+/// never exceeds [`crate::MAX_REMAINING_LENGTH`]).
+pub(crate) fn check_fixed(header: u8, remaining: usize) -> Result<(), Error> {
     let ok = match header >> 4 {
-        ty::CONNACK | ty::PUBACK | ty::PUBREC | ty::PUBREL | ty::PUBCOMP | ty::UNSUBACK => {
-            remaining == 2
-        }
         ty::PINGRESP => remaining == 0,
         ty::SUBACK => remaining >= 3,
         // topic length (+ packet id)
         ty::PUBLISH => remaining >= if header & 0x06 == 0 { 2 } else { 4 },
-        // CONNECT, SUBSCRIBE, UNSUBSCRIBE, PINGREQ, DISCONNECT go to a server;
-        // 0 and 15 are reserved.
-        _ => false,
+        // CONNACK, PUBACK, PUBREC, PUBREL, PUBCOMP, UNSUBACK
+        _ => remaining == 2,
     };
-    if ok && remaining <= MAX_REMAINING_LENGTH {
+    if ok {
         Ok(())
     } else {
         Err(Error::ProtocolError)
@@ -223,7 +221,7 @@ pub fn parse_head(buf: &[u8]) -> Result<Head, Error> {
 
 /// The head of the PUBLISH `f` (fixed header, topic, packet id), which is
 /// not whole in `buf`: its length, or `Err(need)` while it is incomplete.
-fn publish_head(buf: &[u8], f: &Framed) -> Result<Result<usize, usize>, Error> {
+pub(crate) fn publish_head(buf: &[u8], f: &Framed) -> Result<Result<usize, usize>, Error> {
     let body = buf.get(f.header_len..).unwrap_or(&[]);
     let (Some(&hi), Some(&lo)) = (body.first(), body.get(1)) else {
         return Ok(Err(f.header_len.saturating_add(2)));
@@ -253,28 +251,55 @@ pub(crate) enum Found {
     Head { framed: Framed, head_len: usize },
 }
 
+/// What a decoder reads of a packet [`parse_packet`] found whole (or, a
+/// PUBLISH, its head).
+pub(crate) struct Body<'a> {
+    /// First byte (type and flags).
+    pub header: u8,
+    /// The bytes after the fixed header: the whole rest, or a head's.
+    pub body: &'a [u8],
+    /// Bytes of the buffer the packet (or head) takes.
+    pub consumed: usize,
+    /// Payload bytes that follow a head on the stream (0 for a whole packet).
+    pub body_len: usize,
+}
+
+/// The body of what [`parse_packet`] found, or `Err(need)` for
+/// [`Found::NeedMore`]: one step for every decoder of both versions.
+pub(crate) fn body_of(buf: &[u8], found: Found) -> Result<Result<Body<'_>, usize>, Error> {
+    let (f, end) = match found {
+        Found::NeedMore(n) => return Ok(Err(n)),
+        Found::Packet(f) => (f, f.total()),
+        Found::Head { framed, head_len } => (framed, head_len),
+    };
+    let body = buf.get(f.header_len..end).ok_or(Error::ProtocolError)?;
+    Ok(Ok(Body {
+        header: f.header,
+        body,
+        consumed: end,
+        body_len: f.total().saturating_sub(end),
+    }))
+}
+
 /// [`parse`], or with `head` [`parse_head`] for a PUBLISH whose payload is
 /// not all in `buf`: the client's one framing, which reads the fixed header
 /// once for both.
 pub(crate) fn parse_packet(buf: &[u8], head: bool) -> Result<Found, Error> {
-    parse_packet_by(
-        buf,
-        head,
-        check_fixed_type,
-        check_fixed,
-        check_body,
-        publish_head,
-    )
+    parse_packet_by(buf, head, check_fixed_type, check_fixed, publish_head)
 }
 
-/// [`parse_packet`] with a version's rules: those of [`parse_by`], and
-/// the head of a PUBLISH not whole in `buf` (its length, or `Err(need)`).
+/// [`parse_packet`] with a version's rules: those of [`parse_by`] but for
+/// its body check, and the head of a PUBLISH not whole in `buf` (its
+/// length, or `Err(need)`). A whole packet's body is not checked here: the
+/// client decodes it right after, and the decoders refuse every packet the
+/// body checks refuse (a PUBLISH whose topic, packet id or MQTT 5 property
+/// length overruns it), with the same error, so checking twice would only
+/// cost code.
 pub(crate) fn parse_packet_by(
     buf: &[u8],
     head: bool,
     check_type: impl Fn(u8) -> Result<(), Error>,
     check_length: impl Fn(u8, usize) -> Result<(), Error>,
-    check_body: impl Fn(&Framed, &[u8]) -> Result<(), Error>,
     publish_head: impl Fn(&[u8], &Framed) -> Result<Result<usize, usize>, Error>,
 ) -> Result<Found, Error> {
     let f = match fixed_header(buf, check_type, check_length)? {
@@ -290,14 +315,14 @@ pub(crate) fn parse_packet_by(
             Err(need) => Found::NeedMore(need),
         });
     }
-    Ok(match whole(buf, f, check_body)? {
+    Ok(match whole(buf, f, |_, _| Ok(()))? {
         Frame::NeedMore(n) => Found::NeedMore(n),
         Frame::Packet(f) => Found::Packet(f),
     })
 }
 
 /// Checks the type and flags alone, usable before the length is known.
-fn check_fixed_type(header: u8) -> Result<(), Error> {
+pub(crate) fn check_fixed_type(header: u8) -> Result<(), Error> {
     let flags = header & 0x0f;
     let ok = match header >> 4 {
         ty::CONNACK

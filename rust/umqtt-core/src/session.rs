@@ -128,6 +128,25 @@ struct PendingOp {
     forgotten: bool,
 }
 
+/// An acknowledgement of something the client sent ([`Session::on_ack`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(any(test, feature = "debug"), derive(Debug))]
+pub enum Ack {
+    Puback,
+    Pubrec,
+    Pubcomp,
+    /// PUBREL of an incoming QoS 2 message: always known (ticket 0).
+    Pubrel,
+    /// PINGRESP: nothing in the session; always known (ticket 0).
+    Pingresp,
+    /// A PUBACK or PUBREC with this failure reason code (MQTT 5).
+    Failed(u8),
+    /// SUBACK with its (first) return code.
+    Suback(u8),
+    /// UNSUBACK with its reason code (0 before MQTT 5).
+    Unsuback(u8),
+}
+
 /// What [`Session::ticket_result`] knows of a ticket.
 #[derive(Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(any(test, feature = "debug"), derive(Debug))]
@@ -476,6 +495,27 @@ impl<'m> Session<'m> {
             o.done = Some(code);
         }
         Some(result)
+    }
+
+    /// Any acknowledgement for `pid` (a PUBREL, a PINGRESP too): the ticket it
+    /// completes or advances and, for a SUBACK/UNSUBACK, the subscription slot the operation was
+    /// about; `None` for an id nothing awaits. One entry for the client's
+    /// handling, which then builds one event for all of them.
+    pub fn on_ack(&mut self, ack: Ack, pid: u16) -> Option<(u32, Option<u8>)> {
+        let ticket = match ack {
+            Ack::Puback => self.on_puback(pid),
+            Ack::Pubrec => self.on_pubrec(pid),
+            Ack::Pubcomp => self.on_pubcomp(pid),
+            Ack::Pubrel => {
+                self.on_pubrel(pid);
+                Some(0)
+            }
+            Ack::Pingresp => Some(0),
+            Ack::Failed(code) => self.on_failed_ack(pid, code),
+            Ack::Suback(code) => return self.on_op_ack(OpKind::Subscribe, pid, code),
+            Ack::Unsuback(code) => return self.on_op_ack(OpKind::Unsubscribe, pid, code),
+        };
+        ticket.map(|t| (t, None))
     }
 
     /// Whether an incoming QoS 2 `pid` was delivered and awaits its PUBREL.

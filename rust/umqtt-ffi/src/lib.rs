@@ -504,76 +504,55 @@ unsafe fn receive(
     head: bool,
 ) -> UmqttStatus {
     // SAFETY: the caller's promise.
-    let (Some(d), Some(b), Some(rx)) = (
+    let (Some(d), Some(b), false) = (
         unsafe { ptr::driver_mut(core) },
         unsafe { bytes(buf, len) },
-        unsafe { out(rx) },
+        rx.is_null(),
     ) else {
         return UmqttStatus::BadArgument;
     };
-    *rx = UmqttRx {
-        kind: UmqttRxKind::Idle,
-        n: 0,
-        topic: core::ptr::null(),
-        topic_len: 0,
-        payload: core::ptr::null(),
-        payload_len: 0,
-        qos: 0,
-        retain: false,
-        dup: false,
-        packet_id: 0,
-        body_len: 0,
-        props: core::ptr::null(),
-        props_len: 0,
-        alias: 0,
-    };
+    // SAFETY: the caller's promise (non-NULL: checked); written only once
+    // every argument is good.
+    let rx = unsafe { ptr::zeroed_rx(rx) };
     match d.receive(b, now_ms, head) {
         Ok((r, body_len)) => {
             rx.body_len = body_len;
             fill_rx(rx, r);
             UmqttStatus::Ok
         }
-        Err(e) => e.into(),
+        Err(e) => {
+            rx.kind = UmqttRxKind::Idle;
+            e.into()
+        }
     }
 }
 
+/// Fills the zeroed `rx` with `r`: the kind and byte count of every
+/// result, set in one place, and the fields of those that carry more.
 fn fill_rx(rx: &mut UmqttRx, r: Rx<'_>) {
-    match r {
-        Rx::NeedMore(n) => {
-            rx.kind = UmqttRxKind::NeedMore;
-            rx.n = n;
-        }
-        Rx::Consumed(n) => {
-            rx.kind = UmqttRxKind::Consumed;
-            rx.n = n;
-        }
+    let (kind, n) = match r {
+        Rx::NeedMore(n) => (UmqttRxKind::NeedMore, n),
+        Rx::Consumed(n) => (UmqttRxKind::Consumed, n),
         Rx::Duplicate {
             consumed,
             topic,
             alias,
         } => {
-            rx.kind = UmqttRxKind::Consumed;
-            rx.n = consumed;
             rx.topic = topic.as_ptr();
             rx.topic_len = topic.len();
             rx.alias = alias;
+            (UmqttRxKind::Consumed, consumed)
         }
-        Rx::KeepAlive(n) => {
-            rx.kind = UmqttRxKind::KeepAlive;
-            rx.n = n;
-        }
+        Rx::KeepAlive(n) => (UmqttRxKind::KeepAlive, n),
         Rx::Connack { consumed, properties } => {
-            rx.kind = UmqttRxKind::Connack;
-            rx.n = consumed;
             rx.props = properties.as_ptr();
             rx.props_len = properties.len();
+            (UmqttRxKind::Connack, consumed)
         }
         Rx::Message(m) => {
-            rx.kind = UmqttRxKind::Message;
             rx.props = m.properties.as_ptr();
             rx.props_len = m.properties.len();
             rx.alias = m.alias;
-            rx.n = m.consumed;
             rx.topic = m.topic.as_ptr();
             rx.topic_len = m.topic.len();
             rx.payload = m.payload.as_ptr();
@@ -582,10 +561,13 @@ fn fill_rx(rx: &mut UmqttRx, r: Rx<'_>) {
             rx.retain = m.retain;
             rx.dup = m.dup;
             rx.packet_id = m.packet_id;
+            (UmqttRxKind::Message, m.consumed)
         }
-        Rx::Busy => rx.kind = UmqttRxKind::Busy,
-        Rx::Idle => rx.kind = UmqttRxKind::Idle,
-    }
+        Rx::Busy => (UmqttRxKind::Busy, 0),
+        Rx::Idle => (UmqttRxKind::Idle, 0),
+    };
+    rx.kind = kind;
+    rx.n = n;
 }
 
 /// The message handle_rx returned is held by the caller: deliver it (*consumed = bytes to drop from the

@@ -4,7 +4,7 @@
 //! pointer cannot be used; the exported functions turn `None` into
 //! `UMQTT_STATUS_BAD_ARGUMENT`.
 
-use crate::types::{UmqttBytes, UmqttStatus};
+use crate::types::{UmqttBytes, UmqttRx, UmqttStatus};
 use core::ptr;
 use cty::c_void;
 use umqtt_core::{Driver, Error};
@@ -116,6 +116,20 @@ pub unsafe fn optional<'a>(b: UmqttBytes) -> Option<&'a [u8]> {
 pub unsafe fn out<'a, T>(p: *mut T) -> Option<&'a mut T> {
     // SAFETY: the caller's promise.
     unsafe { p.as_mut() }
+}
+
+/// The receive result out-parameter, every byte zeroed: one memset where
+/// a struct literal stores field by field around the padding.
+///
+/// # Safety
+/// `p` is non-NULL and points to a writable, aligned `UmqttRx`.
+pub unsafe fn zeroed_rx<'a>(p: *mut UmqttRx) -> &'a mut UmqttRx {
+    // SAFETY: the caller's promise; all-zero bytes are a valid `UmqttRx`
+    // (kind 0 is NEED_MORE, NULL pointers, 0, false).
+    unsafe {
+        p.write_bytes(0, 1);
+        &mut *p
+    }
 }
 
 /// A readable in-parameter.

@@ -4,7 +4,7 @@
 //! the packets the 3.1.1 state machine already handles, plus what 5 adds
 //! (reason codes, properties, aliases, DISCONNECT from the broker).
 
-use super::{Client, Extra, Step};
+use super::{Client, Extra};
 use crate::codec::Incoming;
 use crate::v5::decode::{self, Incoming as In5};
 use crate::v5::link::TxAlias;
@@ -101,18 +101,16 @@ impl<'m> Client<'m> {
         Ok(alias)
     }
 
-    /// Decodes the MQTT 5 packet at the start of `buf` into what the 3.1.1
-    /// handling takes; DISCONNECT from the broker and AUTH end the
-    /// connection here.
-    pub(super) fn decode_v5<'a>(&mut self, buf: &'a [u8], head: bool) -> Result<Step<'a>, Error> {
-        // A PUBLISH whose payload is not all here is handled from its head
-        // (fixed header, topic, packet id, properties), as in 3.1.1.
-        let (consumed, packet, body_len) = match decode::decode_packet(buf, head)? {
-            (decode::Decoded::NeedMore(n), _) => return Ok(Step::NeedMore(n)),
-            (decode::Decoded::Packet { consumed, packet }, body_len) => {
-                (consumed, packet, body_len)
-            }
-        };
+    /// Decodes the body of a framed MQTT 5 packet (a PUBLISH's head, from
+    /// `handle_rx_head`: fixed header, topic, packet id, properties) into
+    /// what the 3.1.1 handling takes; DISCONNECT from the broker and AUTH
+    /// end the connection here.
+    pub(super) fn decode_v5<'a>(
+        &mut self,
+        header: u8,
+        body: &'a [u8],
+    ) -> Result<(Incoming<'a>, Extra<'a>), Error> {
+        let packet = decode::decode_body(header, body)?;
         let mut extra = Extra::default();
         let packet = match packet {
             In5::Connack {
@@ -170,11 +168,6 @@ impl<'m> Client<'m> {
             // No enhanced authentication was asked for: AUTH is unexpected.
             In5::Auth { .. } => return Err(Error::ProtocolError),
         };
-        Ok(Step::Packet {
-            consumed,
-            packet,
-            extra,
-            body_len,
-        })
+        Ok((packet, extra))
     }
 }

@@ -11,7 +11,7 @@
 use super::frame::{self, AUTH};
 use super::properties::{utf8, PacketKind, Properties};
 use super::reason;
-use crate::frame::{ty, Found, Head};
+use crate::frame::{ty, Head};
 use crate::Error;
 
 /// PUBACK, PUBREC, PUBREL or PUBCOMP.
@@ -97,20 +97,19 @@ pub fn decode(buf: &[u8]) -> Result<Decoded<'_>, Error> {
 /// once); the second value is how many payload bytes follow a head on the
 /// stream (0 for a whole packet).
 pub(crate) fn decode_packet(buf: &[u8], head: bool) -> Result<(Decoded<'_>, usize), Error> {
-    let (f, end) = match frame::parse_packet(buf, head)? {
-        Found::NeedMore(n) => return Ok((Decoded::NeedMore(n), 0)),
-        Found::Packet(f) => (f, f.total()),
-        Found::Head { framed, head_len } => (framed, head_len),
-    };
-    let body = buf.get(f.header_len..end).ok_or(Error::ProtocolError)?;
-    // A head is a PUBLISH's, which ends with its property block: decoded
-    // with an empty payload.
-    let packet = decode_body(f.header, body)?;
-    let decoded = Decoded::Packet {
-        consumed: end,
-        packet,
-    };
-    Ok((decoded, f.total().saturating_sub(end)))
+    Ok(match crate::frame::body_of(buf, frame::parse_packet(buf, head)?)? {
+        Err(n) => (Decoded::NeedMore(n), 0),
+        // A head is a PUBLISH's, which ends with its property block: decoded
+        // with an empty payload.
+        Ok(b) => {
+            let packet = decode_body(b.header, b.body)?;
+            let decoded = Decoded::Packet {
+                consumed: b.consumed,
+                packet,
+            };
+            (decoded, b.body_len)
+        }
+    })
 }
 
 /// Result of [`decode_head`] (as [`crate::codec::DecodedHead`] for 3.1.1).
@@ -240,7 +239,7 @@ fn suback(body: &[u8], kind: PacketKind) -> Result<SubAck<'_>, Error> {
     })
 }
 
-fn decode_body(header: u8, body: &[u8]) -> Result<Incoming<'_>, Error> {
+pub(crate) fn decode_body(header: u8, body: &[u8]) -> Result<Incoming<'_>, Error> {
     Ok(match header >> 4 {
         ty::CONNACK => {
             let [flags, code, rest @ ..] = body else {

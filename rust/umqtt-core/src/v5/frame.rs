@@ -14,7 +14,7 @@
 //! decoder's to check.
 
 use crate::frame::{ty, Found, Frame, Framed, Head};
-use crate::{Error, MAX_REMAINING_LENGTH};
+use crate::Error;
 
 /// AUTH's type number (15, reserved in 3.1.1).
 pub const AUTH: u8 = 15;
@@ -43,7 +43,10 @@ fn check_type(header: u8) -> Result<(), Error> {
     }
 }
 
-/// The least remaining length of each type.
+/// The least remaining length of each type, for a header whose type and
+/// flags [`check_type`] passed (`fixed_header` calls it first, so only the
+/// types a client receives come here, and a length of four bytes at most
+/// never exceeds [`crate::MAX_REMAINING_LENGTH`]).
 fn check_length(header: u8, remaining: usize) -> Result<(), Error> {
     let ok = match header >> 4 {
         ty::CONNACK => remaining >= 3,
@@ -52,10 +55,10 @@ fn check_length(header: u8, remaining: usize) -> Result<(), Error> {
         ty::PINGRESP => remaining == 0,
         // topic length + property length (+ packet id)
         ty::PUBLISH => remaining >= if header & 0x06 == 0 { 3 } else { 5 },
-        ty::DISCONNECT | AUTH => true,
-        _ => false,
+        // DISCONNECT, AUTH
+        _ => true,
     };
-    if ok && remaining <= MAX_REMAINING_LENGTH {
+    if ok {
         Ok(())
     } else {
         Err(Error::ProtocolError)
@@ -113,13 +116,20 @@ pub fn parse_head(buf: &[u8]) -> Result<Head, Error> {
 /// not all in `buf`: the client's one framing (as
 /// [`crate::frame::parse_packet`]).
 pub(crate) fn parse_packet(buf: &[u8], head: bool) -> Result<Found, Error> {
+    crate::frame::parse_packet_by(buf, head, check_type, check_length, publish_head)
+}
+
+/// The client's framing for either version (`v5`: MQTT 5's rules, else
+/// 3.1.1's): the rules picked at each step, so that the firmware carries
+/// one copy of the framing steps they share.
+pub(crate) fn parse_packet_either(buf: &[u8], head: bool, v5: bool) -> Result<Found, Error> {
+    use crate::frame as v3;
     crate::frame::parse_packet_by(
         buf,
         head,
-        check_type,
-        check_length,
-        check_body,
-        publish_head,
+        |h| if v5 { check_type(h) } else { v3::check_fixed_type(h) },
+        |h, r| if v5 { check_length(h, r) } else { v3::check_fixed(h, r) },
+        |b, f| if v5 { publish_head(b, f) } else { v3::publish_head(b, f) },
     )
 }
 

@@ -53,7 +53,7 @@ pub fn got(r: Result<Rx<'_>, Error>) -> Result<Got, Error> {
                 ticket: e.ticket,
                 topic: e.topic.to_vec(),
                 payload: e.payload.to_vec(),
-                reply: e.reply().to_vec(),
+                reply: e.reply().map(|r| r.to_vec()).unwrap_or_default(),
             },
         ),
     })
