@@ -180,6 +180,8 @@ umqtt_client_obj_t *umqtt_client_of(mp_obj_t obj);
 // Arguments (umqtt_args.c).
 void umqtt_parse_args(size_t n_pos, const mp_obj_t *pos, mp_map_t *kw_args,
     size_t n_allowed, const mp_arg_t *allowed, mp_arg_val_t *out);
+void umqtt_parse_method_args(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args,
+    size_t n_allowed, const mp_arg_t *allowed, mp_arg_val_t *out);     // after self
 void umqtt_check_str_or_bytes(mp_obj_t obj, qstr name, bool none_ok);
 mp_obj_t umqtt_topic_arg(mp_obj_t obj);
 uint8_t umqtt_check_qos(mp_int_t qos);

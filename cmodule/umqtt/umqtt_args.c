@@ -36,6 +36,12 @@ void umqtt_parse_args(size_t n_pos, const mp_obj_t *pos, mp_map_t *kw_args,
     mp_arg_parse_all(n_pos, pos, kw_args, n_allowed, allowed, out);
 }
 
+// A method's arguments after self (pos_args[0]).
+void umqtt_parse_method_args(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args,
+    size_t n_allowed, const mp_arg_t *allowed, mp_arg_val_t *out) {
+    umqtt_parse_args(n_args - 1, pos_args + 1, kw_args, n_allowed, allowed, out);
+}
+
 void umqtt_check_str_or_bytes(mp_obj_t obj, qstr name, bool none_ok) {
     if ((none_ok && obj == mp_const_none) || mp_obj_is_str_or_bytes(obj)) {
         return;
@@ -247,7 +253,7 @@ void umqtt_publish_args(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_ar
         props = n_args > 5 ? pos_args[5] : mp_const_none;
     } else {
         mp_arg_val_t args[N_ARGS];
-        umqtt_parse_args(n_args - 1, pos_args + 1, kw_args, N_ARGS, umqtt_publish_allowed_args, args);
+        umqtt_parse_method_args(n_args, pos_args, kw_args, N_ARGS, umqtt_publish_allowed_args, args);
         topic = args[ARG_topic].u_obj;
         msg_obj = args[ARG_msg].u_obj;
         retain = args[ARG_retain].u_bool;
@@ -295,7 +301,7 @@ void umqtt_subscribe_args(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_
     };
     umqtt_client_obj_t *self = umqtt_client_of(pos_args[0]);
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
-    umqtt_parse_args(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
+    umqtt_parse_method_args(n_args, pos_args, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
     umqtt_filter_args(a, args[ARG_topic].u_obj);
     a->qos = umqtt_check_qos(args[ARG_qos].u_int);
     mp_int_t rh = umqtt_int_in_range(args[ARG_rh].u_int, 0, 2, MP_QSTR_retain_handling);

@@ -131,8 +131,8 @@ void umqtt_client_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
         umqtt_lock(self, &guard);
     }
     dest[0] = value_of(self, a);
-    if (attr == MP_QSTR_sock) {
-        self->sock_lent = true;             // the client checks its mode from now on
+    if (MICROPY_PY_UMQTT_NET && attr == MP_QSTR_sock) {
+        self->sock_lent = true;             // the client checks its mode from now on (umqtt_io_keep_nonblocking)
     }
     if (locked) {
         umqtt_unlock(&guard);

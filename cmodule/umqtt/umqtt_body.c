@@ -292,7 +292,7 @@ static mp_obj_t umqtt_client_set_chunk_callback(size_t n_args, const mp_obj_t *p
         { MP_QSTR_buf, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
     };
     mp_arg_val_t args[2];
-    umqtt_parse_args(n_args - 1, pos_args + 1, kw_args, 2, allowed_args, args);
+    umqtt_parse_method_args(n_args, pos_args, kw_args, 2, allowed_args, args);
     mp_obj_t f = args[0].u_obj;
     mp_obj_t buf = args[1].u_obj;
     umqtt_client_obj_t *self = umqtt_client_of(pos_args[0]);

@@ -209,7 +209,7 @@ static mp_obj_t umqtt_client_set_callback(size_t n_args, const mp_obj_t *pos_arg
     enum { ARG_f, ARG_message };
     umqtt_client_obj_t *self = umqtt_client_of(pos_args[0]);
     mp_arg_val_t args[MP_ARRAY_SIZE(set_callback_args)];
-    umqtt_parse_args(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(set_callback_args), set_callback_args, args);
+    umqtt_parse_method_args(n_args, pos_args, kw_args, MP_ARRAY_SIZE(set_callback_args), set_callback_args, args);
     set_field(self, &self->msg_cb, args[ARG_f].u_obj);
     self->msg_objects = args[ARG_message].u_bool;
     return mp_const_none;
@@ -218,7 +218,7 @@ static MP_DEFINE_CONST_FUN_OBJ_KW(umqtt_client_set_callback_obj, 1, umqtt_client
 
 static mp_obj_t umqtt_client_error_register_cb(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
     mp_arg_val_t f;
-    umqtt_parse_args(n_args - 1, pos_args + 1, kw_args, 1, set_callback_args, &f);
+    umqtt_parse_method_args(n_args, pos_args, kw_args, 1, set_callback_args, &f);
     umqtt_client_obj_t *self = umqtt_client_of(pos_args[0]);
     set_field(self, &self->err_cb, f.u_obj);
     return mp_const_none;
@@ -229,7 +229,7 @@ static mp_obj_t umqtt_client_set_last_will(size_t n_args, const mp_obj_t *pos_ar
     enum { ARG_topic, ARG_msg, ARG_retain, ARG_qos, ARG_properties };    // publish()'s (umqtt_args.c)
     umqtt_client_obj_t *self = umqtt_client_of(pos_args[0]);
     mp_arg_val_t args[UMQTT_PUBLISH_N_ARGS];
-    umqtt_parse_args(n_args - 1, pos_args + 1, kw_args, UMQTT_PUBLISH_N_ARGS, umqtt_publish_allowed_args, args);
+    umqtt_parse_method_args(n_args, pos_args, kw_args, UMQTT_PUBLISH_N_ARGS, umqtt_publish_allowed_args, args);
     mp_obj_t topic = umqtt_topic_arg(args[ARG_topic].u_obj);
     umqtt_check_str_or_bytes(args[ARG_msg].u_obj, MP_QSTR_msg, false);
     size_t topic_len;
@@ -272,7 +272,7 @@ static mp_obj_t umqtt_connect_method(size_t n_args, const mp_obj_t *pos_args, mp
     };
     umqtt_client_obj_t *self = umqtt_client_of(pos_args[0]);
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
-    umqtt_parse_args(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
+    umqtt_parse_method_args(n_args, pos_args, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
     if (args[ARG_timeout].u_obj != mp_const_none) {
         self->timeout_ms = umqtt_timeout_arg(args[ARG_timeout].u_obj);
         umqtt_apply_settings(self);
@@ -335,7 +335,7 @@ static MP_DEFINE_CONST_FUN_OBJ_KW(umqtt_client_subscribe_obj, 1, umqtt_client_su
 
 static mp_obj_t umqtt_client_unsubscribe(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
     mp_arg_val_t topic;                     // publish()'s first argument: topic, required
-    umqtt_parse_args(n_args - 1, pos_args + 1, kw_args, 1, umqtt_publish_allowed_args, &topic);
+    umqtt_parse_method_args(n_args, pos_args, kw_args, 1, umqtt_publish_allowed_args, &topic);
     umqtt_client_obj_t *self = umqtt_client_of(pos_args[0]);
     umqtt_command_t a;
     umqtt_filter_args(&a, topic.u_obj);
@@ -444,7 +444,7 @@ mp_obj_t umqtt_delay_method(size_t n_args, const mp_obj_t *pos_args, mp_map_t *k
         { MP_QSTR_i, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
     };
     mp_arg_val_t i;
-    umqtt_parse_args(n_args - 1, pos_args + 1, kw_args, 1, allowed_args, &i);
+    umqtt_parse_method_args(n_args, pos_args, kw_args, 1, allowed_args, &i);
     mp_obj_t delay = mp_load_attr(pos_args[0], MP_QSTR_DELAY);
     #if MICROPY_PY_BUILTINS_FLOAT
     mp_float_t s = mp_obj_get_float(delay);

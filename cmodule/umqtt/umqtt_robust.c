@@ -85,7 +85,7 @@ static mp_obj_t robust_log(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw
         { MP_QSTR_e, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
     };
     mp_arg_val_t args[2];
-    umqtt_parse_args(n_args - 1, pos_args + 1, kw_args, 2, allowed_args, args);
+    umqtt_parse_method_args(n_args, pos_args, kw_args, 2, allowed_args, args);
     mp_obj_t self = pos_args[0];
     mp_obj_t in_reconnect = args[0].u_obj;
     mp_obj_t e = args[1].u_obj;
@@ -211,7 +211,7 @@ static mp_obj_t robust_check_msg(size_t n_args, const mp_obj_t *pos_args, mp_map
         { MP_QSTR_attempts, MP_ARG_INT, {.u_int = 2} },
     };
     mp_arg_val_t attempts;
-    umqtt_parse_args(n_args - 1, pos_args + 1, kw_args, 1, allowed_args, &attempts);
+    umqtt_parse_method_args(n_args, pos_args, kw_args, 1, allowed_args, &attempts);
     return retried(umqtt_check_msg_method, pos_args[0], attempts.u_int > 0 ? attempts.u_int : 0);
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(robust_check_msg_obj, 1, robust_check_msg);
