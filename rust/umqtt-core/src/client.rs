@@ -536,7 +536,8 @@ impl<'m> Client<'m> {
             return Err(Error::BufferTooSmall(size));
         }
         let (ticket, slot) = if p.qos > 0 {
-            let a: Added = self.session.add_publish(p.qos, p.retain)?;
+            // can_publish said yes above.
+            let a: Added = self.session.add_publish_room_checked(p.qos, p.retain)?;
             p.pid = Some(a.pid);
             (a.ticket, a.slot)
         } else {

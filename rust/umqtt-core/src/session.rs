@@ -318,14 +318,28 @@ impl<'m> Session<'m> {
     /// Adds an outgoing QoS 1/2 publish; the oldest `Done` entry makes room
     /// when the table is full.
     pub fn add_publish(&mut self, qos: u8, retain: bool) -> Result<Added, Error> {
-        let state = match qos {
-            1 => OutState::AwaitPuback,
-            2 => OutState::AwaitPubrec,
-            _ => return Err(Error::BadArgument),
-        };
+        if !matches!(qos, 1 | 2) {
+            return Err(Error::BadArgument);
+        }
         if self.inflight_count() >= self.max_inflight() {
             return Err(Error::InflightFull);
         }
+        self.add_publish_room_checked(qos, retain)
+    }
+
+    /// [`Session::add_publish`] of a QoS 1 or 2 (`qos` 1: 1, else 2) after
+    /// [`Session::can_publish`] said yes (the client asks that first): the
+    /// in-flight limit is not counted again.
+    pub(crate) fn add_publish_room_checked(
+        &mut self,
+        qos: u8,
+        retain: bool,
+    ) -> Result<Added, Error> {
+        let state = if qos == 1 {
+            OutState::AwaitPuback
+        } else {
+            OutState::AwaitPubrec
+        };
         if self.outgoing.is_full() {
             match self.outgoing.iter().position(|o| o.state == OutState::Done) {
                 Some(i) => {
