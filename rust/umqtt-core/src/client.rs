@@ -529,18 +529,22 @@ impl<'m> Client<'m> {
         if p.v5 {
             self.v5.check_size(size)?;
         }
-        if p.qos > 0 && !self.session.can_publish() {
-            return Err(Error::InflightFull);
-        }
+        // Where a QoS 1/2 message goes, found before the room in `out` is
+        // checked (that order of errors) and used once it is.
+        let room = match p.qos {
+            0 => None,
+            _ => Some(self.session.publish_room().ok_or(Error::InflightFull)?),
+        };
         if out.len() < size {
             return Err(Error::BufferTooSmall(size));
         }
-        let (ticket, slot) = if p.qos > 0 {
-            let a: Added = self.session.add_publish(p.qos, p.retain)?;
-            p.pid = Some(a.pid);
-            (a.ticket, a.slot)
-        } else {
-            (0, 0)
+        let (ticket, slot) = match room {
+            Some(room) => {
+                let a: Added = self.session.add_publish_in(p.qos, p.retain, room)?;
+                p.pid = Some(a.pid);
+                (a.ticket, a.slot)
+            }
+            None => (0, 0),
         };
         p.encode(rem, out)?;
         self.keepalive.on_sent(now);

@@ -1123,22 +1123,18 @@ impl<'m> Driver<'m> {
         self.cause = Some(cause);
         self.server_closed = was == Link::Up && cause == Error::PeerClosed;
         self.link = Link::Closed;
-        match was {
-            Link::Closed => {}
-            Link::Up => {
-                self.push(Event::ConnectionLost { cause });
-                if self.auto {
-                    self.reconnecting = true;
-                    self.push(Event::ReconnectStart);
-                    self.backoff.reset();
-                    self.retry_later(now);
-                }
+        if matches!(was, Link::Up) {
+            self.push(Event::ConnectionLost { cause });
+            if self.auto {
+                self.reconnecting = true;
+                self.push(Event::ReconnectStart);
+                self.backoff.reset();
             }
-            _ => {
-                if self.auto {
-                    self.retry_later(now);
-                }
-            }
+        }
+        // Any link but a closed one retries when reconnecting is on (one
+        // call for the lost connection and the failed attempt).
+        if self.auto && !matches!(was, Link::Closed) {
+            self.retry_later(now);
         }
     }
 

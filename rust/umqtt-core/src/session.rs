@@ -291,8 +291,24 @@ impl<'m> Session<'m> {
 
     /// Whether `add_publish` would find room.
     pub fn can_publish(&self) -> bool {
-        self.inflight_count() < self.max_inflight()
-            && (!self.outgoing.is_full() || self.outgoing.iter().any(|o| o.state == OutState::Done))
+        self.publish_room().is_some()
+    }
+
+    /// Where `add_publish` finds room: `None` nowhere (the in-flight limit,
+    /// or a full table with no done entry), `Some(None)` a free place,
+    /// `Some(Some(i))` done entry `i` of a full table (the oldest), which
+    /// makes room. The client asks once and adds with the answer.
+    pub(crate) fn publish_room(&self) -> Option<Option<usize>> {
+        if self.inflight_count() >= self.max_inflight() {
+            return None;
+        }
+        if !self.outgoing.is_full() {
+            return Some(None);
+        }
+        self.outgoing
+            .iter()
+            .position(|o| o.state == OutState::Done)
+            .map(Some)
     }
 
     pub fn can_add_op(&self) -> bool {
@@ -318,25 +334,33 @@ impl<'m> Session<'m> {
     /// Adds an outgoing QoS 1/2 publish; the oldest `Done` entry makes room
     /// when the table is full.
     pub fn add_publish(&mut self, qos: u8, retain: bool) -> Result<Added, Error> {
-        let state = match qos {
-            1 => OutState::AwaitPuback,
-            2 => OutState::AwaitPubrec,
-            _ => return Err(Error::BadArgument),
-        };
-        if self.inflight_count() >= self.max_inflight() {
-            return Err(Error::InflightFull);
+        if !matches!(qos, 1 | 2) {
+            return Err(Error::BadArgument);
         }
-        if self.outgoing.is_full() {
-            match self.outgoing.iter().position(|o| o.state == OutState::Done) {
-                Some(i) => {
-                    let o = self.outgoing.remove(i);
-                    if self.completed.is_full() {
-                        self.completed.remove(0);
-                    }
-                    let _ = self.completed.push(completed(ticket(o.seq, o.pid), o.code()));
-                }
-                None => return Err(Error::InflightFull),
+        let room = self.publish_room().ok_or(Error::InflightFull)?;
+        self.add_publish_in(qos, retain, room)
+    }
+
+    /// [`Session::add_publish`] of a QoS 1 or 2 (`qos` 1: 1, else 2) in the
+    /// `room` [`Session::publish_room`] found (the client asks that first,
+    /// before it encodes).
+    pub(crate) fn add_publish_in(
+        &mut self,
+        qos: u8,
+        retain: bool,
+        room: Option<usize>,
+    ) -> Result<Added, Error> {
+        let state = if qos == 1 {
+            OutState::AwaitPuback
+        } else {
+            OutState::AwaitPubrec
+        };
+        if let Some(i) = room {
+            let o = self.outgoing.remove(i);
+            if self.completed.is_full() {
+                self.completed.remove(0);
             }
+            let _ = self.completed.push(completed(ticket(o.seq, o.pid), o.code()));
         }
         let slot = self.free_slot().ok_or(Error::InflightFull)?;
         let (pid, seq) = self.next_pid_and_seq().ok_or(Error::InflightFull)?;
