@@ -257,29 +257,4 @@ void umqtt_set_connect_props(umqtt_client_obj_t *self, mp_obj_t dict) {
     umqtt_props_arg(self, dict);            // refused below version 5 unless None or empty
 }
 
-// A SUBACK's code: a failure (0x80; MQTT 5: any code from 0x80) raises.
-void umqtt_check_suback(umqtt_client_obj_t *self, uint8_t code) {
-    if (code < 0x80) {
-        return;
-    }
-    #if MICROPY_PY_UMQTT_MQTT5
-    if (self->version == 5) {
-        nlr_raise(umqtt_reason_exception(code));
-    }
-    #else
-    (void)self;
-    #endif
-    umqtt_raise_code(code, "subscription refused by the broker");
-}
-
-#if MICROPY_PY_UMQTT_MQTT5
-// A publish's acknowledgement with a failure reason code (MQTT 5): the
-// message is finished, and the call raises. Without MQTT 5: umqtt.h.
-void umqtt_check_ack_code(uint8_t code) {
-    if (code >= 0x80) {
-        nlr_raise(umqtt_reason_exception(code));
-    }
-}
-#endif
-
 #endif // MICROPY_PY_UMQTT
