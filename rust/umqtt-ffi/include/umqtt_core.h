@@ -697,6 +697,12 @@ uint8_t umqtt_props_lookup(const uint8_t *name, size_t len, enum UmqttPropType *
 #endif
 
 #if defined(UMQTT_MQTT5)
+// Whether property `id`'s value in a dict is a list of values, one property each (User Property,
+// Subscription Identifier), as UmqttProperty.list says on reading.
+bool umqtt_props_is_list(uint8_t id);
+#endif
+
+#if defined(UMQTT_MQTT5)
 // The snake_case name of property `id` (NULL: unknown), `*len` bytes, not NUL-terminated.
 //
 // # Safety
@@ -707,7 +713,7 @@ const uint8_t *umqtt_props_name(uint8_t id, size_t *len);
 #if defined(UMQTT_MQTT5)
 // Appends property `id` with an integer value at `*len` in `buf`: BAD_ARGUMENT when it is not an
 // integer property or the value is out of its range, BUFFER_TOO_SMALL (`*len` untouched) when it does not
-// fit.
+// fit. A Topic Alias Maximum above UMQTT_MAX_RX_ALIASES is written as that: the most the core keeps.
 //
 // # Safety
 // `buf` NULL (capacity 0) or writable for `cap`; `len` NULL or valid.

@@ -1586,12 +1586,20 @@ fn properties_are_written_by_name_and_read_back() {
     let lookup = |name: &str| {
         let mut kind = UmqttPropType::Unknown;
         let id = unsafe { umqtt_props_lookup(name.as_ptr(), name.len(), &mut kind) };
-        (id, kind)
+        (id, kind, umqtt_props_is_list(id))
     };
-    assert_eq!(lookup("content_type"), (0x03, UmqttPropType::Utf8));
-    assert_eq!(lookup("user_properties"), (0x26, UmqttPropType::Pair));
-    assert_eq!(lookup("message_expiry_interval"), (0x02, UmqttPropType::Int));
-    assert_eq!(lookup("nope"), (0, UmqttPropType::Unknown));
+    assert_eq!(lookup("content_type"), (0x03, UmqttPropType::Utf8, false));
+    assert_eq!(lookup("user_properties"), (0x26, UmqttPropType::Pair, true));
+    assert_eq!(lookup("subscription_identifiers"), (0x0b, UmqttPropType::Int, true), "a list of ints");
+    assert_eq!(lookup("message_expiry_interval"), (0x02, UmqttPropType::Int, false));
+    assert_eq!(lookup("nope"), (0, UmqttPropType::Unknown, false));
+    // Topic Alias Maximum: at most what the core keeps.
+    for (asked, written) in [(5u32, 5u8), (16, 16), (17, 16), (u32::MAX, 16)] {
+        let mut b = [0u8; 8];
+        let mut n = 0usize;
+        let st = unsafe { umqtt_props_put_int(b.as_mut_ptr(), 8, &mut n, 0x22, asked) };
+        assert_eq!((st, &b[..n]), (UmqttStatus::Ok, &[0x22, 0, written][..]), "asked {asked}");
+    }
     let mut buf = [0u8; 64];
     let mut len = 0usize;
     unsafe {
