@@ -189,9 +189,7 @@ class MQTTClient:
                 # does), so a loop of publishes cannot starve other tasks.
                 await asyncio.sleep_ms(0)
                 return
-            code = await self._result(t)
-            if code != -1:
-                self._c._check(code, False)
+            if await self._result(t) != -1:
                 return
             # -1: the driver dropped the unwritten message with a
             # connection; it was never sent, so it goes again.
@@ -204,10 +202,8 @@ class MQTTClient:
         while True:
             t = await self._issue(self._start_subscribe, topic, qos, options)
             code = await self._result(t)
-            if code == -1:
-                continue
-            self._c._check(code, True)
-            return code
+            if code != -1:
+                return code
 
     def _start_subscribe(self, topic, qos, options):
         return self._c._subscribe_start(topic, qos, **options)
@@ -215,9 +211,7 @@ class MQTTClient:
     async def unsubscribe(self, topic):
         """Complete on UNSUBACK (MQTT 5: a failure code raises MQTTException)."""
         while True:
-            code = await self._result(await self._issue(self._c._unsubscribe_start, topic))
-            if code != -1:
-                self._c._check(code, False)
+            if await self._result(await self._issue(self._c._unsubscribe_start, topic)) != -1:
                 return
 
     async def disconnect(self):
@@ -286,8 +280,9 @@ class MQTTClient:
             await self._wait_progress()
 
     async def _result(self, t):
-        """The ticket's result code (-1: dropped, issue again); raises when
-        the connection is closed for good."""
+        """The ticket's result code (-1: dropped, issue again); raises
+        MQTTException when the broker refused the command, and when the
+        connection is closed for good."""
         c = self._c
         try:
             while True:

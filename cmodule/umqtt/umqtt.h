@@ -223,6 +223,7 @@ NORETURN void umqtt_raise_code(mp_int_t code, const char *text);
 NORETURN void umqtt_raise_status(UmqttStatus status);
 mp_obj_t umqtt_lost_exception(umqtt_client_obj_t *self, UmqttStatus cause, uint8_t code);
 NORETURN void umqtt_raise_lost(umqtt_client_obj_t *self, UmqttStatus cause);
+NORETURN void umqtt_raise_refused(umqtt_client_obj_t *self, uint8_t code);
 void umqtt_notify(umqtt_client_obj_t *self, mp_obj_t text);
 NORETURN void umqtt_connect_failed(umqtt_client_obj_t *self, UmqttStatus st, uint8_t code);
 bool umqtt_is_exception(mp_obj_t exc, const mp_obj_type_t *type);
@@ -308,9 +309,8 @@ typedef struct {
     size_t payload_len;
     uint8_t qos;
     bool retain;
-    uint8_t sub_flags;              // MQTT 5: subscription options above the QoS bits
     mp_obj_t props;                 // MQTT 5: publish properties, encoded (MP_OBJ_NULL: none)
-    uint32_t sub_id;                // MQTT 5: Subscription Identifier (0: none)
+    UmqttSubPacked sub;             // subscribe: its options as the driver packed them
 } umqtt_command_t;
 typedef UmqttStatus (*umqtt_command_fn_t)(umqtt_client_obj_t *self, const umqtt_command_t *a, UmqttOp *op);
 UmqttStatus umqtt_publish_command(umqtt_client_obj_t *self, const umqtt_command_t *a, UmqttOp *op);
@@ -318,7 +318,7 @@ UmqttStatus umqtt_subscribe_command(umqtt_client_obj_t *self, const umqtt_comman
 UmqttStatus umqtt_unsubscribe_command(umqtt_client_obj_t *self, const umqtt_command_t *a, UmqttOp *op);
 UmqttStatus umqtt_ping_command(umqtt_client_obj_t *self, const umqtt_command_t *a, UmqttOp *op);
 UmqttOp umqtt_issue(umqtt_client_obj_t *self, umqtt_command_fn_t fn, const umqtt_command_t *a, uint32_t deadline);
-uint8_t umqtt_filter_request(umqtt_client_obj_t *self, umqtt_command_fn_t fn, const umqtt_command_t *a);
+void umqtt_filter_request(umqtt_client_obj_t *self, umqtt_command_fn_t fn, const umqtt_command_t *a);
 void umqtt_connect(umqtt_client_obj_t *self, bool clean_session);
 UmqttStatus umqtt_wait_ticket(umqtt_client_obj_t *self, uint32_t ticket, int slot, uint32_t deadline, uint8_t *code,
     bool keep, bool written);
@@ -367,7 +367,6 @@ int umqtt_io_fileno(mp_obj_t sock);                 // -1 when it has none
 
 // MQTT 5 (umqtt_v5.c).
 #if MICROPY_PY_UMQTT_MQTT5
-void umqtt_check_ack_code(uint8_t code);
 mp_obj_t umqtt_props_encode(mp_obj_t dict, uint8_t extra_id, uint32_t extra_value);
 mp_obj_t umqtt_props_decode(const uint8_t *block, size_t len);
 void umqtt_v5_connack(umqtt_client_obj_t *self, const UmqttRx *rx);
@@ -378,9 +377,6 @@ mp_obj_t umqtt_reason_exception(uint8_t code);
 // duplicate): its topic is kept under the alias all the same.
 #define UMQTT_KEEP_ALIAS(self, rx) do { if ((rx)->alias != 0) { umqtt_v5_topic(self, rx); } } while (0)
 #else
-static inline void umqtt_check_ack_code(uint8_t code) {
-    (void)code;                     // before MQTT 5 an acknowledgement carries no failure
-}
 #define UMQTT_MESSAGE_TOPIC(self, rx) umqtt_new_payload_bytes((rx)->topic, (rx)->topic_len)
 #define UMQTT_KEEP_ALIAS(self, rx) do { } while (0)
 #endif
@@ -391,14 +387,13 @@ mp_obj_t umqtt_message_new(const UmqttRx *rx, mp_obj_t topic, mp_obj_t payload);
 extern const mp_obj_type_t umqtt_message_type;
 extern const mp_obj_fun_builtin_fixed_t umqtt_nb_obj, umqtt_tail_obj, umqtt_want_open_obj, umqtt_attach_obj, umqtt_attach_failed_obj,
     umqtt_next_timeout_obj, umqtt_connect_result_obj, umqtt_ticket_obj,
-    umqtt_forget_obj, umqtt_unsubscribe_start_obj, umqtt_stats_obj, umqtt_check_obj;
+    umqtt_forget_obj, umqtt_unsubscribe_start_obj, umqtt_stats_obj;
 extern const mp_obj_fun_builtin_var_t umqtt_step_obj, umqtt_publish_start_obj, umqtt_subscribe_start_obj,
     umqtt_connect_start_obj;
 UmqttOp umqtt_issue_once(umqtt_client_obj_t *self, umqtt_command_fn_t fn, const umqtt_command_t *a, bool *issued);
 void umqtt_filter_args(umqtt_command_t *a, mp_obj_t topic);
 void umqtt_subscribe_args(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args, umqtt_command_t *a);
 mp_obj_t umqtt_props_arg(umqtt_client_obj_t *self, mp_obj_t dict);
-void umqtt_check_suback(umqtt_client_obj_t *self, uint8_t code);
 void umqtt_set_connect_props(umqtt_client_obj_t *self, mp_obj_t dict);
 void umqtt_release_slot(umqtt_client_obj_t *self, uint8_t slot);
 

@@ -192,21 +192,6 @@ static mp_obj_t umqtt_subscribe_start(size_t n_args, const mp_obj_t *pos_args, m
 }
 MP_DEFINE_CONST_FUN_OBJ_KW(umqtt_subscribe_start_obj, 2, umqtt_subscribe_start);
 
-// _check(code, suback): raises what a failure code in an acknowledgement
-// means (a SUBACK's refusal; MQTT 5: a PUBACK/PUBREC reason code).
-static mp_obj_t umqtt_check(mp_obj_t self_in, mp_obj_t code_in, mp_obj_t suback) {
-    umqtt_client_obj_t *self = umqtt_client_of(self_in);
-    mp_int_t code = mp_obj_get_int(code_in);
-    if (code >= 0x80 && code <= 0xff) {
-        if (mp_obj_is_true(suback)) {
-            umqtt_check_suback(self, (uint8_t)code);
-        }
-        umqtt_check_ack_code((uint8_t)code);
-    }
-    return mp_const_none;
-}
-MP_DEFINE_CONST_FUN_OBJ_3(umqtt_check_obj, umqtt_check);
-
 static mp_obj_t umqtt_unsubscribe_start(mp_obj_t self_in, mp_obj_t topic) {
     umqtt_client_obj_t *self = umqtt_client_of(self_in);
     umqtt_command_t a;
@@ -225,8 +210,9 @@ static void release_done_slots(umqtt_client_obj_t *self) {
 }
 
 // _ticket(t): None while pending; the result code when done (0, or the
-// SUBACK code); -1 when dropped (issue it again); raises when the
-// connection is closed for good (a sent publish stays in flight).
+// SUBACK code); -1 when dropped (issue it again); raises what the broker's
+// refusal means (umqtt_raise_refused), and when the connection is closed for
+// good (a sent publish stays in flight).
 static mp_obj_t umqtt_ticket(mp_obj_t self_in, mp_obj_t t_in) {
     umqtt_client_obj_t *self = umqtt_client_of(self_in);
     uint32_t ticket = (uint32_t)mp_obj_get_int_truncated(t_in);
@@ -234,8 +220,8 @@ static mp_obj_t umqtt_ticket(mp_obj_t self_in, mp_obj_t t_in) {
     umqtt_guard_t guard;
     umqtt_lock(self, &guard);
     UmqttStatus st = umqtt_core_ticket_result(CORE(self), ticket, &code);
-    if (st == UMQTT_STATUS_OK) {
-        release_done_slots(self);
+    if (st != UMQTT_STATUS_PENDING) {
+        release_done_slots(self);           // done (or dropped): what the driver freed goes
     }
     UmqttStatus cause = umqtt_core_cause(CORE(self));
     umqtt_unlock(&guard);
@@ -244,6 +230,8 @@ static mp_obj_t umqtt_ticket(mp_obj_t self_in, mp_obj_t t_in) {
             return mp_const_none;
         case UMQTT_STATUS_OK:
             return MP_OBJ_NEW_SMALL_INT(code);
+        case UMQTT_STATUS_REFUSED:
+            umqtt_raise_refused(self, code);
         case UMQTT_STATUS_LOST:
             umqtt_raise_lost(self, cause);
         default:

@@ -166,11 +166,15 @@ mp_obj_t umqtt_ssl_arg(mp_obj_t ssl, mp_obj_t params) {
 }
 #endif
 
+MP_NOINLINE NORETURN static void raise_range(qstr name, mp_int_t lo, mp_int_t hi) {
+    mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("%q must be %d..%d"), name, (int)lo, (int)hi);
+}
+
 // The constructor's checks (umqtt_client.c): an int within bounds, the
 // timeout in seconds.
 mp_int_t umqtt_int_in_range(mp_int_t v, mp_int_t lo, mp_int_t hi, qstr name) {
     if (v < lo || v > hi) {
-        mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("%q must be %d..%d"), name, (int)lo, (int)hi);
+        raise_range(name, lo, hi);
     }
     return v;
 }
@@ -272,8 +276,6 @@ void umqtt_publish_args(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_ar
     a->payload_len = msg.len;
     a->retain = retain;
     a->props = props == mp_const_none ? MP_OBJ_NULL : umqtt_props_arg(umqtt_client_of(pos_args[0]), props);
-    a->sub_flags = 0;
-    a->sub_id = 0;
 }
 
 void umqtt_filter_args(umqtt_command_t *a, mp_obj_t topic) {
@@ -285,10 +287,22 @@ void umqtt_filter_args(umqtt_command_t *a, mp_obj_t topic) {
     a->topic_buf = (const uint8_t *)mp_obj_str_get_data(a->topic, &a->topic_len);
 }
 
+// A subscription option the driver refused, named (UmqttSubOption's order):
+// the range the driver gave for its value, or MQTT 5's own.
+NORETURN static void bad_sub_option(const UmqttSubPacked *p) {
+    static const uint16_t names[] = { MP_QSTR_qos, MP_QSTR_qos, MP_QSTR_retain_handling,
+                                      MP_QSTR_subscription_identifier };
+    if (p->refused == UMQTT_SUB_OPTION_VERSION) {
+        mp_raise_ValueError(MP_ERROR_TEXT("subscription options need version=5"));
+    }
+    raise_range(names[p->refused], p->lo, p->hi);
+}
+
 // subscribe(topic, qos=0, *, no_local=False, retain_as_published=False,
 // retain_handling=0, subscription_identifier=None): the filter, the options
-// (MQTT 5's need version=5), and a callback to deliver to (as umqtt.simple
-// asserts: its messages would have nowhere to go).
+// as the driver packs them (it checks their values, and that MQTT 5's need
+// version=5), and a callback to deliver to (as umqtt.simple asserts: its
+// messages would have nowhere to go).
 void umqtt_subscribe_args(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args, umqtt_command_t *a) {
     enum { ARG_topic, ARG_qos, ARG_no_local, ARG_rap, ARG_rh, ARG_sub_id };
     static const mp_arg_t allowed_args[] = {
@@ -303,15 +317,15 @@ void umqtt_subscribe_args(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
     umqtt_parse_method_args(n_args, pos_args, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
     umqtt_filter_args(a, args[ARG_topic].u_obj);
-    a->qos = umqtt_check_qos(args[ARG_qos].u_int);
-    mp_int_t rh = umqtt_int_in_range(args[ARG_rh].u_int, 0, 2, MP_QSTR_retain_handling);
-    a->sub_flags = (uint8_t)((args[ARG_no_local].u_bool << 2) | (args[ARG_rap].u_bool << 3) | (rh << 4));
-    if (args[ARG_sub_id].u_obj != mp_const_none) {
-        a->sub_id = (uint32_t)umqtt_int_in_range(mp_obj_get_int(args[ARG_sub_id].u_obj), 1, 268435455,
-            MP_QSTR_subscription_identifier);
-    }
-    if ((a->sub_flags != 0 || a->sub_id != 0) && (!MICROPY_PY_UMQTT_MQTT5 || self->version != 5)) {
-        mp_raise_ValueError(MP_ERROR_TEXT("subscription options need version=5"));
+    UmqttSubOptions given;                  // each field set: no memset
+    given.qos = umqtt_check_qos(args[ARG_qos].u_int);  // publish()'s check and message
+    given.retain_handling = args[ARG_rh].u_int;
+    given.no_local = args[ARG_no_local].u_bool;
+    given.retain_as_published = args[ARG_rap].u_bool;
+    given.has_id = args[ARG_sub_id].u_obj != mp_const_none;
+    given.id = given.has_id ? mp_obj_get_int(args[ARG_sub_id].u_obj) : 0;
+    if (umqtt_core_sub_options(self->version, &given, &a->sub) != UMQTT_STATUS_OK) {
+        bad_sub_option(&a->sub);
     }
     UmqttStatus st = umqtt_core_check_topic(a->topic_buf, a->topic_len, true);
     if (st != UMQTT_STATUS_OK) {

@@ -305,8 +305,8 @@ mp_obj_t umqtt_publish_method(size_t n_args, const mp_obj_t *pos_args, mp_map_t 
     if (a.qos > 0) {
         uint8_t code;
         st = umqtt_wait_ticket(self, op.ticket, op.slot, deadline, &code, false, true);
-        if (st == UMQTT_STATUS_OK) {
-            umqtt_check_ack_code(code);
+        if (st == UMQTT_STATUS_REFUSED) {
+            umqtt_raise_refused(self, code);    // MQTT 5: a PUBACK/PUBREC's failure code
         }
     }
     bool quec = UMQTT_QUEC_FACE(self);
@@ -328,7 +328,7 @@ static mp_obj_t umqtt_client_subscribe(size_t n_args, const mp_obj_t *pos_args, 
     umqtt_client_obj_t *self = umqtt_client_of(pos_args[0]);
     umqtt_command_t a;
     umqtt_subscribe_args(n_args, pos_args, kw_args, &a);
-    umqtt_check_suback(self, umqtt_filter_request(self, umqtt_subscribe_command, &a));
+    umqtt_filter_request(self, umqtt_subscribe_command, &a);
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(umqtt_client_subscribe_obj, 1, umqtt_client_subscribe);
@@ -339,8 +339,7 @@ static mp_obj_t umqtt_client_unsubscribe(size_t n_args, const mp_obj_t *pos_args
     umqtt_client_obj_t *self = umqtt_client_of(pos_args[0]);
     umqtt_command_t a;
     umqtt_filter_args(&a, topic.u_obj);
-    // MQTT 5: an UNSUBACK's failure code (0x80 and above) raises.
-    umqtt_check_ack_code(umqtt_filter_request(self, umqtt_unsubscribe_command, &a));
+    umqtt_filter_request(self, umqtt_unsubscribe_command, &a);  // MQTT 5: an UNSUBACK's failure raises
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(umqtt_client_unsubscribe_obj, 1, umqtt_client_unsubscribe);
@@ -495,7 +494,6 @@ static const mp_rom_map_elem_t umqtt_client_locals_dict_table[] = {
     { MP_ROM_QSTR(MP_QSTR__unsubscribe_start), MP_ROM_PTR(&umqtt_unsubscribe_start_obj) },
     { MP_ROM_QSTR(MP_QSTR__ticket), MP_ROM_PTR(&umqtt_ticket_obj) },
     { MP_ROM_QSTR(MP_QSTR__forget), MP_ROM_PTR(&umqtt_forget_obj) },
-    { MP_ROM_QSTR(MP_QSTR__check), MP_ROM_PTR(&umqtt_check_obj) },
     #endif
 };
 static MP_DEFINE_CONST_DICT(umqtt_client_locals_dict, umqtt_client_locals_dict_table);

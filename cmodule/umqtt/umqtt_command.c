@@ -68,11 +68,12 @@ void umqtt_connect(umqtt_client_obj_t *self, bool clean_session) {
 }
 
 // Wait for `ticket` (of the publish in `slot`, or -1) until `deadline`: OK
-// (with *code, the SUBACK code), UNKNOWN_TICKET (dropped with a connection,
-// or a publish withdrawn unsent: issue it again) or TIMEOUT. Raises when the
-// connection is closed for good. Unless `keep`, a ticket given up on (at the
-// deadline, or by an exception) is forgotten; a publish stays in flight
-// either way, to be re-sent on a resumed session. `written`: the command was
+// (with *code, the SUBACK code), REFUSED (with *code, the acknowledgement's
+// failure code: umqtt_raise_refused), UNKNOWN_TICKET (dropped with a
+// connection, or a publish withdrawn unsent: issue it again) or TIMEOUT.
+// Raises when the connection is closed for good. Unless `keep`, a ticket
+// given up on (at the deadline, or by an exception) is forgotten; a publish
+// stays in flight either way, to be re-sent on a resumed session. `written`: the command was
 // just issued by this thread, so its acknowledgement cannot be there yet
 // unless the socket says so (umqtt_wait_written).
 UmqttStatus umqtt_wait_ticket(umqtt_client_obj_t *self, uint32_t ticket, int slot, uint32_t deadline, uint8_t *code,
@@ -87,7 +88,7 @@ UmqttStatus umqtt_wait_ticket(umqtt_client_obj_t *self, uint32_t ticket, int slo
         umqtt_lock(self, &guard);
         umqtt_pump_locked(self, &pass, true);
         UmqttStatus st = umqtt_core_ticket_result(CORE(self), ticket, code);
-        if (st == UMQTT_STATUS_OK && slot >= 0 && !umqtt_core_slot_in_use(CORE(self), (uint8_t)slot)) {
+        if (st != UMQTT_STATUS_PENDING && slot >= 0 && !umqtt_core_slot_in_use(CORE(self), (uint8_t)slot)) {
             // The driver has freed the slot: let its objects go.
             umqtt_release_slot(self, (uint8_t)slot);
         }
@@ -192,8 +193,8 @@ static int find_subscription(umqtt_client_obj_t *self, const umqtt_command_t *a)
 // SUBSCRIBE and UNSUBSCRIBE name the slot of an equal filter, looked up
 // under the same lock as the encoding.
 UmqttStatus umqtt_subscribe_command(umqtt_client_obj_t *self, const umqtt_command_t *a, UmqttOp *op) {
-    UmqttStatus st = umqtt_core_subscribe(CORE(self), a->topic_buf, a->topic_len, a->qos | a->sub_flags,
-        a->sub_id, find_subscription(self, a), umqtt_now_ms(), self->tx_buf, self->tx_cap, op);
+    UmqttStatus st = umqtt_core_subscribe(CORE(self), a->topic_buf, a->topic_len, a->sub.options,
+        a->sub.sub_id, find_subscription(self, a), umqtt_now_ms(), self->tx_buf, self->tx_cap, op);
     if (st == UMQTT_STATUS_OK) {
         self->sub_filter[op->slot] = a->topic;
     }
@@ -259,8 +260,9 @@ UmqttOp umqtt_issue_once(umqtt_client_obj_t *self, umqtt_command_fn_t fn, const 
     }
     if (st != UMQTT_STATUS_WOULD_BLOCK && st != UMQTT_STATUS_INFLIGHT_FULL) {
         #if MICROPY_PY_UMQTT_MQTT5
-        if (st == UMQTT_STATUS_PACKET_TOO_LARGE && self->version == 5) {
-            nlr_raise(umqtt_reason_exception(0x95));    // above the broker's Maximum Packet Size, or MQTT's
+        uint8_t reason = umqtt_core_refusal_code(self->version, st);
+        if (reason != 0) {
+            nlr_raise(umqtt_reason_exception(reason));      // as the broker would have refused it
         }
         #endif
         umqtt_raise_status(st);
@@ -285,8 +287,9 @@ UmqttOp umqtt_issue(umqtt_client_obj_t *self, umqtt_command_fn_t fn, const umqtt
 }
 
 // SUBSCRIBE or UNSUBSCRIBE, then its acknowledgement; issued again when a
-// reconnect dropped it on the way. Returns the SUBACK code.
-uint8_t umqtt_filter_request(umqtt_client_obj_t *self, umqtt_command_fn_t fn, const umqtt_command_t *a) {
+// reconnect dropped it on the way. A refusal raises (outside the handler
+// that gives a subscription up: the driver has freed its slot).
+void umqtt_filter_request(umqtt_client_obj_t *self, umqtt_command_fn_t fn, const umqtt_command_t *a) {
     uint32_t deadline = umqtt_now_ms() + self->timeout_ms;
     for (;;) {
         UmqttOp op = umqtt_issue(self, fn, a, deadline);
@@ -309,8 +312,11 @@ uint8_t umqtt_filter_request(umqtt_client_obj_t *self, umqtt_command_fn_t fn, co
             }
             nlr_jump(nlr.ret_val);
         }
+        if (st == UMQTT_STATUS_REFUSED) {
+            umqtt_raise_refused(self, code);
+        }
         if (st == UMQTT_STATUS_OK) {
-            return code;
+            return;
         }
     }
 }

@@ -113,6 +113,21 @@ NORETURN void umqtt_raise_lost(umqtt_client_obj_t *self, UmqttStatus cause) {
     nlr_raise(umqtt_lost_exception(self, cause, code));
 }
 
+// The broker refused a command (the driver's ticket_result said REFUSED):
+// MQTTException with the acknowledgement's code. MQTT 5: the reason code
+// and its name (the message is finished); before it, a SUBACK's 0x80, the
+// one refusal 3.1.1 has, as umqtt.simple's scripts know it.
+NORETURN void umqtt_raise_refused(umqtt_client_obj_t *self, uint8_t code) {
+    #if MICROPY_PY_UMQTT_MQTT5
+    if (self->version == 5) {
+        nlr_raise(umqtt_reason_exception(code));
+    }
+    #else
+    (void)self;
+    #endif
+    umqtt_raise_code(code, "subscription refused by the broker");
+}
+
 // connect() failed: the exception as the socket, TLS or the broker gave it,
 // told to error_register_cb once (reconn=False), then raised.
 NORETURN void umqtt_connect_failed(umqtt_client_obj_t *self, UmqttStatus st, uint8_t code) {

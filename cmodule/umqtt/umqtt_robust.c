@@ -136,8 +136,10 @@ static bool publish_try(umqtt_client_obj_t *c, robust_publish_t *p) {
     }
     uint8_t code;
     UmqttStatus st = umqtt_wait_ticket(c, p->op.ticket, p->op.slot, deadline, &code, true, fresh);
+    if (st == UMQTT_STATUS_REFUSED) {
+        umqtt_raise_refused(c, code);   // MQTT 5: a PUBACK/PUBREC's failure code
+    }
     if (st == UMQTT_STATUS_OK) {
-        umqtt_check_ack_code(code);
         return true;
     }
     if (st == UMQTT_STATUS_UNKNOWN_TICKET) {

@@ -40,9 +40,6 @@ static void put(vstr_t *v, mp_obj_t name, uint8_t id, UmqttPropType kind, mp_obj
         size_t len = v->len;
         if (kind == UMQTT_PROP_TYPE_INT) {
             mp_int_t n = mp_obj_get_int(value);
-            if (id == 0x22 && n > UMQTT_MAX_RX_ALIASES) {
-                n = UMQTT_MAX_RX_ALIASES;       // topic_alias_maximum: the most the client keeps
-            }
             st = n < 0 || (uint64_t)n > 0xffffffffu ? UMQTT_STATUS_BAD_ARGUMENT
                 : umqtt_props_put_int((uint8_t *)v->buf, v->alloc, &len, id, (uint32_t)n);
         } else {
@@ -105,7 +102,7 @@ mp_obj_t umqtt_props_encode(mp_obj_t dict, uint8_t extra_id, uint32_t extra_valu
         }
         size_t count = 1;
         mp_obj_t *items = &value;
-        if (kind == UMQTT_PROP_TYPE_PAIR || id == 0x0b) {
+        if (umqtt_props_is_list(id)) {
             // user_properties (subscription_identifiers): a list of values.
             if (!mp_obj_is_type(value, &mp_type_list) && !mp_obj_is_type(value, &mp_type_tuple)) {
                 bad_property("needs a list", name);
@@ -256,30 +253,5 @@ void umqtt_set_connect_props(umqtt_client_obj_t *self, mp_obj_t dict) {
     #endif
     umqtt_props_arg(self, dict);            // refused below version 5 unless None or empty
 }
-
-// A SUBACK's code: a failure (0x80; MQTT 5: any code from 0x80) raises.
-void umqtt_check_suback(umqtt_client_obj_t *self, uint8_t code) {
-    if (code < 0x80) {
-        return;
-    }
-    #if MICROPY_PY_UMQTT_MQTT5
-    if (self->version == 5) {
-        nlr_raise(umqtt_reason_exception(code));
-    }
-    #else
-    (void)self;
-    #endif
-    umqtt_raise_code(code, "subscription refused by the broker");
-}
-
-#if MICROPY_PY_UMQTT_MQTT5
-// A publish's acknowledgement with a failure reason code (MQTT 5): the
-// message is finished, and the call raises. Without MQTT 5: umqtt.h.
-void umqtt_check_ack_code(uint8_t code) {
-    if (code >= 0x80) {
-        nlr_raise(umqtt_reason_exception(code));
-    }
-}
-#endif
 
 #endif // MICROPY_PY_UMQTT

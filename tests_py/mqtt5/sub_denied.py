@@ -1,6 +1,7 @@
 # A subscription the broker's ACL refuses (SUBACK 0x87) raises
 # MQTTException(0x87); the connection stays usable: an allowed subscription
-# and a message through it follow.
+# and a message through it follow. Under 3.1.1 the refusal is SUBACK 0x80:
+# MQTTException(0x80, "subscription refused by the broker").
 # Env: MQTT_HOST, MQTT_PORT, MQTT_CLIENT_ID, MQTT_TOPIC.
 from umqtt import MQTTClient
 from v5_common import HOST, PORT, CID, T, err
@@ -37,4 +38,16 @@ try:
 except Exception as e:
     print("SIMPLE", err(e))
 s.disconnect()
+for face, cls in (("V4", MQTTClient), ("V4SIMPLE", umqtt.simple.MQTTClient)):
+    c = cls(CID + "-4", HOST, PORT, keepalive=30)
+    c.set_callback(lambda t, m: None)
+    c.connect()
+    try:
+        c.subscribe(T + "/denied/z", 1)
+        print(face, "accepted?!")
+    except Exception as e:
+        print(face, err(e))
+    c.subscribe(T + "/ok/z", 1)
+    print(face, "STA", c.get_mqttsta())
+    c.disconnect()
 print("END")

@@ -48,11 +48,14 @@ def test_refused_subscription_raises_0x87(dynsec_broker, mpy, ids):
     r = mpy.run("sub_denied.py", env=mpy.env(dynsec_broker, ids))
     assert r.returncode == 0, r.describe()
     out = r.stdout.splitlines()
-    assert len(out) == 6 and out[-1] == "END", r.describe()
+    assert len(out) == 10 and out[-1] == "END", r.describe()
     for line, label in zip((out[0], out[1], out[4]), ("SUB denied ", "SUB denied2 ", "SIMPLE ")):
         prefix = label + "MQTTException 135 "
         assert line.startswith(prefix) and "not authorized" in line.lower(), r.describe()
     assert out[2:4] == ["GOT b'through'", "STA 0"], r.describe()
+    # 3.1.1: SUBACK 0x80, the text umqtt.simple's scripts know; the connection stays.
+    refused = "MQTTException 128 (128, 'subscription refused by the broker')"
+    assert out[5:9] == ["V4 " + refused, "V4 STA 0", "V4SIMPLE " + refused, "V4SIMPLE STA 0"], r.describe()
     assert dynsec_broker.wait_log(r"Sending SUBACK to " + ids.client_id), dynsec_broker.new_log()
 
 
@@ -96,10 +99,13 @@ def test_asyncio_face_raises_the_reason_codes(acl_broker, dynsec_broker, mpy, id
     r = mpy.run("aio_denied.py", env=mpy.env(dynsec_broker, ids, SUB_DENIED=1))
     assert r.returncode == 0, r.describe()
     out = r.stdout.splitlines()
-    assert len(out) == 4, r.describe()
+    assert len(out) == 6, r.describe()
     assert out[0].startswith("SUB RAISED MQTTException 135 ") and "not authorized" in out[0].lower(), r.describe()
-    # The asyncio face's subscribe returns the granted QoS.
-    assert out[1:] == ["SUB_OK RETURNED 1", "STA 0", "DONE"], r.describe()
+    # The asyncio face's subscribe returns the granted QoS; under 3.1.1 a
+    # refusal is SUBACK 0x80.
+    assert out[1:] == ["SUB_OK RETURNED 1", "STA 0",
+                       "SUB4 RAISED MQTTException 128 (128, 'subscription refused by the broker')", "SUB4_OK RETURNED 1",
+                       "DONE"], r.describe()
 
 
 def test_no_matching_subscribers_is_a_success(broker, mpy, ids):

@@ -41,3 +41,26 @@ def test_subscription_options(broker, mpy, ids, paho5):
         "GOT4 " + repr([(b"norap", b"n", False, []), (b"rap", b"r", True, [])]),
     ], dev.describe()
     assert dev.stdout.splitlines()[-1] == "END", dev.describe()
+
+
+def test_bad_option_values_raise_valueerror_naming_the_argument_and_its_range(broker, mpy, ids):
+    broker.mark_log()
+    r = mpy.run("sub_option_values.py", env=mpy.env(broker, ids))
+    assert r.returncode == 0, r.describe()
+    rh = "ValueError retain_handling must be 0..2"
+    sid = "ValueError subscription_identifier must be 1..268435455"
+    v5 = "ValueError subscription options need version=5"
+    expected = []
+    for face in ("umqtt", "simple"):
+        expected += [face + " v5 retain_handling=3 " + rh,
+                     face + " v5 retain_handling=-1 " + rh,
+                     face + " v5 subscription_identifier=0 " + sid,
+                     face + " v5 subscription_identifier=268435456 " + sid,
+                     face + " v5 qos=3 ValueError qos must be 0, 1 or 2",
+                     face + " v4 no_local " + v5,
+                     face + " v4 subscription_identifier=7 " + v5,
+                     face + " v4 retain_handling=3 " + rh,
+                     face + " v5 good AssertionError Subscribe callback is not set: call set_callback() first"]
+    assert r.stdout.splitlines() == expected + ["END"], r.describe()
+    # Nothing reached the broker: the client never connected.
+    assert ids.client_id not in broker.new_log(), broker.new_log()

@@ -52,7 +52,7 @@ check("import _umqtt_aio", frozen_aio)
 c = MQTTClient("features", "127.0.0.1", keepalive=30)
 for name in ("_nb", "_tail", "_want_open", "_attach", "_attach_failed", "_step", "_next_timeout",
              "_connect_start", "_connect_result", "_publish_start", "_subscribe_start",
-             "_unsubscribe_start", "_ticket", "_forget", "_check"):
+             "_unsubscribe_start", "_ticket", "_forget"):
     check("client." + name, lambda: getattr(c, name))
 # UMQTT_CHUNKS: chunked delivery.
 check("client.set_chunk_callback", lambda: c.set_chunk_callback)

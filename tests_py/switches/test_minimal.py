@@ -25,7 +25,7 @@ from mqtt_harness import pattern_bytes
 PUBSUB = h.REPO / "tests_py" / "pubsub"
 AIO_METHODS = ("_nb", "_tail", "_want_open", "_attach", "_attach_failed", "_step", "_next_timeout",
                "_connect_start", "_connect_result", "_publish_start", "_subscribe_start",
-               "_unsubscribe_start", "_ticket", "_forget", "_check")
+               "_unsubscribe_start", "_ticket", "_forget")
 KEPT_METHODS = ("connect", "disconnect", "close", "publish", "subscribe", "unsubscribe", "wait_msg",
                 "check_msg", "ping", "set_callback", "set_last_will", "error_register_cb", "get_mqttsta",
                 "stats", "delay")

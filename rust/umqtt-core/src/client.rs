@@ -18,6 +18,7 @@
 use crate::codec::{self, ConnectFields, Incoming, WillFields};
 use crate::keepalive::{Due, KeepAlive};
 use crate::session::{Ack, Added, OpKind, ResendItem, Session, TicketResult};
+use crate::sub_options::SubOptions;
 use crate::{topic, Error, ACK_MAX};
 
 #[cfg(feature = "mqtt5")]
@@ -241,7 +242,7 @@ struct Extra<'a> {
 fn ack_of(packet: Incoming<'_>, reason: u8) -> Option<(EventKind, Ack, u16)> {
     Some(match packet {
         // MQTT 5: refused; the message is finished, nothing follows.
-        Incoming::Puback(pid) | Incoming::Pubrec(pid) if reason >= 0x80 => {
+        Incoming::Puback(pid) | Incoming::Pubrec(pid) if crate::is_failure(reason) => {
             (EventKind::PublishDone, Ack::Failed(reason), pid)
         }
         Incoming::Puback(pid) => (EventKind::PublishDone, Ack::Puback, pid),
@@ -253,25 +254,6 @@ fn ack_of(packet: Incoming<'_>, reason: u8) -> Option<(EventKind, Ack, u16)> {
         Incoming::Unsuback(pid) => (EventKind::Unsuback, Ack::Unsuback(reason), pid),
         _ => return None,
     })
-}
-
-/// A SUBSCRIBE's options: the MQTT 5 options byte (QoS in the low two
-/// bits; No Local, Retain As Published and Retain Handling above them) and
-/// a Subscription Identifier (0: none). 3.1.1 takes the QoS alone.
-#[derive(Clone, Copy, PartialEq, Eq, Default)]
-#[cfg_attr(any(test, feature = "debug"), derive(Debug))]
-pub struct SubOptions {
-    pub options: u8,
-    pub id: u32,
-}
-
-impl SubOptions {
-    pub const fn qos(qos: u8) -> Self {
-        SubOptions {
-            options: qos,
-            id: 0,
-        }
-    }
 }
 
 impl Default for Client<'_> {

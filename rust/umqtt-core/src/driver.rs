@@ -51,7 +51,8 @@
 //!   any received byte proves the broker alive (so an unread message does not
 //!   stop it); only packets handed out by `poll_transmit` count as sent.
 
-use crate::client::{Client, ConnectOptions, EventKind, OpOwner, Rx as ClientRx, Sent, SubOptions, Will};
+use crate::client::{Client, ConnectOptions, EventKind, OpOwner, Rx as ClientRx, Sent, Will};
+use crate::sub_options::SubOptions;
 use crate::codec;
 use crate::keepalive::Due;
 use crate::reconnect::Backoff;
@@ -694,7 +695,7 @@ impl<'m> Driver<'m> {
                     }
                     EventKind::Suback => {
                         if let Some(slot) = event.sub {
-                            self.subs.acknowledged(slot, event.code < 0x80);
+                            self.subs.acknowledged(slot, !crate::is_failure(event.code));
                         }
                     }
                     EventKind::Pingresp => {
@@ -883,7 +884,7 @@ impl<'m> Driver<'m> {
                 // Above what this broker takes (MQTT 5's Maximum Packet Size,
                 // smaller than the last one's): it can never go, so it is
                 // finished with "packet too large" and the re-sends go on.
-                self.client.session_mut().fail_slot(slot, 0x95);
+                self.client.session_mut().fail_slot(slot, crate::PACKET_TOO_LARGE);
                 return Err(Error::PacketTooLarge);
             }
             Err(e) => return Err(e),

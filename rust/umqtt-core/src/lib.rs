@@ -15,7 +15,8 @@
 //! - [`topic`], [`pid`]: topic names / filters and packet identifiers;
 //! - [`session`]: in-flight QoS 1/2 publishes and their slots, pending
 //!   SUBSCRIBE/UNSUBSCRIBE, tickets; [`inbound`]: incoming QoS 2 ids;
-//!   [`subs`]: subscriptions to restore;
+//!   [`subs`]: subscriptions to restore; [`sub_options`]: a SUBSCRIBE's
+//!   options, packed and checked;
 //! - [`keepalive`]: PINGREQ / PINGRESP deadlines;
 //! - [`reconnect`]: the reconnect policy (back-off formula and state);
 //! - [`client`]: the connection state machine, [`Client`];
@@ -46,16 +47,18 @@ pub mod pid;
 pub mod reconnect;
 pub mod session;
 pub mod stats;
+pub mod sub_options;
 pub mod subs;
 pub mod topic;
 #[cfg(feature = "mqtt5")]
 pub mod v5;
 
-pub use client::{Client, ConnState, ConnectOptions, Event, EventKind, Rx, Sent, SubOptions, Will};
+pub use client::{Client, ConnState, ConnectOptions, Event, EventKind, Rx, Sent, Will};
 pub use driver::{ConnectResult, Driver, Identity, Message, Op, Settings, Status, Transmit};
 pub use reconnect::backoff_ms;
 pub use session::{Resend, ResendItem, TicketResult};
 pub use stats::Stats;
+pub use sub_options::{BadSubOption, SubOptions};
 
 /// Outgoing QoS 1/2 publishes in flight at once.
 pub const MAX_INFLIGHT: usize = 16;
@@ -133,6 +136,28 @@ pub enum Error {
 /// aggregate, returned through the stack by every fallible call
 /// (-642 B of flash on Cortex-M3 without MQTT 5, -1,480 B with it).
 pub type Code = usize;
+
+/// Whether an acknowledgement's code reports a failure: a SUBACK's 0x80
+/// (3.1.1, 3.9.3), any MQTT 5 reason code from 0x80 (2.4). A ticket's
+/// result code ([`TicketResult::Done`]) is one.
+pub const fn is_failure(code: u8) -> bool {
+    code >= 0x80
+}
+
+/// MQTT 5's reason code "packet too large" (2.4).
+pub(crate) const PACKET_TOO_LARGE: u8 = 0x95;
+
+/// The MQTT 5 reason code a command the core refused with `e` carries
+/// under protocol `level` (0: none; always 0 below level 5): "packet too
+/// large" for a packet above the broker's Maximum Packet Size or MQTT's own
+/// limit, which the broker would have refused with it.
+pub fn refusal_code(level: u8, e: Error) -> u8 {
+    if level == 5 && e == Error::PacketTooLarge {
+        PACKET_TOO_LARGE
+    } else {
+        0
+    }
+}
 
 /// A string MQTT may carry (1.5.3, 1.5.4): valid UTF-8 without U+0000. The
 /// one place that checks it, shared by every caller (a plain loop for the

@@ -8,7 +8,7 @@
 //! refusal or by UNSUBSCRIBE. Both states are restored after a reconnect
 //! without a session (a SUBSCRIBE lost with the connection is sent again).
 
-use crate::client::SubOptions;
+use crate::sub_options::SubOptions;
 use crate::MAX_SUBSCRIPTIONS;
 
 /// A slot: free, or a subscription `Pending` or `Active`; only `state`

@@ -1261,6 +1261,31 @@ fn a_subscription_takes_a_slot_a_refused_suback_frees_it_and_a_granted_one_stays
 }
 
 #[test]
+fn a_subacks_0x80_is_a_failure_and_a_granted_qos_is_not() {
+    let mut sh = Shim::connected(settings(0, false));
+    let mut results = Vec::new();
+    for code in [0, 1, 2, 0x80] {
+        let op = sh.subscribe(b"t", 1).unwrap();
+        let w = sh.take_wire();
+        sh.broker_sends(&suback(pid_of(&w[0]), code));
+        let TicketResult::Done(got) = sh.d.ticket_result(op.ticket) else {
+            panic!("SUBACK {code:#x} left the ticket undone")
+        };
+        results.push((got, umqtt_core::is_failure(got)));
+    }
+    assert_eq!(results, [(0, false), (1, false), (2, false), (0x80, true)]);
+}
+
+#[test]
+fn below_mqtt_5_a_refused_command_carries_no_reason_code() {
+    for level in [3, 4] {
+        for e in [Error::PacketTooLarge, Error::BadArgument, Error::InvalidTopic] {
+            assert_eq!(umqtt_core::refusal_code(level, e), 0, "{level} {e:?}");
+        }
+    }
+}
+
+#[test]
 fn after_a_reconnect_without_session_every_subscription_is_restored() {
     let mut sh = Shim::connected(settings(0, true));
     let filters: Vec<Vec<u8>> = (0..6u8).map(|i| format!("f/{i}").into_bytes()).collect();

@@ -361,6 +361,39 @@ fn subscription_options_and_identifier_are_sent_and_kept_for_a_restore() {
     let [hi, lo] = [out[2], out[3]];
     sh.broker_sends(&[0x90, 4, hi, lo, 0, 0x87]);
     assert_eq!(sh.d.ticket_result(op.ticket), TicketResult::Done(0x87));
+    assert!(umqtt_core::is_failure(0x87) && !umqtt_core::is_failure(1));
+}
+
+#[test]
+fn options_packed_from_a_scripts_values_go_on_the_wire_as_given() {
+    let mut sh = connected5(v5(0, false), &[], &[]);
+    // QoS 1, No Local, Retain As Published, Retain Handling 2, identifier 300.
+    let opts = SubOptions::new(5, 1, true, true, 2, Some(300)).unwrap();
+    assert_eq!(opts, SubOptions { options: 0x2d, id: 300 });
+    let mut out = [0u8; 64];
+    let op = sh.d.subscribe_with(b"f/#", opts, None, sh.now, &mut out).unwrap();
+    assert_eq!(
+        &out[4..op.len],
+        &[3, 0x0b, 0xac, 0x02, 0, 3, b'f', b'/', b'#', 0x2d]
+    );
+    // The same values for a 3.1.1 session are refused before anything is sent.
+    assert_eq!(
+        SubOptions::new(4, 1, true, true, 2, Some(300)),
+        Err(umqtt_core::BadSubOption::NeedsV5)
+    );
+}
+
+#[test]
+fn a_command_above_the_brokers_maximum_packet_size_carries_packet_too_large() {
+    let mut sh = connected5(v5(0, false), &[], &[0x27, 0, 0, 0, 12]);
+    let mut out = [0u8; 64];
+    let e = sh.d.publish(b"t", &[0; 20], 1, false, sh.now, &mut out).unwrap_err();
+    assert_eq!(e, Error::PacketTooLarge);
+    let refusal = |e| umqtt_core::refusal_code(sh.d.settings().protocol_level, e);
+    assert_eq!(refusal(e), 0x95, "the reason code the broker would have refused it with");
+    for other in [Error::BadArgument, Error::InvalidTopic, Error::InflightFull, Error::NotConnected] {
+        assert_eq!(refusal(other), 0, "{other:?}");
+    }
 }
 
 #[test]

@@ -90,7 +90,22 @@ typedef enum UmqttStatus {
   // MQTT 5: the broker sent DISCONNECT (its reason code: umqtt_core_cause_code); the connection is
   // lost.
   UMQTT_STATUS_SERVER_DISCONNECT = 21,
+  // ticket_result: done, and the broker refused the command: `*code` is its acknowledgement's failure
+  // code (a SUBACK's 0x80; MQTT 5: a reason code from 0x80). The ticket is released.
+  UMQTT_STATUS_REFUSED = 22,
 } UmqttStatus;
+
+// Which option umqtt_core_sub_options refused.
+typedef enum UmqttSubOption {
+  // None: the options are good.
+  UMQTT_SUB_OPTION_NONE = 0,
+  // A value not in `lo..=hi`: the QoS, Retain Handling, the Subscription Identifier.
+  UMQTT_SUB_OPTION_QOS = 1,
+  UMQTT_SUB_OPTION_RETAIN_HANDLING = 2,
+  UMQTT_SUB_OPTION_SUBSCRIPTION_IDENTIFIER = 3,
+  // An option beyond the QoS (MQTT 5's) below protocol level 5.
+  UMQTT_SUB_OPTION_VERSION = 4,
+} UmqttSubOption;
 
 // What umqtt_core_handle_rx found at the start of the buffer.
 typedef enum UmqttRxKind {
@@ -205,6 +220,29 @@ typedef struct UmqttOp {
   // filter.
   uint8_t slot;
 } UmqttOp;
+
+// A subscription's options as the script gave them, for umqtt_core_sub_options to check and pack.
+typedef struct UmqttSubOptions {
+  // Retain Handling and the Subscription Identifier (when `has_id`) as given, of any value: the core
+  // checks them (and the QoS, which the shim checks first for publish()'s message).
+  ptrdiff_t retain_handling;
+  ptrdiff_t id;
+  uint8_t qos;
+  bool has_id;
+  bool no_local;
+  bool retain_as_published;
+} UmqttSubOptions;
+
+// umqtt_core_sub_options's answer.
+typedef struct UmqttSubPacked {
+  // What umqtt_core_subscribe takes: the options byte, the Subscription Identifier (0: none).
+  uint8_t options;
+  uint32_t sub_id;
+  // The option refused (NONE: good), and the values a refused value may take (`lo..=hi`).
+  enum UmqttSubOption refused;
+  uint32_t lo;
+  uint32_t hi;
+} UmqttSubPacked;
 
 typedef struct UmqttRx {
   enum UmqttRxKind kind;
@@ -364,10 +402,22 @@ enum UmqttStatus umqtt_core_publish(void *core,
                                     size_t out_cap,
                                     struct UmqttOp *op);
 
+// Check a subscription's options as the script gave them, for protocol level `level`, and pack them
+// into `*packed` for umqtt_core_subscribe: OK; BAD_ARGUMENT with `packed->refused` naming the first
+// option refused (in the order of subscribe()'s arguments: the QoS, Retain Handling, the identifier, then
+// any option beyond the QoS below level 5) and, for a value out of range, the range it must be in
+// (`lo..=hi`); BAD_ARGUMENT without writing for a NULL pointer.
+//
+// # Safety
+// `given` NULL or valid; `packed` NULL or writable.
+enum UmqttStatus umqtt_core_sub_options(uint8_t level,
+                                        const struct UmqttSubOptions *given,
+                                        struct UmqttSubPacked *packed);
+
 // Encode SUBSCRIBE for one filter, remembered in a subscription slot for restores (`slot`: the slot the
 // caller already holds an equal filter in, else UMQTT_NO_SLOT). Keep the filter object in op->slot.
-// `options`: the QoS (3/4), or MQTT 5's options byte (QoS | No Local << 2 | Retain As Published << 3 |
-// Retain Handling << 4); `sub_id`: MQTT 5's Subscription Identifier (0: none).
+// `options` and `sub_id` (MQTT 5's Subscription Identifier, 0: none): from umqtt_core_sub_options (the
+// options byte: the QoS, and MQTT 5's No Local << 2 | Retain As Published << 3 | Retain Handling << 4).
 //
 // # Safety
 // As umqtt_core_publish.
@@ -561,7 +611,9 @@ uint32_t umqtt_core_poll_timeout(const void *core, uint32_t now_ms);
 // `core` from umqtt_core_init (NULL: 0).
 uint32_t umqtt_core_open_timeout(const void *core, uint32_t now_ms);
 
-// Where a ticket stands: OK (done; *code = SUBACK code, else 0; the ticket is released), PENDING,
+// Where a ticket stands: OK (done; *code = SUBACK code, else 0; the ticket is released), REFUSED (done,
+// and the acknowledgement's *code is a failure: a SUBACK's 0x80, an MQTT 5 reason code from 0x80, or
+// "packet too large" for a re-send above the broker's Maximum Packet Size; released), PENDING,
 // UNKNOWN_TICKET (never issued, read, or dropped with its connection: issue it again) or LOST (the
 // connection is closed and none is coming: a never-sent publish was withdrawn, a sent one stays in
 // flight for a resumed session).
@@ -619,6 +671,11 @@ enum UmqttStatus umqtt_core_cause(const void *core);
 // `core` from umqtt_core_init (NULL: 0).
 uint8_t umqtt_core_cause_code(const void *core);
 
+// The MQTT 5 reason code a command refused with `status` carries under protocol `level` (0: none,
+// raise the status; always 0 below level 5): "packet too large" (0x95) for PACKET_TOO_LARGE, above the
+// broker's Maximum Packet Size or MQTT's own limit.
+uint8_t umqtt_core_refusal_code(uint8_t level, enum UmqttStatus status);
+
 // Validate a topic name (`is_filter` false) or filter without encoding anything.
 //
 // # Safety
@@ -640,6 +697,12 @@ uint8_t umqtt_props_lookup(const uint8_t *name, size_t len, enum UmqttPropType *
 #endif
 
 #if defined(UMQTT_MQTT5)
+// Whether property `id`'s value in a dict is a list of values, one property each (User Property,
+// Subscription Identifier), as UmqttProperty.list says on reading.
+bool umqtt_props_is_list(uint8_t id);
+#endif
+
+#if defined(UMQTT_MQTT5)
 // The snake_case name of property `id` (NULL: unknown), `*len` bytes, not NUL-terminated.
 //
 // # Safety
@@ -650,7 +713,7 @@ const uint8_t *umqtt_props_name(uint8_t id, size_t *len);
 #if defined(UMQTT_MQTT5)
 // Appends property `id` with an integer value at `*len` in `buf`: BAD_ARGUMENT when it is not an
 // integer property or the value is out of its range, BUFFER_TOO_SMALL (`*len` untouched) when it does not
-// fit.
+// fit. A Topic Alias Maximum above UMQTT_MAX_RX_ALIASES is written as that: the most the core keeps.
 //
 // # Safety
 // `buf` NULL (capacity 0) or writable for `cap`; `len` NULL or valid.

@@ -35,7 +35,9 @@ use cty::{c_char, c_void};
 use ptr::{bytes, encoder, finish, input, optional, out, Core};
 pub use types::*;
 use umqtt_core::driver::{Event, Rx};
-use umqtt_core::{ConnectResult, Error, Identity, Op, Settings, TicketResult, Transmit, Will};
+use umqtt_core::{
+    BadSubOption, ConnectResult, Error, Identity, Op, Settings, SubOptions, TicketResult, Transmit, Will,
+};
 
 /// Storage the caller provides for one core, in bytes (checked at compile time: the core is 1024 bytes
 /// on 64-bit hosts, less on 32-bit ARM).
@@ -220,6 +222,15 @@ pub unsafe extern "C" fn umqtt_core_connect_result(
     }
 }
 
+fn sub_option(bad: BadSubOption) -> UmqttSubOption {
+    match bad {
+        BadSubOption::Qos => UmqttSubOption::Qos,
+        BadSubOption::RetainHandling => UmqttSubOption::RetainHandling,
+        BadSubOption::Id => UmqttSubOption::SubscriptionIdentifier,
+        BadSubOption::NeedsV5 => UmqttSubOption::Version,
+    }
+}
+
 fn refused_code_of(e: Error) -> u8 {
     types::refused_code(e)
 }
@@ -265,10 +276,57 @@ pub unsafe extern "C" fn umqtt_core_publish(
     finish_op(d.publish_with(t, p, qos, retain, pr, now_ms, o), op)
 }
 
+/// Check a subscription's options as the script gave them, for protocol level `level`, and pack them
+/// into `*packed` for umqtt_core_subscribe: OK; BAD_ARGUMENT with `packed->refused` naming the first
+/// option refused (in the order of subscribe()'s arguments: the QoS, Retain Handling, the identifier, then
+/// any option beyond the QoS below level 5) and, for a value out of range, the range it must be in
+/// (`lo..=hi`); BAD_ARGUMENT without writing for a NULL pointer.
+///
+/// # Safety
+/// `given` NULL or valid; `packed` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_core_sub_options(
+    level: u8,
+    given: *const UmqttSubOptions,
+    packed: *mut UmqttSubPacked,
+) -> UmqttStatus {
+    // SAFETY: the caller's promise.
+    let (Some(g), Some(p)) = (unsafe { input(given) }, unsafe { out(packed) }) else {
+        return UmqttStatus::BadArgument;
+    };
+    // Any value: one beyond u32 is out of every range, as u32::MAX is.
+    let value = |v: isize| u32::try_from(v).unwrap_or(u32::MAX);
+    let id = g.has_id.then(|| value(g.id));
+    let r = SubOptions::new(
+        level,
+        g.qos.into(),
+        g.no_local,
+        g.retain_as_published,
+        value(g.retain_handling),
+        id,
+    );
+    let (o, refused, (lo, hi)) = match r {
+        Ok(o) => (o, UmqttSubOption::None, (0, 0)),
+        Err(bad) => (SubOptions::default(), sub_option(bad), bad.range()),
+    };
+    *p = UmqttSubPacked {
+        options: o.options,
+        sub_id: o.id,
+        refused,
+        lo,
+        hi,
+    };
+    if refused == UmqttSubOption::None {
+        UmqttStatus::Ok
+    } else {
+        UmqttStatus::BadArgument
+    }
+}
+
 /// Encode SUBSCRIBE for one filter, remembered in a subscription slot for restores (`slot`: the slot the
 /// caller already holds an equal filter in, else UMQTT_NO_SLOT). Keep the filter object in op->slot.
-/// `options`: the QoS (3/4), or MQTT 5's options byte (QoS | No Local << 2 | Retain As Published << 3 |
-/// Retain Handling << 4); `sub_id`: MQTT 5's Subscription Identifier (0: none).
+/// `options` and `sub_id` (MQTT 5's Subscription Identifier, 0: none): from umqtt_core_sub_options (the
+/// options byte: the QoS, and MQTT 5's No Local << 2 | Retain As Published << 3 | Retain Handling << 4).
 ///
 /// # Safety
 /// As umqtt_core_publish.
@@ -857,7 +915,9 @@ pub unsafe extern "C" fn umqtt_core_open_timeout(core: *const c_void, now_ms: u3
 
 // ----- tickets and state -----------------------------------------------------
 
-/// Where a ticket stands: OK (done; *code = SUBACK code, else 0; the ticket is released), PENDING,
+/// Where a ticket stands: OK (done; *code = SUBACK code, else 0; the ticket is released), REFUSED (done,
+/// and the acknowledgement's *code is a failure: a SUBACK's 0x80, an MQTT 5 reason code from 0x80, or
+/// "packet too large" for a re-send above the broker's Maximum Packet Size; released), PENDING,
 /// UNKNOWN_TICKET (never issued, read, or dropped with its connection: issue it again) or LOST (the
 /// connection is closed and none is coming: a never-sent publish was withdrawn, a sent one stays in
 /// flight for a resumed session).
@@ -878,7 +938,11 @@ pub unsafe extern "C" fn umqtt_core_ticket_result(
     match d.ticket_result(ticket) {
         TicketResult::Done(v) => {
             *c = v;
-            UmqttStatus::Ok
+            if umqtt_core::is_failure(v) {
+                UmqttStatus::Refused
+            } else {
+                UmqttStatus::Ok
+            }
         }
         TicketResult::Pending => UmqttStatus::Pending,
         TicketResult::Unknown => UmqttStatus::UnknownTicket,
@@ -990,6 +1054,14 @@ pub unsafe extern "C" fn umqtt_core_cause_code(core: *const c_void) -> u8 {
         .map_or(0, refused_code_of)
 }
 
+/// The MQTT 5 reason code a command refused with `status` carries under protocol `level` (0: none,
+/// raise the status; always 0 below level 5): "packet too large" (0x95) for PACKET_TOO_LARGE, above the
+/// broker's Maximum Packet Size or MQTT's own limit.
+#[no_mangle]
+pub extern "C" fn umqtt_core_refusal_code(level: u8, status: UmqttStatus) -> u8 {
+    umqtt_core::refusal_code(level, status.as_cause())
+}
+
 /// Validate a topic name (`is_filter` false) or filter without encoding anything.
 ///
 /// # Safety
@@ -1040,6 +1112,7 @@ pub extern "C" fn umqtt_core_strerror(status: UmqttStatus) -> *const c_char {
         UmqttStatus::SubscriptionsFull => c"too many subscriptions",
         UmqttStatus::Lost => c"connection lost before the acknowledgement",
         UmqttStatus::ServerDisconnect => c"disconnected by the broker",
+        UmqttStatus::Refused => c"refused by the broker",
     };
     s.as_ptr()
 }

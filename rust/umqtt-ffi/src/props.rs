@@ -73,6 +73,13 @@ pub unsafe extern "C" fn umqtt_props_lookup(
     id
 }
 
+/// Whether property `id`'s value in a dict is a list of values, one property each (User Property,
+/// Subscription Identifier), as UmqttProperty.list says on reading.
+#[no_mangle]
+pub extern "C" fn umqtt_props_is_list(id: u8) -> bool {
+    names::is_list(id)
+}
+
 /// The snake_case name of property `id` (NULL: unknown), `*len` bytes, not NUL-terminated.
 ///
 /// # Safety
@@ -94,7 +101,7 @@ pub unsafe extern "C" fn umqtt_props_name(id: u8, len: *mut usize) -> *const u8 
 
 /// Appends property `id` with an integer value at `*len` in `buf`: BAD_ARGUMENT when it is not an
 /// integer property or the value is out of its range, BUFFER_TOO_SMALL (`*len` untouched) when it does not
-/// fit.
+/// fit. A Topic Alias Maximum above UMQTT_MAX_RX_ALIASES is written as that: the most the core keeps.
 ///
 /// # Safety
 /// `buf` NULL (capacity 0) or writable for `cap`; `len` NULL or valid.
@@ -106,6 +113,11 @@ pub unsafe extern "C" fn umqtt_props_put_int(
     id: u8,
     value: u32,
 ) -> UmqttStatus {
+    let value = if id == properties::id::TOPIC_ALIAS_MAXIMUM {
+        value.min(u32::from(crate::UMQTT_MAX_RX_ALIASES))
+    } else {
+        value
+    };
     let value = match properties::spec(id).map(|(ty, _)| ty) {
         Some(ValueType::Byte) => u8::try_from(value).map(Value::Byte).ok(),
         Some(ValueType::TwoByte) => u16::try_from(value).map(Value::TwoByte).ok(),

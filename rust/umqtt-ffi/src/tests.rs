@@ -97,6 +97,36 @@ fn blank_op() -> UmqttOp {
     }
 }
 
+fn blank_packed() -> UmqttSubPacked {
+    UmqttSubPacked {
+        options: 99,
+        sub_id: 99,
+        refused: UmqttSubOption::Qos,
+        lo: 99,
+        hi: 99,
+    }
+}
+
+/// subscribe()'s QoS, Retain Handling and identifier as a script gives them (no flags).
+fn sub_given(qos: u8, retain_handling: isize, id: Option<isize>) -> UmqttSubOptions {
+    UmqttSubOptions {
+        qos,
+        retain_handling,
+        id: id.unwrap_or(-99),
+        has_id: id.is_some(),
+        no_local: false,
+        retain_as_published: false,
+    }
+}
+
+/// umqtt_core_sub_options on `given` for `level`: the status and the answer.
+fn sub_options(level: u8, given: &UmqttSubOptions) -> (UmqttStatus, UmqttSubPacked) {
+    let mut p = blank_packed();
+    // SAFETY: both pointers from live locals.
+    let st = unsafe { umqtt_core_sub_options(level, given, &mut p) };
+    (st, p)
+}
+
 fn blank_tx() -> UmqttTransmit {
     UmqttTransmit {
         kind: UmqttTransmitKind::Subscribe,
@@ -709,6 +739,13 @@ fn null_table() -> Vec<Row> {
         row("umqtt_core_check_topic", "NULL topic of length 3", BAD, |_, _| unsafe {
             Status(umqtt_core_check_topic(null(), 3, false))
         }),
+        row("umqtt_core_sub_options", "NULL given", BAD, |_, _| unsafe {
+            let mut p = blank_packed();
+            Status(umqtt_core_sub_options(5, null(), &mut p))
+        }),
+        row("umqtt_core_sub_options", "NULL packed", BAD, |_, _| unsafe {
+            Status(umqtt_core_sub_options(5, &sub_given(1, 0, None), null_mut()))
+        }),
     ]
 }
 
@@ -733,7 +770,7 @@ fn every_pointer_taking_export_has_a_row_in_the_null_pointer_table() {
     let funcs = header_functions();
     assert!(funcs.len() > 30, "header parsed: {funcs:?}");
     let table = null_table();
-    let without_pointers = ["umqtt_core_strerror", "umqtt_core_connack_text"];
+    let without_pointers = ["umqtt_core_strerror", "umqtt_core_connack_text", "umqtt_core_refusal_code"];
     for f in &funcs {
         if without_pointers.contains(f) {
             continue;
@@ -1113,7 +1150,7 @@ fn a_whole_conversation_runs_through_the_c_abi() {
     assert_eq!(a.transmit().1, [0x50, 2, 0, 1]);
     assert_eq!(a.transmit_kind(), UmqttTransmitKind::Nothing);
 
-    // --- subscribe without a slot; SUBACK 0x80 (failure) is the ticket's code
+    // --- subscribe without a slot; SUBACK 0x80 (failure): REFUSED with it, the ticket released
     let (st, op, bytes) = a.subscribe(b"a/#", 1, UMQTT_NO_SLOT);
     assert_eq!((st, op.slot, op.len), (UmqttStatus::Ok, 0, 10));
     let (ph, pl) = (bytes[2], bytes[3]);
@@ -1121,7 +1158,8 @@ fn a_whole_conversation_runs_through_the_c_abi() {
     assert_eq!(op.ticket & 0xffff, u32::from(u16::from_be_bytes([ph, pl])));
     assert_eq!(a.ticket(op.ticket), (UmqttStatus::Pending, 0));
     a.rx_consumed(&[0x90, 3, ph, pl, 0x80]);
-    assert_eq!(a.ticket(op.ticket), (UmqttStatus::Ok, 0x80));
+    assert_eq!(a.ticket(op.ticket), (UmqttStatus::Refused, 0x80));
+    assert_eq!(a.ticket(op.ticket).0, UmqttStatus::UnknownTicket, "released");
     // A granted one, restored after a reconnect without session.
     let (st, op, bytes) = a.subscribe(b"s/+", 0, UMQTT_NO_SLOT);
     assert_eq!(st, UmqttStatus::Ok);
@@ -1290,7 +1328,7 @@ fn a_whole_conversation_runs_through_the_c_abi() {
 // ----- 3. texts ----------------------------------------------------------------
 
 /// Every status, in declaration order.
-const ALL_STATUSES: [UmqttStatus; 21] = {
+const ALL_STATUSES: [UmqttStatus; 22] = {
     use UmqttStatus::*;
     [
         Ok,
@@ -1314,6 +1352,7 @@ const ALL_STATUSES: [UmqttStatus; 21] = {
         SubscriptionsFull,
         Lost,
         ServerDisconnect,
+        Refused,
     ]
 };
 
@@ -1325,7 +1364,7 @@ fn all_statuses_is_complete(s: UmqttStatus) -> usize {
         Ok | BufferTooSmall | BadArgument | InvalidTopic | NotConnected | InflightFull
         | ProtocolError | PacketTooLarge | KeepaliveTimeout | ConnectionRefused | Pending
         | UnknownTicket | AlreadyConnected | InboundFull | WouldBlock | Timeout | Io
-        | PeerClosed | SubscriptionsFull | Lost | ServerDisconnect => ALL_STATUSES.len(),
+        | PeerClosed | SubscriptionsFull | Lost | ServerDisconnect | Refused => ALL_STATUSES.len(),
     }
 }
 
@@ -1366,6 +1405,104 @@ fn every_status_and_every_connack_code_has_static_text() {
         text(umqtt_core_connack_text(4)),
         "bad user name or password"
     );
+}
+
+/// Subscription options from a script's values: packed for umqtt_core_subscribe, or the first one
+/// refused named with the range it must be in, whatever the integers (negative, above 32 bits).
+#[test]
+fn subscription_options_are_packed_or_the_refused_one_is_named_with_its_range() {
+    use UmqttSubOption as O;
+    let packed = |(st, p): (UmqttStatus, UmqttSubPacked)| (st, p.options, p.sub_id, p.refused);
+    let refused = |(st, p): (UmqttStatus, UmqttSubPacked)| (st, p.refused, p.lo, p.hi);
+    let bad = UmqttStatus::BadArgument;
+    for level in [3, 4, 5] {
+        for qos in 0..=2 {
+            let got = packed(sub_options(level, &sub_given(qos, 0, None)));
+            assert_eq!(got, (UmqttStatus::Ok, qos, 0, O::None), "level {level}");
+        }
+        for qos in [3, 0xff] {
+            let got = refused(sub_options(level, &sub_given(qos, 0, None)));
+            assert_eq!(got, (bad, O::Qos, 0, 2), "qos {qos}");
+        }
+        for rh in [3, -1, isize::MAX] {
+            let got = refused(sub_options(level, &sub_given(1, rh, None)));
+            assert_eq!(got, (bad, O::RetainHandling, 0, 2), "retain_handling {rh}");
+        }
+        for id in [0, -5, 268_435_456, isize::MAX] {
+            let got = refused(sub_options(level, &sub_given(1, 0, Some(id))));
+            assert_eq!(got, (bad, O::SubscriptionIdentifier, 1, 268_435_455), "id {id}");
+        }
+    }
+    // Beyond the QoS: level 5 only (and only with MQTT 5).
+    let mut all = sub_given(1, 2, Some(300));
+    all.no_local = true;
+    all.retain_as_published = true;
+    for level in [3, 4] {
+        assert_eq!(refused(sub_options(level, &all)).1, O::Version, "level {level}");
+        let mut nl = sub_given(0, 0, None);
+        nl.no_local = true;
+        assert_eq!(refused(sub_options(level, &nl)).1, O::Version, "no_local, level {level}");
+    }
+    let expected = if cfg!(feature = "mqtt5") {
+        (UmqttStatus::Ok, 0x2d, 300, O::None)
+    } else {
+        (bad, 0, 0, O::Version)
+    };
+    assert_eq!(packed(sub_options(5, &all)), expected);
+}
+
+/// What umqtt_core_sub_options packed is what umqtt_core_subscribe sends; below MQTT 5 a refused
+/// command carries no reason code.
+#[test]
+fn packed_options_go_on_the_wire() {
+    let mut a = Abi::new();
+    assert_eq!(a.configure(&settings(0, 5000, false)), UmqttStatus::Ok);
+    assert_eq!(a.connect(true), UmqttStatus::Ok);
+    a.open_and_send_connect();
+    a.rx_consumed(&CONNACK);
+    let (st, p) = sub_options(4, &sub_given(2, 0, None));
+    assert_eq!(st, UmqttStatus::Ok);
+    let (st, _, bytes) = a.subscribe(b"a", p.options, UMQTT_NO_SLOT);
+    assert_eq!(st, UmqttStatus::Ok);
+    assert_eq!(bytes[4..], [0, 1, b'a', 2]);
+}
+
+/// The reason code of a refused command: "packet too large" under MQTT 5 only, nothing else.
+#[test]
+fn a_refused_command_carries_packet_too_large_under_mqtt_5_only() {
+    for st in ALL_STATUSES {
+        for level in [3, 4, 5] {
+            let expected = if level == 5 && st == UmqttStatus::PacketTooLarge { 0x95 } else { 0 };
+            assert_eq!(umqtt_core_refusal_code(level, st), expected, "{st:?} level {level}");
+        }
+    }
+}
+
+/// MQTT 5 through the ABI: a SUBACK's reason code from 0x80 is REFUSED, one below it OK; a command
+/// above the broker's Maximum Packet Size carries "packet too large".
+#[cfg(feature = "mqtt5")]
+#[test]
+fn mqtt5_failure_codes_and_the_reason_code_of_a_refused_command() {
+    let mut a = Abi::new();
+    let mut s = settings(0, 5000, false);
+    s.protocol_level = 5;
+    assert_eq!(a.configure(&s), UmqttStatus::Ok);
+    assert_eq!(a.connect(true), UmqttStatus::Ok);
+    assert!(a.transport_up());
+    assert_eq!(a.transmit_kind(), UmqttTransmitKind::Connect);
+    let (st, ..) = a.encode_connect(&identity(b"c"), 64);
+    assert_eq!(st, UmqttStatus::Ok);
+    // CONNACK: Maximum Packet Size 20; a publish above it carries "packet too large".
+    a.rx_consumed(&[0x20, 8, 0, 0, 5, 0x27, 0, 0, 0, 20]);
+    let (st, ..) = a.publish(TOPIC, &[0; 30], 1, 64);
+    assert_eq!((st, umqtt_core_refusal_code(5, st)), (UmqttStatus::PacketTooLarge, 0x95));
+    for (code, expected) in [(0x01, UmqttStatus::Ok), (0x87, UmqttStatus::Refused), (0xa2, UmqttStatus::Refused)] {
+        let (_, p) = sub_options(5, &sub_given(1, 0, Some(7)));
+        let (st, op, bytes) = a.subscribe(b"s/#", p.options, UMQTT_NO_SLOT);
+        assert_eq!(st, UmqttStatus::Ok);
+        a.rx_consumed(&[0x90, 4, bytes[2], bytes[3], 0, code]);
+        assert_eq!(a.ticket(op.ticket), (expected, code), "SUBACK {code:#x}");
+    }
 }
 
 // ----- 4. static checks --------------------------------------------------------
@@ -1449,12 +1586,20 @@ fn properties_are_written_by_name_and_read_back() {
     let lookup = |name: &str| {
         let mut kind = UmqttPropType::Unknown;
         let id = unsafe { umqtt_props_lookup(name.as_ptr(), name.len(), &mut kind) };
-        (id, kind)
+        (id, kind, umqtt_props_is_list(id))
     };
-    assert_eq!(lookup("content_type"), (0x03, UmqttPropType::Utf8));
-    assert_eq!(lookup("user_properties"), (0x26, UmqttPropType::Pair));
-    assert_eq!(lookup("message_expiry_interval"), (0x02, UmqttPropType::Int));
-    assert_eq!(lookup("nope"), (0, UmqttPropType::Unknown));
+    assert_eq!(lookup("content_type"), (0x03, UmqttPropType::Utf8, false));
+    assert_eq!(lookup("user_properties"), (0x26, UmqttPropType::Pair, true));
+    assert_eq!(lookup("subscription_identifiers"), (0x0b, UmqttPropType::Int, true), "a list of ints");
+    assert_eq!(lookup("message_expiry_interval"), (0x02, UmqttPropType::Int, false));
+    assert_eq!(lookup("nope"), (0, UmqttPropType::Unknown, false));
+    // Topic Alias Maximum: at most what the core keeps.
+    for (asked, written) in [(5u32, 5u8), (16, 16), (17, 16), (u32::MAX, 16)] {
+        let mut b = [0u8; 8];
+        let mut n = 0usize;
+        let st = unsafe { umqtt_props_put_int(b.as_mut_ptr(), 8, &mut n, 0x22, asked) };
+        assert_eq!((st, &b[..n]), (UmqttStatus::Ok, &[0x22, 0, written][..]), "asked {asked}");
+    }
     let mut buf = [0u8; 64];
     let mut len = 0usize;
     unsafe {

@@ -52,6 +52,9 @@ pub enum UmqttStatus {
     /// MQTT 5: the broker sent DISCONNECT (its reason code: umqtt_core_cause_code); the connection is
     /// lost.
     ServerDisconnect = 21,
+    /// ticket_result: done, and the broker refused the command: `*code` is its acknowledgement's failure
+    /// code (a SUBACK's 0x80; MQTT 5: a reason code from 0x80). The ticket is released.
+    Refused = 22,
 }
 
 /// What the driver has done (umqtt_core_stats): wrapping counters.
@@ -231,6 +234,50 @@ pub struct UmqttRx {
     pub alias: u16,
 }
 
+/// A subscription's options as the script gave them, for umqtt_core_sub_options to check and pack.
+#[repr(C)]
+#[derive(Clone, Copy)]
+#[cfg_attr(test, derive(Debug))]
+pub struct UmqttSubOptions {
+    /// Retain Handling and the Subscription Identifier (when `has_id`) as given, of any value: the core
+    /// checks them (and the QoS, which the shim checks first for publish()'s message).
+    pub retain_handling: isize,
+    pub id: isize,
+    pub qos: u8,
+    pub has_id: bool,
+    pub no_local: bool,
+    pub retain_as_published: bool,
+}
+
+/// Which option umqtt_core_sub_options refused.
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(test, derive(Debug))]
+pub enum UmqttSubOption {
+    /// None: the options are good.
+    None = 0,
+    /// A value not in `lo..=hi`: the QoS, Retain Handling, the Subscription Identifier.
+    Qos = 1,
+    RetainHandling = 2,
+    SubscriptionIdentifier = 3,
+    /// An option beyond the QoS (MQTT 5's) below protocol level 5.
+    Version = 4,
+}
+
+/// umqtt_core_sub_options's answer.
+#[repr(C)]
+#[derive(Clone, Copy)]
+#[cfg_attr(test, derive(Debug))]
+pub struct UmqttSubPacked {
+    /// What umqtt_core_subscribe takes: the options byte, the Subscription Identifier (0: none).
+    pub options: u8,
+    pub sub_id: u32,
+    /// The option refused (NONE: good), and the values a refused value may take (`lo..=hi`).
+    pub refused: UmqttSubOption,
+    pub lo: u32,
+    pub hi: u32,
+}
+
 /// A command that went out (publish, subscribe, unsubscribe).
 #[repr(C)]
 #[derive(Clone, Copy)]
@@ -295,7 +342,9 @@ impl From<Error> for UmqttStatus {
 }
 
 impl UmqttStatus {
-    /// The core's error for a cause the caller reports (handle_transport_down).
+    /// The core's error for a cause the caller reports (handle_transport_down), or for a command's
+    /// refusal (umqtt_core_refusal_code). Inlined: out of line it cost 28 bytes on Cortex-M3.
+    #[inline(always)]
     pub fn as_cause(self) -> Error {
         match self {
             UmqttStatus::PeerClosed => Error::PeerClosed,
