@@ -586,15 +586,20 @@ pub enum Decoded<'a> {
 /// code above 5, a SUBACK code other than 0, 1, 2 or 0x80 or more than five
 /// of them, a topic that is not UTF-8.
 pub fn decode(buf: &[u8]) -> Result<Decoded<'_>, Error> {
-    decode_packet(buf, false).map(|(d, _)| d)
+    decode_packet(buf, false, frame::RxBound::NONE).map(|(d, _)| d)
 }
 
 /// [`decode`], or with `head` [`decode_head`] for a PUBLISH whose payload
 /// is not all in `buf` (the client's one decoding: the fixed header is read
 /// once); the second value is how many payload bytes follow a head on the
-/// stream (0 for a whole packet).
-pub(crate) fn decode_packet(buf: &[u8], head: bool) -> Result<(Decoded<'_>, usize), Error> {
-    Ok(match frame::body_of(buf, frame::parse_packet(buf, head)?)? {
+/// stream (0 for a whole packet). A packet above `bound` is refused as
+/// soon as its fixed header is read.
+pub(crate) fn decode_packet(
+    buf: &[u8],
+    head: bool,
+    bound: frame::RxBound,
+) -> Result<(Decoded<'_>, usize), Error> {
+    Ok(match frame::body_of(buf, frame::parse_packet(buf, head, bound)?)? {
         Err(n) => (Decoded::NeedMore(n), 0),
         // A head is a PUBLISH's: decoded with an empty payload.
         Ok(b) => {

@@ -53,6 +53,7 @@
 
 use crate::client::{Client, ConnectOptions, EventKind, OpOwner, Rx as ClientRx, Sent, SubOptions, Will};
 use crate::codec;
+use crate::frame::RxBound;
 use crate::keepalive::Due;
 use crate::reconnect::Backoff;
 use crate::session::{OpKind, Resend, TicketResult};
@@ -65,7 +66,10 @@ const ACK_QUEUE: usize = 8;
 /// Events waiting for `poll_event`.
 const EVENT_QUEUE: usize = 8;
 
-/// How the session is run; set once with [`Driver::configure`].
+/// How the session is run; set with [`Driver::configure`], before the
+/// first connection or on a live one (each setting is read where it acts:
+/// the receive bound on every packet, the rest on the next CONNECT or
+/// attempt).
 #[derive(Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(any(test, feature = "debug"), derive(Debug))]
 pub struct Settings {
@@ -81,6 +85,15 @@ pub struct Settings {
     pub reconnect: bool,
     /// Unacknowledged QoS 1/2 publishes allowed (1..=MAX_INFLIGHT).
     pub max_inflight: u8,
+    /// The longest packet taken from the broker, in bytes (fixed header
+    /// included; 0: no bound). One that announces more ends the connection
+    /// with [`Error::PacketTooLarge`] as soon as its fixed header is read,
+    /// as any broken packet does.
+    pub max_packet: u32,
+    /// A PUBLISH longer than `max_packet` is taken anyway: the caller reads
+    /// its payload past its buffer, in pieces, after
+    /// [`Driver::handle_rx_head`]. Any other packet stays bounded.
+    pub chunked: bool,
 }
 
 impl Default for Settings {
@@ -92,6 +105,8 @@ impl Default for Settings {
             timeout_ms: 10_000,
             reconnect: true,
             max_inflight: MAX_INFLIGHT as u8,
+            max_packet: 0,
+            chunked: false,
         }
     }
 }
@@ -317,6 +332,8 @@ impl<'m> Driver<'m> {
                 timeout_ms: 10_000,
                 reconnect: true,
                 max_inflight: MAX_INFLIGHT as u8,
+                max_packet: 0,
+                chunked: false,
             },
             link: Link::Closed,
             clean_session: true,
@@ -348,6 +365,7 @@ impl<'m> Driver<'m> {
             return Err(Error::BadArgument);
         }
         self.client.set_max_inflight(usize::from(s.max_inflight))?;
+        self.client.set_rx_bound(RxBound::new(s.max_packet, s.chunked));
         self.settings = s;
         Ok(())
     }
@@ -598,7 +616,11 @@ impl<'m> Driver<'m> {
         }
     }
 
-    /// Handles the packet at the start of `buf`.
+    /// Handles the packet at the start of `buf`. One longer than
+    /// [`Settings::max_packet`] is `Err(PacketTooLarge)` as soon as its
+    /// fixed header is in `buf` (a PUBLISH with [`Settings::chunked`] is
+    /// taken: `NeedMore` of its whole size here, its head through
+    /// [`Driver::handle_rx_head`]).
     pub fn handle_rx<'a>(&mut self, buf: &'a [u8], now: u32) -> Result<Rx<'a>, Error> {
         self.receive(buf, now, false).map(|(rx, _)| rx)
     }

@@ -487,3 +487,62 @@ fn a_maximum_packet_size_too_small_for_an_acknowledgement_is_refused() {
     }
     connected5(v5(0, false), &[], &[0x27, 0, 0, 0, 4]);
 }
+
+// ---- the receive bound (Settings::max_packet) -------------------------------------
+
+fn v5_bounded(max_packet: u32, chunked: bool) -> Settings {
+    Settings {
+        max_packet,
+        chunked,
+        ..v5(0, true)
+    }
+}
+
+/// A v5 PUBLISH of any length (`publish5` writes one length byte).
+fn long_publish5(qos: u8, props: &[u8], payload: &[u8]) -> Vec<u8> {
+    let mut body = vec![0, 1, b't'];
+    if qos > 0 {
+        body.extend([0, 1]);
+    }
+    body.push(props.len() as u8);
+    body.extend(props);
+    body.extend(payload);
+    let mut v = vec![0x30 | qos << 1];
+    let mut n = body.len();
+    loop {
+        let b = (n & 0x7f) as u8;
+        n >>= 7;
+        v.push(if n > 0 { b | 0x80 } else { b });
+        if n == 0 {
+            break;
+        }
+    }
+    v.extend(body);
+    v
+}
+
+#[test]
+fn the_receive_bound_holds_with_mqtt5_on_both_paths() {
+    let long = long_publish5(1, &[0x01, 1], &[0; 300]);
+    let total = long.len() as u32;
+    for head in [false, true] {
+        // One byte over: refused from the fixed header.
+        let mut sh = connected5(v5_bounded(total - 1, false), &[], &[]);
+        assert_eq!(sh.d.receive(&long[..4], sh.now, head).map(|_| ()), Err(Error::PacketTooLarge));
+        assert_eq!(sh.d.cause(), Some(Error::PacketTooLarge));
+        // At the bound: taken.
+        let mut sh = connected5(v5_bounded(total, false), &[], &[]);
+        let (rx, _) = sh.d.receive(&long, sh.now, head).unwrap();
+        assert!(matches!(rx, umqtt_core::driver::Rx::Message(m) if m.payload.len() == 300), "{rx:?}");
+        // Chunked: a longer one is taken from its head, properties included.
+        let mut sh = connected5(v5_bounded(64, true), &[], &[]);
+        let (rx, body_len) = sh.d.handle_rx_head(&long[..20], sh.now).unwrap();
+        assert!(matches!(rx, umqtt_core::driver::Rx::Message(m) if m.properties == [0x01, 1]), "{rx:?}");
+        assert_eq!(body_len, 300);
+        // Not a DISCONNECT, though: only a PUBLISH goes in pieces.
+        let mut sh = connected5(v5_bounded(64, true), &[], &[]);
+        let mut disconnect = vec![0xe0, 100, 0x95, 98];
+        disconnect.resize(102, 0);
+        assert_eq!(sh.d.receive(&disconnect, sh.now, head).map(|_| ()), Err(Error::PacketTooLarge));
+    }
+}
