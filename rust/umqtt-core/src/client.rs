@@ -65,6 +65,9 @@ pub struct ConnectOptions<'a> {
     pub props: &'a [u8],
     /// MQTT 5: the will's properties, encoded likewise.
     pub will_props: &'a [u8],
+    /// MQTT 5: the Maximum Packet Size to advertise (0: none), added to
+    /// the connect properties unless `props` carry one.
+    pub max_packet: u32,
 }
 
 impl Default for ConnectOptions<'_> {
@@ -80,6 +83,7 @@ impl Default for ConnectOptions<'_> {
             ping_max_missed: 0,
             props: b"",
             will_props: b"",
+            max_packet: 0,
         }
     }
 }

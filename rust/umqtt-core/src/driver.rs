@@ -88,11 +88,14 @@ pub struct Settings {
     /// The longest packet taken from the broker, in bytes (fixed header
     /// included; 0: no bound). One that announces more ends the connection
     /// with [`Error::PacketTooLarge`] as soon as its fixed header is read,
-    /// as any broken packet does.
+    /// as any broken packet does. MQTT 5 advertises it in every CONNECT as
+    /// the Maximum Packet Size (at most 268,435,460, the largest packet
+    /// there is), unless `chunked` or the connect properties carry one.
     pub max_packet: u32,
     /// A PUBLISH longer than `max_packet` is taken anyway: the caller reads
     /// its payload past its buffer, in pieces, after
-    /// [`Driver::handle_rx_head`]. Any other packet stays bounded.
+    /// [`Driver::handle_rx_head`]. Any other packet stays bounded. MQTT 5
+    /// then advertises no Maximum Packet Size.
     pub chunked: bool,
 }
 
@@ -858,6 +861,7 @@ impl<'m> Driver<'m> {
             will: id.will,
             props: id.props,
             will_props: id.will_props,
+            max_packet: self.advertised_max_packet(),
             clean_session: self.clean_session,
             keepalive_s: self.settings.keepalive_s,
             protocol_level: self.settings.protocol_level,
@@ -874,6 +878,20 @@ impl<'m> Driver<'m> {
                 self.lost(now, e);
                 Err(e)
             }
+        }
+    }
+
+    /// The Maximum Packet Size an MQTT 5 CONNECT advertises (0: none): the
+    /// receive bound, unless long messages are taken in pieces. Read for
+    /// each CONNECT, so a reconnect advertises the settings of its time.
+    fn advertised_max_packet(&self) -> u32 {
+        /// The largest packet there is: 5 header bytes and the largest
+        /// remaining length.
+        const LARGEST: u32 = 268_435_460;
+        if self.settings.chunked {
+            0
+        } else {
+            self.settings.max_packet.min(LARGEST)
         }
     }
 
