@@ -73,9 +73,10 @@ void umqtt_connect(umqtt_client_obj_t *self, bool clean_session) {
 // connection, or a publish withdrawn unsent: issue it again) or TIMEOUT.
 // Raises when the connection is closed for good. Unless `keep`, a ticket
 // given up on (at the deadline, or by an exception) is forgotten; a publish
-// stays in flight either way, to be re-sent on a resumed session. `written`: the command was
-// just issued by this thread, so its acknowledgement cannot be there yet
-// unless the socket says so (umqtt_wait_written).
+// stays in flight either way, to be re-sent on a resumed session.
+// `written`: the command was just issued by this thread, so its
+// acknowledgement cannot be there yet unless the socket says so
+// (umqtt_wait_written).
 UmqttStatus umqtt_wait_ticket(umqtt_client_obj_t *self, uint32_t ticket, int slot, uint32_t deadline, uint8_t *code,
     bool keep, bool written) {
     if (written) {
