@@ -104,25 +104,10 @@ static MP_NOINLINE bool keepalive_claim_and_tick(keepalive_ctl_t *ctl) {
     return go_on;
 }
 
-// After a tick nothing of this thread may hold the client's address where
-// the collector looks, or the client the script dropped stays alive,
-// pinging, with its socket (defect 3 of issue 10). A collection started by
-// another thread scans this one from the frame of its signal handler (unix)
-// up: through the registers the kernel saved there, vector ones included,
-// and through slots of the signal frame and of the sleep's frames that are
-// never written. So the stack below the caller, where the tick's frames
-// were, is zeroed, as far as the thread's stack limit allows, and so are the
-// vector registers a struct copy may have left the address in (seen on
-// x86-64: an SSE register, saved in every signal frame after it).
-static MP_NOINLINE void forget_the_client(void) {
-    #if MICROPY_STACK_CHECK
-    size_t used = mp_stack_usage() + 1024;  // this frame, and a margin
-    size_t room = MP_STATE_THREAD(stack_limit) > used ? MP_STATE_THREAD(stack_limit) - used : 0;
-    size_t n = room < KEEPALIVE_SCRUB_BYTES ? room : KEEPALIVE_SCRUB_BYTES;
-    uint8_t area[n > 0 ? n : 1];
-    memset(area, 0, n);
-    __asm__ volatile ("" : : "r" (area) : "memory");   // the stores are kept
-    #endif
+// The vector registers a struct copy may have left the client's address in
+// (seen on x86-64: an SSE register, saved in every signal frame after it and
+// so scanned by each collection).
+static MP_NOINLINE void forget_vector_registers(void) {
     #if defined(__x86_64__)
     __asm__ volatile (
         "pxor %%xmm0, %%xmm0\n pxor %%xmm1, %%xmm1\n pxor %%xmm2, %%xmm2\n pxor %%xmm3, %%xmm3\n"
@@ -145,13 +130,39 @@ static MP_NOINLINE void forget_the_client(void) {
     #endif
 }
 
+// After a tick nothing of this thread may hold the client's address where
+// the collector looks, or the client the script dropped stays alive,
+// pinging, with its socket (defect 3 of issue 10). A collection started by
+// another thread scans this one from the frame of its signal handler (unix)
+// up: through the registers the kernel saved there, vector ones included,
+// and through slots of the signal frame and of the sleep's frames that are
+// never written. So after the tick the stack below this frame, where the
+// tick's frames were, is zeroed, as far as the thread's stack limit allows,
+// and so are the vector registers.
+static MP_NOINLINE bool tick_then_forget_the_client(keepalive_ctl_t *ctl) {
+    bool go_on = keepalive_claim_and_tick(ctl);
+    #if MICROPY_STACK_CHECK
+    size_t used = mp_stack_usage() + 1024;  // this frame, and a margin
+    size_t room = MP_STATE_THREAD(stack_limit) > used ? MP_STATE_THREAD(stack_limit) - used : 0;
+    size_t n = room < KEEPALIVE_SCRUB_BYTES ? room : KEEPALIVE_SCRUB_BYTES;
+    uint8_t area[n > 0 ? n : 1];
+    memset(area, 0, n);
+    __asm__ volatile ("" : : "r" (area) : "memory");   // the stores are kept
+    #endif
+    forget_vector_registers();
+    return go_on;
+}
+
 static mp_obj_t keepalive_loop(mp_obj_t ctl_in) {
     keepalive_ctl_t *ctl = ctl_of(ctl_in);
+    // A new thread starts with a copy of its creator's registers, and the
+    // creator was working on the client: seen under AddressSanitizer, xmm3
+    // held its address through the whole first sleep, so every client closed
+    // within a tick of its connect() outlived the next collection.
+    forget_vector_registers();
     for (;;) {
         mp_hal_delay_ms(KEEPALIVE_TICK_MS);
-        bool go_on = keepalive_claim_and_tick(ctl);
-        forget_the_client();
-        if (!go_on) {
+        if (!tick_then_forget_the_client(ctl)) {
             break;
         }
     }
