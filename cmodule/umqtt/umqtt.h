@@ -323,6 +323,7 @@ void umqtt_connect(umqtt_client_obj_t *self, bool clean_session);
 UmqttStatus umqtt_wait_ticket(umqtt_client_obj_t *self, uint32_t ticket, int slot, uint32_t deadline, uint8_t *code,
     bool keep, bool written);
 void umqtt_forget(umqtt_client_obj_t *self, uint32_t ticket);
+UmqttStatus umqtt_configure_locked(umqtt_client_obj_t *self);
 void umqtt_apply_settings(umqtt_client_obj_t *self);
 
 // The face methods umqtt.robust builds on (umqtt_client.c), and the robust
@@ -367,7 +368,7 @@ int umqtt_io_fileno(mp_obj_t sock);                 // -1 when it has none
 
 // MQTT 5 (umqtt_v5.c).
 #if MICROPY_PY_UMQTT_MQTT5
-mp_obj_t umqtt_props_encode(mp_obj_t dict, uint8_t extra_id, uint32_t extra_value);
+mp_obj_t umqtt_props_encode(mp_obj_t dict);
 mp_obj_t umqtt_props_decode(const uint8_t *block, size_t len);
 void umqtt_v5_connack(umqtt_client_obj_t *self, const UmqttRx *rx);
 mp_obj_t umqtt_v5_topic(umqtt_client_obj_t *self, const UmqttRx *rx);

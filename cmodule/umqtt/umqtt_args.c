@@ -204,7 +204,7 @@ mp_obj_t umqtt_props_arg(umqtt_client_obj_t *self, mp_obj_t dict) {
     }
     #if MICROPY_PY_UMQTT_MQTT5
     if (self->version == 5) {
-        return umqtt_props_encode(dict, 0, 0);
+        return umqtt_props_encode(dict);
     }
     #endif
     if (mp_obj_is_dict_or_ordereddict(dict) && mp_obj_dict_len(dict) == 0) {

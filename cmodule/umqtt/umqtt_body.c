@@ -49,14 +49,19 @@ static uint8_t *chunk_buffer_of_body(umqtt_client_obj_t *self, size_t *cap) {
     return buf;
 }
 
-// Messages longer than the chunk buffer, or than max_packet, go in chunks
-// when the application asked for them.
+// Messages longer than the chunk buffer go in chunks when the application
+// asked for them; so do those longer than max_packet (which the driver takes
+// only then), as no payload object grows past it: with the chunk buffer
+// taken away, chunk_buffer_of_body drops the connection instead.
 static bool wants_chunks(umqtt_client_obj_t *self, size_t payload_len, size_t packet_len) {
     size_t cap;
-    if (!MICROPY_PY_UMQTT_CHUNKS || self->chunk_cb == MP_OBJ_NULL || chunk_buffer(self, &cap) == NULL || cap == 0) {
+    if (!MICROPY_PY_UMQTT_CHUNKS || self->chunk_cb == MP_OBJ_NULL) {
         return false;
     }
-    return payload_len > cap || packet_len > self->max_packet;
+    if (packet_len > self->max_packet) {
+        return true;
+    }
+    return chunk_buffer(self, &cap) != NULL && cap > 0 && payload_len > cap;
 }
 
 // The head the driver handled (rx from umqtt_core_handle_rx_head: MESSAGE,
@@ -67,12 +72,7 @@ bool umqtt_body_begin(umqtt_client_obj_t *self, const UmqttRx *rx, bool deliver)
     umqtt_body_t *b = &self->body;
     umqtt_body_clear(self);
     if (rx->kind == UMQTT_RX_KIND_MESSAGE) {
-        size_t packet_len = rx->n + rx->body_len;
-        bool chunks = wants_chunks(self, rx->body_len, packet_len);
-        if (!chunks && packet_len > self->max_packet) {
-            umqtt_transport_lost(self, UMQTT_STATUS_PACKET_TOO_LARGE);
-            return false;
-        }
+        bool chunks = wants_chunks(self, rx->body_len, rx->n + rx->body_len);
         // Without room on the heap: MemoryError in an application thread (the
         // message stays offered), left for later in the keep-alive thread.
         uint8_t *data;
@@ -302,6 +302,10 @@ static mp_obj_t umqtt_client_set_chunk_callback(size_t n_args, const mp_obj_t *p
     umqtt_lock(self, &guard);
     self->chunk_cb = off ? MP_OBJ_NULL : f;
     self->chunk_buf = off ? MP_OBJ_NULL : buf;
+    // Under the same lock: the driver never takes a long message without
+    // the callback to hand it to (this cannot fail: every other setting
+    // passed before).
+    umqtt_configure_locked(self);
     umqtt_unlock(&guard);
     return mp_const_none;
 }

@@ -115,9 +115,11 @@ UmqttStatus umqtt_wait_ticket(umqtt_client_obj_t *self, uint32_t ticket, int slo
     }
 }
 
-// The driver's settings from the client's fields (at construction, and when
-// connect(timeout=...) changes the timeout).
-void umqtt_apply_settings(umqtt_client_obj_t *self) {
+// The driver's settings from the client's fields (mutex held): at
+// construction, when connect(timeout=...) changes the timeout, and when a
+// chunk callback is set or cleared (the driver then takes, or refuses, a
+// PUBLISH longer than max_packet, and advertises accordingly).
+UmqttStatus umqtt_configure_locked(umqtt_client_obj_t *self) {
     UmqttSettings settings = {
         .keepalive_s = self->keepalive,
         .ping_max_missed = self->pingmaxnum,
@@ -125,10 +127,16 @@ void umqtt_apply_settings(umqtt_client_obj_t *self) {
         .timeout_ms = self->timeout_ms,
         .reconnect = self->reconn,
         .max_inflight = self->max_inflight,
+        .chunked = MICROPY_PY_UMQTT_CHUNKS && self->chunk_cb != MP_OBJ_NULL,
+        .max_packet = self->max_packet < UINT32_MAX ? (uint32_t)self->max_packet : UINT32_MAX,
     };
+    return umqtt_core_configure(CORE(self), &settings);
+}
+
+void umqtt_apply_settings(umqtt_client_obj_t *self) {
     umqtt_guard_t guard;
     umqtt_lock(self, &guard);
-    UmqttStatus st = umqtt_core_configure(CORE(self), &settings);
+    UmqttStatus st = umqtt_configure_locked(self);
     umqtt_unlock(&guard);
     if (st != UMQTT_STATUS_OK) {
         umqtt_raise_status(st);

@@ -172,18 +172,15 @@ bool umqtt_feed(umqtt_client_obj_t *self, umqtt_pass_t *pass, bool deliver, uint
             }
         } else if (kind == UMQTT_RX_KIND_NEED_MORE) {
             self->rx_whole = false;
-            // Past max_packet only a chunk callback can take it.
-            if (rx.n > UMQTT_BUFFER_KEPT
-                && (rx.n <= self->max_packet || (MICROPY_PY_UMQTT_CHUNKS && self->chunk_cb != MP_OBJ_NULL))) {
+            // The driver refused what it does not take (past max_packet);
+            // a packet the buffer should not grow for, or cannot (a PUBLISH
+            // past max_packet, for the chunk callback), goes by its head.
+            if (rx.n > UMQTT_BUFFER_KEPT || !umqtt_rx_reserve(self, rx.n)) {
                 int go = feed_head(self, now, deliver);
                 if (go >= 0) {
                     return go;
                 }
                 continue;
-            }
-            if (!umqtt_rx_reserve(self, rx.n)) {
-                umqtt_transport_lost(self, UMQTT_STATUS_PACKET_TOO_LARGE);
-                return false;
             }
             return true;
         } else if (kind == UMQTT_RX_KIND_MESSAGE) {

@@ -73,8 +73,7 @@ static void put(vstr_t *v, mp_obj_t name, uint8_t id, UmqttPropType kind, mp_obj
 }
 
 // The encoded block of a properties dict (MP_OBJ_NULL for None or {}).
-// `extra_id`/`extra_value`: one property added unless the dict has it (0: none).
-mp_obj_t umqtt_props_encode(mp_obj_t dict, uint8_t extra_id, uint32_t extra_value) {
+mp_obj_t umqtt_props_encode(mp_obj_t dict) {
     bool none = dict == mp_const_none || dict == MP_OBJ_NULL;
     if (!none && !mp_obj_is_dict_or_ordereddict(dict)) {
         mp_raise_TypeError(MP_ERROR_TEXT("properties must be a dict"));
@@ -97,9 +96,6 @@ mp_obj_t umqtt_props_encode(mp_obj_t dict, uint8_t extra_id, uint32_t extra_valu
         if (id == 0) {
             bad_property("unknown", name);
         }
-        if (id == extra_id) {
-            extra_id = 0;
-        }
         size_t count = 1;
         mp_obj_t *items = &value;
         if (umqtt_props_is_list(id)) {
@@ -112,10 +108,6 @@ mp_obj_t umqtt_props_encode(mp_obj_t dict, uint8_t extra_id, uint32_t extra_valu
         for (size_t k = 0; k < count; ++k) {
             put(&v, name, id, kind, items[k]);
         }
-    }
-    if (extra_id != 0) {
-        put(&v, MP_OBJ_NEW_QSTR(MP_QSTR_properties), extra_id, UMQTT_PROP_TYPE_INT,
-            mp_obj_new_int_from_uint(extra_value));
     }
     if (v.len == 0) {
         vstr_clear(&v);
@@ -233,25 +225,21 @@ mp_obj_t umqtt_reason_exception(uint8_t code) {
 #endif // MICROPY_PY_UMQTT_MQTT5
 
 // connect(properties=...): kept encoded for every CONNECT from now on (None:
-// as before; {} clears them). With MQTT 5 our max_packet is advertised as
-// the Maximum Packet Size unless the script gives one, or a chunk callback
-// takes messages of any size.
+// as before; {} clears them); refused below version 5 unless None or empty.
+// The driver adds our max_packet as the Maximum Packet Size to each CONNECT
+// (unless these carry one, or a chunk callback takes messages of any size).
 void umqtt_set_connect_props(umqtt_client_obj_t *self, mp_obj_t dict) {
+    mp_obj_t props = umqtt_props_arg(self, dict);
     #if MICROPY_PY_UMQTT_MQTT5
-    if (self->version == 5) {
-        if (dict == mp_const_none && self->connect_props != MP_OBJ_NULL) {
-            return;
-        }
-        size_t max = self->max_packet < 268435460u ? self->max_packet : 268435460u;
-        mp_obj_t props = umqtt_props_encode(dict, self->chunk_cb == MP_OBJ_NULL ? 0x27 : 0, (uint32_t)max);
+    if (dict != mp_const_none) {
         umqtt_guard_t guard;
         umqtt_lock(self, &guard);
         self->connect_props = props;
         umqtt_unlock(&guard);
-        return;
     }
+    #else
+    (void)props;
     #endif
-    umqtt_props_arg(self, dict);            // refused below version 5 unless None or empty
 }
 
 #endif // MICROPY_PY_UMQTT

@@ -8,7 +8,10 @@
 #   3. a PUBLISH longer than max_packet with no chunk callback: the
 #      connection is dropped (packet too large), as before;
 #   4. a chunk callback that takes its buffer away in the middle: the
-#      connection is dropped, and the re-send comes whole.
+#      connection is dropped, and the re-send comes whole;
+#   5. a PUBLISH longer than max_packet that arrives whole in one read:
+#      refused all the same (decided from its fixed header, not by the
+#      buffer); with a chunk callback set it is taken.
 import io
 from umqtt import MQTTClient
 
@@ -156,4 +159,26 @@ while len(got) < 2:
         pass
 print("4 got", got)
 print("4 acks", [hx(s.sent[-4:]) if s.sent[-4:-2] == b"\x40\x02" else "none" for s in streams])
+c.close()
+
+
+# 5. 100 bytes against max_packet 64, all in the read that brings the CONNACK.
+class WholeStream(Stream):
+    SIZES = (4096,) * 5
+
+
+for chunked in (False, True):
+    s5 = WholeStream(CONNACK + publish(b"t/w", b"w" * 93, 0, 0))
+    c = MQTTClient("c5", "unused", transport=lambda: s5, keepalive=0, max_packet=64, reconn=False)
+    got = []
+    c.set_callback(lambda t, m: got.append((t, len(m))))
+    if chunked:
+        c.set_chunk_callback(lambda m, d, off, tot: got.append(("chunk", off, tot)), bytearray(16))
+    try:
+        c.connect()                         # the message may come with the CONNACK
+        c.check_msg()
+        print("5", chunked, "got", got)
+    except Exception as e:
+        print("5", chunked, type(e).__name__, e.args[0] if e.args else "", got)
+    c.close()
 print("END")

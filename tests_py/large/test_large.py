@@ -12,7 +12,8 @@ message larger than its heap in chunks through a buffer it owns.
   next small message still reaches the ordinary callback.
 - Scripted streams (scripted_large.py): a cut in the middle of a chunked
   payload, a QoS 2 duplicate's payload skipped, a publish beyond
-  max_packet, a chunk buffer taken away midway.
+  max_packet, a chunk buffer taken away midway, a publish beyond max_packet
+  already whole in the buffer (refused too; taken with a chunk callback).
 """
 
 import hashlib
@@ -104,7 +105,12 @@ def test_scripted_long_publishes_cut_duplicated_and_too_large(mpy):
     #    re-send whole to the ordinary callback, one PUBACK.
     assert out[9] == "4 got [('chunk', 0), (b't/big', 10240, True)]", r.describe()
     assert out[10] == "4 acks ['none', '40020008']", r.describe()
-    assert out[-1] == "END"
+    # 5. Whole in the buffer yet beyond max_packet: refused, nothing
+    #    delivered; with a chunk callback it is taken (whole: the buffer
+    #    holds it, so it goes to the ordinary callback).
+    assert out[11] == "5 False MQTTException packet too large []", r.describe()
+    assert out[12] == "5 True got [(b't/w', 93)]", r.describe()
+    assert out[-1] == "END" and len(out) == 14, r.describe()
 
 
 CHUNK_ARG_CASES = {

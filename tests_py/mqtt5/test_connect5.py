@@ -114,3 +114,20 @@ def test_broker_maximum_packet_size_from_mosquitto(make_broker, mpy, ids, paho_p
     log = broker.log_text()
     assert "Received PUBLISH from {} (d0, q1, r0, m".format(ids.client_id) in log, log
     assert "big" not in log and "exceeded" not in log.lower(), log
+
+
+def test_each_connect_advertises_max_packet_as_the_chunk_callback_stands_then(mpy):
+    # Scripted broker (each connection: CONNACK, end of stream; reconn=True
+    # reconnects): max_packet is advertised on the first CONNECT; a chunk
+    # callback set after connect() takes messages of any size, so the
+    # reconnect advertises no Maximum Packet Size; cleared, the next does.
+    r = mpy.run("max_packet_reconnect.py", timeout=30)
+    assert r.returncode == 0, r.describe()
+    out = r.stdout.splitlines()
+    assert out[-1] == "END" and len(out) == 4, r.describe()
+    advertised = []
+    for n, line in enumerate(out[:3], 1):
+        label, k, props = (line.split(" ") + [""])[:3]
+        assert (label, k) == ("PROPS", str(n)) and props != "none", r.describe()
+        advertised.append([v for p, v in parse_properties(bytes.fromhex(props)) if p == 0x27])
+    assert advertised == [[(4096).to_bytes(4, "big")], [], [(4096).to_bytes(4, "big")]], r.describe()

@@ -1450,6 +1450,9 @@ pub fn gen_setup(u: &mut Unstructured<'_>) -> AResult<(Settings, u32, u32)> {
         timeout_ms: *u.choose(&[1u32, 1000, 10_000, 60_000, 0x7fff_ffff])?,
         reconnect: u.arbitrary()?,
         max_inflight: u.int_in_range(1..=MAX_INFLIGHT as u8)?,
+        // Not drawn from the input (the corpus keeps its meaning): no bound.
+        max_packet: 0,
+        chunked: false,
     };
     let start = match u.int_in_range(0u8..=3)? {
         0 => 1_000,

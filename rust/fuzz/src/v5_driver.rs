@@ -1278,6 +1278,9 @@ pub fn gen_setup(u: &mut Unstructured<'_>) -> AResult<(Settings, Vec<u8>, u16, u
         timeout_ms: *u.choose(&[1000u32, 10_000, 60_000])?,
         reconnect: u.arbitrary()?,
         max_inflight: u.int_in_range(1..=MAX_INFLIGHT as u8)?,
+        // Not drawn from the input (the corpus keeps its meaning): no bound.
+        max_packet: 0,
+        chunked: false,
     };
     let mut p = Vec::new();
     let mut alias_max = 0;

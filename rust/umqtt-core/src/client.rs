@@ -16,6 +16,7 @@
 //! [`Error::BufferTooSmall`] with the exact size and changes nothing.
 
 use crate::codec::{self, ConnectFields, Incoming, WillFields};
+use crate::frame::RxBound;
 use crate::keepalive::{Due, KeepAlive};
 use crate::session::{Ack, Added, OpKind, ResendItem, Session, TicketResult};
 use crate::sub_options::SubOptions;
@@ -65,6 +66,9 @@ pub struct ConnectOptions<'a> {
     pub props: &'a [u8],
     /// MQTT 5: the will's properties, encoded likewise.
     pub will_props: &'a [u8],
+    /// MQTT 5: the Maximum Packet Size to advertise (0: none), added to
+    /// the connect properties unless `props` carry one.
+    pub max_packet: u32,
 }
 
 impl Default for ConnectOptions<'_> {
@@ -80,6 +84,7 @@ impl Default for ConnectOptions<'_> {
             ping_max_missed: 0,
             props: b"",
             will_props: b"",
+            max_packet: 0,
         }
     }
 }
@@ -222,6 +227,8 @@ pub struct Client<'m> {
     life_from_bytes: bool,
     /// The protocol level of the last CONNECT (3, 4 or 5).
     level: u8,
+    /// The longest packets taken ([`Client::set_rx_bound`]).
+    rx_bound: RxBound,
     /// MQTT 5: what this connection agreed (limits, topic aliases).
     #[cfg(feature = "mqtt5")]
     v5: crate::v5::link::Link5,
@@ -290,6 +297,7 @@ impl<'m> Client<'m> {
             keepalive: KeepAlive::new(),
             life_from_bytes: false,
             level: 4,
+            rx_bound: RxBound::NONE,
             #[cfg(feature = "mqtt5")]
             v5: crate::v5::link::Link5::new(),
         }
@@ -604,6 +612,13 @@ impl<'m> Client<'m> {
         self.session.set_max_inflight(max)
     }
 
+    /// From the next packet on, one above `bound` is refused with
+    /// [`Error::PacketTooLarge`] (the connection lost) as soon as its fixed
+    /// header is in the buffer given to `handle_rx` (none: [`RxBound::NONE`]).
+    pub fn set_rx_bound(&mut self, bound: RxBound) {
+        self.rx_bound = bound;
+    }
+
     /// Encodes SUBSCRIBE or UNSUBSCRIBE for one filter; `owner` says which
     /// subscription slot it is about and whether anyone will wait.
     pub fn op(
@@ -820,7 +835,10 @@ impl<'m> Client<'m> {
         let r = self.handle_packet(buf, now, head);
         if matches!(
             r,
-            Err(Error::ProtocolError | Error::InboundFull | Error::ServerDisconnect(_))
+            Err(Error::ProtocolError
+                | Error::PacketTooLarge
+                | Error::InboundFull
+                | Error::ServerDisconnect(_))
         ) {
             self.connection_lost();
         }
@@ -833,13 +851,14 @@ impl<'m> Client<'m> {
         now: u32,
         head: bool,
     ) -> Result<(Rx<'a>, usize), Error> {
+        let bound = self.rx_bound;
         // Both versions frame through one call and decode into the same
         // packet, handled by one call (the firmware carries one copy of the
         // framing and of the handling, inlined).
         #[cfg(feature = "mqtt5")]
         let (consumed, packet, extra, body_len) = {
             let v5 = self.level == 5;
-            let found = crate::v5::frame::parse_packet_either(buf, head, v5)?;
+            let found = crate::v5::frame::parse_packet_either(buf, head, v5, bound)?;
             let b = match crate::frame::body_of(buf, found)? {
                 Ok(b) => b,
                 Err(need) => return Ok((Rx::NeedMore(need), 0)),
@@ -853,7 +872,7 @@ impl<'m> Client<'m> {
             (b.consumed, packet, extra, b.body_len)
         };
         #[cfg(not(feature = "mqtt5"))]
-        let (consumed, packet, extra, body_len) = match codec::decode_packet(buf, head)? {
+        let (consumed, packet, extra, body_len) = match codec::decode_packet(buf, head, bound)? {
             (codec::Decoded::NeedMore(need), _) => return Ok((Rx::NeedMore(need), 0)),
             (codec::Decoded::Packet { consumed, packet }, body_len) => {
                 (consumed, packet, Extra::default(), body_len)

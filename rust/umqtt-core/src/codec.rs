@@ -149,6 +149,9 @@ pub(crate) struct ConnectProps<'a> {
     /// Session Expiry Interval "never" first (what 3.1.1's
     /// `clean_session=False` means), when `raw` has none.
     pub session_kept: bool,
+    /// Maximum Packet Size next, unless 0 (the caller checked that `raw`
+    /// has none).
+    pub max_packet: u32,
     /// The connect properties, encoded (a block's content).
     pub raw: &'a [u8],
     /// The will properties, encoded.
@@ -192,7 +195,8 @@ pub(crate) fn connect_with<'a>(
         } else {
             0
         };
-        blocks.0 = add(kept, v.raw.len())?;
+        let max = if v.max_packet != 0 { 5 } else { 0 };
+        blocks.0 = add(kept + max, v.raw.len())?;
         rem = add(rem, block_size(blocks.0).ok_or(Error::PacketTooLarge)?)?;
     }
     if c.clean_session {
@@ -242,6 +246,10 @@ pub(crate) fn connect_with<'a>(
         w.varint(blocks.0);
         if v.session_kept {
             w.bytes(&SESSION_KEPT);
+        }
+        if v.max_packet != 0 {
+            let [a, b, c, d] = v.max_packet.to_be_bytes();
+            w.bytes(&[crate::v5::properties::id::MAXIMUM_PACKET_SIZE, a, b, c, d]);
         }
         w.bytes(v.raw);
     }
@@ -586,15 +594,20 @@ pub enum Decoded<'a> {
 /// code above 5, a SUBACK code other than 0, 1, 2 or 0x80 or more than five
 /// of them, a topic that is not UTF-8.
 pub fn decode(buf: &[u8]) -> Result<Decoded<'_>, Error> {
-    decode_packet(buf, false).map(|(d, _)| d)
+    decode_packet(buf, false, frame::RxBound::NONE).map(|(d, _)| d)
 }
 
 /// [`decode`], or with `head` [`decode_head`] for a PUBLISH whose payload
 /// is not all in `buf` (the client's one decoding: the fixed header is read
 /// once); the second value is how many payload bytes follow a head on the
-/// stream (0 for a whole packet).
-pub(crate) fn decode_packet(buf: &[u8], head: bool) -> Result<(Decoded<'_>, usize), Error> {
-    Ok(match frame::body_of(buf, frame::parse_packet(buf, head)?)? {
+/// stream (0 for a whole packet). A packet above `bound` is refused as
+/// soon as its fixed header is read.
+pub(crate) fn decode_packet(
+    buf: &[u8],
+    head: bool,
+    bound: frame::RxBound,
+) -> Result<(Decoded<'_>, usize), Error> {
+    Ok(match frame::body_of(buf, frame::parse_packet(buf, head, bound)?)? {
         Err(n) => (Decoded::NeedMore(n), 0),
         // A head is a PUBLISH's: decoded with an empty payload.
         Ok(b) => {
@@ -731,21 +744,33 @@ mod tests {
     use super::*;
 
     /// The client's MQTT 5 CONNECT (encoded properties, Session Expiry
-    /// "never" put first when kept) writes what the general v5 encoder
-    /// writes with that property typed, and refuses what it refuses.
+    /// "never" and our Maximum Packet Size put first when asked for)
+    /// writes what the general v5 encoder writes with those properties
+    /// typed, and refuses what it refuses.
     #[cfg(feature = "mqtt5")]
     #[test]
     fn the_clients_v5_connect_writes_what_the_v5_encoder_writes() {
         use crate::v5::encode as e5;
         use crate::v5::properties::{id, Property, Value};
-        let kept = [Property {
-            id: id::SESSION_EXPIRY_INTERVAL,
-            value: Value::FourByte(u32::MAX),
-        }];
         let raws: [&[u8]; 4] = [b"", &[0x21, 0x00, 0x0a], &[0x27, 0, 0, 1, 0], &[0x21, 0x00]];
         let will_raws: [&[u8]; 3] = [b"", &[0x18, 0, 0, 0, 5], &[0x01]];
-        for session_kept in [false, true] {
-            for raw in raws {
+        for (session_kept, max_packet) in [(false, 0), (true, 0), (false, 0x0102_0304), (true, 64)] {
+            let mut typed = std::vec::Vec::new();
+            if session_kept {
+                typed.push(Property {
+                    id: id::SESSION_EXPIRY_INTERVAL,
+                    value: Value::FourByte(u32::MAX),
+                });
+            }
+            if max_packet != 0 {
+                typed.push(Property {
+                    id: id::MAXIMUM_PACKET_SIZE,
+                    value: Value::FourByte(max_packet),
+                });
+            }
+            // The caller adds ours only where the script gave none.
+            for raw in raws.iter().filter(|r| max_packet == 0 || r.first() != Some(&0x27)) {
+                let raw: &[u8] = raw;
                 for will_raw in will_raws {
                     for will in [false, true] {
                         for (user, password) in [(None, None), (Some(&b"u"[..]), Some(&b"pw"[..]))]
@@ -766,6 +791,7 @@ mod tests {
                             };
                             let v = ConnectProps {
                                 session_kept,
+                                max_packet,
                                 raw,
                                 will_raw,
                             };
@@ -773,7 +799,7 @@ mod tests {
                                 clean_start: !session_kept,
                                 keepalive_s: 30,
                                 client_id: b"cid",
-                                properties: if session_kept { &kept } else { &[] },
+                                properties: &typed,
                                 raw,
                                 will: will.then_some(e5::Will {
                                     topic: b"w/t",
@@ -789,7 +815,7 @@ mod tests {
                             let (mut a, mut b) = ([0u8; 128], [0u8; 128]);
                             let x = connect_with(&f, Some(&v), &mut a);
                             let y = e5::encode_connect(&c, &mut b);
-                            assert_eq!(x, y, "{session_kept} {raw:?} {will_raw:?} {will}");
+                            assert_eq!(x, y, "{session_kept} {max_packet} {raw:?} {will_raw:?} {will}");
                             if let Ok(n) = x {
                                 assert_eq!(a[..n], b[..n]);
                                 assert_eq!(

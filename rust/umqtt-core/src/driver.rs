@@ -54,6 +54,7 @@
 use crate::client::{Client, ConnectOptions, EventKind, OpOwner, Rx as ClientRx, Sent, Will};
 use crate::sub_options::SubOptions;
 use crate::codec;
+use crate::frame::RxBound;
 use crate::keepalive::Due;
 use crate::reconnect::Backoff;
 use crate::session::{OpKind, Resend, TicketResult};
@@ -66,7 +67,10 @@ const ACK_QUEUE: usize = 8;
 /// Events waiting for `poll_event`.
 const EVENT_QUEUE: usize = 8;
 
-/// How the session is run; set once with [`Driver::configure`].
+/// How the session is run; set with [`Driver::configure`], before the
+/// first connection or on a live one (each setting is read where it acts:
+/// the receive bound on every packet, the rest on the next CONNECT or
+/// attempt).
 #[derive(Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(any(test, feature = "debug"), derive(Debug))]
 pub struct Settings {
@@ -82,6 +86,18 @@ pub struct Settings {
     pub reconnect: bool,
     /// Unacknowledged QoS 1/2 publishes allowed (1..=MAX_INFLIGHT).
     pub max_inflight: u8,
+    /// The longest packet taken from the broker, in bytes (fixed header
+    /// included; 0: no bound). One that announces more ends the connection
+    /// with [`Error::PacketTooLarge`] as soon as its fixed header is read,
+    /// as any broken packet does. MQTT 5 advertises it in every CONNECT as
+    /// the Maximum Packet Size (at most 268,435,460, the largest packet
+    /// there is), unless `chunked` or the connect properties carry one.
+    pub max_packet: u32,
+    /// A PUBLISH longer than `max_packet` is taken anyway: the caller reads
+    /// its payload past its buffer, in pieces, after
+    /// [`Driver::handle_rx_head`]. Any other packet stays bounded. MQTT 5
+    /// then advertises no Maximum Packet Size.
+    pub chunked: bool,
 }
 
 impl Default for Settings {
@@ -93,6 +109,8 @@ impl Default for Settings {
             timeout_ms: 10_000,
             reconnect: true,
             max_inflight: MAX_INFLIGHT as u8,
+            max_packet: 0,
+            chunked: false,
         }
     }
 }
@@ -318,6 +336,8 @@ impl<'m> Driver<'m> {
                 timeout_ms: 10_000,
                 reconnect: true,
                 max_inflight: MAX_INFLIGHT as u8,
+                max_packet: 0,
+                chunked: false,
             },
             link: Link::Closed,
             clean_session: true,
@@ -349,6 +369,7 @@ impl<'m> Driver<'m> {
             return Err(Error::BadArgument);
         }
         self.client.set_max_inflight(usize::from(s.max_inflight))?;
+        self.client.set_rx_bound(RxBound::new(s.max_packet, s.chunked));
         self.settings = s;
         Ok(())
     }
@@ -599,7 +620,11 @@ impl<'m> Driver<'m> {
         }
     }
 
-    /// Handles the packet at the start of `buf`.
+    /// Handles the packet at the start of `buf`. One longer than
+    /// [`Settings::max_packet`] is `Err(PacketTooLarge)` as soon as its
+    /// fixed header is in `buf` (a PUBLISH with [`Settings::chunked`] is
+    /// taken: `NeedMore` of its whole size here, its head through
+    /// [`Driver::handle_rx_head`]).
     pub fn handle_rx<'a>(&mut self, buf: &'a [u8], now: u32) -> Result<Rx<'a>, Error> {
         self.receive(buf, now, false).map(|(rx, _)| rx)
     }
@@ -837,6 +862,7 @@ impl<'m> Driver<'m> {
             will: id.will,
             props: id.props,
             will_props: id.will_props,
+            max_packet: self.advertised_max_packet(),
             clean_session: self.clean_session,
             keepalive_s: self.settings.keepalive_s,
             protocol_level: self.settings.protocol_level,
@@ -853,6 +879,20 @@ impl<'m> Driver<'m> {
                 self.lost(now, e);
                 Err(e)
             }
+        }
+    }
+
+    /// The Maximum Packet Size an MQTT 5 CONNECT advertises (0: none): the
+    /// receive bound, unless long messages are taken in pieces. Read for
+    /// each CONNECT, so a reconnect advertises the settings of its time.
+    fn advertised_max_packet(&self) -> u32 {
+        /// The largest packet there is: 5 header bytes and the largest
+        /// remaining length.
+        const LARGEST: u32 = 268_435_460;
+        if self.settings.chunked {
+            0
+        } else {
+            self.settings.max_packet.min(LARGEST)
         }
     }
 

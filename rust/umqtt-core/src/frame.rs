@@ -55,6 +55,54 @@ impl Framed {
     }
 }
 
+/// The longest packet a client takes ([`crate::driver::Settings::max_packet`]):
+/// a packet that announces more is refused with [`Error::PacketTooLarge`] as
+/// soon as its fixed header is read, before its bytes are buffered. Sizes
+/// are whole packets, fixed header included.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(any(test, feature = "debug"), derive(Debug))]
+pub struct RxBound {
+    /// The longest packet other than a PUBLISH.
+    pub max: usize,
+    /// The longest PUBLISH (larger when its payload may go past the
+    /// buffer, in pieces, after `handle_rx_head`).
+    pub max_publish: usize,
+}
+
+impl RxBound {
+    /// No bound.
+    pub const NONE: RxBound = RxBound {
+        max: usize::MAX,
+        max_publish: usize::MAX,
+    };
+
+    /// Packets up to `max_packet` bytes (0: no bound); with `chunked`, a
+    /// PUBLISH of any length.
+    pub fn new(max_packet: u32, chunked: bool) -> Self {
+        let max = match max_packet {
+            0 => usize::MAX,
+            n => usize::try_from(n).unwrap_or(usize::MAX),
+        };
+        RxBound {
+            max,
+            max_publish: if chunked { usize::MAX } else { max },
+        }
+    }
+
+    /// `PacketTooLarge` for the packet `f` above the bound.
+    fn check(self, f: &Framed) -> Result<(), Error> {
+        let max = if f.packet_type() == ty::PUBLISH {
+            self.max_publish
+        } else {
+            self.max
+        };
+        if f.total() > max {
+            return Err(Error::PacketTooLarge);
+        }
+        Ok(())
+    }
+}
+
 /// Result of looking at the buffer.
 #[derive(Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(any(test, feature = "debug"), derive(Debug))]
@@ -283,9 +331,9 @@ pub(crate) fn body_of(buf: &[u8], found: Found) -> Result<Result<Body<'_>, usize
 
 /// [`parse`], or with `head` [`parse_head`] for a PUBLISH whose payload is
 /// not all in `buf`: the client's one framing, which reads the fixed header
-/// once for both.
-pub(crate) fn parse_packet(buf: &[u8], head: bool) -> Result<Found, Error> {
-    parse_packet_by(buf, head, check_fixed_type, check_fixed, publish_head)
+/// once for both, and refuses a packet above `bound` as soon as it is read.
+pub(crate) fn parse_packet(buf: &[u8], head: bool, bound: RxBound) -> Result<Found, Error> {
+    parse_packet_by(buf, head, bound, check_fixed_type, check_fixed, publish_head)
 }
 
 /// [`parse_packet`] with a version's rules: those of [`parse_by`] but for
@@ -298,6 +346,7 @@ pub(crate) fn parse_packet(buf: &[u8], head: bool) -> Result<Found, Error> {
 pub(crate) fn parse_packet_by(
     buf: &[u8],
     head: bool,
+    bound: RxBound,
     check_type: impl Fn(u8) -> Result<(), Error>,
     check_length: impl Fn(u8, usize) -> Result<(), Error>,
     publish_head: impl Fn(&[u8], &Framed) -> Result<Result<usize, usize>, Error>,
@@ -306,6 +355,7 @@ pub(crate) fn parse_packet_by(
         Ok(f) => f,
         Err(need) => return Ok(Found::NeedMore(need)),
     };
+    bound.check(&f)?;
     if head && f.packet_type() == ty::PUBLISH && buf.len() < f.total() {
         return Ok(match publish_head(buf, &f)? {
             Ok(head_len) => Found::Head {

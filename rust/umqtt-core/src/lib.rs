@@ -80,9 +80,10 @@ pub const ACK_MAX: usize = 4;
 /// Why a call failed. Each variant says whether the connection survives:
 /// configuration errors (`BadArgument`, `InvalidTopic`, `PacketTooLarge`,
 /// `BufferTooSmall`, `NotConnected`, `AlreadyConnected`, `UnknownTicket`) and resource limits
-/// (`InflightFull`) leave the core unchanged; peer errors (`ProtocolError`)
-/// and `KeepaliveTimeout` mean the connection is dead (the core is already
-/// `Disconnected` when it reports them).
+/// (`InflightFull`) leave the core unchanged; peer errors (`ProtocolError`,
+/// and `PacketTooLarge` from receiving) and `KeepaliveTimeout` mean the
+/// connection is dead (the core is already `Disconnected` when it reports
+/// them).
 #[derive(Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(any(test, feature = "debug"), derive(Debug))]
 pub enum Error {
@@ -100,7 +101,9 @@ pub enum Error {
     InflightFull,
     /// The peer sent something malformed or unexpected: drop the connection.
     ProtocolError,
-    /// Remaining length above 268 435 455 or a string above 65 535 bytes.
+    /// Remaining length above 268 435 455 or a string above 65 535 bytes;
+    /// received, a packet above the receive bound
+    /// ([`driver::Settings::max_packet`]).
     PacketTooLarge,
     /// A PINGREQ (and its allowed retries) went unanswered.
     KeepaliveTimeout,

@@ -520,3 +520,142 @@ fn a_maximum_packet_size_too_small_for_an_acknowledgement_is_refused() {
     }
     connected5(v5(0, false), &[], &[0x27, 0, 0, 0, 4]);
 }
+
+// ---- our Maximum Packet Size (Settings::max_packet) ------------------------------
+
+fn v5_bounded(max_packet: u32, chunked: bool) -> Settings {
+    Settings {
+        max_packet,
+        chunked,
+        ..v5(0, true)
+    }
+}
+
+/// The connect properties of the last CONNECT written (one length byte):
+/// (id, value) in order, for the ids these tests use.
+fn last_connect_props(sh: &Shim) -> Vec<(u8, u32)> {
+    let c = sh.wire.iter().rev().find(|p| p[0] >> 4 == 1).expect("a CONNECT");
+    // 10 len, "\0\4MQTT", 5, flags, keep-alive (2), then the properties.
+    let n = usize::from(c[12]);
+    assert!(n < 128, "{c:?}");
+    let mut p = &c[13..13 + n];
+    let mut out = Vec::new();
+    while let [id, rest @ ..] = p {
+        let len = match id {
+            0x11 | 0x27 => 4,
+            0x21 => 2,
+            _ => panic!("{c:?}"),
+        };
+        let v = rest[..len].iter().fold(0u32, |v, b| v << 8 | u32::from(*b));
+        out.push((*id, v));
+        p = &rest[len..];
+    }
+    out
+}
+
+/// A v5 PUBLISH of any length (`publish5` writes one length byte).
+fn long_publish5(qos: u8, props: &[u8], payload: &[u8]) -> Vec<u8> {
+    let mut body = vec![0, 1, b't'];
+    if qos > 0 {
+        body.extend([0, 1]);
+    }
+    body.push(props.len() as u8);
+    body.extend(props);
+    body.extend(payload);
+    let mut v = vec![0x30 | qos << 1];
+    let mut n = body.len();
+    loop {
+        let b = (n & 0x7f) as u8;
+        n >>= 7;
+        v.push(if n > 0 { b | 0x80 } else { b });
+        if n == 0 {
+            break;
+        }
+    }
+    v.extend(body);
+    v
+}
+
+const EXPIRY_KEPT: (u8, u32) = (0x11, u32::MAX);
+
+#[test]
+fn every_v5_connect_advertises_max_packet_as_the_maximum_packet_size() {
+    let mut sh = Shim::at(v5_bounded(4096, false), START);
+    sh.connect(true);
+    assert_eq!(last_connect_props(&sh), [(0x27, 4096)]);
+    sh.broker_sends(&connack5(false, 0, &[]));
+    // After a loss, the reconnect's CONNECT carries it too.
+    sh.broker_sends(&[0x30, 0x88, 0x27]); // a PUBLISH of 5003 bytes
+    assert_eq!(sh.d.cause(), Some(Error::PacketTooLarge));
+    sh.wire.clear();
+    until_connect_written(&mut sh);
+    let props = last_connect_props(&sh);
+    assert!(props == [(0x27, 4096)] || props == [EXPIRY_KEPT, (0x27, 4096)], "{props:?}");
+    // The largest packet there is caps it; 0 (no bound) advertises nothing.
+    for (max, props) in [(u32::MAX, vec![(0x27, 268_435_460)]), (0, vec![])] {
+        let mut sh = Shim::at(v5_bounded(max, false), START);
+        sh.connect(true);
+        assert_eq!(last_connect_props(&sh), props, "max_packet {max}");
+    }
+}
+
+#[test]
+fn a_chunked_client_advertises_no_maximum_packet_size() {
+    let mut sh = Shim::at(v5_bounded(4096, true), START);
+    sh.connect(false);
+    assert_eq!(last_connect_props(&sh), [EXPIRY_KEPT]);
+}
+
+#[test]
+fn the_scripts_own_maximum_packet_size_goes_alone() {
+    let mut sh = Shim::at(v5_bounded(4096, false), START);
+    sh.connect_props = vec![0x21, 0, 10, 0x27, 0, 0, 1, 0];
+    sh.connect(true);
+    assert_eq!(last_connect_props(&sh), [(0x21, 10), (0x27, 256)]);
+    // Other properties follow ours, after the kept session's expiry.
+    sh.connect_props = vec![0x21, 0, 10];
+    sh.connect(false);
+    assert_eq!(last_connect_props(&sh), [EXPIRY_KEPT, (0x27, 4096), (0x21, 10)]);
+}
+
+#[test]
+fn a_reconnect_advertises_what_the_settings_say_at_its_time() {
+    let mut sh = connected5(v5_bounded(4096, false), &[], &[]);
+    sh.d.configure(v5_bounded(4096, true)).unwrap();
+    sh.transport_down(Error::Io);
+    until_connect_written(&mut sh);
+    let props = last_connect_props(&sh);
+    assert!(props.iter().all(|p| p.0 != 0x27), "chunked: none, {props:?}");
+    sh.broker_sends(&connack5(true, 0, &[]));
+    sh.d.configure(v5_bounded(2048, false)).unwrap();
+    sh.transport_down(Error::Io);
+    until_connect_written(&mut sh);
+    let props = last_connect_props(&sh);
+    assert!(props.contains(&(0x27, 2048)), "{props:?}");
+}
+
+#[test]
+fn the_receive_bound_holds_with_mqtt5_on_both_paths() {
+    let long = long_publish5(1, &[0x01, 1], &[0; 300]);
+    let total = long.len() as u32;
+    for head in [false, true] {
+        // One byte over: refused from the fixed header.
+        let mut sh = connected5(v5_bounded(total - 1, false), &[], &[]);
+        assert_eq!(sh.d.receive(&long[..4], sh.now, head).map(|_| ()), Err(Error::PacketTooLarge));
+        assert_eq!(sh.d.cause(), Some(Error::PacketTooLarge));
+        // At the bound: taken.
+        let mut sh = connected5(v5_bounded(total, false), &[], &[]);
+        let (rx, _) = sh.d.receive(&long, sh.now, head).unwrap();
+        assert!(matches!(rx, umqtt_core::driver::Rx::Message(m) if m.payload.len() == 300), "{rx:?}");
+        // Chunked: a longer one is taken from its head, properties included.
+        let mut sh = connected5(v5_bounded(64, true), &[], &[]);
+        let (rx, body_len) = sh.d.handle_rx_head(&long[..20], sh.now).unwrap();
+        assert!(matches!(rx, umqtt_core::driver::Rx::Message(m) if m.properties == [0x01, 1]), "{rx:?}");
+        assert_eq!(body_len, 300);
+        // Not a DISCONNECT, though: only a PUBLISH goes in pieces.
+        let mut sh = connected5(v5_bounded(64, true), &[], &[]);
+        let mut disconnect = vec![0xe0, 100, 0x95, 98];
+        disconnect.resize(102, 0);
+        assert_eq!(sh.d.receive(&disconnect, sh.now, head).map(|_| ()), Err(Error::PacketTooLarge));
+    }
+}

@@ -208,6 +208,15 @@ typedef struct UmqttSettings {
   bool reconnect;
   // Unacknowledged QoS 1/2 publishes allowed (1..=UMQTT_MAX_INFLIGHT).
   uint8_t max_inflight;
+  // Messages longer than max_packet are taken in pieces: a long PUBLISH comes
+  // through umqtt_core_handle_rx_head (other packets stay bounded), and MQTT 5
+  // advertises no Maximum Packet Size.
+  bool chunked;
+  // Longest packet taken from the broker, fixed header included (0: no bound): a longer
+  // one ends the connection with PACKET_TOO_LARGE as soon as its fixed header is read.
+  // MQTT 5 advertises it as the Maximum Packet Size unless chunked or the connect
+  // properties carry one.
+  uint32_t max_packet;
 } UmqttSettings;
 
 // A command that went out (publish, subscribe, unsubscribe).
@@ -351,8 +360,10 @@ extern "C" {
 // `storage` is NULL or points to `size` writable bytes.
 enum UmqttStatus umqtt_core_init(void *storage, size_t size);
 
-// Set how the session runs: BAD_ARGUMENT for a protocol level other than 3/4, a timeout of 0 or
-// >= 2^31 ms, or max_inflight outside 1..=UMQTT_MAX_INFLIGHT.
+// Set how the session runs, before connecting or on a live session (the receive bound holds
+// from the next packet, the rest from the next CONNECT or attempt): BAD_ARGUMENT for a
+// protocol level other than 3/4, a timeout of 0 or >= 2^31 ms, or max_inflight outside
+// 1..=UMQTT_MAX_INFLIGHT.
 //
 // # Safety
 // `core` from umqtt_core_init; `settings` NULL or valid.

@@ -124,8 +124,10 @@ pub unsafe extern "C" fn umqtt_core_init(storage: *mut c_void, size: usize) -> U
     UmqttStatus::Ok
 }
 
-/// Set how the session runs: BAD_ARGUMENT for a protocol level other than 3/4, a timeout of 0 or
-/// >= 2^31 ms, or max_inflight outside 1..=UMQTT_MAX_INFLIGHT.
+/// Set how the session runs, before connecting or on a live session (the receive bound holds
+/// from the next packet, the rest from the next CONNECT or attempt): BAD_ARGUMENT for a
+/// protocol level other than 3/4, a timeout of 0 or >= 2^31 ms, or max_inflight outside
+/// 1..=UMQTT_MAX_INFLIGHT.
 ///
 /// # Safety
 /// `core` from umqtt_core_init; `settings` NULL or valid.
@@ -145,6 +147,8 @@ pub unsafe extern "C" fn umqtt_core_configure(
         timeout_ms: s.timeout_ms,
         reconnect: s.reconnect,
         max_inflight: s.max_inflight,
+        max_packet: s.max_packet,
+        chunked: s.chunked,
     };
     match d.configure(s) {
         Ok(()) => UmqttStatus::Ok,

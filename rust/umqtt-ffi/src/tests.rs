@@ -86,6 +86,8 @@ fn settings(keepalive_s: u16, timeout_ms: u32, reconnect: bool) -> UmqttSettings
         timeout_ms,
         reconnect,
         max_inflight: UMQTT_MAX_INFLIGHT as u8,
+        chunked: false,
+        max_packet: 0,
     }
 }
 
@@ -1355,6 +1357,39 @@ const ALL_STATUSES: [UmqttStatus; 22] = {
         Refused,
     ]
 };
+
+/// The receive bound and `chunked` reach the driver through umqtt_core_configure, on a live
+/// session too: a PUBLISH of 129 bytes against max_packet 64 is PACKET_TOO_LARGE from its
+/// fixed header, and with chunked it comes through handle_rx_head.
+#[test]
+fn max_packet_and_chunked_reach_the_driver_through_configure() {
+    let mut a = Abi::new();
+    let bounded = |chunked| UmqttSettings {
+        max_packet: 64,
+        chunked,
+        ..settings(10, 5000, true)
+    };
+    assert_eq!(a.configure(&bounded(true)), UmqttStatus::Ok);
+    assert_eq!(a.connect(true), UmqttStatus::Ok);
+    assert_eq!(a.events(), [UmqttEventKind::OpenTransport]);
+    a.open_and_send_connect();
+    a.rx_consumed(&CONNACK);
+    assert_eq!(a.events(), [UmqttEventKind::Connected]);
+    let head = [0x30, 0x7f, 0, 1, b't', 0xAA];
+    let mut rx = blank_rx();
+    let st = unsafe { umqtt_core_handle_rx_head(a.core(), head.as_ptr(), head.len(), a.now, &mut rx) };
+    assert_eq!((st, rx.kind, rx.n, rx.body_len), (UmqttStatus::Ok, UmqttRxKind::Message, 5, 124));
+    assert_eq!(a.accept(), (UmqttStatus::Ok, 5));
+    assert_eq!(a.configure(&bounded(false)), UmqttStatus::Ok);
+    assert_eq!(a.status(), UmqttConnStatus::Connected, "a live session goes on");
+    let (st, _) = a.rx(&head[..2]);
+    assert_eq!(st, UmqttStatus::PacketTooLarge);
+    assert_eq!(a.cause(), UmqttStatus::PacketTooLarge);
+    assert_eq!(
+        a.events(),
+        [UmqttEventKind::ConnectionLost, UmqttEventKind::ReconnectStart]
+    );
+}
 
 /// Fails to compile when a status is added without being put in `ALL_STATUSES`.
 #[allow(dead_code)]

@@ -96,6 +96,15 @@ pub struct UmqttSettings {
     pub reconnect: bool,
     /// Unacknowledged QoS 1/2 publishes allowed (1..=UMQTT_MAX_INFLIGHT).
     pub max_inflight: u8,
+    /// Messages longer than max_packet are taken in pieces: a long PUBLISH comes
+    /// through umqtt_core_handle_rx_head (other packets stay bounded), and MQTT 5
+    /// advertises no Maximum Packet Size.
+    pub chunked: bool,
+    /// Longest packet taken from the broker, fixed header included (0: no bound): a longer
+    /// one ends the connection with PACKET_TOO_LARGE as soon as its fixed header is read.
+    /// MQTT 5 advertises it as the Maximum Packet Size unless chunked or the connect
+    /// properties carry one.
+    pub max_packet: u32,
 }
 
 /// A byte string.

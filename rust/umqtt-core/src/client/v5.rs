@@ -31,8 +31,14 @@ impl<'m> Client<'m> {
         let props = Properties::check_content(o.props, PacketKind::Connect)?;
         // A 3.1.1 script switched to 5 keeps its session as before.
         let keep = !o.clean_session && props.get(id::SESSION_EXPIRY_INTERVAL).is_none();
+        // The script's own Maximum Packet Size stands alone.
+        let max_packet = match props.get(id::MAXIMUM_PACKET_SIZE) {
+            Some(_) => 0,
+            None => o.max_packet,
+        };
         let v5 = crate::codec::ConnectProps {
             session_kept: keep,
+            max_packet,
             raw: o.props,
             will_raw: o.will_props,
         };

@@ -13,7 +13,7 @@
 //! protocol errors. What lies inside a length (the property blocks) is the
 //! decoder's to check.
 
-use crate::frame::{ty, Found, Frame, Framed, Head};
+use crate::frame::{ty, Found, Frame, Framed, Head, RxBound};
 use crate::Error;
 
 /// AUTH's type number (15, reserved in 3.1.1).
@@ -116,17 +116,24 @@ pub fn parse_head(buf: &[u8]) -> Result<Head, Error> {
 /// not all in `buf`: the client's one framing (as
 /// [`crate::frame::parse_packet`]).
 pub(crate) fn parse_packet(buf: &[u8], head: bool) -> Result<Found, Error> {
-    crate::frame::parse_packet_by(buf, head, check_type, check_length, publish_head)
+    crate::frame::parse_packet_by(buf, head, RxBound::NONE, check_type, check_length, publish_head)
 }
 
 /// The client's framing for either version (`v5`: MQTT 5's rules, else
 /// 3.1.1's): the rules picked at each step, so that the firmware carries
-/// one copy of the framing steps they share.
-pub(crate) fn parse_packet_either(buf: &[u8], head: bool, v5: bool) -> Result<Found, Error> {
+/// one copy of the framing steps they share; a packet above `bound` is
+/// refused as soon as its fixed header is read.
+pub(crate) fn parse_packet_either(
+    buf: &[u8],
+    head: bool,
+    v5: bool,
+    bound: RxBound,
+) -> Result<Found, Error> {
     use crate::frame as v3;
     crate::frame::parse_packet_by(
         buf,
         head,
+        bound,
         |h| if v5 { check_type(h) } else { v3::check_fixed_type(h) },
         |h, r| if v5 { check_length(h, r) } else { v3::check_fixed(h, r) },
         |b, f| if v5 { publish_head(b, f) } else { v3::publish_head(b, f) },
