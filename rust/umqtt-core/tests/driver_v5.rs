@@ -3,7 +3,7 @@
 //! bytes: the CONNECT's session expiry, reason codes that finish a message,
 //! the broker's Receive Maximum, Maximum Packet Size and Server Keep Alive,
 //! topic aliases both ways, subscription options kept for a restore, the
-//! broker's DISCONNECT.
+//! broker's DISCONNECT, and ours with a reason code when we drop a broker.
 #![cfg(feature = "mqtt5")]
 #![allow(
     clippy::unwrap_used,
