@@ -377,9 +377,15 @@ mp_obj_t umqtt_reason_exception(uint8_t code);
 // A packet consumed without delivery that set a Topic Alias (a QoS 2
 // duplicate): its topic is kept under the alias all the same.
 #define UMQTT_KEEP_ALIAS(self, rx) do { if ((rx)->alias != 0) { umqtt_v5_topic(self, rx); } } while (0)
+// The driver refused what the broker sent: the DISCONNECT with the reason
+// code it owes (4.13.1) goes before the transport closes, as any packet
+// does (bounded by the timeout; a failed write only closes the transport,
+// which is closing anyway). MQTT 3.1.1 has no such packet.
+#define UMQTT_SAY_WHY(self, now) umqtt_drain_transmit(self, now)
 #else
 #define UMQTT_MESSAGE_TOPIC(self, rx) umqtt_new_payload_bytes((rx)->topic, (rx)->topic_len)
 #define UMQTT_KEEP_ALIAS(self, rx) do { } while (0)
+#define UMQTT_SAY_WHY(self, now) do { } while (0)
 #endif
 
 // The asyncio primitives and the message object (umqtt_aio.c, umqtt_message.c).

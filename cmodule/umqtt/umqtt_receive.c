@@ -103,6 +103,7 @@ static int feed_head(umqtt_client_obj_t *self, uint32_t now, bool deliver) {
     UmqttStatus st = umqtt_core_handle_rx_head(CORE(self), self->rx_buf + self->rx_start,
         self->rx_end - self->rx_start, now, &rx);
     if (st != UMQTT_STATUS_OK) {
+        UMQTT_SAY_WHY(self, now);
         self->last_errno = 0;
         umqtt_io_close(self);               // the driver has declared the connection lost
         return 0;
@@ -146,6 +147,7 @@ bool umqtt_feed(umqtt_client_obj_t *self, umqtt_pass_t *pass, bool deliver, uint
         UmqttStatus st = umqtt_core_handle_rx(CORE(self), self->rx_buf + self->rx_start,
             self->rx_end - self->rx_start, now, &rx);
         if (st != UMQTT_STATUS_OK) {
+            UMQTT_SAY_WHY(self, now);
             self->last_errno = 0;
             umqtt_io_close(self);           // the driver has declared the connection lost
             return false;

@@ -319,6 +319,11 @@ impl<'m> Client<'m> {
         self.state
     }
 
+    /// The protocol level of the last CONNECT (3, 4 or 5).
+    pub fn level(&self) -> u8 {
+        self.level
+    }
+
     /// Outgoing QoS 1/2 publishes not yet acknowledged.
     pub fn inflight_count(&self) -> usize {
         self.session.inflight_count()

@@ -23,8 +23,9 @@
 //!    an [`Rx::Message`], build the message's objects, then
 //!    [`Driver::accept_message`]), [`Driver::handle_timeout`] once
 //!    [`Driver::poll_timeout`] has passed. An `Err` from `handle_rx` or
-//!    `handle_timeout` means the connection is already declared lost: close
-//!    the transport.
+//!    `handle_timeout` means the connection is already declared lost: drain
+//!    [`Driver::poll_transmit`] (MQTT 5 owes a broker whose packet it
+//!    refused a DISCONNECT with the reason code), then close the transport.
 //! 3. **Outputs** after any of the above: drain [`Driver::poll_transmit`]
 //!    (write each packet; a `Connect`, `Publish` or `Subscribe` asks for the
 //!    caller's strings through `encode_*`), then [`Driver::poll_event`]
@@ -299,6 +300,12 @@ pub struct Driver<'m> {
     /// An accepted connection ended by the broker's end of stream
     /// (`get_mqttsta()` 2); a failed attempt is plain `Closed`.
     server_closed: bool,
+    /// MQTT 5: the reason code of the DISCONNECT owed to a broker whose
+    /// packet ended the connection (0: none), handed out once by
+    /// `poll_transmit` before the caller closes the transport; forgotten
+    /// when the next transport opens.
+    #[cfg(feature = "mqtt5")]
+    farewell: u8,
     acks: Deque<[u8; 4], ACK_QUEUE>,
     events: Vec<Event, EVENT_QUEUE>,
     pending: Option<PendingMessage>,
@@ -353,6 +360,8 @@ impl<'m> Driver<'m> {
             resend_left: false,
             restoring: false,
             server_closed: false,
+            #[cfg(feature = "mqtt5")]
+            farewell: 0,
             acks: Deque::new(),
             events: Vec::new(),
             pending: None,
@@ -672,6 +681,11 @@ impl<'m> Driver<'m> {
         match handled {
             Err(e) => {
                 self.lost(now, e);
+                // MQTT 5 says why before the transport closes (4.13.1).
+                #[cfg(feature = "mqtt5")]
+                if self.client.level() == crate::v5::PROTOCOL_LEVEL {
+                    self.farewell = crate::v5::reason::for_dropping(e);
+                }
                 Err(e)
             }
             Ok(ClientRx::NeedMore(n)) => Ok(Rx::NeedMore(n)),
@@ -802,6 +816,10 @@ impl<'m> Driver<'m> {
     /// The next packet to write, in order: CONNECT, acknowledgements, the
     /// re-sends of a resumed session, subscription restores, PINGREQ.
     pub fn poll_transmit(&mut self, now: u32, out: &mut [u8]) -> Result<Transmit, Error> {
+        #[cfg(feature = "mqtt5")]
+        if self.farewell != 0 {
+            return self.say_farewell(out);
+        }
         match self.link {
             Link::Connecting { .. } if self.send_connect => return Ok(Transmit::Connect),
             Link::Up => {}
@@ -833,6 +851,19 @@ impl<'m> Driver<'m> {
             return Ok(Transmit::Bytes(codec::PINGREQ.len()));
         }
         Ok(Transmit::Nothing)
+    }
+
+    /// The DISCONNECT owed after a broker's bad packet (the link is down
+    /// already): `e0 01` and the reason code, the shortest form with one
+    /// (3.14.2.2: no property length when the remaining length is 1).
+    #[cfg(feature = "mqtt5")]
+    fn say_farewell(&mut self, out: &mut [u8]) -> Result<Transmit, Error> {
+        let packet = [0xe0, 0x01, self.farewell];
+        out.get_mut(..packet.len())
+            .ok_or(Error::BufferTooSmall(packet.len()))?
+            .copy_from_slice(&packet);
+        self.farewell = 0;
+        Ok(Transmit::Bytes(packet.len()))
     }
 
     /// Copies `bytes` out, counting them as sent.
@@ -1117,6 +1148,11 @@ impl<'m> Driver<'m> {
     }
 
     fn open(&mut self, now: u32) {
+        // What was owed to the last broker never goes on a new transport.
+        #[cfg(feature = "mqtt5")]
+        {
+            self.farewell = 0;
+        }
         self.link = Link::Opening {
             deadline: now.wrapping_add(self.settings.timeout_ms),
         };

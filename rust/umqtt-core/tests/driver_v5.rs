@@ -3,7 +3,7 @@
 //! bytes: the CONNECT's session expiry, reason codes that finish a message,
 //! the broker's Receive Maximum, Maximum Packet Size and Server Keep Alive,
 //! topic aliases both ways, subscription options kept for a restore, the
-//! broker's DISCONNECT.
+//! broker's DISCONNECT, and ours with a reason code when we drop a broker.
 #![cfg(feature = "mqtt5")]
 #![allow(
     clippy::unwrap_used,
@@ -657,5 +657,136 @@ fn the_receive_bound_holds_with_mqtt5_on_both_paths() {
         let mut disconnect = vec![0xe0, 100, 0x95, 98];
         disconnect.resize(102, 0);
         assert_eq!(sh.d.receive(&disconnect, sh.now, head).map(|_| ()), Err(Error::PacketTooLarge));
+    }
+}
+
+// ---- what the client says when it drops a connection (4.13.1) -------------------
+
+/// Packets a broker must not send, the reason code the client gives for
+/// each, and the error it ends the connection with (the client advertises a
+/// Maximum Packet Size of 64 and a Topic Alias Maximum of 4).
+fn refused_packets() -> Vec<(&'static str, Vec<u8>, u8, Error)> {
+    vec![
+        ("QoS 3 (malformed)", vec![0x36, 3, 0, 1, b't'], 0x81, Error::ProtocolError),
+        ("a remaining length of five bytes", vec![0x30, 0x80, 0x80, 0x80, 0x80, 0x01], 0x81, Error::ProtocolError),
+        ("a PUBACK too short", vec![0x40, 1, 0], 0x81, Error::ProtocolError),
+        ("a property not allowed in PUBLISH", publish5(b"t", 0, 0, &[0x21, 0, 1], b"x"), 0x81, Error::ProtocolError),
+        ("a second CONNACK (unexpected)", connack5(false, 0, &[]), 0x81, Error::ProtocolError),
+        ("AUTH, not asked for", vec![0xf0, 0], 0x81, Error::ProtocolError),
+        ("an alias never set", publish5(b"", 0, 0, &[0x23, 0, 3], b"x"), 0x81, Error::ProtocolError),
+        ("above our Maximum Packet Size", vec![0x30, 0x80, 0x01], 0x95, Error::PacketTooLarge),
+    ]
+}
+
+fn v5_strict(reconnect: bool) -> Settings {
+    Settings {
+        max_packet: 64,
+        ..v5(0, reconnect)
+    }
+}
+
+#[test]
+fn a_refused_packet_is_answered_with_a_disconnect_and_its_reason_code() {
+    for (what, bad, code, cause) in refused_packets() {
+        let mut sh = connected5(v5_strict(true), &[0x22, 0, 4], &[]);
+        sh.broker_sends(&bad);
+        // Written once, before the transport closed (the shim asserts it is
+        // open for every write), and nothing else.
+        assert_eq!(sh.take_wire(), [vec![0xe0, 1, code]], "{what}");
+        assert_eq!(sh.errors, [(sh.now, cause)], "{what}");
+        // Then the loss goes on as before: events, status, reconnect.
+        assert_eq!(
+            sh.take_events()[..2],
+            [Event::ConnectionLost { cause }, Event::ReconnectStart],
+            "{what}"
+        );
+        assert_eq!(sh.d.cause(), Some(cause), "{what}");
+        assert_eq!(sh.d.status(), Status::Connecting, "{what}");
+        let mut out = [0u8; 8];
+        assert_eq!(sh.d.poll_transmit(sh.now, &mut out), Ok(umqtt_core::Transmit::Nothing), "{what}: once");
+        until_connect_written(&mut sh);
+        assert_eq!(kinds(&sh.take_wire()), [1], "{what}: the next connection starts with CONNECT");
+        sh.broker_sends(&connack5(true, 0, &[]));
+        assert!(sh.take_events().contains(&Event::ReconnectSuccess), "{what}");
+    }
+}
+
+#[test]
+fn without_reconnect_the_disconnect_goes_too_and_the_client_stays_closed() {
+    for (what, bad, code, _) in refused_packets() {
+        let mut sh = connected5(v5_strict(false), &[0x22, 0, 4], &[]);
+        sh.broker_sends(&bad);
+        assert_eq!(sh.take_wire(), [vec![0xe0, 1, code]], "{what}");
+        assert_eq!(sh.d.status(), Status::Closed, "{what}");
+    }
+}
+
+#[test]
+fn a_disconnect_never_written_is_not_carried_to_the_next_connection() {
+    let mut sh = connected5(v5_strict(true), &[], &[]);
+    // A caller that closed the transport without draining poll_transmit
+    // (as the C shim's drain does not while no transport is open).
+    assert!(sh.d.handle_rx(&[0x36, 3, 0, 1, b't'], sh.now).is_err());
+    sh.now += sh.d.poll_timeout(sh.now);
+    assert_eq!(sh.d.handle_timeout(sh.now), Ok(()), "the back-off ends");
+    assert!(std::iter::from_fn(|| sh.d.poll_event()).any(|e| e == Event::OpenTransport));
+    assert!(sh.d.handle_transport_up(sh.now));
+    let mut out = [0u8; 64];
+    assert_eq!(
+        sh.d.poll_transmit(sh.now, &mut out),
+        Ok(umqtt_core::Transmit::Connect),
+        "CONNECT first, no DISCONNECT"
+    );
+}
+
+#[test]
+fn a_malformed_connack_is_answered_too() {
+    let mut sh = Shim::at(v5(0, false), START);
+    sh.connect(true);
+    sh.wire.clear();
+    sh.broker_sends(&[0x20, 2, 0, 0]); // no property length
+    assert_eq!(sh.take_wire(), [vec![0xe0, 1, 0x81]]);
+    assert_eq!(sh.d.connect_result(), ConnectResult::Failed(Error::ProtocolError));
+}
+
+#[test]
+fn causes_that_are_not_the_brokers_packet_send_nothing() {
+    // The transport, the end of stream, a buffer that could not grow, a
+    // QoS 2 id with no room: reported by the caller, never answered.
+    for cause in [Error::Io, Error::PeerClosed, Error::PacketTooLarge, Error::InboundFull] {
+        let mut sh = connected5(v5_strict(true), &[], &[]);
+        sh.d.handle_transport_down(sh.now, cause);
+        let mut out = [0u8; 8];
+        assert_eq!(sh.d.poll_transmit(sh.now, &mut out), Ok(umqtt_core::Transmit::Nothing), "{cause:?}");
+        assert_eq!(sh.d.cause(), Some(cause));
+    }
+    // The broker's own DISCONNECT: it has closed; nothing goes back.
+    let mut sh = connected5(v5(0, true), &[], &[]);
+    sh.broker_sends(&[0xe0, 1, 0x8e]);
+    assert!(sh.take_wire().is_empty());
+    // A refused CONNACK: nothing either.
+    let mut sh = Shim::at(v5(0, false), START);
+    sh.connect(true);
+    sh.wire.clear();
+    sh.broker_sends(&connack5(false, 0x87, &[]));
+    assert!(sh.take_wire().is_empty());
+    // The keep-alive: PINGREQs only, then the loss.
+    let mut sh = connected5(v5(2, false), &[], &[]);
+    sh.advance(30_000);
+    assert_eq!(sh.d.cause(), Some(Error::KeepaliveTimeout));
+    assert!(kinds(&sh.take_wire()).iter().all(|&k| k == 12), "PINGREQs only");
+}
+
+#[test]
+fn mqtt_3_1_1_has_no_disconnect_with_a_reason_and_sends_nothing() {
+    for bad in [vec![0x36, 3, 0, 1, b't'], vec![0x20, 2, 0, 0], vec![0x30, 0x80, 0x01]] {
+        let mut sh = Shim::connected(Settings {
+            max_packet: 64,
+            ..settings(0, true)
+        });
+        sh.wire.clear();
+        sh.broker_sends(&bad);
+        assert!(!sh.errors.is_empty(), "{bad:?}");
+        assert!(sh.take_wire().is_empty(), "{bad:?}");
     }
 }

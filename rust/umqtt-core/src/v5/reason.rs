@@ -39,6 +39,20 @@ pub fn name(code: u8) -> &'static str {
         .unwrap_or("unknown")
 }
 
+/// The reason code of the DISCONNECT a client sends before it drops a
+/// connection for what the broker sent (4.13.1: it SHOULD say why), 0 for
+/// a cause that is not the broker's doing (the transport, the keep-alive,
+/// our own memory). The core has one error for both of the spec's
+/// Malformed Packet and Protocol Error: it names the wider one, 0x81 ("the
+/// received packet does not conform to this specification").
+pub const fn for_dropping(e: crate::Error) -> u8 {
+    match e {
+        crate::Error::ProtocolError => 0x81,
+        crate::Error::PacketTooLarge => crate::PACKET_TOO_LARGE,
+        _ => 0,
+    }
+}
+
 /// May a packet of `kind` carry `code`, whoever sends it (the spec's table
 /// 2-6)? [`from_server`] and [`from_client`] narrow it by sender.
 pub const fn allowed(kind: PacketKind, code: u8) -> bool {
@@ -293,6 +307,19 @@ mod tests {
         assert!(allowed(PacketKind::Disconnect, 0x8e));
         assert!(!allowed(PacketKind::Disconnect, 0x84));
         assert!(allowed(PacketKind::Auth, 0x18));
+    }
+
+    #[test]
+    fn a_dropped_connection_names_a_code_a_client_may_send() {
+        use crate::Error;
+        assert_eq!(for_dropping(Error::ProtocolError), 0x81);
+        assert_eq!(for_dropping(Error::PacketTooLarge), 0x95);
+        for e in [Error::Io, Error::PeerClosed, Error::KeepaliveTimeout, Error::InboundFull, Error::ServerDisconnect(0x8e)] {
+            assert_eq!(for_dropping(e), 0, "{e:?}");
+        }
+        for e in [Error::ProtocolError, Error::PacketTooLarge] {
+            assert!(from_client(PacketKind::Disconnect, for_dropping(e)));
+        }
     }
 
     #[test]

@@ -346,7 +346,10 @@ impl Shim {
                     }
                 }
                 Err(e) => {
+                    // As the C shim: what the driver owes the broker (an
+                    // MQTT 5 DISCONNECT) is written before the transport closes.
                     self.errors.push((self.now, e));
+                    self.drain_transmit();
                     self.close_transport();
                     return;
                 }
