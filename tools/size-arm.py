@@ -4,7 +4,8 @@
     tools/size-arm.py [--out bench/size-arm.md] [--no-ram] [BOARD...]
 
 Reads the firmware that firmware/qemu/build.sh built (variants module, plain
-and, if present, module-mqtt5 and simple; the client RAM is measured on the umqtt variant) for MPS2_AN385 (Cortex-M3) and SABRELITE
+and, if present, module-mqtt5 and simple; the client RAM is measured on the umqtt variant
+and on module-minimal) for MPS2_AN385 (Cortex-M3) and SABRELITE
 (Cortex-A9):
 - the whole module: the firmware with umqtt minus the same firmware without it
   (size's text/data/bss; rodata from the link map, as these linker scripts
@@ -14,7 +15,9 @@ and, if present, module-mqtt5 and simple; the client RAM is measured on the umqt
   the qemu port lacks (qemu_hal.o);
 - the largest symbols of the module kept in the image (nm --size-sort);
 - the RAM of one client object, measured on the board (client_ram.py, run
-  through MicroPython's tools/pyboard.py under qemu-system-arm);
+  through MicroPython's tools/pyboard.py under qemu-system-arm): on the umqtt
+  variant an MQTT 3.1.1 client and an MQTT 5 one, and on module-minimal (when
+  built) the 3.1.1 client;
 - for scale, the firmware with micropython-lib's umqtt.simple frozen as
   bytecode instead;
 - the module without and with MQTT 5 side by side (variant module-mqtt5:
@@ -126,17 +129,31 @@ def short(name, width=90):
     return name if len(name) <= width else name[:width - 1] + "…"
 
 
-def client_ram(board):
-    elf = ROOT / "build" / "qemu-{}".format(board) / "firmware.elf"
+def client_ram(board, suffix=""):
+    """client_ram.py on build/qemu-<board><suffix>/firmware.elf: {"v4": (object, connected,
+    working)} for the MQTT 3.1.1 client, and "v5" the same for the MQTT 5 one when the
+    firmware has MQTT 5 (else None)."""
+    elf = ROOT / "build" / "qemu-{}{}".format(board, suffix) / "firmware.elf"
     dev = "execpty:qemu-system-arm {} -nographic -monitor null -semihosting -serial pty -kernel {}".format(
         BOARDS[board][2], elf)
     p = subprocess.run([sys.executable, str(MICROPY_DIR / "tools" / "pyboard.py"), "-d", dev,
                         str(ROOT / "firmware" / "qemu" / "client_ram.py")],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
-    m = re.search(r"RAM object (\d+) connected (\d+) working (\d+)", p.stdout)
+    m = re.search(r"^RAM object (\d+) connected (\d+) working (\d+)", p.stdout, re.M)
     if not m:
-        raise RuntimeError("client_ram.py on {}: {}".format(board, p.stdout))
-    return tuple(int(x) for x in m.groups())
+        raise RuntimeError("client_ram.py on {}{}: {}".format(board, suffix, p.stdout))
+    m5 = re.search(r"^RAM5 object (\d+) connected (\d+) working (\d+)", p.stdout, re.M)
+    return {"v4": tuple(int(x) for x in m.groups()),
+            "v5": tuple(int(x) for x in m5.groups()) if m5 else None}
+
+
+def core_size(mqtt5):
+    """UMQTT_CORE_SIZE: the bytes the client object holds for the Rust core's state, with or
+    without MQTT 5 (the header defines it twice)."""
+    h = (ROOT / "rust" / "umqtt-ffi" / "include" / "umqtt_core.h").read_text()
+    m = re.search(r"#if {}defined\(UMQTT_MQTT5\)\s*\n(?://[^\n]*\n)*#define UMQTT_CORE_SIZE (\d+)".format(
+        "" if mqtt5 else "!"), h)
+    return int(m.group(1)) if m else None
 
 
 def header_value(name):
@@ -146,9 +163,9 @@ def header_value(name):
 
 
 def shim_define(name):
-    c = (ROOT / "cmodule" / "umqtt" / "umqtt_client.c").read_text()
+    c = (ROOT / "cmodule" / "umqtt" / "umqtt.h").read_text()
     m = re.search(r"#define {} \((\d+)\)".format(name), c)
-    return int(m.group(1)) if m else 0
+    return int(m.group(1)) if m else None
 
 
 def simple_version():
@@ -294,7 +311,44 @@ def switches_report(board, cpu, plain_elf):
     return "\n".join(lines)
 
 
-def board_report(board, ram):
+def ram_report(ram, ram_min, module, hal):
+    """The paragraph on a client's RAM: `ram` measured on the default firmware (--variant umqtt,
+    MQTT 5 compiled in), `ram_min` (or None) on --variant module-minimal."""
+    rx, tx = shim_define("UMQTT_RX_INITIAL"), shim_define("UMQTT_TX_INITIAL")
+    obj, conn, work = ram["v4"]
+    text = ("RAM of one client (GC heap, measured on the board with `gc.mem_alloc()` by "
+            "firmware/qemu/client_ram.py, 16-byte blocks) on the default firmware (`--variant umqtt`, "
+            "MQTT 5 compiled in), connected through `transport=` to a scripted broker stream. "
+            "An MQTT 3.1.1 client: {} bytes right after `MQTTClient(...)`: the object {} bytes (the "
+            "Rust core's state, {} bytes reserved for it in this build, and a table of {} in-flight "
+            "messages among them) and its receive ({}) and transmit ({}) buffers, which grow only for "
+            "larger packets; `connect()` adds {}; with a subscription, 20 QoS 1 publishes and a "
+            "received message, {} bytes in all.".format(
+                fmt(obj), fmt(obj - rx - tx), core_size(True), header_value("UMQTT_MAX_INFLIGHT"),
+                rx, tx, fmt(conn - obj), fmt(work)))
+    if ram["v5"]:
+        obj5, conn5, work5 = ram["v5"]
+        text += (" The same client with `version=5` (an MQTT 5 CONNACK, PUBACKs with a reason code and "
+                 "an empty property block, a message with an empty property block): {} bytes after "
+                 "`MQTTClient(...)`, `connect()` adds {}, {} bytes in all ({}).".format(
+                     fmt(obj5), fmt(conn5 - obj5), fmt(work5),
+                     "as at 3.1.1" if work5 == work else "{:+d} against 3.1.1".format(work5 - work)))
+    if ram_min:
+        objm, connm, workm = ram_min["v4"]
+        text += (" On the smallest build (`--variant module-minimal`, `UMQTT_MINIMAL=1`: no MQTT 5, "
+                 "so {} bytes reserved for the Rust core's state) the same MQTT 3.1.1 client takes {} bytes "
+                 "after `MQTTClient(...)` (the object {} bytes and the same buffers), `connect()` adds "
+                 "{}, {} bytes in all ({:+d} against the default firmware).".format(
+                     core_size(False), fmt(objm), fmt(objm - rx - tx), fmt(connm - objm), fmt(workm),
+                     workm - work))
+        if ram_min["v5"]:
+            text += " That build answered `version=5` too (not expected of it)."
+    text += (" Static RAM of the module (as in the table above): {} bytes of data and {} of bss (the "
+             "board clock has {} bytes of bss).".format(module["data"], module["bss"], hal["bss"]))
+    return text
+
+
+def board_report(board, ram, ram_min=None):
     cpu, triple, _ = BOARDS[board]
     b = ROOT / "build"
     # The module alone (no asyncio, umqtt.aio, time or select frozen in), as the test firmware
@@ -338,19 +392,8 @@ def board_report(board, ram):
                          kib(rust_code), kib(GOAL_RUST_TEXT), "met" if rust_code <= GOAL_RUST_TEXT else "**over**",
                          kib(mod_flash), kib(GOAL_MODULE), "met" if mod_flash <= GOAL_MODULE else "**over**"))
     if ram:
-        obj, conn, work = ram
-        rx, tx = shim_define("RX_INITIAL"), shim_define("TX_INITIAL")
         lines.append("")
-        lines.append("RAM of one client (GC heap, measured on the board with `gc.mem_alloc()`, "
-                     "16-byte blocks): {} bytes right after `MQTTClient(...)`: the object {} bytes "
-                     "(the Rust core's state {} bytes and a table of {} in-flight messages among "
-                     "them) and its receive ({}) and transmit ({}) buffers, which grow only for "
-                     "larger packets; `connect()` adds {}; with a subscription and QoS 1 "
-                     "publishing, {} bytes in all. Static RAM (data, bss) of the module: none "
-                     "(the board clock has {} bytes of bss).".format(
-                         fmt(obj), fmt(obj - rx - tx), header_value("UMQTT_CORE_SIZE"),
-                         header_value("UMQTT_MAX_INFLIGHT"), rx, tx, fmt(conn - obj), fmt(work),
-                         parts["hal"]["bss"]))
+        lines.append(ram_report(ram, ram_min, module, parts["hal"]))
     lines.append("")
     lines.append("Largest symbols of the module in the image (`nm --size-sort`, demangled):\n")
     lines.append("| bytes | part | symbol |")
@@ -386,8 +429,13 @@ def main():
            "`ld -r --unique`; "
            "C at -Os with `--gc-sections`. {}; {}.\n".format(rustc, gcc)]
     for board in args.boards:
-        ram = None if args.no_ram else client_ram(board)
-        text, _ = board_report(board, ram)
+        ram = ram_min = None
+        if not args.no_ram:
+            ram = client_ram(board)
+            # The smallest build (make size-arm builds it for the switches table), when built.
+            if (ROOT / "build" / "qemu-{}-module-minimal".format(board) / "firmware.elf").is_file():
+                ram_min = client_ram(board, "-module-minimal")
+        text, _ = board_report(board, ram, ram_min)
         out.append(text)
     # A hand-written "### What was tried" section at the end of an existing
     # report is kept.
