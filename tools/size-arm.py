@@ -317,7 +317,8 @@ def ram_report(ram, ram_min, module, hal):
     rx, tx = shim_define("UMQTT_RX_INITIAL"), shim_define("UMQTT_TX_INITIAL")
     obj, conn, work = ram["v4"]
     text = ("RAM of one client (GC heap, measured on the board with `gc.mem_alloc()` by "
-            "firmware/qemu/client_ram.py, 16-byte blocks) on the default firmware (`--variant umqtt`, "
+            "firmware/qemu/client_ram.py, 16-byte blocks, each figure after one unmeasured warm-up run of the "
+            "same steps) on the default firmware (`--variant umqtt`, "
             "MQTT 5 compiled in), connected through `transport=` to a scripted broker stream. "
             "An MQTT 3.1.1 client: {} bytes right after `MQTTClient(...)`: the object {} bytes (the "
             "Rust core's state, {} bytes reserved for it in this build, and a table of {} in-flight "
