@@ -19,7 +19,7 @@
 MP_DEFINE_EXCEPTION(MQTTException, Exception)
 
 #define UMQTT_VERSION "0.3.0"
-static MP_DEFINE_STR_OBJ(umqtt_version_obj, UMQTT_VERSION);
+static const MP_DEFINE_STR_OBJ(umqtt_version_obj, UMQTT_VERSION);
 
 // The Rust core is built with panic = "abort" and written never to panic;
 // this hook only exists so that a bug stops the device loudly, not silently.
