@@ -816,13 +816,13 @@ impl<'m> Driver<'m> {
     /// The next packet to write, in order: CONNECT, acknowledgements, the
     /// re-sends of a resumed session, subscription restores, PINGREQ.
     pub fn poll_transmit(&mut self, now: u32, out: &mut [u8]) -> Result<Transmit, Error> {
+        #[cfg(feature = "mqtt5")]
+        if self.farewell != 0 {
+            return self.say_farewell(out);
+        }
         match self.link {
             Link::Connecting { .. } if self.send_connect => return Ok(Transmit::Connect),
             Link::Up => {}
-            // Owed only after a loss, so never while connecting or up: the
-            // check costs a live connection nothing.
-            #[cfg(feature = "mqtt5")]
-            _ if self.farewell != 0 => return self.say_farewell(out),
             _ => return Ok(Transmit::Nothing),
         }
         if let Some(ack) = self.acks.front().copied() {
