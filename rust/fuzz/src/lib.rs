@@ -824,12 +824,12 @@ impl Sim {
                 return false;
             }
         };
-        let head = match codec::decode_head(&self.rxbuf) {
-            Ok(codec::DecodedHead::Publish { consumed, body_len: b, .. }) => {
+        let (head, publish) = match codec::decode_head(&self.rxbuf) {
+            Ok(codec::DecodedHead::Publish { consumed, body_len: b, packet }) => {
                 assert_eq!(b, body_len, "body_len");
-                consumed
+                (consumed, Some(packet))
             }
-            _ => 0,
+            _ => (0, None),
         };
         match rx {
             Rx::NeedMore(_) | Rx::Idle => false,
@@ -855,10 +855,9 @@ impl Sim {
             Rx::Consumed(n) | Rx::Duplicate { consumed: n, .. } => {
                 assert_eq!((n, head > 0, body_len > 0), (head, true, true), "a head consumed");
                 // A QoS 2 duplicate: the driver owes its PUBREC from now on.
-                let Ok(codec::DecodedHead::Publish { packet: publish, .. }) = codec::decode_head(&self.rxbuf) else {
+                let Some(publish @ Incoming::Publish { pid, .. }) = publish else {
                     panic!("a head consumed that is not a PUBLISH's");
                 };
-                let Incoming::Publish { pid, .. } = publish else { unreachable!() };
                 self.m.on_consumed(publish);
                 self.dup_pubrec = Some(codec::ack(codec::PUBREC, pid).to_vec());
                 let packet: Vec<u8> = self.rxbuf.drain(..n).collect();
@@ -1610,6 +1609,11 @@ pub fn run_model_traced(data: &[u8], trace: bool) {
 /// split_rx: the same scenario twice, the broker's bytes read whole in one
 /// and in the given chunks (no pump between) in the other: everything the
 /// application and the broker see must be the same.
+/// The messages a log delivered, in order.
+fn delivered(log: &[Obs]) -> Vec<Obs> {
+    log.iter().filter(|o| matches!(o, Obs::Delivered(_))).cloned().collect()
+}
+
 pub fn run_split(data: &[u8]) {
     let mut u = Unstructured::new(data);
     let Ok((settings, start, seed)) = gen_setup(&mut u) else { return };
@@ -1649,7 +1653,6 @@ pub fn run_split(data: &[u8]) {
             // connection is gone, as when a whole bad packet arrives in the
             // same read as the message before it), and a failure the whole
             // side meets later (a write) has another cause.
-            let delivered = |l: &[Obs]| l.iter().filter(|o| matches!(o, Obs::Delivered(_))).cloned().collect::<Vec<_>>();
             assert_eq!(delivered(w), delivered(s), "before a refused head, after {op:?}: {w:?} / {s:?}");
             assert!(s.contains(&Obs::Err(Error::ProtocolError)), "a head refused, after {op:?}: {s:?}");
             if let Ok(Decoded::NeedMore(n)) = codec::decode(&whole.rxbuf) {
@@ -1679,7 +1682,6 @@ pub fn run_split(data: &[u8]) {
             // longer compared write for write. What went before matched, and
             // the messages of this step are the same, in order, as far as
             // the split side got.
-            let delivered = |l: &[Obs]| l.iter().filter(|o| matches!(o, Obs::Delivered(_))).cloned().collect::<Vec<_>>();
             let (w, s) = (delivered(&whole.log[at..]), delivered(&split.log[at..]));
             assert!(w.starts_with(&s), "after an early PUBREC, after {op:?}: {w:?} / {s:?}");
             return;
