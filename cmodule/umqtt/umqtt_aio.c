@@ -101,18 +101,17 @@ static mp_obj_t umqtt_step(size_t n_args, const mp_obj_t *args) {
 }
 MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(umqtt_step_obj, 1, 2, umqtt_step);
 
-// The time until the next pass is needed (ms), from the driver's
-// `core_timeout`: while a tail is pending, no later than its deadline, and
-// a driver that wants to write now (a PINGREQ due: 0) waits for the socket
-// like the tail does, not in a busy loop. A PINGRESP overdue is still the
-// driver's to judge, in the pass the socket's room or the deadline brings.
+// The time until the next pass is needed (ms): the driver's `core_timeout`
+// (a PINGREQ it owes but has not handed out schedules nothing, so a full
+// socket is no busy loop), and while a tail is pending no later than its
+// deadline.
 static uint32_t tail_timeout(umqtt_client_obj_t *self, uint32_t core_timeout) {
     if (self->tail_end == 0) {
         return core_timeout;
     }
     int32_t left = (int32_t)(self->tail_deadline - umqtt_now_ms());
     uint32_t t = left > 0 ? (uint32_t)left : 0;
-    return core_timeout != 0 && core_timeout < t ? core_timeout : t;
+    return core_timeout < t ? core_timeout : t;
 }
 
 // _next_timeout(): ms until the driver's next deadline, -1 for none.

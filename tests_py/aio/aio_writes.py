@@ -1,24 +1,30 @@
 # The broker stops reading while the asyncio client has its own packets to
-# write: the PUBACKs of a flood of QoS 1 messages, and PINGREQs (keepalive
-# 3 s: one is due during the stall; its PINGRESP is waited for 1.5 s). The
-# client's socket has a small send buffer (SO_SNDBUF 4096, through
-# transport=), so a few hundred PUBACKs fill it. A 10 ms ticker measures the event
-# loop's largest stall. SCENARIO:
+# write: the PUBACKs of a flood of QoS 1 messages, and PINGREQs (KEEPALIVE,
+# default 3 s: one is due after 1.5 s without traffic; its PINGRESP is
+# waited for 1.5 s, PINGMAXNUM more times). The client's socket has a small send buffer (SO_SNDBUF 4096,
+# through transport=), so a few hundred PUBACKs fill it. A 10 ms ticker
+# measures the event loop's largest stall. SCENARIO:
 #   resume  the test's broker reads again once the client has read nothing
-#           for 2.5 s (a PINGREQ is due meanwhile): every message
+#           for STALL s (a PINGREQ is due meanwhile): every message
 #           arrives, in order, then a QoS 1 publish and DISCONNECT go up
 #   stuck   it never reads again: the connection is lost (reconn=False)
 #           once the unwritten packet has waited `timeout` (TIMEOUT s)
+# Either way the script prints how long the longest wait for room lasted and
+# the CPU time the process used meanwhile (the event loop should sleep in
+# poll() then, not step the client again and again).
 import asyncio
 import os
 import socket
 from time import ticks_ms, ticks_diff
+from umqtt import MQTTException
 from umqtt.aio import MQTTClient
-from aio_common import HOST, PORT, CLIENT_ID, TOPIC, out, bounded, Ticker
+from aio_common import HOST, PORT, CLIENT_ID, TOPIC, out, bounded, Ticker, cpu_s
 
 SCENARIO = os.getenv("SCENARIO")
 COUNT = int(os.getenv("COUNT", "200"))
 TIMEOUT = int(os.getenv("TIMEOUT", "10"))
+KEEPALIVE = int(os.getenv("KEEPALIVE", "3"))
+PINGMAXNUM = int(os.getenv("PINGMAXNUM", "0"))
 
 
 def opener():
@@ -32,15 +38,16 @@ def opener():
 
 async def main():
     ticker = Ticker().start()
-    client = MQTTClient(CLIENT_ID, "unused.invalid", 1, transport=opener, keepalive=3, timeout=TIMEOUT,
-                        reconn=False)
+    client = MQTTClient(CLIENT_ID, "unused.invalid", 1, transport=opener, keepalive=KEEPALIVE, timeout=TIMEOUT,
+                        reconn=False, pingmaxnum=PINGMAXNUM)
     await bounded(client.connect(), 10, "connect")
     out("CONNECTED")
     # Counted and checked as they come, not kept: 5,000 payloads in one
     # growing list made the script itself run out of heap now and then (the
     # list's last growth needs 64 KiB in one piece), which failed the test.
     got = [0, True]             # messages read, all in order so far
-    tail = [False, None]        # a tail pending at the last look; when the last one began
+    tail = [False, None, 0]     # a tail pending at the last look; when the last one began; CPU s then
+    longest = [0, 0]            # the longest tail that went: ms, CPU s used meanwhile
 
     async def watch():
         # The native client's private state, looked at every 10 ms: when
@@ -49,6 +56,11 @@ async def main():
             t = client._c._tail()
             if t and not tail[0]:
                 tail[1] = ticks_ms()
+                tail[2] = cpu_s()
+            elif tail[0] and not t:
+                ms = ticks_diff(ticks_ms(), tail[1])
+                if ms > longest[0]:
+                    longest[0], longest[1] = ms, cpu_s() - tail[2]
             tail[0] = t
             await asyncio.sleep_ms(10)
 
@@ -65,6 +77,7 @@ async def main():
     if SCENARIO == "resume":
         await bounded(read(), 40, "messages", client)
         out("RECEIVED", got[0], got[1])
+        out("WAITED", longest[0], longest[1])
         await bounded(client.publish(TOPIC, b"done", qos=1), 10, "publish")
         out("PUBLISHED")
         await bounded(client.disconnect(), 10, "disconnect")
@@ -72,9 +85,13 @@ async def main():
         try:
             await bounded(read(), 40, "messages", client)
             out("RECEIVED ALL?!")
-        except OSError as e:
-            # s since the packet that stuck began to wait for room
-            out("LOST OSError", e.errno, -1 if tail[1] is None else ticks_diff(ticks_ms(), tail[1]) // 100 / 10)
+        except (OSError, MQTTException) as e:
+            # What ended it (the errno, or the keep-alive's word once a
+            # PINGREQ got into the socket and no PINGRESP came), and the s
+            # since the packet that stuck began to wait for room.
+            why = e.errno if isinstance(e, OSError) else e.args[0]
+            out("LOST", type(e).__name__, why, -1 if tail[1] is None else ticks_diff(ticks_ms(), tail[1]) // 100 / 10)
+            out("WAITED", ticks_diff(ticks_ms(), tail[1]), cpu_s() - tail[2])
         out("DOWN", client.up.is_set(), client.down.is_set())
     watcher.cancel()
     out("GAP", ticker.stop(), ticker.ticks)

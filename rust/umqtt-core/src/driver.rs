@@ -813,8 +813,9 @@ impl<'m> Driver<'m> {
 
     // ----- outputs ----------------------------------------------------------
 
-    /// The next packet to write, in order: CONNECT, acknowledgements, the
-    /// re-sends of a resumed session, subscription restores, PINGREQ.
+    /// The next packet to write, in order: CONNECT, PINGREQ,
+    /// acknowledgements, the re-sends of a resumed session, subscription
+    /// restores.
     pub fn poll_transmit(&mut self, now: u32, out: &mut [u8]) -> Result<Transmit, Error> {
         #[cfg(feature = "mqtt5")]
         if self.farewell != 0 {
@@ -824,6 +825,15 @@ impl<'m> Driver<'m> {
             Link::Connecting { .. } if self.send_connect => return Ok(Transmit::Connect),
             Link::Up => {}
             _ => return Ok(Transmit::Nothing),
+        }
+        // The owed PINGREQ first: acknowledgements refilled by every packet
+        // of an inbound flood would otherwise hold it back (and its PINGRESP
+        // deadline) for as long as the flood lasts.
+        if self.ping_due {
+            self.client.ping(now, out)?;
+            self.ping_due = false;
+            self.counters.ping_sent(now);
+            return Ok(Transmit::Bytes(codec::PINGREQ.len()));
         }
         if let Some(ack) = self.acks.front().copied() {
             self.put(&ack, now, out)?;
@@ -843,12 +853,6 @@ impl<'m> Driver<'m> {
                 Some((slot, _)) => return Ok(Transmit::Subscribe { slot }),
                 None => self.restoring = false,
             }
-        }
-        if self.ping_due {
-            self.client.ping(now, out)?;
-            self.ping_due = false;
-            self.counters.ping_sent(now);
-            return Ok(Transmit::Bytes(codec::PINGREQ.len()));
         }
         Ok(Transmit::Nothing)
     }
@@ -1014,6 +1018,12 @@ impl<'m> Driver<'m> {
         match self.link {
             Link::Opening { deadline } | Link::Connecting { deadline } => remaining(now, deadline),
             Link::Backoff { until } => remaining(now, until),
+            // The PINGREQ is owed: nothing is due until it has been handed
+            // out (its PINGRESP deadline starts then). Saying 0 would make an
+            // asyncio shim whose socket is full (it takes nothing from
+            // poll_transmit meanwhile) step again and again; its own write
+            // deadline bounds that wait.
+            Link::Up if self.ping_due => u32::MAX,
             Link::Up => match self.client.keepalive().due(now) {
                 Due::Wait(w) => w,
                 Due::Ping | Due::Timeout => 0,

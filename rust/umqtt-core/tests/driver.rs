@@ -30,6 +30,7 @@ use umqtt_core::{
 
 const CONNECT: u8 = 1;
 const PUBLISH: u8 = 3;
+const PUBACK: u8 = 4;
 const PUBREL: u8 = 6;
 const SUBSCRIBE: u8 = 8;
 const PING: u8 = 12;
@@ -938,13 +939,41 @@ fn an_ack_queued_but_not_yet_written_does_not_delay_the_pingreq() {
     assert_eq!(sh.d.poll_timeout(sh.now), 100);
     sh.now += 100;
     sh.timeout();
-    assert_eq!(sh.take_wire(), [ack(0x40, 9).to_vec(), PINGREQ.to_vec()]);
+    assert_eq!(sh.take_wire(), [PINGREQ.to_vec(), ack(0x40, 9).to_vec()]);
 
     // Written, it counts as sent.
     let mut sh = Shim::connected(settings(2, false));
     sh.now += 900;
     sh.broker_sends(&incoming("t", b"m", 1, 9, false));
     assert_eq!(sh.take_wire(), [ack(0x40, 9).to_vec()]);
+    assert_eq!(sh.d.poll_timeout(sh.now), 1_000);
+}
+
+#[test]
+fn an_owed_pingreq_goes_ahead_of_acknowledgements_and_schedules_nothing_until_it_goes() {
+    // asyncio mode with a full socket: the shim takes nothing from
+    // poll_transmit while a packet's tail waits, but still reads what is
+    // buffered (acknowledgements queue up) and runs the deadlines.
+    let mut sh = Shim::connected(settings(2, false));
+    sh.now += 1_000;
+    sh.d.handle_timeout(sh.now).unwrap();
+    // Found by the asyncio write-stall test: the owed PINGREQ made
+    // poll_timeout say 0 until it went, so the event loop stepped the
+    // client without pause for as long as the socket stayed full.
+    assert_eq!(sh.d.poll_timeout(sh.now), u32::MAX);
+    for pid in 1..=3 {
+        sh.now += 1_000;
+        sh.rx(&incoming("t", b"m", 1, pid, false));
+        sh.d.handle_timeout(sh.now).unwrap();
+        assert_eq!(sh.d.poll_timeout(sh.now), u32::MAX);
+    }
+    assert!(sh.errors.is_empty() && sh.wire.is_empty());
+    // The socket takes bytes again: the PINGREQ first (acknowledgements
+    // refilled by a flood would hold it back for as long as it lasts),
+    // then its PINGRESP is waited for from now.
+    sh.drain_transmit();
+    let wire = sh.take_wire();
+    assert_eq!(kinds(&wire), [PING, PUBACK, PUBACK, PUBACK], "{wire:02x?}");
     assert_eq!(sh.d.poll_timeout(sh.now), 1_000);
 }
 
