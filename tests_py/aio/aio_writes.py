@@ -1,9 +1,9 @@
 # The broker stops reading while the asyncio client has its own packets to
 # write: the PUBACKs of a flood of QoS 1 messages, and PINGREQs (KEEPALIVE,
 # default 3 s: one is due after 1.5 s without traffic; its PINGRESP is
-# waited for 1.5 s, PINGMAXNUM more times). The client's socket has a small send buffer (SO_SNDBUF 4096,
-# through transport=), so a few hundred PUBACKs fill it. A 10 ms ticker
-# measures the event loop's largest stall. SCENARIO:
+# waited for 1.5 s, PINGMAXNUM more times). The client's socket has a small
+# send buffer (SO_SNDBUF 4096, through transport=), so a few hundred PUBACKs
+# fill it. A 10 ms ticker measures the event loop's largest stall. SCENARIO:
 #   resume  the test's broker reads again once the client has read nothing
 #           for STALL s (a PINGREQ is due meanwhile): every message
 #           arrives, in order, then a QoS 1 publish and DISCONNECT go up
@@ -90,8 +90,9 @@ async def main():
             # PINGREQ got into the socket and no PINGRESP came), and the s
             # since the packet that stuck began to wait for room.
             why = e.errno if isinstance(e, OSError) else e.args[0]
-            out("LOST", type(e).__name__, why, -1 if tail[1] is None else ticks_diff(ticks_ms(), tail[1]) // 100 / 10)
-            out("WAITED", ticks_diff(ticks_ms(), tail[1]), cpu_s() - tail[2])
+            ms = -1 if tail[1] is None else ticks_diff(ticks_ms(), tail[1])
+            out("LOST", type(e).__name__, why, ms // 100 / 10)
+            out("WAITED", ms, cpu_s() - tail[2])
         out("DOWN", client.up.is_set(), client.down.is_set())
     watcher.cancel()
     out("GAP", ticker.stop(), ticker.ticks)

@@ -284,7 +284,7 @@ def test_a_broker_that_never_reads_again_loses_the_connection_at_timeout(stallin
     p = mpy.start("aio_writes.py", env=_env(mpy, b, ids, SCENARIO="stuck", COUNT=COUNT, TIMEOUT=3,
                                             KEEPALIVE=keepalive))
     try:
-        assert p.wait(timeout=60) == 0, p.describe() + b.describe() + b.describe()
+        assert p.wait(timeout=60) == 0, p.describe() + b.describe()
     finally:
         b.close()
     lines = p.stdout.splitlines()
