@@ -7,11 +7,16 @@
 #     counting distinct and duplicate sequence numbers per QoS;
 #   - subscribes and unsubscribes <T>/churn every few seconds;
 #   - every SAMPLE_MS prints "SAMPLE <ms> <heap bytes in use after gc.collect()>".
-# Then it pumps until every accepted message is acknowledged (bounded),
-# prints summary lines and END.
+# Then it prints DRAIN and reads from stdin how many QoS 1 and QoS 2
+# messages the peer published ("<n1> <n2>", sent once the peer has stopped
+# and every one of them is acknowledged by the broker), pumps until each of
+# them has arrived and every accepted message is acknowledged (bounded),
+# prints summary lines (MISSING<qos>: the peer's messages that never came)
+# and END.
 # Env: MQTT_HOST, MQTT_PORT, MQTT_CLIENT_ID, MQTT_TOPIC, SOAK_S, SAMPLE_MS.
 import gc
 import os
+import sys
 import time
 import _thread
 from umqtt import MQTTClient
@@ -105,13 +110,23 @@ while time.ticks_diff(time.ticks_ms(), t0) < SOAK_MS:
 st["stop"] = True
 while st["reader"]:
     time.sleep_ms(10)
-# Let what is still in flight go out and be acknowledged (reconn=True).
+print("DRAIN")
+# The keep-alive thread pings while this waits for the test's line.
+sent = [0] + [int(x) for x in sys.stdin.readline().split()]
+
+
+def missing(qos):
+    return [i for i in range(sent[qos]) if not seen[qos][i]]
+
+
+# Let what is still in flight go out and be acknowledged (reconn=True), and
+# what the peer sent come in.
 t1 = time.ticks_ms()
-while time.ticks_diff(time.ticks_ms(), t1) < 15000:
+while time.ticks_diff(time.ticks_ms(), t1) < 30000:
     c.check_msg()
     time.sleep_ms(20)
-    s = c.stats()
-    if c.get_mqttsta() == 0 and time.ticks_diff(time.ticks_ms(), t1) > 3000:
+    if (c.get_mqttsta() == 0 and time.ticks_diff(time.ticks_ms(), t1) > 3000
+            and st["rx1"] >= sent[1] and st["rx2"] >= sent[2] and not missing(1) and not missing(2)):
         break
 gc.collect()
 print("SAMPLE", time.ticks_diff(time.ticks_ms(), t0), gc.mem_alloc())
@@ -127,6 +142,8 @@ for q in (1, 2):
                 chunk = []
     print("ACCEPTED%d" % q, " ".join(str(x) for x in chunk))
 print("RECEIVED", st["rx1"], st["rx2"], "DUP", st["dup1"], st["dup2"], "BAD", st["bad"])
+for q in (1, 2):
+    print("MISSING%d" % q, " ".join(str(i) for i in missing(q)[:50]))
 print("RECONNECTS", st["rs"], st["rok"])
 print("STATS", c.stats())
 c.disconnect()
